@@ -1,0 +1,152 @@
+// The operations config (ops.yaml): its shape, and the checks that cross-reference its parts.
+// Errors name the path (rules[2].matchers[0]), the problem and the fix. See docs/configuration.md.
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
+import { parseMatcher } from '../domain/matchers.js';
+import { compileTemplate } from '../domain/template.js';
+import { RUNBOOKS, runbookNames } from '../runbooks/catalogue.js';
+import { checkName } from '../domain/k8s-names.js';
+
+const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
+  message: 'is not a duration. Fix: write it like Alertmanager durations, e.g. 30s, 15m, 1h, 1h30m',
+});
+
+const guardSchema = z.strictObject({
+  cooldown: duration.optional(),
+  maxActionsPerWindow: z.number().int().min(1).max(1000).optional(),
+  window: duration.optional(),
+  circuitBreakerThreshold: z.number().int().min(1).max(100).optional(),
+});
+
+const nameList = z.array(z.string().min(1)).default([]);
+
+const clusterSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+      message: 'must be lower-case letters, digits and "-" (at most 63). Fix: use a short slug such as ms5-prod',
+    }),
+    azure: z
+      .strictObject({
+        subscriptionId: z.uuid({ message: 'is not a subscription ID (a GUID). Fix: copy it from `az account show --query id`' }),
+        resourceGroup: z.string().min(1).max(90),
+        clusterName: z.string().min(1).max(63),
+      })
+      .optional(),
+    kubeContext: z.string().min(1).optional(),
+    /** Alert labels that identify this cluster (usually Prometheus external labels). */
+    alertLabels: z.record(z.string(), z.string()).default({}),
+    protectedNamespaces: nameList,
+    protectedNodePools: nameList,
+  })
+  .refine((c) => c.azure !== undefined || c.kubeContext !== undefined, {
+    message: 'names neither "azure" nor "kubeContext". Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context',
+  });
+
+const ruleSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+    message: 'must be letters, digits, ".", "_" or "-" (at most 63). Fix: e.g. crashloop-restart',
+  }),
+  description: z.string().optional(),
+  matchers: z.array(z.string()).min(1, { message: 'is empty. Fix: add at least one matcher, e.g. alertname="KubePodCrashLooping"' }),
+  runbook: z.string(),
+  params: z.record(z.string(), z.string()).default({}),
+  dryRun: z.boolean().optional(),
+  continue: z.boolean().default(false),
+  clusters: z.array(z.string()).optional(),
+  guard: guardSchema.optional(),
+  verifyAfter: duration.optional(),
+});
+
+const notificationSchema = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(['teams', 'slack']),
+  /** Name of the app setting that holds the webhook URL (a credential: never in the config). */
+  urlSetting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an app setting name. Fix: e.g. TEAMS_WEBHOOK_URL' }),
+});
+
+export const opsConfigSchema = z
+  .strictObject({
+    version: z.literal(1, { message: 'must be 1. Fix: add `version: 1` at the top of the file' }),
+    defaults: z
+      .strictObject({
+        dryRun: z.boolean().default(true),
+        verifyAfter: duration.default('10m'),
+        guard: guardSchema.default({}),
+      })
+      .default({ dryRun: true, verifyAfter: '10m', guard: {} }),
+    protected: z
+      .strictObject({
+        namespaces: nameList,
+        nodePools: nameList,
+      })
+      .default({ namespaces: [], nodePools: [] }),
+    clusters: z.array(clusterSchema).min(1, { message: 'is empty. Fix: describe at least one cluster' }),
+    rules: z.array(ruleSchema).default([]),
+    notifications: z.array(notificationSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    const seenClusters = new Set<string>();
+    cfg.clusters.forEach((c, i) => {
+      if (seenClusters.has(c.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `"${c.name}" is used by two clusters. Fix: give each cluster its own name` });
+      seenClusters.add(c.name);
+      c.protectedNamespaces.forEach((ns, j) => {
+        const bad = checkName('namespace', ns);
+        if (bad) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'protectedNamespaces', j], message: `${bad}. Fix: list namespace names` });
+      });
+    });
+    if (cfg.clusters.length > 1) {
+      cfg.clusters.forEach((c, i) => {
+        if (Object.keys(c.alertLabels).length === 0) {
+          ctx.addIssue({ code: 'custom', path: ['clusters', i, 'alertLabels'], message: 'is empty while several clusters are configured, so alerts cannot be told apart. Fix: set the labels that identify this cluster, e.g. {cluster: ms5-prod}' });
+        }
+      });
+    }
+    cfg.protected.namespaces.forEach((ns, j) => {
+      const bad = checkName('namespace', ns);
+      if (bad) ctx.addIssue({ code: 'custom', path: ['protected', 'namespaces', j], message: `${bad}. Fix: list namespace names` });
+    });
+    const seenRules = new Set<string>();
+    cfg.rules.forEach((r, i) => {
+      if (seenRules.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `"${r.name}" is used by two rules. Fix: rule names must be unique (they are part of the remediation ID)` });
+      seenRules.add(r.name);
+      r.matchers.forEach((m, j) => {
+        try {
+          parseMatcher(m);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'matchers', j], message: (e as Error).message });
+        }
+      });
+      const def = RUNBOOKS[r.runbook];
+      if (!def) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'runbook'], message: `"${r.runbook}" is not a runbook. Fix: use one of ${runbookNames().join(', ')}` });
+        return;
+      }
+      for (const [p, spec] of Object.entries(def.params)) {
+        if (spec.required && r.params[p] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'params'], message: `lacks "${p}", which runbook ${def.name} requires. Fix: add ${p}: '{{ $labels.${p} }}' (or the label that holds it)` });
+        }
+      }
+      for (const [p, tpl] of Object.entries(r.params)) {
+        if (!def.params[p]) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'params', p], message: `is not a parameter of runbook ${def.name}. Fix: remove it; the runbook takes ${Object.keys(def.params).join(', ')}` });
+        }
+        try {
+          compileTemplate(tpl);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'params', p], message: (e as Error).message });
+        }
+      }
+      (r.clusters ?? []).forEach((c, j) => {
+        if (!seenClusters.has(c)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'clusters', j], message: `"${c}" is not a configured cluster. Fix: use one of ${[...seenClusters].join(', ')}` });
+      });
+    });
+    const seenNotif = new Set<string>();
+    cfg.notifications.forEach((n, i) => {
+      if (seenNotif.has(n.name)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `"${n.name}" is used twice. Fix: give each notification target its own name` });
+      seenNotif.add(n.name);
+    });
+  });
+
+export type OpsConfig = z.output<typeof opsConfigSchema>;
+export type RuleConfig = OpsConfig['rules'][number];
+export type ClusterConfig = OpsConfig['clusters'][number];

@@ -1,0 +1,145 @@
+// Every app setting the code reads, in one place. The Bicep checks (test/bicep) derive the
+// function app's required settings from this list, and docs/configuration.md documents it.
+// Read settings only through readSettings(): no other module touches process.env.
+
+export interface SettingSpec {
+  description: string;
+  /** Default when unset; undefined means "no default". */
+  default?: string;
+  /** The value is a credential: never log it, and in Azure set it as a Key Vault reference. */
+  secret?: boolean;
+  /** Must the function app in Azure have it set (Bicep provides it)? */
+  requiredInAzure: boolean;
+}
+
+export const SETTINGS = {
+  OPS_CONFIG_PATH: {
+    description: 'Path of the operations config (YAML), relative to the app root or absolute.',
+    default: 'ops.yaml',
+    requiredInAzure: true,
+  },
+  OPS_PAUSED: {
+    description: 'Global pause switch: "true" stops every automated action (decisions are still audited).',
+    default: 'false',
+    requiredInAzure: true,
+  },
+  OPS_FORCE_DRY_RUN: {
+    description: '"true" forces dry-run for every action whatever the config says (npm start sets it).',
+    default: 'false',
+    requiredInAzure: false,
+  },
+  TASK_HUB_NAME: {
+    description: 'Durable Functions task hub name (host.json reads it).',
+    default: 'aksops',
+    requiredInAzure: true,
+  },
+  AUDIT_TABLE_NAME: {
+    description: 'Azure Table holding the audit log.',
+    default: 'opsaudit',
+    requiredInAzure: true,
+  },
+  CONTROL_TABLE_NAME: {
+    description: 'Azure Table holding control state (the HTTP pause switch).',
+    default: 'opscontrol',
+    requiredInAzure: true,
+  },
+  AzureWebJobsStorage: {
+    description: 'Storage for the host, Durable Functions and the audit tables; locally "UseDevelopmentStorage=true" (Azurite).',
+    requiredInAzure: false,
+  },
+  AzureWebJobsStorage__tableServiceUri: {
+    description: 'In Azure (identity-based storage): the Table service URI of the app storage account.',
+    requiredInAzure: true,
+  },
+  AZURE_CLIENT_ID: {
+    description: 'Client ID of the user-assigned managed identity the app authenticates with.',
+    requiredInAzure: true,
+  },
+  ALERTMANAGER_WEBHOOK_TOKEN: {
+    description: 'Optional bearer token Alertmanager must send (http_config.authorization.credentials).',
+    secret: true,
+    requiredInAzure: false,
+  },
+  ALERTMANAGER_WEBHOOK_USERNAME: {
+    description: 'Optional basic-auth user Alertmanager must send (http_config.basic_auth.username).',
+    requiredInAzure: false,
+  },
+  ALERTMANAGER_WEBHOOK_PASSWORD: {
+    description: 'Optional basic-auth password Alertmanager must send (http_config.basic_auth.password).',
+    secret: true,
+    requiredInAzure: false,
+  },
+  WEBHOOK_MAX_BODY_BYTES: {
+    description: 'Largest accepted webhook body in bytes; larger bodies get 413.',
+    default: '1048576',
+    requiredInAzure: false,
+  },
+  KUBECONFIG: {
+    description: 'Local only: kubeconfig file used for clusters that name a kubeContext.',
+    requiredInAzure: false,
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Settings {
+  opsConfigPath: string;
+  paused: boolean;
+  forceDryRun: boolean;
+  taskHubName: string;
+  auditTableName: string;
+  controlTableName: string;
+  storageConnection: string | undefined;
+  tableServiceUri: string | undefined;
+  managedIdentityClientId: string | undefined;
+  webhookToken: string | undefined;
+  webhookUsername: string | undefined;
+  webhookPassword: string | undefined;
+  webhookMaxBodyBytes: number;
+  kubeconfig: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+function get(env: Env, name: SettingName): string | undefined {
+  const v = env[name];
+  if (v !== undefined && v !== '') return v;
+  const spec: SettingSpec = SETTINGS[name];
+  return spec.default;
+}
+
+function bool(env: Env, name: SettingName): boolean {
+  const v = (get(env, name) ?? 'false').trim().toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no' || v === '') return false;
+  throw new Error(`App setting ${name}="${v}" is not a boolean. Fix: set it to "true" or "false".`);
+}
+
+function positiveInt(env: Env, name: SettingName): number {
+  const raw = get(env, name) ?? '';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new Error(`App setting ${name}="${raw}" is not a positive whole number. Fix: set it to e.g. ${SETTINGS[name] && (SETTINGS[name] as SettingSpec).default}.`);
+  }
+  return n;
+}
+
+/** Reads and checks every setting. Pass process.env from the trigger layer; tests pass a plain object. */
+export function readSettings(env: Env): Settings {
+  return {
+    opsConfigPath: get(env, 'OPS_CONFIG_PATH')!,
+    paused: bool(env, 'OPS_PAUSED'),
+    forceDryRun: bool(env, 'OPS_FORCE_DRY_RUN'),
+    taskHubName: get(env, 'TASK_HUB_NAME')!,
+    auditTableName: get(env, 'AUDIT_TABLE_NAME')!,
+    controlTableName: get(env, 'CONTROL_TABLE_NAME')!,
+    storageConnection: get(env, 'AzureWebJobsStorage'),
+    tableServiceUri: get(env, 'AzureWebJobsStorage__tableServiceUri'),
+    managedIdentityClientId: get(env, 'AZURE_CLIENT_ID'),
+    webhookToken: get(env, 'ALERTMANAGER_WEBHOOK_TOKEN'),
+    webhookUsername: get(env, 'ALERTMANAGER_WEBHOOK_USERNAME'),
+    webhookPassword: get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD'),
+    webhookMaxBodyBytes: positiveInt(env, 'WEBHOOK_MAX_BODY_BYTES'),
+    kubeconfig: get(env, 'KUBECONFIG'),
+  };
+}
