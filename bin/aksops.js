@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of the `aksops` command. The TypeScript is compiled to dist/ by `npm run build`
+// (npm ci runs it through the prepare script).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('aksops: the project is not built yet. Run `npm run build` in the project folder first.\n');
+  process.exit(2);
+}
+const { main: run } = await import(main.href);
+process.exitCode = await run(process.argv.slice(2));

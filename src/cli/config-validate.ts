@@ -1,0 +1,23 @@
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { configPath, parseFlags, UsageError } from './args.js';
+import type { CliIo } from './io.js';
+
+export async function runConfigValidate(args: string[], io: CliIo): Promise<number> {
+  let path: string;
+  try {
+    const { values } = parseFlags(args, { config: { type: 'string' } }, 'config validate');
+    path = configPath(values.config as string | undefined, io.env);
+  } catch (e) {
+    if (e instanceof UsageError) return io.err(e.message), 2;
+    throw e;
+  }
+  try {
+    const cfg = loadConfigFile(path, io.cwd);
+    const s = cfg.source;
+    io.out(`${path}: valid (${s.clusters.length} cluster${s.clusters.length === 1 ? '' : 's'}, ${s.rules.length} rule${s.rules.length === 1 ? '' : 's'}, ${s.notifications.length} notification target${s.notifications.length === 1 ? '' : 's'}; default dryRun ${s.defaults.dryRun})`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) return io.err(e.message), 1;
+    throw e;
+  }
+}

@@ -1,0 +1,202 @@
+// The Alertmanager webhook, free of the Functions framework: functions/alertmanager-webhook.ts
+// adapts the HTTP request and the Durable client to these ports. Contract with Alertmanager
+// (notify/webhook): any 2xx is success, 5xx is retried until group_interval ends, 4xx is not
+// retried. So: 2xx only once every orchestration is durably scheduled and every decision
+// audited; 503 on a transient failure (the retry is safe: starts are idempotent by ID); 4xx
+// for input that will never succeed.
+import { createHash } from 'node:crypto';
+import type { AuditRecord, RemediationInput } from '../domain/types.js';
+import { targetKey } from '../domain/types.js';
+import type { CompiledConfig } from '../config/load.js';
+import { ConfigError } from '../config/load.js';
+import type { Settings } from '../config/settings.js';
+import { checkWebhookAuth } from './auth.js';
+import { decideAlerts, type PlannedAlert } from './decide.js';
+import { PayloadError, parseWebhookJson } from './payload.js';
+
+export const EVENT_ALERT_RESOLVED = 'alertResolved';
+
+/** Durable runtime states in which an instance can still receive the resolved event. */
+const LIVE_STATES = new Set(['Running', 'Pending', 'Suspended', 'ContinuedAsNew']);
+
+export interface RemediationInstances {
+  /** The instance's runtime status ("Running", "Completed", ...) or null when no instance has this ID. */
+  status(instanceId: string): Promise<string | null>;
+  /** Starts the remediation; 'exists' when another delivery started the same ID first. */
+  start(input: RemediationInput): Promise<'started' | 'exists'>;
+  raiseResolved(instanceId: string, data: { endsAt: string }): Promise<void>;
+}
+
+export interface AuditSink {
+  write(records: AuditRecord[]): Promise<void>;
+}
+
+export interface WebhookDeps {
+  /** The compiled config; throws ConfigError when the file is broken. */
+  config(): CompiledConfig;
+  settings: Settings;
+  instances: RemediationInstances;
+  audit: AuditSink;
+  pause(): Promise<{ paused: boolean; reason?: string }>;
+  now(): Date;
+  /** A unique ID for this delivery (audit rows of separate deliveries must not collide). */
+  deliveryId(): string;
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface WebhookRequest {
+  authorization: string | null;
+  contentLength: string | null;
+  /** Reads the body as text; returns null when it exceeds `limit` bytes (stop reading then). */
+  readBody(limit: number): Promise<string | null>;
+}
+
+export interface WebhookResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+export interface DecisionSummary {
+  fingerprint: string;
+  status: string;
+  rule: string | null;
+  runbook: string | null;
+  target: string | null;
+  decision: string;
+  instanceId: string | null;
+  result?: string;
+  reason?: string;
+}
+
+const MAX_PARALLEL = 16;
+
+async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += MAX_PARALLEL) out.push(...(await Promise.all(items.slice(i, i + MAX_PARALLEL).map(fn))));
+  return out;
+}
+
+function badRequest(status: number, error: string, extra: Record<string, unknown> = {}): WebhookResponse {
+  return { status, body: { error, ...extra } };
+}
+
+export async function handleAlertmanagerWebhook(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  const { settings } = deps;
+  const authProblem = checkWebhookAuth(req.authorization, {
+    token: settings.webhookToken,
+    username: settings.webhookUsername,
+    password: settings.webhookPassword,
+  });
+  if (authProblem) {
+    return { status: 401, headers: { 'WWW-Authenticate': settings.webhookToken ? 'Bearer' : 'Basic realm="aksops"' }, body: { error: authProblem } };
+  }
+
+  const limit = settings.webhookMaxBodyBytes;
+  const declared = req.contentLength === null ? NaN : Number(req.contentLength);
+  if (Number.isFinite(declared) && declared > limit) {
+    return badRequest(413, `body is ${declared} bytes; at most ${limit} are accepted. Fix: lower max_alerts in the Alertmanager webhook_config, or raise WEBHOOK_MAX_BODY_BYTES`);
+  }
+  const text = await req.readBody(limit);
+  if (text === null) {
+    return badRequest(413, `body exceeds ${limit} bytes. Fix: lower max_alerts in the Alertmanager webhook_config, or raise WEBHOOK_MAX_BODY_BYTES`);
+  }
+
+  let config: CompiledConfig;
+  try {
+    config = deps.config();
+  } catch (e) {
+    // Not the sender's fault and not transient for us; 500 keeps Alertmanager retrying until it is fixed.
+    const msg = e instanceof ConfigError ? e.message : `cannot load the operations config: ${(e as Error).message}`;
+    deps.log?.('error', msg);
+    return badRequest(500, 'the operations config is invalid; see the function logs (run `aksops config validate`)');
+  }
+
+  let payload;
+  try {
+    payload = parseWebhookJson(text);
+  } catch (e) {
+    if (e instanceof PayloadError) return badRequest(400, e.message, { field: e.field });
+    throw e;
+  }
+
+  const at = deps.now().toISOString();
+  const delivery = deps.deliveryId();
+  try {
+    return await decideAndSchedule(payload, config, deps, at, delivery);
+  } catch (e) {
+    deps.log?.('error', `webhook delivery ${delivery} failed transiently: ${(e as Error).message}`);
+    return { status: 503, headers: { 'Retry-After': '10' }, body: { error: 'a dependency (Durable Functions or storage) failed; Alertmanager will retry', delivery } };
+  }
+}
+
+async function decideAndSchedule(
+  payload: ReturnType<typeof parseWebhookJson>,
+  config: CompiledConfig,
+  deps: WebhookDeps,
+  at: string,
+  delivery: string,
+): Promise<WebhookResponse> {
+  // Pass 1 names the instances; their existence is then read and pass 2 decides for good.
+  const first = decideAlerts(payload, config, { forceDryRun: deps.settings.forceDryRun });
+  const ids = [...new Set(first.filter((d) => d.instanceId && (d.decision === 'start' || d.decision === 'resolve')).map((d) => d.instanceId!))];
+  const states = new Map<string, string | null>();
+  await inBatches(ids, async (id) => states.set(id, await deps.instances.status(id)));
+  const decisions = decideAlerts(payload, config, { forceDryRun: deps.settings.forceDryRun, existing: (id) => (states.get(id) ?? null) !== null });
+
+  const pause = decisions.some((d) => d.decision === 'start') ? await deps.pause() : { paused: false };
+  const results = await inBatches(decisions, (d) => act(d, states, pause, deps));
+
+  const records: AuditRecord[] = decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i));
+  await deps.audit.write(records);
+
+  const summary: DecisionSummary[] = decisions.map((d, i) => ({
+    fingerprint: d.fingerprint,
+    status: d.status,
+    rule: d.rule,
+    runbook: d.runbook,
+    target: d.target ? targetKey(d.target) : null,
+    decision: d.decision,
+    instanceId: d.instanceId,
+    ...(results[i] ? { result: results[i] } : {}),
+    ...(d.reason ? { reason: d.reason } : {}),
+  }));
+  return { status: 200, body: { delivery, paused: pause.paused, decisions: summary } };
+}
+
+async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string }, deps: WebhookDeps): Promise<string | undefined> {
+  if (d.decision === 'start' && d.input) {
+    if (pause.paused) return `not started: automation is paused${pause.reason ? ` (${pause.reason})` : ''}`;
+    const r = await deps.instances.start(d.input);
+    return r === 'started' ? 'started' : 'already started by another delivery';
+  }
+  if (d.decision === 'resolve' && d.instanceId) {
+    const state = states.get(d.instanceId) ?? null;
+    if (state !== null && LIVE_STATES.has(state)) {
+      await deps.instances.raiseResolved(d.instanceId, { endsAt: d.endsAt });
+      return 'resolved event raised';
+    }
+    return state === null ? 'no remediation was started for this occurrence' : `remediation already ${state.toLowerCase()}`;
+  }
+  return undefined;
+}
+
+function auditRecord(d: PlannedAlert, result: string | undefined, at: string, delivery: string, index: number): AuditRecord {
+  const id = createHash('sha256').update(`${delivery}|${index}`).digest('hex').slice(0, 32);
+  return {
+    id,
+    at,
+    kind: 'decision',
+    actor: 'alertmanager',
+    fingerprint: d.fingerprint,
+    ...(d.alertname ? { alertname: d.alertname } : {}),
+    ...(d.instanceId ? { instanceId: d.instanceId } : {}),
+    ...(d.rule ? { rule: d.rule } : {}),
+    ...(d.runbook ? { runbook: d.runbook } : {}),
+    ...(d.target ? { target: targetKey(d.target) } : {}),
+    decision: d.decision,
+    ...(d.input ? { dryRun: d.input.dryRun } : {}),
+    ...(result ? { result } : {}),
+    ...(d.reason ? { detail: d.reason } : {}),
+  };
+}
