@@ -61,14 +61,14 @@ function pathText(path: readonly PropertyKey[]): string {
 /** Parses and checks YAML text. Throws ConfigError listing every problem. */
 export function parseConfig(text: string, file = 'ops.yaml'): CompiledConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((e) => ({
         path: '',
         line: e.linePos?.[0]?.line,
-        message: `${e.message.split('\n')[0]}. Fix: correct the YAML syntax there`,
+        message: `${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}. Fix: correct the YAML syntax there`,
       })),
     );
   }

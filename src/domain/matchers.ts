@@ -28,6 +28,9 @@ export function parseMatcher(text: string): Matcher {
   }
   const [, name, op, rawValue] = m as unknown as [string, string, MatchOp, string];
   let value = rawValue;
+  if (!value.startsWith('"') && /^[=~!]|"/.test(value)) {
+    throw new Error(`"${text}": the operator or value is malformed. Fix: use exactly one of =, !=, =~, !~ and quote the value, e.g. alertname="KubePodCrashLooping"`);
+  }
   if (value.startsWith('"')) {
     if (!value.endsWith('"') || value.length < 2) {
       throw new Error(`"${text}": the quoted value is not closed. Fix: end the value with a double quote.`);

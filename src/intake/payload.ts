@@ -86,17 +86,16 @@ function status(v: Json, field: string): 'firing' | 'resolved' {
 function alert(v: Json, i: number): AlertmanagerAlert {
   const f = `alerts[${i}]`;
   if (!isObject(v)) throw new PayloadError(f, `expected an alert object, got ${describe(v)}`);
+  // Checked in the order Alertmanager writes the fields, so the first error is the first one a reader meets.
+  const st = status(v['status'], `${f}.status`);
+  const labels = labelMap(v['labels'], `${f}.labels`, PAYLOAD_LIMITS.labelValueLength);
+  const annotations = labelMap(v['annotations'], `${f}.annotations`, PAYLOAD_LIMITS.annotationValueLength, true);
+  const startsAt = time(v['startsAt'], `${f}.startsAt`);
+  const endsAt = v['endsAt'] === undefined ? '0001-01-01T00:00:00Z' : time(v['endsAt'], `${f}.endsAt`);
+  const generatorURL = str(v['generatorURL'], `${f}.generatorURL`, PAYLOAD_LIMITS.stringLength, true);
   const fingerprint = str(v['fingerprint'], `${f}.fingerprint`, 128);
   if (!/^[0-9a-f]{1,64}$/i.test(fingerprint)) throw new PayloadError(`${f}.fingerprint`, 'expected the hexadecimal fingerprint Alertmanager computes');
-  return {
-    status: status(v['status'], `${f}.status`),
-    labels: labelMap(v['labels'], `${f}.labels`, PAYLOAD_LIMITS.labelValueLength),
-    annotations: labelMap(v['annotations'], `${f}.annotations`, PAYLOAD_LIMITS.annotationValueLength, true),
-    startsAt: time(v['startsAt'], `${f}.startsAt`),
-    endsAt: v['endsAt'] === undefined ? '0001-01-01T00:00:00Z' : time(v['endsAt'], `${f}.endsAt`),
-    generatorURL: str(v['generatorURL'], `${f}.generatorURL`, PAYLOAD_LIMITS.stringLength, true),
-    fingerprint,
-  };
+  return { status: st, labels, annotations, startsAt, endsAt, generatorURL, fingerprint };
 }
 
 /** Checks a parsed JSON value; throws PayloadError naming the field at fault. */
