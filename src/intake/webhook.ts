@@ -37,7 +37,7 @@ export interface WebhookDeps {
   settings: Settings;
   instances: RemediationInstances;
   audit: AuditSink;
-  pause(): Promise<{ paused: boolean; reason?: string }>;
+  pause(): Promise<{ paused: boolean; reason?: string | null }>;
   now(): Date;
   /** A unique ID for this delivery (audit rows of separate deliveries must not collide). */
   deliveryId(): string;
@@ -164,7 +164,7 @@ async function decideAndSchedule(
   return { status: 200, body: { delivery, paused: pause.paused, decisions: summary } };
 }
 
-async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string }, deps: WebhookDeps): Promise<string | undefined> {
+async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string | null }, deps: WebhookDeps): Promise<string | undefined> {
   if (d.decision === 'start' && d.input) {
     if (pause.paused) return `not started: automation is paused${pause.reason ? ` (${pause.reason})` : ''}`;
     const r = await deps.instances.start(d.input);

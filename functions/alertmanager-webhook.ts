@@ -1,0 +1,40 @@
+// POST /api/alerts/alertmanager: Alertmanager's webhook receiver. Thin: the work is in
+// src/intake/webhook.ts; this file adapts the HTTP request and the Durable client.
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import { handleAlertmanagerWebhook } from '../src/intake/webhook.js';
+import { appSettings, auditStore, controlStore, opsConfig } from './lib/runtime.js';
+import { durableRemediationInstances } from './lib/durable-instances.js';
+import { readBodyLimited } from './lib/http-body.js';
+
+export async function alertmanagerWebhook(request: HttpRequest, client: df.DurableClient, context: InvocationContext): Promise<HttpResponseInit> {
+  const settings = appSettings();
+  const [audit, control] = await Promise.all([auditStore(), controlStore()]);
+  const { isPaused } = await import('../src/adapters/control-store.js');
+  const res = await handleAlertmanagerWebhook(
+    {
+      authorization: request.headers.get('authorization'),
+      contentLength: request.headers.get('content-length'),
+      readBody: (limit) => readBodyLimited(request, limit),
+    },
+    {
+      config: opsConfig,
+      settings,
+      instances: durableRemediationInstances(client),
+      audit,
+      pause: () => isPaused(settings, control),
+      now: () => new Date(),
+      deliveryId: randomUUID,
+      log: (level, message) => context[level](message),
+    },
+  );
+  return { status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers }, jsonBody: res.body };
+}
+
+df.app.client.http('alertmanagerWebhook', {
+  route: 'alerts/alertmanager',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: alertmanagerWebhook,
+});

@@ -1,0 +1,36 @@
+// Per-worker singletons for the trigger layer: settings, config and stores are built once on
+// first use (not at import: cold start is benchmarked) and shared by every invocation.
+import { readSettings, type Settings } from '../../src/config/settings.js';
+import { loadConfigOnce, type CompiledConfig } from '../../src/config/load.js';
+import type { AuditStore } from '../../src/adapters/audit-store.js';
+import type { ControlStore } from '../../src/adapters/control-store.js';
+
+let settings: Settings | undefined;
+let audit: Promise<AuditStore> | undefined;
+let control: Promise<ControlStore> | undefined;
+
+export function appSettings(): Settings {
+  settings ??= readSettings(process.env);
+  return settings;
+}
+
+export function opsConfig(): CompiledConfig {
+  return loadConfigOnce(appSettings().opsConfigPath);
+}
+
+export function auditStore(): Promise<AuditStore> {
+  audit ??= import('../../src/adapters/audit-store.js').then((m) => m.AuditStore.fromSettings(appSettings()));
+  return audit;
+}
+
+export function controlStore(): Promise<ControlStore> {
+  control ??= import('../../src/adapters/control-store.js').then((m) => m.ControlStore.fromSettings(appSettings()));
+  return control;
+}
+
+/** For tests that change app settings between cases. */
+export function resetRuntime(): void {
+  settings = undefined;
+  audit = undefined;
+  control = undefined;
+}
