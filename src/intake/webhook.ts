@@ -70,6 +70,7 @@ export interface DecisionSummary {
 }
 
 const MAX_PARALLEL = 16;
+const LOST_RACE = 'already started by another delivery';
 
 async function inBatches<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
@@ -146,6 +147,13 @@ async function decideAndSchedule(
 
   const pause = decisions.some((d) => d.decision === 'start') ? await deps.pause() : { paused: false };
   const results = await inBatches(decisions, (d) => act(d, states, pause, deps));
+  // A concurrent delivery (the other member of an HA pair) may have started the same ID first.
+  decisions.forEach((d, i) => {
+    if (results[i] === LOST_RACE) {
+      d.decision = 'duplicate';
+      d.reason = 'another delivery of the same alert started it first';
+    }
+  });
 
   const records: AuditRecord[] = decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i));
   await deps.audit.write(records);
@@ -168,7 +176,7 @@ async function act(d: PlannedAlert, states: Map<string, string | null>, pause: {
   if (d.decision === 'start' && d.input) {
     if (pause.paused) return `not started: automation is paused${pause.reason ? ` (${pause.reason})` : ''}`;
     const r = await deps.instances.start(d.input);
-    return r === 'started' ? 'started' : 'already started by another delivery';
+    return r === 'started' ? 'started' : LOST_RACE;
   }
   if (d.decision === 'resolve' && d.instanceId) {
     const state = states.get(d.instanceId) ?? null;
