@@ -71,11 +71,24 @@ function labelMap(v: Json, field: string, maxValue: number, optional = false): R
 
 function time(v: Json, field: string): string {
   const s = str(v, field, 64);
-  // RFC 3339 as Go's time.Time marshals it; Date.parse accepts it. The zero time is valid (endsAt while firing).
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s) || Number.isNaN(Date.parse(s))) {
+  // RFC 3339 as Go's time.Time marshals it. The zero time is valid (endsAt while firing).
+  // Date.parse alone is not enough: V8 rolls 2026-02-30 over to March 2.
+  if (!isRfc3339(s)) {
     throw new PayloadError(field, `${JSON.stringify(s.slice(0, 40))} is not an RFC 3339 time such as 2026-11-22T03:00:00Z`);
   }
   return s;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function isRfc3339(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 60) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
+  return d >= 1 && d <= daysInMonth && !Number.isNaN(Date.parse(s));
 }
 
 function status(v: Json, field: string): 'firing' | 'resolved' {

@@ -44,3 +44,15 @@ describe('Alertmanager payload validation', () => {
     expect(() => parseWebhookJson('{"version": "4",')).toThrow(/is not valid JSON/);
   });
 });
+
+describe('timestamps', () => {
+  it('accepts what Go marshals and refuses impossible dates that Date.parse would roll over', () => {
+    const a = (good['alerts'] as Record<string, unknown>[])[0]!;
+    for (const ok of ['2026-11-22T02:58:31.201Z', '2026-11-22T02:58:31.201234567+01:00', '2028-02-29T00:00:00Z', '0001-01-01T00:00:00Z']) {
+      expect(() => validateWebhook({ ...good, alerts: [{ ...a, startsAt: ok }] }), ok).not.toThrow();
+    }
+    for (const bad of ['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-04-31T00:00:00Z', '2026-11-22T24:00:00Z', '2026-11-22']) {
+      expect(fieldOf({ ...good, alerts: [{ ...a, startsAt: bad }] }), bad).toBe('alerts[0].startsAt');
+    }
+  });
+});
