@@ -1,0 +1,120 @@
+// GET /api/audit handler with real HttpRequest objects, against the real Azurite.
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AuditStore } from '../../src/adapters/audit-store.js';
+import { readSettings } from '../../src/config/settings.js';
+import { auditQueryHandler, createAuditQueryHandler } from '../../functions/audit.js';
+
+const { connectionString } = inject('azurite');
+const table = `audithttp${Date.now().toString(36)}`;
+const settings = readSettings({ AzureWebJobsStorage: connectionString, AUDIT_TABLE_NAME: table });
+const handler = createAuditQueryHandler(() => AuditStore.fromSettings(settings));
+
+function get(query: string): HttpRequest {
+  return new HttpRequest({ method: 'GET', url: `http://localhost:7071/api/audit${query}` });
+}
+function ctx(): InvocationContext {
+  return new InvocationContext({ functionName: 'auditQuery', logHandler: () => {} });
+}
+async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('GET /api/audit', () => {
+  beforeAll(async () => {
+    await AuditStore.fromSettings(settings).write([
+      { id: 'h1', at: '2024-07-01T10:00:00Z', kind: 'decision', actor: 'alertmanager', target: 'aks1/shop/Pod/a', instanceId: 'i-1' },
+      { id: 'h2', at: '2024-07-02T10:00:00Z', kind: 'action', actor: 'orchestration', target: 'aks1/shop/Pod/b', instanceId: 'i-2' },
+      { id: 'h3', at: '2024-07-02T11:00:00Z', kind: 'result', actor: 'orchestration', target: 'aks1/shop/Pod/a', instanceId: 'i-1' },
+    ]);
+  });
+
+  it('200 with {items, truncated}, newest first', async () => {
+    const res = await handler(get('?since=2024-07-01T00:00:00Z&until=2024-07-03'), ctx());
+    expect(res.status).toBe(200);
+    const body = res.jsonBody as { items: { id: string }[]; truncated: boolean; limit: number };
+    expect(body.items.map((i) => i.id)).toEqual(['h3', 'h2', 'h1']);
+    expect(body.truncated).toBe(false);
+    expect(body.limit).toBe(100);
+  });
+
+  it('applies target, instanceId and limit', async () => {
+    const t = await handler(get(`?since=2024-07-01&until=2024-07-03&target=${encodeURIComponent('aks1/shop/Pod/a')}`), ctx());
+    expect((t.jsonBody as { items: { id: string }[] }).items.map((i) => i.id)).toEqual(['h3', 'h1']);
+    const i = await handler(get('?since=2024-07-01&until=2024-07-03&instanceId=i-2'), ctx());
+    expect((i.jsonBody as { items: { id: string }[] }).items.map((x) => x.id)).toEqual(['h2']);
+    const l = await handler(get('?since=2024-07-01&until=2024-07-03&limit=1'), ctx());
+    expect(l.jsonBody).toMatchObject({ truncated: true, items: [{ id: 'h3' }] });
+  });
+
+  it('ignores the function key parameter and never echoes it', async () => {
+    const res = await handler(get('?code=SECRETFUNCTIONKEY&since=nonsense'), ctx());
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.jsonBody)).not.toContain('SECRETFUNCTIONKEY');
+  });
+
+  it.each([
+    ['?since=yesterday', 'since', /^since: 'yesterday' is not an ISO 8601 time\. Fix: .*since=2024-05-01T08:00:00Z/],
+    ['?until=2024-13-01', 'until', /^until: '2024-13-01' is not an ISO 8601 time/],
+    ['?since=2024-07-01T10:00:00', 'since', /not an ISO 8601 time/], // no zone: ambiguous
+    ['?since=2024-07-03&until=2024-07-01', 'since', /is after until/],
+    ['?limit=abc', 'limit', /^limit: 'abc' is not a whole number/],
+    ['?limit=0', 'limit', /^limit: '0' is not a whole number of at least 1/],
+    ['?limit=-5', 'limit', /^limit:/],
+  ])('400 for %s naming %s', async (query, parameter, message) => {
+    const res = await handler(get(query), ctx());
+    expect(res.status).toBe(400);
+    expect(res.jsonBody).toMatchObject({ parameter });
+    expect((res.jsonBody as { error: string }).error).toMatch(message);
+  });
+
+  it('accepts durations ago (since=24h) and caps limit at 1000', async () => {
+    const res = await handler(get('?since=24h&limit=5000'), ctx());
+    expect(res.status).toBe(200);
+    const body = res.jsonBody as { since: string; until: string; limit: number };
+    expect(Date.parse(body.until) - Date.parse(body.since)).toBe(86_400_000);
+    expect(body.limit).toBe(1000);
+  });
+
+  it('503 with Retry-After when storage is unreachable', async () => {
+    const port = await freePort();
+    const cs = connectionString.replace(/TableEndpoint=[^;]+/, `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1`);
+    const down = createAuditQueryHandler(() =>
+      AuditStore.fromSettings(readSettings({ AzureWebJobsStorage: cs, AUDIT_TABLE_NAME: 'auditdown' }), { retry: { maxRetries: 0 } }),
+    );
+    const res = await down(get('?since=2024-07-01&until=2024-07-02'), ctx());
+    expect(res.status).toBe(503);
+    expect(res.headers).toMatchObject({ 'Retry-After': '5' });
+    expect(JSON.stringify(res.jsonBody)).not.toContain('Eby8vdM02x');
+  });
+
+  describe('the registered handler (settings from process.env)', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      for (const k of ['AzureWebJobsStorage', 'AUDIT_TABLE_NAME']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    });
+
+    it('reads AzureWebJobsStorage and AUDIT_TABLE_NAME through readSettings', async () => {
+      process.env.AzureWebJobsStorage = connectionString;
+      process.env.AUDIT_TABLE_NAME = table;
+      const res = await auditQueryHandler(get('?since=2024-07-02&until=2024-07-02T10:30:00Z'), ctx());
+      expect(res.status).toBe(200);
+      expect((res.jsonBody as { items: { id: string }[] }).items.map((i) => i.id)).toEqual(['h2']);
+    });
+
+    it('500 with a fix when no storage is configured', async () => {
+      delete process.env.AzureWebJobsStorage;
+      const res = await auditQueryHandler(get('?since=24h'), ctx());
+      expect(res.status).toBe(500);
+      expect((res.jsonBody as { error: string }).error).toMatch(/No table storage is configured\. Fix:/);
+    });
+  });
+});
