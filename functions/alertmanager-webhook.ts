@@ -2,15 +2,16 @@
 // src/intake/webhook.ts; this file adapts the HTTP request and the Durable client.
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
+import type { DurableClient } from 'durable-functions';
 import { handleAlertmanagerWebhook } from '../src/intake/webhook.js';
-import { appSettings, auditStore, controlStore, opsConfig } from './lib/runtime.js';
+import { appSettings, auditStore, configLoader, controlStore } from './lib/runtime.js';
+import { clientHttp } from './lib/durable-lazy.js';
 import { durableRemediationInstances } from './lib/durable-instances.js';
 import { readBodyLimited } from './lib/http-body.js';
 
-export async function alertmanagerWebhook(request: HttpRequest, client: df.DurableClient, context: InvocationContext): Promise<HttpResponseInit> {
+export async function alertmanagerWebhook(request: HttpRequest, client: DurableClient, context: InvocationContext): Promise<HttpResponseInit> {
   const settings = appSettings();
-  const [audit, control] = await Promise.all([auditStore(), controlStore()]);
+  const [audit, control, config] = await Promise.all([auditStore(), controlStore(), configLoader()]);
   const { isPaused } = await import('../src/adapters/control-store.js');
   const res = await handleAlertmanagerWebhook(
     {
@@ -19,7 +20,7 @@ export async function alertmanagerWebhook(request: HttpRequest, client: df.Durab
       readBody: (limit) => readBodyLimited(request, limit),
     },
     {
-      config: opsConfig,
+      config,
       settings,
       instances: durableRemediationInstances(client),
       audit,
@@ -32,7 +33,7 @@ export async function alertmanagerWebhook(request: HttpRequest, client: df.Durab
   return { status: res.status, headers: { 'Content-Type': 'application/json', ...res.headers }, jsonBody: res.body };
 }
 
-df.app.client.http('alertmanagerWebhook', {
+clientHttp('alertmanagerWebhook', {
   route: 'alerts/alertmanager',
   methods: ['POST'],
   authLevel: 'function',

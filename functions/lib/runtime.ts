@@ -1,7 +1,7 @@
 // Per-worker singletons for the trigger layer: settings, config and stores are built once on
 // first use (not at import: cold start is benchmarked) and shared by every invocation.
 import { readSettings, type Settings } from '../../src/config/settings.js';
-import { loadConfigOnce, type CompiledConfig } from '../../src/config/load.js';
+import type { CompiledConfig } from '../../src/config/load.js';
 import type { AuditStore } from '../../src/adapters/audit-store.js';
 import type { ControlStore } from '../../src/adapters/control-store.js';
 
@@ -14,8 +14,10 @@ export function appSettings(): Settings {
   return settings;
 }
 
-export function opsConfig(): CompiledConfig {
-  return loadConfigOnce(appSettings().opsConfigPath);
+/** A loader of the compiled config (YAML and schema libraries are imported on first use). */
+export async function configLoader(): Promise<() => CompiledConfig> {
+  const { loadConfigOnce } = await import('../../src/config/load.js');
+  return () => loadConfigOnce(appSettings().opsConfigPath);
 }
 
 export function auditStore(): Promise<AuditStore> {

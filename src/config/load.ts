@@ -9,26 +9,8 @@ import { compileTemplate, type CompiledTemplate } from '../domain/template.js';
 import { parseDuration } from '../domain/duration.js';
 import type { GuardPolicy } from '../domain/types.js';
 
-export interface ConfigProblem {
-  /** e.g. rules[2].matchers[0] */
-  path: string;
-  /** 1-based line in the file, when known. */
-  line?: number;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: ConfigProblem[],
-  ) {
-    super(
-      `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
-        problems.map((p) => `  ${p.path || '(top level)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`).join('\n'),
-    );
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError, type ConfigProblem } from './errors.js';
+import { ConfigError } from './errors.js';
 
 export interface CompiledRule {
   index: number;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { AuditRecord, RemediationInput } from '../domain/types.js';
 import { targetKey } from '../domain/types.js';
 import type { CompiledConfig } from '../config/load.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../config/errors.js';
 import type { Settings } from '../config/settings.js';
 import { checkWebhookAuth } from './auth.js';
 import { decideAlerts, type PlannedAlert } from './decide.js';

@@ -122,7 +122,7 @@ describe('POST /api/alerts/alertmanager', () => {
 
   it('refuses requests without the configured credential, and changes nothing', async () => {
     const before = durable.requests.length;
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }]) {
       const res = await call(fixture, headers);
       expect(res.status).toBe(401);
       expect(JSON.stringify(res.body)).not.toContain(TOKEN);

@@ -1,0 +1,6 @@
+// The function app's entry point (package.json "main"): importing a module registers its
+// functions. Keep imports here light: SDKs are loaded lazily where they are used (cold start
+// is benchmarked: npm run bench -- coldstart).
+import './alertmanager-webhook.js';
+import './audit.js';
+import './control.js';

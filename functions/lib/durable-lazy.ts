@@ -1,0 +1,89 @@
+// Registers Durable Functions triggers without importing the durable-functions SDK at start-up.
+// df.app.orchestration/activity/entity and df.app.client.http are thin wrappers over
+// @azure/functions' app.generic/app.http with the trigger types below (durable-functions 3.x
+// lib/src/app.js, trigger.js, input.js); the SDK costs ~170 ms to import, and cold start is
+// benchmarked, so we register the same metadata and load the SDK on the first invocation.
+import { app, input, trigger, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
+import type { DurableClient, OrchestrationHandler, EntityHandler, ActivityHandler } from 'durable-functions';
+
+type Sdk = typeof import('durable-functions');
+/** The two functions of durable-functions/lib/src/util/testingUtils.js we use (it ships no typings). */
+interface Testing {
+  createOrchestrator(fn: OrchestrationHandler): Handler;
+  createEntityFunction(fn: EntityHandler<unknown>): Handler;
+}
+/** df.app.wrapActivityHandler exists at run time (lib/src/app.js) but is missing from the typings. */
+type SdkApp = { wrapActivityHandler(h: ActivityHandler): Handler };
+type Handler = (triggerInput: unknown, context: InvocationContext) => Promise<unknown>;
+
+let sdk: Promise<Sdk> | undefined;
+let testing: Promise<Testing> | undefined;
+export function durableSdk(): Promise<Sdk> {
+  sdk ??= import('durable-functions');
+  return sdk;
+}
+function durableTesting(): Promise<Testing> {
+  // createOrchestrator/createEntityFunction are what df.app.orchestration/entity register.
+  testing ??= import('durable-functions/lib/src/util/testingUtils.js' as string) as Promise<Testing>;
+  return testing;
+}
+
+/** A handler built once, on first use. */
+function lazy(build: () => Promise<Handler>): Handler {
+  let built: Promise<Handler> | undefined;
+  return async (t, c) => {
+    built ??= build();
+    return (await built)(t, c);
+  };
+}
+
+export function orchestration(name: string, load: () => Promise<OrchestrationHandler>): void {
+  app.generic(name, {
+    trigger: trigger.generic({ type: 'orchestrationTrigger' }),
+    handler: lazy(async () => (await durableTesting()).createOrchestrator(await load())),
+  });
+}
+
+export function entity(name: string, load: () => Promise<EntityHandler<unknown>>): void {
+  app.generic(name, {
+    trigger: trigger.generic({ type: 'entityTrigger' }),
+    handler: lazy(async () => (await durableTesting()).createEntityFunction(await load())),
+  });
+}
+
+export function activity(name: string, load: () => Promise<ActivityHandler>): void {
+  app.generic(name, {
+    trigger: trigger.generic({ type: 'activityTrigger' }),
+    handler: lazy(async () => ((await durableSdk()).app as unknown as SdkApp).wrapActivityHandler(await load())),
+  });
+}
+
+function clientInput(): FunctionInput {
+  return input.generic({ type: 'durableClient' });
+}
+
+export type ClientHttpHandler = (request: HttpRequest, client: DurableClient, context: InvocationContext) => Promise<HttpResponseInit>;
+
+export function clientHttp(
+  name: string,
+  options: { route: string; methods: ('GET' | 'POST' | 'PUT' | 'DELETE')[]; authLevel: 'anonymous' | 'function' | 'admin'; handler: ClientHttpHandler },
+): void {
+  app.http(name, {
+    route: options.route,
+    methods: options.methods,
+    authLevel: options.authLevel,
+    extraInputs: [clientInput()],
+    handler: async (request, context) => options.handler(request, (await durableSdk()).getClient(context), context),
+  });
+}
+
+export type ClientTimerHandler = (timer: Timer, client: DurableClient, context: InvocationContext) => Promise<void>;
+
+export function clientTimer(name: string, options: { schedule: string; runOnStartup?: boolean; handler: ClientTimerHandler }): void {
+  app.timer(name, {
+    schedule: options.schedule,
+    runOnStartup: options.runOnStartup ?? false,
+    extraInputs: [clientInput()],
+    handler: async (timer, context) => options.handler(timer, (await durableSdk()).getClient(context), context),
+  });
+}
