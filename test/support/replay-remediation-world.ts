@@ -1,0 +1,112 @@
+// A small outside world for replaying the remediation orchestration: a cluster with one
+// crash-looping pod owned by a Deployment, an audit table that upserts by id, a notification
+// sink, and the global pause switch. The activity fakes keep the contracts the real activities
+// must keep (orchestrations/remediation.ts): runRunbook is idempotent for (instanceId,
+// restartedAt) the way `kubectl rollout restart` is when the restartedAt value is fixed.
+import type { AuditRecord, RemediationInput, RunbookResult, Target } from '../../src/domain/types.js';
+import { targetKey } from '../../src/domain/types.js';
+import { remediationOrchestrator, type NotifyInput, type ResolveTargetInput, type RunRunbookInput } from '../../orchestrations/remediation.js';
+import { GUARD_ENTITY, guardEntity } from '../../orchestrations/guard-entity.js';
+import { createReplayHarness, type HarnessOptions, type PlannedEvent, type ReplayHarness } from './replay-harness.js';
+
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
+export const POD: Target = { cluster: 'aks-prod', namespace: 'shop', kind: 'Pod', name: 'api-7d9f8-abcde' };
+export const DEPLOYMENT: Target = { cluster: 'aks-prod', namespace: 'shop', kind: 'Deployment', name: 'api' };
+
+export interface World {
+  /** Pod template annotations per Deployment (targetKey). */
+  deployments: Map<string, Record<string, string>>;
+  /** Changes that really reached the cluster (a repeated identical patch is not one). */
+  mutations: number;
+  paused: boolean;
+  /** When set, resolveTarget throws this message. */
+  resolveError?: string;
+  /** When set, runRunbook throws this message (an API server error). */
+  runbookError?: string;
+  /** When set, writeAudit throws for records of this kind. */
+  auditFailsFor?: AuditRecord['kind'];
+  audit: Map<string, AuditRecord>;
+  auditWrites: number;
+  notifications: Map<string, NotifyInput>;
+  notifyCalls: number;
+}
+
+export function newWorld(): World {
+  return {
+    deployments: new Map([[targetKey(DEPLOYMENT), {}]]),
+    mutations: 0,
+    paused: false,
+    audit: new Map(),
+    auditWrites: 0,
+    notifications: new Map(),
+    notifyCalls: 0,
+  };
+}
+
+export function activitiesFor(world: World): HarnessOptions['activities'] {
+  return {
+    resolveTarget: ({ target }: ResolveTargetInput): Target => {
+      if (world.resolveError) throw new Error(world.resolveError);
+      // A pod "api-7d9f8-abcde" belongs to ReplicaSet "api-7d9f8" of Deployment "api".
+      return target.kind === 'Pod' ? { ...target, kind: 'Deployment', name: target.name.split('-').slice(0, -2).join('-') } : target;
+    },
+
+    runRunbook: (input: RunRunbookInput): RunbookResult => {
+      const base = { runbook: input.runbook, dryRun: input.dryRun, actedOn: input.target };
+      const action = `restart ${input.target.kind.toLowerCase()} ${input.target.namespace}/${input.target.name}`;
+      if (world.paused) return { ...base, action, outcome: 'skipped', detail: 'paused' };
+      if (world.runbookError) throw new Error(world.runbookError);
+      const annotations = world.deployments.get(targetKey(input.target));
+      if (!annotations) throw new Error(`deployments.apps "${input.target.name}" not found`);
+      if (input.dryRun) return { ...base, action: `would ${action}`, outcome: 'done' };
+      if (annotations[RESTARTED_AT] === input.restartedAt) return { ...base, action, outcome: 'already-done', detail: `restartedAt already ${input.restartedAt}` };
+      annotations[RESTARTED_AT] = input.restartedAt;
+      world.mutations++;
+      return { ...base, action, outcome: 'done' };
+    },
+
+    writeAudit: (record: AuditRecord): void => {
+      world.auditWrites++;
+      if (world.auditFailsFor === record.kind) throw new Error('audit table unavailable (503)');
+      world.audit.set(record.id, record);
+    },
+
+    notify: (n: NotifyInput): void => {
+      world.notifyCalls++;
+      world.notifications.set(n.id, n);
+    },
+  };
+}
+
+export function remediationInput(over: Partial<RemediationInput> = {}): RemediationInput {
+  return {
+    instanceId: 'rem-0123456789abcdef0123456789abcdef',
+    rule: 'crashloop-restart',
+    runbook: 'restart-deployment',
+    params: { reason: 'CrashLoopBackOff' },
+    target: POD,
+    dryRun: false,
+    alert: {
+      fingerprint: 'f1e2d3c4b5a69788',
+      startsAt: '2024-12-31T23:55:00Z',
+      labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod: POD.name },
+      externalURL: 'http://alertmanager:9093',
+    },
+    guard: { cooldownSeconds: 600, maxActionsPerWindow: 3, windowSeconds: 3600, circuitBreakerThreshold: 2 },
+    verifyAfterSeconds: 600,
+    ...over,
+  };
+}
+
+export function remediationHarness(world: World, input: RemediationInput, events: PlannedEvent[] = []): ReplayHarness {
+  return createReplayHarness({
+    orchestrator: remediationOrchestrator,
+    name: 'remediation',
+    instanceId: input.instanceId,
+    input,
+    activities: activitiesFor(world),
+    entities: { [GUARD_ENTITY]: guardEntity as (c: never) => unknown },
+    events,
+  });
+}
