@@ -108,6 +108,11 @@ function buildApis(k8s: ClientNode, cluster: string, via: KubeApis['via'], kubeC
   return { cluster, via, kubeConfig, core: kubeConfig.makeApiClient(k8s.CoreV1Api), apps: kubeConfig.makeApiClient(k8s.AppsV1Api) };
 }
 
+/** Cache key of a cluster: its name, then what locates it (context or ARM coordinates). */
+function cacheKey(cluster: string, locator: string): string {
+  return `${cluster}\u0000${locator}`;
+}
+
 /** Caches a promise per key and forgets it when it rejects, so a fixed problem can be retried. */
 function remember<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
   const hit = cache.get(key);
@@ -141,7 +146,7 @@ class CachingKubeAccess implements KubeAccess {
     const preferContext = this.options.preferKubeContext ?? this.options.kubeconfigPath !== undefined;
     if (cluster.kubeContext !== undefined && (cluster.azure === undefined || preferContext)) {
       const context = cluster.kubeContext;
-      return remember(this.local, cluster.name, () => this.viaKubeconfig(cluster.name, context));
+      return remember(this.local, cacheKey(cluster.name, context), () => this.viaKubeconfig(cluster.name, context));
     }
     if (cluster.azure === undefined) {
       throw new Error(`cluster ${cluster.name}: names neither azure nor kubeContext. Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context`);
@@ -150,9 +155,9 @@ class CachingKubeAccess implements KubeAccess {
   }
 
   forget(clusterName: string): void {
-    this.local.delete(clusterName);
-    this.endpoints.delete(clusterName);
-    this.azureApis.delete(clusterName);
+    for (const cache of [this.local, this.endpoints, this.azureApis]) {
+      for (const key of cache.keys()) if (key.startsWith(cacheKey(clusterName, ''))) cache.delete(key);
+    }
   }
 
   // ---------------------------------------------------------------- kubeconfig
@@ -195,11 +200,13 @@ class CachingKubeAccess implements KubeAccess {
   // ---------------------------------------------------------------- Azure
 
   private async viaAzure(name: string, azure: AzureRef): Promise<KubeApis> {
+    // Keyed by name and ARM coordinates, so a reloaded config that moves a cluster is honoured.
+    const key = cacheKey(name, `${azure.subscriptionId}/${azure.resourceGroup}/${azure.clusterName}`);
     const token = await this.aksToken(name);
-    const cached = this.azureApis.get(name);
+    const cached = this.azureApis.get(key);
     if (cached && cached.serial === token.serial) return cached.apis;
     const apis = (async () => {
-      const endpoint = await remember(this.endpoints, name, () => this.fetchEndpoint(name, azure));
+      const endpoint = await remember(this.endpoints, key, () => this.fetchEndpoint(name, azure));
       const k8s = await loadClientNode();
       const kc = new k8s.KubeConfig();
       kc.loadFromOptions({
@@ -211,9 +218,9 @@ class CachingKubeAccess implements KubeAccess {
       return buildApis(k8s, name, 'azure', kc);
     })();
     const entry = { serial: token.serial, apis };
-    this.azureApis.set(name, entry);
+    this.azureApis.set(key, entry);
     apis.catch(() => {
-      if (this.azureApis.get(name) === entry) this.azureApis.delete(name);
+      if (this.azureApis.get(key) === entry) this.azureApis.delete(key);
     });
     return apis;
   }
