@@ -121,3 +121,47 @@ export interface AuditRecord {
   /** Stable id: the same event written twice (retry, replay) lands on the same row. */
   id: string;
 }
+
+// ---- Activity contracts of the remediation orchestration (they cross the durable history as JSON; no secret values)
+
+/** resolveTarget: input -> Target (the object actually acted on, e.g. a pod's owning Deployment). */
+export interface ResolveTargetInput {
+  target: Target;
+}
+
+/**
+ * runRunbook: input -> RunbookResult. Must be idempotent for the same (instanceId, restartedAt):
+ * Durable runs activities at least once, so a crash after the action but before its result was
+ * recorded runs it again with the identical input (restartedAt is fixed in the history). Checks the
+ * global pause switch itself and returns outcome 'skipped', detail 'paused'. Throwing is reported
+ * as a failed action.
+ */
+export interface RunRunbookInput {
+  runbook: string;
+  params: Record<string, string>;
+  target: Target;
+  dryRun: boolean;
+  /** Orchestration time when the action was scheduled: the value for kubectl.kubernetes.io/restartedAt. */
+  restartedAt: string;
+  instanceId: string;
+}
+
+/** writeAudit: AuditRecord -> ignored. Upserts by record.id (instanceId + step), so a re-run lands on the same row. */
+export type WriteAuditInput = AuditRecord;
+
+/** notify: input -> ignored. `id` is stable per run so a re-run can be de-duplicated. */
+export interface NotifyInput {
+  id: string;
+  kind: 'escalation';
+  at: string;
+  instanceId: string;
+  rule: string;
+  runbook: string;
+  /** targetKey(...) of the guarded target. */
+  target: string;
+  alertname?: string;
+  fingerprint: string;
+  /** 'circuit-open': a run was refused by an open breaker; 'breaker-opened': this run opened it. */
+  reason: 'circuit-open' | 'breaker-opened';
+  detail: string;
+}
