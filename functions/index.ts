@@ -4,3 +4,4 @@
 import './alertmanager-webhook.js';
 import './audit.js';
 import './control.js';
+import './remediation.js';

@@ -4,10 +4,12 @@ import { readSettings, type Settings } from '../../src/config/settings.js';
 import type { CompiledConfig } from '../../src/config/load.js';
 import type { AuditStore } from '../../src/adapters/audit-store.js';
 import type { ControlStore } from '../../src/adapters/control-store.js';
+import type { RunbookEnv } from '../../src/runbooks/run.js';
 
 let settings: Settings | undefined;
 let audit: Promise<AuditStore> | undefined;
 let control: Promise<ControlStore> | undefined;
+let runbooks: Promise<RunbookEnv> | undefined;
 
 export function appSettings(): Settings {
   settings ??= readSettings(process.env);
@@ -30,9 +32,25 @@ export function controlStore(): Promise<ControlStore> {
   return control;
 }
 
+/** What the runbook activities need; one KubeAccess per worker so tokens and clients are cached. */
+export function runbookEnv(): Promise<RunbookEnv> {
+  runbooks ??= (async () => {
+    const [{ createKubeAccess, kubeAccessOptionsFromSettings }, { isPaused }, loadConfig, ctl] = await Promise.all([
+      import('../../src/adapters/kube.js'),
+      import('../../src/adapters/control-store.js'),
+      configLoader(),
+      controlStore(),
+    ]);
+    const s = appSettings();
+    return { config: loadConfig(), kube: createKubeAccess(kubeAccessOptionsFromSettings(s)), isPaused: () => isPaused(s, ctl) };
+  })();
+  return runbooks;
+}
+
 /** For tests that change app settings between cases. */
 export function resetRuntime(): void {
   settings = undefined;
   audit = undefined;
   control = undefined;
+  runbooks = undefined;
 }
