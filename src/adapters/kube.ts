@@ -30,6 +30,8 @@ import type { Settings } from '../config/settings.js';
 
 /** Entra scope of the AKS AAD server application, the same for every AKS cluster. */
 export const AKS_AAD_SERVER_SCOPE = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
+/** kubeContext value meaning "the kubeconfig's current-context" (what kubectl uses now). */
+export const CURRENT_CONTEXT = '@current';
 /** Refresh a cached token this long before it expires. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -183,6 +185,14 @@ class CachingKubeAccess implements KubeAccess {
       }
     } catch (e) {
       throw new Error(`cluster ${name}: kubeconfig ${where} could not be read (${(e as Error).message}). Fix: check the file is a valid kubeconfig (kubectl config view)`);
+    }
+    if (context === CURRENT_CONTEXT) {
+      // `npm start` runs against whatever context kubectl currently points at.
+      const current = kc.getCurrentContext();
+      if (!current) {
+        throw new Error(`cluster ${name}: kubeContext is '${CURRENT_CONTEXT}' but ${where} has no current-context. Fix: kubectl config use-context <name>, or name the context in ops.yaml`);
+      }
+      context = current;
     }
     if (!kc.getContextObject(context)) {
       const known = kc.getContexts().map((c) => c.name);
