@@ -1,0 +1,129 @@
+// Predictive node-pool scaling (docs/scaling.md): a timer starts one `predictiveScaling`
+// orchestration per 5-minute slot (the slot is its instance ID, so a repeated tick does nothing),
+// the orchestration's activities, and GET /api/scaling/report. Thin: the logic is in
+// orchestrations/predictive-scaling.ts and src/scaling/. SDKs and modules load on first use.
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { DecisionRecord } from '../src/adapters/scaling-store.js';
+import type { ApplyMinCountInput, ForecastPoolInput, ScalingDeps } from '../src/scaling/activities.js';
+import type { PoolPlan } from '../src/scaling/plan.js';
+import { activity, clientTimer, orchestration } from './lib/durable-lazy.js';
+import { appSettings, configLoader, auditStore, controlStore } from './lib/runtime.js';
+
+export const SCALING_SCHEDULE = '0 */5 * * * *';
+const SLOT_MS = 5 * 60_000;
+
+orchestration('predictiveScaling', async () => (await import('../orchestrations/predictive-scaling.js')).predictiveScalingOrchestrator);
+
+let deps: Promise<ScalingDeps> | undefined;
+/** The adapters the activities use, built once per worker. */
+function scalingDeps(): Promise<ScalingDeps> {
+  deps ??= (async () => {
+    const settings = appSettings();
+    const [{ ScalingStore }, { AgentPools }, { prometheusClientFor }, { isPaused }, audit, control] = await Promise.all([
+      import('../src/adapters/scaling-store.js'),
+      import('../src/adapters/arm-agent-pools.js'),
+      import('../src/adapters/prometheus.js'),
+      import('../src/adapters/control-store.js'),
+      auditStore(),
+      controlStore(),
+    ]);
+    const agentPools = new AgentPools(settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {});
+    return {
+      store: ScalingStore.fromSettings(settings),
+      prometheus: (plan: PoolPlan) => prometheusClientFor(plan.prometheus, settings.managedIdentityClientId),
+      agentPools,
+      audit,
+      isPaused: async () => (await isPaused(settings, control)).paused,
+      forceDryRun: settings.forceDryRun,
+    };
+  })();
+  deps.catch(() => (deps = undefined));
+  return deps;
+}
+
+activity('scalingForecastPool', async () => {
+  const { forecastPoolActivity } = await import('../src/scaling/activities.js');
+  return async (input: unknown) => forecastPoolActivity(input as ForecastPoolInput, await scalingDeps());
+});
+
+activity('scalingApplyMinCount', async () => {
+  const { applyMinCountActivity } = await import('../src/scaling/activities.js');
+  return async (input: unknown) => applyMinCountActivity(input as ApplyMinCountInput, await scalingDeps());
+});
+
+activity('scalingRecordDecision', async () => {
+  const { recordDecisionActivity } = await import('../src/scaling/activities.js');
+  return async (input: unknown) => recordDecisionActivity(input as DecisionRecord, await scalingDeps());
+});
+
+/** The instance ID of the run for the slot containing `now`: one run per 5 minutes. */
+export function scalingInstanceId(now: Date): string {
+  return `scaling-${new Date(Math.floor(now.getTime() / SLOT_MS) * SLOT_MS).toISOString()}`;
+}
+
+clientTimer('scalingTimer', {
+  schedule: SCALING_SCHEDULE,
+  handler: async (_timer, client, context) => {
+    const [{ scalingPlan }, load] = await Promise.all([import('../src/scaling/plan.js'), configLoader()]);
+    const pools = scalingPlan(load());
+    if (pools.length === 0) return;
+    const instanceId = scalingInstanceId(new Date());
+    try {
+      const existing = await client.getStatus(instanceId);
+      if (existing?.runtimeStatus) return;
+    } catch (e) {
+      if (!/HTTP 404|No instance with ID/.test((e as Error).message)) throw e;
+    }
+    await client.startNew('predictiveScaling', { instanceId, input: { pools } });
+    context.log(`predictive scaling ${instanceId} started for ${pools.length} pool(s)`);
+  },
+});
+
+export interface ScalingReportDeps {
+  plans: () => Promise<PoolPlan[]>;
+  store: () => Promise<import('../src/adapters/scaling-store.js').ScalingStore>;
+  now?: () => Date;
+}
+
+/** GET /api/scaling/report?cluster=&pool=&days=7 */
+export function createScalingReportHandler(d: ScalingReportDeps): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return async (request, context) => {
+    const cluster = request.query.get('cluster') ?? undefined;
+    const pool = request.query.get('pool') ?? undefined;
+    const daysText = request.query.get('days') ?? '7';
+    const days = Number(daysText);
+    if (!Number.isInteger(days) || days < 1 || days > 30) return { status: 400, jsonBody: { error: `days: "${daysText}" must be a whole number of days from 1 to 30`, parameter: 'days' } };
+    try {
+      const [{ poolReport }, plans, store] = await Promise.all([import('../src/scaling/report.js'), d.plans(), d.store()]);
+      const selected = plans.filter((p) => (!cluster || p.cluster === cluster) && (!pool || p.pool === pool));
+      if (selected.length === 0) {
+        const known = plans.map((p) => p.key).join(', ') || '(none: ops.yaml has no scaling section)';
+        return { status: 404, jsonBody: { error: `no configured pool matches${cluster ? ` cluster=${cluster}` : ''}${pool ? ` pool=${pool}` : ''}. Configured: ${known}` } };
+      }
+      const now = (d.now ?? (() => new Date()))();
+      const since = new Date(now.getTime() - days * 86_400_000).toISOString();
+      const pools = [];
+      for (const p of selected) {
+        const [rows, decisions] = await Promise.all([store.listForecasts(p.cluster, p.pool, since), store.listDecisions(p.cluster, p.pool, since)]);
+        pools.push({ configuredMode: p.mode, ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs }) });
+      }
+      return { status: 200, jsonBody: { generatedAt: now.toISOString(), days, pools } };
+    } catch (err) {
+      const { errorResponse } = await import('./audit.js');
+      return errorResponse(err, context, 'scaling report');
+    }
+  };
+}
+
+app.http('scalingReport', {
+  route: 'scaling/report',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: createScalingReportHandler({
+    plans: async () => {
+      const [{ scalingPlan }, load] = await Promise.all([import('../src/scaling/plan.js'), configLoader()]);
+      return scalingPlan(load());
+    },
+    store: async () => (await import('../src/adapters/scaling-store.js')).ScalingStore.fromSettings(appSettings()),
+  }),
+});
