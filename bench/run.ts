@@ -3,8 +3,10 @@
 import type { Benchmark, BenchResult } from './lib.js';
 import { intakeBenchmark } from './intake.bench.js';
 import { coldstartBenchmark } from './coldstart.bench.js';
+import { backupBenchmark } from './backup.bench.js';
+import { scalingBenchmark } from './scaling.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, coldstartBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

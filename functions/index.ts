@@ -5,3 +5,7 @@ import './alertmanager-webhook.js';
 import './audit.js';
 import './control.js';
 import './remediation.js';
+import './scaling.js';
+import './runbooks.js';
+import './rotation.js';
+import './budgets.js';

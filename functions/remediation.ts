@@ -1,9 +1,10 @@
 // Registrations of the remediation orchestration, the guard entity and their activities.
-// Thin: the logic is in orchestrations/ and src/runbooks/run.ts. Modules load on first use.
+// Thin: the logic is in orchestrations/ and src/ (runbooks/run.ts, runbooks/closed-loop.ts,
+// notify/deliver.ts). Modules load on first use.
 import type { InvocationContext } from '@azure/functions';
-import type { AuditRecord, NotifyInput, ResolveTargetInput, RunRunbookInput } from '../src/domain/types.js';
+import type { AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
-import { auditStore, runbookEnv } from './lib/runtime.js';
+import { appSettings, auditStore, closedLoopEnv, configLoader, runbookEnv } from './lib/runtime.js';
 
 orchestration('remediation', async () => (await import('../orchestrations/remediation.js')).remediationOrchestrator);
 
@@ -14,9 +15,24 @@ activity('resolveTarget', async () => {
   return (input: unknown) => resolveTarget(env, input as ResolveTargetInput);
 });
 
+activity('planRunbook', async () => {
+  const [{ planRunbook }, env] = await Promise.all([import('../src/runbooks/run.js'), runbookEnv()]);
+  return (input: unknown) => planRunbook(env, input as PlanRunbookInput);
+});
+
 activity('runRunbook', async () => {
   const [{ runRunbook }, env] = await Promise.all([import('../src/runbooks/run.js'), runbookEnv()]);
   return (input: unknown) => runRunbook(env, input as RunRunbookInput);
+});
+
+activity('verifyRemediation', async () => {
+  const [{ verifyRemediation }, env] = await Promise.all([import('../src/runbooks/closed-loop.js'), closedLoopEnv()]);
+  return (input: unknown) => verifyRemediation(env, input as VerifyInput);
+});
+
+activity('silence', async () => {
+  const [{ silence }, env] = await Promise.all([import('../src/runbooks/closed-loop.js'), closedLoopEnv()]);
+  return (input: unknown) => silence(env, input as SilenceInput);
 });
 
 activity('writeAudit', async () => {
@@ -26,15 +42,19 @@ activity('writeAudit', async () => {
   };
 });
 
-// Escalations are recorded in the audit log and the function log. Teams/Slack delivery comes
-// with the notification targets of the runbook catalogue (issue 3).
+// Escalations and approval requests are also audited; every message goes to the configured
+// Teams/Slack targets (src/notify/activity.ts). Delivery failures never fail the activity.
 activity('notify', async () => {
-  const audit = await auditStore();
-  return async (input: unknown, context: InvocationContext) => {
-    const n = input as NotifyInput;
-    context.warn(`ESCALATION ${n.reason} for ${n.target} (rule ${n.rule}, run ${n.instanceId}): ${n.detail}`);
-    await audit.write([
-      { id: n.id, at: n.at, kind: 'result', actor: 'orchestration', instanceId: n.instanceId, rule: n.rule, runbook: n.runbook, target: n.target, fingerprint: n.fingerprint, ...(n.alertname ? { alertname: n.alertname } : {}), decision: 'escalated', result: n.reason, detail: n.detail },
-    ]);
-  };
+  const [audit, loadConfig, { notifyActivity }, { readNamedSetting }] = await Promise.all([
+    auditStore(),
+    configLoader(),
+    import('../src/notify/activity.js'),
+    import('../src/config/settings.js'),
+  ]);
+  const delivered = new Set<string>();
+  return (input: unknown, context: InvocationContext) =>
+    notifyActivity(
+      { audit, config: loadConfig(), secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: appSettings().publicBaseUrl, delivered, log: (level, m) => context[level](m) },
+      input as NotifyInput,
+    );
 });

@@ -1,63 +1,67 @@
-// The remediation orchestration: resolve the target, take its guard, run the runbook once,
-// wait for the alert to clear, give the guard back, audit. Deterministic generator code: time
-// comes from context.df.currentUtcDateTime, everything else from activities, the guard entity,
-// durable timers and the `alertResolved` event. Registered as `remediation` in functions/.
-import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
-import { targetKey, type AuditRecord, type RemediationInput, type RunbookResult, type Target } from '../src/domain/types.js';
+// The remediation orchestration: resolve the target, take its guard, plan the action, wait for
+// a human's approval when the runbook, the rule or the scope requires it, silence the alert,
+// act (and follow a long action to its end), verify in closed loop (Alertmanager and the
+// target's health), expire the silence, give the guard back, notify and audit. Alert-driven
+// runs (the webhook) and on-call runs (POST /api/runbooks/{name}) share it.
+// Deterministic generator code: time comes from context.df.currentUtcDateTime, everything else
+// from activities, the guard entity, durable timers and external events (alertResolved,
+// approval, cancel). Registered as `remediation` in functions/. The long waits live in
+// remediation-steps.ts, the shared small steps in remediation-run.ts.
+import type { OrchestrationContext } from 'durable-functions';
+import type { PlanRunbookInput, RunbookPlan, RunbookResult, Target } from '../src/domain/types.js';
 import type { ReleaseOutcome } from '../src/domain/guard.js';
-import { redactSecrets } from '../src/domain/audit-query.js';
-import { GUARD_OP, guardEntityId, type GuardAcquireResponse, type GuardReleaseResponse } from './guard-entity.js';
+import { RUNBOOKS } from '../src/runbooks/catalogue.js';
+import { GUARD_OP, guardEntityId, type GuardAcquireResponse } from './guard-entity.js';
+import {
+  ACTIVITY,
+  EVENT_ALERT_RESOLVED,
+  EVENT_APPROVAL,
+  EVENT_CANCEL,
+  Run,
+  clip,
+  errorText,
+  unwrap,
+  type Gen,
+  type RemediationOutcome,
+  type RemediationOutput,
+} from './remediation-run.js';
+import { actUntilDone, awaitApproval, createSilence, expireSilence, verify, type Waiters } from './remediation-steps.js';
 
-export const ACTIVITY = {
-  resolveTarget: 'resolveTarget',
-  runRunbook: 'runRunbook',
-  writeAudit: 'writeAudit',
-  notify: 'notify',
-} as const;
+export { ACTIVITY, EVENT_ALERT_RESOLVED, EVENT_APPROVAL, EVENT_CANCEL };
+export type { RemediationOutcome, RemediationOutput, RemediationPhase, RemediationStatus } from './remediation-run.js';
 
-/** Raised by the intake when Alertmanager reports the alert resolved (same value as src/intake/webhook.ts). */
-export const EVENT_ALERT_RESOLVED = 'alertResolved';
-
-/** The guard lock outlives the verification wait by this much before another run may take it over. */
+/** The guard lock outlives the run's longest waits by this much before another run may take it over. */
 export const LEASE_MARGIN_SECONDS = 1800;
 
 // ---- Activity contracts: defined in src/domain/types.ts (the activities in src/ implement them).
-export type { ResolveTargetInput, RunRunbookInput, WriteAuditInput, NotifyInput } from '../src/domain/types.js';
-import type { NotifyInput, ResolveTargetInput, RunRunbookInput, WriteAuditInput } from '../src/domain/types.js';
-
-export type RemediationOutcome = 'refused' | 'resolved-before-action' | 'effective' | 'unverified' | 'failed' | 'dry-run' | 'skipped';
-
-export interface RemediationOutput {
-  outcome: RemediationOutcome;
-  reason?: string;
-  result?: RunbookResult;
-}
-
-export type RemediationPhase = 'resolving-target' | 'acquiring-guard' | 'acting' | 'verifying' | 'releasing-guard' | 'auditing' | 'done';
-
-export interface RemediationStatus {
-  phase: RemediationPhase;
-  runbook: string;
-  dryRun: boolean;
-  target?: string;
-  outcome?: RemediationOutcome;
-}
-
-type Gen<T> = Generator<Task, T, unknown>;
+export type { ResolveTargetInput, RunRunbookInput, WriteAuditInput, NotifyInput, PlanRunbookInput, VerifyInput, VerifyResult, SilenceInput, SilenceResult } from '../src/domain/types.js';
 
 export function* remediationOrchestrator(context: OrchestrationContext): Gen<RemediationOutput> {
   const run = new Run(context);
-  // One waiter for the whole run, raced at every wait. The SDK hands an event to whichever waiter
-  // is open (or buffers it until one is), so a fresh waiter per race could lose the event to an
-  // older, abandoned one; a single task that stays completed cannot.
-  const resolved = context.df.waitForExternalEvent(EVENT_ALERT_RESOLVED);
+  // One waiter per event for the whole run, raced at every wait. The SDK hands an event to
+  // whichever waiter is open (or buffers it until one is), so a fresh waiter per race could lose
+  // the event to an older, abandoned one; a single task that stays completed cannot.
+  const w: Waiters = {
+    resolved: context.df.waitForExternalEvent(EVENT_ALERT_RESOLVED),
+    cancel: context.df.waitForExternalEvent(EVENT_CANCEL),
+    approval: context.df.waitForExternalEvent(EVENT_APPROVAL),
+  };
+  const def = RUNBOOKS[run.input.runbook];
 
-  // a. Resolve the target, raced against the alert clearing on its own.
-  run.status('resolving-target');
-  const resolveTask = context.df.callActivity(ACTIVITY.resolveTarget, { target: run.input.target } satisfies ResolveTargetInput);
-  if ((yield context.df.Task.any([resolveTask, resolved])) !== resolveTask) {
-    return yield* run.finish({ outcome: 'resolved-before-action', reason: 'alert resolved before the target was resolved' });
+  // notify-only changes nothing: no target to resolve, no guard, no action.
+  if (def && !def.acts) {
+    run.target = run.input.target;
+    run.status('notifying');
+    yield* run.tell('result', 'notified', def.describe(run.input.params), { severity: 'warning' });
+    return yield* run.finish({ outcome: 'notified', reason: 'on-call notified; nothing was changed' });
   }
+
+  // a. Resolve the target, raced against the alert clearing on its own and a cancel.
+  run.status('resolving-target');
+  const resolveTask = context.df.callActivity(ACTIVITY.resolveTarget, { target: run.input.target });
+  const r0 = yield* run.first([resolveTask, w.resolved, w.cancel]);
+  if (r0 === w.cancel) return yield* run.finish({ outcome: 'cancelled', reason: 'cancelled before the target was resolved' });
+  if (r0 !== resolveTask) return yield* run.finish({ outcome: 'resolved-before-action', reason: 'alert resolved before the target was resolved' });
   if (resolveTask.isFaulted) return yield* run.finish({ outcome: 'failed', reason: `resolveTarget failed: ${errorText(resolveTask.result)}` });
   const target = resolveTask.result as Target;
   run.target = target;
@@ -69,9 +73,9 @@ export function* remediationOrchestrator(context: OrchestrationContext): Gen<Rem
     instanceId: run.instanceId,
     now: run.now(),
     policy: run.input.guard,
-    leaseSeconds: run.input.verifyAfterSeconds + LEASE_MARGIN_SECONDS,
+    leaseSeconds: leaseSeconds(run),
   });
-  const first = yield context.df.Task.any([acquireTask, resolved]);
+  const first = yield* run.first([acquireTask, w.resolved, w.cancel]);
   let acquired: GuardAcquireResponse;
   try {
     acquired = (first === acquireTask ? unwrap(acquireTask) : yield acquireTask) as GuardAcquireResponse;
@@ -80,183 +84,122 @@ export function* remediationOrchestrator(context: OrchestrationContext): Gen<Rem
   }
   if (first !== acquireTask) {
     if (acquired.granted) yield* run.release('noop');
-    return yield* run.finish({ outcome: 'resolved-before-action', reason: 'alert resolved before acting' });
+    return yield* run.finish(first === w.cancel ? { outcome: 'cancelled', reason: 'cancelled before acting' } : { outcome: 'resolved-before-action', reason: 'alert resolved before acting' });
   }
   if (!acquired.granted) return yield* run.refuse(acquired);
 
-  // c-e. Act and verify; the guard is released whatever happens in between (an audit write that
-  // fails still fails the run, but not before the lock is given back).
-  let acted: ActResult = { outcome: 'failed', releaseAs: run.input.dryRun ? 'dry-run' : 'failed' };
+  // c-g. Plan, approve, act, verify; the guard is released whatever happens in between (an audit
+  // write that fails still fails the run, but not before the lock is given back).
+  let ended: Ended = { out: { outcome: 'failed' }, releaseAs: run.input.dryRun ? 'dry-run' : 'failed' };
   try {
-    acted = yield* act(context, run, target, resolved);
+    ended = yield* planApproveActVerify(run, target, w);
   } finally {
-    yield* run.release(acted.releaseAs);
+    yield* run.release(ended.releaseAs);
   }
 
-  // f. The result row.
-  return yield* run.finish(acted.result ? { outcome: acted.outcome, result: acted.result } : { outcome: acted.outcome });
+  // h. Tell people, then the result row.
+  yield* tell(run, ended);
+  return yield* run.finish(ended.out);
 }
 
-interface ActResult {
-  outcome: RemediationOutcome;
+interface Ended {
+  out: RemediationOutput;
   releaseAs: ReleaseOutcome;
-  result?: RunbookResult;
+  /** Past planning: people hear about the end (result or escalation). */
+  announce?: boolean;
+  plan?: RunbookPlan;
 }
 
-function* act(context: OrchestrationContext, run: Run, target: Target, resolved: Task): Gen<ActResult> {
+function leaseSeconds(run: Run): number {
+  const i = run.input;
+  return i.verifyAfterSeconds + (i.approval ? i.approval.timeoutSeconds : 0) + (i.progress?.timeoutSeconds ?? 0) + LEASE_MARGIN_SECONDS;
+}
+
+function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended> {
   const input = run.input;
-  run.status('acting');
-  const runbookInput: RunRunbookInput = {
-    runbook: input.runbook,
-    params: input.params,
-    target,
-    dryRun: input.dryRun,
-    restartedAt: run.now(),
-    instanceId: run.instanceId,
-  };
-  let result: RunbookResult;
-  let error: string | undefined;
+  const noop: ReleaseOutcome = input.dryRun ? 'dry-run' : 'noop';
+
+  // c. Plan: what will change, read from the cluster; refusals (paused Deployment, storage class
+  // without expansion, no previous revision, pool budget, ...) end the run here.
+  run.status('planning');
+  const planInput: PlanRunbookInput = { runbook: input.runbook, params: input.params, target, instanceId: run.instanceId, at: run.now(), ...(input.alert ? { labels: input.alert.labels } : {}) };
+  let plan: RunbookPlan;
   try {
-    result = (yield context.df.callActivity(ACTIVITY.runRunbook, runbookInput)) as RunbookResult;
+    plan = (yield run.context.df.callActivity(ACTIVITY.planRunbook, planInput)) as RunbookPlan;
   } catch (e) {
-    error = errorText(e);
-    result = { runbook: input.runbook, dryRun: input.dryRun, action: `${input.runbook} on ${targetKey(target)}`, actedOn: target, outcome: 'failed', detail: error };
+    return { out: { outcome: 'failed', reason: `planRunbook failed: ${errorText(e)}` }, releaseAs: noop, announce: true };
   }
-  yield run.audit('action', {
-    dryRun: input.dryRun,
-    result: result.outcome,
-    detail: result.detail ? `${result.action} (${result.detail})` : result.action,
-    ...(error ? { error } : {}),
-  });
-
-  if (result.outcome === 'failed') return { outcome: 'failed', releaseAs: input.dryRun ? 'dry-run' : 'failed', result };
-  if (result.outcome === 'skipped') return { outcome: 'skipped', releaseAs: 'noop', result };
-  if (input.dryRun) return { outcome: 'dry-run', releaseAs: 'dry-run', result };
-  run.status('verifying');
-  const verdict = yield* verify(context, input, resolved);
-  return { outcome: verdict, releaseAs: verdict === 'effective' ? 'effective' : 'ineffective', result };
-}
-
-/**
- * d. Did the action work? Today: the alert resolved within verifyAfterSeconds. This is the slot
- * for closed-loop checks against Alertmanager (next issue): keep it a generator returning the verdict.
- * `resolved` is the run's single alertResolved waiter; it may have completed already (while acting).
- */
-export function* verify(context: OrchestrationContext, input: RemediationInput, resolved: Task): Gen<'effective' | 'unverified'> {
-  if (resolved.isCompleted) return 'effective';
-  const deadline = new Date(context.df.currentUtcDateTime.getTime() + input.verifyAfterSeconds * 1000);
-  const timer: TimerTask = context.df.createTimer(deadline);
-  const winner = yield context.df.Task.any([resolved, timer]);
-  if (winner === resolved) {
-    timer.cancel();
-    return 'effective';
-  }
-  return 'unverified';
-}
-
-/** Per-run values and the small steps every path shares (status, audit rows, guard release). */
-class Run {
-  readonly input: RemediationInput;
-  readonly instanceId: string;
-  target: Target | undefined;
-
-  constructor(private readonly context: OrchestrationContext) {
-    this.input = context.df.getInput() as RemediationInput;
-    this.instanceId = context.df.instanceId;
+  run.showPlan(plan);
+  run.status('planning');
+  if (plan.refusal) {
+    return { out: { outcome: 'skipped', reason: `${plan.summary}: ${plan.refusal}` }, releaseAs: noop, announce: true, plan };
   }
 
-  now(): string {
-    return this.context.df.currentUtcDateTime.toISOString();
-  }
-
-  status(phase: RemediationPhase, outcome?: RemediationOutcome): void {
-    const s: RemediationStatus = { phase, runbook: this.input.runbook, dryRun: this.input.dryRun };
-    if (this.target) s.target = targetKey(this.target);
-    if (outcome) s.outcome = outcome;
-    this.context.df.setCustomStatus(s);
-  }
-
-  /** An audit row whose id is instanceId + step, so a re-run or retry overwrites the same row. */
-  audit(step: 'guard' | 'action' | 'result', fields: Partial<AuditRecord>): Task {
-    const { input } = this;
-    const record: AuditRecord = {
-      id: `${this.instanceId}:${step}`,
-      at: this.now(),
-      kind: step,
-      actor: 'orchestration',
-      instanceId: this.instanceId,
-      fingerprint: input.alert.fingerprint,
-      rule: input.rule,
-      runbook: input.runbook,
-      target: targetKey(this.target ?? input.target),
-      dryRun: input.dryRun,
-      ...fields,
-    };
-    const alertname = input.alert.labels['alertname'];
-    if (alertname !== undefined) record.alertname = alertname;
-    return this.context.df.callActivity(ACTIVITY.writeAudit, record satisfies WriteAuditInput);
-  }
-
-  escalate(reason: NotifyInput['reason'], detail: string): Task {
-    const { input } = this;
-    const n: NotifyInput = {
-      id: `${this.instanceId}:escalation`,
-      kind: 'escalation',
-      at: this.now(),
-      instanceId: this.instanceId,
-      rule: input.rule,
-      runbook: input.runbook,
-      target: targetKey(this.target ?? input.target),
-      fingerprint: input.alert.fingerprint,
-      reason,
-      detail,
-    };
-    const alertname = input.alert.labels['alertname'];
-    if (alertname !== undefined) n.alertname = alertname;
-    return this.context.df.callActivity(ACTIVITY.notify, n);
-  }
-
-  *refuse(refusal: Extract<GuardAcquireResponse, { granted: false }>): Gen<RemediationOutput> {
-    this.status('done', 'refused');
-    yield this.audit('guard', { decision: 'refused', result: refusal.reason, detail: refusal.detail });
-    if (refusal.reason === 'circuit-open') yield this.escalate('circuit-open', refusal.detail);
-    return { outcome: 'refused', reason: refusal.reason };
-  }
-
-  *release(outcome: ReleaseOutcome): Gen<void> {
-    this.status('releasing-guard');
-    const target = this.target;
-    if (!target) return;
-    const res = (yield this.context.df.callEntity(guardEntityId(target), GUARD_OP.release, {
-      instanceId: this.instanceId,
-      now: this.now(),
-      outcome,
-    })) as GuardReleaseResponse;
-    if (res.released && res.breakerOpened) {
-      yield this.escalate('breaker-opened', `circuit breaker opened on ${targetKey(target)} after this ${outcome} remediation; automated actions on it stop until a human resets it`);
+  // d. Approval, when the runbook, the rule or the scope requires it, or the plan does (a
+  // scale-down) and the rule did not waive it. Dry-runs change nothing and need none.
+  const a = input.approval;
+  const reasons = [a?.required ? a.reason ?? 'approval required' : '', plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : ''].filter(Boolean);
+  let approvedBy: string | undefined;
+  if (reasons.length > 0 && !input.dryRun) {
+    const decision = yield* awaitApproval(run, plan, reasons.join('; '), w);
+    switch (decision.result) {
+      case 'approved':
+        approvedBy = decision.by;
+        break;
+      case 'rejected':
+        return { out: { outcome: 'rejected', reason: `rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}` }, releaseAs: 'noop', announce: true, plan };
+      case 'timeout':
+        return { out: { outcome: 'approval-timeout', reason: `nobody approved "${plan.summary}" within ${Math.round((a?.timeoutSeconds ?? 0) / 60)} minutes; nothing was done` }, releaseAs: 'noop', announce: true, plan };
+      case 'resolved':
+        return { out: { outcome: 'resolved-before-action', reason: 'the alert resolved while waiting for approval; nothing was done' }, releaseAs: 'noop', announce: true, plan };
+      case 'cancelled':
+        return { out: { outcome: 'cancelled', reason: `cancelled by ${decision.by} while waiting for approval` }, releaseAs: 'noop', announce: true, plan };
     }
+  } else if (w.cancel.isCompleted) {
+    return { out: { outcome: 'cancelled', reason: 'cancelled before acting' }, releaseAs: noop, plan };
   }
+  const withApprover = (o: RemediationOutput): RemediationOutput => (approvedBy ? { ...o, approvedBy } : o);
 
-  *finish(out: RemediationOutput): Gen<RemediationOutput> {
-    this.status('auditing');
-    const fields: Partial<AuditRecord> = { result: out.outcome };
-    const detail = out.reason ?? out.result?.action;
-    if (detail !== undefined) fields.detail = detail;
-    yield this.audit('result', fields);
-    this.status('done', out.outcome);
-    return out;
+  // e. Silence the alert while acting and verifying (rules[].silence), expire it after.
+  const silenceId = input.silence?.enabled && input.alert && !input.dryRun
+    ? yield* createSilence(run, target, Math.min(input.silence.maxSeconds, input.verifyAfterSeconds + (input.progress?.timeoutSeconds ?? 0) + 600))
+    : undefined;
+  try {
+    // f. Act, and follow a long action (rollout, drain, resize, Job) to its end.
+    const acted = yield* actUntilDone(run, target, plan, w);
+    const result = acted.result;
+    run.status('acting', { result: { action: clip(result.action, 500), outcome: result.outcome, ...(result.detail ? { detail: clip(result.detail, 1000) } : {}) } });
+    if (acted.cancelledBy) return { out: withApprover({ outcome: 'cancelled', reason: `cancelled by ${acted.cancelledBy} while the action was in progress`, result }), releaseAs: 'noop', announce: true, plan };
+    if (acted.timedOut) return { out: withApprover({ outcome: 'timed-out', reason: result.detail ?? 'timed out', result }), releaseAs: input.dryRun ? 'dry-run' : 'failed', announce: true, plan };
+    if (result.outcome === 'failed') return { out: withApprover({ outcome: 'failed', result }), releaseAs: input.dryRun ? 'dry-run' : 'failed', announce: true, plan };
+    if (result.outcome === 'skipped') return { out: withApprover({ outcome: 'skipped', result }), releaseAs: 'noop', announce: true, plan };
+    if (input.dryRun) return { out: { outcome: 'dry-run', result }, releaseAs: 'dry-run', announce: true, plan };
+
+    // g. Closed loop.
+    const v = yield* verify(run, target, plan, w);
+    if (v.verdict === 'cancelled') return { out: withApprover({ outcome: 'cancelled', reason: `cancelled by ${v.by} while verifying`, result }), releaseAs: 'noop', announce: true, plan };
+    const out = withApprover({ outcome: v.verdict, result, ...(v.verdict !== 'effective' ? { reason: clip(v.detail, 1000) } : {}) });
+    return { out, releaseAs: v.verdict === 'effective' ? 'effective' : 'ineffective', announce: true, plan };
+  } finally {
+    yield* expireSilence(run, silenceId);
   }
 }
 
-/** A completed task's value, or its error thrown (Task.any hands back failed children without throwing). */
-function unwrap(task: Task): unknown {
-  if (task.isFaulted) throw task.result;
-  return task.result;
+const ESCALATE: Partial<Record<RemediationOutcome, true>> = { ineffective: true, unverified: true, failed: true, 'timed-out': true, 'approval-timeout': true };
+
+/** One message at the end: an escalation when a human must look, else the result. */
+function* tell(run: Run, ended: Ended): Gen<void> {
+  if (!ended.announce) return;
+  run.status('notifying');
+  const o = ended.out;
+  const text = describeEnd(o);
+  const plan = ended.plan ? { plan: { summary: ended.plan.summary, steps: ended.plan.steps.slice(0, 40) } } : {};
+  if (ESCALATE[o.outcome]) yield* run.tell('escalation', o.outcome, text, { severity: 'critical', ...plan });
+  else yield* run.tell('result', o.outcome, text, { severity: o.outcome === 'effective' || o.outcome === 'dry-run' ? 'info' : 'warning', ...plan });
 }
 
-/** First line of an error, redacted and bounded: activity errors can carry server bodies and credentials. */
-function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const line = redactSecrets(text.split('\n')[0]!.trim());
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+function describeEnd(o: RemediationOutput): string {
+  const r: RunbookResult | undefined = o.result;
+  const parts = [r ? `${r.action}${r.detail ? ` (${r.detail})` : ''}` : '', o.reason ?? '', o.approvedBy ? `approved by ${o.approvedBy}` : ''].filter(Boolean);
+  return clip(`${o.outcome}: ${parts.join('; ')}`, 3000);
 }

@@ -3,7 +3,7 @@
 // @azure/functions' app.generic/app.http with the trigger types below (durable-functions 3.x
 // lib/src/app.js, trigger.js, input.js); the SDK costs ~170 ms to import, and cold start is
 // benchmarked, so we register the same metadata and load the SDK on the first invocation.
-import { app, input, trigger, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
+import { app, input, trigger, type EventGridEvent, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
 import type { DurableClient, OrchestrationHandler, EntityHandler, ActivityHandler } from 'durable-functions';
 
 type Sdk = typeof import('durable-functions');
@@ -85,5 +85,15 @@ export function clientTimer(name: string, options: { schedule: string; runOnStar
     runOnStartup: options.runOnStartup ?? false,
     extraInputs: [clientInput()],
     handler: async (timer, context) => options.handler(timer, (await durableSdk()).getClient(context), context),
+  });
+}
+
+export type ClientEventGridHandler = (event: EventGridEvent, client: DurableClient, context: InvocationContext) => Promise<void>;
+
+/** An Event Grid trigger with a Durable client input (what df.app.client.eventGrid registers). */
+export function clientEventGrid(name: string, options: { handler: ClientEventGridHandler }): void {
+  app.eventGrid(name, {
+    extraInputs: [clientInput()],
+    handler: async (event, context) => options.handler(event as EventGridEvent, (await durableSdk()).getClient(context), context),
   });
 }

@@ -5,11 +5,13 @@ import type { CompiledConfig } from '../../src/config/load.js';
 import type { AuditStore } from '../../src/adapters/audit-store.js';
 import type { ControlStore } from '../../src/adapters/control-store.js';
 import type { RunbookEnv } from '../../src/runbooks/run.js';
+import type { ClosedLoopEnv } from '../../src/runbooks/closed-loop.js';
 
 let settings: Settings | undefined;
 let audit: Promise<AuditStore> | undefined;
 let control: Promise<ControlStore> | undefined;
 let runbooks: Promise<RunbookEnv> | undefined;
+let closedLoop: Promise<ClosedLoopEnv> | undefined;
 
 export function appSettings(): Settings {
   settings ??= readSettings(process.env);
@@ -47,10 +49,21 @@ export function runbookEnv(): Promise<RunbookEnv> {
   return runbooks;
 }
 
+/** The runbook env plus an Alertmanager client factory (verification and silences). */
+export function closedLoopEnv(): Promise<ClosedLoopEnv> {
+  closedLoop ??= (async () => {
+    const [env, { AlertmanagerClient }] = await Promise.all([runbookEnv(), import('../../src/adapters/alertmanager.js')]);
+    const token = appSettings().alertmanagerApiToken;
+    return { ...env, alertmanager: (baseUrl: string) => new AlertmanagerClient({ baseUrl, token }) };
+  })();
+  return closedLoop;
+}
+
 /** For tests that change app settings between cases. */
 export function resetRuntime(): void {
   settings = undefined;
   audit = undefined;
   control = undefined;
   runbooks = undefined;
+  closedLoop = undefined;
 }

@@ -1,5 +1,6 @@
 // The one way into a cluster's Kubernetes API: an authenticated @kubernetes/client-node
-// KubeConfig with CoreV1Api and AppsV1Api for a configured cluster.
+// KubeConfig with CoreV1Api and AppsV1Api (plus BatchV1Api, PolicyV1Api, AutoscalingV2Api and
+// StorageV1Api for the runbook catalogue) for a configured cluster.
 //
 // - Local (cluster has kubeContext, and KUBECONFIG is set or the cluster has no azure block):
 //   the kubeconfig file(s) from KUBECONFIG (or ~/.kube/config) with that context; whatever
@@ -22,7 +23,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { AppsV1Api, AutoscalingV2Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api, StorageV1Api } from '@kubernetes/client-node';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import type { ClusterConfig } from '../config/schema.js';
@@ -42,6 +43,16 @@ export interface KubeApis {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
+  // The runbook catalogue's API groups. Always set by this adapter; optional in the type so
+  // code that builds a KubeApis by hand for core/apps only (tests of other jobs) still compiles.
+  /** Jobs (run-job, delete-failed-jobs). */
+  batch?: BatchV1Api;
+  /** PodDisruptionBudgets (drain-node reads them through the eviction answers). */
+  policy?: PolicyV1Api;
+  /** HorizontalPodAutoscalers (scale-workload). */
+  autoscaling?: AutoscalingV2Api;
+  /** StorageClasses (expand-pvc). */
+  storage?: StorageV1Api;
 }
 
 /** The parts of a configured cluster (ops.yaml clusters[]) the adapter needs. */
@@ -107,7 +118,17 @@ function loadClientNode(): Promise<ClientNode> {
 }
 
 function buildApis(k8s: ClientNode, cluster: string, via: KubeApis['via'], kubeConfig: KubeConfig): KubeApis {
-  return { cluster, via, kubeConfig, core: kubeConfig.makeApiClient(k8s.CoreV1Api), apps: kubeConfig.makeApiClient(k8s.AppsV1Api) };
+  return {
+    cluster,
+    via,
+    kubeConfig,
+    core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+    apps: kubeConfig.makeApiClient(k8s.AppsV1Api),
+    batch: kubeConfig.makeApiClient(k8s.BatchV1Api),
+    policy: kubeConfig.makeApiClient(k8s.PolicyV1Api),
+    autoscaling: kubeConfig.makeApiClient(k8s.AutoscalingV2Api),
+    storage: kubeConfig.makeApiClient(k8s.StorageV1Api),
+  };
 }
 
 /** Cache key of a cluster: its name, then what locates it (context or ARM coordinates). */

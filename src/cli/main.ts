@@ -2,6 +2,11 @@
 // Each command module exports run(args, io) and returns an exit code; this file only routes.
 import { runConfigValidate } from './config-validate.js';
 import { runRulesTest } from './rules-test.js';
+import { runScalingBacktest } from './scaling-backtest.js';
+import { runSecretsStatus } from './secrets-status.js';
+import { runSecretsRotate } from './secrets-rotate.js';
+import { runRunbooks } from './runbooks.js';
+import { runBudgetsStatus } from './budgets-status.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 
@@ -13,6 +18,28 @@ Usage:
   aksops rules test --config FILE --payload FILE|-
       Decide an Alertmanager webhook payload like the function app would (like
       'amtool config routes test'): one JSON object per alert and matched rule.
+  aksops scaling backtest --csv FILE [--time-column C] [--value-column C] [--step 5m]
+                          [--horizon 60m] [--lead 15m] [--node-capacity N] [--coverage 0.95]
+                          [--warmup 3d] [--out FILE.csv] [--plot FILE.svg]
+      Replay a demand series as if live: forecast quality (MASE, WAPE, coverage) and a
+      simulated pool, predictive vs reactive autoscaler, as JSON (docs/scaling.md).
+  aksops secrets status [--config FILE] [--vault URI]
+      Every secret enrolled for rotation: current version, stage, expiry and whether it is
+      due, one JSON object per secret (metadata only; docs/rotation.md).
+  aksops secrets rotate NAME --app URL [--dry-run]
+      Ask the function app to rotate NAME now (POST /api/rotations; function key from
+      $AKSOPS_FUNCTION_KEY). Prints the decision and the rotation's instance ID.
+
+  aksops budgets status [--config FILE] [--budget NAME] [--url URL] [--at ISO]
+      Each budget: mode, period, stages; with --url (or $AKSOPS_URL) the live state from the app:
+      last evaluation, stages fired, changes in effect with their previous values (docs/budgets.md).
+
+  aksops runbooks list [--json]
+      The runbook catalogue with parameter schemas.
+  aksops runbooks run NAME --param k=v ... [--dry-run] [--cluster C] [--idempotency-key K] [--url URL]
+  aksops runbooks status|approve|reject|cancel ID [--comment TEXT] [--reason TEXT] [--url URL]
+      On-call runbooks over HTTP (docs/runbooks/README.md). URL from --url or $AKSOPS_URL, function
+      key from $AKSOPS_FUNCTION_KEY, identity from $AKSOPS_USER or $USER.
 
 Options:
   --config FILE   operations config (default: $OPS_CONFIG_PATH, else ./ops.yaml)
@@ -23,8 +50,13 @@ Exit codes: 0 ok, 1 the input is invalid, 2 usage error.`;
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  ...Object.fromEntries(['list', 'run', 'status', 'approve', 'reject', 'cancel'].map((v): [string, Command] => [`runbooks ${v}`, (a, io) => runRunbooks([v, ...a], io)])),
+  'secrets status': (a, io) => runSecretsStatus(a, io),
+  'secrets rotate': (a, io) => runSecretsRotate(a, io),
   'config validate': runConfigValidate,
   'rules test': runRulesTest,
+  'scaling backtest': runScalingBacktest,
+  'budgets status': runBudgetsStatus,
 };
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {

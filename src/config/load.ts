@@ -8,6 +8,14 @@ import { parseMatcher, type Matcher } from '../domain/matchers.js';
 import { compileTemplate, type CompiledTemplate } from '../domain/template.js';
 import { parseDuration } from '../domain/duration.js';
 import type { GuardPolicy } from '../domain/types.js';
+import {
+  compileAlertmanager,
+  compileApprovals,
+  compileRunbookSettings,
+  type AlertmanagerSettings,
+  type ApprovalSettings,
+  type RunbookSettings,
+} from './runbooks-schema.js';
 
 export { ConfigError, type ConfigProblem } from './errors.js';
 import { ConfigError } from './errors.js';
@@ -23,6 +31,11 @@ export interface CompiledRule {
   clusters: string[] | null;
   guard: GuardPolicy;
   verifyAfterSeconds: number;
+  /** rules[].approval: 'required', 'none', or undefined (the runbook's default). */
+  approval: 'required' | 'none' | undefined;
+  silence: boolean;
+  /** rules[].notify, or null for every target. */
+  notify: string[] | null;
 }
 
 export interface CompiledConfig {
@@ -32,6 +45,14 @@ export interface CompiledConfig {
   /** Protected namespaces per cluster name: global list plus the cluster's own. */
   protectedNamespaces: Map<string, Set<string>>;
   protectedNodePools: Map<string, Set<string>>;
+  /** runbooks: section, compiled (limits per runbook, Job templates). */
+  runbooks: RunbookSettings;
+  approvals: ApprovalSettings;
+  alertmanager: AlertmanagerSettings;
+  /** Default guard policy (defaults.guard), for manual runs. */
+  defaultGuard: GuardPolicy;
+  /** defaults.verifyAfter in seconds, for manual runs. */
+  defaultVerifyAfterSeconds: number;
 }
 
 function pathText(path: readonly PropertyKey[]): string {
@@ -105,6 +126,9 @@ export function compile(cfg: OpsConfig): CompiledConfig {
       circuitBreakerThreshold: r.guard?.circuitBreakerThreshold ?? defaultGuard.circuitBreakerThreshold,
     },
     verifyAfterSeconds: seconds(r.verifyAfter ?? cfg.defaults.verifyAfter, 600),
+    approval: r.approval,
+    silence: r.silence ?? false,
+    notify: r.notify ?? null,
   }));
   const protectedNamespaces = new Map<string, Set<string>>();
   const protectedNodePools = new Map<string, Set<string>>();
@@ -112,7 +136,18 @@ export function compile(cfg: OpsConfig): CompiledConfig {
     protectedNamespaces.set(c.name, new Set([...cfg.protected.namespaces, ...c.protectedNamespaces]));
     protectedNodePools.set(c.name, new Set([...cfg.protected.nodePools, ...c.protectedNodePools]));
   }
-  return { source: cfg, rules, clusters: cfg.clusters, protectedNamespaces, protectedNodePools };
+  return {
+    source: cfg,
+    rules,
+    clusters: cfg.clusters,
+    protectedNamespaces,
+    protectedNodePools,
+    runbooks: compileRunbookSettings(cfg.runbooks),
+    approvals: compileApprovals(cfg.approvals),
+    alertmanager: compileAlertmanager(cfg.alertmanager),
+    defaultGuard,
+    defaultVerifyAfterSeconds: seconds(cfg.defaults.verifyAfter, 600),
+  };
 }
 
 export function loadConfigFile(path: string, baseDir = process.cwd()): CompiledConfig {

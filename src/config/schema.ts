@@ -6,6 +6,11 @@ import { parseMatcher } from '../domain/matchers.js';
 import { compileTemplate } from '../domain/template.js';
 import { RUNBOOKS, runbookNames } from '../runbooks/catalogue.js';
 import { checkName } from '../domain/k8s-names.js';
+import { checkScaling, scalingSchema } from './scaling-schema.js';
+import { checkRotation, rotationSchema } from './rotation-schema.js';
+import { alertmanagerSchema, approvalsSchema, checkRunbooksConfig, runbooksSchema } from './runbooks-schema.js';
+import { backupsSchema, checkBackups } from './backup-schema.js';
+import { budgetsSchema, checkBudgets } from './budget-schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like Alertmanager durations, e.g. 30s, 15m, 1h, 1h30m',
@@ -37,6 +42,12 @@ const clusterSchema = z
     alertLabels: z.record(z.string(), z.string()).default({}),
     protectedNamespaces: nameList,
     protectedNodePools: nameList,
+    /** What the cluster is for (dev, staging, production): budgets stop only non-production clusters. */
+    environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { message: 'must be a short lower-case word. Fix: e.g. dev, staging or production' }).optional(),
+    /** The cluster's node pools (ARM agentPools), so actions naming a pool can be checked (budgets). */
+    nodePools: z
+      .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { message: 'is not an AKS node pool name (lower-case letters and digits, at most 12, starting with a letter). Fix: e.g. spot' }), mode: z.enum(['System', 'User']) }))
+      .optional(),
   })
   .refine((c) => c.azure !== undefined || c.kubeContext !== undefined, {
     message: 'names neither "azure" nor "kubeContext". Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context',
@@ -55,6 +66,12 @@ const ruleSchema = z.strictObject({
   clusters: z.array(z.string()).optional(),
   guard: guardSchema.optional(),
   verifyAfter: duration.optional(),
+  /** `required`: a human approves before the action; `none`: never ask (scopes in approvals.requiredIn still do). Default: the runbook's. */
+  approval: z.enum(['required', 'none']).optional(),
+  /** Silence the alert in Alertmanager while the remediation runs, expire the silence after. */
+  silence: z.boolean().optional(),
+  /** Notification targets (notifications[].name) for this rule; default all. */
+  notify: z.array(z.string()).optional(),
 });
 
 const notificationSchema = z.strictObject({
@@ -62,6 +79,8 @@ const notificationSchema = z.strictObject({
   type: z.enum(['teams', 'slack']),
   /** Name of the app setting that holds the webhook URL (a credential: never in the config). */
   urlSetting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an app setting name. Fix: e.g. TEAMS_WEBHOOK_URL' }),
+  /** Which messages this target receives; default all of them. */
+  events: z.array(z.enum(['approval-request', 'result', 'escalation'])).optional(),
 });
 
 export const opsConfigSchema = z
@@ -83,8 +102,21 @@ export const opsConfigSchema = z
     clusters: z.array(clusterSchema).min(1, { message: 'is empty. Fix: describe at least one cluster' }),
     rules: z.array(ruleSchema).default([]),
     notifications: z.array(notificationSchema).default([]),
+    /** Secret rotation (src/config/rotation-schema.ts, docs/rotation.md). */
+    rotation: rotationSchema.optional(),
+    /** Runbook limits, approvals and Alertmanager (src/config/runbooks-schema.ts, docs/runbooks/README.md). */
+    runbooks: runbooksSchema,
+    approvals: approvalsSchema,
+    alertmanager: alertmanagerSchema,
+    /** Backups to Blob Storage (src/config/backup-schema.ts, docs/backups.md). */
+    backups: backupsSchema.optional(),
+    /** Cost budgets with staged, reversible actions (src/config/budget-schema.ts, docs/budgets.md). */
+    budgets: budgetsSchema.optional(),
+    /** Predictive node-pool scaling (src/config/scaling-schema.ts, docs/scaling.md). */
+    scaling: scalingSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
+    checkScaling(cfg.scaling, cfg.clusters, cfg.protected.nodePools, ctx);
     const seenClusters = new Set<string>();
     cfg.clusters.forEach((c, i) => {
       if (seenClusters.has(c.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `"${c.name}" is used by two clusters. Fix: give each cluster its own name` });
@@ -140,10 +172,22 @@ export const opsConfigSchema = z
         if (!seenClusters.has(c)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'clusters', j], message: `"${c}" is not a configured cluster. Fix: use one of ${[...seenClusters].join(', ')}` });
       });
     });
+    if (cfg.rotation) for (const issue of checkRotation(cfg.rotation, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of checkRunbooksConfig(cfg, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
+    if (cfg.backups) for (const issue of checkBackups(cfg.backups, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
+    if (cfg.budgets) {
+      const budgetCtx = { clusters: cfg.clusters, protectedNamespaces: cfg.protected.namespaces, protectedNodePools: cfg.protected.nodePools, notifications: cfg.notifications.map((n) => n.name) };
+      for (const issue of checkBudgets(cfg.budgets, budgetCtx)) ctx.addIssue({ code: 'custom', ...issue });
+    }
     const seenNotif = new Set<string>();
     cfg.notifications.forEach((n, i) => {
       if (seenNotif.has(n.name)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `"${n.name}" is used twice. Fix: give each notification target its own name` });
       seenNotif.add(n.name);
+    });
+    cfg.rules.forEach((r, i) => {
+      (r.notify ?? []).forEach((n, j) => {
+        if (!seenNotif.has(n)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'notify', j], message: `"${n}" is not a notification target. Fix: use one of ${[...seenNotif].join(', ') || '(none configured: add notifications[])'}` });
+      });
     });
   });
 

@@ -43,6 +43,16 @@ export const SETTINGS = {
     default: 'opscontrol',
     requiredInAzure: true,
   },
+  COST_CACHE_TABLE_NAME: {
+    description: 'Azure Table caching Cost Management results and its throttling (budgets reuse a result for their refreshInterval; docs/budgets.md).',
+    default: 'opscostcache',
+    requiredInAzure: false,
+  },
+  SCALING_TABLE_NAME: {
+    description: 'Azure Table holding predictive-scaling forecasts, decisions and their actuals (docs/scaling.md).',
+    default: 'opsscaling',
+    requiredInAzure: false,
+  },
   AzureWebJobsStorage: {
     description: 'Storage for the host, Durable Functions and the audit tables; locally "UseDevelopmentStorage=true" (Azurite).',
     requiredInAzure: false,
@@ -78,6 +88,38 @@ export const SETTINGS = {
     description: 'Local only: kubeconfig file used for clusters that name a kubeContext.',
     requiredInAzure: false,
   },
+  KEY_VAULT_URI: {
+    description: 'URI of the Key Vault whose secrets are rotated (docs/rotation.md), e.g. https://kv-ms5-prod.vault.azure.net/. Bicep sets it.',
+    requiredInAzure: true,
+  },
+  ALERTMANAGER_API_TOKEN: {
+    description: "Optional bearer token for Alertmanager's API (closed-loop verification and silences), when it sits behind an authenticating proxy.",
+    secret: true,
+    requiredInAzure: false,
+  },
+  RUNBOOKS_AUTH: {
+    description: '"function-key" (default): HTTP runbooks trust the function key and take the approver from Easy Auth headers when present, else the `approver` field; "easy-auth": an Easy Auth principal is required, and approvers need the approvals.approverRole app role.',
+    default: 'function-key',
+    requiredInAzure: false,
+  },
+  PUBLIC_BASE_URL: {
+    description: 'Base URL of the app for links in notifications (run status, approve/reject pages); default https://$WEBSITE_HOSTNAME.',
+    requiredInAzure: false,
+  },
+  WEBSITE_HOSTNAME: {
+    description: 'Set by App Service: the app\'s host name (the default for PUBLIC_BASE_URL).',
+    requiredInAzure: false,
+  },
+  TEAMS_WEBHOOK_URL: {
+    description: 'Example notification target (notifications[].urlSetting): a Teams Workflows or incoming-webhook URL. The URL is a credential.',
+    secret: true,
+    requiredInAzure: false,
+  },
+  SLACK_WEBHOOK_URL: {
+    description: 'Example notification target (notifications[].urlSetting): a Slack incoming-webhook URL. The URL is a credential.',
+    secret: true,
+    requiredInAzure: false,
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -89,6 +131,9 @@ export interface Settings {
   taskHubName: string;
   auditTableName: string;
   controlTableName: string;
+  scalingTableName: string;
+  /** COST_CACHE_TABLE_NAME: cached Cost Management results (budgets). */
+  costCacheTableName: string;
   storageConnection: string | undefined;
   tableServiceUri: string | undefined;
   managedIdentityClientId: string | undefined;
@@ -97,6 +142,12 @@ export interface Settings {
   webhookPassword: string | undefined;
   webhookMaxBodyBytes: number;
   kubeconfig: string | undefined;
+  /** KEY_VAULT_URI: the vault secret rotation works on. */
+  keyVaultUri: string | undefined;
+  alertmanagerApiToken: string | undefined;
+  runbooksAuth: 'function-key' | 'easy-auth';
+  /** Base of links in notifications, without a trailing slash; undefined when unknown. */
+  publicBaseUrl: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -133,6 +184,8 @@ export function readSettings(env: Env): Settings {
     taskHubName: get(env, 'TASK_HUB_NAME')!,
     auditTableName: get(env, 'AUDIT_TABLE_NAME')!,
     controlTableName: get(env, 'CONTROL_TABLE_NAME')!,
+    scalingTableName: get(env, 'SCALING_TABLE_NAME')!,
+    costCacheTableName: get(env, 'COST_CACHE_TABLE_NAME')!,
     storageConnection: get(env, 'AzureWebJobsStorage'),
     tableServiceUri: get(env, 'AzureWebJobsStorage__tableServiceUri'),
     managedIdentityClientId: get(env, 'AZURE_CLIENT_ID'),
@@ -141,5 +194,33 @@ export function readSettings(env: Env): Settings {
     webhookPassword: get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD'),
     webhookMaxBodyBytes: positiveInt(env, 'WEBHOOK_MAX_BODY_BYTES'),
     kubeconfig: get(env, 'KUBECONFIG'),
+    keyVaultUri: get(env, 'KEY_VAULT_URI'),
+    alertmanagerApiToken: get(env, 'ALERTMANAGER_API_TOKEN'),
+    runbooksAuth: runbooksAuth(env),
+    publicBaseUrl: publicBaseUrl(env),
   };
+}
+
+function runbooksAuth(env: Env): 'function-key' | 'easy-auth' {
+  const v = (get(env, 'RUNBOOKS_AUTH') ?? 'function-key').trim().toLowerCase();
+  if (v === 'function-key' || v === 'easy-auth') return v;
+  throw new Error(`App setting RUNBOOKS_AUTH="${v}" is not supported. Fix: set it to "function-key" or "easy-auth".`);
+}
+
+function publicBaseUrl(env: Env): string | undefined {
+  const explicit = get(env, 'PUBLIC_BASE_URL');
+  if (explicit) return explicit.replace(/\/+$/, '');
+  const host = get(env, 'WEBSITE_HOSTNAME');
+  return host ? `https://${host}` : undefined;
+}
+
+/**
+ * A setting whose name comes from the operations config (notifications[].urlSetting): the
+ * config names the setting, never the value. Returns undefined when unset. The value is a
+ * credential: callers must never log it or put it in a message.
+ */
+export function readNamedSetting(env: Env, name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
 }

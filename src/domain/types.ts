@@ -27,7 +27,17 @@ export interface AlertmanagerWebhook {
 }
 
 /** Kubernetes object kinds a runbook can act on. */
-export type TargetKind = 'Pod' | 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Node' | 'PersistentVolumeClaim' | 'Job';
+export type TargetKind =
+  | 'Pod'
+  | 'Deployment'
+  | 'StatefulSet'
+  | 'DaemonSet'
+  | 'Node'
+  | 'PersistentVolumeClaim'
+  | 'Job'
+  | 'HorizontalPodAutoscaler'
+  /** notify-only: the alert itself is the subject; nothing in the cluster is touched. */
+  | 'Alert';
 
 /** What a remediation acts on. `namespace` is '' for cluster-scoped kinds (Node). */
 export interface Target {
@@ -65,7 +75,8 @@ export interface RemediationInput {
   params: Record<string, string>;
   target: Target;
   dryRun: boolean;
-  alert: {
+  /** The alert that started the run; absent for on-call runs started over HTTP. */
+  alert?: {
     fingerprint: string;
     startsAt: string;
     labels: Record<string, string>;
@@ -75,6 +86,36 @@ export interface RemediationInput {
   guard: GuardPolicy;
   /** How long to wait for the alert to resolve after acting before closing the run (ISO 8601 duration seconds). */
   verifyAfterSeconds: number;
+  /** 'alert' (the webhook; the default when absent) or 'manual' (POST /api/runbooks/{name}). */
+  source?: 'alert' | 'manual';
+  /** Who started a manual run (Easy Auth principal or the request's `requestedBy`). */
+  requestedBy?: string;
+  /** Approval policy resolved from config when the run was started; absent = no approval. */
+  approval?: ApprovalPolicy;
+  /** Silence the alert in Alertmanager while the remediation runs (rules[].silence); at most maxSeconds (alertmanager.silenceDuration). */
+  silence?: { enabled: boolean; maxSeconds: number };
+  /** Notification targets (notifications[].name) for this run; absent = all configured targets. */
+  notify?: string[];
+  /** Long-running runbooks (rollouts, drains, resizes, jobs): how long and how often to check. */
+  progress?: ProgressPolicy;
+}
+
+export interface ApprovalPolicy {
+  /** A human must approve before the action (rule, runbook default, or a protected-by-config scope). */
+  required: boolean;
+  /** Why approval is (or may become) required, for the approval request. */
+  reason?: string;
+  /** The rule said `approval: none`: a plan that asks for approval (e.g. a scale-down) is not held either. Scopes config requires still are. */
+  waivePlan?: boolean;
+  /** How long to wait for a decision before escalating (the run then does not act). */
+  timeoutSeconds: number;
+}
+
+export interface ProgressPolicy {
+  /** Give up waiting (and report what is left) after this long. */
+  timeoutSeconds: number;
+  /** Check again this often (the first check follows the action at once). */
+  intervalSeconds: number;
 }
 
 export interface GuardPolicy {
@@ -95,9 +136,34 @@ export interface RunbookResult {
   actedOn: Target;
   outcome: 'done' | 'already-done' | 'skipped' | 'failed';
   detail?: string;
+  /**
+   * The action went through but has not finished (a rollout, a drain waiting on a
+   * PodDisruptionBudget, a resize, a Job): the orchestration waits `retryAfterSeconds` on a
+   * durable timer and calls runRunbook again with the same input and the next `iteration`.
+   */
+  pending?: { reason: string; retryAfterSeconds: number };
+  /** How far a long action got (drain: pods evicted of total; rollout: updated of desired). */
+  progress?: { done: number; total: number };
 }
 
-export type AuditKind = 'decision' | 'guard' | 'action' | 'result' | 'control';
+/** What a runbook will do, computed from the cluster before acting; shown in dry-runs and approval requests. */
+export interface RunbookPlan {
+  runbook: string;
+  /** The object the action will change (may differ from the requested target). */
+  target: Target;
+  /** One sentence: "rollout-restart deployment shop/api (3 replicas)". */
+  summary: string;
+  /** The steps, in order, for humans. */
+  steps: string[];
+  /** Set when the runbook will not act (paused Deployment, non-expandable storage class, no previous ReplicaSet, ...). */
+  refusal?: string;
+  /** Set when this plan needs a human's approval whatever the rule says (e.g. a scale-down). */
+  requiresApproval?: string;
+  /** Values fixed at plan time and passed to every runRunbook call, so retries act identically (new size, replica count, revision). */
+  fixed: Record<string, string | number | boolean>;
+}
+
+export type AuditKind = 'decision' | 'guard' | 'action' | 'result' | 'control' | 'approval';
 
 /** One row of the audit log. No secret values, ever. */
 export interface AuditRecord {
@@ -144,15 +210,68 @@ export interface RunRunbookInput {
   /** Orchestration time when the action was scheduled: the value for kubectl.kubernetes.io/restartedAt. */
   restartedAt: string;
   instanceId: string;
+  /** The plan's fixed values (planRunbook); absent for runbooks without a plan step. */
+  fixed?: RunbookPlan['fixed'];
+  /** 0 for the action, 1, 2, ... for the follow-up checks of a pending action. */
+  iteration?: number;
+  /** The alert's labels (run-job passes them to the Job as environment variables). */
+  labels?: Record<string, string>;
+  /** 'manual' runs are human-initiated: the global pause (which stops automation) does not hold them. */
+  source?: 'alert' | 'manual';
+}
+
+/** planRunbook: input -> RunbookPlan. Reads only; safe to retry. */
+export interface PlanRunbookInput {
+  runbook: string;
+  params: Record<string, string>;
+  target: Target;
+  instanceId: string;
+  /** Orchestration time, for time windows (rollback-deployment). */
+  at: string;
+  labels?: Record<string, string>;
+}
+
+/** verifyRemediation: input -> VerifyResult. Reads only. */
+export interface VerifyInput {
+  runbook: string;
+  params: Record<string, string>;
+  target: Target;
+  fixed?: RunbookPlan['fixed'];
+  instanceId: string;
+  /** The alert to look for in Alertmanager; absent for manual runs. */
+  alert?: { labels: Record<string, string>; externalURL: string };
+}
+
+export interface VerifyResult {
+  /** Is the alert still firing in Alertmanager (active, silenced or inhibited)? 'unknown' when Alertmanager could not be read. */
+  alert: 'firing' | 'cleared' | 'unknown' | 'none';
+  /** Is the target healthy (rollout complete, node cordoned, PVC resized, ...)? null when the runbook has no health check. */
+  healthy: boolean | null;
+  detail: string;
+}
+
+/** silence: create or expire the run's Alertmanager silence. Never throws for Alertmanager failures (a silence is a courtesy). */
+export type SilenceInput =
+  | { op: 'create'; instanceId: string; labels: Record<string, string>; matchLabels: string[]; externalURL: string; durationSeconds: number; comment: string; at: string }
+  | { op: 'expire'; instanceId: string; silenceId: string; externalURL: string };
+
+export interface SilenceResult {
+  silenceId?: string;
+  detail: string;
 }
 
 /** writeAudit: AuditRecord -> ignored. Upserts by record.id (instanceId + step), so a re-run lands on the same row. */
 export type WriteAuditInput = AuditRecord;
 
-/** notify: input -> ignored. `id` is stable per run so a re-run can be de-duplicated. */
+/**
+ * notify: input -> ignored. `id` is stable per run and message so a re-run can be de-duplicated.
+ * Never carries a webhook URL or other secret: the activity resolves targets from config and
+ * app settings. Delivery failures are logged and audited, never thrown.
+ */
 export interface NotifyInput {
   id: string;
-  kind: 'escalation';
+  /** escalation: a human must look; approval-request: approve or reject; result: how the run ended. */
+  kind: 'escalation' | 'approval-request' | 'result';
   at: string;
   instanceId: string;
   rule: string;
@@ -160,8 +279,20 @@ export interface NotifyInput {
   /** targetKey(...) of the guarded target. */
   target: string;
   alertname?: string;
+  /** The alert's fingerprint; '' for manual runs. */
   fingerprint: string;
-  /** 'circuit-open': a run was refused by an open breaker; 'breaker-opened': this run opened it. */
-  reason: 'circuit-open' | 'breaker-opened';
+  /**
+   * escalation: 'circuit-open' (a run was refused by an open breaker), 'breaker-opened' (this run
+   * opened it), 'approval-timeout' (nobody decided in time), 'ineffective' (acted, alert still firing).
+   * approval-request: 'approval'. result: the run's outcome.
+   */
+  reason: string;
   detail: string;
+  severity?: 'info' | 'warning' | 'critical';
+  dryRun?: boolean;
+  plan?: { summary: string; steps: string[] };
+  /** Notification target names; absent = all configured. */
+  targets?: string[];
+  /** Approval deadline (approval-request). */
+  deadline?: string;
 }

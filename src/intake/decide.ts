@@ -8,6 +8,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import { matchesAll } from '../domain/matchers.js';
 import { renderTemplate } from '../domain/template.js';
 import { RUNBOOKS, checkParams } from '../runbooks/catalogue.js';
+import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
 
 /** Namespaces no configuration can unprotect (the safety model's floor). */
 export const ALWAYS_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
@@ -103,7 +104,8 @@ export function nodePoolOf(nodeName: string): string | null {
   return m ? m[1]! : null;
 }
 
-function protectedReason(cfg: CompiledConfig, target: Target): string | null {
+/** Why automation (and the HTTP runbooks) may not touch `target`, or null. Shared by the intake, the HTTP runbooks and the activities. */
+export function protectedReason(cfg: CompiledConfig, target: Target): string | null {
   const ns = target.namespace;
   if (ns && (ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(ns)) return `namespace ${ns} is always protected`;
   if (ns && cfg.protectedNamespaces.get(target.cluster)?.has(ns)) return `namespace ${ns} is protected by config`;
@@ -180,6 +182,16 @@ function decideOne(
       alert: { fingerprint: a.fingerprint, startsAt: a.startsAt, labels: { ...a.labels }, externalURL: payload.externalURL },
       guard: rule.guard,
       verifyAfterSeconds: rule.verifyAfterSeconds,
+      source: 'alert',
+      ...approvalField(cfg, rule, target),
+      ...(rule.silence ? { silence: { enabled: true, maxSeconds: cfg.alertmanager.silenceSeconds } } : {}),
+      ...(rule.notify ? { notify: [...rule.notify] } : {}),
+      progress: progressPolicy(cfg, rule.runbook),
     },
   };
+}
+
+function approvalField(cfg: CompiledConfig, rule: CompiledRule, target: Target): Pick<RemediationInput, 'approval'> {
+  const approval = approvalPolicy(cfg, RUNBOOKS[rule.runbook]!, target, rule.approval);
+  return approval ? { approval } : {};
 }

@@ -1,12 +1,23 @@
 // The remediation activities' logic, free of the Functions framework: resolve the object a
-// runbook acts on, and run the runbook once. The pause switch and protected namespaces are
-// checked again here, at the moment of acting (the intake checked them when the alert came in,
-// which may have been minutes ago).
+// runbook acts on, plan the action, run it once (or one more step of it), and check the
+// target's health afterwards. The pause switch and protected namespaces are checked again
+// here, at the moment of acting (the intake checked them when the alert came in, which may
+// have been minutes ago).
 import type { KubeAccess, KubeApis, KubeClusterRef } from '../adapters/kube.js';
 import type { CompiledConfig } from '../config/load.js';
 import { ALWAYS_PROTECTED_NAMESPACES } from '../intake/decide.js';
-import type { ResolveTargetInput, RunRunbookInput, RunbookResult, Target } from '../domain/types.js';
+import type { PlanRunbookInput, ResolveTargetInput, RunRunbookInput, RunbookPlan, RunbookResult, Target, VerifyInput } from '../domain/types.js';
+import { targetKey } from '../domain/types.js';
+import { RUNBOOKS, effectiveParams } from './catalogue.js';
+import { KubeCallError, label, planFor, readOrMissing, type Health, type RunbookContext, type RunbookModule } from './kube-call.js';
 import { resolveRestartTarget, restartPod } from './restart-pod.js';
+import { rolloutRestart, workloadHealth } from './rollout-restart.js';
+import { scaleWorkload } from './scale-workload.js';
+import { cordonNode, uncordonNode } from './node.js';
+import { drainNode } from './drain-node.js';
+import { expandPvc } from './expand-pvc.js';
+import { rollbackDeployment } from './rollback-deployment.js';
+import { deleteFailedJobs, runJob } from './jobs.js';
 
 export interface RunbookEnv {
   config: CompiledConfig;
@@ -15,12 +26,57 @@ export interface RunbookEnv {
   isPaused(): Promise<{ paused: boolean; reason: string | null }>;
 }
 
-interface RunbookImplementation {
-  run(apis: KubeApis, input: RunRunbookInput): Promise<RunbookResult>;
-}
+/** restart-pod as a module: its action is restart-pod.ts; plan and health read the same objects. */
+const restartPodModule: RunbookModule = {
+  async plan(ctx, { target }) {
+    const resolved = await resolveRestartTarget(ctx.apis, target);
+    if (resolved.kind === 'Deployment') {
+      const dep = await readOrMissing(resolved, `get ${label(resolved)}`, () => ctx.apis.apps.readNamespacedDeployment({ name: resolved.name, namespace: resolved.namespace }));
+      const refusal = dep?.spec?.paused ? `the deployment is paused (spec.paused=true): a restart would not roll out until it is resumed. Fix: resume it (kubectl rollout resume deployment/${resolved.name} -n ${resolved.namespace}) or restart by hand` : undefined;
+      return planFor('restart-pod', resolved, `rollout-restart ${label(resolved)} (owner of pod ${target.namespace}/${target.name})`, [
+        `strategic-merge-patch ${label(resolved)}: spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"] = <run start time>`,
+        'the Deployment replaces its pods under its rollout strategy',
+      ], { refusal });
+    }
+    const pod = await readOrMissing(target, `get ${label(target)}`, () => ctx.apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
+    if (!pod) return planFor('restart-pod', target, `restart ${label(target)}: the pod no longer exists`, ['nothing to do']);
+    const owner = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller);
+    return planFor('restart-pod', target, `delete ${label(target)}`, [
+      `delete ${label(target)} with a uid precondition`,
+      owner ? `its ${owner.kind} ${owner.name} creates a replacement` : 'the pod has no controller: nothing will recreate it',
+    ]);
+  },
+  run: (ctx, a) => restartPod(ctx.apis, { target: a.target, dryRun: a.dryRun, restartedAt: a.at }),
+  async health(ctx, { target }): Promise<Health> {
+    if (target.kind === 'Deployment') return workloadHealth(ctx.apis, target);
+    const pod = await readOrMissing(target, `get ${label(target)}`, () => ctx.apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
+    if (!pod) return { healthy: true, detail: 'the pod was replaced' };
+    const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    return { healthy: ready && !pod.metadata?.deletionTimestamp, detail: ready ? 'the pod is Ready' : `the pod is not Ready (phase ${pod.status?.phase ?? 'unknown'})` };
+  },
+};
 
-const IMPLEMENTATIONS: Record<string, RunbookImplementation> = {
-  'restart-pod': { run: (apis, i) => restartPod(apis, { target: i.target, dryRun: i.dryRun, restartedAt: i.restartedAt }) },
+const notifyOnly: RunbookModule = {
+  async plan(_ctx, { target, params }) {
+    return planFor('notify-only', target, RUNBOOKS['notify-only']!.describe(params), ['tell the notification targets; change nothing']);
+  },
+  async run(_ctx, { target, dryRun }) {
+    return { runbook: 'notify-only', dryRun, action: 'notified on-call', actedOn: target, outcome: 'done' };
+  },
+};
+
+export const MODULES: Record<string, RunbookModule> = {
+  'restart-pod': restartPodModule,
+  'rollout-restart': rolloutRestart,
+  'scale-workload': scaleWorkload,
+  'cordon-node': cordonNode,
+  'uncordon-node': uncordonNode,
+  'drain-node': drainNode,
+  'expand-pvc': expandPvc,
+  'rollback-deployment': rollbackDeployment,
+  'delete-failed-jobs': deleteFailedJobs,
+  'run-job': runJob,
+  'notify-only': notifyOnly,
 };
 
 export function clusterRef(config: CompiledConfig, name: string): KubeClusterRef {
@@ -29,11 +85,27 @@ export function clusterRef(config: CompiledConfig, name: string): KubeClusterRef
   return c;
 }
 
-function protectedNamespace(config: CompiledConfig, target: Target): string | null {
-  if (!target.namespace) return null;
-  if ((ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(target.namespace)) return `namespace ${target.namespace} is always protected`;
-  if (config.protectedNamespaces.get(target.cluster)?.has(target.namespace)) return `namespace ${target.namespace} is protected by config`;
+function protectedNamespace(config: CompiledConfig, cluster: string, namespace: string): string | null {
+  if (!namespace) return null;
+  if ((ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(namespace)) return `namespace ${namespace} is always protected`;
+  if (config.protectedNamespaces.get(cluster)?.has(namespace)) return `namespace ${namespace} is protected by config`;
   return null;
+}
+
+function contextFor(env: RunbookEnv, cluster: string, apis: KubeApis): RunbookContext {
+  const { core, apps, batch, policy, autoscaling, storage } = apis;
+  if (!batch || !policy || !autoscaling || !storage) throw new Error(`cluster ${cluster}: the Kubernetes client lacks the batch, policy, autoscaling or storage API (build it with src/adapters/kube.ts)`);
+  return {
+    apis: { core, apps, batch, policy, autoscaling, storage },
+    settings: env.config.runbooks,
+    isProtectedNamespace: (ns) => protectedNamespace(env.config, cluster, ns) !== null,
+    isProtectedPool: (pool) => env.config.protectedNodePools.get(cluster)?.has(pool) ?? false,
+  };
+}
+
+async function withCluster<T>(env: RunbookEnv, target: Target, fn: (ctx: RunbookContext) => Promise<T>): Promise<T> {
+  const apis = await env.kube.forCluster(clusterRef(env.config, target.cluster));
+  return fn(contextFor(env, target.cluster, apis));
 }
 
 /** The object actually acted on: a pod's owning Deployment, or the alert's target itself. */
@@ -43,14 +115,69 @@ export async function resolveTarget(env: RunbookEnv, input: ResolveTargetInput):
   return resolveRestartTarget(apis, input.target);
 }
 
+/** What the runbook will do, read from the cluster (no writes). Refusals are part of the plan, not errors. */
+export async function planRunbook(env: RunbookEnv, input: PlanRunbookInput): Promise<RunbookPlan> {
+  const def = RUNBOOKS[input.runbook];
+  const mod = MODULES[input.runbook];
+  if (!def || !mod) return planFor(input.runbook, input.target, `${input.runbook} on ${targetKey(input.target)}`, [], { refusal: `runbook ${input.runbook} has no implementation in this version` });
+  const params = effectiveParams(def, input.params);
+  const prot = protectedNamespace(env.config, input.target.cluster, input.target.namespace);
+  if (prot) return planFor(input.runbook, input.target, def.describe(params), [], { refusal: `protected: ${prot}` });
+  if (!def.acts) return mod.plan({ apis: undefined as never, settings: env.config.runbooks }, { params, target: input.target, at: input.at, instanceId: input.instanceId, ...(input.labels ? { labels: input.labels } : {}) });
+  try {
+    const plan = await withCluster(env, input.target, (ctx) => mod.plan(ctx, { params, target: input.target, at: input.at, instanceId: input.instanceId, ...(input.labels ? { labels: input.labels } : {}) }));
+    const planProt = protectedNamespace(env.config, plan.target.cluster, plan.target.namespace);
+    if (planProt && !plan.refusal) plan.refusal = `protected: ${planProt}`;
+    return plan;
+  } catch (e) {
+    if (e instanceof KubeCallError && !e.retryable) return planFor(input.runbook, input.target, def.describe(params), [], { refusal: `cannot plan: ${e.message}` });
+    throw e;
+  }
+}
+
 export async function runRunbook(env: RunbookEnv, input: RunRunbookInput): Promise<RunbookResult> {
   const skipped = (detail: string): RunbookResult => ({ runbook: input.runbook, dryRun: input.dryRun, action: 'nothing', actedOn: input.target, outcome: 'skipped', detail });
-  const impl = IMPLEMENTATIONS[input.runbook];
-  if (!impl) return skipped(`runbook ${input.runbook} has no implementation in this version`);
-  const pause = await env.isPaused();
-  if (pause.paused) return skipped(`paused: ${pause.reason ?? 'automation is paused'}`);
-  const prot = protectedNamespace(env.config, input.target);
+  const def = RUNBOOKS[input.runbook];
+  const mod = MODULES[input.runbook];
+  if (!def || !mod) return skipped(`runbook ${input.runbook} has no implementation in this version`);
+  if (input.source !== 'manual') {
+    const pause = await env.isPaused();
+    if (pause.paused) return skipped(`paused: ${pause.reason ?? 'automation is paused'}`);
+  }
+  const prot = protectedNamespace(env.config, input.target.cluster, input.target.namespace);
   if (prot) return skipped(`protected: ${prot}`);
-  const apis = await env.kube.forCluster(clusterRef(env.config, input.target.cluster));
-  return impl.run(apis, input);
+  const params = effectiveParams(def, input.params);
+  try {
+    return await withCluster(env, input.target, (ctx) =>
+      mod.run(ctx, {
+        params,
+        target: input.target,
+        at: input.restartedAt,
+        instanceId: input.instanceId,
+        dryRun: input.dryRun,
+        fixed: input.fixed ?? {},
+        iteration: input.iteration ?? 0,
+        ...(input.labels ? { labels: input.labels } : {}),
+      }),
+    );
+  } catch (e) {
+    if (e instanceof KubeCallError && !e.retryable) {
+      return { runbook: input.runbook, dryRun: input.dryRun, action: `${input.runbook} on ${label(input.target)}`, actedOn: input.target, outcome: 'failed', detail: e.message };
+    }
+    throw e;
+  }
+}
+
+/** The target's health after the action (null: the runbook has no health check). Never throws for API refusals. */
+export async function checkHealth(env: RunbookEnv, input: Pick<VerifyInput, 'runbook' | 'params' | 'target' | 'fixed' | 'instanceId'>): Promise<Health | null> {
+  const def = RUNBOOKS[input.runbook];
+  const mod = MODULES[input.runbook];
+  if (!def || !mod?.health || !def.acts) return null;
+  const params = effectiveParams(def, input.params);
+  try {
+    return await withCluster(env, input.target, (ctx) => mod.health!(ctx, { params, target: input.target, fixed: input.fixed ?? {}, instanceId: input.instanceId }));
+  } catch (e) {
+    if (e instanceof KubeCallError && !e.retryable) return { healthy: false, detail: `cannot read the target: ${e.message}` };
+    throw e;
+  }
 }

@@ -237,6 +237,10 @@ describe('Azure SDKs used by the code have their permissions.json entries', () =
     '@azure/arm-costmanagement': ['app-cost-read'],
     '@azure/arm-consumption': ['app-cost-read'],
     '@azure/monitor-query': ['app-prometheus-query'],
+    // storage-account-key rotation (src/adapters/storage-keys.ts): listKeys/regenerateKey on storage
+    // accounts the operator enrols in ops.yaml, not on estate accounts Bicep knows; no Bicep role
+    // assignment, docs/rotation.md says which role to grant (Storage Account Key Operator Service Role).
+    '@azure/arm-storage': [],
   };
   // SDKs that need no role of their own (authentication, the Functions runtime, shared plumbing).
   const NO_ROLE = new Set(['@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);

@@ -3,6 +3,7 @@
 //   POST orchestrators/{name}/{instanceId}      start (202 with management links)
 //   GET  instances/{instanceId}                  status (200) or 404 when unknown
 //   POST instances/{instanceId}/raiseEvent/{ev}  202, 410 when the instance has finished, 404 unknown
+//   GET  entities/{name}/{key}                   entity state (200) or 404 when the entity does not exist
 // Semantics follow the extension's defaults: starting an ID that is Pending/Running fails,
 // starting one that Completed/Failed/Terminated OVERWRITES it (overridableExistingInstanceStates
 // = NonRunningStates). The exact failure status for a running duplicate is not documented; we
@@ -42,6 +43,8 @@ export class FakeDurableExtension {
   rpcBaseUrl = '';
   /** Called after an accepted start; a test can drive the orchestration from here. */
   onStart?: (i: FakeInstance) => void;
+  /** Entity states by "name/key" (GET entities/{name}/{key}: 200 with the state, 404 when absent). */
+  readonly entities = new Map<string, unknown>();
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -145,6 +148,10 @@ export class FakeDurableExtension {
       if (inst.runtimeStatus === 'Completed' || inst.runtimeStatus === 'Failed' || inst.runtimeStatus === 'Terminated') return send(410);
       inst.events.push({ name: decodeURIComponent(m[2]!), data: body === '' ? null : (JSON.parse(body) as unknown) });
       return send(202);
+    }
+    if (req.method === 'GET' && (m = /^\/durabletask\/entities\/([^/]+)\/([^/]+)$/.exec(path))) {
+      const key = `${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`;
+      return this.entities.has(key) ? send(200, this.entities.get(key)) : send(404);
     }
     return send(404, { Message: `fake durable extension: no route for ${req.method} ${path}` });
   }

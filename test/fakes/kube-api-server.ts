@@ -23,6 +23,10 @@ import { deploymentObject, podObject, podsFor, replicaSetFor, type DeploymentSee
 import { KubeStatusError, statusError, type StatusBody } from './kube-status.js';
 import { VersionedStore } from './kube-store.js';
 import { testCertificate } from './kube-tls.js';
+import { routeSubresource } from './kube-subresources.js';
+// Backups: discovery documents (registered with the subresource handlers) and pods/exec over WebSocket.
+import './kube-discovery.js';
+import { handleWebSocketUpgrade, type UpgradeContext } from './kube-exec.js';
 
 export interface FakeKubeApiServerOptions {
   /**
@@ -91,6 +95,7 @@ export class FakeKubeApiServer {
     const server = options.tls
       ? createHttpsServer({ cert: testCertificate().certPem, key: testCertificate().keyPem }, handler)
       : createHttpServer(handler);
+    server.on('upgrade', (req, socket, head) => handleWebSocketUpgrade(fake.upgradeContext(), req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
@@ -248,6 +253,18 @@ export class FakeKubeApiServer {
     res.end(text);
   }
 
+  /** What WebSocket subresources (pods/exec, kube-exec.ts) need: the registry, authentication, the request log. */
+  upgradeContext(): UpgradeContext {
+    return {
+      registry: this.registry,
+      authenticate: (header) => {
+        const m = /^Bearer (.+)$/.exec(header ?? '');
+        return m ? this.tokens.get(m[1]!) : undefined;
+      },
+      record: (r) => this.requests.push(r),
+    };
+  }
+
   private authenticate(header: string | undefined): string {
     const m = /^Bearer (.+)$/.exec(header ?? '');
     const user = m ? this.tokens.get(m[1]!) : undefined;
@@ -256,6 +273,8 @@ export class FakeKubeApiServer {
   }
 
   private route(method: string, path: string, query: Record<string, string>, contentType: string | undefined, raw: string): { code: number; body: unknown } {
+    const sub = routeSubresource(this.registry, { method, path, query, contentType, raw });
+    if (sub) return sub;
     const parsed = parseResourcePath(path);
     if (!parsed) throw statusError.pathNotFound();
     const { rt, namespace, name } = parsed;

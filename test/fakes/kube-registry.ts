@@ -13,7 +13,7 @@ import {
   isPlainObject,
   PATCH_CONTENT_TYPES,
 } from './kube-patch.js';
-import { apiVersionOf, resourceType, type KubeObject, type ResourceType } from './kube-resources.js';
+import { apiVersionOf, resourceType, RESOURCE_TYPES, type KubeObject, type ResourceType } from './kube-resources.js';
 import { parseFieldSelector, parseLabelSelector } from './kube-selectors.js';
 import { statusError, successStatus, type StatusBody } from './kube-status.js';
 import { VersionedStore } from './kube-store.js';
@@ -161,6 +161,7 @@ export class KubeRegistry {
     obj.status = initialStatus(rt, obj);
     applyDefaults(rt, obj);
     validate(rt, obj);
+    rt.hooks?.admit?.(this.admissionContext(), obj, undefined);
     if (!opts.dryRun) this.store.write(rt.resource, key, obj);
     return obj;
   }
@@ -228,6 +229,7 @@ export class KubeRegistry {
     applyDefaults(rt, next);
     checkImmutable(rt, current, next);
     validate(rt, next);
+    rt.hooks?.admit?.(this.admissionContext(), next, current);
     const specChanged = !deepEqual(current.spec, next.spec);
     const annotationsChanged = !deepEqual(current.metadata.annotations ?? {}, nm.annotations ?? {});
     if (
@@ -262,7 +264,7 @@ export class KubeRegistry {
     const graceRaw = q.gracePeriodSeconds ?? (typeof opts['gracePeriodSeconds'] === 'number' ? String(opts['gracePeriodSeconds']) : undefined);
     const grace = graceRaw === undefined ? undefined : Number(graceRaw);
     if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw statusError.badRequest(`gracePeriodSeconds: Invalid value: "${graceRaw}"`);
-    const policy = q.propagationPolicy ?? str(opts['propagationPolicy']) ?? 'Background';
+    const policy = q.propagationPolicy ?? str(opts['propagationPolicy']) ?? rt.hooks?.defaultPropagationPolicy ?? 'Background';
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw statusError.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
     }
@@ -303,7 +305,8 @@ export class KubeRegistry {
   }
 
   private deleteNamespaceContents(namespace: string): void {
-    for (const rt of [resourceType('pods'), resourceType('deployments'), resourceType('replicasets'), resourceType('statefulsets'), resourceType('daemonsets')]) {
+    // Every namespaced kind goes with its namespace (the namespace controller, done at once).
+    for (const rt of RESOURCE_TYPES.filter((r) => r.namespaced)) {
       for (const e of this.store.list(rt.resource, `${namespace}/`)) this.store.write(rt.resource, e.key, null);
     }
   }
@@ -340,6 +343,17 @@ export class KubeRegistry {
     validate(rt, obj);
     this.store.write(rt.resource, objectKey(rt, meta.namespace, meta.name), obj);
     return obj;
+  }
+
+  /** What admission hooks may read: other stored objects (e.g. a PVC's StorageClass). */
+  private admissionContext() {
+    return {
+      get: (resource: string, namespace: string | undefined, name: string) => {
+        const t = resourceType(resource);
+        return this.store.get(t.resource, objectKey(t, namespace, name));
+      },
+      resourceType: (resource: string) => resourceType(resource),
+    };
   }
 
   private requireNamespace(namespace: string): void {
@@ -436,6 +450,7 @@ function defaultPodSpec(spec: Record<string, unknown>): void {
 
 /** SetDefaults_* of core/v1 and apps/v1 for the fields runbooks look at. */
 function applyDefaults(rt: ResourceType, obj: KubeObject): void {
+  rt.hooks?.defaults?.(obj);
   if (rt.resource === 'namespaces') {
     obj.spec ??= {};
     obj.spec['finalizers'] ??= ['kubernetes'];
@@ -503,12 +518,15 @@ function validate(rt: ResourceType, obj: KubeObject): void {
     const cs = isPlainObject(ps) ? ps['containers'] : undefined;
     if (!Array.isArray(cs) || cs.length === 0) causes.push({ field: 'spec.template.spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
   }
+  causes.push(...(rt.hooks?.validate?.(obj) ?? []));
   if (causes.length > 0) throw statusError.invalid(rt, name, causes);
 }
 
 /** Fields the real strategies refuse to change on update (422). */
 function checkImmutable(rt: ResourceType, current: KubeObject, next: KubeObject): void {
   const name = current.metadata.name!;
+  const hookCauses = rt.hooks?.immutable?.(current, next) ?? [];
+  if (hookCauses.length > 0) throw statusError.invalid(rt, name, hookCauses);
   if (WORKLOADS.has(rt.resource) && !deepEqual((current.spec ?? {})['selector'], (next.spec ?? {})['selector'])) {
     throw statusError.invalid(rt, name, [{ field: 'spec.selector', message: `Invalid value: ${JSON.stringify((next.spec ?? {})['selector'])}: field is immutable` }]);
   }

@@ -4,6 +4,13 @@
 //   /api/v1/namespaces/{ns}/{resource}[/{name}]         namespaced
 //   /apis/{group}/{version}/...                         same, for named groups
 // Subresources (status, scale, log, eviction) are not served: they answer 404.
+// (The pods/eviction subresource is served by kube-subresources.ts.)
+// More resource types (Jobs, PDBs, HPAs, StorageClasses, PVCs) come from kube-runbook-resources.ts.
+import { RUNBOOK_RESOURCE_TYPES, type RunbookResourceName } from './kube-runbook-resources.js';
+// Secrets and the CSI driver's SecretProviderClassPodStatus come from kube-rotation-resources.ts.
+import { ROTATION_RESOURCE_TYPES, type RotationResourceName } from './kube-rotation-resources.js';
+// Backups and restores: application-namespace kinds, CRDs, VolumeSnapshots (kube-backup-resources.ts).
+import { BACKUP_RESOURCE_TYPES, type BackupResourceName } from './kube-backup-resources.js';
 
 /** A stored object as JSON: the fake does not type kinds beyond what it needs. */
 export interface KubeObject {
@@ -41,9 +48,28 @@ export interface ObjectMeta {
   [field: string]: unknown;
 }
 
+/**
+ * Per-kind rules beyond the generic registry (registry strategies, admission plugins), for
+ * kinds defined outside this file. Optional: a kind without hooks follows the generic rules.
+ */
+export interface KindHooks {
+  /** SetDefaults_<Kind> for create, update and seed. */
+  defaults?(obj: KubeObject): void;
+  /** Validation failures (each becomes a 422 cause). */
+  validate?(obj: KubeObject): Array<{ field: string; message: string; reason?: string }>;
+  /** Update validation against the stored object (immutable fields): 422 causes. */
+  immutable?(current: KubeObject, next: KubeObject): Array<{ field: string; message: string; reason?: string }>;
+  /** Admission on create (current undefined) and update; throws a KubeStatusError to refuse. */
+  admit?(ctx: { get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined; resourceType(resource: string): ResourceType }, next: KubeObject, current: KubeObject | undefined): void;
+  /** DELETE without a propagationPolicy: Background unless the kind says otherwise (batch/v1 Jobs: Orphan). */
+  defaultPropagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+}
+
 export interface ResourceType {
-  group: '' | 'apps';
-  version: 'v1';
+  /** API group ('' for core), e.g. apps, batch, policy, autoscaling, storage.k8s.io. */
+  group: string;
+  /** Served version of the group, e.g. v1 (autoscaling: v2). */
+  version: string;
   /** Plural, as in the URL: pods, deployments. */
   resource: string;
   kind: string;
@@ -57,6 +83,7 @@ export interface ResourceType {
   generationOn: Array<'spec' | 'annotations'>;
   /** Field selectors the real server supports for this resource (GetAttrs of its strategy). */
   fieldSelectors: Record<string, (o: KubeObject) => string>;
+  hooks?: KindHooks;
 }
 
 export function apiVersionOf(rt: ResourceType): string {
@@ -117,9 +144,12 @@ export const RESOURCE_TYPES: ResourceType[] = [
     generationOn: ['spec'],
     fieldSelectors: { ...metaFields },
   },
+  ...RUNBOOK_RESOURCE_TYPES,
+  ...BACKUP_RESOURCE_TYPES,
+  ...ROTATION_RESOURCE_TYPES,
 ];
 
-export type ResourceName = 'pods' | 'namespaces' | 'nodes' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets';
+export type ResourceName = 'pods' | 'namespaces' | 'nodes' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | RunbookResourceName | BackupResourceName | RotationResourceName;
 
 export function resourceType(resource: ResourceName | string): ResourceType {
   const rt = RESOURCE_TYPES.find((r) => r.resource === resource);
@@ -138,19 +168,21 @@ export interface ParsedPath {
 export function parseResourcePath(pathname: string): ParsedPath | null {
   const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
   let group: string;
+  let version: string;
   let rest: string[];
   if (parts[0] === 'api' && parts[1] === 'v1') {
     group = '';
+    version = 'v1';
     rest = parts.slice(2);
   } else if (parts[0] === 'apis' && parts.length >= 3) {
     group = parts[1]!;
-    if (parts[2] !== 'v1') return null;
+    version = parts[2]!;
     rest = parts.slice(3);
   } else {
     return null;
   }
   const inGroup = (resource: string | undefined) =>
-    RESOURCE_TYPES.find((r) => r.group === group && r.resource === resource);
+    RESOURCE_TYPES.find((r) => r.group === group && r.version === version && r.resource === resource);
 
   // /namespaces/{ns}/{resource}[/{name}] addresses a namespaced resource.
   if (rest[0] === 'namespaces' && rest.length >= 3) {

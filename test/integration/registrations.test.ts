@@ -56,6 +56,22 @@ describe('function registrations (what the host indexes)', () => {
     }
   });
 
+  it('registers the on-call runbook endpoints with a Durable client, and the remediation activities', () => {
+    const routes = Object.fromEntries(['runbooksList', 'runbooksStart', 'runbooksRunStatus', 'runbooksRunApprove', 'runbooksRunReject', 'runbooksRunCancel'].map((n) => [n, triggerOf(byName.get(n)!)]));
+    expect(routes['runbooksList']).toMatchObject({ type: 'httpTrigger', route: 'runbooks', methods: ['GET'], authLevel: 'function' });
+    expect(routes['runbooksStart']).toMatchObject({ route: 'runbooks/{name}', methods: ['POST'], authLevel: 'function' });
+    expect(routes['runbooksRunStatus']).toMatchObject({ route: 'runbooks/runs/{id}', methods: ['GET'] });
+    expect(routes['runbooksRunApprove']).toMatchObject({ route: 'runbooks/runs/{id}/approve', methods: ['GET', 'POST'] });
+    expect(routes['runbooksRunReject']).toMatchObject({ route: 'runbooks/runs/{id}/reject', methods: ['GET', 'POST'] });
+    expect(routes['runbooksRunCancel']).toMatchObject({ route: 'runbooks/runs/{id}/cancel', methods: ['POST'] });
+    for (const n of ['runbooksStart', 'runbooksRunStatus', 'runbooksRunApprove', 'runbooksRunCancel']) {
+      expect(Object.values(byName.get(n)!.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in'), n).toBe(true);
+    }
+    for (const a of ['resolveTarget', 'planRunbook', 'runRunbook', 'verifyRemediation', 'silence', 'writeAudit', 'notify']) {
+      expect(triggerOf(byName.get(a)!), a).toMatchObject({ type: 'activityTrigger' });
+    }
+  });
+
   it('registers the audit and pause endpoints', () => {
     expect(triggerOf(byName.get('auditQuery')!)).toMatchObject({ route: 'audit', methods: ['GET'] });
     expect(triggerOf(byName.get('pauseSet')!)).toMatchObject({ route: 'pause', methods: ['POST'] });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { rolloutDeployment } from '../fakes/kube-controllers.js';
 import { createReplayHarness, forEachCrashPoint, when, type ReplayHarness } from '../support/replay-harness.js';
 import { remediationOrchestrator, type RemediationOutput } from '../../orchestrations/remediation.js';
 import { guardEntity } from '../../orchestrations/guard-entity.js';
@@ -16,9 +17,11 @@ import { readSettings, type Settings } from '../../src/config/settings.js';
 import { createKubeAccess } from '../../src/adapters/kube.js';
 import { AuditStore } from '../../src/adapters/audit-store.js';
 import { ControlStore, isPaused } from '../../src/adapters/control-store.js';
-import { resolveTarget, runRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
+import { planRunbook, resolveTarget, runRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
+import { silence, verifyRemediation } from '../../src/runbooks/closed-loop.js';
+import { AlertmanagerClient } from '../../src/adapters/alertmanager.js';
 import { decideAlerts } from '../../src/intake/decide.js';
-import type { AlertmanagerWebhook, AuditRecord, NotifyInput, ResolveTargetInput, RunRunbookInput } from '../../src/domain/types.js';
+import type { AlertmanagerWebhook, AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../../src/domain/types.js';
 
 const TOKEN = 'kube-e2e-token-3f9a';
 const dir = mkdtempSync(join(tmpdir(), 'rem-e2e-'));
@@ -87,9 +90,16 @@ async function makeRun(opts: { paused?: boolean } = {}): Promise<Run> {
     name: 'remediation',
     activities: {
       resolveTarget: (i: unknown) => resolveTarget(env, i as ResolveTargetInput),
+      planRunbook: (i: unknown) => planRunbook(env, i as PlanRunbookInput),
       runRunbook: (i: unknown) => runRunbook(env, i as RunRunbookInput),
+      // The deployment controller finishes the rollout during the verification wait (the fake runs no controllers).
+      // Alertmanager is not reachable here (the closed loop against a real one: closed-loop-alertmanager.test.ts):
+      // verification says 'unknown' and the resolved notification decides.
+      verifyRemediation: (i: unknown) => (rolloutDeployment(kube, 'shop', 'api'), verifyRemediation({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }) }, i as VerifyInput)),
+      silence: (i: unknown) => silence({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }) }, i as SilenceInput),
       writeAudit: (r: unknown) => audit.write([r as AuditRecord]),
-      notify: (i: unknown) => audit.write([{ id: (i as NotifyInput).id, at: (i as NotifyInput).at, kind: 'result', actor: 'orchestration', decision: 'escalated' }]),
+      // As functions/remediation.ts: escalations and approval requests are audited, results only sent.
+      notify: (i: unknown) => ((i as NotifyInput).kind === 'result' ? undefined : audit.write([{ id: (i as NotifyInput).id, at: (i as NotifyInput).at, kind: 'result', actor: 'orchestration', decision: 'escalated' }])),
     },
     entities: { guard: guardEntity as never },
     events: [{ name: 'alertResolved', input: { endsAt: '2025-01-01T00:05:00Z' }, when: when.idleIn('verifying') }],

@@ -3,7 +3,7 @@
 // sink, and the global pause switch. The activity fakes keep the contracts the real activities
 // must keep (orchestrations/remediation.ts): runRunbook is idempotent for (instanceId,
 // restartedAt) the way `kubectl rollout restart` is when the restartedAt value is fixed.
-import type { AuditRecord, RemediationInput, RunbookResult, Target } from '../../src/domain/types.js';
+import type { AuditRecord, PlanRunbookInput, RemediationInput, RunbookPlan, RunbookResult, SilenceInput, SilenceResult, Target, VerifyInput, VerifyResult } from '../../src/domain/types.js';
 import { targetKey } from '../../src/domain/types.js';
 import { remediationOrchestrator, type NotifyInput, type ResolveTargetInput, type RunRunbookInput } from '../../orchestrations/remediation.js';
 import { GUARD_ENTITY, guardEntity } from '../../orchestrations/guard-entity.js';
@@ -30,6 +30,18 @@ export interface World {
   auditWrites: number;
   notifications: Map<string, NotifyInput>;
   notifyCalls: number;
+  /** What planRunbook answers: a refusal, or a plan that needs approval (e.g. a scale-down). */
+  planRefusal?: string;
+  planRequiresApproval?: string;
+  planCalls: number;
+  /** What Alertmanager says at verification: 'unknown' (unreachable) leaves the verdict to the resolved event. */
+  verifyAlert: VerifyResult['alert'];
+  verifyHealthy: boolean | null;
+  verifyCalls: number;
+  /** Pending checks the runbook reports before it is done (a rollout that takes a few checks). */
+  pendingChecks: number;
+  /** Silences created (id -> expired?). */
+  silences: Map<string, boolean>;
 }
 
 export function newWorld(): World {
@@ -41,7 +53,18 @@ export function newWorld(): World {
     auditWrites: 0,
     notifications: new Map(),
     notifyCalls: 0,
+    planCalls: 0,
+    verifyAlert: 'unknown',
+    verifyHealthy: true,
+    verifyCalls: 0,
+    pendingChecks: 0,
+    silences: new Map(),
   };
+}
+
+/** Notifications of one kind, in the order of their ids. */
+export function notificationsOf(world: World, kind: NotifyInput['kind']): NotifyInput[] {
+  return [...world.notifications.values()].filter((n) => n.kind === kind);
 }
 
 export function activitiesFor(world: World): HarnessOptions['activities'] {
@@ -60,10 +83,36 @@ export function activitiesFor(world: World): HarnessOptions['activities'] {
       const annotations = world.deployments.get(targetKey(input.target));
       if (!annotations) throw new Error(`deployments.apps "${input.target.name}" not found`);
       if (input.dryRun) return { ...base, action: `would ${action}`, outcome: 'done' };
-      if (annotations[RESTARTED_AT] === input.restartedAt) return { ...base, action, outcome: 'already-done', detail: `restartedAt already ${input.restartedAt}` };
+      const iteration = input.iteration ?? 0;
+      const pending = iteration < world.pendingChecks ? { pending: { reason: `rollout ${iteration + 1} of ${world.pendingChecks + 1}`, retryAfterSeconds: 30 } } : {};
+      if (iteration > 0) return { ...base, action, outcome: 'done', ...pending };
+      if (annotations[RESTARTED_AT] === input.restartedAt) return { ...base, action, outcome: 'already-done', detail: `restartedAt already ${input.restartedAt}`, ...pending };
       annotations[RESTARTED_AT] = input.restartedAt;
       world.mutations++;
-      return { ...base, action, outcome: 'done' };
+      return { ...base, action, outcome: 'done', ...pending };
+    },
+
+    planRunbook: (input: PlanRunbookInput): RunbookPlan => {
+      world.planCalls++;
+      const plan: RunbookPlan = { runbook: input.runbook, target: input.target, summary: `restart ${input.target.kind.toLowerCase()} ${input.target.namespace}/${input.target.name}`, steps: ['patch restartedAt'], fixed: {} };
+      if (world.planRefusal) plan.refusal = world.planRefusal;
+      if (world.planRequiresApproval) plan.requiresApproval = world.planRequiresApproval;
+      return plan;
+    },
+
+    verifyRemediation: (_input: VerifyInput): VerifyResult => {
+      world.verifyCalls++;
+      return { alert: world.verifyAlert, healthy: world.verifyHealthy, detail: `alertmanager: ${world.verifyAlert}` };
+    },
+
+    silence: (input: SilenceInput): SilenceResult => {
+      if (input.op === 'create') {
+        const id = `silence-${input.instanceId}`;
+        if (!world.silences.has(id)) world.silences.set(id, false);
+        return { silenceId: id, detail: 'created' };
+      }
+      world.silences.set(input.silenceId, true);
+      return { detail: 'expired' };
     },
 
     writeAudit: (record: AuditRecord): void => {

@@ -1,0 +1,19 @@
+// The fake Kubernetes API server for the dump benchmark, in its own process (as the real API
+// server and kubelet are not in the function's process): a Running pod whose exec runs
+// `cat FILE`. Prints {"url": ...} on stdout once listening; stops on SIGTERM.
+//   node dist/bench/backup-kube-server.js FILE TOKEN
+import { startFakeKubeApiServer } from '../test/fakes/kube-api-server.js';
+import { configureExec } from '../test/fakes/kube-exec.js';
+
+const [file, token] = process.argv.slice(2);
+if (!file || !token) {
+  process.stderr.write('usage: backup-kube-server.js FILE TOKEN\n');
+  process.exit(2);
+}
+const kube = await startFakeKubeApiServer({ token });
+kube.seedPod({ namespace: 'db', name: 'pg-0', labels: { app: 'pg' }, spec: { containers: [{ name: 'postgres', image: 'postgres:15' }] } });
+configureExec(kube.registry, { rewrite: () => ['cat', file] });
+process.stdout.write(`${JSON.stringify({ url: kube.url })}\n`);
+process.on('SIGTERM', () => {
+  void kube.stop().then(() => process.exit(0));
+});

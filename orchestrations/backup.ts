@@ -1,0 +1,228 @@
+// The backup orchestration: plan, snapshot, back up every part with bounded concurrency, wait for
+// the snapshots with durable timers, write the manifest last, audit, apply retention.
+// Deterministic generator code (time from context.df.currentUtcDateTime, everything else from
+// activities and timers). Registered as `backup`; instance ID backup:{cluster}:{backupId}, derived
+// from the schedule slot, so a timer that fires twice starts one backup.
+//
+// Resumable: every activity is idempotent (write-once blobs, part records, manifest last), so a
+// crash at any point replays to the same blobs and one manifest; completed activities are not
+// re-run (their results are in the history), and a part that finished in an attempt whose result
+// was lost finds its record and does nothing.
+//
+// Partial failure: a part that still fails after its retries is listed in the manifest (status
+// "partial", a warning per failed part); the backup fails (no manifest) when planning fails or
+// nothing at all was stored. It never reports a part it did not store.
+import type { OrchestrationContext, Task } from 'durable-functions';
+import type { AuditRecord } from '../src/domain/types.js';
+import { redactSecrets } from '../src/domain/audit-query.js';
+import { partIds } from '../src/backup/manifest.js';
+import type {
+  BackupDatabaseInput,
+  BackupInput,
+  BackupObjectsInput,
+  BackupOutput,
+  BackupPlan,
+  BackupPlanInput,
+  BackupSimplePartInput,
+  BackupStatus,
+  CheckSnapshotsInput,
+  CreateSnapshotsInput,
+  ManifestSummary,
+  PartSummary,
+  RecordSnapshotsInput,
+  SnapshotState,
+  WriteManifestInput,
+} from '../src/domain/backup-types.js';
+import type { SnapshotRecord } from '../src/backup/manifest.js';
+import { applyRetention } from './retention.js';
+
+export const BACKUP_ACTIVITY = {
+  plan: 'backupPlan',
+  objects: 'backupObjects',
+  database: 'backupDatabase',
+  grafana: 'backupGrafana',
+  keyVault: 'backupKeyVault',
+  createSnapshots: 'backupCreateSnapshots',
+  checkSnapshots: 'backupCheckSnapshots',
+  recordSnapshots: 'backupRecordSnapshots',
+  manifest: 'backupWriteManifest',
+  writeAudit: 'writeAudit',
+} as const;
+
+/** Delays before the 2nd and 3rd attempt of a failed part (durable timers). */
+export const PART_RETRY_DELAYS_SECONDS = [30, 120];
+/** Snapshot status polls: every 10 s at first, then every 60 s. */
+export const SNAPSHOT_POLL_SECONDS = [10, 10, 20, 30, 60];
+
+type Gen<T> = Generator<Task, T, unknown>;
+
+interface Job {
+  part: string;
+  activity: string;
+  input: unknown;
+  namespace: boolean;
+}
+
+interface Running {
+  job: Job;
+  task: Task;
+  attempt: number;
+  waiting: boolean;
+}
+
+export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOutput> {
+  const input = context.df.getInput() as BackupInput;
+  const startedAt = context.df.currentUtcDateTime.toISOString();
+  const status: BackupStatus = { phase: 'planning', backupId: input.backupId, cluster: input.cluster, namespacesDone: 0, namespacesTotal: 0, partsDone: 0, partsTotal: 0, bytes: 0, failedParts: 0 };
+  const setStatus = (s: Partial<BackupStatus>) => {
+    Object.assign(status, s);
+    context.df.setCustomStatus({ ...status });
+  };
+  const failed: Array<{ part: string; error: string }> = [];
+  const done: string[] = [];
+  setStatus({});
+
+  let plan: BackupPlan;
+  try {
+    const planInput: BackupPlanInput = { backupId: input.backupId, cluster: input.cluster, parts: input.parts, ...(input.scope ? { scope: input.scope } : {}) };
+    plan = (yield context.df.callActivity(BACKUP_ACTIVITY.plan, planInput)) as BackupPlan;
+  } catch (e) {
+    return yield* finish(context, input, setStatus, { backupId: input.backupId, cluster: input.cluster, outcome: 'failed', failed, error: `planning failed: ${errorText(e)}` });
+  }
+
+  // Snapshots first: they are the point-in-time part; their readiness is awaited at the end.
+  let snapshots: SnapshotState[] = [];
+  if (plan.snapshots.length > 0) {
+    setStatus({ phase: 'snapshotting' });
+    try {
+      snapshots = (yield context.df.callActivity(BACKUP_ACTIVITY.createSnapshots, { backupId: plan.backupId, cluster: plan.cluster, targets: plan.snapshots } satisfies CreateSnapshotsInput)) as SnapshotState[];
+    } catch (e) {
+      failed.push({ part: partIds.snapshots, error: errorText(e) });
+    }
+  }
+
+  const base = { backupId: plan.backupId, cluster: plan.cluster };
+  const jobs: Job[] = [];
+  if (plan.objects) {
+    jobs.push({ part: partIds.clusterObjects, activity: BACKUP_ACTIVITY.objects, namespace: false, input: { ...base, namespace: null, types: [], namespaces: plan.namespaces, clusterTypes: plan.clusterTypes } satisfies BackupObjectsInput });
+    for (const ns of plan.namespaces) jobs.push({ part: partIds.namespace(ns), activity: BACKUP_ACTIVITY.objects, namespace: true, input: { ...base, namespace: ns, types: plan.namespacedTypes } satisfies BackupObjectsInput });
+  }
+  for (const db of plan.databases) jobs.push({ part: partIds.database(db), activity: BACKUP_ACTIVITY.database, namespace: false, input: { ...base, database: db } satisfies BackupDatabaseInput });
+  if (plan.grafana) jobs.push({ part: partIds.grafana, activity: BACKUP_ACTIVITY.grafana, namespace: false, input: base satisfies BackupSimplePartInput });
+  if (plan.keyVault) jobs.push({ part: partIds.keyVault, activity: BACKUP_ACTIVITY.keyVault, namespace: false, input: base satisfies BackupSimplePartInput });
+  setStatus({ phase: 'backing-up', partsTotal: jobs.length + (snapshots.length > 0 ? 1 : 0), namespacesTotal: plan.namespaces.length });
+
+  // Sliding window of at most plan.concurrency parts (running or waiting to retry).
+  const queue = [...jobs];
+  const running: Running[] = [];
+  while (queue.length > 0 || running.length > 0) {
+    while (running.length < Math.max(1, plan.concurrency) && queue.length > 0) {
+      const job = queue.shift()!;
+      running.push({ job, task: context.df.callActivity(job.activity, job.input), attempt: 1, waiting: false });
+    }
+    const winner = (yield context.df.Task.any(running.map((r) => r.task))) as Task;
+    const r = running.splice(running.findIndex((x) => x.task === winner), 1)[0]!;
+    if (r.waiting) {
+      running.push({ job: r.job, task: context.df.callActivity(r.job.activity, r.job.input), attempt: r.attempt + 1, waiting: false });
+      continue;
+    }
+    if (winner.isFaulted) {
+      const delay = PART_RETRY_DELAYS_SECONDS[r.attempt - 1];
+      if (delay !== undefined) {
+        const at = new Date(context.df.currentUtcDateTime.getTime() + delay * 1000);
+        running.push({ job: r.job, task: context.df.createTimer(at), attempt: r.attempt, waiting: true });
+      } else {
+        failed.push({ part: r.job.part, error: errorText(winner.result) });
+        setStatus({ failedParts: failed.length });
+      }
+      continue;
+    }
+    const summary = winner.result as PartSummary;
+    done.push(r.job.part);
+    setStatus({ partsDone: status.partsDone + 1, bytes: status.bytes + summary.bytes, namespacesDone: status.namespacesDone + (r.job.namespace ? 1 : 0) });
+  }
+
+  // Wait for the snapshots (durable timers), then record them.
+  if (snapshots.length > 0) {
+    setStatus({ phase: 'waiting-for-snapshots' });
+    const deadline = context.df.currentUtcDateTime.getTime() + Math.max(...plan.snapshots.map((s) => s.readyTimeoutSeconds)) * 1000;
+    const timeoutOf = new Map(plan.snapshots.map((s) => [`${s.namespace}/${s.pvc}`, s.readyTimeoutSeconds]));
+    const created = context.df.currentUtcDateTime.getTime();
+    let records: SnapshotRecord[] = [];
+    try {
+      for (let poll = 0; ; poll++) {
+        records = (yield context.df.callActivity(BACKUP_ACTIVITY.checkSnapshots, { cluster: plan.cluster, snapshots } satisfies CheckSnapshotsInput)) as SnapshotRecord[];
+        const now = context.df.currentUtcDateTime.getTime();
+        const pending = records.filter((x) => !x.readyToUse && x.error === undefined && now < created + (timeoutOf.get(`${x.namespace}/${x.pvc}`) ?? 0) * 1000);
+        if (pending.length === 0 || now >= deadline) break;
+        const wait = SNAPSHOT_POLL_SECONDS[Math.min(poll, SNAPSHOT_POLL_SECONDS.length - 1)]!;
+        yield context.df.createTimer(new Date(now + wait * 1000));
+      }
+      records = records.map((x) => (x.readyToUse || x.error !== undefined ? x : { ...x, error: `not readyToUse within ${timeoutOf.get(`${x.namespace}/${x.pvc}`)}s` }));
+      yield context.df.callActivity(BACKUP_ACTIVITY.recordSnapshots, { ...base, records } satisfies RecordSnapshotsInput);
+      done.push(partIds.snapshots);
+      setStatus({ partsDone: status.partsDone + 1 });
+    } catch (e) {
+      failed.push({ part: partIds.snapshots, error: errorText(e) });
+    }
+  }
+
+  setStatus({ phase: 'writing-manifest' });
+  let manifest: ManifestSummary;
+  try {
+    const m: WriteManifestInput = {
+      ...base,
+      parts: done,
+      failed,
+      warnings: plan.warnings,
+      trigger: input.trigger,
+      requestedBy: input.requestedBy,
+      startedAt,
+      finishedAt: context.df.currentUtcDateTime.toISOString(),
+    };
+    manifest = (yield context.df.callActivity(BACKUP_ACTIVITY.manifest, m)) as ManifestSummary;
+  } catch (e) {
+    return yield* finish(context, input, setStatus, { ...base, outcome: 'failed', failed, error: `no manifest written: ${errorText(e)}` });
+  }
+  const out: BackupOutput = { ...base, outcome: manifest.status, manifest, failed };
+  if (input.applyRetention) {
+    setStatus({ phase: 'retention' });
+    try {
+      out.retention = yield* applyRetention(context, input.cluster);
+    } catch (e) {
+      // The backup itself is stored; a retention failure is reported, not a failed backup.
+      out.error = `retention failed: ${errorText(e)}`;
+    }
+  }
+  return yield* finish(context, input, setStatus, out);
+}
+
+function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (s: Partial<BackupStatus>) => void, out: BackupOutput): Gen<BackupOutput> {
+  const m = out.manifest;
+  const detail =
+    out.outcome === 'failed'
+      ? out.error ?? 'failed'
+      : `${m!.items} item(s), ${m!.objects} object(s), ${m!.bytes} bytes${out.failed.length > 0 ? `; failed parts: ${out.failed.map((f) => f.part).join(', ')}` : ''}${out.retention ? `; retention deleted ${out.retention.deleted.length}` : ''}${out.error ? `; ${out.error}` : ''}`;
+  const record: AuditRecord = {
+    id: `${context.df.instanceId}:result`,
+    at: context.df.currentUtcDateTime.toISOString(),
+    kind: 'result',
+    actor: input.trigger === 'schedule' ? 'timer' : input.requestedBy,
+    instanceId: context.df.instanceId,
+    runbook: 'backup',
+    target: `${input.cluster}/backup/${input.backupId}`,
+    decision: 'backup',
+    result: out.outcome,
+    detail,
+  };
+  yield context.df.callActivity(BACKUP_ACTIVITY.writeAudit, record);
+  setStatus({ phase: 'done', outcome: out.outcome });
+  return out;
+}
+
+/** First line of an error, redacted and bounded. */
+export function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const line = redactSecrets(text.split('\n')[0]!.trim()).replace(/^Activity function '\w+' failed: /, '');
+  return line.length > 400 ? `${line.slice(0, 397)}...` : line;
+}

@@ -1,0 +1,43 @@
+// What backup, restore and retention activities need, built once per worker (functions/lib/
+// runtime.ts) or by a test/CLI: the config section, cluster access, the blob store, the key
+// encryption key and the app settings that hold credentials (read only inside activities).
+import type { BackupsConfig, ClusterBackupConfig } from '../config/backup-schema.js';
+import type { BackupBlobStore } from '../adapters/blob-store.js';
+import type { KubeRest } from '../adapters/kube-rest.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KeyWrapper } from './crypto.js';
+import type { KeyVaultSecretsPort } from './keyvault-backup.js';
+
+export interface ClusterKube {
+  rest: KubeRest;
+  kubeConfig: KubeConfig;
+}
+
+export interface BackupEnv {
+  backups: BackupsConfig;
+  /** Protected namespaces per cluster (never restored into). */
+  protectedNamespaces(cluster: string): Set<string>;
+  kube(cluster: string): Promise<ClusterKube>;
+  blobs: BackupBlobStore;
+  keyWrapper(): Promise<KeyWrapper>;
+  /** An app setting's value (credentials named by the config, e.g. the Grafana token). */
+  setting(name: string): string | undefined;
+  /** Key Vault secrets of a vault (the keyVault part). */
+  keyVaultSecrets?(vaultUri: string): Promise<KeyVaultSecretsPort>;
+  /** Default vault (KEY_VAULT_URI). */
+  keyVaultUri?: string;
+  tool: { name: string; version: string };
+  now(): Date;
+  /** Fetch for Grafana (tests pass one that trusts a local CA). */
+  fetch?: typeof fetch;
+}
+
+export const ALWAYS_PROTECTED = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+export function clusterBackupConfig(env: BackupEnv, cluster: string): ClusterBackupConfig {
+  const c = env.backups.clusters.find((x) => x.cluster === cluster);
+  if (!c) {
+    throw new Error(`cluster ${cluster} has no backups.clusters entry in the ops config. Fix: add one (docs/backups.md), or use one of ${env.backups.clusters.map((x) => x.cluster).join(', ')}`);
+  }
+  return c;
+}

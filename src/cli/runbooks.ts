@@ -1,0 +1,150 @@
+// `aksops runbooks ...`: the on-call HTTP runbooks from a terminal.
+//   aksops runbooks list [--json]                         the catalogue (local: the same engine)
+//   aksops runbooks run NAME --param k=v ... [--dry-run] [--cluster C] [--idempotency-key K] [--url URL] [--json]
+//   aksops runbooks status ID [--url URL] [--json]
+//   aksops runbooks approve ID [--comment TEXT] [--url URL]
+//   aksops runbooks reject ID [--comment TEXT] [--url URL]
+//   aksops runbooks cancel ID [--reason TEXT] [--url URL]
+// The app's URL comes from --url or $AKSOPS_URL, the function key from $AKSOPS_FUNCTION_KEY
+// (sent as x-functions-key; never printed), the identity from $AKSOPS_USER or $USER.
+import { randomUUID } from 'node:crypto';
+import { describeCatalogue, RUNBOOKS } from '../runbooks/catalogue.js';
+import { parseFlags, UsageError } from './args.js';
+import type { CliIo } from './io.js';
+
+const SUB = ['list', 'run', 'status', 'approve', 'reject', 'cancel'] as const;
+
+interface Http {
+  status: number;
+  body: unknown;
+}
+
+async function call(io: CliIo, url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Http> {
+  const key = io.env['AKSOPS_FUNCTION_KEY'];
+  const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
+    method,
+    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { 'x-functions-key': key } : {}), ...headers },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* keep text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+function baseUrl(flag: string | undefined, io: CliIo): string {
+  const url = flag ?? io.env['AKSOPS_URL'];
+  if (!url) throw new UsageError('aksops runbooks: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`aksops runbooks: --url ${url} is not an http(s) URL`);
+  return url;
+}
+
+const user = (io: CliIo) => io.env['AKSOPS_USER'] ?? io.env['USER'] ?? io.env['USERNAME'];
+
+function printRun(io: CliIo, b: Record<string, unknown>): void {
+  const plan = b['plan'] as { summary?: string; steps?: string[]; refusal?: string } | undefined;
+  const progress = b['progress'] as { done?: number; total?: number; detail?: string } | undefined;
+  const approval = b['approval'] as { reason?: string; deadline?: string; decision?: string; by?: string } | undefined;
+  const result = b['result'] as { action?: string; outcome?: string; detail?: string } | undefined;
+  io.out(`run ${String(b['id'])}: ${String(b['runbook'] ?? '')} on ${String(b['target'] ?? '')}${b['dryRun'] ? ' (dry-run)' : ''}`);
+  io.out(`  status: ${String(b['runtimeStatus'] ?? '')}, phase ${String(b['phase'] ?? '-')}${b['outcome'] ? `, outcome ${String(b['outcome'])}` : ''}`);
+  if (plan?.summary) io.out(`  plan: ${plan.summary}${plan.refusal ? ` (refused: ${plan.refusal})` : ''}`);
+  for (const s of plan?.steps ?? []) io.out(`    - ${s}`);
+  if (approval) io.out(`  approval: ${approval.reason ?? ''}${approval.decision ? `; ${approval.decision}${approval.by ? ` by ${approval.by}` : ''}` : `; decide before ${approval.deadline ?? '?'}`}`);
+  if (progress) io.out(`  progress: ${progress.done ?? 0}/${progress.total ?? 0}${progress.detail ? ` (${progress.detail})` : ''}`);
+  if (result) io.out(`  result: ${result.outcome ?? ''}: ${result.action ?? ''}${result.detail ? ` (${result.detail})` : ''}`);
+}
+
+function failure(io: CliIo, what: string, r: Http): number {
+  const b = r.body as { error?: string } | string;
+  io.err(`aksops runbooks ${what}: HTTP ${r.status}: ${typeof b === 'string' ? b.slice(0, 300) : (b.error ?? JSON.stringify(b).slice(0, 300))}`);
+  return 1;
+}
+
+export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
+  const sub = args[0] as (typeof SUB)[number] | undefined;
+  try {
+    if (!sub || !(SUB as readonly string[]).includes(sub)) throw new UsageError(`aksops runbooks: expected one of ${SUB.join(', ')}. See aksops --help`);
+    const { values, positionals } = parseFlags(
+      args.slice(1),
+      {
+        json: { type: 'boolean' },
+        url: { type: 'string' },
+        param: { type: 'string', multiple: true, short: 'p' },
+        'dry-run': { type: 'boolean' },
+        cluster: { type: 'string' },
+        'idempotency-key': { type: 'string' },
+        comment: { type: 'string' },
+        reason: { type: 'string' },
+      },
+      `runbooks ${sub}`,
+    );
+    if (sub === 'list') {
+      const list = describeCatalogue();
+      if (values.json) io.out(JSON.stringify(list, null, 2));
+      else {
+        for (const r of list) {
+          const params = Object.entries(r.params).map(([k, p]) => `${k}${p.required ? '' : '?'}:${p.kind}${p.kind === 'int' ? `[${p.min}..${p.max}]` : p.kind === 'enum' ? `(${(p.values ?? []).join('|')})` : ''}`);
+          io.out(`${r.name}${r.approval === 'required' ? ' (approval required)' : ''}\n  ${r.description}\n  params: ${params.join(' ') || '(none)'}`);
+        }
+      }
+      return 0;
+    }
+    const url = baseUrl(values.url as string | undefined, io);
+    const id = positionals[0];
+    if (sub === 'run') {
+      if (!id) throw new UsageError('aksops runbooks run: NAME is required (aksops runbooks list shows them)');
+      if (!RUNBOOKS[id]) io.err(`aksops runbooks run: "${id}" is not in this CLI's catalogue; asking the app anyway`);
+      const params: Record<string, string> = {};
+      for (const p of (values.param as string[] | undefined) ?? []) {
+        const eq = p.indexOf('=');
+        if (eq <= 0) throw new UsageError(`aksops runbooks run: --param ${p} is not k=v`);
+        params[p.slice(0, eq)] = p.slice(eq + 1);
+      }
+      const key = (values['idempotency-key'] as string | undefined) ?? randomUUID();
+      const body: Record<string, unknown> = { params, dryRun: values['dry-run'] === true };
+      const who = user(io);
+      if (who) body['requestedBy'] = who;
+      if (values.cluster) body['cluster'] = values.cluster;
+      const r = await call(io, url, 'POST', `/api/runbooks/${encodeURIComponent(id)}`, body, { 'idempotency-key': key });
+      if (r.status !== 202 && r.status !== 200) return failure(io, 'run', r);
+      const b = r.body as Record<string, unknown>;
+      if (values.json) io.out(JSON.stringify(b, null, 2));
+      else {
+        io.out(`${r.status === 200 ? 'already started' : 'started'} run ${String(b['id'])} (${b['dryRun'] ? 'dry-run' : 'for real'}${b['approvalRequired'] ? ', waits for approval' : ''}); idempotency key ${key}`);
+        io.out(`  status: aksops runbooks status ${String(b['id'])}`);
+      }
+      return 0;
+    }
+    if (!id) throw new UsageError(`aksops runbooks ${sub}: ID is required`);
+    const path = `/api/runbooks/runs/${encodeURIComponent(id)}`;
+    if (sub === 'status') {
+      const r = await call(io, url, 'GET', path);
+      if (r.status !== 200) return failure(io, 'status', r);
+      if (values.json) io.out(JSON.stringify(r.body, null, 2));
+      else printRun(io, r.body as Record<string, unknown>);
+      return 0;
+    }
+    const body: Record<string, unknown> = {};
+    const who = user(io);
+    if (who) body['approver'] = who;
+    if (sub === 'cancel' && values.reason) body['reason'] = values.reason;
+    if (sub !== 'cancel' && values.comment) body['comment'] = values.comment;
+    const r = await call(io, url, 'POST', `${path}/${sub}`, body);
+    if (r.status !== 202) return failure(io, sub, r);
+    io.out(values.json ? JSON.stringify(r.body, null, 2) : `${sub === 'cancel' ? 'cancel requested' : `${sub}d`} run ${id} as ${String((r.body as { by?: string }).by ?? who ?? '')}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof TypeError || (e as Error).name === 'TimeoutError') {
+      io.err(`aksops runbooks ${sub}: cannot reach the app (${(e as Error).message}${(e as { cause?: { code?: string } }).cause?.code ? `: ${(e as { cause: { code: string } }).cause.code}` : ''})`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,43 @@
+// `aksops secrets rotate NAME --app URL [--dry-run]`: asks the deployed function app to rotate a
+// secret now (POST /api/rotations with the function key from AKSOPS_FUNCTION_KEY), and prints its
+// answer: the decision (started, duplicate, stale, in-progress, ...) and the instance ID to follow
+// with GET /api/rotations/{instanceId}. The CLI holds no Azure credentials of its own here.
+import { parseFlags, UsageError } from './args.js';
+import type { CliIo } from './io.js';
+
+export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typeof fetch = fetch): Promise<number> {
+  let name: string;
+  let app: string;
+  let dryRun: boolean;
+  try {
+    const { values, positionals } = parseFlags(args, { app: { type: 'string' }, 'dry-run': { type: 'boolean' } }, 'secrets rotate');
+    if (positionals.length !== 1) throw new UsageError('aksops secrets rotate: name exactly one secret. Usage: aksops secrets rotate NAME --app https://<app>.azurewebsites.net [--dry-run]');
+    name = positionals[0]!;
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) throw new UsageError(`aksops secrets rotate: "${name}" is not a Key Vault secret name`);
+    app = (values.app as string | undefined) ?? io.env['AKSOPS_APP_URL'] ?? '';
+    if (!/^https?:\/\//.test(app)) throw new UsageError('aksops secrets rotate: no app. Fix: pass --app https://<app>.azurewebsites.net or set AKSOPS_APP_URL');
+    dryRun = values['dry-run'] === true;
+  } catch (e) {
+    if (e instanceof UsageError) return io.err(e.message), 2;
+    throw e;
+  }
+  const key = io.env['AKSOPS_FUNCTION_KEY'];
+  let res: Response;
+  try {
+    res = await fetchImpl(`${app.replace(/\/+$/, '')}/api/rotations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(key ? { 'x-functions-key': key } : {}) },
+      body: JSON.stringify({ secret: name, ...(dryRun ? { dryRun: true } : {}) }),
+    });
+  } catch (e) {
+    io.err(`aksops secrets rotate: ${app} did not answer (${(e as Error).message})`);
+    return 1;
+  }
+  const text = await res.text();
+  if (res.status === 401 || res.status === 403) {
+    io.err(`aksops secrets rotate: ${res.status} from ${app}. Fix: set AKSOPS_FUNCTION_KEY to a function key of the app (az functionapp keys list)`);
+    return 1;
+  }
+  io.out(text);
+  return res.status >= 200 && res.status < 300 ? 0 : 1;
+}

@@ -1,0 +1,334 @@
+// Contracts of the backup, restore, retention and drill orchestrations and their activities.
+// They cross the durable history as JSON: no secret values, ever (data keys stay in the
+// activities; Key Vault and Grafana credentials are app-setting names).
+import type { ResourceTypeRef } from '../backup/objects.js';
+import type { BackupPartType, SnapshotRecord } from '../backup/manifest.js';
+import type { RestoreStage } from '../backup/restore-order.js';
+
+// ---------------------------------------------------------------------------- backup
+
+/** Input of the `backup` orchestration. Instance ID: backupInstanceId(cluster, backupId). */
+export interface BackupInput {
+  backupId: string;
+  cluster: string;
+  /** Which parts (default all configured). */
+  parts: BackupPartType[];
+  /** Narrows the config: only these namespaces / databases. */
+  scope?: { namespaces?: string[]; databases?: string[] };
+  trigger: 'schedule' | 'http' | 'cli';
+  /** Schedule name, or who asked ("user:alice@contoso.com"). */
+  requestedBy: string;
+  /** Apply the retention policy once the manifest is written. */
+  applyRetention: boolean;
+}
+
+export interface SnapshotTarget {
+  namespace: string;
+  pvc: string;
+  volumeSnapshotClass: string;
+  readyTimeoutSeconds: number;
+}
+
+/** backupPlan: BackupPlanInput -> BackupPlan. Discovers what to back up; writes key.json once. */
+export interface BackupPlanInput {
+  backupId: string;
+  cluster: string;
+  parts: BackupPartType[];
+  scope?: BackupInput['scope'];
+}
+
+export interface BackupPlan {
+  backupId: string;
+  cluster: string;
+  /** Namespaces whose objects are backed up (one part each). */
+  namespaces: string[];
+  /** Namespaced resource types to list in every namespace. */
+  namespacedTypes: ResourceTypeRef[];
+  /** Cluster-scoped types with the object names to include ("*" for all). */
+  clusterTypes: Array<{ type: ResourceTypeRef; names: string[] }>;
+  objects: boolean;
+  databases: string[];
+  snapshots: SnapshotTarget[];
+  grafana: boolean;
+  keyVault: boolean;
+  /** Discovery problems (an unavailable API group): recorded in the manifest. */
+  warnings: string[];
+  /** Parts running at the same time (backups.concurrency). */
+  concurrency: number;
+}
+
+/** backupObjects: one namespace (or the cluster-scoped part when namespace is null). */
+export interface BackupObjectsInput {
+  backupId: string;
+  cluster: string;
+  namespace: string | null;
+  types: ResourceTypeRef[];
+  /** Cluster part only: the namespaces backed up (their Namespace objects are stored). */
+  namespaces?: string[];
+  clusterTypes?: BackupPlan['clusterTypes'];
+}
+
+export interface BackupDatabaseInput {
+  backupId: string;
+  cluster: string;
+  database: string;
+}
+
+export interface BackupSimplePartInput {
+  backupId: string;
+  cluster: string;
+}
+
+/** What a part activity reports (the full item list is in the part record blob). */
+export interface PartSummary {
+  part: string;
+  items: number;
+  bytes: number;
+  objects: number;
+  warnings: number;
+  /** The part record already existed: an earlier attempt finished it. */
+  resumed: boolean;
+}
+
+/** backupCreateSnapshots: creates one VolumeSnapshot per target (idempotent names). */
+export interface CreateSnapshotsInput {
+  backupId: string;
+  cluster: string;
+  targets: SnapshotTarget[];
+}
+
+export interface SnapshotState {
+  namespace: string;
+  pvc: string;
+  name: string;
+  volumeSnapshotClass: string;
+  /** Set when creating failed. */
+  error?: string;
+}
+
+/** backupCheckSnapshots: reads each snapshot's status. */
+export interface CheckSnapshotsInput {
+  cluster: string;
+  snapshots: SnapshotState[];
+}
+
+export type CheckSnapshotsOutput = SnapshotRecord[];
+
+/** backupRecordSnapshots: writes the snapshots part record. */
+export interface RecordSnapshotsInput {
+  backupId: string;
+  cluster: string;
+  records: SnapshotRecord[];
+}
+
+/** backupWriteManifest: the completion marker. Idempotent (an existing manifest is returned). */
+export interface WriteManifestInput {
+  backupId: string;
+  cluster: string;
+  /** Parts that finished (their records are read). */
+  parts: string[];
+  failed: Array<{ part: string; error: string }>;
+  warnings: string[];
+  trigger: string;
+  requestedBy: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ManifestSummary {
+  backupId: string;
+  cluster: string;
+  status: 'complete' | 'partial';
+  items: number;
+  bytes: number;
+  objects: number;
+  warnings: number;
+  path: string;
+}
+
+export type BackupOutcome = 'complete' | 'partial' | 'failed';
+
+export interface BackupOutput {
+  backupId: string;
+  cluster: string;
+  outcome: BackupOutcome;
+  manifest?: ManifestSummary;
+  failed: Array<{ part: string; error: string }>;
+  retention?: RetentionOutput;
+  error?: string;
+}
+
+export interface BackupStatus {
+  phase: 'planning' | 'snapshotting' | 'backing-up' | 'waiting-for-snapshots' | 'writing-manifest' | 'retention' | 'done';
+  backupId: string;
+  cluster: string;
+  namespacesDone: number;
+  namespacesTotal: number;
+  partsDone: number;
+  partsTotal: number;
+  bytes: number;
+  failedParts: number;
+  outcome?: BackupOutcome;
+}
+
+// ---------------------------------------------------------------------------- retention
+
+export interface RetentionInput {
+  cluster: string;
+  /** Orchestration time: the "now" of the policy. */
+  now: string;
+  dryRun?: boolean;
+}
+
+export interface RetentionPlanOutput {
+  expire: Array<{ backupId: string; reason: string }>;
+  keep: Array<{ backupId: string; reasons: string[] }>;
+}
+
+export interface DeleteBackupInput {
+  cluster: string;
+  backupId: string;
+  reason: string;
+}
+
+export interface DeleteBackupOutput {
+  backupId: string;
+  blobs: number;
+  snapshots: number;
+}
+
+export interface RetentionOutput {
+  kept: number;
+  deleted: DeleteBackupOutput[];
+}
+
+// ---------------------------------------------------------------------------- restore
+
+export type ConflictPolicy = 'skip' | 'update';
+
+/** Input of the `restore` orchestration. */
+export interface RestoreInput {
+  restoreId: string;
+  cluster: string;
+  /** Source cluster of the backup (default: cluster). */
+  sourceCluster?: string;
+  backupId: string;
+  namespaces?: string[];
+  /** Kinds, plurals or qualified plurals (as in the config filters). */
+  kinds?: string[];
+  namespaceMap?: Record<string, string>;
+  conflict: ConflictPolicy;
+  dryRun: boolean;
+  /** Databases to restore: dump name -> target database (created if missing is the operator's job). */
+  databases?: Record<string, string>;
+  /** Restore PVCs from the backup's VolumeSnapshots when restoring in place. */
+  fromSnapshots?: boolean;
+  /** Label restored namespaces aksops.io/scratch=<value> (drills: only such namespaces are deleted). */
+  scratchLabel?: string;
+  requestedBy: string;
+}
+
+/** restorePlan: reads and checks the manifest, returns the steps in restore order. */
+export interface RestorePlan {
+  restoreId: string;
+  backupId: string;
+  /** Source namespaces restored. */
+  namespaces: string[];
+  steps: RestoreStep[];
+  databases: Array<{ name: string; target: string }>;
+  crds: string[];
+  warnings: string[];
+}
+
+export interface RestoreStep {
+  stage: RestoreStage;
+  /** Blob paths (objects container) restored by this step, all of one stage and namespace. */
+  items: string[];
+  namespace: string | null;
+}
+
+export interface RestoreStepInput {
+  restoreId: string;
+  cluster: string;
+  sourceCluster: string;
+  backupId: string;
+  step: RestoreStep;
+  /** Source namespaces being restored (Namespace objects of others are left out). */
+  namespaces: string[];
+  namespaceMap: Record<string, string>;
+  /** Set on restored Namespace objects as aksops.io/scratch (drills). */
+  scratchLabel?: string;
+  conflict: ConflictPolicy;
+  dryRun: boolean;
+  fromSnapshots: boolean;
+}
+
+export interface RestoreStepOutput {
+  created: number;
+  updated: number;
+  skipped: number;
+  failed: Array<{ object: string; error: string }>;
+  /** "Kind namespace/name" of every object created or updated (or that would be, in dry-run). */
+  objects: string[];
+}
+
+export interface WaitCrdsInput {
+  cluster: string;
+  names: string[];
+}
+
+export interface RestoreDatabaseInput {
+  restoreId: string;
+  cluster: string;
+  sourceCluster: string;
+  backupId: string;
+  database: string;
+  target: string;
+  dryRun: boolean;
+}
+
+export interface RestoreOutput {
+  restoreId: string;
+  backupId: string;
+  dryRun: boolean;
+  created: number;
+  updated: number;
+  skipped: number;
+  failed: Array<{ object: string; error: string }>;
+  databases: Array<{ name: string; target: string; ok: boolean; error?: string }>;
+  outcome: 'restored' | 'restored-with-errors' | 'failed';
+  error?: string;
+}
+
+// ---------------------------------------------------------------------------- drill
+
+export interface DrillInput {
+  drillId: string;
+  cluster: string;
+  namespace: string;
+  scratchNamespace: string;
+  timeoutSeconds: number;
+  requestedBy: string;
+}
+
+export interface DrillCheckInput {
+  cluster: string;
+  namespace: string;
+  expected: string[];
+}
+
+export interface DrillCheckOutput {
+  missing: string[];
+  unavailable: string[];
+}
+
+export interface DrillOutput {
+  drillId: string;
+  backupId: string | null;
+  scratchNamespace: string;
+  outcome: 'passed' | 'failed';
+  restored: number;
+  missing: string[];
+  unavailable: string[];
+  error?: string;
+}
