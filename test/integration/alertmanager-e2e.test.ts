@@ -33,7 +33,7 @@ const deliveries: Delivery[] = [];
 const pair: RunningAlertmanager[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {
+async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; deliveries: ${deliveries.length}\n${pair.map((a) => a.output()).join('\n')}`);
@@ -138,5 +138,5 @@ describe.skipIf(!ALERTMANAGER_BIN && !process.env['CI'])('real Alertmanager HA p
     await sleep(2500); // let both instances resend at least once more
     expect(durable.starts).toHaveLength(3);
     expect(durable.starts[2]!.instanceId).toBe(remediationInstanceId(resolvedFp, t1, 'crashloop-restart'));
-  }, 90_000);
+  }, 180_000);
 });
