@@ -132,7 +132,11 @@ describe.skipIf(!ALERTMANAGER_BIN && !process.env['CI'])('real Alertmanager HA p
     expect(durable.starts).toHaveLength(2);
 
     // A new occurrence of the same alert (new startsAt) is a new remediation, started once.
-    const t1 = new Date(Date.now() - 1000).toISOString();
+    // Alertmanager merges a re-posted alert into the old one when its startsAt falls inside the
+    // old alert's active range (provider/mem: StartsAt within [old.StartsAt, old.EndsAt]); that
+    // is the same occurrence. A new one starts after the resolution's endsAt.
+    const t1 = new Date(Date.parse(now) + 1000).toISOString();
+    while (Date.now() <= Date.parse(t1)) await sleep(100);
     for (const am of pair) await am.postAlerts([crashloop('api-7d9f8b6c5-aaaaa', t1)]);
     await until('the new occurrence', () => durable.starts.length >= 3);
     await sleep(2500); // let both instances resend at least once more
