@@ -7,6 +7,7 @@ import { activity, clientEventGrid, clientHttp, clientTimer, entity, orchestrati
 import { readBodyLimited } from './lib/http-body.js';
 import { rotationEnv, triggerEnv, ROTATION_ORCHESTRATION } from './lib/rotation-runtime.js';
 import type { RotationEnv } from '../src/rotation/activities.js';
+import { isInstanceNotFound } from './lib/durable-instances.js';
 
 /** Name the Bicep Event Grid subscription targets (bicep/main.bicep secretRotationFunctionName). */
 export const SECRET_ROTATION_EVENT_GRID_FUNCTION = 'secretRotationEventGrid';
@@ -109,7 +110,7 @@ clientHttp('rotationsStatus', {
       const s = await client.getStatus(id);
       return json(200, { instanceId: id, runtimeStatus: s.runtimeStatus, customStatus: s.customStatus, output: s.output, createdTime: s.createdTime, lastUpdatedTime: s.lastUpdatedTime });
     } catch (e) {
-      return /404|No instance/.test((e as Error).message) ? json(404, { error: `no rotation ${id}` }) : json(503, { error: 'status unavailable' }, { 'Retry-After': '30' });
+      return isInstanceNotFound(e) ? json(404, { error: `no rotation ${id}` }) : json(503, { error: 'status unavailable' }, { 'Retry-After': '30' });
     }
   },
 });

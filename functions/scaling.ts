@@ -8,6 +8,7 @@ import type { ApplyMinCountInput, ForecastPoolInput, ScalingDeps } from '../src/
 import type { PoolPlan } from '../src/scaling/plan.js';
 import { activity, clientTimer, orchestration } from './lib/durable-lazy.js';
 import { appSettings, configLoader, auditStore, controlStore } from './lib/runtime.js';
+import { startOnce } from './lib/durable-instances.js';
 
 export const SCALING_SCHEDULE = '0 */5 * * * *';
 const SLOT_MS = 5 * 60_000;
@@ -68,13 +69,7 @@ clientTimer('scalingTimer', {
     const pools = scalingPlan(load());
     if (pools.length === 0) return;
     const instanceId = scalingInstanceId(new Date());
-    try {
-      const existing = await client.getStatus(instanceId);
-      if (existing?.runtimeStatus) return;
-    } catch (e) {
-      if (!/HTTP 404|No instance with ID/.test((e as Error).message)) throw e;
-    }
-    await client.startNew('predictiveScaling', { instanceId, input: { pools } });
+    if ((await startOnce(client, 'predictiveScaling', instanceId, { pools })) === 'exists') return;
     context.log(`predictive scaling ${instanceId} started for ${pools.length} pool(s)`);
   },
 });

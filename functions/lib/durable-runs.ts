@@ -5,12 +5,8 @@ import type { DurableClient } from 'durable-functions';
 import type { RemediationInput, Target } from '../../src/domain/types.js';
 import type { GuardState } from '../../src/domain/guard.js';
 import type { RunPort, RunStatus } from '../../src/oncall/runs.js';
-import { REMEDIATION_ORCHESTRATION } from './durable-instances.js';
+import { REMEDIATION_ORCHESTRATION, isInstanceNotFound } from './durable-instances.js';
 import { durableSdk } from './durable-lazy.js';
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /HTTP 404|No instance with ID/.test(e.message);
-}
 
 export function durableRuns(client: DurableClient): RunPort {
   return {
@@ -28,7 +24,7 @@ export function durableRuns(client: DurableClient): RunPort {
           lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
         };
       } catch (e) {
-        if (isNotFound(e)) return null;
+        if (isInstanceNotFound(e)) return null;
         throw e;
       }
     },

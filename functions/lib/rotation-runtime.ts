@@ -7,6 +7,7 @@ import type { RotationInput } from '../../src/rotation/contracts.js';
 import type { RotationStarter, TriggerEnv } from '../../src/rotation/trigger.js';
 import type { VaultSecrets } from '../../src/adapters/keyvault.js';
 import { appSettings, auditStore, runbookEnv } from './runtime.js';
+import { instanceStatus, startOrExists } from './durable-instances.js';
 
 export const ROTATION_ORCHESTRATION = 'secretRotation';
 
@@ -56,32 +57,11 @@ export function rotationEnv(notify: (text: string) => void): Promise<RotationEnv
   return env.then((e) => ({ ...e, notify: async (text: string) => notify(text) }));
 }
 
-function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /HTTP 404|No instance with ID/.test(e.message);
-}
-
 /** Starts rotations through the Durable client; an existing instance (any state) is never restarted. */
 export function durableRotationStarter(client: DurableClient): RotationStarter {
-  const status = async (instanceId: string): Promise<string | null> => {
-    try {
-      const s = await client.getStatus(instanceId);
-      return s?.runtimeStatus ? String(s.runtimeStatus) : null;
-    } catch (e) {
-      if (isNotFound(e)) return null;
-      throw e;
-    }
-  };
   return {
-    status,
-    async start(input: RotationInput) {
-      try {
-        await client.startNew(ROTATION_ORCHESTRATION, { instanceId: input.instanceId, input });
-        return 'started';
-      } catch (e) {
-        if ((await status(input.instanceId)) !== null) return 'exists';
-        throw e;
-      }
-    },
+    status: (instanceId) => instanceStatus(client, instanceId),
+    start: (input: RotationInput) => startOrExists(client, ROTATION_ORCHESTRATION, input.instanceId, input),
   };
 }
 
