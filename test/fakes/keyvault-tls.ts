@@ -6,46 +6,18 @@
 // that trusts it and resolves every host name to 127.0.0.1 (net.connect `lookup`), handed to the
 // SDK through its pipeline option `agent` (core-rest-pipeline agentPolicy). Nothing leaves the
 // machine and no /etc/hosts entry is needed.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:https';
 import type { LookupAddress } from 'node:dns';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { testCertificate } from './kube-tls.js';
 
 export interface HostCertificate {
   certPem: string;
   keyPem: string;
 }
 
-let cached: HostCertificate | undefined;
-
-/** A self-signed certificate for *.vault.azure.net, 127.0.0.1 and localhost (openssl CLI). */
+/** A self-signed certificate for *.vault.azure.net, management.azure.com, 127.0.0.1 and localhost. */
 export function vaultCertificate(): HostCertificate {
-  if (cached) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'fake-kv-tls-'));
-  try {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-          '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=fake-azure',
-          '-addext', 'subjectAltName=DNS:*.vault.azure.net,DNS:management.azure.com,IP:127.0.0.1,DNS:localhost',
-          '-addext', 'basicConstraints=critical,CA:TRUE',
-        ],
-        { stdio: 'pipe' },
-      );
-    } catch (e) {
-      throw new Error(`could not create a test certificate with openssl (${(e as Error).message}). Fix: install openssl (apt-get install openssl)`);
-    }
-    cached = { certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
-    return cached;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return testCertificate(['DNS:*.vault.azure.net', 'DNS:management.azure.com', 'IP:127.0.0.1', 'DNS:localhost']);
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

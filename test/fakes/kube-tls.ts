@@ -15,10 +15,16 @@ export interface TestCertificate {
   caData: string;
 }
 
-let cached: TestCertificate | undefined;
+const cache = new Map<string, TestCertificate>();
 
-export function testCertificate(): TestCertificate {
-  if (cached) return cached;
+/**
+ * A self-signed certificate (also its own CA) for the given subject alternative names; by default
+ * 127.0.0.1 and localhost. Cached per name list for the test process.
+ */
+export function testCertificate(subjectAltNames: string[] = ['IP:127.0.0.1', 'DNS:localhost']): TestCertificate {
+  const cacheKey = subjectAltNames.join(',');
+  const hit = cache.get(cacheKey);
+  if (hit) return hit;
   const dir = mkdtempSync(join(tmpdir(), 'fake-tls-'));
   try {
     const key = join(dir, 'key.pem');
@@ -29,7 +35,7 @@ export function testCertificate(): TestCertificate {
         [
           'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
           '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=fake-server',
-          '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-addext', `subjectAltName=${cacheKey}`,
           '-addext', 'basicConstraints=critical,CA:TRUE',
         ],
         { stdio: 'pipe' },
@@ -38,8 +44,9 @@ export function testCertificate(): TestCertificate {
       throw new Error(`could not create a test certificate with openssl (${(e as Error).message}). Fix: install openssl (apt-get install openssl)`);
     }
     const certPem = readFileSync(cert, 'utf8');
-    cached = { certPem, keyPem: readFileSync(key, 'utf8'), caData: Buffer.from(certPem).toString('base64') };
-    return cached;
+    const made = { certPem, keyPem: readFileSync(key, 'utf8'), caData: Buffer.from(certPem).toString('base64') };
+    cache.set(cacheKey, made);
+    return made;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
