@@ -9,19 +9,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { BudgetEnv } from '../src/budget/activities.js';
-import type { BudgetSpec, BudgetNotifyInput, Period } from '../src/budget/types.js';
-import type { BudgetState } from '../src/budget/state.js';
+import type { BudgetHttpDeps, HttpResult } from '../src/budget/http.js';
+import type { BudgetSpec, BudgetNotifyInput } from '../src/budget/types.js';
 import type { AuditRecord } from '../src/domain/types.js';
-import type { BudgetEnforcementInput } from '../orchestrations/budget-enforcement.js';
 import { activity, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
 import { appSettings, auditStore, configLoader, runbookEnv } from './lib/runtime.js';
 import { readBodyLimited } from './lib/http-body.js';
 
 /** Hourly, five minutes past (cost data refreshes every few hours; the cache keeps queries rarer still). */
 export const BUDGETS_SCHEDULE = '0 5 * * * *';
-export const BUDGET_ORCHESTRATION = 'budgetEnforcement';
 
-orchestration(BUDGET_ORCHESTRATION, async () => (await import('../orchestrations/budget-enforcement.js')).budgetEnforcementOrchestrator);
+orchestration('budgetEnforcement', async () => (await import('../orchestrations/budget-enforcement.js')).budgetEnforcementOrchestrator);
 entity('budget', async () => (await import('../orchestrations/budget-entity.js')).budgetEntity as never);
 
 interface BudgetRuntime {
@@ -145,66 +143,34 @@ activity('budgetNotify', async () => {
   };
 });
 
-// ---------------------------------------------------------------- starting evaluations
+// ---------------------------------------------------------------- triggers (logic: src/budget/http.ts)
 
-function compact(d: Date, to: 'hour' | 'minute' | 'second'): string {
-  const iso = d.toISOString().replace(/[-:]/g, '');
-  return to === 'hour' ? iso.slice(0, 11) : to === 'minute' ? iso.slice(0, 13) : iso.slice(0, 15);
+async function httpDeps(client: DurableClient): Promise<BudgetHttpDeps> {
+  const [rt, audit, { durableBudgetInstances }, { previewEvaluation }] = await Promise.all([
+    budgetRuntime(),
+    auditStore(),
+    import('./lib/durable-budgets.js'),
+    import('../src/budget/status.js'),
+  ]);
+  return {
+    budgets: rt.budgets,
+    instances: durableBudgetInstances(client),
+    audit,
+    now: () => new Date(),
+    forceDryRun: appSettings().forceDryRun,
+    preview: (spec, period, state, now) => previewEvaluation(rt.env, spec, period, state, now.toISOString()),
+  };
 }
 
-export function budgetInstanceId(budget: string, period: Period, trigger: 'timer' | 'webhook' | 'http', now: Date): string {
-  const suffix = trigger === 'timer' ? compact(now, 'hour') : trigger === 'webhook' ? `webhook-${compact(now, 'minute')}` : `http-${compact(now, 'second')}`;
-  return `budget-${budget}-${period.key}-${suffix}`;
-}
-
-async function runtimeStatus(client: DurableClient, instanceId: string): Promise<string | null> {
-  try {
-    const s = await client.getStatus(instanceId);
-    return s?.runtimeStatus ? String(s.runtimeStatus) : null;
-  } catch (e) {
-    if (e instanceof Error && /HTTP 404|No instance with ID/.test(e.message)) return null;
-    throw e;
-  }
-}
-
-/** Starts an evaluation unless that instance ID already ran or runs. */
-async function startEvaluation(client: DurableClient, spec: BudgetSpec, trigger: BudgetEnforcementInput['trigger'], now: Date, refresh: boolean, requestedBy?: string): Promise<{ instanceId: string; started: boolean }> {
-  const { periodAt } = await import('../src/budget/period.js');
-  const period = periodAt(spec.period, now);
-  const instanceId = budgetInstanceId(spec.name, period, trigger, now);
-  if ((await runtimeStatus(client, instanceId)) !== null) return { instanceId, started: false };
-  const input: BudgetEnforcementInput = { budget: spec, period, trigger, refresh, forceDryRun: appSettings().forceDryRun, ...(requestedBy ? { requestedBy } : {}) };
-  try {
-    await client.startNew(BUDGET_ORCHESTRATION, { instanceId, input });
-    return { instanceId, started: true };
-  } catch (e) {
-    if ((await runtimeStatus(client, instanceId)) !== null) return { instanceId, started: false };
-    throw e;
-  }
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, jsonBody: body, headers: { 'content-type': 'application/json', ...headers } };
-}
-
-function unavailable(e: unknown, context: InvocationContext): HttpResponseInit {
-  context.error(`budgets: ${(e as Error).message}`);
-  return json(503, { error: 'Durable Functions or storage is unavailable; retry later' }, { 'retry-after': '30' });
+function reply(r: HttpResult): HttpResponseInit {
+  return { status: r.status, jsonBody: r.body, headers: { 'content-type': 'application/json', ...r.headers } };
 }
 
 clientTimer('budgetsTimer', {
   schedule: BUDGETS_SCHEDULE,
   handler: async (_timer, client, context) => {
-    const rt = await budgetRuntime();
-    const now = new Date();
-    for (const spec of rt.budgets()) {
-      try {
-        const r = await startEvaluation(client, spec, 'timer', now, false);
-        context.log(`budget ${spec.name}: ${r.started ? 'evaluation started' : 'evaluation already ran this hour'} (${r.instanceId})`);
-      } catch (e) {
-        context.error(`budget ${spec.name}: could not start the evaluation: ${(e as Error).message}`);
-      }
-    }
+    const { timerTick } = await import('../src/budget/http.js');
+    await timerTick(await httpDeps(client), (level, m) => (level === 'info' ? context.log(m) : context.warn(m)));
   },
 });
 
@@ -214,78 +180,21 @@ clientHttp('budgetsWebhook', {
   route: 'budgets/webhook',
   methods: ['POST'],
   authLevel: 'function',
-  handler: async (request: HttpRequest, client: DurableClient, context: InvocationContext) => {
+  handler: async (request: HttpRequest, client: DurableClient) => {
     const text = await readBodyLimited(request, appSettings().webhookMaxBodyBytes);
-    if (text === null) return json(413, { error: `body larger than WEBHOOK_MAX_BODY_BYTES (${appSettings().webhookMaxBodyBytes})` });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return json(400, { error: 'body: not JSON' });
-    }
-    const { parseBudgetNotification, matchBudgets, BudgetPayloadError } = await import('../src/budget/notification.js');
-    let n;
-    try {
-      n = parseBudgetNotification(body);
-    } catch (e) {
-      if (e instanceof BudgetPayloadError) return json(400, { error: e.message });
-      throw e;
-    }
-    try {
-      const rt = await budgetRuntime();
-      const matched = matchBudgets(n, rt.budgets());
-      const now = new Date();
-      const started = [];
-      for (const spec of matched) started.push({ budget: spec.name, ...(await startEvaluation(client, spec, 'webhook', now, true, 'azure-monitor')) });
-      const audit = await auditStore();
-      await audit.write([
-        {
-          id: `budget-webhook:${n.budgetName}:${compact(now, 'minute')}`,
-          at: now.toISOString(),
-          kind: 'decision',
-          actor: 'azure-monitor',
-          rule: `azure-budget:${n.budgetName}`,
-          runbook: 'budget-enforcement',
-          target: `subscription/${n.subscriptionId}/${n.resourceGroup || '-'}`,
-          decision: matched.length > 0 ? 'evaluate' : 'no-match',
-          detail: `Azure budget ${n.budgetName}: spending ${n.spendingAmount ?? '?'} of ${n.budgetAmount ?? '?'} ${n.unit} (threshold ${n.notificationThreshold}); ${matched.length > 0 ? `evaluating ${matched.map((b) => b.name).join(', ')}` : 'no configured budget has this name or scope'}`,
-        },
-      ]);
-      // 2xx either way: an unmatched notification is not an error the action group should retry.
-      return json(matched.length > 0 ? 202 : 200, { matched: matched.map((b) => b.name), started });
-    } catch (e) {
-      return unavailable(e, context);
-    }
+    if (text === null) return reply({ status: 413, body: { error: `body larger than WEBHOOK_MAX_BODY_BYTES (${appSettings().webhookMaxBodyBytes})` } });
+    const { handleWebhook } = await import('../src/budget/http.js');
+    return reply(await handleWebhook(await httpDeps(client), text));
   },
 });
-
-async function findBudget(name: string | undefined): Promise<BudgetSpec | null> {
-  if (!name) return null;
-  return (await budgetRuntime()).budgets().find((b) => b.name === name) ?? null;
-}
-
-async function entityState(client: DurableClient, spec: BudgetSpec, period: Period): Promise<BudgetState | null> {
-  const { budgetEntityId } = await import('../orchestrations/budget-entity.js');
-  const r = await client.readEntityState<BudgetState>(budgetEntityId(spec.name, period.key));
-  return r.entityExists && r.entityState ? r.entityState : null;
-}
 
 clientHttp('budgetsGet', {
   route: 'budgets/{name}',
   methods: ['GET'],
   authLevel: 'function',
-  handler: async (request, client, context) => {
-    const spec = await findBudget(request.params['name']);
-    if (!spec) return json(404, { error: `no budget named ${request.params['name'] ?? ''}. Fix: use a budgets[].name from the config` });
-    try {
-      const [{ periodAt }, { budgetStatus }] = await Promise.all([import('../src/budget/period.js'), import('../src/budget/status.js')]);
-      const at = request.query.get('at');
-      const period = periodAt(spec.period, at ? new Date(at) : new Date());
-      return json(200, budgetStatus(spec, period, await entityState(client, spec, period)));
-    } catch (e) {
-      if (e instanceof RangeError) return json(400, { error: `at: ${e.message}` });
-      return unavailable(e, context);
-    }
+  handler: async (request, client) => {
+    const { handleGet } = await import('../src/budget/http.js');
+    return reply(await handleGet(await httpDeps(client), request.params['name'], request.query.get('at')));
   },
 });
 
@@ -293,36 +202,11 @@ clientHttp('budgetsEvaluate', {
   route: 'budgets/{name}/evaluate',
   methods: ['POST'],
   authLevel: 'function',
-  handler: async (request, client, context) => {
-    const spec = await findBudget(request.params['name']);
-    if (!spec) return json(404, { error: `no budget named ${request.params['name'] ?? ''}. Fix: use a budgets[].name from the config` });
-    const text = (await readBodyLimited(request, 64 * 1024)) ?? '';
-    let body: { mode?: unknown; requestedBy?: unknown } = {};
-    try {
-      body = text.trim() ? (JSON.parse(text) as typeof body) : {};
-    } catch {
-      return json(400, { error: 'body: not JSON. Fix: send {"mode": "dry-run"} or {"mode": "enforce"}' });
-    }
-    const mode = body.mode ?? 'dry-run';
-    if (mode !== 'dry-run' && mode !== 'enforce') return json(400, { error: 'mode: expected "dry-run" or "enforce"' });
-    const requestedBy = typeof body.requestedBy === 'string' && /^[\w.@:+-]{1,100}$/.test(body.requestedBy) ? `user:${body.requestedBy}` : 'http';
-    if (mode === 'enforce') {
-      if (spec.mode !== 'enforce') return json(409, { error: `budget ${spec.name} is in dry-run. Fix: set budgets[].mode: enforce in the config to let it act` });
-      try {
-        const r = await startEvaluation(client, spec, 'http', new Date(), true, requestedBy);
-        return json(202, { instanceId: r.instanceId, started: r.started });
-      } catch (e) {
-        return unavailable(e, context);
-      }
-    }
-    try {
-      const [{ periodAt }, { previewEvaluation }, rt] = await Promise.all([import('../src/budget/period.js'), import('../src/budget/status.js'), budgetRuntime()]);
-      const now = new Date();
-      const period = periodAt(spec.period, now);
-      return json(200, { mode: 'dry-run', ...(await previewEvaluation(rt.env, spec, period, await entityState(client, spec, period), now.toISOString())) });
-    } catch (e) {
-      return unavailable(e, context);
-    }
+  handler: async (request, client) => {
+    const text = await readBodyLimited(request, 64 * 1024);
+    if (text === null) return reply({ status: 413, body: { error: 'body larger than 64 KiB' } });
+    const { handleEvaluate } = await import('../src/budget/http.js');
+    return reply(await handleEvaluate(await httpDeps(client), request.params['name'], text));
   },
 });
 
@@ -330,30 +214,10 @@ clientHttp('budgetsApproval', {
   route: 'budgets/{name}/approval',
   methods: ['POST'],
   authLevel: 'function',
-  handler: async (request, client, context) => {
-    const spec = await findBudget(request.params['name']);
-    if (!spec) return json(404, { error: `no budget named ${request.params['name'] ?? ''}` });
-    const text = (await readBodyLimited(request, 16 * 1024)) ?? '';
-    let body: { approve?: unknown; by?: unknown; stage?: unknown };
-    try {
-      body = JSON.parse(text || '{}') as typeof body;
-    } catch {
-      return json(400, { error: 'body: not JSON. Fix: send {"approve": true, "by": "alice@contoso.com"}' });
-    }
-    if (typeof body.approve !== 'boolean') return json(400, { error: 'approve: expected true or false' });
-    const by = typeof body.by === 'string' && /^[\w.@:+-]{1,100}$/.test(body.by) ? `user:${body.by}` : 'user:unknown';
-    try {
-      const { periodAt } = await import('../src/budget/period.js');
-      const period = periodAt(spec.period, new Date());
-      const state = await entityState(client, spec, period);
-      const waiting = state?.approvals.filter((a) => a.status === 'requested' && state.lease?.instanceId === a.instanceId).at(-1);
-      if (!waiting) return json(404, { error: `budget ${spec.name} has no stage waiting for approval` });
-      const { EVENT_BUDGET_APPROVAL } = await import('../orchestrations/budget-enforcement.js');
-      const stage = spec.stages[waiting.stage]?.name;
-      await client.raiseEvent(waiting.instanceId, EVENT_BUDGET_APPROVAL, { approve: body.approve, by, ...(stage ? { stage } : {}) });
-      return json(202, { instanceId: waiting.instanceId, stage, approve: body.approve, by });
-    } catch (e) {
-      return unavailable(e, context);
-    }
+  handler: async (request, client) => {
+    const text = await readBodyLimited(request, 16 * 1024);
+    if (text === null) return reply({ status: 413, body: { error: 'body larger than 16 KiB' } });
+    const { handleApproval } = await import('../src/budget/http.js');
+    return reply(await handleApproval(await httpDeps(client), request.params['name'], text));
   },
 });

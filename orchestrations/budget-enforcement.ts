@@ -36,9 +36,10 @@ import {
   type StepOutcome,
   type Values,
 } from '../src/budget/types.js';
+import { EVENT_BUDGET_APPROVAL, type EvaluationInput } from '../src/budget/http.js';
 import { BUDGET_OP, budgetEntityId } from './budget-entity.js';
 
-export const BUDGET_ORCHESTRATION = 'budgetEnforcement';
+export { BUDGET_ORCHESTRATION } from '../src/budget/http.js';
 
 export const BUDGET_ACTIVITY = {
   gate: 'budgetGate',
@@ -54,7 +55,7 @@ export const BUDGET_ACTIVITY = {
 } as const;
 
 /** Raised by POST /api/budgets/{name}/approval to the instance waiting for a decision. */
-export const EVENT_BUDGET_APPROVAL = 'budgetApproval';
+export { EVENT_BUDGET_APPROVAL };
 
 /** Earlier periods checked for changes still to restore when a new period starts. */
 export const LOOKBACK_PERIODS = 3;
@@ -64,16 +65,8 @@ export const LRO_DEADLINE_SECONDS = 45 * 60;
 export const MAX_THROTTLE_RETRIES = 5;
 const DEFAULT_POLL_SECONDS = 30;
 
-export interface BudgetEnforcementInput {
-  budget: BudgetSpec;
-  period: Period;
-  trigger: 'timer' | 'webhook' | 'http';
-  /** Ignore the cost cache's refresh interval (budget webhook). */
-  refresh: boolean;
-  /** OPS_FORCE_DRY_RUN when started: nothing is changed, not even restored. */
-  forceDryRun: boolean;
-  requestedBy?: string;
-}
+/** The orchestration's input (src/budget/http.ts starts it). */
+export type BudgetEnforcementInput = EvaluationInput;
 
 export interface BudgetApprovalEvent {
   approve: boolean;

@@ -125,3 +125,13 @@ function parseConfigProblems(yaml: string): Array<{ path: string; message: strin
     throw e;
   }
 }
+
+describe('docs/budgets.md', () => {
+  it('its configuration example is valid', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync('docs/budgets.md', 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const cfg = parseConfig(`version: 1\n${yaml}`, 'docs/budgets.md');
+    expect(cfg.source.budgets?.[0]).toMatchObject({ name: 'dev-estate', mode: 'dry-run' });
+  });
+});
