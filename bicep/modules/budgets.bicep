@@ -68,7 +68,10 @@ resource budgetActionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (cr
       {
         name: 'aksops-budget-webhook'
         serviceUri: 'https://${site.properties.defaultHostName}/${budgetWebhookPath}?code=${listKeys('${site.id}/host/default', '2024-04-01').functionKeys.default}'
-        useCommonAlertSchema: true
+        // false: the endpoint parses the budget's own payload (schemaId "AIP Budget Notification").
+        // Budget alerts honour this flag (common-schema support since 2022), and
+        // src/budget/notification.ts rejects the common schema with a 400.
+        useCommonAlertSchema: false
       }
     ]
   }

@@ -2,6 +2,7 @@
 // features, the backup storage settings, Key Vault, Event Grid, the function app, budgets, and
 // the parameter files.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import type { Node } from 'web-tree-sitter';
 import {
   evaluate,
@@ -345,5 +346,13 @@ describe('main.bicep', () => {
       const kind = evaluate(pf.assignments.get('environmentKind')?.value, { model: pf });
       if (isKnown(kind)) expect(['dev', 'staging', 'prod']).toContain(kind);
     }
+  });
+});
+
+describe('budget action group', () => {
+  it('sends the budget payload the endpoint parses, not the common alert schema', () => {
+    const text = readFileSync('bicep/modules/budgets.bicep', 'utf8');
+    expect(text).toMatch(/useCommonAlertSchema:\s*false/);
+    expect(text).not.toMatch(/useCommonAlertSchema:\s*true/);
   });
 });
