@@ -5,22 +5,11 @@ import type { BudgetInstances } from '../../src/budget/http.js';
 import { BUDGET_ORCHESTRATION } from '../../src/budget/http.js';
 import type { BudgetState } from '../../src/budget/state.js';
 import { budgetEntityId } from '../../orchestrations/budget-entity.js';
-
-function isNotFound(e: unknown): boolean {
-  return e instanceof Error && /HTTP 404|No instance with ID/.test(e.message);
-}
+import { instanceStatus } from './durable-instances.js';
 
 export function durableBudgetInstances(client: DurableClient): BudgetInstances {
   return {
-    async status(instanceId) {
-      try {
-        const s = await client.getStatus(instanceId);
-        return s?.runtimeStatus ? String(s.runtimeStatus) : null;
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
-      }
-    },
+    status: (instanceId) => instanceStatus(client, instanceId),
     async start(instanceId, input) {
       await client.startNew(BUDGET_ORCHESTRATION, { instanceId, input });
     },
