@@ -2,31 +2,8 @@
 // stand-in @azure/functions-core (test/support/functions-core-stub.cjs), as in
 // test/integration/registrations.test.ts. Needs `npm run build` (npm test does it first).
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-interface Binding {
-  type: string;
-  direction: string;
-  route?: string;
-  methods?: string[];
-  authLevel?: string;
-  schedule?: string;
-}
-interface Registration {
-  name: string;
-  bindings: Record<string, Binding>;
-}
-
-function loadRegistrations(): Registration[] {
-  const main = (JSON.parse(readFileSync('package.json', 'utf8')) as { main: string }).main;
-  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm test does it first)`);
-  const script = `await import(${JSON.stringify(pathToFileURL(resolve(main)).href)});
-process.stdout.write(JSON.stringify(globalThis.__aksopsRegistrations.map((r) => ({ name: r.metadata.name, bindings: r.metadata.bindings }))));`;
-  return JSON.parse(execFileSync(process.execPath, ['-r', resolve('test/support/functions-core-stub.cjs'), '--input-type=module', '-e', script], { encoding: 'utf8' })) as Registration[];
-}
+import { loadRegistrations, type Registration } from '../support/registrations.js';
+import { readFileSync } from 'node:fs';
 
 const triggerOf = (r: Registration) => Object.values(r.bindings).find((b) => /trigger$/i.test(b.type))!;
 const hasClient = (r: Registration) => Object.values(r.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in');

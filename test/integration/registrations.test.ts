@@ -2,34 +2,7 @@
 // worker's @azure/functions-core, and checks every registration's real metadata: what the
 // Functions host would index. A wrong trigger type or route would otherwise only show in Azure.
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-interface Binding {
-  type: string;
-  direction: string;
-  route?: string;
-  methods?: string[];
-  authLevel?: string;
-  schedule?: string;
-}
-interface Registration {
-  name: string;
-  bindings: Record<string, Binding>;
-}
-
-function loadRegistrations(): Registration[] {
-  const main = (JSON.parse(readFileSync('package.json', 'utf8')) as { main: string }).main;
-  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm test does it first)`);
-  const script = `await import(${JSON.stringify(pathToFileURL(resolve(main)).href)});
-process.stdout.write(JSON.stringify(globalThis.__aksopsRegistrations.map((r) => ({ name: r.metadata.name, bindings: r.metadata.bindings, handler: typeof r.callback }))));`;
-  const out = execFileSync(process.execPath, ['-r', resolve('test/support/functions-core-stub.cjs'), '--input-type=module', '-e', script], { encoding: 'utf8' });
-  return JSON.parse(out) as Registration[];
-}
-
-const triggerOf = (r: Registration) => Object.values(r.bindings).find((b) => /trigger$/i.test(b.type))!;
+import { loadRegistrations, triggerOf } from '../support/registrations.js';
 
 describe('function registrations (what the host indexes)', () => {
   const regs = loadRegistrations();
@@ -38,7 +11,7 @@ describe('function registrations (what the host indexes)', () => {
   it('registers each function once, each with a handler and one trigger', () => {
     expect(new Set(regs.map((r) => r.name)).size).toBe(regs.length);
     for (const r of regs) {
-      expect((r as unknown as { handler: string }).handler, r.name).toBe('function');
+      expect(r.handler, r.name).toBe('function');
       expect(Object.values(r.bindings).filter((b) => /trigger$/i.test(b.type)), r.name).toHaveLength(1);
     }
   });

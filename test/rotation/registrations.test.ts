@@ -3,24 +3,9 @@
 // (secretRotationEventGrid), the sweep timer, the on-call HTTP routes, the orchestration, the
 // slots entity and every activity the orchestrator calls.
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadRegistrations } from '../support/registrations.js';
+import { readFileSync } from 'node:fs';
 import { ROTATION_ACTIVITY } from '../../src/rotation/contracts.js';
-
-interface Registration {
-  name: string;
-  bindings: Record<string, { type: string; direction: string; route?: string; methods?: string[]; authLevel?: string; schedule?: string }>;
-}
-
-function loadRegistrations(): Registration[] {
-  const main = (JSON.parse(readFileSync('package.json', 'utf8')) as { main: string }).main;
-  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm test does it first)`);
-  const script = `await import(${JSON.stringify(pathToFileURL(resolve(main)).href)});
-process.stdout.write(JSON.stringify(globalThis.__aksopsRegistrations.map((r) => ({ name: r.metadata.name, bindings: r.metadata.bindings }))));`;
-  return JSON.parse(execFileSync(process.execPath, ['-r', resolve('test/support/functions-core-stub.cjs'), '--input-type=module', '-e', script], { encoding: 'utf8' })) as Registration[];
-}
 
 describe('rotation registrations', () => {
   const regs = new Map(loadRegistrations().map((r) => [r.name, r]));
