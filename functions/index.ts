@@ -9,3 +9,4 @@ import './scaling.js';
 import './runbooks.js';
 import './rotation.js';
 import './budgets.js';
+import './backup.js';

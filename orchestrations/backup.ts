@@ -35,6 +35,10 @@ import type {
 } from '../src/domain/backup-types.js';
 import type { SnapshotRecord } from '../src/backup/manifest.js';
 import { applyRetention } from './retention.js';
+import type { VerifyReport } from '../src/backup/catalog.js';
+
+/** Activity of the verification orchestration: input {cluster}, output VerifyReport. */
+export const VERIFY_ACTIVITY = 'backupVerifyLatest';
 
 export const BACKUP_ACTIVITY = {
   plan: 'backupPlan',
@@ -225,4 +229,26 @@ export function errorText(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const line = redactSecrets(text.split('\n')[0]!.trim()).replace(/^Activity function '\w+' failed: /, '');
   return line.length > 400 ? `${line.slice(0, 397)}...` : line;
+}
+
+/** `backupVerification`: re-reads the newest complete backup of a cluster and checks every checksum; audited. */
+export function* verificationOrchestrator(context: OrchestrationContext): Gen<VerifyReport> {
+  const input = context.df.getInput() as { cluster: string };
+  context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster });
+  const report = (yield context.df.callActivity(VERIFY_ACTIVITY, input)) as VerifyReport;
+  const record: AuditRecord = {
+    id: `${context.df.instanceId}:result`,
+    at: context.df.currentUtcDateTime.toISOString(),
+    kind: 'result',
+    actor: 'timer',
+    instanceId: context.df.instanceId,
+    runbook: 'backup-verify',
+    target: `${input.cluster}/backup/${report.backupId || '(none)'}`,
+    decision: 'verify',
+    result: report.ok ? 'verified' : 'verify-failed',
+    detail: report.error ?? `${report.checked} item(s), ${report.bytes} bytes; ${report.mismatches.length} mismatch(es), ${report.missing.length} missing, ${report.undecryptable.length} undecryptable, ${report.archived.length} archived (not read)`,
+  };
+  yield context.df.callActivity(BACKUP_ACTIVITY.writeAudit, record);
+  context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, ok: report.ok });
+  return report;
 }

@@ -7,7 +7,7 @@ import { backupDatabase } from './postgres.js';
 import { backupGrafana } from './grafana.js';
 import { backupKeyVault } from './keyvault-backup.js';
 import { checkSnapshots, createSnapshots, recordSnapshots } from './snapshots.js';
-import { deleteBackup, retentionPlan } from './catalog.js';
+import { deleteBackup, latestComplete, retentionPlan, verifyBackup, type VerifyReport } from './catalog.js';
 import { restoreActivities } from './restore.js';
 import type {
   BackupDatabaseInput,
@@ -37,6 +37,11 @@ export function backupActivities(env: BackupEnv): Record<string, ActivityFn> {
     backupWriteManifest: (i: WriteManifestInput) => writeManifest(env, i),
     backupRetentionPlan: (i: RetentionInput) => retentionPlan(env, i),
     backupDelete: (i: DeleteBackupInput) => deleteBackup(env, i),
+    backupVerifyLatest: async (i: { cluster: string }): Promise<VerifyReport> => {
+      const m = await latestComplete(env, i.cluster);
+      if (!m) return { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
+      return verifyBackup(env, i.cluster, m.backupId);
+    },
     ...restoreActivities(env),
   };
 }

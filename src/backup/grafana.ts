@@ -40,15 +40,19 @@ export async function backupGrafana(env: BackupEnv, input: BackupSimplePartInput
   }
   const container = env.backups.containers.grafana;
   const items: ManifestItem[] = [];
-  const seen = new Set<string>();
-  for (const d of found.sort((a, b) => (a.uid < b.uid ? -1 : 1))) {
-    if (seen.has(d.uid)) continue;
-    seen.add(d.uid);
-    const doc = (await get(`/api/dashboards/uid/${encodeURIComponent(d.uid)}`)) as { dashboard?: unknown; meta?: unknown };
-    const path = paths.grafana(input.cluster, input.backupId, d.uid);
-    const stored = await env.blobs.writeOnceBuffer(container, path, JSON.stringify({ dashboard: doc.dashboard, meta: doc.meta }), { aksopsuid: encodeURIComponent(d.uid) });
-    items.push({ part, type: 'grafana', container, path, size: stored.size, sha256: stored.sha256, uid: d.uid, title: d.title });
-  }
+  const unique = [...new Map(found.map((d) => [d.uid, d])).values()].sort((a, b) => (a.uid < b.uid ? -1 : 1));
+  // A few exports at a time: each is one GET and one blob.
+  const queue = [...unique];
+  const worker = async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) {
+      const doc = (await get(`/api/dashboards/uid/${encodeURIComponent(d.uid)}`)) as { dashboard?: unknown; meta?: unknown };
+      const path = paths.grafana(input.cluster, input.backupId, d.uid);
+      const stored = await env.blobs.writeOnceBuffer(container, path, JSON.stringify({ dashboard: doc.dashboard, meta: doc.meta }), { aksopsuid: encodeURIComponent(d.uid) });
+      items.push({ part, type: 'grafana', container, path, size: stored.size, sha256: stored.sha256, uid: d.uid, title: d.title });
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  items.sort((a, b) => (a.path < b.path ? -1 : 1));
   const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items, warnings: [] });
   return summarize(record, false);
 }

@@ -7,6 +7,7 @@ import { runSecretsStatus } from './secrets-status.js';
 import { runSecretsRotate } from './secrets-rotate.js';
 import { runRunbooks } from './runbooks.js';
 import { runBudgetsStatus } from './budgets-status.js';
+import { runBackupList, runBackupShow, runBackupVerify, runRestore } from './backup.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 
@@ -41,6 +42,17 @@ Usage:
       On-call runbooks over HTTP (docs/runbooks/README.md). URL from --url or $AKSOPS_URL, function
       key from $AKSOPS_FUNCTION_KEY, identity from $AKSOPS_USER or $USER.
 
+  aksops backup list [--cluster C]
+  aksops backup show ID [--cluster C] [--items]
+  aksops backup verify ID [--cluster C]
+      Backups in Blob Storage (docs/backups.md): one JSON line per backup, newest first; the
+      manifest; re-read every blob and check its SHA-256 (and Secrets' GCM tags): exit 1 on a mismatch.
+  aksops restore --backup ID [--cluster C] [--source-cluster C] [--namespace NS]... [--kind K]...
+                 [--map FROM=TO]... [--database DUMP=TARGETDB]... [--conflict skip|update]
+                 [--from-snapshots] [--apply]
+      Restore from a complete backup into the cluster of the kubeconfig context; a server-side
+      dry-run (dryRun=All) unless --apply.
+
 Options:
   --config FILE   operations config (default: $OPS_CONFIG_PATH, else ./ops.yaml)
   -h, --help      this help
@@ -57,6 +69,14 @@ const COMMANDS: Record<string, Command> = {
   'rules test': runRulesTest,
   'scaling backtest': runScalingBacktest,
   'budgets status': runBudgetsStatus,
+  'backup list': (a, io) => runBackupList(a, io),
+  'backup show': (a, io) => runBackupShow(a, io),
+  'backup verify': (a, io) => runBackupVerify(a, io),
+};
+
+/** Commands of one word (their flags follow directly). */
+const SINGLE: Record<string, Command> = {
+  restore: (a, io) => runRestore(a, io),
 };
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
@@ -64,10 +84,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.out(USAGE);
     return argv.length === 0 ? 2 : 0;
   }
+  const single = SINGLE[argv[0]!];
+  if (single) return single(argv.slice(1), io);
   const key = `${argv[0]} ${argv[1] ?? ''}`.trim();
   const command = COMMANDS[key];
   if (!command) {
-    io.err(`aksops: unknown command "${argv.slice(0, 2).join(' ')}". Commands: ${Object.keys(COMMANDS).join(', ')}. See aksops --help`);
+    io.err(`aksops: unknown command "${argv.slice(0, 2).join(' ')}". Commands: ${[...Object.keys(COMMANDS), ...Object.keys(SINGLE)].join(', ')}. See aksops --help`);
     return 2;
   }
   return command(argv.slice(2), io);

@@ -88,8 +88,22 @@ export const SETTINGS = {
     description: 'Local only: kubeconfig file used for clusters that name a kubeContext.',
     requiredInAzure: false,
   },
+  BACKUP_BLOB_SERVICE_URI: {
+    description: 'Blob service URI of the backup storage account (backups, docs/backups.md), reached with the managed identity, e.g. https://stbkxxxx.blob.core.windows.net/. Bicep sets it.',
+    requiredInAzure: true,
+  },
+  BACKUP_STORAGE_CONNECTION: {
+    description: 'Local only: connection string of the backup storage (e.g. Azurite) when BACKUP_BLOB_SERVICE_URI is not set; default AzureWebJobsStorage.',
+    secret: true,
+    requiredInAzure: false,
+  },
+  BACKUP_LOCAL_KEY: {
+    description: 'Local only: base64 256-bit key that wraps backup data keys when backups.encryption.localKeySetting names it (`openssl rand -base64 32`). In Azure use backups.encryption.keyVaultKey.',
+    secret: true,
+    requiredInAzure: false,
+  },
   KEY_VAULT_URI: {
-    description: 'URI of the Key Vault whose secrets are rotated (docs/rotation.md), e.g. https://kv-ms5-prod.vault.azure.net/. Bicep sets it.',
+    description: 'URI of the Key Vault whose secrets are rotated (docs/rotation.md) and backed up (docs/backups.md), e.g. https://kv-ms5-prod.vault.azure.net/. Bicep sets it.',
     requiredInAzure: true,
   },
   ALERTMANAGER_API_TOKEN: {
@@ -148,6 +162,8 @@ export interface Settings {
   runbooksAuth: 'function-key' | 'easy-auth';
   /** Base of links in notifications, without a trailing slash; undefined when unknown. */
   publicBaseUrl: string | undefined;
+  backupBlobServiceUri: string | undefined;
+  backupStorageConnection: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -198,6 +214,8 @@ export function readSettings(env: Env): Settings {
     alertmanagerApiToken: get(env, 'ALERTMANAGER_API_TOKEN'),
     runbooksAuth: runbooksAuth(env),
     publicBaseUrl: publicBaseUrl(env),
+    backupBlobServiceUri: get(env, 'BACKUP_BLOB_SERVICE_URI'),
+    backupStorageConnection: get(env, 'BACKUP_STORAGE_CONNECTION'),
   };
 }
 

@@ -241,6 +241,10 @@ describe('Azure SDKs used by the code have their permissions.json entries', () =
     // accounts the operator enrols in ops.yaml, not on estate accounts Bicep knows; no Bicep role
     // assignment, docs/rotation.md says which role to grant (Storage Account Key Operator Service Role).
     '@azure/arm-storage': [],
+    // Backup encryption (src/adapters/key-wrap.ts): wrapKey/unwrapKey on the Key Vault key that
+    // backups.encryption.keyVaultKey names in ops.yaml (any vault); no Bicep role assignment yet,
+    // docs/backups.md says which role to grant (Key Vault Crypto User on that key or vault).
+    '@azure/keyvault-keys': [],
   };
   // SDKs that need no role of their own (authentication, the Functions runtime, shared plumbing).
   const NO_ROLE = new Set(['@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);

@@ -9,6 +9,7 @@
 //   GET    /secrets?maxresults=                   GetSecrets (latest version of each, id without version), paged
 //   DELETE /secrets/{name}                        DeleteSecret (soft delete: recoveryId, deletedDate, scheduledPurgeDate)
 //   GET    /deletedsecrets/{name}  DELETE /deletedsecrets/{name}  POST /deletedsecrets/{name}/recover
+//   POST   /secrets/{name}/backup                 BackupSecret: {value: base64url opaque blob of every version}
 //
 // Attributes are Unix seconds (nbf, exp, created, updated) plus recoveryLevel and recoverableDays.
 // Errors are {"error":{"code","message"[,"innererror":{"code"}]}}: 404 SecretNotFound; 409
@@ -33,7 +34,7 @@
 //   kv.requests                     method, path, query, status, authorized (never bodies or tokens)
 //   kv.softDelete(name); kv.setClock(() => date); await kv.stop();
 //   startFakeKeyVault({ versionSeed: 'x' })  deterministic version IDs (same seed, same IDs)
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -319,6 +320,8 @@ export class FakeKeyVault {
         throw notAllowed();
       }
       if (parts.length === 3 && third === 'versions' && method === 'GET') return { status: 200, body: this.listVersions(name, query) };
+      // Backups (#4): BackupSecret, POST /secrets/{name}/backup -> {value: base64url opaque blob}.
+      if (parts.length === 3 && third === 'backup' && method === 'POST') return { status: 200, body: this.backupSecret(name) };
       if (parts.length === 3) {
         if (method === 'GET') return { status: 200, body: this.getSecret(name, third ?? '') };
         if (method === 'PATCH') return { status: 200, body: this.updateSecret(name, third ?? '', parseJson(raw)) };
@@ -343,6 +346,22 @@ export class FakeKeyVault {
   }
 
   // ------------------------------------------------------------------ operations
+
+  private readonly backupKey = randomBytes(32);
+
+  /**
+   * BackupSecret: every version of the secret in one opaque blob (Key Vault encrypts it with a
+   * key of its own; here AES-256-GCM under a per-fake key). 404 SecretNotFound when absent or
+   * soft-deleted, as the service answers.
+   */
+  private backupSecret(name: string): { value: string } {
+    const s = this.secrets.get(name);
+    if (!s || s.deleted) throw new VaultError(404, 'SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`);
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.backupKey, iv);
+    const body = Buffer.concat([c.update(JSON.stringify({ name, versions: s.versions })), c.final()]);
+    return { value: Buffer.concat([Buffer.from('AKVBACKUP1'), iv, c.getAuthTag(), body]).toString('base64url') };
+  }
 
   private live(name: string): StoredSecret {
     const s = this.secrets.get(name);

@@ -45,6 +45,20 @@ describe('function registrations (what the host indexes)', () => {
     }
   });
 
+  it('registers the backup endpoints, schedule timer, orchestrations and activities (#4)', () => {
+    expect(triggerOf(byName.get('backupsStart')!)).toMatchObject({ type: 'httpTrigger', route: 'backups', methods: ['POST'], authLevel: 'function' });
+    expect(triggerOf(byName.get('backupsList')!)).toMatchObject({ route: 'backups', methods: ['GET'], authLevel: 'function' });
+    expect(triggerOf(byName.get('backupsShow')!)).toMatchObject({ route: 'backups/{id}', methods: ['GET'] });
+    expect(triggerOf(byName.get('restoresStart')!)).toMatchObject({ route: 'restores', methods: ['POST'] });
+    expect(triggerOf(byName.get('restoresStatus')!)).toMatchObject({ route: 'restores/{id}', methods: ['GET'] });
+    expect(triggerOf(byName.get('backupSchedule')!)).toMatchObject({ type: 'timerTrigger', schedule: '0 */5 * * * *' });
+    for (const n of ['backupsStart', 'backupsShow', 'restoresStart', 'restoresStatus', 'backupSchedule']) {
+      expect(Object.values(byName.get(n)!.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in'), n).toBe(true);
+    }
+    for (const o of ['backup', 'backupRetention', 'backupVerification', 'restore', 'backupDrill']) expect(triggerOf(byName.get(o)!), o).toMatchObject({ type: 'orchestrationTrigger' });
+    for (const a of ['backupPlan', 'backupObjects', 'backupDatabase', 'backupWriteManifest', 'backupDelete', 'restoreStep', 'restoreDatabase']) expect(triggerOf(byName.get(a)!), a).toMatchObject({ type: 'activityTrigger' });
+  });
+
   it('registers the audit and pause endpoints', () => {
     expect(triggerOf(byName.get('auditQuery')!)).toMatchObject({ route: 'audit', methods: ['GET'] });
     expect(triggerOf(byName.get('pauseSet')!)).toMatchObject({ route: 'pause', methods: ['POST'] });

@@ -1,0 +1,151 @@
+// Registrations of backups (docs/backups.md): the backup, retention, restore, drill and
+// verification orchestrations, their activities, the schedule timer and the HTTP endpoints.
+// Thin: the logic is in orchestrations/backup.ts, restore.ts, retention.ts and src/backup/.
+// Modules load on first use (cold start is benchmarked).
+//
+//   timer  backupSchedule         every 5 minutes: starts the schedule slots that are due
+//                                 (backups.schedules, verify, drill), one instance per slot
+//   POST   /api/backups           on-demand backup {cluster, parts?, namespaces?, databases?, retention?}
+//   GET    /api/backups           ?cluster=  list, newest first
+//   GET    /api/backups/{id}      ?cluster=&items=true  the manifest, or the running backup's status
+//   POST   /api/restores          {cluster, backupId, namespaces?, kinds?, namespaceMap?, conflict?, dryRun? (default true), databases?}
+//   GET    /api/restores/{id}     the restore's status (instance ID from the POST)
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { activity, clientHttp, clientTimer, orchestration } from './lib/durable-lazy.js';
+import { readBodyLimited } from './lib/http-body.js';
+import { auditStore } from './lib/runtime.js';
+import { backupEnv, durableBackupInstances } from './lib/backup-runtime.js';
+import type { AuditRecord } from '../src/domain/types.js';
+
+orchestration('backup', async () => (await import('../orchestrations/backup.js')).backupOrchestrator);
+orchestration('backupRetention', async () => (await import('../orchestrations/retention.js')).retentionOrchestrator);
+orchestration('backupVerification', async () => (await import('../orchestrations/backup.js')).verificationOrchestrator);
+orchestration('restore', async () => (await import('../orchestrations/restore.js')).restoreOrchestrator);
+orchestration('backupDrill', async () => (await import('../orchestrations/restore.js')).drillOrchestrator);
+
+/** Activity names (src/backup/activities.ts); writeAudit is registered with the remediation. */
+export const BACKUP_ACTIVITIES = [
+  'backupPlan', 'backupObjects', 'backupDatabase', 'backupGrafana', 'backupKeyVault',
+  'backupCreateSnapshots', 'backupCheckSnapshots', 'backupRecordSnapshots', 'backupWriteManifest',
+  'backupRetentionPlan', 'backupDelete', 'backupVerifyLatest',
+  'restorePlan', 'restoreStep', 'restoreWaitCrds', 'restoreDatabase', 'restoreDrillCheck', 'restoreDeleteScratch', 'restoreLatestBackup',
+] as const;
+
+for (const name of BACKUP_ACTIVITIES) {
+  activity(name, async () => {
+    const [{ backupActivities }, env] = await Promise.all([import('../src/backup/activities.js'), backupEnv()]);
+    const fn = backupActivities(env)[name];
+    if (!fn) throw new Error(`activity ${name} is not implemented`);
+    return (input: unknown) => fn(input as never);
+  });
+}
+
+clientTimer('backupSchedule', {
+  schedule: '0 */5 * * * *',
+  handler: async (_timer, client, context: InvocationContext) => {
+    const [{ onTimerTick }, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv().catch((e: Error) => e)]);
+    if (env instanceof Error) {
+      // No backups section: nothing is scheduled. Anything else is a configuration error to see.
+      if (!/no backups section/.test(env.message)) context.error(`backups: ${env.message}`);
+      return;
+    }
+    const started = await onTimerTick(durableBackupInstances(client), env.backups, new Date());
+    for (const s of started) if (s.result === 'started') context.log(`backups: started ${s.instanceId}`);
+  },
+});
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, headers: { 'Content-Type': 'application/json', ...headers }, jsonBody: body });
+
+function actorOf(request: HttpRequest): string {
+  const p = request.headers.get('x-ms-client-principal-name');
+  return p ? `user:${p.slice(0, 200)}` : 'http:function-key';
+}
+
+async function readJson(request: HttpRequest): Promise<unknown> {
+  const text = await readBodyLimited(request, 64 * 1024);
+  if (text === null) return Symbol.for('too-large');
+  try {
+    return JSON.parse(text === '' ? '{}' : text) as unknown;
+  } catch {
+    return Symbol.for('invalid');
+  }
+}
+
+async function failure(e: unknown, context: InvocationContext, what: string): Promise<HttpResponseInit> {
+  const [{ RequestError }, { redactSecrets }] = await Promise.all([import('../src/backup/triggers.js'), import('../src/domain/audit-query.js')]);
+  if (e instanceof RequestError) return json(e.status, { error: e.message });
+  const message = redactSecrets((e as Error).message ?? String(e));
+  context.error(`${what} failed: ${message}`);
+  return json(503, { error: `${what} failed: ${message}` }, { 'Retry-After': '30' });
+}
+
+async function audit(record: AuditRecord): Promise<void> {
+  await (await auditStore()).write([record]);
+}
+
+async function start(kind: 'backup' | 'restore', request: HttpRequest, client: Parameters<typeof durableBackupInstances>[0], context: InvocationContext): Promise<HttpResponseInit> {
+  const body = await readJson(request);
+  if (typeof body === 'symbol') return json(body === Symbol.for('too-large') ? 413 : 400, { error: body === Symbol.for('too-large') ? 'body too large' : 'body is not JSON' });
+  try {
+    const [t, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
+    const actor = actorOf(request);
+    const now = new Date();
+    const req = kind === 'backup' ? t.backupRequest(env.backups, body, now, actor) : t.restoreRequest(env.backups, body, now, actor);
+    const result = await durableBackupInstances(client).startOnce(req.orchestration, req.instanceId, req.input);
+    await audit({ id: `${req.instanceId}:request`, at: now.toISOString(), kind: 'decision', actor, instanceId: req.instanceId, runbook: kind, decision: `${kind}-requested`, result, detail: JSON.stringify(req.input).slice(0, 2000) });
+    return json(202, { instanceId: req.instanceId, result, input: req.input, statusUri: kind === 'backup' ? `/api/backups/${(req.input as { backupId: string }).backupId}` : `/api/restores/${encodeURIComponent(req.instanceId)}` });
+  } catch (e) {
+    return failure(e, context, `start ${kind}`);
+  }
+}
+
+clientHttp('backupsStart', { route: 'backups', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('backup', r, c, ctx) });
+clientHttp('restoresStart', { route: 'restores', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('restore', r, c, ctx) });
+
+clientHttp('backupsList', {
+  route: 'backups',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async (request, _client, context) => {
+    try {
+      const [{ listAll }, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
+      const cluster = request.query.get('cluster') ?? undefined;
+      if (cluster !== undefined && !env.backups.clusters.some((c) => c.cluster === cluster)) return json(400, { error: `cluster must be one of ${env.backups.clusters.map((c) => c.cluster).join(', ')}` });
+      return json(200, { items: await listAll(env, cluster) });
+    } catch (e) {
+      return failure(e, context, 'list backups');
+    }
+  },
+});
+
+clientHttp('backupsShow', {
+  route: 'backups/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async (request, client, context) => {
+    try {
+      const [{ showBackup }, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
+      const id = request.params['id'] ?? '';
+      const shown = await showBackup(env, durableBackupInstances(client), id, request.query.get('cluster') ?? undefined, request.query.get('items') === 'true');
+      return shown ? json(200, shown) : json(404, { error: `no backup ${id}` });
+    } catch (e) {
+      return failure(e, context, 'show backup');
+    }
+  },
+});
+
+clientHttp('restoresStatus', {
+  route: 'restores/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async (request, client, context) => {
+    try {
+      const id = request.params['id'] ?? '';
+      if (!/^restore:[a-z0-9-]+:\d{8}T\d{6}Z-[0-9a-f]+$/.test(id)) return json(400, { error: 'id must be the instanceId POST /api/restores returned' });
+      const s = await durableBackupInstances(client).status(id);
+      return s ? json(200, { instanceId: id, ...s }) : json(404, { error: `no restore ${id}` });
+    } catch (e) {
+      return failure(e, context, 'restore status');
+    }
+  },
+});

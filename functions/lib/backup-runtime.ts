@@ -1,0 +1,47 @@
+// Per-worker singletons of the backup job: the BackupEnv (storage, cluster access, key encryption
+// key) built once on first use, and the Durable client adapted to the triggers' InstancesPort.
+import type { DurableClient } from 'durable-functions';
+import type { BackupEnv } from '../../src/backup/env.js';
+import type { InstancesPort } from '../../src/backup/triggers.js';
+import { appSettings, configLoader } from './runtime.js';
+import { instanceStatus, isInstanceNotFound, startOnce } from './durable-instances.js';
+
+let env: Promise<BackupEnv> | undefined;
+
+export function backupEnv(): Promise<BackupEnv> {
+  env ??= (async () => {
+    const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }, loadConfig] = await Promise.all([
+      import('../../src/backup/runtime-env.js'),
+      import('../../src/adapters/kube.js'),
+      configLoader(),
+    ]);
+    const settings = appSettings();
+    return backupEnvFrom({ settings, env: process.env, config: loadConfig(), kube: createKubeAccess(kubeAccessOptionsFromSettings(settings)) });
+  })();
+  env.catch(() => (env = undefined));
+  return env;
+}
+
+export function durableBackupInstances(client: DurableClient): InstancesPort {
+  return {
+    async status(instanceId) {
+      try {
+        const s = await client.getStatus(instanceId);
+        if (!s?.runtimeStatus) return null;
+        return {
+          runtimeStatus: String(s.runtimeStatus),
+          customStatus: s.customStatus,
+          output: s.output,
+          createdTime: new Date(s.createdTime).toISOString(),
+          lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+        };
+      } catch (e) {
+        if (isInstanceNotFound(e)) return null;
+        throw e;
+      }
+    },
+    startOnce: (orchestration, instanceId, input) => startOnce(client, orchestration, instanceId, input),
+  };
+}
+
+export { instanceStatus };
