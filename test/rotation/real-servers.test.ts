@@ -14,7 +14,7 @@ import { createRedisAdmin, passwordHashes } from '../../src/adapters/redis-admin
 import type { Providers } from '../../src/rotation/strategies.js';
 import type { RotationOutput } from '../../src/rotation/contracts.js';
 import { TAG } from '../../src/rotation/model.js';
-import { startRotationPostgres, type RotationPostgres } from './postgres-server.js';
+import { startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startRedis, type RedisInstance } from '../support/redis.js';
 import { AppFleet } from './app-fleet.js';
 import { allValues, leakNeedles, makeWorld, producedTexts, type World } from './world.js';
@@ -44,9 +44,9 @@ async function expectNoLeak(w: World, harnesses: ReplayHarness[], extra: Array<{
 }
 
 describe('postgres-alternating-users against a real PostgreSQL, with a client querying throughout', () => {
-  let server: RotationPostgres;
+  let server: PgCluster;
   beforeAll(async () => {
-    server = await startRotationPostgres({ adminPassword: ADMIN_PW });
+    server = await startPgCluster({ password: ADMIN_PW, superuser: 'admin', settings: { max_connections: '200', log_statement: 'ddl' } });
     const c = new pg.Client({ host: server.host, port: server.port, user: 'admin', password: ADMIN_PW, database: 'postgres' });
     await c.connect();
     await c.query(`CREATE ROLE app_a LOGIN PASSWORD '${scramVerifier(P0)}'`);
