@@ -11,6 +11,7 @@
 // by the SDK's pipeline.
 import type { TokenCredential } from '@azure/identity';
 import type { AgentPool, ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
+import { appCredential } from './azure-credential.js';
 
 export interface AgentPoolRef {
   subscriptionId: string;
@@ -107,9 +108,7 @@ export class AgentPools {
 
   private async credential(): Promise<TokenCredential> {
     if (this.options.credential) return this.options.credential;
-    const identity = await import('@azure/identity');
-    const id = this.options.managedIdentityClientId;
-    return id ? new identity.ManagedIdentityCredential({ clientId: id }) : new identity.DefaultAzureCredential();
+    return appCredential(this.options.managedIdentityClientId);
   }
 
   async get(ref: AgentPoolRef): Promise<AgentPoolState> {

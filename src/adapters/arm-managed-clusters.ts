@@ -10,6 +10,7 @@
 // the API server's IP address may change and the autoscaler starts from what the workloads need.
 import type { TokenCredential } from '@azure/core-auth';
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
+import { appCredential } from './azure-credential.js';
 
 export interface ClusterRef {
   subscriptionId: string;
@@ -62,9 +63,7 @@ export class ManagedClusters {
 
   async credential(): Promise<TokenCredential> {
     if (this.options.credential) return this.options.credential;
-    const identity = await import('@azure/identity');
-    const id = this.options.managedIdentityClientId;
-    return id ? new identity.ManagedIdentityCredential({ clientId: id }) : new identity.DefaultAzureCredential();
+    return appCredential(this.options.managedIdentityClientId);
   }
 
   private client(subscriptionId: string): Promise<ContainerServiceClient> {

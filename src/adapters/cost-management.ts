@@ -28,6 +28,7 @@ import type { Settings } from '../config/settings.js';
 import type { BudgetMeasureInput, BudgetSpec, CostDriver, Measurement, Period } from '../budget/types.js';
 import { classifyStoreError, getTableClient } from './table-client.js';
 import { poolOfScaleSet } from '../budget/allocation.js';
+import { appCredential } from './azure-credential.js';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 /** Never query the same data twice within this, whatever asks. */
@@ -332,9 +333,7 @@ export class CostManagementSource {
 
   private async credential(): Promise<TokenCredential> {
     if (this.options.credential) return this.options.credential;
-    const identity = await import('@azure/identity');
-    const id = this.options.managedIdentityClientId;
-    return id ? new identity.ManagedIdentityCredential({ clientId: id }) : new identity.DefaultAzureCredential();
+    return appCredential(this.options.managedIdentityClientId);
   }
 
   async measure(input: BudgetMeasureInput): Promise<Measurement> {

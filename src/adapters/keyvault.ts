@@ -15,6 +15,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
 import { redactSecrets } from '../domain/audit-query.js';
+import { appCredential } from './azure-credential.js';
 
 /** Metadata of one secret version (never its value). Times are ISO strings. */
 export interface SecretVersionInfo {
@@ -152,9 +153,7 @@ class SdkVaultSecrets implements VaultSecrets {
 
   private async credential(): Promise<TokenCredential> {
     if (this.options.credential) return this.options.credential;
-    const identity = await import('@azure/identity');
-    const id = this.options.managedIdentityClientId;
-    return id ? new identity.ManagedIdentityCredential({ clientId: id }) : new identity.DefaultAzureCredential();
+    return appCredential(this.options.managedIdentityClientId);
   }
 
   async latest(name: string): Promise<SecretVersionInfo | undefined> {

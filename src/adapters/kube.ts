@@ -28,6 +28,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import type { ClusterConfig } from '../config/schema.js';
 import type { Settings } from '../config/settings.js';
+import { appCredential } from './azure-credential.js';
 
 /** Entra scope of the AKS AAD server application, the same for every AKS cluster. */
 export const AKS_AAD_SERVER_SCOPE = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
@@ -258,11 +259,7 @@ class CachingKubeAccess implements KubeAccess {
 
   private getCredential(): Promise<TokenCredential> {
     if (this.options.credential) return Promise.resolve(this.options.credential);
-    this.credential ??= (async () => {
-      const identity = await import('@azure/identity');
-      const clientId = this.options.managedIdentityClientId;
-      return clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential();
-    })();
+    this.credential ??= appCredential(this.options.managedIdentityClientId);
     return this.credential;
   }
 

@@ -16,6 +16,7 @@
 //    network errors are retried (Retry-After honoured) and then reported as transient.
 import type { RegularSeries } from '../forecast/series.js';
 import { counterIncreases } from '../forecast/series.js';
+import { appCredential } from './azure-credential.js';
 
 /** Prometheus refuses more than 11,000 steps per series; stay clear of the edge. */
 export const DEFAULT_MAX_POINTS_PER_QUERY = 10_000;
@@ -270,9 +271,7 @@ export function prometheusClientFor(source: { url: string; auth: 'none' | 'manag
   const token =
     source.auth === 'managed-identity'
       ? async (): Promise<string> => {
-          credential ??= import('@azure/identity').then((identity) =>
-            managedIdentityClientId ? new identity.ManagedIdentityCredential({ clientId: managedIdentityClientId }) : new identity.DefaultAzureCredential(),
-          );
+          credential ??= appCredential(managedIdentityClientId);
           const t = await (await credential).getToken(AZURE_MONITOR_PROMETHEUS_SCOPE);
           if (!t) throw new PrometheusError('no token for Azure Monitor managed Prometheus', undefined, undefined, true);
           return t.token;

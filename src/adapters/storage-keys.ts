@@ -5,6 +5,7 @@
 // Only the key that consumers do not use (the inactive one) is ever regenerated.
 import type { TokenCredential } from '@azure/identity';
 import type { StorageManagementClient, StorageManagementClientOptionalParams } from '@azure/arm-storage';
+import { appCredential } from './azure-credential.js';
 
 export interface StorageAccountRef {
   subscriptionId: string;
@@ -35,10 +36,7 @@ export function createStorageKeys(options: StorageKeysOptions = {}): StorageKeys
     let c = clients.get(subscriptionId);
     if (!c) {
       c = (async () => {
-        const [{ StorageManagementClient }, identity] = await Promise.all([import('@azure/arm-storage'), import('@azure/identity')]);
-        const credential =
-          options.credential ??
-          (options.managedIdentityClientId ? new identity.ManagedIdentityCredential({ clientId: options.managedIdentityClientId }) : new identity.DefaultAzureCredential());
+        const [{ StorageManagementClient }, credential] = await Promise.all([import('@azure/arm-storage'), options.credential ?? appCredential(options.managedIdentityClientId)]);
         return new StorageManagementClient(credential, subscriptionId, options.clientOptions ?? {});
       })();
       clients.set(subscriptionId, c);

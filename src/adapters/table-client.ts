@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
+import { appCredential } from './azure-credential.js';
 import { redactSecrets } from '../domain/audit-query.js';
 
 /** Storage is unavailable for now (timeout, throttling, 5xx, connection refused): retry later. */
@@ -139,7 +140,6 @@ function endpointIsInsecure(endpoint: string, setting: string): boolean {
 // One client per (connection, table, options) and one table creation per process.
 const clients = new Map<string, Promise<TableClient>>();
 type TokenCredential = import('@azure/identity').TokenCredential;
-const credentials = new Map<string, Promise<TokenCredential>>();
 
 function cacheKey(settings: Settings, tableName: string, options: TableClientOptions): string {
   // Hash, so the map never holds a connection string in clear in heap dumps keyed by it.
@@ -153,18 +153,9 @@ function cacheKey(settings: Settings, tableName: string, options: TableClientOpt
   return `${conn}|${tableName}|${JSON.stringify(options.retry ?? {})}|${options.createTable !== false}`;
 }
 
-/** One credential per client ID and process, so its token cache is shared by all tables. */
+/** The app's shared credential (one per client ID and process, its token cache shared by all adapters). */
 function credentialFor(settings: Settings): Promise<TokenCredential> {
-  const clientId = settings.managedIdentityClientId ?? '';
-  let pending = credentials.get(clientId);
-  if (!pending) {
-    pending = import('@azure/identity').then((identity) =>
-      clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential(),
-    );
-    credentials.set(clientId, pending);
-    pending.catch(() => credentials.delete(clientId));
-  }
-  return pending;
+  return appCredential(settings.managedIdentityClientId);
 }
 
 async function buildClient(settings: Settings, tableName: string, options: TableClientOptions): Promise<TableClient> {
@@ -220,7 +211,6 @@ export async function getTableClient(settings: Settings, tableName: string, opti
 /** Forgets cached clients (tests; or after rotating the storage connection string). */
 export function resetTableClients(): void {
   clients.clear();
-  credentials.clear();
 }
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);

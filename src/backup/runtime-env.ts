@@ -15,6 +15,7 @@ import { BackupBlobStore } from '../adapters/blob-store.js';
 import { KubeRest } from '../adapters/kube-rest.js';
 import { localKeyWrapper } from './crypto.js';
 import type { BackupEnv, ClusterKube } from './env.js';
+import { appCredential as sharedAppCredential } from '../adapters/azure-credential.js';
 
 /** name and version from the app's package.json (found upwards from this file: src/ or dist/src/). */
 export function toolVersion(): { name: string; version: string } {
@@ -32,8 +33,7 @@ export function toolVersion(): { name: string; version: string } {
 
 /** The managed identity in Azure (AZURE_CLIENT_ID), DefaultAzureCredential otherwise (az login). */
 export async function appCredential(settings: Pick<Settings, 'managedIdentityClientId'>): Promise<TokenCredential> {
-  const identity = await import('@azure/identity');
-  return settings.managedIdentityClientId ? new identity.ManagedIdentityCredential({ clientId: settings.managedIdentityClientId }) : new identity.DefaultAzureCredential();
+  return sharedAppCredential(settings.managedIdentityClientId);
 }
 
 export function backupBlobStore(settings: Settings, credential: () => Promise<TokenCredential>): BackupBlobStore {
