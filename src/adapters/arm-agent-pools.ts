@@ -12,6 +12,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { AgentPool, ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import { appCredential } from './azure-credential.js';
+import { containerServiceClients, type ContainerServiceClients } from './arm-container-service.js';
 
 export interface AgentPoolRef {
   subscriptionId: string;
@@ -89,21 +90,13 @@ function wrap(e: unknown, ref: AgentPoolRef, what: string): AgentPoolError {
 }
 
 export class AgentPools {
-  private clients = new Map<string, Promise<ContainerServiceClient>>();
+  private clientsBySubscription?: ContainerServiceClients;
 
   constructor(private readonly options: AgentPoolsOptions = {}) {}
 
   private client(subscriptionId: string): Promise<ContainerServiceClient> {
-    let c = this.clients.get(subscriptionId);
-    if (!c) {
-      c = (async () => {
-        const [{ ContainerServiceClient }, credential] = await Promise.all([import('@azure/arm-containerservice'), this.credential()]);
-        return new ContainerServiceClient(credential, subscriptionId, this.options.clientOptions ?? {});
-      })();
-      this.clients.set(subscriptionId, c);
-      c.catch(() => this.clients.delete(subscriptionId));
-    }
-    return c;
+    this.clientsBySubscription ??= containerServiceClients(() => this.credential(), this.options.clientOptions);
+    return this.clientsBySubscription(subscriptionId);
   }
 
   private async credential(): Promise<TokenCredential> {

@@ -11,6 +11,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import { appCredential } from './azure-credential.js';
+import { containerServiceClients, type ContainerServiceClients } from './arm-container-service.js';
 
 export interface ClusterRef {
   subscriptionId: string;
@@ -57,7 +58,7 @@ function wrap(e: unknown, ref: ClusterRef, what: string): ManagedClusterError {
 }
 
 export class ManagedClusters {
-  private clients = new Map<string, Promise<ContainerServiceClient>>();
+  private clientsBySubscription?: ContainerServiceClients;
 
   constructor(private readonly options: ManagedClustersOptions = {}) {}
 
@@ -67,16 +68,8 @@ export class ManagedClusters {
   }
 
   private client(subscriptionId: string): Promise<ContainerServiceClient> {
-    let c = this.clients.get(subscriptionId);
-    if (!c) {
-      c = (async () => {
-        const [{ ContainerServiceClient }, credential] = await Promise.all([import('@azure/arm-containerservice'), this.credential()]);
-        return new ContainerServiceClient(credential, subscriptionId, this.options.clientOptions ?? {});
-      })();
-      this.clients.set(subscriptionId, c);
-      c.catch(() => this.clients.delete(subscriptionId));
-    }
-    return c;
+    this.clientsBySubscription ??= containerServiceClients(() => this.credential(), this.options.clientOptions);
+    return this.clientsBySubscription(subscriptionId);
   }
 
   async get(ref: ClusterRef): Promise<ClusterPower> {
