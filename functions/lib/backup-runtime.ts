@@ -4,7 +4,7 @@ import type { DurableClient } from 'durable-functions';
 import type { BackupEnv } from '../../src/backup/env.js';
 import type { InstancesPort } from '../../src/backup/triggers.js';
 import { appSettings, configLoader } from './runtime.js';
-import { instanceStatus, isInstanceNotFound, startOnce } from './durable-instances.js';
+import { instanceDetails, instanceStatus, startOnce } from './durable-instances.js';
 
 let env: Promise<BackupEnv> | undefined;
 
@@ -24,22 +24,7 @@ export function backupEnv(): Promise<BackupEnv> {
 
 export function durableBackupInstances(client: DurableClient): InstancesPort {
   return {
-    async status(instanceId) {
-      try {
-        const s = await client.getStatus(instanceId);
-        if (!s?.runtimeStatus) return null;
-        return {
-          runtimeStatus: String(s.runtimeStatus),
-          customStatus: s.customStatus,
-          output: s.output,
-          createdTime: new Date(s.createdTime).toISOString(),
-          lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
-        };
-      } catch (e) {
-        if (isInstanceNotFound(e)) return null;
-        throw e;
-      }
-    },
+    status: (instanceId) => instanceDetails(client, instanceId),
     startOnce: (orchestration, instanceId, input) => startOnce(client, orchestration, instanceId, input),
   };
 }

@@ -25,6 +25,37 @@ export async function instanceStatus(client: DurableClient, instanceId: string):
   }
 }
 
+export interface InstanceDetails {
+  name: string;
+  runtimeStatus: string;
+  /** The instance's input when asked for (showInput), else undefined. */
+  input: unknown;
+  customStatus: unknown;
+  output: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+}
+
+/** What the status endpoint of an instance shows, or null when no instance has this ID. */
+export async function instanceDetails(client: DurableClient, instanceId: string, options: { showInput?: boolean } = {}): Promise<InstanceDetails | null> {
+  try {
+    const s = await client.getStatus(instanceId, options.showInput ? { showInput: true } : {});
+    if (!s?.runtimeStatus) return null;
+    return {
+      name: String(s.name ?? ''),
+      runtimeStatus: String(s.runtimeStatus),
+      input: options.showInput ? s.input : undefined,
+      customStatus: s.customStatus,
+      output: s.output,
+      createdTime: new Date(s.createdTime).toISOString(),
+      lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
+    };
+  } catch (e) {
+    if (isInstanceNotFound(e)) return null;
+    throw e;
+  }
+}
+
 /** Starts the instance, the caller having seen none; 'exists' when another caller started it first. */
 export async function startOrExists(client: DurableClient, orchestration: string, instanceId: string, input: unknown): Promise<'started' | 'exists'> {
   try {

@@ -5,29 +5,12 @@ import type { DurableClient } from 'durable-functions';
 import type { RemediationInput, Target } from '../../src/domain/types.js';
 import type { GuardState } from '../../src/domain/guard.js';
 import type { RunPort, RunStatus } from '../../src/oncall/runs.js';
-import { REMEDIATION_ORCHESTRATION, isInstanceNotFound } from './durable-instances.js';
+import { REMEDIATION_ORCHESTRATION, instanceDetails } from './durable-instances.js';
 import { durableSdk } from './durable-lazy.js';
 
 export function durableRuns(client: DurableClient): RunPort {
   return {
-    async status(instanceId: string): Promise<RunStatus | null> {
-      try {
-        const s = await client.getStatus(instanceId, { showInput: true });
-        if (!s?.runtimeStatus) return null;
-        return {
-          name: String(s.name ?? ''),
-          runtimeStatus: String(s.runtimeStatus),
-          input: s.input,
-          customStatus: s.customStatus,
-          output: s.output,
-          createdTime: new Date(s.createdTime).toISOString(),
-          lastUpdatedTime: new Date(s.lastUpdatedTime).toISOString(),
-        };
-      } catch (e) {
-        if (isInstanceNotFound(e)) return null;
-        throw e;
-      }
-    },
+    status: (instanceId: string): Promise<RunStatus | null> => instanceDetails(client, instanceId, { showInput: true }),
     async start(input: RemediationInput): Promise<void> {
       await client.startNew(REMEDIATION_ORCHESTRATION, { instanceId: input.instanceId, input });
     },
