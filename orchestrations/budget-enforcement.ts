@@ -30,7 +30,6 @@ import {
   type BudgetReportInput,
   type BudgetSpec,
   type Measurement,
-  type Period,
   type StagePlan,
   type Step,
   type StepOutcome,

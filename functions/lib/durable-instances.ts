@@ -6,6 +6,7 @@
 // and a start that loses a race with another caller re-reads it.
 import type { DurableClient } from 'durable-functions';
 import type { RemediationInput } from '../../src/domain/types.js';
+import type { RunStatus } from '../../src/oncall/runs.js';
 import { EVENT_ALERT_RESOLVED, type RemediationInstances } from '../../src/intake/webhook.js';
 
 export const REMEDIATION_ORCHESTRATION = 'remediation';
@@ -25,18 +26,10 @@ export async function instanceStatus(client: DurableClient, instanceId: string):
   }
 }
 
-export interface InstanceDetails {
-  name: string;
-  runtimeStatus: string;
-  /** The instance's input when asked for (showInput), else undefined. */
-  input: unknown;
-  customStatus: unknown;
-  output: unknown;
-  createdTime: string;
-  lastUpdatedTime: string;
-}
+/** What the status endpoint of an instance shows (the on-call port's RunStatus). */
+export type InstanceDetails = RunStatus;
 
-/** What the status endpoint of an instance shows, or null when no instance has this ID. */
+/** The instance's status, or null when no instance has this ID; `input` only with showInput. */
 export async function instanceDetails(client: DurableClient, instanceId: string, options: { showInput?: boolean } = {}): Promise<InstanceDetails | null> {
   try {
     const s = await client.getStatus(instanceId, options.showInput ? { showInput: true } : {});

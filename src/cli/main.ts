@@ -27,9 +27,9 @@ Usage:
   aksops secrets status [--config FILE] [--vault URI]
       Every secret enrolled for rotation: current version, stage, expiry and whether it is
       due, one JSON object per secret (metadata only; docs/rotation.md).
-  aksops secrets rotate NAME --app URL [--dry-run]
-      Ask the function app to rotate NAME now (POST /api/rotations; function key from
-      $AKSOPS_FUNCTION_KEY). Prints the decision and the rotation's instance ID.
+  aksops secrets rotate NAME --url URL [--dry-run]
+      Ask the function app to rotate NAME now (POST /api/rotations; URL from --url or $AKSOPS_URL,
+      function key from $AKSOPS_FUNCTION_KEY). Prints the decision and the rotation's instance ID.
 
   aksops budgets status [--config FILE] [--budget NAME] [--url URL] [--at ISO]
       Each budget: mode, period, stages; with --url (or $AKSOPS_URL) the live state from the app:

@@ -95,10 +95,11 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
       }
       return 0;
     }
-    const url = baseUrl(values.url as string | undefined, io);
     const id = positionals[0];
-    if (sub === 'run') {
-      if (!id) throw new UsageError('aksops runbooks run: NAME is required (aksops runbooks list shows them)');
+    // What the user must name comes before where to send it.
+    if (sub === 'run' && !id) throw new UsageError('aksops runbooks run: NAME is required (aksops runbooks list shows them)');
+    const url = baseUrl(values.url as string | undefined, io);
+    if (sub === 'run' && id) {
       if (!RUNBOOKS[id]) io.err(`aksops runbooks run: "${id}" is not in this CLI's catalogue; asking the app anyway`);
       const params: Record<string, string> = {};
       for (const p of (values.param as string[] | undefined) ?? []) {

@@ -1,4 +1,4 @@
-// `aksops secrets rotate NAME --app URL [--dry-run]`: asks the deployed function app to rotate a
+// `aksops secrets rotate NAME --url URL [--dry-run]`: asks the deployed function app to rotate a
 // secret now (POST /api/rotations with the function key from AKSOPS_FUNCTION_KEY), and prints its
 // answer: the decision (started, duplicate, stale, in-progress, ...) and the instance ID to follow
 // with GET /api/rotations/{instanceId}. The CLI holds no Azure credentials of its own here.
@@ -10,12 +10,13 @@ export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typ
   let app: string;
   let dryRun: boolean;
   try {
-    const { values, positionals } = parseFlags(args, { app: { type: 'string' }, 'dry-run': { type: 'boolean' } }, 'secrets rotate');
-    if (positionals.length !== 1) throw new UsageError('aksops secrets rotate: name exactly one secret. Usage: aksops secrets rotate NAME --app https://<app>.azurewebsites.net [--dry-run]');
+    const { values, positionals } = parseFlags(args, { url: { type: 'string' }, app: { type: 'string' }, 'dry-run': { type: 'boolean' } }, 'secrets rotate');
+    if (positionals.length !== 1) throw new UsageError('aksops secrets rotate: name exactly one secret. Usage: aksops secrets rotate NAME --url https://<app>.azurewebsites.net [--dry-run]');
     name = positionals[0]!;
     if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) throw new UsageError(`aksops secrets rotate: "${name}" is not a Key Vault secret name`);
-    app = (values.app as string | undefined) ?? io.env['AKSOPS_APP_URL'] ?? '';
-    if (!/^https?:\/\//.test(app)) throw new UsageError('aksops secrets rotate: no app. Fix: pass --app https://<app>.azurewebsites.net or set AKSOPS_APP_URL');
+    // --url / $AKSOPS_URL like the other commands that call the app; --app is kept as an alias.
+    app = (values.url as string | undefined) ?? (values.app as string | undefined) ?? io.env['AKSOPS_URL'] ?? '';
+    if (!/^https?:\/\//.test(app)) throw new UsageError('aksops secrets rotate: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
     dryRun = values['dry-run'] === true;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;

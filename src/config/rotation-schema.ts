@@ -26,8 +26,6 @@ export const TARGET_PATTERN = /^([^/=]+)\/([^/=]+)\/([-._a-zA-Z0-9]+)(?:=([a-zA-
  */
 export const CONSUMER_PATTERN = /^([^/]+)\/(Deployment|StatefulSet)\/([^/]+)$/;
 
-const appSetting = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an app setting name. Fix: e.g. PG_ADMIN_PASSWORD' });
-
 const postgresSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(5432),

@@ -10,7 +10,7 @@
 // roll out until someone resumes them), as are OnDelete update strategies.
 import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type HealthArgs, type PlanArgs, type RunArgs, type RunbookApis, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type HealthArgs, type PlanArgs, type RunArgs, type RunbookApis, type RunbookModule } from './kube-call.js';
 import { daemonSetStatus, deploymentStatus, statefulSetStatus, type RolloutStatus } from './rollout-status.js';
 
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';

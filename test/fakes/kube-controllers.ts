@@ -124,7 +124,7 @@ export function seedDaemonSetPod(kube: FakeKubeApiServer, namespace: string, dsN
 }
 
 export function seedMirrorPod(kube: FakeKubeApiServer, namespace: string, name: string, nodeName: string): KubeObject {
-  const pod = kube.seedPod({ namespace, name, nodeName });
+  kube.seedPod({ namespace, name, nodeName });
   return kube.modify('pods', namespace, name, (p) => {
     p.metadata.annotations = { 'kubernetes.io/config.mirror': 'c0ffee', 'kubernetes.io/config.source': 'file' };
     p.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: 'node-uid', controller: true }];

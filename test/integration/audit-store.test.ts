@@ -1,6 +1,5 @@
 // AuditStore against the real Azurite started by test/support/global-setup.ts.
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';

@@ -87,7 +87,7 @@ describe('aksops secrets rotate', () => {
 
   it('POSTs to /api/rotations with the function key and prints the decision', async () => {
     const o = io({ AKSOPS_FUNCTION_KEY: 'fn-key-123' });
-    expect(await runSecretsRotate(['api-key', '--app', url, '--dry-run'], o)).toBe(0);
+    expect(await runSecretsRotate(['api-key', '--url', url, '--dry-run'], o)).toBe(0);
     expect(seen.at(-1)).toEqual({ path: '/api/rotations', key: 'fn-key-123', body: JSON.stringify({ secret: 'api-key', dryRun: true }) });
     expect(JSON.parse(o.lines[0]!)).toMatchObject({ decision: 'started', instanceId: 'rotation-api-key-abc' });
   });

@@ -68,50 +68,35 @@ export function installManagedClusters(arm: FakeArm, pools: AgentPoolsFake, opti
 
   arm.route('GET', CLUSTER, (req): ArmResponse => ({ status: 200, body: withPools(find(req)) }));
 
-  arm.route('POST', `${CLUSTER}/stop`, (req): ArmResponse => {
-    const c = find(req);
-    pending(c);
-    if (c.properties.powerState.code === 'Stopped') {
-      throw armError(409, 'OperationNotAllowed', `managed cluster is in Provisioning State(${c.properties.provisioningState}) and Power State(Stopped), stopping cannot be performed`);
-    }
-    c.properties.provisioningState = 'Stopping';
-    return arm.acceptOperation({
-      namespace: PROVIDER,
-      subscriptionId: req.params['subscriptionId']!,
-      location: c.location,
-      pollsUntilDone: options.pollsUntilDone ?? 2,
-      initial: { status: 202 },
-      complete: () => {
-        c.properties.powerState = { code: 'Stopped' };
-        c.properties.provisioningState = 'Succeeded';
-        fake.onStop?.(c.name);
-        return undefined;
-      },
+  // stop and start: refused when already in the target power state, else a long-running operation.
+  const powerRoute = (verb: 'stop' | 'start', target: 'Stopped' | 'Running', transitional: 'Stopping' | 'Starting', doing: string, after: (c: ManagedClusterResource) => void) =>
+    arm.route('POST', `${CLUSTER}/${verb}`, (req): ArmResponse => {
+      const c = find(req);
+      pending(c);
+      if (c.properties.powerState.code === target) {
+        throw armError(409, 'OperationNotAllowed', `managed cluster is in Provisioning State(${c.properties.provisioningState}) and Power State(${target}), ${doing} cannot be performed`);
+      }
+      c.properties.provisioningState = transitional;
+      return arm.acceptOperation({
+        namespace: PROVIDER,
+        subscriptionId: req.params['subscriptionId']!,
+        location: c.location,
+        pollsUntilDone: options.pollsUntilDone ?? 2,
+        initial: { status: 202 },
+        complete: () => {
+          c.properties.powerState = { code: target };
+          c.properties.provisioningState = 'Succeeded';
+          after(c);
+          return undefined;
+        },
+      });
     });
-  });
 
-  arm.route('POST', `${CLUSTER}/start`, (req): ArmResponse => {
-    const c = find(req);
-    pending(c);
-    if (c.properties.powerState.code === 'Running') {
-      throw armError(409, 'OperationNotAllowed', `managed cluster is in Provisioning State(${c.properties.provisioningState}) and Power State(Running), starting cannot be performed`);
-    }
-    c.properties.provisioningState = 'Starting';
-    return arm.acceptOperation({
-      namespace: PROVIDER,
-      subscriptionId: req.params['subscriptionId']!,
-      location: c.location,
-      pollsUntilDone: options.pollsUntilDone ?? 2,
-      initial: { status: 202 },
-      complete: () => {
-        c.properties.powerState = { code: 'Running' };
-        c.properties.provisioningState = 'Succeeded';
-        // The API server's address may change on start.
-        c.properties.fqdn = `${c.properties.dnsPrefix}-${(++starts).toString(16).padStart(8, '0')}.hcp.${c.location}.azmk8s.io`;
-        fake.onStart?.(c.name, c.properties.fqdn);
-        return undefined;
-      },
-    });
+  powerRoute('stop', 'Stopped', 'Stopping', 'stopping', (c) => fake.onStop?.(c.name));
+  powerRoute('start', 'Running', 'Starting', 'starting', (c) => {
+    // The API server's address may change on start.
+    c.properties.fqdn = `${c.properties.dnsPrefix}-${(++starts).toString(16).padStart(8, '0')}.hcp.${c.location}.azmk8s.io`;
+    fake.onStart?.(c.name, c.properties.fqdn);
   });
 
   const fake: ManagedClustersFake = {
