@@ -15,6 +15,7 @@ import type { AuditRecord } from '../src/domain/types.js';
 import { activity, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
 import { appSettings, auditStore, configLoader, runbookEnv } from './lib/runtime.js';
 import { readBodyLimited } from './lib/http-body.js';
+import { poolOfNode } from '../src/domain/protection.js';
 
 /** Hourly, five minutes past (cost data refreshes every few hours; the cache keeps queries rarer still). */
 export const BUDGETS_SCHEDULE = '0 5 * * * *';
@@ -68,7 +69,7 @@ function budgetRuntime(): Promise<BudgetRuntime> {
               const list = await apis.core.listNode();
               return list.items.map((n) => ({
                 name: n.metadata?.name ?? '',
-                pool: n.metadata?.labels?.['kubernetes.azure.com/agentpool'] ?? n.metadata?.labels?.['agentpool'] ?? '',
+                pool: poolOfNode(n) ?? '',
                 cpuCores: quantity(n.status?.allocatable?.['cpu']),
                 memoryBytes: quantity(n.status?.allocatable?.['memory']),
               }));

@@ -8,7 +8,7 @@
 // live object alone; `update` replaces it (PUT with the live resourceVersion, so a concurrent
 // change answers 409 Conflict instead of being overwritten silently).
 import type { BackupEnv } from './env.js';
-import { ALWAYS_PROTECTED } from './env.js';
+import { namespaceProtection } from '../domain/protection.js';
 import { isKubeRestStatus, KubeRestError, type KubeRest } from '../adapters/kube-rest.js';
 import { backupDataKey, readManifest } from './engine.js';
 import { decryptBuffer } from './crypto.js';
@@ -40,7 +40,7 @@ function typeOf(it: ManifestItem): ResourceTypeRef {
 }
 
 function isProtected(env: BackupEnv, cluster: string, ns: string): boolean {
-  return ALWAYS_PROTECTED.includes(ns) || env.protectedNamespaces(cluster).has(ns);
+  return namespaceProtection(ns, env.protectedNamespaces(cluster)) !== null;
 }
 
 export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<RestorePlan> {

@@ -7,19 +7,19 @@
 //   name is never hit); its controller, if any, recreates it.
 // restartedAt comes from the orchestration, so a retried activity sends the same value and
 // finds it already applied. dryRun sends dryRun=All so the API server validates (admission,
-// RBAC) without persisting. kube-system is refused here too (defence in depth).
+// RBAC) without persisting. Always-protected namespaces are refused here too (defence in depth).
 //
 // Errors: a definitive API answer (4xx) becomes outcome 'failed' with the reason; transport
 // errors, 429 and 5xx are thrown so the activity retry policy can try again.
 import type { AppsV1Api, CoreV1Api, V1Deployment, V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
+import { isAlwaysProtectedNamespace } from '../domain/protection.js';
 import { describeKubeError, isKubeStatus, isRetryableKubeError, kubeFailureOf } from '../adapters/kube-errors.js';
 
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /** Recorded by the API server in managedFields as the writer of the annotation. */
 export const FIELD_MANAGER = 'aksops';
 const RUNBOOK = 'restart-pod';
-const PROTECTED_NAMESPACES = new Set(['kube-system']);
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The clients the runbook needs; KubeApis from src/adapters/kube.ts satisfies it. */
@@ -108,7 +108,7 @@ export async function restartPod(apis: RestartPodApis, input: RestartPodInput): 
   const { target, dryRun } = input;
   const result = (r: Pick<RunbookResult, 'action' | 'actedOn' | 'outcome'> & { detail?: string }): RunbookResult => ({ runbook: RUNBOOK, dryRun, ...r });
 
-  if (PROTECTED_NAMESPACES.has(target.namespace)) {
+  if (isAlwaysProtectedNamespace(target.namespace)) {
     return result({ action: `refused to restart ${label(target)}`, actedOn: target, outcome: 'skipped', detail: `namespace ${target.namespace} is protected: restart-pod never acts there` });
   }
   if (!RFC3339.test(input.restartedAt)) {

@@ -5,7 +5,7 @@
 // have been minutes ago).
 import type { KubeAccess, KubeApis, KubeClusterRef } from '../adapters/kube.js';
 import type { CompiledConfig } from '../config/load.js';
-import { ALWAYS_PROTECTED_NAMESPACES } from '../intake/decide.js';
+import { namespaceProtection, poolProtection } from '../domain/protection.js';
 import type { PlanRunbookInput, ResolveTargetInput, RunRunbookInput, RunbookPlan, RunbookResult, Target, VerifyInput } from '../domain/types.js';
 import { targetKey } from '../domain/types.js';
 import { RUNBOOKS, effectiveParams } from './catalogue.js';
@@ -86,10 +86,7 @@ export function clusterRef(config: CompiledConfig, name: string): KubeClusterRef
 }
 
 function protectedNamespace(config: CompiledConfig, cluster: string, namespace: string): string | null {
-  if (!namespace) return null;
-  if ((ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(namespace)) return `namespace ${namespace} is always protected`;
-  if (config.protectedNamespaces.get(cluster)?.has(namespace)) return `namespace ${namespace} is protected by config`;
-  return null;
+  return namespaceProtection(namespace, config.protectedNamespaces.get(cluster));
 }
 
 function contextFor(env: RunbookEnv, cluster: string, apis: KubeApis): RunbookContext {
@@ -99,7 +96,7 @@ function contextFor(env: RunbookEnv, cluster: string, apis: KubeApis): RunbookCo
     apis: { core, apps, batch, policy, autoscaling, storage },
     settings: env.config.runbooks,
     isProtectedNamespace: (ns) => protectedNamespace(env.config, cluster, ns) !== null,
-    isProtectedPool: (pool) => env.config.protectedNodePools.get(cluster)?.has(pool) ?? false,
+    isProtectedPool: (pool) => poolProtection(pool, env.config.protectedNodePools.get(cluster)) !== null,
   };
 }
 
