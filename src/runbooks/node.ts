@@ -5,7 +5,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { poolOfNode } from '../domain/protection.js';
-import { FIELD_MANAGER, dryRunQuery, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type RunbookApis, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, dryRunQuery, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type RunbookApis, type RunbookContext, type RunbookModule } from './module.js';
 
 /** The node's pool (agentpool label, else its name): src/domain/protection.ts. */
 export const poolOf: (node: V1Node) => string | null = poolOfNode;
