@@ -15,7 +15,7 @@ import { decryptBuffer } from './crypto.js';
 import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from './objects.js';
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
-import { redactSecrets } from '../domain/audit-query.js';
+import { redactSecrets } from '../domain/redact.js';
 import { restoreDatabase } from './postgres.js';
 import type {
   DrillCheckInput,
