@@ -72,7 +72,7 @@ async function readJson(request: HttpRequest): Promise<unknown> {
 }
 
 async function failure(e: unknown, context: InvocationContext, what: string): Promise<HttpResponseInit> {
-  const [{ RequestError }, { redactSecrets }] = await Promise.all([import('../src/backup/triggers.js'), import('../src/domain/audit-query.js')]);
+  const [{ RequestError }, { redactSecrets }] = await Promise.all([import('../src/backup/triggers.js'), import('../src/domain/redact.js')]);
   if (e instanceof RequestError) return json(e.status, { error: e.message });
   const message = redactSecrets((e as Error).message ?? String(e));
   context.error(`${what} failed: ${message}`);

@@ -15,12 +15,14 @@ import type { AuditRecord } from '../src/domain/types.js';
 import { activity, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
 import { appSettings, auditStore, configLoader, runbookEnv } from './lib/runtime.js';
 import { readBodyLimited } from './lib/http-body.js';
+import { poolOfNode } from '../src/domain/protection.js';
+import { BUDGET_ACTIVITY, BUDGET_ENTITY, BUDGET_ORCHESTRATION } from '../src/budget/types.js';
 
 /** Hourly, five minutes past (cost data refreshes every few hours; the cache keeps queries rarer still). */
 export const BUDGETS_SCHEDULE = '0 5 * * * *';
 
-orchestration('budgetEnforcement', async () => (await import('../orchestrations/budget-enforcement.js')).budgetEnforcementOrchestrator);
-entity('budget', async () => (await import('../orchestrations/budget-entity.js')).budgetEntity as never);
+orchestration(BUDGET_ORCHESTRATION, async () => (await import('../orchestrations/budget-enforcement.js')).budgetEnforcementOrchestrator);
+entity(BUDGET_ENTITY, async () => (await import('../orchestrations/budget-entity.js')).budgetEntity as never);
 
 interface BudgetRuntime {
   env: BudgetEnv;
@@ -68,7 +70,7 @@ function budgetRuntime(): Promise<BudgetRuntime> {
               const list = await apis.core.listNode();
               return list.items.map((n) => ({
                 name: n.metadata?.name ?? '',
-                pool: n.metadata?.labels?.['kubernetes.azure.com/agentpool'] ?? n.metadata?.labels?.['agentpool'] ?? '',
+                pool: poolOfNode(n) ?? '',
                 cpuCores: quantity(n.status?.allocatable?.['cpu']),
                 memoryBytes: quantity(n.status?.allocatable?.['memory']),
               }));
@@ -103,18 +105,18 @@ function budgetRuntime(): Promise<BudgetRuntime> {
 
 const withEnv = <I, O>(fn: (env: BudgetEnv, input: I) => Promise<O>) => async () => async (input: unknown) => fn((await budgetRuntime()).env, input as I);
 
-activity('budgetGate', async () => {
+activity(BUDGET_ACTIVITY.gate, async () => {
   const { budgetGate } = await import('../src/budget/activities.js');
   return async () => budgetGate((await budgetRuntime()).env);
 });
-activity('budgetMeasure', async () => withEnv((await import('../src/budget/activities.js')).budgetMeasure)());
-activity('budgetPlan', async () => withEnv((await import('../src/budget/activities.js')).budgetPlan)());
-activity('budgetReadStep', async () => withEnv((await import('../src/budget/activities.js')).budgetReadStep)());
-activity('budgetApplyStep', async () => withEnv((await import('../src/budget/activities.js')).budgetApplyStep)());
-activity('budgetCheckStep', async () => withEnv((await import('../src/budget/activities.js')).budgetCheckStep)());
-activity('budgetReport', async () => withEnv((await import('../src/budget/activities.js')).budgetReport)());
+activity(BUDGET_ACTIVITY.measure, async () => withEnv((await import('../src/budget/activities.js')).budgetMeasure)());
+activity(BUDGET_ACTIVITY.plan, async () => withEnv((await import('../src/budget/activities.js')).budgetPlan)());
+activity(BUDGET_ACTIVITY.readStep, async () => withEnv((await import('../src/budget/activities.js')).budgetReadStep)());
+activity(BUDGET_ACTIVITY.applyStep, async () => withEnv((await import('../src/budget/activities.js')).budgetApplyStep)());
+activity(BUDGET_ACTIVITY.checkStep, async () => withEnv((await import('../src/budget/activities.js')).budgetCheckStep)());
+activity(BUDGET_ACTIVITY.report, async () => withEnv((await import('../src/budget/activities.js')).budgetReport)());
 
-activity('budgetAudit', async () => {
+activity(BUDGET_ACTIVITY.audit, async () => {
   const audit = await auditStore();
   return async (input: unknown) => {
     await audit.write(input as AuditRecord[]);
@@ -122,7 +124,7 @@ activity('budgetAudit', async () => {
 });
 
 // Audited, then sent to the configured Teams/Slack targets (src/notify); a failed delivery never fails the run.
-activity('budgetNotify', async () => {
+activity(BUDGET_ACTIVITY.notify, async () => {
   const [audit, loadConfig, { deliverNotification }, { readNamedSetting }, { toNotifyInput, notificationAudit }] = await Promise.all([
     auditStore(),
     configLoader(),

@@ -93,7 +93,7 @@ export async function rotationsStart(request: HttpRequest, client: DurableClient
     const status = res.decision === 'started' ? 202 : res.decision === 'missing' || res.decision === 'not-enrolled' ? 404 : 200;
     return json(status, res);
   } catch (e) {
-    const { redactSecrets } = await import('../src/domain/audit-query.js');
+    const { redactSecrets } = await import('../src/domain/redact.js');
     return json(503, { error: redactSecrets((e as Error).message) }, { 'Retry-After': '30' });
   }
 }

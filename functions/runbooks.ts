@@ -34,7 +34,7 @@ async function guarded(context: InvocationContext, what: string, fn: () => Promi
   try {
     return await fn();
   } catch (e) {
-    const { redactSecrets } = await import('../src/domain/audit-query.js');
+    const { redactSecrets } = await import('../src/domain/redact.js');
     context.error(`${what} failed: ${redactSecrets((e as Error).message)}`);
     return { status: 503, headers: { 'Retry-After': '5', 'Content-Type': 'application/json' }, jsonBody: { error: `${what} failed: a dependency (Durable Functions or storage) is unavailable; retry shortly (invocation ${context.invocationId})` } };
   }

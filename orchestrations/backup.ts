@@ -13,8 +13,8 @@
 // "partial", a warning per failed part); the backup fails (no manifest) when planning fails or
 // nothing at all was stored. It never reports a part it did not store.
 import type { OrchestrationContext, Task } from 'durable-functions';
+import { errorText, type Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
-import { redactSecrets } from '../src/domain/audit-query.js';
 import { partIds } from '../src/backup/manifest.js';
 import type {
   BackupDatabaseInput,
@@ -58,7 +58,6 @@ export const PART_RETRY_DELAYS_SECONDS = [30, 120];
 /** Snapshot status polls: every 10 s at first, then every 60 s. */
 export const SNAPSHOT_POLL_SECONDS = [10, 10, 20, 30, 60];
 
-type Gen<T> = Generator<Task, T, unknown>;
 
 interface Job {
   part: string;
@@ -91,7 +90,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
     const planInput: BackupPlanInput = { backupId: input.backupId, cluster: input.cluster, parts: input.parts, ...(input.scope ? { scope: input.scope } : {}) };
     plan = (yield context.df.callActivity(BACKUP_ACTIVITY.plan, planInput)) as BackupPlan;
   } catch (e) {
-    return yield* finish(context, input, setStatus, { backupId: input.backupId, cluster: input.cluster, outcome: 'failed', failed, error: `planning failed: ${errorText(e)}` });
+    return yield* finish(context, input, setStatus, { backupId: input.backupId, cluster: input.cluster, outcome: 'failed', failed, error: `planning failed: ${failureText(e)}` });
   }
 
   // Snapshots first: they are the point-in-time part; their readiness is awaited at the end.
@@ -101,7 +100,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
     try {
       snapshots = (yield context.df.callActivity(BACKUP_ACTIVITY.createSnapshots, { backupId: plan.backupId, cluster: plan.cluster, targets: plan.snapshots } satisfies CreateSnapshotsInput)) as SnapshotState[];
     } catch (e) {
-      failed.push({ part: partIds.snapshots, error: errorText(e) });
+      failed.push({ part: partIds.snapshots, error: failureText(e) });
     }
   }
 
@@ -136,7 +135,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
         const at = new Date(context.df.currentUtcDateTime.getTime() + delay * 1000);
         running.push({ job: r.job, task: context.df.createTimer(at), attempt: r.attempt, waiting: true });
       } else {
-        failed.push({ part: r.job.part, error: errorText(winner.result) });
+        failed.push({ part: r.job.part, error: failureText(winner.result) });
         setStatus({ failedParts: failed.length });
       }
       continue;
@@ -167,7 +166,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
       done.push(partIds.snapshots);
       setStatus({ partsDone: status.partsDone + 1 });
     } catch (e) {
-      failed.push({ part: partIds.snapshots, error: errorText(e) });
+      failed.push({ part: partIds.snapshots, error: failureText(e) });
     }
   }
 
@@ -186,7 +185,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
     };
     manifest = (yield context.df.callActivity(BACKUP_ACTIVITY.manifest, m)) as ManifestSummary;
   } catch (e) {
-    return yield* finish(context, input, setStatus, { ...base, outcome: 'failed', failed, error: `no manifest written: ${errorText(e)}` });
+    return yield* finish(context, input, setStatus, { ...base, outcome: 'failed', failed, error: `no manifest written: ${failureText(e)}` });
   }
   const out: BackupOutput = { ...base, outcome: manifest.status, manifest, failed };
   if (input.applyRetention) {
@@ -195,7 +194,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
       out.retention = yield* applyRetention(context, input.cluster);
     } catch (e) {
       // The backup itself is stored; a retention failure is reported, not a failed backup.
-      out.error = `retention failed: ${errorText(e)}`;
+      out.error = `retention failed: ${failureText(e)}`;
     }
   }
   return yield* finish(context, input, setStatus, out);
@@ -224,14 +223,10 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
   return out;
 }
 
-/** First line of an error, redacted and bounded. */
-export function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const line = redactSecrets(text.split('\n')[0]!.trim()).replace(/^Activity function '\w+' failed: /, '');
-  return line.length > 400 ? `${line.slice(0, 397)}...` : line;
-}
-
 /** `backupVerification`: re-reads the newest complete backup of a cluster and checks every checksum; audited. */
+/** Backup and restore failures: the activity's own message (the SDK prefix dropped), up to 400 characters. */
+export const failureText = (e: unknown): string => errorText(e, { max: 400, stripActivityPrefix: true });
+
 export function* verificationOrchestrator(context: OrchestrationContext): Gen<VerifyReport> {
   const input = context.df.getInput() as { cluster: string };
   context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster });

@@ -20,7 +20,9 @@ import {
   type BudgetState,
 } from '../src/budget/state.js';
 
-export const BUDGET_ENTITY = 'budget';
+import { BUDGET_ENTITY } from '../src/budget/types.js';
+
+export { BUDGET_ENTITY };
 
 export const BUDGET_OP = {
   acquire: 'acquire',

@@ -5,6 +5,7 @@
 // Deterministic: time from context.df.currentUtcDateTime, everything else from activities.
 // Registered as `predictiveScaling` in functions/scaling.ts.
 import type { OrchestrationContext, Task } from 'durable-functions';
+import type { Gen } from './lib.js';
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../src/scaling/activities.js';
 import { decideMinCount, type Decision } from '../src/scaling/decide.js';
@@ -44,7 +45,6 @@ export interface ScalingStatus {
   total: number;
 }
 
-type Gen<T> = Generator<Task, T, unknown>;
 
 /** The decision for one pool from its forecast outcome (pure; exported for tests). */
 export function decideForPool(plan: PoolPlan, out: ForecastPoolOutput, nowMs: number): Decision {

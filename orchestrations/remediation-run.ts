@@ -2,9 +2,9 @@
 // audit rows, notifications, waits, guard release and the final result row. Deterministic:
 // time from context.df.currentUtcDateTime, everything else from activities and entities.
 import type { OrchestrationContext, Task } from 'durable-functions';
+import { clip, errorText, type Gen } from './lib.js';
 import { targetKey, type AuditRecord, type NotifyInput, type RemediationInput, type RunbookPlan, type RunbookResult, type Target, type WriteAuditInput } from '../src/domain/types.js';
 import type { ReleaseOutcome } from '../src/domain/guard.js';
-import { redactSecrets } from '../src/domain/audit-query.js';
 import { GUARD_OP, guardEntityId, type GuardAcquireResponse, type GuardReleaseResponse } from './guard-entity.js';
 
 export const ACTIVITY = {
@@ -77,7 +77,6 @@ export interface RemediationStatus {
   verification?: { alert: string; healthy: boolean | null; detail: string };
 }
 
-export type Gen<T> = Generator<Task, T, unknown>;
 
 const MAX_STEPS_SHOWN = 40;
 
@@ -222,13 +221,3 @@ export function unwrap(task: Task): unknown {
   return task.result;
 }
 
-/** First line of an error, redacted and bounded: activity errors can carry server bodies and credentials. */
-export function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const line = redactSecrets(text.split('\n')[0]!.trim());
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-}
-
-export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
-}

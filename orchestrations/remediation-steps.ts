@@ -5,7 +5,8 @@
 // Deterministic: no clock, no I/O; every decision comes from a task's result.
 import type { Task, TimerTask } from 'durable-functions';
 import { targetKey, type RunbookPlan, type RunbookResult, type RunRunbookInput, type SilenceInput, type SilenceResult, type Target, type VerifyInput, type VerifyResult } from '../src/domain/types.js';
-import { ACTIVITY, clip, errorText, type Gen, type Run } from './remediation-run.js';
+import { ACTIVITY, type Run } from './remediation-run.js';
+import { clip, errorText, type Gen } from './lib.js';
 
 /** The run's single waiter per external event: raced at every wait (see remediationOrchestrator). */
 export interface Waiters {

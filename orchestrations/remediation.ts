@@ -18,13 +18,11 @@ import {
   EVENT_APPROVAL,
   EVENT_CANCEL,
   Run,
-  clip,
-  errorText,
   unwrap,
-  type Gen,
   type RemediationOutcome,
   type RemediationOutput,
 } from './remediation-run.js';
+import { clip, errorText, type Gen } from './lib.js';
 import { actUntilDone, awaitApproval, createSilence, expireSilence, verify, type Waiters } from './remediation-steps.js';
 
 export { ACTIVITY, EVENT_ALERT_RESOLVED, EVENT_APPROVAL, EVENT_CANCEL };

@@ -10,6 +10,7 @@
 // waits (durable timers) until every object exists and every workload is available, reports,
 // and always deletes the scratch namespace (only a namespace carrying the drill's scratch label).
 import type { OrchestrationContext, Task } from 'durable-functions';
+import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import type {
   DrillCheckInput,
@@ -24,7 +25,7 @@ import type {
   RestoreStepOutput,
   WaitCrdsInput,
 } from '../src/domain/backup-types.js';
-import { errorText } from './backup.js';
+import { failureText } from './backup.js';
 
 export const RESTORE_ACTIVITY = {
   plan: 'restorePlan',
@@ -42,7 +43,6 @@ export const CRD_WAIT_POLLS = 30;
 export const CRD_POLL_SECONDS = 10;
 export const DRILL_POLL_SECONDS = 15;
 
-type Gen<T> = Generator<Task, T, unknown>;
 
 export interface RestoreStatus {
   phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'checking' | 'cleaning-up' | 'done';
@@ -68,7 +68,7 @@ function* settle(context: OrchestrationContext, calls: Array<{ name: string; inp
     }
     const winner = (yield context.df.Task.any(running.map((r) => r.task))) as Task;
     const r = running.splice(running.findIndex((x) => x.task === winner), 1)[0]!;
-    results[r.i] = winner.isFaulted ? { ok: false, error: errorText(winner.result) } : { ok: true, value: winner.result };
+    results[r.i] = winner.isFaulted ? { ok: false, error: failureText(winner.result) } : { ok: true, value: winner.result };
   }
   return results;
 }
@@ -80,7 +80,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
   try {
     plan = (yield context.df.callActivity(RESTORE_ACTIVITY.plan, input)) as RestorePlan;
   } catch (e) {
-    return { ...out, outcome: 'failed', error: errorText(e) };
+    return { ...out, outcome: 'failed', error: failureText(e) };
   }
   onStatus({ phase: 'restoring', stepsTotal: plan.steps.length });
   const stages = [...new Set(plan.steps.map((s) => s.stage))];
@@ -141,7 +141,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
         yield context.df.callActivity(RESTORE_ACTIVITY.database, dbInput);
         out.databases.push({ name: db.name, target: db.target, ok: true });
       } catch (e) {
-        out.databases.push({ name: db.name, target: db.target, ok: false, error: errorText(e) });
+        out.databases.push({ name: db.name, target: db.target, ok: false, error: failureText(e) });
       }
     }
   }
@@ -222,7 +222,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
       try {
         yield context.df.callActivity(RESTORE_ACTIVITY.deleteScratch, { cluster: input.cluster, namespace: input.scratchNamespace, scratchLabel: input.drillId });
       } catch (e) {
-        out.error = `${out.error ? `${out.error}; ` : ''}scratch namespace not deleted: ${errorText(e)}`;
+        out.error = `${out.error ? `${out.error}; ` : ''}scratch namespace not deleted: ${failureText(e)}`;
       }
     }
   }

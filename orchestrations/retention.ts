@@ -3,6 +3,7 @@
 // deletion audited. Runs at the end of scheduled backups (yield* applyRetention) and as its own
 // orchestration `backupRetention` (on demand). Deterministic generator code.
 import type { OrchestrationContext, Task } from 'durable-functions';
+import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionOutput, RetentionPlanOutput } from '../src/domain/backup-types.js';
 
@@ -12,7 +13,6 @@ export const RETENTION_ACTIVITY = {
   writeAudit: 'writeAudit',
 } as const;
 
-type Gen<T> = Generator<Task, T, unknown>;
 
 export function* applyRetention(context: OrchestrationContext, cluster: string, dryRun = false): Gen<RetentionOutput> {
   const now = context.df.currentUtcDateTime.toISOString();

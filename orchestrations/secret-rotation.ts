@@ -11,8 +11,8 @@
 // The crash-safety argument per step is in docs/decisions/0008-secret-rotation.md.
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
+import { errorText, type Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
-import { redactSecrets } from '../src/domain/audit-query.js';
 import {
   EVENT_ROTATION_APPROVAL,
   ROTATION_ACTIVITY as A,
@@ -45,7 +45,6 @@ import { ROTATION_SLOTS_ENTITY, ROTATION_SLOTS_KEY, SLOTS_OP, type AcquireRespon
 export const SLOT_WAIT_SECONDS = 6 * 3600;
 export const SLOT_RETRY_SECONDS = 60;
 
-type Gen<T> = Generator<Task, T, unknown>;
 
 class StepFailed extends Error {}
 
@@ -94,8 +93,8 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
     created = (yield run.call(A.create, { instanceId: run.instanceId, secretName: input.secretName, fromVersion: input.fromVersion, dryRun: input.dryRun } satisfies CreateInput)) as CreateOutput;
   } catch (e) {
     // Nothing consumers use has changed: the current version and its credential are untouched.
-    yield run.audit('create', 'action', { result: 'failed', error: errorText(e) });
-    return { outcome: 'failed', reason: `create failed: ${errorText(e)}` };
+    yield run.audit('create', 'action', { result: 'failed', error: failureText(e) });
+    return { outcome: 'failed', reason: `create failed: ${failureText(e)}` };
   }
   if (input.dryRun) {
     yield run.audit('create', 'action', { result: 'dry-run', detail: created.detail, dryRun: true });
@@ -135,7 +134,7 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
     yield run.audit('verify', 'action', { result: v.ok ? 'ok' : 'failed', detail: v.detail });
     if (!v.ok) throw new StepFailed(`verification failed: ${v.detail}`);
   } catch (e) {
-    failure = errorText(e);
+    failure = failureText(e);
   }
 
   if (failure !== undefined) {
@@ -153,8 +152,8 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
   } catch (e) {
     // Consumers run on the new, verified credential; the old one still works. Only the stage tags
     // and the retirement are missing: a human (or the next run) finishes them.
-    yield run.audit('promote', 'action', { result: 'failed', error: errorText(e) });
-    return { outcome: 'rotated-with-warnings', newVersion: created.version, reason: `promote failed: ${errorText(e)}` };
+    yield run.audit('promote', 'action', { result: 'failed', error: failureText(e) });
+    return { outcome: 'rotated-with-warnings', newVersion: created.version, reason: `promote failed: ${failureText(e)}` };
   }
 }
 
@@ -175,15 +174,15 @@ function* rollback(context: OrchestrationContext, run: Run, failedVersion: strin
       try {
         reverted = ((yield run.call(A.revertProvider, { instanceId: run.instanceId, secretName: input.secretName, failedVersion, restoredVersion: rb.restoredVersion } satisfies RevertProviderInput)) as { detail: string }).detail;
       } catch (e) {
-        reverted = `undoing the failed credential failed: ${errorText(e)}`;
+        reverted = `undoing the failed credential failed: ${failureText(e)}`;
       }
     }
     const detail = `${rb.detail}; re-propagated and rolled consumers (${rollout.state}: ${rollout.detail}); ${reverted}`;
     yield run.audit('rollback', 'action', { result: rollout.state === 'done' ? 'done' : 'incomplete', detail });
     return { outcome: 'rolled-back', newVersion: failedVersion, restoredVersion: rb.restoredVersion, reason: why };
   } catch (e) {
-    yield run.audit('rollback', 'action', { result: 'failed', error: errorText(e) });
-    return { outcome: 'rollback-failed', newVersion: failedVersion, reason: `${why}; rollback failed: ${errorText(e)}` };
+    yield run.audit('rollback', 'action', { result: 'failed', error: failureText(e) });
+    return { outcome: 'rollback-failed', newVersion: failedVersion, reason: `${why}; rollback failed: ${failureText(e)}` };
   }
 }
 
@@ -243,7 +242,7 @@ class Run {
     try {
       return yield this.call(name, input);
     } catch (e) {
-      throw new StepFailed(`${label} failed: ${errorText(e)}`);
+      throw new StepFailed(`${label} failed: ${failureText(e)}`);
     }
   }
 
@@ -287,9 +286,8 @@ class Run {
   }
 }
 
-/** First line of an error, redacted and bounded (activities scrub values already; this is the second line of defence). */
-function errorText(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  const line = redactSecrets(text.split('\n')[0]!.trim());
-  return line.length > 400 ? `${line.slice(0, 397)}...` : line;
+
+/** A rotation step's failure, up to 400 characters. */
+function failureText(e: unknown): string {
+  return errorText(e, { max: 400 });
 }

@@ -2,7 +2,7 @@
 // (src/budget/http.ts). getStatus throws on 404 for an unknown instance (durable-functions 3.x).
 import type { DurableClient } from 'durable-functions';
 import type { BudgetInstances } from '../../src/budget/http.js';
-import { BUDGET_ORCHESTRATION } from '../../src/budget/http.js';
+import { BUDGET_ORCHESTRATION } from '../../src/budget/types.js';
 import type { BudgetState } from '../../src/budget/state.js';
 import { budgetEntityId } from '../../orchestrations/budget-entity.js';
 import { instanceStatus } from './durable-instances.js';

@@ -22,7 +22,8 @@ import {
 import type { AuditRecord } from '../domain/types.js';
 import { classifyStoreError, getTableClient, tableConnectionInfo, type TableClientOptions } from './table-client.js';
 
-export { AuditQueryError, redactSecrets, redactAuditRecord } from '../domain/audit-query.js';
+export { AuditQueryError, redactAuditRecord } from '../domain/audit-query.js';
+export { redactSecrets } from '../domain/redact.js';
 export type { AuditQuery, AuditQueryResult } from '../domain/audit-query.js';
 export { TransientStoreError, StoreError, isTransientStoreError } from './table-client.js';
 

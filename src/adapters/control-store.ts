@@ -4,7 +4,7 @@
 // (isPaused). While paused, decisions are still made and audited; only actions stop.
 import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
-import { redactSecrets } from '../domain/audit-query.js';
+import { redactSecrets } from '../domain/redact.js';
 import { classifyStoreError, getTableClient, tableConnectionInfo, type TableClientOptions } from './table-client.js';
 
 export { TransientStoreError, StoreError, isTransientStoreError } from './table-client.js';

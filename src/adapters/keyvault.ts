@@ -14,7 +14,7 @@
 // Errors name the vault, the secret and the fix; they never carry values or tokens.
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
-import { redactSecrets } from '../domain/audit-query.js';
+import { redactSecrets } from '../domain/redact.js';
 import { appCredential } from './azure-credential.js';
 
 /** Metadata of one secret version (never its value). Times are ISO strings. */

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
 import { appCredential } from './azure-credential.js';
-import { redactSecrets } from '../domain/audit-query.js';
+import { redactSecrets } from '../domain/redact.js';
 
 /** Storage is unavailable for now (timeout, throttling, 5xx, connection refused): retry later. */
 export class TransientStoreError extends Error {

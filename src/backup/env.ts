@@ -32,8 +32,6 @@ export interface BackupEnv {
   fetch?: typeof fetch;
 }
 
-export const ALWAYS_PROTECTED = ['kube-system', 'kube-public', 'kube-node-lease'];
-
 export function clusterBackupConfig(env: BackupEnv, cluster: string): ClusterBackupConfig {
   const c = env.backups.clusters.find((x) => x.cluster === cluster);
   if (!c) {

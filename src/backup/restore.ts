@@ -8,14 +8,14 @@
 // live object alone; `update` replaces it (PUT with the live resourceVersion, so a concurrent
 // change answers 409 Conflict instead of being overwritten silently).
 import type { BackupEnv } from './env.js';
-import { ALWAYS_PROTECTED } from './env.js';
+import { namespaceProtection } from '../domain/protection.js';
 import { isKubeRestStatus, KubeRestError, type KubeRest } from '../adapters/kube-rest.js';
 import { backupDataKey, readManifest } from './engine.js';
 import { decryptBuffer } from './crypto.js';
 import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from './objects.js';
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
-import { redactSecrets } from '../domain/audit-query.js';
+import { redactSecrets } from '../domain/redact.js';
 import { restoreDatabase } from './postgres.js';
 import type {
   DrillCheckInput,
@@ -40,7 +40,7 @@ function typeOf(it: ManifestItem): ResourceTypeRef {
 }
 
 function isProtected(env: BackupEnv, cluster: string, ns: string): boolean {
-  return ALWAYS_PROTECTED.includes(ns) || env.protectedNamespaces(cluster).has(ns);
+  return namespaceProtection(ns, env.protectedNamespaces(cluster)) !== null;
 }
 
 export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<RestorePlan> {

@@ -3,9 +3,8 @@
 import { parseDuration } from '../domain/duration.js';
 import type { BudgetConfig } from '../config/budget-schema.js';
 import type { OpsConfig } from '../config/schema.js';
+import { ALWAYS_PROTECTED_NAMESPACES, compileProtectedScopes } from '../domain/protection.js';
 import type { BudgetSpec, Protection, StageSpec } from './types.js';
-
-const ALWAYS_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 function clustersOf(b: BudgetConfig): string[] {
   const out = new Set<string>();
@@ -52,9 +51,11 @@ export function compileBudgets(cfg: Pick<OpsConfig, 'budgets'>): BudgetSpec[] {
 /** What the config protects, per cluster: always-protected + global + the cluster's own. */
 export function protectionOf(cfg: Pick<OpsConfig, 'clusters' | 'protected'>): Protection {
   const p: Protection = { namespaces: {}, nodePools: {}, environments: {} };
+  const scopes = compileProtectedScopes(cfg);
   for (const c of cfg.clusters) {
-    p.namespaces[c.name] = [...new Set([...ALWAYS_PROTECTED_NAMESPACES, ...cfg.protected.namespaces, ...c.protectedNamespaces])];
-    p.nodePools[c.name] = [...new Set([...cfg.protected.nodePools, ...c.protectedNodePools, ...(c.nodePools ?? []).filter((x) => x.mode === 'System').map((x) => x.name)])];
+    p.namespaces[c.name] = [...new Set([...ALWAYS_PROTECTED_NAMESPACES, ...(scopes.protectedNamespaces.get(c.name) ?? [])])];
+    // System pools are protected for budgets even when the config does not list them (AKS needs them to run).
+    p.nodePools[c.name] = [...new Set([...(scopes.protectedNodePools.get(c.name) ?? []), ...(c.nodePools ?? []).filter((x) => x.mode === 'System').map((x) => x.name)])];
     p.environments[c.name] = c.environment;
   }
   return p;

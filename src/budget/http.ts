@@ -6,26 +6,13 @@ import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './not
 import { periodAt } from './period.js';
 import type { BudgetState } from './state.js';
 import { budgetStatus, type Preview } from './status.js';
-import type { BudgetSpec, Period } from './types.js';
-
-export const EVENT_BUDGET_APPROVAL = 'budgetApproval';
-export const BUDGET_ORCHESTRATION = 'budgetEnforcement';
-
-/** Input of the budgetEnforcement orchestration (orchestrations/budget-enforcement.ts). */
-export interface EvaluationInput {
-  budget: BudgetSpec;
-  period: Period;
-  trigger: 'timer' | 'webhook' | 'http';
-  refresh: boolean;
-  forceDryRun: boolean;
-  requestedBy?: string;
-}
+import { EVENT_BUDGET_APPROVAL, type BudgetApprovalEvent, type BudgetEnforcementInput, type BudgetSpec, type Period } from './types.js';
 
 /** The Durable Functions client, as the budget endpoints use it (functions/lib/durable-budgets.ts). */
 export interface BudgetInstances {
   /** Runtime status, or null when the instance does not exist. */
   status(instanceId: string): Promise<string | null>;
-  start(instanceId: string, input: EvaluationInput): Promise<void>;
+  start(instanceId: string, input: BudgetEnforcementInput): Promise<void>;
   raise(instanceId: string, event: string, data: unknown): Promise<void>;
   entityState(budget: string, periodKey: string): Promise<BudgetState | null>;
 }
@@ -52,7 +39,7 @@ function compact(d: Date, to: 'hour' | 'minute' | 'second'): string {
 }
 
 /** budget-<name>-<period>-<hour> (timer), ...-webhook-<minute>, ...-http-<second>. */
-export function budgetInstanceId(budget: string, period: Period, trigger: EvaluationInput['trigger'], now: Date): string {
+export function budgetInstanceId(budget: string, period: Period, trigger: BudgetEnforcementInput['trigger'], now: Date): string {
   const suffix = trigger === 'timer' ? compact(now, 'hour') : trigger === 'webhook' ? `webhook-${compact(now, 'minute')}` : `http-${compact(now, 'second')}`;
   return `budget-${budget}-${period.key}-${suffix}`;
 }
@@ -61,7 +48,7 @@ export function budgetInstanceId(budget: string, period: Period, trigger: Evalua
 export async function startEvaluation(
   deps: Pick<BudgetHttpDeps, 'instances' | 'forceDryRun'>,
   spec: BudgetSpec,
-  trigger: EvaluationInput['trigger'],
+  trigger: BudgetEnforcementInput['trigger'],
   now: Date,
   refresh: boolean,
   requestedBy?: string,
@@ -69,7 +56,7 @@ export async function startEvaluation(
   const period = periodAt(spec.period, now);
   const instanceId = budgetInstanceId(spec.name, period, trigger, now);
   if ((await deps.instances.status(instanceId)) !== null) return { instanceId, started: false };
-  const input: EvaluationInput = { budget: spec, period, trigger, refresh, forceDryRun: deps.forceDryRun, ...(requestedBy ? { requestedBy } : {}) };
+  const input: BudgetEnforcementInput = { budget: spec, period, trigger, refresh, forceDryRun: deps.forceDryRun, ...(requestedBy ? { requestedBy } : {}) };
   try {
     await deps.instances.start(instanceId, input);
     return { instanceId, started: true };

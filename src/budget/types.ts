@@ -303,3 +303,45 @@ export interface BudgetNotifyInput {
   lines: string[];
   targets: string[] | null;
 }
+
+// ---------------------------------------------------------------- Durable names and contracts
+// Shared by the registrations (functions/budgets.ts), the starter (src/budget/http.ts) and the
+// orchestration, so a renamed function cannot leave a caller behind.
+
+export const BUDGET_ORCHESTRATION = 'budgetEnforcement';
+/** The entity holding one budget's state per period (orchestrations/budget-entity.ts). */
+export const BUDGET_ENTITY = 'budget';
+/** Raised by POST /api/budgets/{name}/approval to the instance waiting for a decision. */
+export const EVENT_BUDGET_APPROVAL = 'budgetApproval';
+
+export const BUDGET_ACTIVITY = {
+  gate: 'budgetGate',
+  measure: 'budgetMeasure',
+  plan: 'budgetPlan',
+  readStep: 'budgetReadStep',
+  applyStep: 'budgetApplyStep',
+  checkStep: 'budgetCheckStep',
+  report: 'budgetReport',
+  notify: 'budgetNotify',
+  /** Writes a batch of audit records (idempotent: rows keyed by record id). */
+  audit: 'budgetAudit',
+} as const;
+export type BudgetActivityName = (typeof BUDGET_ACTIVITY)[keyof typeof BUDGET_ACTIVITY];
+
+/** Input of the budgetEnforcement orchestration (src/budget/http.ts starts it). */
+export interface BudgetEnforcementInput {
+  budget: BudgetSpec;
+  period: Period;
+  trigger: 'timer' | 'webhook' | 'http';
+  refresh: boolean;
+  forceDryRun: boolean;
+  requestedBy?: string;
+}
+
+/** The EVENT_BUDGET_APPROVAL payload. */
+export interface BudgetApprovalEvent {
+  approve: boolean;
+  by: string;
+  /** Stage name the decision is for (a decision for another stage is ignored). */
+  stage?: string;
+}

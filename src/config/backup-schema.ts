@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
+import { ALWAYS_PROTECTED_NAMESPACES } from '../domain/protection.js';
 import { parseCron } from '../backup/schedule.js';
 import { DEFAULT_CONTAINERS } from '../backup/manifest.js';
 
@@ -38,7 +39,7 @@ const labelSelector = z.string().refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)
 const objectsSchema = z.strictObject({
   /** Namespaces to back up (globs); empty = all. */
   includeNamespaces: z.array(z.string().min(1)).default([]),
-  excludeNamespaces: z.array(z.string().min(1)).default(['kube-system', 'kube-public', 'kube-node-lease']),
+  excludeNamespaces: z.array(z.string().min(1)).default([...ALWAYS_PROTECTED_NAMESPACES]),
   /** Kinds (Deployment), plurals (deployments) or qualified plurals (deployments.apps); empty = all. */
   includeKinds: z.array(z.string().min(1)).default([]),
   excludeKinds: z.array(z.string().min(1)).default([]),

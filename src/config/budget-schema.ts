@@ -8,8 +8,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
-
-const ALWAYS_PROTECTED = ['kube-system', 'kube-public', 'kube-node-lease'];
+import { isAlwaysProtectedNamespace } from '../domain/protection.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like 30m, 4h, 1d',
@@ -200,7 +199,7 @@ export function checkBudgets(budgets: BudgetConfig[], ctx: BudgetCheckContext): 
             const bad = checkName('namespace', ns);
             if (bad) return void issues.push({ path: ap('namespaces', n), message: `${bad}. Fix: list namespace names` });
             once(`ns:${a.cluster}/${ns}`, ap('namespaces', n), `namespace ${ns}`);
-            if (ALWAYS_PROTECTED.includes(ns)) issues.push({ path: ap('namespaces', n), message: `namespace ${ns} is always protected. Fix: remove it` });
+            if (isAlwaysProtectedNamespace(ns)) issues.push({ path: ap('namespaces', n), message: `namespace ${ns} is always protected. Fix: remove it` });
             else if (ctx.protectedNamespaces.includes(ns) || c.protectedNamespaces.includes(ns)) {
               issues.push({ path: ap('namespaces', n), message: `namespace ${ns} is protected (protected.namespaces or clusters[].protectedNamespaces) and is never touched. Fix: remove it from the action, or stop protecting it` });
             }

@@ -7,6 +7,7 @@ import { opsConfigSchema, type OpsConfig, type ClusterConfig } from './schema.js
 import { parseMatcher, type Matcher } from '../domain/matchers.js';
 import { compileTemplate, type CompiledTemplate } from '../domain/template.js';
 import { parseDuration } from '../domain/duration.js';
+import { compileProtectedScopes } from '../domain/protection.js';
 import type { GuardPolicy } from '../domain/types.js';
 import {
   compileAlertmanager,
@@ -130,12 +131,7 @@ export function compile(cfg: OpsConfig): CompiledConfig {
     silence: r.silence ?? false,
     notify: r.notify ?? null,
   }));
-  const protectedNamespaces = new Map<string, Set<string>>();
-  const protectedNodePools = new Map<string, Set<string>>();
-  for (const c of cfg.clusters) {
-    protectedNamespaces.set(c.name, new Set([...cfg.protected.namespaces, ...c.protectedNamespaces]));
-    protectedNodePools.set(c.name, new Set([...cfg.protected.nodePools, ...c.protectedNodePools]));
-  }
+  const { protectedNamespaces, protectedNodePools } = compileProtectedScopes(cfg);
   return {
     source: cfg,
     rules,

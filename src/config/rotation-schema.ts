@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
+import { isAlwaysProtectedNamespace } from '../domain/protection.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like 30s, 15m, 4h, 30d',
@@ -143,7 +144,7 @@ export function checkRotation(rot: RotationConfig, clusters: Set<string>): Issue
       if (!m) return;
       const bad = checkName('namespace', m[1]!) ?? checkName('name', m[3]!);
       if (bad) issues.push({ path: at(i, 'consumers', j), message: `${bad}. Fix: namespace/Kind/name with Kubernetes names` });
-      if (m[1] === 'kube-system') issues.push({ path: at(i, 'consumers', j), message: 'is in kube-system, which is always protected. Fix: remove it' });
+      if (isAlwaysProtectedNamespace(m[1]!)) issues.push({ path: at(i, 'consumers', j), message: `is in ${m[1]!}, which is always protected. Fix: remove it` });
     });
   });
   return issues;

@@ -9,9 +9,7 @@ import { matchesAll } from '../domain/matchers.js';
 import { renderTemplate } from '../domain/template.js';
 import { RUNBOOKS, checkParams } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
-
-/** Namespaces no configuration can unprotect (the safety model's floor). */
-export const ALWAYS_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
+import { protectedReason } from '../domain/protection.js';
 
 export interface PlannedAlert extends AlertDecision {
   alertname: string;
@@ -94,24 +92,6 @@ export function clusterFor(cfg: CompiledConfig, labels: Record<string, string>):
       continue;
     }
     if (want.every(([k, v]) => labels[k] === v)) return c;
-  }
-  return null;
-}
-
-/** AKS node names look like aks-<pool>-<digits>-vmss<suffix>: the pool, when the name says it. */
-export function nodePoolOf(nodeName: string): string | null {
-  const m = /^aks-([a-z0-9]{1,12})-\d+-vmss[0-9a-z]+$/.exec(nodeName);
-  return m ? m[1]! : null;
-}
-
-/** Why automation (and the HTTP runbooks) may not touch `target`, or null. Shared by the intake, the HTTP runbooks and the activities. */
-export function protectedReason(cfg: CompiledConfig, target: Target): string | null {
-  const ns = target.namespace;
-  if (ns && (ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(ns)) return `namespace ${ns} is always protected`;
-  if (ns && cfg.protectedNamespaces.get(target.cluster)?.has(ns)) return `namespace ${ns} is protected by config`;
-  if (target.kind === 'Node') {
-    const pool = nodePoolOf(target.name);
-    if (pool && cfg.protectedNodePools.get(target.cluster)?.has(pool)) return `node pool ${pool} is protected by config`;
   }
   return null;
 }

@@ -2,7 +2,7 @@
 // NotifyInput and the app's public base URL. Pure. Every text passes through redactSecrets
 // (the orchestration already redacts errors; this is the last line, not the plan), and no
 // webhook URL, token or key is ever an input here.
-import { redactSecrets } from '../domain/audit-query.js';
+import { redactSecrets } from '../domain/redact.js';
 import type { NotifyInput } from '../domain/types.js';
 
 export interface NotificationMessage {

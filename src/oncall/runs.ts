@@ -17,7 +17,7 @@ import type { CompiledConfig } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { acquire, initialGuardState, type GuardState } from '../domain/guard.js';
 import { targetKey, type AuditRecord, type RemediationInput, type Target } from '../domain/types.js';
-import { protectedReason } from '../intake/decide.js';
+import { protectedReason } from '../domain/protection.js';
 import { RUNBOOKS, checkParams, describeCatalogue } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
 import { approverIdentity, requesterIdentity, type Headers } from './identity.js';

@@ -9,7 +9,7 @@ import type { VaultSecrets, SecretVersionInfo } from '../adapters/keyvault.js';
 import type { CompiledConfig } from '../config/load.js';
 import type { AuditRecord } from '../domain/types.js';
 import { clusterRef } from '../runbooks/run.js';
-import { ALWAYS_PROTECTED_NAMESPACES } from '../intake/decide.js';
+import { namespaceProtection } from '../domain/protection.js';
 import { consumerPods, csiPodStatuses, readSecretKey, restartWorkload, rolloutState, writeSecretKeys } from '../adapters/kube-rotation.js';
 import type {
   CreateInput,
@@ -104,7 +104,7 @@ async function apisFor(env: RotationEnv, secret: EnrolledSecret): Promise<KubeAp
 }
 
 function protectedNs(env: RotationEnv, cluster: string, ns: string): boolean {
-  return (ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(ns) || env.config.protectedNamespaces.get(cluster)?.has(ns) === true;
+  return namespaceProtection(ns, env.config.protectedNamespaces.get(cluster)) !== null;
 }
 
 // ---------------------------------------------------------------- activities

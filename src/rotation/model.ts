@@ -3,7 +3,7 @@
 // Key Vault Event Grid events and scrubbing of values from text. No I/O. See docs/rotation.md.
 import { createHash, randomInt } from 'node:crypto';
 import { parseDuration } from '../domain/duration.js';
-import { redactSecrets, REDACTED } from '../domain/audit-query.js';
+import { redactSecrets, REDACTED } from '../domain/redact.js';
 import {
   CONSUMER_PATTERN,
   TARGET_PATTERN,

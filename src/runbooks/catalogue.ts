@@ -57,7 +57,7 @@ function oneOf(params: Record<string, string>, a: string, b: string): string[] {
 
 const p = (params: Record<string, string>, k: string, d = ''): string => params[k] ?? d;
 
-export const RUNBOOKS: Record<string, RunbookDefinition> = {
+const DEFINITIONS = {
   'restart-pod': {
     name: 'restart-pod',
     description:
@@ -213,7 +213,12 @@ export const RUNBOOKS: Record<string, RunbookDefinition> = {
     acts: false,
     describe: (q) => `notify on-call about ${q['subject'] ? `${q['namespace'] ? `${q['namespace']}/` : ''}${q['subject']}` : 'the alert'} (no action)`,
   },
-};
+} satisfies Record<string, RunbookDefinition>;
+
+/** A runbook's name, as the compiler knows it (MODULES in run.ts must implement each). */
+export type RunbookName = keyof typeof DEFINITIONS;
+/** Looked up by names from config and payloads, hence string keys; RunbookName for code that must cover all. */
+export const RUNBOOKS: Record<string, RunbookDefinition> = DEFINITIONS;
 
 export function runbookNames(): string[] {
   return Object.keys(RUNBOOKS);

@@ -21,8 +21,9 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { isKubeStatus, kubeFailureOf } from '../adapters/kube-errors.js';
-import { KubeCallError, controllerOf, dryRunQuery, kube, label, planFor, resultFor, type Health, type RunArgs, type RunbookApis, type RunbookContext, type RunbookModule } from './kube-call.js';
-import { AGENTPOOL_LABELS, isReady, poolOf, protectedPoolReason, readNode, setUnschedulable } from './node.js';
+import { KubeCallError, controllerOf, dryRunQuery, kube, label, planFor, resultFor, type Health, type RunArgs, type RunbookApis, type RunbookContext, type RunbookModule } from './module.js';
+import { AGENTPOOL_LABELS } from '../domain/protection.js';
+import { isReady, poolOf, protectedPoolReason, readNode, setUnschedulable } from './node.js';
 
 const RUNBOOK = 'drain-node';
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';

@@ -10,7 +10,7 @@
 // ...Failed), and finally status.capacity.storage >= the request.
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, dryRunQuery, kube, label, mergePatch, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, dryRunQuery, kube, label, mergePatch, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
 import { formatQuantity, parseQuantity } from './quantity.js';
 
 const RUNBOOK = 'expand-pvc';

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { parseDuration } from '../domain/duration.js';
-import { FIELD_MANAGER, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
 
 const DELETE = 'delete-failed-jobs';
 const RUN = 'run-job';

@@ -4,18 +4,11 @@
 // (the pool from the AKS label kubernetes.azure.com/agentpool, else from the node name).
 import type { V1Node } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { nodePoolOf } from '../intake/decide.js';
-import { FIELD_MANAGER, dryRunQuery, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type RunbookApis, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { poolOfNode } from '../domain/protection.js';
+import { FIELD_MANAGER, dryRunQuery, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type RunbookApis, type RunbookContext, type RunbookModule } from './module.js';
 
-export const AGENTPOOL_LABELS = ['kubernetes.azure.com/agentpool', 'agentpool'] as const;
-
-export function poolOf(node: V1Node): string | null {
-  for (const l of AGENTPOOL_LABELS) {
-    const v = node.metadata?.labels?.[l];
-    if (v) return v;
-  }
-  return nodePoolOf(node.metadata?.name ?? '');
-}
+/** The node's pool (agentpool label, else its name): src/domain/protection.ts. */
+export const poolOf: (node: V1Node) => string | null = poolOfNode;
 
 export function isReady(node: V1Node): boolean {
   return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

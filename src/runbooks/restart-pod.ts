@@ -7,26 +7,21 @@
 //   name is never hit); its controller, if any, recreates it.
 // restartedAt comes from the orchestration, so a retried activity sends the same value and
 // finds it already applied. dryRun sends dryRun=All so the API server validates (admission,
-// RBAC) without persisting. kube-system is refused here too (defence in depth).
+// RBAC) without persisting. Always-protected namespaces are refused here too (defence in depth).
 //
 // Errors: a definitive API answer (4xx) becomes outcome 'failed' with the reason; transport
 // errors, 429 and 5xx are thrown so the activity retry policy can try again.
-import type { AppsV1Api, CoreV1Api, V1Deployment, V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { describeKubeError, isKubeStatus, isRetryableKubeError, kubeFailureOf } from '../adapters/kube-errors.js';
+import { isAlwaysProtectedNamespace } from '../domain/protection.js';
+import { KubeCallError, RFC3339, controllerOf, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookApis, type RunbookModule } from './module.js';
+import { RESTARTED_AT_ANNOTATION, patchRestartedAt, pausedDeploymentRefusal, workloadHealth } from './rollout-restart.js';
 
-export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
-/** Recorded by the API server in managedFields as the writer of the annotation. */
-export const FIELD_MANAGER = 'aksops';
+export { RESTARTED_AT_ANNOTATION };
 const RUNBOOK = 'restart-pod';
-const PROTECTED_NAMESPACES = new Set(['kube-system']);
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The clients the runbook needs; KubeApis from src/adapters/kube.ts satisfies it. */
-export interface RestartPodApis {
-  core: CoreV1Api;
-  apps: AppsV1Api;
-}
+export type RestartPodApis = Pick<RunbookApis, 'core' | 'apps'>;
 
 export interface RestartPodInput {
   /** The pod from the alert, or the Deployment resolveRestartTarget returned for it. */
@@ -36,47 +31,16 @@ export interface RestartPodInput {
   restartedAt: string;
 }
 
-/** A failed Kubernetes call, with the object and verb it was about. */
-class KubeCallError extends Error {
-  readonly retryable: boolean;
-  constructor(
-    readonly target: Target,
-    readonly what: string,
-    readonly original: unknown,
-  ) {
-    super(`cluster ${target.cluster}: ${what} failed: ${describeKubeError(original)}${fixFor(original, what, target)}`, { cause: original });
-    this.retryable = isRetryableKubeError(original);
-  }
-}
-
-function fixFor(err: unknown, what: string, target: Target): string {
-  const code = kubeFailureOf(err)?.code;
-  if (code === 401) return '. Fix: the cluster rejected the credentials; check the identity has access to the cluster (AKS-managed Entra ID integration)';
-  if (code === 403) return `. Fix: grant the identity Kubernetes RBAC to ${what.split(' ')[0]} in namespace ${target.namespace} (e.g. Azure Kubernetes Service RBAC Writer scoped to the namespace)`;
-  return '';
-}
-
-const label = (t: Target) => `${t.kind.toLowerCase()} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`;
-
-/** The object, or undefined when the API server answers 404. */
-async function readOrMissing<T>(target: Target, what: string, fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (isKubeStatus(e, 404)) return undefined;
-    throw new KubeCallError(target, what, e);
-  }
-}
-
-function controllerOf(meta: V1ObjectMeta | undefined): V1OwnerReference | undefined {
-  return (meta?.ownerReferences ?? []).find((o) => o.controller === true);
-}
-
 interface OwningDeployment {
   target: Target;
   uid: string;
   replicaSet: string;
 }
+
+const readPod = (apis: RestartPodApis, target: Target): Promise<V1Pod | undefined> =>
+  readOrMissing(target, `get ${label(target)}`, () => apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
+const readDeployment = (apis: RestartPodApis, target: Target): Promise<V1Deployment | undefined> =>
+  readOrMissing(target, `get ${label(target)}`, () => apis.apps.readNamespacedDeployment({ name: target.name, namespace: target.namespace }));
 
 /** Pod -> controlling ReplicaSet -> controlling Deployment, checking uids so a same-named newcomer is not mistaken for the owner. */
 async function owningDeployment(apis: RestartPodApis, podTarget: Target, pod: V1Pod): Promise<OwningDeployment | undefined> {
@@ -98,7 +62,7 @@ async function owningDeployment(apis: RestartPodApis, podTarget: Target, pod: V1
  */
 export async function resolveRestartTarget(apis: RestartPodApis, target: Target): Promise<Target> {
   if (target.kind !== 'Pod') return target;
-  const pod = await readOrMissing(target, `get ${label(target)}`, () => apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
+  const pod = await readPod(apis, target);
   if (!pod) return target;
   return (await owningDeployment(apis, target, pod))?.target ?? target;
 }
@@ -106,101 +70,108 @@ export async function resolveRestartTarget(apis: RestartPodApis, target: Target)
 /** Runs restart-pod once. Safe to retry with the same input. */
 export async function restartPod(apis: RestartPodApis, input: RestartPodInput): Promise<RunbookResult> {
   const { target, dryRun } = input;
-  const result = (r: Pick<RunbookResult, 'action' | 'actedOn' | 'outcome'> & { detail?: string }): RunbookResult => ({ runbook: RUNBOOK, dryRun, ...r });
+  const result = resultFor(RUNBOOK, dryRun, target);
 
-  if (PROTECTED_NAMESPACES.has(target.namespace)) {
-    return result({ action: `refused to restart ${label(target)}`, actedOn: target, outcome: 'skipped', detail: `namespace ${target.namespace} is protected: restart-pod never acts there` });
+  if (isAlwaysProtectedNamespace(target.namespace)) {
+    return result({ action: `refused to restart ${label(target)}`, outcome: 'skipped', detail: `namespace ${target.namespace} is protected: restart-pod never acts there` });
   }
   if (!RFC3339.test(input.restartedAt)) {
-    return result({ action: `restart ${label(target)}`, actedOn: target, outcome: 'failed', detail: `restartedAt "${input.restartedAt}" is not an RFC 3339 time (the orchestration must pass e.g. 2024-05-01T10:00:00Z)` });
+    return result({ action: `restart ${label(target)}`, outcome: 'failed', detail: `restartedAt "${input.restartedAt}" is not an RFC 3339 time (the orchestration must pass e.g. 2024-05-01T10:00:00Z)` });
   }
   try {
-    if (target.kind === 'Deployment') return await rolloutRestart(apis, target, input, undefined, undefined);
+    if (target.kind === 'Deployment') return await restartDeployment(apis, target, input, undefined, undefined);
     if (target.kind !== 'Pod') {
-      return result({ action: `restart ${label(target)}`, actedOn: target, outcome: 'skipped', detail: `restart-pod acts on a Pod or its Deployment, not on a ${target.kind}` });
+      return result({ action: `restart ${label(target)}`, outcome: 'skipped', detail: `restart-pod acts on a Pod or its Deployment, not on a ${target.kind}` });
     }
-    const pod = await readOrMissing(target, `get ${label(target)}`, () => apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
-    if (!pod) return result({ action: `restart ${label(target)}`, actedOn: target, outcome: 'already-done', detail: 'the pod no longer exists (already restarted or removed)' });
+    const pod = await readPod(apis, target);
+    if (!pod) return result({ action: `restart ${label(target)}`, outcome: 'already-done', detail: 'the pod no longer exists (already restarted or removed)' });
     if (pod.metadata?.deletionTimestamp) {
-      return result({ action: `restart ${label(target)}`, actedOn: target, outcome: 'already-done', detail: 'the pod is already terminating' });
+      return result({ action: `restart ${label(target)}`, outcome: 'already-done', detail: 'the pod is already terminating' });
     }
     const owner = await owningDeployment(apis, target, pod);
     if (owner) {
-      const deployment = await readOrMissing(owner.target, `get ${label(owner.target)}`, () =>
-        apis.apps.readNamespacedDeployment({ name: owner.target.name, namespace: owner.target.namespace }),
-      );
+      const deployment = await readDeployment(apis, owner.target);
       // A Deployment deleted or re-created since the ReplicaSet was made no longer owns the pod.
       if (deployment && deployment.metadata?.uid === owner.uid) {
-        return await rolloutRestart(apis, owner.target, input, deployment, `pod ${target.namespace}/${target.name} belongs to replicaset ${owner.replicaSet} of this deployment`);
+        return await restartDeployment(apis, owner.target, input, deployment, `pod ${target.namespace}/${target.name} belongs to replicaset ${owner.replicaSet} of this deployment`);
       }
     }
     return await deletePod(apis, target, pod, dryRun);
   } catch (e) {
     if (e instanceof KubeCallError && !e.retryable) {
-      return result({ action: `restart ${label(target)}`, actedOn: target, outcome: 'failed', detail: e.message });
+      return result({ action: `restart ${label(target)}`, outcome: 'failed', detail: e.message });
     }
     throw e;
   }
 }
 
-async function rolloutRestart(
-  apis: RestartPodApis,
-  target: Target,
-  input: RestartPodInput,
-  known: V1Deployment | undefined,
-  why: string | undefined,
-): Promise<RunbookResult> {
+/** rollout-restart's patch, without following the rollout (closed-loop verification does that). */
+async function restartDeployment(apis: RestartPodApis, target: Target, input: RestartPodInput, known: V1Deployment | undefined, why: string | undefined): Promise<RunbookResult> {
   const { dryRun, restartedAt } = input;
-  const result = (r: Pick<RunbookResult, 'action' | 'outcome'> & { detail?: string }): RunbookResult => ({ runbook: RUNBOOK, dryRun, actedOn: target, ...r });
+  const result = resultFor(RUNBOOK, dryRun, target);
   const restart = `rollout-restart ${label(target)} (${RESTARTED_AT_ANNOTATION}=${restartedAt})`;
-  const deployment =
-    known ?? (await readOrMissing(target, `get ${label(target)}`, () => apis.apps.readNamespacedDeployment({ name: target.name, namespace: target.namespace })));
+  const deployment = known ?? (await readDeployment(apis, target));
   if (!deployment) return result({ action: restart, outcome: 'skipped', detail: 'the deployment does not exist' });
-  if (deployment.spec?.paused) {
-    return result({
-      action: restart,
-      outcome: 'skipped',
-      detail: `the deployment is paused (spec.paused=true): a restart would not roll out until it is resumed. Fix: resume it (kubectl rollout resume deployment/${target.name} -n ${target.namespace}) or restart by hand`,
-    });
-  }
+  if (deployment.spec?.paused) return result({ action: restart, outcome: 'skipped', detail: pausedDeploymentRefusal(target) });
   if (deployment.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] === restartedAt) {
     return result({ action: restart, outcome: 'already-done', detail: `the deployment already carries ${RESTARTED_AT_ANNOTATION}=${restartedAt}` });
   }
-  // client-node 1.x sends JSON Patch unless told otherwise; this body is a strategic merge
-  // patch (the same kubectl rollout restart sends). Imported here, not at the top: the
-  // adapter has already loaded client-node, and cold start should not pay for it twice.
-  const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
-  const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } } };
   try {
-    await apis.apps.patchNamespacedDeployment(
-      { name: target.name, namespace: target.namespace, body, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-    );
+    await patchRestartedAt(apis, target, restartedAt, dryRun);
   } catch (e) {
-    if (isKubeStatus(e, 404)) return result({ action: restart, outcome: 'skipped', detail: 'the deployment was deleted while restarting it' });
-    throw new KubeCallError(target, `patch ${label(target)}`, e);
+    if (e instanceof KubeCallError && isKubeStatus(e.original, 404)) return result({ action: restart, outcome: 'skipped', detail: 'the deployment was deleted while restarting it' });
+    throw e;
   }
-  return result({ action: dryRun ? `would ${restart}` : `${restart.replace('rollout-restart', 'rollout-restarted')}`, outcome: 'done', ...(why ? { detail: why } : {}) });
+  return result({ action: dryRun ? `would ${restart}` : restart.replace('rollout-restart', 'rollout-restarted'), outcome: 'done', ...(why ? { detail: why } : {}) });
 }
 
 async function deletePod(apis: RestartPodApis, target: Target, pod: V1Pod, dryRun: boolean): Promise<RunbookResult> {
-  const result = (r: Pick<RunbookResult, 'action' | 'outcome'> & { detail?: string }): RunbookResult => ({ runbook: RUNBOOK, dryRun, actedOn: target, ...r });
+  const result = resultFor(RUNBOOK, dryRun, target);
   const controller = controllerOf(pod.metadata);
-  const consequence = controller
-    ? `its ${controller.kind} ${controller.name} creates a replacement`
-    : 'the pod has no controller: nothing will recreate it';
+  const consequence = controller ? `its ${controller.kind} ${controller.name} creates a replacement` : 'the pod has no controller: nothing will recreate it';
   try {
-    await apis.core.deleteNamespacedPod({
-      name: target.name,
-      namespace: target.namespace,
-      // Only the pod that was read: a newer pod with the same name (StatefulSet) is left alone.
-      body: { preconditions: { uid: pod.metadata?.uid } },
-      ...(dryRun ? { dryRun: 'All' } : {}),
-    });
+    await kube(target, `delete ${label(target)}`, () =>
+      apis.core.deleteNamespacedPod({
+        name: target.name,
+        namespace: target.namespace,
+        // Only the pod that was read: a newer pod with the same name (StatefulSet) is left alone.
+        body: { preconditions: { uid: pod.metadata?.uid } },
+        ...(dryRun ? { dryRun: 'All' } : {}),
+      }),
+    );
   } catch (e) {
-    if (isKubeStatus(e, 404)) return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was already gone' });
-    if (isKubeStatus(e, 409)) return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was replaced by a new one since it was read' });
-    throw new KubeCallError(target, `delete ${label(target)}`, e);
+    if (e instanceof KubeCallError && isKubeStatus(e.original, 404)) return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was already gone' });
+    if (e instanceof KubeCallError && isKubeStatus(e.original, 409)) return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was replaced by a new one since it was read' });
+    throw e;
   }
   return result({ action: dryRun ? `would delete ${label(target)}` : `deleted ${label(target)}`, outcome: 'done', detail: consequence });
 }
+
+/** restart-pod as a runbook module: plan and health read the same objects the action does. */
+export const restartPodModule: RunbookModule = {
+  async plan(ctx, { target }) {
+    const resolved = await resolveRestartTarget(ctx.apis, target);
+    if (resolved.kind === 'Deployment') {
+      const dep = await readDeployment(ctx.apis, resolved);
+      return planFor(RUNBOOK, resolved, `rollout-restart ${label(resolved)} (owner of pod ${target.namespace}/${target.name})`, [
+        `strategic-merge-patch ${label(resolved)}: spec.template.metadata.annotations["${RESTARTED_AT_ANNOTATION}"] = <run start time>`,
+        'the Deployment replaces its pods under its rollout strategy',
+      ], { refusal: dep?.spec?.paused ? pausedDeploymentRefusal(resolved) : undefined });
+    }
+    const pod = await readPod(ctx.apis, target);
+    if (!pod) return planFor(RUNBOOK, target, `restart ${label(target)}: the pod no longer exists`, ['nothing to do']);
+    const owner = controllerOf(pod.metadata);
+    return planFor(RUNBOOK, target, `delete ${label(target)}`, [
+      `delete ${label(target)} with a uid precondition`,
+      owner ? `its ${owner.kind} ${owner.name} creates a replacement` : 'the pod has no controller: nothing will recreate it',
+    ]);
+  },
+  run: (ctx, a) => restartPod(ctx.apis, { target: a.target, dryRun: a.dryRun, restartedAt: a.at }),
+  async health(ctx, { target }): Promise<Health> {
+    if (target.kind === 'Deployment') return workloadHealth(ctx.apis, target);
+    const pod = await readPod(ctx.apis, target);
+    if (!pod) return { healthy: true, detail: 'the pod was replaced' };
+    const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    return { healthy: ready && !pod.metadata?.deletionTimestamp, detail: ready ? 'the pod is Ready' : `the pod is not Ready (phase ${pod.status?.phase ?? 'unknown'})` };
+  },
+};

@@ -15,7 +15,7 @@
 // template and finds it already applied. Then the rollout is followed like rollout-restart.
 import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, controllerOf, dryRunQuery, jsonPatch, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, controllerOf, dryRunQuery, jsonPatch, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
 import { rolloutResult, workloadHealth } from './rollout-restart.js';
 
 const RUNBOOK = 'rollback-deployment';
@@ -67,12 +67,15 @@ async function history(ctx: RunbookContext, target: Target, dep: V1Deployment): 
   return list.items.filter((rs) => controllerOf(rs.metadata)?.uid === dep.metadata?.uid);
 }
 
+/** kubectl's own refusal ("you cannot rollback a paused deployment; resume it first"), with the command. */
+const pausedRefusal = (target: Target): string => `you cannot roll back a paused deployment; resume it first (kubectl rollout resume deployment/${target.name} -n ${target.namespace})`;
+
 export const rollbackDeployment: RunbookModule = {
   async plan(ctx, { target, at }) {
     const summary = `roll back ${label(target)}`;
     const dep = await readOrMissing(target, `get ${label(target)}`, () => ctx.apis.apps.readNamespacedDeployment({ name: target.name, namespace: target.namespace }));
     if (!dep) return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} does not exist` });
-    if (dep.spec?.paused) return planFor(RUNBOOK, target, summary, [], { refusal: `you cannot roll back a paused deployment; resume it first (kubectl rollout resume deployment/${target.name} -n ${target.namespace})` });
+    if (dep.spec?.paused) return planFor(RUNBOOK, target, summary, [], { refusal: pausedRefusal(target) });
     const rss = await history(ctx, target, dep);
     const currentRevision = Number(dep.metadata?.annotations?.[REVISION] ?? 0) || Math.max(0, ...rss.map(revisionOf));
     const current = rss.find((rs) => revisionOf(rs) === currentRevision);
@@ -108,7 +111,7 @@ export const rollbackDeployment: RunbookModule = {
     if (!dep) return result({ action, outcome: 'skipped', detail: `${label(target)} no longer exists` });
     const retry = ctx.settings.progressIntervalSeconds;
     if (args.iteration > 0) return rolloutResult('Deployment', dep, { runbook: RUNBOOK, dryRun, actedOn: target, action, outcome: 'done' }, retry);
-    if (dep.spec?.paused) return result({ action, outcome: 'skipped', detail: 'you cannot roll back a paused deployment; resume it first' });
+    if (dep.spec?.paused) return result({ action, outcome: 'skipped', detail: pausedRefusal(target) });
     const rs = await readOrMissing(target, `get replicaset ${target.namespace}/${rsName}`, () => ctx.apis.apps.readNamespacedReplicaSet({ name: rsName, namespace: target.namespace }));
     if (!rs || rs.metadata?.uid !== fixed['uid']) return result({ action, outcome: 'skipped', detail: `replicaset ${rsName} of the planned revision no longer exists` });
     if (sameTemplate(rs.spec?.template, dep.spec?.template)) {

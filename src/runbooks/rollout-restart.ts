@@ -10,12 +10,11 @@
 // roll out until someone resumes them), as are OnDelete update strategies.
 import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type HealthArgs, type PlanArgs, type RunArgs, type RunbookApis, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, RFC3339, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type HealthArgs, type PlanArgs, type RunArgs, type RunbookApis, type RunbookModule } from './module.js';
 import { daemonSetStatus, deploymentStatus, statefulSetStatus, type RolloutStatus } from './rollout-status.js';
 
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 const RUNBOOK = 'rollout-restart';
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 type Workload = V1Deployment | V1StatefulSet | V1DaemonSet;
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
@@ -45,11 +44,14 @@ export function rolloutStatusOf(kind: WorkloadKind, w: Workload): RolloutStatus 
   return daemonSetStatus(w as V1DaemonSet);
 }
 
+/** Why restarting a paused Deployment does nothing (rollout-restart and restart-pod, plan and run). */
+export function pausedDeploymentRefusal(target: Target): string {
+  return `the deployment is paused (spec.paused=true): a restart would not roll out until it is resumed. Fix: resume it (kubectl rollout resume deployment/${target.name} -n ${target.namespace}) or restart by hand`;
+}
+
 /** Why a restart of this workload cannot roll out, or undefined. */
 export function restartRefusal(kind: WorkloadKind, w: Workload, target: Target): string | undefined {
-  if (kind === 'Deployment' && (w as V1Deployment).spec?.paused) {
-    return `the deployment is paused (spec.paused=true): a restart would not roll out until it is resumed. Fix: resume it (kubectl rollout resume deployment/${target.name} -n ${target.namespace}) or restart by hand`;
-  }
+  if (kind === 'Deployment' && (w as V1Deployment).spec?.paused) return pausedDeploymentRefusal(target);
   if (kind !== 'Deployment') {
     const type = (w as V1StatefulSet | V1DaemonSet).spec?.updateStrategy?.type;
     if (type === 'OnDelete') return `the ${kind.toLowerCase()} uses updateStrategy OnDelete: a template change does not restart its pods. Fix: delete the pods one by one (restart-pod)`;
@@ -57,13 +59,18 @@ export function restartRefusal(kind: WorkloadKind, w: Workload, target: Target):
   return undefined;
 }
 
-async function patchWorkload(apis: RunbookApis, target: Target, body: object, dryRun: boolean): Promise<void> {
+async function patchWorkload(apis: Pick<RunbookApis, 'apps'>, target: Target, body: object, dryRun: boolean): Promise<void> {
   const q = { name: target.name, namespace: target.namespace, body, fieldManager: FIELD_MANAGER, ...dryRunQuery(dryRun) };
   const opts = await strategicMerge();
   const what = `patch ${label(target)}`;
   if (target.kind === 'Deployment') await kube(target, what, () => apis.apps.patchNamespacedDeployment(q, opts));
   else if (target.kind === 'StatefulSet') await kube(target, what, () => apis.apps.patchNamespacedStatefulSet(q, opts));
   else await kube(target, what, () => apis.apps.patchNamespacedDaemonSet(q, opts));
+}
+
+/** The restart itself: the strategic merge patch `kubectl rollout restart` sends. Throws KubeCallError. */
+export function patchRestartedAt(apis: Pick<RunbookApis, 'apps'>, target: Target, restartedAt: string, dryRun: boolean): Promise<void> {
+  return patchWorkload(apis, target, { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } } }, dryRun);
 }
 
 /** One check of a rollout: done, failed, or pending with kubectl's message. */
@@ -109,7 +116,7 @@ export const rolloutRestart: RunbookModule = {
     const refusal = restartRefusal(target.kind, w, target);
     if (refusal) return result({ action: restart, outcome: 'skipped', detail: refusal });
     try {
-      await patchWorkload(ctx.apis, target, { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } } }, dryRun);
+      await patchRestartedAt(ctx.apis, target, restartedAt, dryRun);
     } catch (e) {
       if (isKubeStatus((e as { original?: unknown }).original, 404)) return result({ action: restart, outcome: 'skipped', detail: `${label(target)} was deleted while restarting it` });
       throw e;

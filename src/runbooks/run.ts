@@ -5,13 +5,14 @@
 // have been minutes ago).
 import type { KubeAccess, KubeApis, KubeClusterRef } from '../adapters/kube.js';
 import type { CompiledConfig } from '../config/load.js';
-import { ALWAYS_PROTECTED_NAMESPACES } from '../intake/decide.js';
+import { namespaceProtection, poolProtection } from '../domain/protection.js';
 import type { PlanRunbookInput, ResolveTargetInput, RunRunbookInput, RunbookPlan, RunbookResult, Target, VerifyInput } from '../domain/types.js';
 import { targetKey } from '../domain/types.js';
-import { RUNBOOKS, effectiveParams } from './catalogue.js';
-import { KubeCallError, label, planFor, readOrMissing, type Health, type RunbookContext, type RunbookModule } from './kube-call.js';
-import { resolveRestartTarget, restartPod } from './restart-pod.js';
-import { rolloutRestart, workloadHealth } from './rollout-restart.js';
+import { RUNBOOKS, effectiveParams, type RunbookDefinition, type RunbookName } from './catalogue.js';
+import { KubeCallError, label, planFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
+import { resolveRestartTarget, restartPodModule } from './restart-pod.js';
+import { rolloutRestart } from './rollout-restart.js';
+import { notifyOnly } from './notify-only.js';
 import { scaleWorkload } from './scale-workload.js';
 import { cordonNode, uncordonNode } from './node.js';
 import { drainNode } from './drain-node.js';
@@ -26,46 +27,8 @@ export interface RunbookEnv {
   isPaused(): Promise<{ paused: boolean; reason: string | null }>;
 }
 
-/** restart-pod as a module: its action is restart-pod.ts; plan and health read the same objects. */
-const restartPodModule: RunbookModule = {
-  async plan(ctx, { target }) {
-    const resolved = await resolveRestartTarget(ctx.apis, target);
-    if (resolved.kind === 'Deployment') {
-      const dep = await readOrMissing(resolved, `get ${label(resolved)}`, () => ctx.apis.apps.readNamespacedDeployment({ name: resolved.name, namespace: resolved.namespace }));
-      const refusal = dep?.spec?.paused ? `the deployment is paused (spec.paused=true): a restart would not roll out until it is resumed. Fix: resume it (kubectl rollout resume deployment/${resolved.name} -n ${resolved.namespace}) or restart by hand` : undefined;
-      return planFor('restart-pod', resolved, `rollout-restart ${label(resolved)} (owner of pod ${target.namespace}/${target.name})`, [
-        `strategic-merge-patch ${label(resolved)}: spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"] = <run start time>`,
-        'the Deployment replaces its pods under its rollout strategy',
-      ], { refusal });
-    }
-    const pod = await readOrMissing(target, `get ${label(target)}`, () => ctx.apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
-    if (!pod) return planFor('restart-pod', target, `restart ${label(target)}: the pod no longer exists`, ['nothing to do']);
-    const owner = (pod.metadata?.ownerReferences ?? []).find((o) => o.controller);
-    return planFor('restart-pod', target, `delete ${label(target)}`, [
-      `delete ${label(target)} with a uid precondition`,
-      owner ? `its ${owner.kind} ${owner.name} creates a replacement` : 'the pod has no controller: nothing will recreate it',
-    ]);
-  },
-  run: (ctx, a) => restartPod(ctx.apis, { target: a.target, dryRun: a.dryRun, restartedAt: a.at }),
-  async health(ctx, { target }): Promise<Health> {
-    if (target.kind === 'Deployment') return workloadHealth(ctx.apis, target);
-    const pod = await readOrMissing(target, `get ${label(target)}`, () => ctx.apis.core.readNamespacedPod({ name: target.name, namespace: target.namespace }));
-    if (!pod) return { healthy: true, detail: 'the pod was replaced' };
-    const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-    return { healthy: ready && !pod.metadata?.deletionTimestamp, detail: ready ? 'the pod is Ready' : `the pod is not Ready (phase ${pod.status?.phase ?? 'unknown'})` };
-  },
-};
-
-const notifyOnly: RunbookModule = {
-  async plan(_ctx, { target, params }) {
-    return planFor('notify-only', target, RUNBOOKS['notify-only']!.describe(params), ['tell the notification targets; change nothing']);
-  },
-  async run(_ctx, { target, dryRun }) {
-    return { runbook: 'notify-only', dryRun, action: 'notified on-call', actedOn: target, outcome: 'done' };
-  },
-};
-
-export const MODULES: Record<string, RunbookModule> = {
+/** Each catalogue runbook's implementation, one file each; the compiler checks the names against RUNBOOKS. */
+export const MODULES: Record<RunbookName, RunbookModule> = {
   'restart-pod': restartPodModule,
   'rollout-restart': rolloutRestart,
   'scale-workload': scaleWorkload,
@@ -79,6 +42,11 @@ export const MODULES: Record<string, RunbookModule> = {
   'notify-only': notifyOnly,
 };
 
+/** The catalogue entry and the implementation of a runbook name (both undefined for an unknown name). */
+function runbookOf(name: string): { def: RunbookDefinition | undefined; mod: RunbookModule | undefined } {
+  return Object.hasOwn(MODULES, name) ? { def: RUNBOOKS[name], mod: MODULES[name as RunbookName] } : { def: undefined, mod: undefined };
+}
+
 export function clusterRef(config: CompiledConfig, name: string): KubeClusterRef {
   const c = config.clusters.find((x) => x.name === name);
   if (!c) throw new Error(`cluster "${name}" is not in the operations config (clusters[].name). Fix: add it, or check alertLabels`);
@@ -86,10 +54,7 @@ export function clusterRef(config: CompiledConfig, name: string): KubeClusterRef
 }
 
 function protectedNamespace(config: CompiledConfig, cluster: string, namespace: string): string | null {
-  if (!namespace) return null;
-  if ((ALWAYS_PROTECTED_NAMESPACES as readonly string[]).includes(namespace)) return `namespace ${namespace} is always protected`;
-  if (config.protectedNamespaces.get(cluster)?.has(namespace)) return `namespace ${namespace} is protected by config`;
-  return null;
+  return namespaceProtection(namespace, config.protectedNamespaces.get(cluster));
 }
 
 function contextFor(env: RunbookEnv, cluster: string, apis: KubeApis): RunbookContext {
@@ -99,7 +64,7 @@ function contextFor(env: RunbookEnv, cluster: string, apis: KubeApis): RunbookCo
     apis: { core, apps, batch, policy, autoscaling, storage },
     settings: env.config.runbooks,
     isProtectedNamespace: (ns) => protectedNamespace(env.config, cluster, ns) !== null,
-    isProtectedPool: (pool) => env.config.protectedNodePools.get(cluster)?.has(pool) ?? false,
+    isProtectedPool: (pool) => poolProtection(pool, env.config.protectedNodePools.get(cluster)) !== null,
   };
 }
 
@@ -117,8 +82,7 @@ export async function resolveTarget(env: RunbookEnv, input: ResolveTargetInput):
 
 /** What the runbook will do, read from the cluster (no writes). Refusals are part of the plan, not errors. */
 export async function planRunbook(env: RunbookEnv, input: PlanRunbookInput): Promise<RunbookPlan> {
-  const def = RUNBOOKS[input.runbook];
-  const mod = MODULES[input.runbook];
+  const { def, mod } = runbookOf(input.runbook);
   if (!def || !mod) return planFor(input.runbook, input.target, `${input.runbook} on ${targetKey(input.target)}`, [], { refusal: `runbook ${input.runbook} has no implementation in this version` });
   const params = effectiveParams(def, input.params);
   const prot = protectedNamespace(env.config, input.target.cluster, input.target.namespace);
@@ -137,8 +101,7 @@ export async function planRunbook(env: RunbookEnv, input: PlanRunbookInput): Pro
 
 export async function runRunbook(env: RunbookEnv, input: RunRunbookInput): Promise<RunbookResult> {
   const skipped = (detail: string): RunbookResult => ({ runbook: input.runbook, dryRun: input.dryRun, action: 'nothing', actedOn: input.target, outcome: 'skipped', detail });
-  const def = RUNBOOKS[input.runbook];
-  const mod = MODULES[input.runbook];
+  const { def, mod } = runbookOf(input.runbook);
   if (!def || !mod) return skipped(`runbook ${input.runbook} has no implementation in this version`);
   if (input.source !== 'manual') {
     const pause = await env.isPaused();
@@ -170,8 +133,7 @@ export async function runRunbook(env: RunbookEnv, input: RunRunbookInput): Promi
 
 /** The target's health after the action (null: the runbook has no health check). Never throws for API refusals. */
 export async function checkHealth(env: RunbookEnv, input: Pick<VerifyInput, 'runbook' | 'params' | 'target' | 'fixed' | 'instanceId'>): Promise<Health | null> {
-  const def = RUNBOOKS[input.runbook];
-  const mod = MODULES[input.runbook];
+  const { def, mod } = runbookOf(input.runbook);
   if (!def || !mod?.health || !def.acts) return null;
   const params = effectiveParams(def, input.params);
   try {

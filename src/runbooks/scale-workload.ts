@@ -11,7 +11,7 @@
 // spec.replicas, or of the HPA's spec.minReplicas/maxReplicas): idempotent.
 import type { V1Deployment, V1StatefulSet, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { RunbookPlan, RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, dryRunQuery, kube, label, mergePatch, planFor, readOrMissing, resultFor, type Health, type PlanArgs, type RunArgs, type RunbookApis, type RunbookContext, type RunbookModule } from './kube-call.js';
+import { FIELD_MANAGER, dryRunQuery, kube, label, mergePatch, planFor, readOrMissing, resultFor, type Health, type PlanArgs, type RunArgs, type RunbookApis, type RunbookContext, type RunbookModule } from './module.js';
 import { rolloutResult, workloadHealth } from './rollout-restart.js';
 
 const RUNBOOK = 'scale-workload';

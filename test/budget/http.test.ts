@@ -7,7 +7,8 @@ import { FakeDurableExtension } from '../fakes/durable-extension.js';
 import { durableBudgetInstances } from '../../functions/lib/durable-budgets.js';
 import { readSettings } from '../../src/config/settings.js';
 import { AuditStore } from '../../src/adapters/audit-store.js';
-import { handleApproval, handleEvaluate, handleGet, handleWebhook, timerTick, type BudgetHttpDeps, type EvaluationInput } from '../../src/budget/http.js';
+import { handleApproval, handleEvaluate, handleGet, handleWebhook, timerTick, type BudgetHttpDeps } from '../../src/budget/http.js';
+import type { BudgetEnforcementInput } from '../../src/budget/types.js';
 import { initialBudgetState, recordApproval, acquireLease, type BudgetState } from '../../src/budget/state.js';
 import type { BudgetSpec } from '../../src/budget/types.js';
 import { budgetEntityKey } from '../../orchestrations/budget-entity.js';
@@ -64,7 +65,7 @@ describe('POST /api/budgets/webhook (Azure Monitor action group)', () => {
     const r = await handleWebhook(deps(), sample());
     expect(r.status).toBe(202);
     expect(r.body).toEqual({ matched: ['dev-estate'], started: [{ budget: 'dev-estate', instanceId: 'budget-dev-estate-2025-03-01-webhook-20250329T0630', started: true }] });
-    const input = durable.starts[0]!.input as EvaluationInput;
+    const input = durable.starts[0]!.input as BudgetEnforcementInput;
     expect(durable.starts[0]!.name).toBe('budgetEnforcement');
     expect(input).toMatchObject({ trigger: 'webhook', refresh: true, requestedBy: 'azure-monitor', period: { key: '2025-03-01' }, budget: { name: 'dev-estate' } });
     // An action group retry within the minute starts nothing new.

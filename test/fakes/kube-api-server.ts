@@ -73,6 +73,8 @@ export class FakeKubeApiServer {
   readonly requests: RecordedRequest[] = [];
   readonly registry: KubeRegistry;
   private readonly tokens = new Map<string, string>();
+  /** "verb resource" pairs RBAC denies (forbid). */
+  private readonly denied = new Set<string>();
   private server: Server | undefined;
   private baseUrl = '';
   readonly caData: string | undefined;
@@ -159,6 +161,23 @@ export class FakeKubeApiServer {
     this.tokens.delete(token);
   }
 
+  /** RBAC without the grant: `verb` on `resource` (plural, e.g. pods) answers 403 Forbidden to every user, as the real authorizer words it. */
+  forbid(verb: Verb, resource: string): void {
+    this.denied.add(`${verb} ${resource}`);
+  }
+
+  private authorize(user: string, method: string, path: string): void {
+    const parsed = this.denied.size > 0 ? parseResourcePath(path) : null;
+    if (!parsed) return;
+    const { rt, namespace, name } = parsed;
+    const verb = verbOf(method, name !== undefined);
+    if (!verb || !this.denied.has(`${verb} ${rt.resource}`)) return;
+    const subject = name === undefined ? rt.resource : `${rt.resource} "${name}"`;
+    const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
+    const message = `${subject} is forbidden: User "${user}" cannot ${verb} resource "${rt.resource}" in API group "${rt.group}" ${scope}`;
+    throw new KubeStatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', details: { ...(name !== undefined ? { name } : {}), kind: rt.resource }, code: 403 });
+  }
+
   // ------------------------------------------------------------ state for tests
 
   /** Stores an object as a controller left it; returns the stored copy. */
@@ -234,6 +253,7 @@ export class FakeKubeApiServer {
       const raw = await readBody(req);
       record.body = parseRecordedBody(raw);
       record.user = this.authenticate(req.headers.authorization);
+      this.authorize(record.user, record.method, url.pathname);
       const { code, body } = this.route(record.method, url.pathname, query, contentType, raw);
       this.respond(res, record, code, body);
     } catch (e) {

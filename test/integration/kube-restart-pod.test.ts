@@ -4,7 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { RESTARTED_AT_ANNOTATION, resolveRestartTarget, restartPod, type RestartPodApis } from '../../src/runbooks/restart-pod.js';
-import type { Target } from '../../src/domain/types.js';
+import type { PlanRunbookInput, Target } from '../../src/domain/types.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { createKubeAccess } from '../../src/adapters/kube.js';
+import { planRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
 
 const RESTARTED_AT = '2025-03-01T10:15:00Z';
 let kube: FakeKubeApiServer;
@@ -214,5 +220,45 @@ describe('restartPod safety and failures', () => {
     const result = await restartPod(apis, { target: pod, dryRun: false, restartedAt: 'now' });
     expect(result.outcome).toBe('failed');
     expect(kube.requests).toHaveLength(0);
+  });
+});
+
+describe('restart-pod through the activities (src/runbooks/run.ts)', () => {
+  // The activity's env over the real adapter and a kubeconfig file pointing at the fake.
+  function env(): RunbookEnv {
+    const dir = mkdtempSync(join(tmpdir(), 'restart-pod-'));
+    const kc = kube.kubeConfig();
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kc.exportConfig());
+    const config = parseConfig(`
+version: 1
+clusters: [{ name: ms5-prod, kubeContext: ${kc.getCurrentContext()} }]
+`);
+    return { config, kube: createKubeAccess({ kubeconfigPath }), isPaused: async () => ({ paused: false, reason: null }) };
+  }
+  const planInput = (target: Target): PlanRunbookInput => ({ runbook: 'restart-pod', params: {}, target, instanceId: 'rem-test-0001', at: RESTARTED_AT });
+
+  it('a 403 while planning is a "cannot plan" refusal naming the missing grant, not a thrown failure', async () => {
+    const { pod } = seedApi();
+    kube.forbid('get', 'pods');
+    const plan = await planRunbook(env(), planInput(pod));
+    expect(plan.refusal).toMatch(new RegExp(`^cannot plan: cluster ms5-prod: get pod shop/${pod.name} failed: .*forbidden.*Fix: grant the identity Kubernetes RBAC to get in namespace shop`));
+    expect(kube.writes()).toEqual([]);
+  });
+
+  it('a 403 on the Deployment while planning is a refusal too', async () => {
+    const { pod } = seedApi();
+    kube.forbid('get', 'deployments');
+    const plan = await planRunbook(env(), planInput(pod));
+    expect(plan.refusal).toMatch(/^cannot plan: cluster ms5-prod: get deployment shop\/api failed: .*forbidden/);
+  });
+
+  it('a paused Deployment is refused at planning with the same words as at run time', async () => {
+    const { pod } = seedApi();
+    kube.modify('deployments', 'shop', 'api', (d) => ((d.spec ??= {})['paused'] = true));
+    const plan = await planRunbook(env(), planInput(pod));
+    const ran = await restartPod(apis, { target: pod, dryRun: false, restartedAt: RESTARTED_AT });
+    expect(plan.refusal).toMatch(/^the deployment is paused \(spec\.paused=true\)/);
+    expect(ran).toMatchObject({ outcome: 'skipped', detail: plan.refusal });
   });
 });

@@ -4,7 +4,7 @@
 import { AppsV1Api, AutoscalingV2Api, BatchV1Api, CoreV1Api, PolicyV1Api, StorageV1Api } from '@kubernetes/client-node';
 import { startFakeKubeApiServer, type FakeKubeApiServer, type RecordedRequest } from '../fakes/kube-api-server.js';
 import { compileRunbookSettings, runbooksSchema } from '../../src/config/runbooks-schema.js';
-import type { RunbookContext, RunArgs, PlanArgs } from '../../src/runbooks/kube-call.js';
+import type { RunbookContext, RunArgs, PlanArgs } from '../../src/runbooks/module.js';
 import type { Target } from '../../src/domain/types.js';
 
 export const AT = '2025-03-01T10:15:00Z';

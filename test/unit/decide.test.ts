@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../../src/config/load.js';
-import { decideAlerts, nodePoolOf, remediationInstanceId } from '../../src/intake/decide.js';
+import { decideAlerts, remediationInstanceId } from '../../src/intake/decide.js';
 import { parseWebhookJson } from '../../src/intake/payload.js';
 import type { AlertmanagerAlert, AlertmanagerWebhook } from '../../src/domain/types.js';
 
@@ -119,11 +119,5 @@ rules:
   it('decides the saved real-shaped payload as the CLI documents', () => {
     const p = parseWebhookJson(readFileSync('test/fixtures/alertmanager/crashloop-group.json', 'utf8'));
     expect(decideAlerts(p, cfg).map((d) => d.decision)).toEqual(['start', 'resolve', 'no-match', 'protected', 'invalid', 'no-match']);
-  });
-
-  it('reads the node pool from AKS node names', () => {
-    expect(nodePoolOf('aks-system-12345678-vmss000000')).toBe('system');
-    expect(nodePoolOf('aks-spot-87654321-vmss00000a')).toBe('spot');
-    expect(nodePoolOf('worker-1')).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
-// Shared plumbing of the runbook modules: the client-node APIs they take, a Kubernetes call
-// wrapped so its failure names the cluster, the object, the verb and the fix, and the patch
-// content types (client-node 1.x sends JSON Patch unless told otherwise).
+// The runbook module contract and its shared plumbing: what every runbook file exports
+// (RunbookModule: plan, run, health), the client-node APIs it takes, a Kubernetes call wrapped
+// so its failure names the cluster, the object, the verb and the fix, and the patch content
+// types (client-node 1.x sends JSON Patch unless told otherwise).
 //
 // Errors: a definitive API answer (4xx) becomes outcome 'failed' with the reason (run.ts does
 // that with KubeCallError.retryable false); transport errors, 429 and 5xx are thrown so the
@@ -145,6 +146,9 @@ export async function jsonPatch() {
   const { PatchStrategy, setHeaderOptions } = await k8s();
   return setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 }
+
+/** An RFC 3339 time, as the orchestration passes `at` (restartedAt, rollbacks). */
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export const dryRunQuery = (dryRun: boolean): { dryRun?: string } => (dryRun ? { dryRun: 'All' } : {});
 
