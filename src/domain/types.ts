@@ -98,6 +98,8 @@ export interface RemediationInput {
   notify?: string[];
   /** Long-running runbooks (rollouts, drains, resizes, jobs): how long and how often to check. */
   progress?: ProgressPolicy;
+  /** An error-budget policy (slo.policies) covers the target: ask it before a disruptive action; the longest hold its policies allow (the guard's lease covers it). */
+  errorBudget?: { maxWaitSeconds: number };
 }
 
 export interface ApprovalPolicy {
@@ -163,7 +165,8 @@ export interface RunbookPlan {
   fixed: Record<string, string | number | boolean>;
 }
 
-export type AuditKind = 'decision' | 'guard' | 'action' | 'result' | 'control' | 'approval';
+/** policy: a policy (the error budget) held or let through an action. */
+export type AuditKind = 'decision' | 'guard' | 'action' | 'result' | 'control' | 'approval' | 'policy';
 
 /** One row of the audit log. No secret values, ever. */
 export interface AuditRecord {

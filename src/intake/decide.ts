@@ -9,6 +9,7 @@ import { matchesAll } from '../domain/matchers.js';
 import { renderTemplate } from '../domain/template.js';
 import { RUNBOOKS, checkParams } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
+import { errorBudgetField } from '../slo/policy.js';
 
 /** Namespaces no configuration can unprotect (the safety model's floor). */
 export const ALWAYS_PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
@@ -187,6 +188,7 @@ function decideOne(
       ...(rule.silence ? { silence: { enabled: true, maxSeconds: cfg.alertmanager.silenceSeconds } } : {}),
       ...(rule.notify ? { notify: [...rule.notify] } : {}),
       progress: progressPolicy(cfg, rule.runbook),
+      ...errorBudgetField(cfg.source, target),
     },
   };
 }
