@@ -173,3 +173,27 @@ describe.skipIf(!ok)('promtool on the generated rules', () => {
     expect(r.out).toMatch(/FAILED/);
   });
 });
+
+describe.skipIf(!prometheusInstalled())('aksops slo rules on the example config', () => {
+  it('writes a rule file promtool accepts, and a PrometheusRule; --help answers', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const dir = await mkdtemp(join(tmpdir(), 'slo-cli-'));
+    try {
+      const lines: string[] = [];
+      const errs: string[] = [];
+      const io = { out: (l: string) => lines.push(l), err: (l: string) => errs.push(l), env: {}, readStdin: () => '', cwd: process.cwd() };
+      expect(await main(['slo', 'rules', '--config', 'examples/ops.yaml', '--out', join(dir, 'slo.yml')], io)).toBe(0);
+      const { stdout } = await run('promtool', ['check', 'rules', join(dir, 'slo.yml')]);
+      expect(stdout).toMatch(/SUCCESS: 22 rules found/);
+      expect(await main(['slo', 'rules', '--config', 'examples/ops.yaml', '--format', 'prometheusrule', '--namespace', 'monitoring'], io)).toBe(0);
+      expect(parse(lines.join('\n'))).toMatchObject({ kind: 'PrometheusRule', metadata: { namespace: 'monitoring' } });
+      expect(await main(['slo', 'rules', '--format', 'nope', '--config', 'examples/ops.yaml'], io)).toBe(2);
+      expect(errs.at(-1)).toMatch(/--format "nope" is not a format. Fix: use prometheus or prometheusrule/);
+      lines.length = 0;
+      expect(await main(['slo', 'status', '--help'], io)).toBe(0);
+      expect(lines[0]).toMatch(/^aksops slo rules/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
