@@ -100,6 +100,8 @@ export interface RemediationInput {
   progress?: ProgressPolicy;
   /** An error-budget policy (slo.policies) covers the target: ask it before a disruptive action; the longest hold its policies allow (the guard's lease covers it). */
   errorBudget?: { maxWaitSeconds: number };
+  /** W3C traceparent of the delivery that started the run: activities continue its trace (src/telemetry/trace.ts). */
+  traceparent?: string;
 }
 
 export interface ApprovalPolicy {
@@ -221,6 +223,8 @@ export interface RunRunbookInput {
   labels?: Record<string, string>;
   /** 'manual' runs are human-initiated: the global pause (which stops automation) does not hold them. */
   source?: 'alert' | 'manual';
+  /** The run's trace context (RemediationInput.traceparent). */
+  traceparent?: string;
 }
 
 /** planRunbook: input -> RunbookPlan. Reads only; safe to retry. */

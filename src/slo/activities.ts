@@ -7,6 +7,7 @@ import type { OpsConfig } from '../config/schema.js';
 import type { NotifyInput, Target } from '../domain/types.js';
 import { thresholdCrossings, type SloState } from './budget.js';
 import { readSloState } from './evaluate.js';
+import { observe } from '../telemetry/metrics.js';
 import { errorBudgetGate, type ActionImpact, type GateVerdict } from './policy.js';
 
 export interface SloStorePort {
@@ -52,6 +53,7 @@ export async function evaluateSlos(deps: SloEvaluationDeps): Promise<SloEvaluati
       out.announced.push({ slo: slo.name, threshold });
     }
     await deps.store.put({ state, lastNotified: crossing.lastNotified });
+    if (state.budgetRemaining !== null) observe('sloBudgetRemaining', state.budgetRemaining, { slo: state.slo, service: state.service });
     out.states.push(state);
   }
   return out;
