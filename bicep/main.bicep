@@ -382,6 +382,17 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module appAlerts 'modules/app-alerts.bicep' = {
+  name: 'app-alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: allTags
+    resourceToken: resourceToken
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
 module acr 'modules/acr.bicep' = {
   name: 'acr'
   scope: rg

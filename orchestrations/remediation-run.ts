@@ -15,6 +15,7 @@ export const ACTIVITY = {
   silence: 'silence',
   writeAudit: 'writeAudit',
   notify: 'notify',
+  errorBudgetGate: 'errorBudgetGate',
 } as const;
 
 /** Raised by the intake when Alertmanager reports the alert resolved (same value as src/intake/webhook.ts). */
@@ -52,6 +53,7 @@ export type RemediationPhase =
   | 'acquiring-guard'
   | 'planning'
   | 'awaiting-approval'
+  | 'held-by-error-budget'
   | 'silencing'
   | 'acting'
   | 'waiting-for-progress'
@@ -119,10 +121,10 @@ export class Run {
   }
 
   /** An audit row whose id is instanceId + step, so a re-run or retry overwrites the same row. */
-  audit(step: 'guard' | 'action' | 'result' | 'approval', fields: Partial<AuditRecord>): Task {
+  audit(step: 'guard' | 'action' | 'result' | 'approval' | 'policy', fields: Partial<AuditRecord>, idSuffix = ''): Task {
     const { input } = this;
     const record: AuditRecord = {
-      id: `${this.instanceId}:${step}`,
+      id: `${this.instanceId}:${step}${idSuffix}`,
       at: this.now(),
       kind: step,
       actor: input.source === 'manual' && input.requestedBy ? `user:${input.requestedBy}` : 'orchestration',

@@ -109,6 +109,7 @@ export function* actUntilDone(run: Run, target: Target, plan: RunbookPlan, w: Wa
     iteration: 0,
     ...(input.alert ? { labels: input.alert.labels } : {}),
     ...(input.source ? { source: input.source } : {}),
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
   };
   let result: RunbookResult;
   let error: string | undefined;

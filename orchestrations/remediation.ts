@@ -24,6 +24,7 @@ import {
 } from './remediation-run.js';
 import { clip, errorText, type Gen } from './lib.js';
 import { actUntilDone, awaitApproval, createSilence, expireSilence, verify, type Waiters } from './remediation-steps.js';
+import { errorBudgetHold } from './remediation-error-budget.js';
 
 export { ACTIVITY, EVENT_ALERT_RESOLVED, EVENT_APPROVAL, EVENT_CANCEL };
 export type { RemediationOutcome, RemediationOutput, RemediationPhase, RemediationStatus } from './remediation-run.js';
@@ -110,7 +111,7 @@ interface Ended {
 
 function leaseSeconds(run: Run): number {
   const i = run.input;
-  return i.verifyAfterSeconds + (i.approval ? i.approval.timeoutSeconds : 0) + (i.progress?.timeoutSeconds ?? 0) + LEASE_MARGIN_SECONDS;
+  return i.verifyAfterSeconds + (i.approval ? i.approval.timeoutSeconds : 0) + (i.progress?.timeoutSeconds ?? 0) + (i.errorBudget?.maxWaitSeconds ?? 0) + LEASE_MARGIN_SECONDS;
 }
 
 function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended> {
@@ -133,10 +134,15 @@ function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended>
     return { out: { outcome: 'skipped', reason: `${plan.summary}: ${plan.refusal}` }, releaseAs: noop, announce: true, plan };
   }
 
+  // c'. Error-budget policy: a disruptive action while the scope's SLO budget is spent or
+  // burning fast asks a human, or waits (orchestrations/remediation-error-budget.ts).
+  const held = yield* errorBudgetHold(run, target, plan, w);
+  if (held.end) return { out: held.end, releaseAs: noop, announce: true, plan };
+
   // d. Approval, when the runbook, the rule or the scope requires it, or the plan does (a
-  // scale-down) and the rule did not waive it. Dry-runs change nothing and need none.
+  // scale-down) and the rule did not waive it, or the error budget does. Dry-runs need none.
   const a = input.approval;
-  const reasons = [a?.required ? a.reason ?? 'approval required' : '', plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : ''].filter(Boolean);
+  const reasons = [a?.required ? a.reason ?? 'approval required' : '', plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : '', held.approval ?? ''].filter(Boolean);
   let approvedBy: string | undefined;
   if (reasons.length > 0 && !input.dryRun) {
     const decision = yield* awaitApproval(run, plan, reasons.join('; '), w);

@@ -3,6 +3,7 @@
 // @azure/functions' app.generic/app.http with the trigger types below (durable-functions 3.x
 // lib/src/app.js, trigger.js, input.js); the SDK costs ~170 ms to import, and cold start is
 // benchmarked, so we register the same metadata and load the SDK on the first invocation.
+import { withSpan } from '../../src/telemetry/trace.js';
 import { app, input, trigger, type EventGridEvent, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
 import type { DurableClient, OrchestrationHandler, EntityHandler, ActivityHandler } from 'durable-functions';
 
@@ -54,8 +55,17 @@ export function entity(name: string, load: () => Promise<EntityHandler<unknown>>
 export function activity(name: string, load: () => Promise<ActivityHandler>): void {
   app.generic(name, {
     trigger: trigger.generic({ type: 'activityTrigger' }),
-    handler: lazy(async () => ((await durableSdk()).app as unknown as SdkApp).wrapActivityHandler(await load())),
+    handler: lazy(async () => ((await durableSdk()).app as unknown as SdkApp).wrapActivityHandler(traced(name, await load()))),
   });
+}
+
+/** Each activity runs in a span under the trace its run carries (input.traceparent), see src/telemetry/trace.ts. */
+export function traced(name: string, handler: ActivityHandler): ActivityHandler {
+  return (async (input: unknown, context: InvocationContext) => {
+    const parent = typeof input === 'object' && input !== null && typeof (input as { traceparent?: unknown }).traceparent === 'string' ? (input as { traceparent: string }).traceparent : undefined;
+    const instanceId = typeof input === 'object' && input !== null && typeof (input as { instanceId?: unknown }).instanceId === 'string' ? (input as { instanceId: string }).instanceId : undefined;
+    return withSpan(`activity ${name}`, instanceId ? { 'aksops.instance_id': instanceId } : {}, () => Promise.resolve((handler as (i: unknown, c: InvocationContext) => unknown)(input, context)), parent);
+  }) as ActivityHandler;
 }
 
 function clientInput(): FunctionInput {

@@ -63,7 +63,7 @@ export interface LabelledSeries {
 
 interface MatrixResponse {
   status: 'success' | 'error';
-  data?: { resultType: string; result: { metric: Record<string, string>; values?: [number, string][] }[] };
+  data?: { resultType: string; result: { metric: Record<string, string>; values?: [number, string][]; value?: [number, string] }[] };
   errorType?: string;
   error?: string;
   warnings?: string[];
@@ -136,12 +136,24 @@ export class PrometheusClient {
     return out;
   }
 
-  private async post(path: string, form: Record<string, string>): Promise<NonNullable<MatrixResponse['data']>['result']> {
+  /**
+   * An instant query (POST /api/v1/query) at `atMs`: one value per series, NaN for NaN/Inf
+   * (e.g. 0/0 when a service had no requests).
+   */
+  async queryInstant(query: string, atMs: number): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const result = await this.post('/api/v1/query', { query, time: String(atMs / 1000) }, 'vector');
+    return result.map((r) => {
+      const v = Number(r.value?.[1]);
+      return { labels: r.metric, value: Number.isFinite(v) ? v : NaN };
+    });
+  }
+
+  private async post(path: string, form: Record<string, string>, resultType: 'matrix' | 'vector' = 'matrix'): Promise<NonNullable<MatrixResponse['data']>['result']> {
     const retries = this.options.retries ?? 2;
     let delay = this.options.retryDelayMs ?? 500;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(path, form);
+        return await this.once(path, form, resultType);
       } catch (e) {
         const err = e instanceof PrometheusError ? e : new PrometheusError(`Prometheus at ${this.base}: ${(e as Error).message}`, undefined, undefined, true);
         if (!err.transient || attempt >= retries) throw err;
@@ -152,7 +164,7 @@ export class PrometheusClient {
     }
   }
 
-  private async once(path: string, form: Record<string, string>): Promise<NonNullable<MatrixResponse['data']>['result']> {
+  private async once(path: string, form: Record<string, string>, resultType: 'matrix' | 'vector'): Promise<NonNullable<MatrixResponse['data']>['result']> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (this.options.token) headers['authorization'] = `Bearer ${await this.options.token()}`;
     const res = await this.fetchImpl(`${this.base}${path}`, {
@@ -176,7 +188,7 @@ export class PrometheusClient {
       if (ra !== null && Number.isFinite(Number(ra))) Object.assign(err, { retryAfterMs: Math.min(30_000, Number(ra) * 1000) });
       throw err;
     }
-    if (body.data?.resultType !== 'matrix') throw new PrometheusError(`Prometheus at ${this.base}: expected a matrix, got ${body.data?.resultType}`, res.status, undefined, false);
+    if (body.data?.resultType !== resultType) throw new PrometheusError(`Prometheus at ${this.base}: expected a ${resultType}, got ${body.data?.resultType}`, res.status, undefined, false);
     return body.data.result;
   }
 }

@@ -8,6 +8,7 @@ import { runSecretsRotate } from './secrets-rotate.js';
 import { runRunbooks } from './runbooks.js';
 import { runBudgetsStatus } from './budgets-status.js';
 import { runBackupList, runBackupShow, runBackupVerify, runRestore } from './backup.js';
+import { runSloRules, runSloStatus } from './slo.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 
@@ -34,6 +35,11 @@ Usage:
   aksops budgets status [--config FILE] [--budget NAME] [--url URL] [--at ISO]
       Each budget: mode, period, stages; with --url (or $AKSOPS_URL) the live state from the app:
       last evaluation, stages fired, changes in effect with their previous values (docs/budgets.md).
+
+  aksops slo rules [--config FILE] [--format prometheus|prometheusrule] [--out FILE]
+      Recording rules and multi-window multi-burn-rate alerts for the config's SLOs (docs/slo.md).
+  aksops slo status [--config FILE] [--url URL] [--at ISO]
+      Each SLO's error budget left, burn rates and status (from the app with --url, else Prometheus).
 
   aksops runbooks list [--json]
       The runbook catalogue with parameter schemas.
@@ -69,6 +75,8 @@ const COMMANDS: Record<string, Command> = {
   'rules test': runRulesTest,
   'scaling backtest': runScalingBacktest,
   'budgets status': runBudgetsStatus,
+  'slo rules': runSloRules,
+  'slo status': runSloStatus,
   'backup list': (a, io) => runBackupList(a, io),
   'backup show': (a, io) => runBackupShow(a, io),
   'backup verify': (a, io) => runBackupVerify(a, io),

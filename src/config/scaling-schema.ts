@@ -47,6 +47,13 @@ const poolSchema = z.strictObject({
   ...tunables,
 });
 
+/** Where to read metrics: an in-cluster Prometheus or Azure Monitor managed Prometheus (also used by slo). */
+export const prometheusSourceSchema = z.strictObject({
+  url: z.url({ message: 'is not a URL. Fix: e.g. http://prometheus.monitoring:9090 or https://<workspace>.<region>.prometheus.monitor.azure.com' }),
+  /** managed-identity for Azure Monitor managed Prometheus (scope https://prometheus.monitor.azure.com/.default). */
+  auth: z.enum(['none', 'managed-identity']).default('none'),
+});
+
 export const scalingSchema = z.strictObject({
   defaults: z.strictObject(tunables).default({}),
   clusters: z
@@ -54,11 +61,7 @@ export const scalingSchema = z.strictObject({
       z.strictObject({
         /** A cluster of clusters[] (by name). */
         cluster: z.string().min(1),
-        prometheus: z.strictObject({
-          url: z.url({ message: 'is not a URL. Fix: e.g. http://prometheus.monitoring:9090 or https://<workspace>.<region>.prometheus.monitor.azure.com' }),
-          /** managed-identity for Azure Monitor managed Prometheus (scope https://prometheus.monitor.azure.com/.default). */
-          auth: z.enum(['none', 'managed-identity']).default('none'),
-        }),
+        prometheus: prometheusSourceSchema,
         pools: z.array(poolSchema).min(1, { message: 'is empty. Fix: list the node pools to forecast' }),
       }),
     )

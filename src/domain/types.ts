@@ -98,6 +98,10 @@ export interface RemediationInput {
   notify?: string[];
   /** Long-running runbooks (rollouts, drains, resizes, jobs): how long and how often to check. */
   progress?: ProgressPolicy;
+  /** An error-budget policy (slo.policies) covers the target: ask it before a disruptive action; the longest hold its policies allow (the guard's lease covers it). */
+  errorBudget?: { maxWaitSeconds: number };
+  /** W3C traceparent of the delivery that started the run: activities continue its trace (src/telemetry/trace.ts). */
+  traceparent?: string;
 }
 
 export interface ApprovalPolicy {
@@ -163,7 +167,8 @@ export interface RunbookPlan {
   fixed: Record<string, string | number | boolean>;
 }
 
-export type AuditKind = 'decision' | 'guard' | 'action' | 'result' | 'control' | 'approval';
+/** policy: a policy (the error budget) held or let through an action. */
+export type AuditKind = 'decision' | 'guard' | 'action' | 'result' | 'control' | 'approval' | 'policy';
 
 /** One row of the audit log. No secret values, ever. */
 export interface AuditRecord {
@@ -218,6 +223,8 @@ export interface RunRunbookInput {
   labels?: Record<string, string>;
   /** 'manual' runs are human-initiated: the global pause (which stops automation) does not hold them. */
   source?: 'alert' | 'manual';
+  /** The run's trace context (RemediationInput.traceparent). */
+  traceparent?: string;
 }
 
 /** planRunbook: input -> RunbookPlan. Reads only; safe to retry. */

@@ -10,6 +10,7 @@ import { renderTemplate } from '../domain/template.js';
 import { RUNBOOKS, checkParams } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
 import { protectedReason } from '../domain/protection.js';
+import { errorBudgetField } from '../slo/policy.js';
 
 export interface PlannedAlert extends AlertDecision {
   alertname: string;
@@ -167,6 +168,7 @@ function decideOne(
       ...(rule.silence ? { silence: { enabled: true, maxSeconds: cfg.alertmanager.silenceSeconds } } : {}),
       ...(rule.notify ? { notify: [...rule.notify] } : {}),
       progress: progressPolicy(cfg, rule.runbook),
+      ...errorBudgetField(cfg.source, target),
     },
   };
 }

@@ -11,6 +11,8 @@ import type { CompiledConfig } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import type { Settings } from '../config/settings.js';
 import { checkWebhookAuth } from './auth.js';
+import { count } from '../telemetry/metrics.js';
+import { currentTraceparent, withSpan } from '../telemetry/trace.js';
 import { decideAlerts, type PlannedAlert } from './decide.js';
 import { PayloadError, parseWebhookJson } from './payload.js';
 
@@ -82,7 +84,16 @@ function badRequest(status: number, error: string, extra: Record<string, unknown
   return { status, body: { error, ...extra } };
 }
 
-export async function handleAlertmanagerWebhook(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+/** One span per delivery; its trace context travels into every run it starts (src/telemetry/trace.ts). */
+export function handleAlertmanagerWebhook(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  return withSpan('alertmanager webhook', { 'http.route': '/api/alerts/alertmanager' }, async (span) => {
+    const res = await handleDelivery(req, deps);
+    span.setAttribute('http.response.status_code', res.status);
+    return res;
+  });
+}
+
+async function handleDelivery(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   const { settings } = deps;
   const authProblem = checkWebhookAuth(req.authorization, {
     token: settings.webhookToken,
@@ -155,6 +166,9 @@ async function decideAndSchedule(
     }
   });
 
+  count('alertsReceived', {}, decisions.length);
+  for (const d of decisions) count('alertsDecided', { decision: d.decision, ...(d.rule ? { rule: d.rule } : {}) });
+
   const records: AuditRecord[] = decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i));
   await deps.audit.write(records);
 
@@ -175,7 +189,8 @@ async function decideAndSchedule(
 async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string | null }, deps: WebhookDeps): Promise<string | undefined> {
   if (d.decision === 'start' && d.input) {
     if (pause.paused) return `not started: automation is paused${pause.reason ? ` (${pause.reason})` : ''}`;
-    const r = await deps.instances.start(d.input);
+    const traceparent = currentTraceparent();
+    const r = await deps.instances.start(traceparent ? { ...d.input, traceparent } : d.input);
     return r === 'started' ? 'started' : LOST_RACE;
   }
   if (d.decision === 'resolve' && d.instanceId) {

@@ -3,6 +3,8 @@
 // target's health afterwards. The pause switch and protected namespaces are checked again
 // here, at the moment of acting (the intake checked them when the alert came in, which may
 // have been minutes ago).
+import { count } from '../telemetry/metrics.js';
+import { withSpan } from '../telemetry/trace.js';
 import type { KubeAccess, KubeApis, KubeClusterRef } from '../adapters/kube.js';
 import type { CompiledConfig } from '../config/load.js';
 import { namespaceProtection, poolProtection } from '../domain/protection.js';
@@ -110,6 +112,20 @@ export async function runRunbook(env: RunbookEnv, input: RunRunbookInput): Promi
   const prot = protectedNamespace(env.config, input.target.cluster, input.target.namespace);
   if (prot) return skipped(`protected: ${prot}`);
   const params = effectiveParams(def, input.params);
+  const result = await withSpan(
+    `kubernetes ${input.runbook}`,
+    { 'k8s.cluster.name': input.target.cluster, 'k8s.namespace.name': input.target.namespace, 'aksops.target.kind': input.target.kind, 'aksops.runbook': input.runbook, 'aksops.dry_run': input.dryRun },
+    async (span) => {
+      const r = await actOnCluster(env, input, mod, params);
+      span.setAttribute('aksops.outcome', r.outcome);
+      return r;
+    },
+  );
+  if ((input.iteration ?? 0) === 0) count('actions', { runbook: input.runbook, outcome: result.outcome, dry_run: input.dryRun });
+  return result;
+}
+
+async function actOnCluster(env: RunbookEnv, input: RunRunbookInput, mod: RunbookModule, params: Record<string, string>): Promise<RunbookResult> {
   try {
     return await withCluster(env, input.target, (ctx) =>
       mod.run(ctx, {

@@ -237,6 +237,8 @@ describe('Azure SDKs used by the code have their permissions.json entries', () =
     '@azure/arm-costmanagement': ['app-cost-read'],
     '@azure/arm-consumption': ['app-cost-read'],
     '@azure/monitor-query': ['app-prometheus-query'],
+    // The app's own OpenTelemetry (src/telemetry/setup.ts): Entra-authenticated ingestion to Application Insights.
+    '@azure/monitor-opentelemetry': ['app-telemetry'],
     // storage-account-key rotation (src/adapters/storage-keys.ts): listKeys/regenerateKey on storage
     // accounts the operator enrols in ops.yaml, not on estate accounts Bicep knows; no Bicep role
     // assignment, docs/rotation.md says which role to grant (Storage Account Key Operator Service Role).
