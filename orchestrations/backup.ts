@@ -35,23 +35,10 @@ import type {
 } from '../src/domain/backup-types.js';
 import type { SnapshotRecord } from '../src/backup/manifest.js';
 import { applyRetention } from './retention.js';
+import { BACKUP_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 import type { VerifyReport } from '../src/backup/catalog.js';
 
-/** Activity of the verification orchestration: input {cluster}, output VerifyReport. */
-export const VERIFY_ACTIVITY = 'backupVerifyLatest';
-
-export const BACKUP_ACTIVITY = {
-  plan: 'backupPlan',
-  objects: 'backupObjects',
-  database: 'backupDatabase',
-  grafana: 'backupGrafana',
-  keyVault: 'backupKeyVault',
-  createSnapshots: 'backupCreateSnapshots',
-  checkSnapshots: 'backupCheckSnapshots',
-  recordSnapshots: 'backupRecordSnapshots',
-  manifest: 'backupWriteManifest',
-  writeAudit: 'writeAudit',
-} as const;
+export { BACKUP_ACTIVITY };
 
 /** Delays before the 2nd and 3rd attempt of a failed part (durable timers). */
 export const PART_RETRY_DELAYS_SECONDS = [30, 120];
@@ -219,7 +206,7 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
     result: out.outcome,
     detail,
   };
-  yield context.df.callActivity(BACKUP_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   setStatus({ phase: 'done', outcome: out.outcome });
   return out;
 }
@@ -235,7 +222,7 @@ export function errorText(e: unknown): string {
 export function* verificationOrchestrator(context: OrchestrationContext): Gen<VerifyReport> {
   const input = context.df.getInput() as { cluster: string };
   context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster });
-  const report = (yield context.df.callActivity(VERIFY_ACTIVITY, input)) as VerifyReport;
+  const report = (yield context.df.callActivity(BACKUP_ACTIVITY.verifyLatest, input)) as VerifyReport;
   const record: AuditRecord = {
     id: `${context.df.instanceId}:result`,
     at: context.df.currentUtcDateTime.toISOString(),
@@ -248,7 +235,7 @@ export function* verificationOrchestrator(context: OrchestrationContext): Gen<Ve
     result: report.ok ? 'verified' : 'verify-failed',
     detail: report.error ?? `${report.checked} item(s), ${report.bytes} bytes; ${report.mismatches.length} mismatch(es), ${report.missing.length} missing, ${report.undecryptable.length} undecryptable, ${report.archived.length} archived (not read)`,
   };
-  yield context.df.callActivity(BACKUP_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, ok: report.ok });
   return report;
 }

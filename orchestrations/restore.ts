@@ -25,17 +25,9 @@ import type {
   WaitCrdsInput,
 } from '../src/domain/backup-types.js';
 import { errorText } from './backup.js';
+import { RESTORE_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 
-export const RESTORE_ACTIVITY = {
-  plan: 'restorePlan',
-  step: 'restoreStep',
-  waitCrds: 'restoreWaitCrds',
-  database: 'restoreDatabase',
-  drillCheck: 'restoreDrillCheck',
-  deleteScratch: 'restoreDeleteScratch',
-  latest: 'restoreLatestBackup',
-  writeAudit: 'writeAudit',
-} as const;
+export { RESTORE_ACTIVITY };
 
 export const STEP_CONCURRENCY = 4;
 export const CRD_WAIT_POLLS = 30;
@@ -172,7 +164,7 @@ export function* restoreOrchestrator(context: OrchestrationContext): Gen<Restore
     result: out.outcome,
     detail: `${out.created} created, ${out.updated} updated, ${out.skipped} skipped, ${out.failed.length} failed${out.databases.length ? `, databases: ${out.databases.map((d) => `${d.name}->${d.target} ${d.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.error ? `; ${out.error}` : ''}`,
   };
-  yield context.df.callActivity(RESTORE_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });
   return out;
 }
@@ -238,7 +230,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     result: out.outcome,
     detail: `backup ${out.backupId ?? '(none)'} into ${input.scratchNamespace}: ${out.restored} restored, ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.error ? `; ${out.error}` : ''}`,
   };
-  yield context.df.callActivity(RESTORE_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });
   return out;
 }

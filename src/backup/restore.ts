@@ -16,11 +16,9 @@ import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from 
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/audit-query.js';
-import { restoreDatabase } from './postgres.js';
 import type {
   DrillCheckInput,
   DrillCheckOutput,
-  RestoreDatabaseInput,
   RestoreInput,
   RestorePlan,
   RestoreStep,
@@ -28,7 +26,6 @@ import type {
   RestoreStepOutput,
   WaitCrdsInput,
 } from '../domain/backup-types.js';
-import type { ActivityFn } from './activities.js';
 
 export const NAMESPACE_TYPE: ResourceTypeRef = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 const CRD_TYPE: ResourceTypeRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
@@ -260,22 +257,4 @@ export async function deleteScratchNamespace(env: BackupEnv, input: { cluster: s
     if (!isKubeRestStatus(e, 404)) throw e;
   }
   return 'deleted';
-}
-
-export function restoreActivities(env: BackupEnv): Record<string, ActivityFn> {
-  return {
-    restorePlan: (i: RestoreInput) => planRestore(env, i),
-    restoreStep: (i: RestoreStepInput) => restoreStep(env, i),
-    restoreWaitCrds: (i: WaitCrdsInput) => waitCrds(env, i),
-    restoreDatabase: (i: RestoreDatabaseInput) => restoreDatabase(env, i),
-    restoreDrillCheck: (i: DrillCheckInput) => drillCheck(env, i),
-    restoreDeleteScratch: (i: { cluster: string; namespace: string; scratchLabel: string }) => deleteScratchNamespace(env, i),
-    restoreLatestBackup: (i: { cluster: string; namespace: string }) => latestBackupHolding(env, i),
-  };
-}
-
-/** The newest complete backup holding objects of a namespace (the drill's source). */
-async function latestBackupHolding(env: BackupEnv, i: { cluster: string; namespace: string }): Promise<string | null> {
-  const { latestComplete } = await import('./catalog.js');
-  return (await latestComplete(env, i.cluster, i.namespace))?.backupId ?? null;
 }

@@ -16,7 +16,7 @@ export type EnvFactory = (io: CliIo, config: string) => Promise<BackupEnv>;
 export const defaultEnvFactory: EnvFactory = async (io, path) => {
   const config = loadConfigFile(path, io.cwd);
   const settings = readSettings(io.env);
-  const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }] = await Promise.all([import('../backup/runtime-env.js'), import('../adapters/kube.js')]);
+  const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }] = await Promise.all([import('../backup/env-from-settings.js'), import('../adapters/kube.js')]);
   return backupEnvFrom({ settings, env: io.env, config, kube: createKubeAccess({ ...kubeAccessOptionsFromSettings(settings), preferKubeContext: true }) });
 };
 
