@@ -23,6 +23,8 @@ import type {
   BackupOutput,
   BackupPlan,
   BackupPlanInput,
+  BackupPrometheusInput,
+  BackupRedisInput,
   BackupSimplePartInput,
   BackupStatus,
   CheckSnapshotsInput,
@@ -101,6 +103,8 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   for (const db of plan.databases) jobs.push({ part: partIds.database(db), activity: BACKUP_ACTIVITY.database, namespace: false, input: { ...base, database: db } satisfies BackupDatabaseInput });
   if (plan.grafana) jobs.push({ part: partIds.grafana, activity: BACKUP_ACTIVITY.grafana, namespace: false, input: base satisfies BackupSimplePartInput });
   if (plan.keyVault) jobs.push({ part: partIds.keyVault, activity: BACKUP_ACTIVITY.keyVault, namespace: false, input: base satisfies BackupSimplePartInput });
+  for (const name of plan.redis ?? []) jobs.push({ part: partIds.redis(name), activity: BACKUP_ACTIVITY.redis, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
+  for (const name of plan.prometheus ?? []) jobs.push({ part: partIds.prometheus(name), activity: BACKUP_ACTIVITY.prometheus, namespace: false, input: { ...base, name } satisfies BackupPrometheusInput });
   setStatus({ phase: 'backing-up', partsTotal: jobs.length + (snapshots.length > 0 ? 1 : 0), namespacesTotal: plan.namespaces.length });
 
   // Sliding window of at most plan.concurrency parts (running or waiting to retry).

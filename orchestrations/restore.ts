@@ -20,6 +20,7 @@ import type {
   RestoreInput,
   RestoreOutput,
   RestorePlan,
+  RestoreServiceInput,
   RestoreStepInput,
   RestoreStepOutput,
   WaitCrdsInput,
@@ -37,7 +38,7 @@ export const DRILL_POLL_SECONDS = 15;
 type Gen<T> = Generator<Task, T, unknown>;
 
 export interface RestoreStatus {
-  phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'checking' | 'cleaning-up' | 'done';
+  phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'services' | 'checking' | 'cleaning-up' | 'done';
   restoreId: string;
   backupId: string;
   stage?: string;
@@ -63,6 +64,14 @@ function* settle(context: OrchestrationContext, calls: Array<{ name: string; inp
     results[r.i] = winner.isFaulted ? { ok: false, error: errorText(winner.result) } : { ok: true, value: winner.result };
   }
   return results;
+}
+
+function addStepOutput(out: RestoreOutput & { objects: string[] }, v: RestoreStepOutput): void {
+  out.created += v.created;
+  out.updated += v.updated;
+  out.skipped += v.skipped;
+  out.failed.push(...v.failed);
+  out.objects.push(...v.objects);
 }
 
 /** The restore itself (shared by `restore` and the drill). `onStatus` receives progress. */
@@ -102,12 +111,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
         out.failed.push({ object: `${stage} step${steps[i]!.namespace ? ` of ${steps[i]!.namespace}` : ''}`, error: r.error });
         return;
       }
-      const v = r.value as RestoreStepOutput;
-      out.created += v.created;
-      out.updated += v.updated;
-      out.skipped += v.skipped;
-      out.failed.push(...v.failed);
-      out.objects.push(...v.objects);
+      addStepOutput(out, r.value as RestoreStepOutput);
     });
     stepsDone += steps.length;
     onStatus({ stepsDone, created: out.created, failed: out.failed.length });
@@ -135,6 +139,18 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
       } catch (e) {
         out.databases.push({ name: db.name, target: db.target, ok: false, error: errorText(e) });
       }
+    }
+  }
+  // Grafana dashboards and Key Vault secrets, after the cluster's objects and databases.
+  const services = [[RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'], [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets']] as const;
+  for (const [name, names, what] of services) {
+    if (!names || names.length === 0) continue;
+    onStatus({ phase: 'services' });
+    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun };
+    try {
+      addStepOutput(out, (yield context.df.callActivity(name, serviceInput)) as RestoreStepOutput);
+    } catch (e) {
+      out.failed.push({ object: what, error: errorText(e) });
     }
   }
   out.outcome = out.failed.length > 0 || out.databases.some((d) => !d.ok) ? 'restored-with-errors' : 'restored';

@@ -2,13 +2,18 @@
 // registered name (activity-names.ts), over one BackupEnv. functions/backup.ts registers them; the
 // replay tests run the same map against the fakes.
 import type { BackupEnv } from './env.js';
-import { backupObjects, planBackup, writeManifest } from './engine.js';
+import { backupObjects, planBackup } from './engine.js';
+import { writeManifest } from './manifest-write.js';
 import { backupDatabase, restoreDatabase } from './postgres.js';
 import { backupGrafana } from './grafana.js';
 import { backupKeyVault } from './keyvault-backup.js';
+import { backupRedis } from './redis.js';
+import { backupPrometheus } from './prometheus.js';
 import { checkSnapshots, createSnapshots, recordSnapshots } from './snapshots.js';
 import { deleteBackup, latestComplete, retentionPlan, verifyBackup } from './catalog.js';
 import { deleteScratchNamespace, drillCheck, planRestore, restoreStep, waitCrds } from './restore.js';
+import { restoreGrafana } from './grafana-restore.js';
+import { restoreKeyVault } from './keyvault-restore.js';
 import { BACKUP_ACTIVITY as B, RESTORE_ACTIVITY as R, RETENTION_ACTIVITY as T, type BackupActivities } from './activity-names.js';
 
 export function backupActivities(env: BackupEnv): BackupActivities {
@@ -18,6 +23,8 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     [B.database]: (i) => backupDatabase(env, i),
     [B.grafana]: (i) => backupGrafana(env, i),
     [B.keyVault]: (i) => backupKeyVault(env, i),
+    [B.redis]: (i) => backupRedis(env, i),
+    [B.prometheus]: (i) => backupPrometheus(env, i),
     [B.createSnapshots]: (i) => createSnapshots(env, i),
     [B.checkSnapshots]: (i) => checkSnapshots(env, i),
     [B.recordSnapshots]: (i) => recordSnapshots(env, i),
@@ -36,6 +43,8 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     [R.drillCheck]: (i) => drillCheck(env, i),
     [R.deleteScratch]: (i) => deleteScratchNamespace(env, i),
     // The drill's source: the newest complete backup holding objects of the namespace.
+    [R.grafana]: (i) => restoreGrafana(env, i),
+    [R.keyVault]: (i) => restoreKeyVault(env, i),
     [R.latest]: async (i) => (await latestComplete(env, i.cluster, i.namespace))?.backupId ?? null,
   };
 }

@@ -8,6 +8,8 @@ import type {
   BackupObjectsInput,
   BackupPlan,
   BackupPlanInput,
+  BackupPrometheusInput,
+  BackupRedisInput,
   BackupSimplePartInput,
   CheckSnapshotsInput,
   CheckSnapshotsOutput,
@@ -22,6 +24,7 @@ import type {
   RestoreDatabaseInput,
   RestoreInput,
   RestorePlan,
+  RestoreServiceInput,
   RestoreStepInput,
   RestoreStepOutput,
   RetentionInput,
@@ -38,6 +41,8 @@ export const BACKUP_ACTIVITY = {
   database: 'backupDatabase',
   grafana: 'backupGrafana',
   keyVault: 'backupKeyVault',
+  redis: 'backupRedis',
+  prometheus: 'backupPrometheus',
   createSnapshots: 'backupCreateSnapshots',
   checkSnapshots: 'backupCheckSnapshots',
   recordSnapshots: 'backupRecordSnapshots',
@@ -58,6 +63,8 @@ export const RESTORE_ACTIVITY = {
   drillCheck: 'restoreDrillCheck',
   deleteScratch: 'restoreDeleteScratch',
   latest: 'restoreLatestBackup',
+  grafana: 'restoreGrafana',
+  keyVault: 'restoreKeyVault',
 } as const;
 
 /** Registered with the remediation (functions/remediation.ts); backups call it to audit. */
@@ -76,6 +83,8 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.database]: [BackupDatabaseInput, PartSummary];
   [BACKUP_ACTIVITY.grafana]: [BackupSimplePartInput, PartSummary];
   [BACKUP_ACTIVITY.keyVault]: [BackupSimplePartInput, PartSummary];
+  [BACKUP_ACTIVITY.redis]: [BackupRedisInput, PartSummary];
+  [BACKUP_ACTIVITY.prometheus]: [BackupPrometheusInput, PartSummary];
   [BACKUP_ACTIVITY.createSnapshots]: [CreateSnapshotsInput, SnapshotState[]];
   [BACKUP_ACTIVITY.checkSnapshots]: [CheckSnapshotsInput, CheckSnapshotsOutput];
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
@@ -90,6 +99,8 @@ export interface BackupActivityContracts {
   [RESTORE_ACTIVITY.drillCheck]: [DrillCheckInput, DrillCheckOutput];
   [RESTORE_ACTIVITY.deleteScratch]: [DeleteScratchInput, 'deleted' | 'absent'];
   [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string }, string | null];
+  [RESTORE_ACTIVITY.grafana]: [RestoreServiceInput, RestoreStepOutput];
+  [RESTORE_ACTIVITY.keyVault]: [RestoreServiceInput, RestoreStepOutput];
 }
 
 type Values<T> = T[keyof T];

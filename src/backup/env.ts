@@ -31,10 +31,12 @@ export interface BackupEnv {
   fetch?: typeof fetch;
 }
 
-/** The two calls of @azure/keyvault-secrets this part uses (keyvault-backup.ts builds it over a SecretClient). */
+/** The calls of @azure/keyvault-secrets this part uses (keyvault-backup.ts builds it over a SecretClient). */
 export interface KeyVaultSecretsPort {
   listSecrets(): AsyncIterable<{ name: string; enabled: boolean; managed: boolean }>;
   backupSecret(name: string): Promise<Uint8Array>;
+  /** Restores a backup blob; Key Vault answers 409 when the name exists (live or soft-deleted). */
+  restoreSecretBackup(backup: Uint8Array): Promise<string>;
 }
 
 export const ALWAYS_PROTECTED = ['kube-system', 'kube-public', 'kube-node-lease'];

@@ -57,5 +57,8 @@ export async function keyVaultSecretsPort(vaultUri: string, credential: import('
       if (!b) throw new Error(`Key Vault returned no backup for secret ${name}`);
       return b;
     },
+    async restoreSecretBackup(backup: Uint8Array) {
+      return (await client.restoreSecretBackup(backup)).name;
+    },
   };
 }

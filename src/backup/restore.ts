@@ -10,7 +10,8 @@
 import type { BackupEnv } from './env.js';
 import { ALWAYS_PROTECTED } from './env.js';
 import { isKubeRestStatus, KubeRestError, type KubeRest } from '../adapters/kube-rest.js';
-import { backupDataKey, readManifest } from './engine.js';
+import { backupDataKey } from './engine.js';
+import { readManifest } from './manifest-write.js';
 import { decryptBuffer } from './crypto.js';
 import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from './objects.js';
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
@@ -88,7 +89,16 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     if (!m.items.some((i) => i.type === 'database' && i.database === name)) throw new Error(`backup ${input.backupId} holds no dump of database ${name}`);
     return { name, target };
   });
-  return { restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings };
+  const held = (type: 'grafana' | 'keyvault', names: string[] | undefined, what: string) => {
+    const have = m.items.filter((i) => i.type === type).map((i) => (type === 'grafana' ? i.uid : i.secret) ?? '');
+    const absent = (names ?? []).filter((n) => n !== '*' && !have.includes(n));
+    if (absent.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${absent.join(', ')} (it has ${have.length} ${what}s)`);
+    return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : 'keyVaultSecrets']: names } : {};
+  };
+  return {
+    restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings,
+    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'),
+  };
 }
 
 async function readObjects(env: BackupEnv, source: string, backupId: string, it: ManifestItem): Promise<KubeJson[]> {
