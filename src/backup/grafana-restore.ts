@@ -9,7 +9,7 @@
 // Dry-run reads only. The token comes from grafana.restoreTokenSetting (Editor), else tokenSetting.
 import type { BackupEnv } from './env.js';
 import { GrafanaAccessError, grafanaClient } from './grafana.js';
-import { readManifest } from './manifest-write.js';
+import { requestedItems } from './manifest-write.js';
 import type { RestoreServiceInput, RestoreStepOutput } from '../domain/backup-types.js';
 
 interface StoredDashboard {
@@ -18,12 +18,7 @@ interface StoredDashboard {
 }
 
 export async function restoreGrafana(env: BackupEnv, input: RestoreServiceInput): Promise<RestoreStepOutput> {
-  const m = await readManifest(env, input.sourceCluster, input.backupId);
-  if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
-  const all = m.items.filter((i) => i.type === 'grafana');
-  const wanted = input.names.includes('*') ? all : all.filter((i) => input.names.includes(i.uid ?? ''));
-  const missing = input.names.filter((n) => n !== '*' && !all.some((i) => i.uid === n));
-  if (missing.length > 0) throw new Error(`backup ${input.backupId} holds no dashboard with uid ${missing.join(', ')}`);
+  const wanted = await requestedItems(env, input, 'grafana', (i) => i.uid, 'dashboard with uid');
   const grafana = grafanaClient(env, input.cluster, true);
   const out: RestoreStepOutput = { created: 0, updated: 0, skipped: 0, failed: [], objects: [] };
   const folders = new Map<string, 'exists' | 'created'>();

@@ -6,16 +6,11 @@
 // names. Secret values are never read: the blobs are opaque and stay encrypted by Key Vault.
 import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
-import { readManifest } from './manifest-write.js';
+import { requestedItems } from './manifest-write.js';
 import type { RestoreServiceInput, RestoreStepOutput } from '../domain/backup-types.js';
 
 export async function restoreKeyVault(env: BackupEnv, input: RestoreServiceInput): Promise<RestoreStepOutput> {
-  const m = await readManifest(env, input.sourceCluster, input.backupId);
-  if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
-  const all = m.items.filter((i) => i.type === 'keyvault');
-  const wanted = input.names.includes('*') ? all : all.filter((i) => input.names.includes(i.secret ?? ''));
-  const missing = input.names.filter((n) => n !== '*' && !all.some((i) => i.secret === n));
-  if (missing.length > 0) throw new Error(`backup ${input.backupId} holds no Key Vault secret ${missing.join(', ')}`);
+  const wanted = await requestedItems(env, input, 'keyvault', (i) => i.secret, 'Key Vault secret');
   const vault = clusterBackupConfig(env, input.cluster).keyVault?.vaultUri ?? env.keyVaultUri;
   if (!vault) throw new Error('no vault to restore into. Fix: set backups.clusters[].keyVault.vaultUri, or the KEY_VAULT_URI app setting');
   if (!env.keyVaultSecrets) throw new Error('Key Vault access is not configured in this process');

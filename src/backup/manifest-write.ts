@@ -1,7 +1,7 @@
 // The manifest: written once, last, as the completion marker of a backup (after checking every
 // item's blob against its part record), and read back for restores, verification and listings.
 import type { BackupEnv } from './env.js';
-import { buildManifest, paths, parseManifest, type Manifest, type PartRecord } from './manifest.js';
+import { buildManifest, paths, parseManifest, type Manifest, type ManifestItem, type PartRecord } from './manifest.js';
 import { encryptionInfo, readPartRecord } from './engine.js';
 import type { KeyDocument } from './crypto.js';
 import type { ManifestSummary, WriteManifestInput } from '../domain/backup-types.js';
@@ -61,4 +61,17 @@ export async function writeManifest(env: BackupEnv, input: WriteManifestInput): 
   });
   if (stored.existed) return manifestSummary((await readManifest(env, input.cluster, input.backupId))!, path);
   return manifestSummary(manifest, path);
+}
+
+/**
+ * Items of one kind a service restore asks for by name (["*"]: all): only from a complete backup,
+ * and every name asked for must be in it.
+ */
+export async function requestedItems(env: BackupEnv, input: { sourceCluster: string; backupId: string; names: string[] }, type: ManifestItem['type'], nameOf: (i: ManifestItem) => string | undefined, what: string): Promise<ManifestItem[]> {
+  const m = await readManifest(env, input.sourceCluster, input.backupId);
+  if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
+  const all = m.items.filter((i) => i.type === type);
+  const missing = input.names.filter((n) => n !== '*' && !all.some((i) => nameOf(i) === n));
+  if (missing.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${missing.join(', ')}`);
+  return input.names.includes('*') ? all : all.filter((i) => input.names.includes(nameOf(i) ?? ''));
 }

@@ -18,10 +18,10 @@ import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
 import type { ExecOptions } from '../adapters/kube-exec.js';
 import { parseSize, type DatabaseBackupConfig } from '../config/backup-schema.js';
-import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
-import { readPartRecord, summarize, writePartRecord } from './engine.js';
+import { paths, partIds } from './manifest.js';
+import { backupExecPart } from './exec-part.js';
 import { readManifest } from './manifest-write.js';
-import { blobToExec, execText, execToBlob, findPod, storedBlob, type PodTarget } from './exec-stream.js';
+import { blobToExec, execText, findPod, type PodTarget } from './exec-stream.js';
 import type { BackupDatabaseInput, PartSummary, RestoreDatabaseInput } from '../domain/backup-types.js';
 
 /** Connection flags shared by pg_dump, pg_restore and psql. */
@@ -78,37 +78,25 @@ export function databasePod(env: BackupEnv, cluster: string, db: DatabaseBackupC
 }
 
 export async function backupDatabase(env: BackupEnv, input: BackupDatabaseInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
-  const part = partIds.database(input.database);
-  const existing = await readPartRecord(env, input.cluster, input.backupId, part);
-  if (existing) return summarize(existing, true);
   const db = dbConfig(env, input.cluster, input.database);
-  const container = env.backups.containers.databases;
-  const path = paths.database(input.cluster, input.backupId, db.name);
-  const warnings: string[] = [];
-  // A dump committed by an attempt whose result was lost is kept, not redone (write-once).
-  let stored = await storedBlob(env, container, path);
-  const pod = await databasePod(env, input.cluster, db);
-  if (!stored) {
-    const r = await execToBlob(env, input.cluster, pod, pgDumpCommand(db), {
-      container,
-      path,
-      expectedBytes: parseSize(db.expectedSize)!,
-      metadata: { aksopsdatabase: db.database, aksopsformat: 'pg_dump-custom' },
-      what: `pg_dump of ${db.database}`,
-    }, execOptions);
-    stored = r.stored;
-    warnings.push(...r.warnings);
-  }
-  // After the dump (so a database that cannot be dumped reports pg_dump's error): is it TimescaleDB?
-  const detect = await execText(env, input.cluster, pod, timescaleDetectCommand(db), execOptions);
-  if (detect.exitCode !== 0) throw new Error(`looking up extensions of ${db.database} in ${db.namespace}/${pod.pod} failed (exit ${detect.exitCode}): ${detect.stderr.trim().slice(-600)}`);
-  const timescale = detect.stdout.trim() || undefined;
-  const item: ManifestItem = {
-    part, type: 'database', container, path, size: stored.size, sha256: stored.sha256, database: db.name, format: 'pg_dump-custom',
-    ...(timescale ? { extensions: { timescaledb: timescale } } : {}),
-  };
-  const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items: [item], warnings });
-  return summarize(record, false);
+  return backupExecPart(env, input, {
+    part: partIds.database(db.name),
+    type: 'database',
+    container: env.backups.containers.databases,
+    path: paths.database(input.cluster, input.backupId, db.name),
+    where: db,
+    command: pgDumpCommand(db),
+    expectedBytes: parseSize(db.expectedSize)!,
+    metadata: { aksopsdatabase: db.database, aksopsformat: 'pg_dump-custom' },
+    what: `pg_dump of ${db.database}`,
+    // After the dump (so a database that cannot be dumped reports pg_dump's error): is it TimescaleDB?
+    fields: async (pod) => {
+      const detect = await execText(env, input.cluster, pod, timescaleDetectCommand(db), execOptions);
+      if (detect.exitCode !== 0) throw new Error(`looking up extensions of ${db.database} in ${db.namespace}/${pod.pod} failed (exit ${detect.exitCode}): ${detect.stderr.trim().slice(-600)}`);
+      const timescale = detect.stdout.trim();
+      return { database: db.name, format: 'pg_dump-custom', ...(timescale ? { extensions: { timescaledb: timescale } } : {}) };
+    },
+  }, execOptions);
 }
 
 export interface DatabaseRestoreResult {

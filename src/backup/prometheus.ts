@@ -14,10 +14,10 @@ import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
 import type { ExecOptions } from '../adapters/kube-exec.js';
 import { parseSize, type PrometheusBackupConfig } from '../config/backup-schema.js';
-import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
-import { readPartRecord, summarize, writePartRecord } from './engine.js';
+import { paths, partIds } from './manifest.js';
+import { backupExecPart } from './exec-part.js';
 import { readManifest } from './manifest-write.js';
-import { blobToExec, execText, execToBlob, findPod, storedBlob, type PodTarget } from './exec-stream.js';
+import { blobToExec, execText, type PodTarget } from './exec-stream.js';
 import type { BackupPrometheusInput, PartSummary } from '../domain/backup-types.js';
 
 /** Snapshot, tar it to stdout, delete it: `sh -c SCRIPT port dataDir`. */
@@ -45,23 +45,19 @@ function prometheusConfig(env: BackupEnv, cluster: string, name: string): Promet
 }
 
 export async function backupPrometheus(env: BackupEnv, input: BackupPrometheusInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
-  const part = partIds.prometheus(input.name);
-  const existing = await readPartRecord(env, input.cluster, input.backupId, part);
-  if (existing) return summarize(existing, true);
   const p = prometheusConfig(env, input.cluster, input.name);
-  const container = env.backups.containers.appData;
-  const path = paths.prometheus(input.cluster, input.backupId, p.name);
-  const warnings: string[] = [];
-  let stored = await storedBlob(env, container, path);
-  if (!stored) {
-    const pod = await findPod(env, input.cluster, p, `prometheus ${p.name}`);
-    const out = await execToBlob(env, input.cluster, pod, prometheusSnapshotCommand(p), { container, path, expectedBytes: parseSize(p.expectedSize)!, metadata: { aksopsprometheus: p.name, aksopsformat: 'tar' }, what: `the TSDB snapshot of ${p.name}` }, execOptions);
-    stored = out.stored;
-    warnings.push(...out.warnings);
-  }
-  const item: ManifestItem = { part, type: 'prometheus', container, path, size: stored.size, sha256: stored.sha256, name: p.name, format: 'tar' };
-  const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items: [item], warnings });
-  return summarize(record, false);
+  return backupExecPart(env, input, {
+    part: partIds.prometheus(p.name),
+    type: 'prometheus',
+    container: env.backups.containers.appData,
+    path: paths.prometheus(input.cluster, input.backupId, p.name),
+    where: p,
+    command: prometheusSnapshotCommand(p),
+    expectedBytes: parseSize(p.expectedSize)!,
+    metadata: { aksopsprometheus: p.name, aksopsformat: 'tar' },
+    what: `the TSDB snapshot of ${p.name}`,
+    fields: async () => ({ name: p.name, format: 'tar' }),
+  }, execOptions);
 }
 
 export interface RestorePrometheusInput {

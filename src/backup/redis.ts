@@ -16,10 +16,10 @@ import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
 import type { ExecOptions } from '../adapters/kube-exec.js';
 import { parseSize, type RedisBackupConfig } from '../config/backup-schema.js';
-import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
-import { readPartRecord, summarize, writePartRecord } from './engine.js';
+import { paths, partIds } from './manifest.js';
+import { backupExecPart } from './exec-part.js';
 import { readManifest } from './manifest-write.js';
-import { blobToExec, execToBlob, findPod, storedBlob, type PodTarget } from './exec-stream.js';
+import { blobToExec, type PodTarget } from './exec-stream.js';
 import type { BackupRedisInput, PartSummary } from '../domain/backup-types.js';
 
 /** redis-cli --rdb - with the password (when configured) read from the container's env. */
@@ -41,25 +41,21 @@ function redisConfig(env: BackupEnv, cluster: string, name: string): RedisBackup
 }
 
 export async function backupRedis(env: BackupEnv, input: BackupRedisInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
-  const part = partIds.redis(input.name);
-  const existing = await readPartRecord(env, input.cluster, input.backupId, part);
-  if (existing) return summarize(existing, true);
   const r = redisConfig(env, input.cluster, input.name);
-  const container = env.backups.containers.appData;
-  const path = paths.redis(input.cluster, input.backupId, r.name);
-  const warnings: string[] = [];
-  let stored = await storedBlob(env, container, path);
-  if (!stored) {
-    const pod = await findPod(env, input.cluster, r, `redis ${r.name}`);
-    const out = await execToBlob(env, input.cluster, pod, redisRdbCommand(r), { container, path, expectedBytes: parseSize(r.expectedSize)!, metadata: { aksopsredis: r.name, aksopsformat: 'rdb' }, what: `redis-cli --rdb of ${r.name}` }, execOptions);
-    stored = out.stored;
-    // redis-cli reports its progress on stderr ("Transfer finished with success"): not a warning.
-    warnings.push(...out.warnings.filter((w) => !/Transfer finished with success/.test(w)));
-  }
-  if (stored.size < 9) throw new Error(`the snapshot of redis ${r.name} is ${stored.size} bytes: not an RDB file`);
-  const item: ManifestItem = { part, type: 'redis', container, path, size: stored.size, sha256: stored.sha256, name: r.name, format: 'rdb' };
-  const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items: [item], warnings });
-  return summarize(record, false);
+  return backupExecPart(env, input, {
+    part: partIds.redis(r.name),
+    type: 'redis',
+    container: env.backups.containers.appData,
+    path: paths.redis(input.cluster, input.backupId, r.name),
+    where: r,
+    command: redisRdbCommand(r),
+    expectedBytes: parseSize(r.expectedSize)!,
+    metadata: { aksopsredis: r.name, aksopsformat: 'rdb' },
+    what: `redis-cli --rdb of ${r.name}`,
+    // redis-cli reports its progress on stderr ("Transfer finished with success").
+    quiet: /Transfer finished with success/,
+    fields: async () => ({ name: r.name, format: 'rdb' }),
+  }, execOptions);
 }
 
 export interface RestoreRedisInput {

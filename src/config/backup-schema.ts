@@ -79,13 +79,17 @@ const databaseSchema = z.strictObject({
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name. Fix: e.g. REDIS_PASSWORD' });
 
 /** A Redis whose data is streamed out with `redis-cli --rdb -` run in its pod (src/backup/redis.ts). */
+/** The pod a tool runs in (the first Running one the selector picks) and its container (default the first). */
+const podFields = {
+  namespace: z.string().min(1),
+  podSelector: labelSelector,
+  container: z.string().min(1).optional(),
+};
+
 const redisSchema = z.strictObject({
   /** Name of the snapshot (blob redis/{name}.rdb). */
   name: slug('celery-broker'),
-  namespace: z.string().min(1),
-  /** Label selector of the pod to run redis-cli in (the primary). */
-  podSelector: labelSelector,
-  container: z.string().min(1).optional(),
+  ...podFields,
   port: z.number().int().min(1).max(65535).default(6379),
   /** Environment variable of the container holding the password (read there as REDISCLI_AUTH; it never leaves the pod). */
   passwordEnv: envName.optional(),
@@ -95,9 +99,7 @@ const redisSchema = z.strictObject({
 /** A Prometheus whose TSDB is snapshotted (admin API, --web.enable-admin-api) and streamed out as tar (src/backup/prometheus.ts). */
 const prometheusSchema = z.strictObject({
   name: slug('prometheus'),
-  namespace: z.string().min(1),
-  podSelector: labelSelector,
-  container: z.string().min(1).optional(),
+  ...podFields,
   /** Port of the web API inside the pod (the snapshot call goes to 127.0.0.1 in the pod). */
   port: z.number().int().min(1).max(65535).default(9090),
   /** --storage.tsdb.path of the container. */

@@ -34,8 +34,11 @@ function openMetrics(): string {
   return `${lines.join('\n')}\n# EOF\n`;
 }
 
+/** Evaluation time of the comparison queries: the same instant on both servers. */
+const AT = Math.floor(Date.now() / 1000);
+
 async function query(url: string, q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const doc = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const doc = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}&time=${AT}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
   return doc.data.result.sort((a, b) => (a.metric['queue']! < b.metric['queue']! ? -1 : 1));
 }
 
