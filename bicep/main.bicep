@@ -238,6 +238,7 @@ param backupContainers string[] = [
   'csi-snapshots'
   'grafana-dashboards'
   'keyvault-secrets'
+  'app-data'
 ]
 
 @description('Days after which backup blobs and their previous versions are deleted by the lifecycle policy (they move to cool after 30 days and to archive after 90).')

@@ -16,6 +16,7 @@ import { readBodyLimited } from './lib/http-body.js';
 import { auditStore } from './lib/runtime.js';
 import { backupEnv, durableBackupInstances } from './lib/backup-runtime.js';
 import type { AuditRecord } from '../src/domain/types.js';
+import { BACKUP_ACTIVITY_NAMES } from '../src/backup/activity-names.js';
 
 orchestration('backup', async () => (await import('../orchestrations/backup.js')).backupOrchestrator);
 orchestration('backupRetention', async () => (await import('../orchestrations/retention.js')).retentionOrchestrator);
@@ -23,19 +24,11 @@ orchestration('backupVerification', async () => (await import('../orchestrations
 orchestration('restore', async () => (await import('../orchestrations/restore.js')).restoreOrchestrator);
 orchestration('backupDrill', async () => (await import('../orchestrations/restore.js')).drillOrchestrator);
 
-/** Activity names (src/backup/activities.ts); writeAudit is registered with the remediation. */
-export const BACKUP_ACTIVITIES = [
-  'backupPlan', 'backupObjects', 'backupDatabase', 'backupGrafana', 'backupKeyVault',
-  'backupCreateSnapshots', 'backupCheckSnapshots', 'backupRecordSnapshots', 'backupWriteManifest',
-  'backupRetentionPlan', 'backupDelete', 'backupVerifyLatest',
-  'restorePlan', 'restoreStep', 'restoreWaitCrds', 'restoreDatabase', 'restoreDrillCheck', 'restoreDeleteScratch', 'restoreLatestBackup',
-] as const;
-
-for (const name of BACKUP_ACTIVITIES) {
+// Every activity of src/backup/activity-names.ts (writeAudit is registered with the remediation).
+for (const name of BACKUP_ACTIVITY_NAMES) {
   activity(name, async () => {
     const [{ backupActivities }, env] = await Promise.all([import('../src/backup/activities.js'), backupEnv()]);
-    const fn = backupActivities(env)[name];
-    if (!fn) throw new Error(`activity ${name} is not implemented`);
+    const fn = backupActivities(env)[name] as (input: never) => Promise<unknown>;
     return (input: unknown) => fn(input as never);
   });
 }

@@ -23,6 +23,8 @@ import type {
   BackupOutput,
   BackupPlan,
   BackupPlanInput,
+  BackupPrometheusInput,
+  BackupRedisInput,
   BackupSimplePartInput,
   BackupStatus,
   CheckSnapshotsInput,
@@ -35,23 +37,10 @@ import type {
 } from '../src/domain/backup-types.js';
 import type { SnapshotRecord } from '../src/backup/manifest.js';
 import { applyRetention } from './retention.js';
+import { BACKUP_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 import type { VerifyReport } from '../src/backup/catalog.js';
 
-/** Activity of the verification orchestration: input {cluster}, output VerifyReport. */
-export const VERIFY_ACTIVITY = 'backupVerifyLatest';
-
-export const BACKUP_ACTIVITY = {
-  plan: 'backupPlan',
-  objects: 'backupObjects',
-  database: 'backupDatabase',
-  grafana: 'backupGrafana',
-  keyVault: 'backupKeyVault',
-  createSnapshots: 'backupCreateSnapshots',
-  checkSnapshots: 'backupCheckSnapshots',
-  recordSnapshots: 'backupRecordSnapshots',
-  manifest: 'backupWriteManifest',
-  writeAudit: 'writeAudit',
-} as const;
+export { BACKUP_ACTIVITY };
 
 /** Delays before the 2nd and 3rd attempt of a failed part (durable timers). */
 export const PART_RETRY_DELAYS_SECONDS = [30, 120];
@@ -113,6 +102,8 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   for (const db of plan.databases) jobs.push({ part: partIds.database(db), activity: BACKUP_ACTIVITY.database, namespace: false, input: { ...base, database: db } satisfies BackupDatabaseInput });
   if (plan.grafana) jobs.push({ part: partIds.grafana, activity: BACKUP_ACTIVITY.grafana, namespace: false, input: base satisfies BackupSimplePartInput });
   if (plan.keyVault) jobs.push({ part: partIds.keyVault, activity: BACKUP_ACTIVITY.keyVault, namespace: false, input: base satisfies BackupSimplePartInput });
+  for (const name of plan.redis ?? []) jobs.push({ part: partIds.redis(name), activity: BACKUP_ACTIVITY.redis, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
+  for (const name of plan.prometheus ?? []) jobs.push({ part: partIds.prometheus(name), activity: BACKUP_ACTIVITY.prometheus, namespace: false, input: { ...base, name } satisfies BackupPrometheusInput });
   setStatus({ phase: 'backing-up', partsTotal: jobs.length + (snapshots.length > 0 ? 1 : 0), namespacesTotal: plan.namespaces.length });
 
   // Sliding window of at most plan.concurrency parts (running or waiting to retry).
@@ -218,7 +209,7 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
     result: out.outcome,
     detail,
   };
-  yield context.df.callActivity(BACKUP_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   setStatus({ phase: 'done', outcome: out.outcome });
   return out;
 }
@@ -230,7 +221,7 @@ export const failureText = (e: unknown): string => errorText(e, { max: 400, stri
 export function* verificationOrchestrator(context: OrchestrationContext): Gen<VerifyReport> {
   const input = context.df.getInput() as { cluster: string };
   context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster });
-  const report = (yield context.df.callActivity(VERIFY_ACTIVITY, input)) as VerifyReport;
+  const report = (yield context.df.callActivity(BACKUP_ACTIVITY.verifyLatest, input)) as VerifyReport;
   const record: AuditRecord = {
     id: `${context.df.instanceId}:result`,
     at: context.df.currentUtcDateTime.toISOString(),
@@ -243,7 +234,7 @@ export function* verificationOrchestrator(context: OrchestrationContext): Gen<Ve
     result: report.ok ? 'verified' : 'verify-failed',
     detail: report.error ?? `${report.checked} item(s), ${report.bytes} bytes; ${report.mismatches.length} mismatch(es), ${report.missing.length} missing, ${report.undecryptable.length} undecryptable, ${report.archived.length} archived (not read)`,
   };
-  yield context.df.callActivity(BACKUP_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, ok: report.ok });
   return report;
 }

@@ -21,22 +21,15 @@ import type {
   RestoreInput,
   RestoreOutput,
   RestorePlan,
+  RestoreServiceInput,
   RestoreStepInput,
   RestoreStepOutput,
   WaitCrdsInput,
 } from '../src/domain/backup-types.js';
 import { failureText } from './backup.js';
+import { RESTORE_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 
-export const RESTORE_ACTIVITY = {
-  plan: 'restorePlan',
-  step: 'restoreStep',
-  waitCrds: 'restoreWaitCrds',
-  database: 'restoreDatabase',
-  drillCheck: 'restoreDrillCheck',
-  deleteScratch: 'restoreDeleteScratch',
-  latest: 'restoreLatestBackup',
-  writeAudit: 'writeAudit',
-} as const;
+export { RESTORE_ACTIVITY };
 
 export const STEP_CONCURRENCY = 4;
 export const CRD_WAIT_POLLS = 30;
@@ -45,7 +38,7 @@ export const DRILL_POLL_SECONDS = 15;
 
 
 export interface RestoreStatus {
-  phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'checking' | 'cleaning-up' | 'done';
+  phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'services' | 'checking' | 'cleaning-up' | 'done';
   restoreId: string;
   backupId: string;
   stage?: string;
@@ -71,6 +64,14 @@ function* settle(context: OrchestrationContext, calls: Array<{ name: string; inp
     results[r.i] = winner.isFaulted ? { ok: false, error: failureText(winner.result) } : { ok: true, value: winner.result };
   }
   return results;
+}
+
+function addStepOutput(out: RestoreOutput & { objects: string[] }, v: RestoreStepOutput): void {
+  out.created += v.created;
+  out.updated += v.updated;
+  out.skipped += v.skipped;
+  out.failed.push(...v.failed);
+  out.objects.push(...v.objects);
 }
 
 /** The restore itself (shared by `restore` and the drill). `onStatus` receives progress. */
@@ -110,12 +111,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
         out.failed.push({ object: `${stage} step${steps[i]!.namespace ? ` of ${steps[i]!.namespace}` : ''}`, error: r.error });
         return;
       }
-      const v = r.value as RestoreStepOutput;
-      out.created += v.created;
-      out.updated += v.updated;
-      out.skipped += v.skipped;
-      out.failed.push(...v.failed);
-      out.objects.push(...v.objects);
+      addStepOutput(out, r.value as RestoreStepOutput);
     });
     stepsDone += steps.length;
     onStatus({ stepsDone, created: out.created, failed: out.failed.length });
@@ -145,6 +141,18 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
       }
     }
   }
+  // Grafana dashboards and Key Vault secrets, after the cluster's objects and databases.
+  const services = [[RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'], [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets']] as const;
+  for (const [name, names, what] of services) {
+    if (!names || names.length === 0) continue;
+    onStatus({ phase: 'services' });
+    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun };
+    try {
+      addStepOutput(out, (yield context.df.callActivity(name, serviceInput)) as RestoreStepOutput);
+    } catch (e) {
+      out.failed.push({ object: what, error: failureText(e) });
+    }
+  }
   out.outcome = out.failed.length > 0 || out.databases.some((d) => !d.ok) ? 'restored-with-errors' : 'restored';
   return out;
 }
@@ -172,7 +180,7 @@ export function* restoreOrchestrator(context: OrchestrationContext): Gen<Restore
     result: out.outcome,
     detail: `${out.created} created, ${out.updated} updated, ${out.skipped} skipped, ${out.failed.length} failed${out.databases.length ? `, databases: ${out.databases.map((d) => `${d.name}->${d.target} ${d.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.error ? `; ${out.error}` : ''}`,
   };
-  yield context.df.callActivity(RESTORE_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });
   return out;
 }
@@ -238,7 +246,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     result: out.outcome,
     detail: `backup ${out.backupId ?? '(none)'} into ${input.scratchNamespace}: ${out.restored} restored, ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.error ? `; ${out.error}` : ''}`,
   };
-  yield context.df.callActivity(RESTORE_ACTIVITY.writeAudit, record);
+  yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });
   return out;
 }

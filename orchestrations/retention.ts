@@ -6,12 +6,9 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionOutput, RetentionPlanOutput } from '../src/domain/backup-types.js';
+import { RETENTION_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 
-export const RETENTION_ACTIVITY = {
-  plan: 'backupRetentionPlan',
-  delete: 'backupDelete',
-  writeAudit: 'writeAudit',
-} as const;
+export { RETENTION_ACTIVITY };
 
 
 export function* applyRetention(context: OrchestrationContext, cluster: string, dryRun = false): Gen<RetentionOutput> {
@@ -34,12 +31,12 @@ export function* applyRetention(context: OrchestrationContext, cluster: string, 
       ...fields,
     });
     if (dryRun) {
-      yield context.df.callActivity(RETENTION_ACTIVITY.writeAudit, audit({ result: 'would-delete' }));
+      yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, audit({ result: 'would-delete' }));
       continue;
     }
     const deleted = (yield context.df.callActivity(RETENTION_ACTIVITY.delete, { cluster, backupId: e.backupId, reason: e.reason } satisfies DeleteBackupInput)) as DeleteBackupOutput;
     out.deleted.push(deleted);
-    yield context.df.callActivity(RETENTION_ACTIVITY.writeAudit, audit({ result: 'deleted', detail: `${e.reason}; ${deleted.blobs} blob(s), ${deleted.snapshots} VolumeSnapshot(s)` }));
+    yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, audit({ result: 'deleted', detail: `${e.reason}; ${deleted.blobs} blob(s), ${deleted.snapshots} VolumeSnapshot(s)` }));
   }
   return out;
 }

@@ -11,7 +11,7 @@ let env: Promise<BackupEnv> | undefined;
 export function backupEnv(): Promise<BackupEnv> {
   env ??= (async () => {
     const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }, loadConfig] = await Promise.all([
-      import('../../src/backup/runtime-env.js'),
+      import('../../src/backup/env-from-settings.js'),
       import('../../src/adapters/kube.js'),
       configLoader(),
     ]);

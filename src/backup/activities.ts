@@ -1,47 +1,50 @@
 // The activity implementations of the backup, retention, restore and drill orchestrations, by
-// registered name, over one BackupEnv. functions/backup.ts registers them; the replay tests run
-// the same map against the fakes.
+// registered name (activity-names.ts), over one BackupEnv. functions/backup.ts registers them; the
+// replay tests run the same map against the fakes.
 import type { BackupEnv } from './env.js';
-import { backupObjects, planBackup, writeManifest } from './engine.js';
-import { backupDatabase } from './postgres.js';
+import { backupObjects, planBackup } from './engine.js';
+import { writeManifest } from './manifest-write.js';
+import { backupDatabase, restoreDatabase } from './postgres.js';
 import { backupGrafana } from './grafana.js';
 import { backupKeyVault } from './keyvault-backup.js';
+import { backupRedis } from './redis.js';
+import { backupPrometheus } from './prometheus.js';
 import { checkSnapshots, createSnapshots, recordSnapshots } from './snapshots.js';
-import { deleteBackup, latestComplete, retentionPlan, verifyBackup, type VerifyReport } from './catalog.js';
-import { restoreActivities } from './restore.js';
-import type {
-  BackupDatabaseInput,
-  BackupObjectsInput,
-  BackupPlanInput,
-  BackupSimplePartInput,
-  CheckSnapshotsInput,
-  CreateSnapshotsInput,
-  DeleteBackupInput,
-  RecordSnapshotsInput,
-  RetentionInput,
-  WriteManifestInput,
-} from '../domain/backup-types.js';
+import { deleteBackup, latestComplete, retentionPlan, verifyBackup } from './catalog.js';
+import { deleteScratchNamespace, drillCheck, planRestore, restoreStep, waitCrds } from './restore.js';
+import { restoreGrafana } from './grafana-restore.js';
+import { restoreKeyVault } from './keyvault-restore.js';
+import { BACKUP_ACTIVITY as B, RESTORE_ACTIVITY as R, RETENTION_ACTIVITY as T, type BackupActivities } from './activity-names.js';
 
-export type ActivityFn = (input: never) => Promise<unknown>;
-
-export function backupActivities(env: BackupEnv): Record<string, ActivityFn> {
+export function backupActivities(env: BackupEnv): BackupActivities {
   return {
-    backupPlan: (i: BackupPlanInput) => planBackup(env, i),
-    backupObjects: (i: BackupObjectsInput) => backupObjects(env, i),
-    backupDatabase: (i: BackupDatabaseInput) => backupDatabase(env, i),
-    backupGrafana: (i: BackupSimplePartInput) => backupGrafana(env, i),
-    backupKeyVault: (i: BackupSimplePartInput) => backupKeyVault(env, i),
-    backupCreateSnapshots: (i: CreateSnapshotsInput) => createSnapshots(env, i),
-    backupCheckSnapshots: (i: CheckSnapshotsInput) => checkSnapshots(env, i),
-    backupRecordSnapshots: (i: RecordSnapshotsInput) => recordSnapshots(env, i),
-    backupWriteManifest: (i: WriteManifestInput) => writeManifest(env, i),
-    backupRetentionPlan: (i: RetentionInput) => retentionPlan(env, i),
-    backupDelete: (i: DeleteBackupInput) => deleteBackup(env, i),
-    backupVerifyLatest: async (i: { cluster: string }): Promise<VerifyReport> => {
+    [B.plan]: (i) => planBackup(env, i),
+    [B.objects]: (i) => backupObjects(env, i),
+    [B.database]: (i) => backupDatabase(env, i),
+    [B.grafana]: (i) => backupGrafana(env, i),
+    [B.keyVault]: (i) => backupKeyVault(env, i),
+    [B.redis]: (i) => backupRedis(env, i),
+    [B.prometheus]: (i) => backupPrometheus(env, i),
+    [B.createSnapshots]: (i) => createSnapshots(env, i),
+    [B.checkSnapshots]: (i) => checkSnapshots(env, i),
+    [B.recordSnapshots]: (i) => recordSnapshots(env, i),
+    [B.manifest]: (i) => writeManifest(env, i),
+    [B.verifyLatest]: async (i) => {
       const m = await latestComplete(env, i.cluster);
       if (!m) return { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
       return verifyBackup(env, i.cluster, m.backupId);
     },
-    ...restoreActivities(env),
+    [T.plan]: (i) => retentionPlan(env, i),
+    [T.delete]: (i) => deleteBackup(env, i),
+    [R.plan]: (i) => planRestore(env, i),
+    [R.step]: (i) => restoreStep(env, i),
+    [R.waitCrds]: (i) => waitCrds(env, i),
+    [R.database]: (i) => restoreDatabase(env, i),
+    [R.drillCheck]: (i) => drillCheck(env, i),
+    [R.deleteScratch]: (i) => deleteScratchNamespace(env, i),
+    // The drill's source: the newest complete backup holding objects of the namespace.
+    [R.grafana]: (i) => restoreGrafana(env, i),
+    [R.keyVault]: (i) => restoreKeyVault(env, i),
+    [R.latest]: async (i) => (await latestComplete(env, i.cluster, i.namespace))?.backupId ?? null,
   };
 }

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { BackupEnv } from './env.js';
 import { backupIdTime, backupPrefix, isBackupId, paths, type Manifest, type ManifestItem } from './manifest.js';
-import { backupDataKey, readManifest, readPartRecord } from './engine.js';
+import { backupDataKey, readPartRecord } from './engine.js';
+import { readManifest } from './manifest-write.js';
 import { decryptStream } from './crypto.js';
 import { evaluateRetention } from './retention.js';
 import { parseDuration } from '../domain/duration.js';
@@ -170,7 +171,8 @@ export async function deleteBackup(env: BackupEnv, input: DeleteBackupInput): Pr
     snapshots = await deleteSnapshotsOf(rest, input.cluster, input.backupId);
   }
   const prefix = backupPrefix(input.cluster, input.backupId);
-  for (const c of [containers.databases, containers.grafana, containers.keyVault, containers.snapshots, containers.objects]) {
+  // Every container of the section (objects last: its manifest went first, key.json goes last).
+  for (const c of [...new Set(Object.values(containers))].sort((x, y) => Number(x === containers.objects) - Number(y === containers.objects))) {
     for (const b of await env.blobs.list(c, prefix)) if (await env.blobs.delete(c, b.name)) blobs += 1;
   }
   return { backupId: input.backupId, blobs, snapshots };

@@ -6,7 +6,6 @@ import type { BackupBlobStore } from '../adapters/blob-store.js';
 import type { KubeRest } from '../adapters/kube-rest.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KeyWrapper } from './crypto.js';
-import type { KeyVaultSecretsPort } from './keyvault-backup.js';
 
 export interface ClusterKube {
   rest: KubeRest;
@@ -30,6 +29,14 @@ export interface BackupEnv {
   now(): Date;
   /** Fetch for Grafana (tests pass one that trusts a local CA). */
   fetch?: typeof fetch;
+}
+
+/** The calls of @azure/keyvault-secrets this part uses (keyvault-backup.ts builds it over a SecretClient). */
+export interface KeyVaultSecretsPort {
+  listSecrets(): AsyncIterable<{ name: string; enabled: boolean; managed: boolean }>;
+  backupSecret(name: string): Promise<Uint8Array>;
+  /** Restores a backup blob; Key Vault answers 409 when the name exists (live or soft-deleted). */
+  restoreSecretBackup(backup: Uint8Array): Promise<string>;
 }
 
 export function clusterBackupConfig(env: BackupEnv, cluster: string): ClusterBackupConfig {

@@ -7,30 +7,64 @@
 // (POST /api/dashboards/db with {dashboard, folderUid, overwrite}).
 import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
+import type { ClusterBackupConfig } from '../config/backup-schema.js';
 import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
 import { readPartRecord, summarize, writePartRecord } from './engine.js';
 import type { BackupSimplePartInput, PartSummary } from '../domain/backup-types.js';
 
 const PAGE = 1000;
 
+/** 401/403: the token or its role is wrong; nothing else will work either. */
+export class GrafanaAccessError extends Error {}
+
+type GrafanaConfig = NonNullable<ClusterBackupConfig['grafana']>;
+
+/** GET and POST on the configured Grafana (URL from config only), token from the app setting; errors never carry the token. */
+export function grafanaClient(env: BackupEnv, cluster: string, write = false): { cfg: GrafanaConfig; get: (path: string) => Promise<unknown>; call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }> } {
+  const cfg = clusterBackupConfig(env, cluster).grafana;
+  if (!cfg) throw new Error(`cluster ${cluster} has no backups grafana section`);
+  const setting = write ? cfg.restoreTokenSetting ?? cfg.tokenSetting : cfg.tokenSetting;
+  const token = env.setting(setting);
+  if (!token) throw new Error(`app setting ${setting} (the Grafana service-account token) is not set. Fix: set it, as a Key Vault reference in Azure`);
+  const doFetch = env.fetch ?? fetch;
+  const base = cfg.url.replace(/\/+$/, '');
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await doFetch(`${base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: res.status, body: parsed, text };
+  };
+  const fail = (method: string, path: string, r: { status: number; text: string }) =>
+    new (r.status === 401 || r.status === 403 ? GrafanaAccessError : Error)(`Grafana ${method} ${path}: HTTP ${r.status}${r.status === 401 || r.status === 403 ? ` (check the token in ${setting} and its role${write ? ': restores need Editor' : ''})` : ''}: ${r.text.slice(0, 200).split(token).join('[redacted]')}`);
+  return {
+    cfg,
+    async get(path) {
+      const r = await call('GET', path);
+      if (r.status < 200 || r.status > 299) throw fail('GET', path, r);
+      return r.body;
+    },
+    async call(method, path, body) {
+      const r = await call(method, path, body);
+      if (r.status === 401 || r.status === 403 || r.status >= 500) throw fail(method, path, r);
+      return { status: r.status, body: r.body };
+    },
+  };
+}
+
 export async function backupGrafana(env: BackupEnv, input: BackupSimplePartInput): Promise<PartSummary> {
   const part = partIds.grafana;
   const existing = await readPartRecord(env, input.cluster, input.backupId, part);
   if (existing) return summarize(existing, true);
-  const cfg = clusterBackupConfig(env, input.cluster).grafana;
-  if (!cfg) throw new Error(`cluster ${input.cluster} has no backups grafana section`);
-  const token = env.setting(cfg.tokenSetting);
-  if (!token) throw new Error(`app setting ${cfg.tokenSetting} (the Grafana service-account token) is not set. Fix: set it, as a Key Vault reference in Azure`);
-  const doFetch = env.fetch ?? fetch;
-  const base = cfg.url.replace(/\/+$/, '');
-  const get = async (path: string): Promise<unknown> => {
-    const res = await doFetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
-    if (!res.ok) {
-      const body = (await res.text()).slice(0, 200).split(token).join('[redacted]');
-      throw new Error(`Grafana GET ${path}: HTTP ${res.status}${res.status === 401 || res.status === 403 ? ` (check the token in ${cfg.tokenSetting} and its role)` : ''}: ${body}`);
-    }
-    return res.json();
-  };
+  const { get } = grafanaClient(env, input.cluster);
   const found: Array<{ uid: string; title: string }> = [];
   for (let page = 1; ; page++) {
     const hits = (await get(`/api/search?type=dash-db&limit=${PAGE}&page=${page}`)) as Array<{ uid?: string; title?: string; type?: string }>;

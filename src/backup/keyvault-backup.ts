@@ -4,18 +4,12 @@
 // be restored into a vault of the same subscription and geography (Key Vault "backup and restore"
 // docs), which is what a backup of a vault needs and nothing more. Secrets that Key Vault manages
 // for certificates (`managed: true`) are backed up with their certificate, not here: skipped.
-import type { BackupEnv } from './env.js';
+import type { BackupEnv, KeyVaultSecretsPort } from './env.js';
 import { clusterBackupConfig } from './env.js';
 import { globMatch } from './objects.js';
 import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
 import { readPartRecord, summarize, writePartRecord } from './engine.js';
 import type { BackupSimplePartInput, PartSummary } from '../domain/backup-types.js';
-
-/** The two calls of @azure/keyvault-secrets this part uses (src/adapters/keyvault-secrets-port.ts). */
-export interface KeyVaultSecretsPort {
-  listSecrets(): AsyncIterable<{ name: string; enabled: boolean; managed: boolean }>;
-  backupSecret(name: string): Promise<Uint8Array>;
-}
 
 export async function backupKeyVault(env: BackupEnv, input: BackupSimplePartInput): Promise<PartSummary> {
   const part = partIds.keyVault;
@@ -62,6 +56,9 @@ export async function keyVaultSecretsPort(vaultUri: string, credential: import('
       const b = await client.backupSecret(name);
       if (!b) throw new Error(`Key Vault returned no backup for secret ${name}`);
       return b;
+    },
+    async restoreSecretBackup(backup: Uint8Array) {
+      return (await client.restoreSecretBackup(backup)).name;
     },
   };
 }

@@ -11,6 +11,8 @@
 //   databases           {cluster}/{backupId}/databases/{name}.pgdump      pg_dump -Fc
 //   grafana             {cluster}/{backupId}/grafana/{uid}.json
 //   keyVault            {cluster}/{backupId}/keyvault/{secret}.kvbackup    Key Vault backup blobs (opaque)
+//   appData             {cluster}/{backupId}/redis/{name}.rdb             redis-cli --rdb (an RDB snapshot)
+//                       {cluster}/{backupId}/prometheus/{name}.tar        tar of a TSDB snapshot
 // CSI snapshots live in the cluster; the manifest records them.
 //
 // Backup IDs sort by time: `20250101T020000Z-nightly` (schedule slot + schedule name) or
@@ -24,8 +26,8 @@ export const CLUSTER_SCOPE_DIR = '_cluster';
 
 export const BACKUP_ID_PATTERN = /^(\d{8}T\d{6}Z)-([a-z0-9][a-z0-9-]{0,45})$/;
 
-export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault';
-export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault'];
+export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus';
+export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus'];
 
 export interface BackupContainers {
   objects: string;
@@ -33,6 +35,8 @@ export interface BackupContainers {
   snapshots: string;
   grafana: string;
   keyVault: string;
+  /** Application data streamed out of pods: Redis RDB files, Prometheus TSDB snapshots. */
+  appData: string;
 }
 
 /** The containers bicep/main.bicep creates (backupContainers). */
@@ -42,6 +46,7 @@ export const DEFAULT_CONTAINERS: BackupContainers = {
   snapshots: 'csi-snapshots',
   grafana: 'grafana-dashboards',
   keyVault: 'keyvault-secrets',
+  appData: 'app-data',
 };
 
 function compactTime(d: Date): string {
@@ -86,6 +91,8 @@ export const paths = {
   database: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}databases/${name}.pgdump`,
   grafana: (cluster: string, id: string, uid: string) => `${backupPrefix(cluster, id)}grafana/${encodeURIComponent(uid)}.json`,
   keyVault: (cluster: string, id: string, secret: string) => `${backupPrefix(cluster, id)}keyvault/${secret}.kvbackup`,
+  redis: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}redis/${name}.rdb`,
+  prometheus: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}prometheus/${name}.tar`,
 };
 
 /** Part IDs: also file names of part records. */
@@ -96,9 +103,11 @@ export const partIds = {
   snapshots: 'snapshots',
   grafana: 'grafana',
   keyVault: 'keyvault',
+  redis: (name: string) => `redis.${name}`,
+  prometheus: (name: string) => `prometheus.${name}`,
 };
 
-export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault';
+export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus';
 
 export interface ManifestItem {
   part: string;
@@ -122,6 +131,10 @@ export interface ManifestItem {
   /** database */
   database?: string;
   format?: string;
+  /** database: extensions whose restore needs care, with their version ({timescaledb: '2.14.2'}). */
+  extensions?: Record<string, string>;
+  /** redis, prometheus: the configured instance name. */
+  name?: string;
   /** grafana */
   uid?: string;
   title?: string;
@@ -223,6 +236,8 @@ export function buildManifest(meta: ManifestMeta, records: PartRecord[], failed:
       if (it.type === 'database') add('databases', 1);
       if (it.type === 'grafana') add('dashboards', 1);
       if (it.type === 'keyvault') add('keyVaultSecrets', 1);
+      if (it.type === 'redis') add('redisSnapshots', 1);
+      if (it.type === 'prometheus') add('prometheusSnapshots', 1);
     }
     for (const s of r.snapshots ?? []) {
       snapshots.push(s);

@@ -8,23 +8,23 @@
 //
 // pg_dump -Fc: the custom archive format (compressed, restorable selectively with pg_restore);
 // --no-password: never prompt (a prompt would hang the exec).
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+//
+// TimescaleDB: before the dump, the extension is looked up (pg_extension) and its version recorded
+// in the manifest item. A restore of such a dump runs, in one exec and in this order,
+// `CREATE EXTENSION IF NOT EXISTS timescaledb; SELECT timescaledb_pre_restore()`, pg_restore, then
+// `SELECT timescaledb_post_restore()` (also after a failed pg_restore, so background workers come
+// back), as TimescaleDB's "Migrate with pg_dump and pg_restore" documents.
 import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
-import { blockSizeFor } from '../adapters/blob-store.js';
-import { execStream, type ExecOptions } from '../adapters/kube-exec.js';
+import type { ExecOptions } from '../adapters/kube-exec.js';
 import { parseSize, type DatabaseBackupConfig } from '../config/backup-schema.js';
-import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
-import { readManifest, readPartRecord, summarize, writePartRecord } from './engine.js';
-import type { ResourceTypeRef } from './objects.js';
+import { paths, partIds } from './manifest.js';
+import { backupExecPart } from './exec-part.js';
+import { readManifest } from './manifest-write.js';
+import { blobToExec, execText, findPod, type PodTarget } from './exec-stream.js';
 import type { BackupDatabaseInput, PartSummary, RestoreDatabaseInput } from '../domain/backup-types.js';
 
-const PODS: ResourceTypeRef = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true };
-/** Memory for blocks in flight: at most ~64 MiB however large the blocks get. */
-const STAGING_BUDGET = 64 * 1024 * 1024;
-
-/** Connection flags shared by pg_dump and pg_restore. */
+/** Connection flags shared by pg_dump, pg_restore and psql. */
 function connectionArgs(db: Pick<DatabaseBackupConfig, 'user' | 'host' | 'port'>): string[] {
   return ['--no-password', '-U', db.user, ...(db.host ? ['-h', db.host] : []), ...(db.port ? ['-p', String(db.port)] : [])];
 }
@@ -36,38 +36,34 @@ export function pgDumpCommand(db: DatabaseBackupConfig): string[] {
   return ['sh', '-c', `PGPASSWORD="$${db.passwordEnv}" exec pg_dump "$@"`, 'pg_dump', ...args];
 }
 
+/** The installed TimescaleDB version: one psql query (empty output: not installed). */
+export function timescaleDetectCommand(db: DatabaseBackupConfig): string[] {
+  const args = [...connectionArgs(db), '-d', db.database, '-Atc', "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"];
+  if (!db.passwordEnv) return ['psql', ...args];
+  return ['sh', '-c', `PGPASSWORD="$${db.passwordEnv}" exec psql "$@"`, 'psql', ...args];
+}
+
+/** A word for sh: single-quoted. */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 /**
  * pg_restore reading exactly `size` bytes from stdin (head -c), so it finishes without the
  * client half-closing stdin (impossible on the v4 channel protocol); --exit-on-error stops at
- * the first failed statement and exits non-zero.
+ * the first failed statement and exits non-zero. With `timescale`, wrapped in the pre/post
+ * restore functions.
  */
-export function pgRestoreCommand(db: DatabaseBackupConfig, target: string, size: number): string[] {
+export function pgRestoreCommand(db: DatabaseBackupConfig, target: string, size: number, timescale = false): string[] {
   const args = [...connectionArgs(db), '--exit-on-error', '--no-owner', '-d', target];
   const env = db.passwordEnv ? `PGPASSWORD="$${db.passwordEnv}" ` : '';
-  return ['sh', '-c', `head -c "$0" | ${env}pg_restore "$@"`, String(size), ...args];
-}
-
-/** The Running pod the selector picks (first by name), and the container to exec in. */
-export async function databasePod(env: BackupEnv, cluster: string, db: DatabaseBackupConfig): Promise<{ pod: string; container: string }> {
-  const { rest } = await env.kube(cluster);
-  const pods: Array<{ name: string; containers: string[] }> = [];
-  for await (const page of rest.listPages(PODS, db.namespace, { labelSelector: db.podSelector, limit: 100 })) {
-    for (const p of page) {
-      const phase = (p['status'] as { phase?: string } | undefined)?.phase;
-      const deleting = (p.metadata ?? {})['deletionTimestamp'] !== undefined;
-      if (phase !== 'Running' || deleting) continue;
-      const cs = ((p['spec'] as { containers?: Array<{ name: string }> } | undefined)?.containers ?? []).map((c) => c.name);
-      pods.push({ name: String(p.metadata?.['name']), containers: cs });
-    }
-  }
-  pods.sort((a, b) => (a.name < b.name ? -1 : 1));
-  const pod = pods[0];
-  if (!pod) throw new Error(`no Running pod in ${db.namespace} matches ${db.podSelector} (database ${db.name}). Fix: check podSelector, or that the database is up`);
-  const container = db.container ?? pod.containers[0];
-  if (!container || !pod.containers.includes(container)) {
-    throw new Error(`pod ${db.namespace}/${pod.name} has no container "${db.container}" (it has ${pod.containers.join(', ')}). Fix: set container of database ${db.name}`);
-  }
-  return { pod: pod.name, container };
+  if (!timescale) return ['sh', '-c', `head -c "$0" | ${env}pg_restore "$@"`, String(size), ...args];
+  const psql = `${env}psql ${[...connectionArgs(db), '-d', target, '-v', 'ON_ERROR_STOP=1', '-q'].map(shq).join(' ')}`;
+  const script = [
+    `${psql} -c 'CREATE EXTENSION IF NOT EXISTS timescaledb' -c 'SELECT timescaledb_pre_restore()' >/dev/null || exit $?`,
+    `head -c "$0" | ${env}pg_restore "$@"; rc=$?`,
+    `${psql} -c 'SELECT timescaledb_post_restore()' >/dev/null || exit $?`,
+    'exit $rc',
+  ].join('\n');
+  return ['sh', '-c', script, String(size), ...args];
 }
 
 function dbConfig(env: BackupEnv, cluster: string, name: string): DatabaseBackupConfig {
@@ -76,45 +72,31 @@ function dbConfig(env: BackupEnv, cluster: string, name: string): DatabaseBackup
   return db;
 }
 
+/** The database's primary pod. */
+export function databasePod(env: BackupEnv, cluster: string, db: DatabaseBackupConfig): Promise<PodTarget> {
+  return findPod(env, cluster, db, `database ${db.name}`);
+}
+
 export async function backupDatabase(env: BackupEnv, input: BackupDatabaseInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
-  const part = partIds.database(input.database);
-  const existing = await readPartRecord(env, input.cluster, input.backupId, part);
-  if (existing) return summarize(existing, true);
   const db = dbConfig(env, input.cluster, input.database);
-  const container = env.backups.containers.databases;
-  const path = paths.database(input.cluster, input.backupId, db.name);
-  const warnings: string[] = [];
-  // A dump committed by an attempt whose result was lost is kept, not redone (write-once).
-  let stored = await env.blobs.properties(container, path).then((p) => (p ? env.blobs.existing(container, path) : null));
-  if (!stored) {
-    const { kubeConfig } = await env.kube(input.cluster);
-    const { pod, container: c } = await databasePod(env, input.cluster, db);
-    const sizes = blockSizeFor(parseSize(db.expectedSize)!);
-    const handle = await execStream(kubeConfig, db.namespace, pod, c, pgDumpCommand(db), { stdoutBuffer: 1024 * 1024, ...execOptions });
-    async function* output(): AsyncGenerator<Buffer> {
-      for await (const chunk of handle.stdout) yield chunk as Buffer;
-      // Commit only after pg_dump reported success.
-      const r = await handle.done;
-      if (r.exitCode !== 0) {
-        throw new Error(`pg_dump of ${db.database} in ${db.namespace}/${pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
-      }
-      if (r.stderr.trim() !== '') warnings.push(`pg_dump: ${r.stderr.trim().slice(-300)}`);
-    }
-    try {
-      stored = await env.blobs.writeOnce(container, path, output(), {
-        blockSize: sizes.at,
-        concurrency: Math.max(1, Math.min(4, Math.floor(STAGING_BUDGET / sizes.base))),
-        metadata: { aksopsdatabase: db.database, aksopsformat: 'pg_dump-custom', aksopspod: pod },
-        contentType: 'application/octet-stream',
-      });
-    } catch (e) {
-      handle.abort();
-      throw e;
-    }
-  }
-  const item: ManifestItem = { part, type: 'database', container, path, size: stored.size, sha256: stored.sha256, database: db.name, format: 'pg_dump-custom' };
-  const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items: [item], warnings });
-  return summarize(record, false);
+  return backupExecPart(env, input, {
+    part: partIds.database(db.name),
+    type: 'database',
+    container: env.backups.containers.databases,
+    path: paths.database(input.cluster, input.backupId, db.name),
+    where: db,
+    command: pgDumpCommand(db),
+    expectedBytes: parseSize(db.expectedSize)!,
+    metadata: { aksopsdatabase: db.database, aksopsformat: 'pg_dump-custom' },
+    what: `pg_dump of ${db.database}`,
+    // After the dump (so a database that cannot be dumped reports pg_dump's error): is it TimescaleDB?
+    fields: async (pod) => {
+      const detect = await execText(env, input.cluster, pod, timescaleDetectCommand(db), execOptions);
+      if (detect.exitCode !== 0) throw new Error(`looking up extensions of ${db.database} in ${db.namespace}/${pod.pod} failed (exit ${detect.exitCode}): ${detect.stderr.trim().slice(-600)}`);
+      const timescale = detect.stdout.trim();
+      return { database: db.name, format: 'pg_dump-custom', ...(timescale ? { extensions: { timescaledb: timescale } } : {}) };
+    },
+  }, execOptions);
 }
 
 export interface DatabaseRestoreResult {
@@ -122,6 +104,8 @@ export interface DatabaseRestoreResult {
   target: string;
   bytes: number;
   sha256: string;
+  /** TimescaleDB version of the dump, when it had the extension (pre/post restore ran). */
+  timescaledb?: string;
 }
 
 /** Streams a dump from Blob into pg_restore in the database pod. Checks the checksum on the way. */
@@ -131,23 +115,10 @@ export async function restoreDatabase(env: BackupEnv, input: RestoreDatabaseInpu
   const item = manifest.items.find((i) => i.type === 'database' && i.database === input.database);
   if (!item) throw new Error(`backup ${input.backupId} holds no dump of database ${input.database}`);
   const db = dbConfig(env, input.cluster, input.database);
-  if (input.dryRun) return { database: input.database, target: input.target, bytes: item.size, sha256: item.sha256 };
-  const { kubeConfig } = await env.kube(input.cluster);
-  const { pod, container } = await databasePod(env, input.cluster, db);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const source = (await env.blobs.read(item.container, item.path)) as Readable;
-  source.on('data', (c: Buffer) => {
-    hash.update(c);
-    bytes += c.length;
-  });
-  const handle = await execStream(kubeConfig, db.namespace, pod, container, pgRestoreCommand(db, input.target, item.size), { ...execOptions, stdin: source });
-  handle.stdout.resume();
-  const r = await handle.done;
-  const sha = hash.digest('hex');
-  if (r.exitCode !== 0) throw new Error(`pg_restore into ${input.target} in ${db.namespace}/${pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
-  if (bytes !== item.size || sha !== item.sha256) {
-    throw new Error(`the dump read from ${item.container}/${item.path} does not match the manifest (${bytes} bytes, sha256 ${sha}; expected ${item.size}, ${item.sha256}): the restored database may be incomplete`);
-  }
-  return { database: input.database, target: input.target, bytes, sha256: sha };
+  const timescale = item.extensions?.['timescaledb'];
+  const ts = timescale ? { timescaledb: timescale } : {};
+  if (input.dryRun) return { database: input.database, target: input.target, bytes: item.size, sha256: item.sha256, ...ts };
+  const pod = await databasePod(env, input.cluster, db);
+  const r = await blobToExec(env, input.cluster, pod, item, (size) => pgRestoreCommand(db, input.target, size, timescale !== undefined), `pg_restore into ${input.target}`, execOptions);
+  return { database: input.database, target: input.target, bytes: r.bytes, sha256: r.sha256, ...ts };
 }

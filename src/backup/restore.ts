@@ -10,7 +10,8 @@
 import type { BackupEnv } from './env.js';
 import { namespaceProtection } from '../domain/protection.js';
 import { isKubeRestStatus, KubeRestError, type KubeRest } from '../adapters/kube-rest.js';
-import { backupDataKey, readManifest } from './engine.js';
+import { backupDataKey } from './engine.js';
+import { readManifest } from './manifest-write.js';
 import { decryptBuffer } from './crypto.js';
 import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from './objects.js';
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
@@ -20,7 +21,6 @@ import { restoreDatabase } from './postgres.js';
 import type {
   DrillCheckInput,
   DrillCheckOutput,
-  RestoreDatabaseInput,
   RestoreInput,
   RestorePlan,
   RestoreStep,
@@ -28,7 +28,6 @@ import type {
   RestoreStepOutput,
   WaitCrdsInput,
 } from '../domain/backup-types.js';
-import type { ActivityFn } from './activities.js';
 
 export const NAMESPACE_TYPE: ResourceTypeRef = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
 const CRD_TYPE: ResourceTypeRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
@@ -91,7 +90,16 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     if (!m.items.some((i) => i.type === 'database' && i.database === name)) throw new Error(`backup ${input.backupId} holds no dump of database ${name}`);
     return { name, target };
   });
-  return { restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings };
+  const held = (type: 'grafana' | 'keyvault', names: string[] | undefined, what: string) => {
+    const have = m.items.filter((i) => i.type === type).map((i) => (type === 'grafana' ? i.uid : i.secret) ?? '');
+    const absent = (names ?? []).filter((n) => n !== '*' && !have.includes(n));
+    if (absent.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${absent.join(', ')} (it has ${have.length} ${what}s)`);
+    return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : 'keyVaultSecrets']: names } : {};
+  };
+  return {
+    restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings,
+    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'),
+  };
 }
 
 async function readObjects(env: BackupEnv, source: string, backupId: string, it: ManifestItem): Promise<KubeJson[]> {
@@ -260,22 +268,4 @@ export async function deleteScratchNamespace(env: BackupEnv, input: { cluster: s
     if (!isKubeRestStatus(e, 404)) throw e;
   }
   return 'deleted';
-}
-
-export function restoreActivities(env: BackupEnv): Record<string, ActivityFn> {
-  return {
-    restorePlan: (i: RestoreInput) => planRestore(env, i),
-    restoreStep: (i: RestoreStepInput) => restoreStep(env, i),
-    restoreWaitCrds: (i: WaitCrdsInput) => waitCrds(env, i),
-    restoreDatabase: (i: RestoreDatabaseInput) => restoreDatabase(env, i),
-    restoreDrillCheck: (i: DrillCheckInput) => drillCheck(env, i),
-    restoreDeleteScratch: (i: { cluster: string; namespace: string; scratchLabel: string }) => deleteScratchNamespace(env, i),
-    restoreLatestBackup: (i: { cluster: string; namespace: string }) => latestBackupHolding(env, i),
-  };
-}
-
-/** The newest complete backup holding objects of a namespace (the drill's source). */
-async function latestBackupHolding(env: BackupEnv, i: { cluster: string; namespace: string }): Promise<string | null> {
-  const { latestComplete } = await import('./catalog.js');
-  return (await latestComplete(env, i.cluster, i.namespace))?.backupId ?? null;
 }

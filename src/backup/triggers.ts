@@ -11,7 +11,7 @@ import { BACKUP_PART_TYPES, backupIdFor, backupInstanceId, isBackupId, paths, ty
 import type { BackupInput, ConflictPolicy, DrillInput, RestoreInput } from '../domain/backup-types.js';
 import type { BackupEnv } from './env.js';
 import { listBackups, type BackupListing } from './catalog.js';
-import { readManifest } from './engine.js';
+import { readManifest } from './manifest-write.js';
 
 export const ORCHESTRATION = {
   backup: 'backup',
@@ -144,10 +144,10 @@ export function backupRequest(b: BackupsConfig, rawBody: unknown, now: Date, req
   return { orchestration: ORCHESTRATION.backup, instanceId: backupInstanceId(cluster, backupId), input };
 }
 
-/** POST /api/restores: a restore (dry-run unless "dryRun": false). */
+/** POST /api/restores: a restore (dry-run unless "dryRun": false); dashboards / keyVaultSecrets: uids / names, or ["*"]. */
 export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
   const body = obj(rawBody, 'the body');
-  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots']);
+  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots', 'dashboards', 'keyVaultSecrets']);
   const cluster = clusterOf(b, body['cluster']);
   const sourceCluster = body['sourceCluster'] === undefined ? cluster : clusterOf(b, body['sourceCluster']);
   if (typeof body['backupId'] !== 'string' || !isBackupId(body['backupId'])) throw new RequestError(400, 'backupId must be a backup ID (GET /api/backups lists them)');
@@ -173,6 +173,8 @@ export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, re
     dryRun: body['dryRun'] !== false,
     ...(dbs ? { databases: dbs as Record<string, string> } : {}),
     ...(body['fromSnapshots'] === true ? { fromSnapshots: true } : {}),
+    ...(strings(body['dashboards'], 'dashboards') ? { dashboards: strings(body['dashboards'], 'dashboards')! } : {}),
+    ...(strings(body['keyVaultSecrets'], 'keyVaultSecrets') ? { keyVaultSecrets: strings(body['keyVaultSecrets'], 'keyVaultSecrets')! } : {}),
     requestedBy,
   };
   return { orchestration: ORCHESTRATION.restore, instanceId: `restore:${cluster}:${restoreId}`, input };

@@ -16,7 +16,7 @@ export type EnvFactory = (io: CliIo, config: string) => Promise<BackupEnv>;
 export const defaultEnvFactory: EnvFactory = async (io, path) => {
   const config = loadConfigFile(path, io.cwd);
   const settings = readSettings(io.env);
-  const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }] = await Promise.all([import('../backup/runtime-env.js'), import('../adapters/kube.js')]);
+  const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }] = await Promise.all([import('../backup/env-from-settings.js'), import('../adapters/kube.js')]);
   return backupEnvFrom({ settings, env: io.env, config, kube: createKubeAccess({ ...kubeAccessOptionsFromSettings(settings), preferKubeContext: true }) });
 };
 
@@ -106,6 +106,8 @@ export function runRestore(args: string[], io: CliIo, factory: EnvFactory = defa
       database: { type: 'string', multiple: true },
       conflict: { type: 'string' },
       'from-snapshots': { type: 'boolean' },
+      dashboard: { type: 'string', multiple: true },
+      secret: { type: 'string', multiple: true },
       apply: { type: 'boolean' },
     },
     async (env, v) => {
@@ -124,6 +126,8 @@ export function runRestore(args: string[], io: CliIo, factory: EnvFactory = defa
         ...(v['map'] ? { namespaceMap: pairs(v['map'], '--map') } : {}),
         ...(v['database'] ? { databases: pairs(v['database'], '--database') } : {}),
         ...(v['from-snapshots'] ? { fromSnapshots: true } : {}),
+        ...(v['dashboard'] ? { dashboards: v['dashboard'] as string[] } : {}),
+        ...(v['secret'] ? { keyVaultSecrets: v['secret'] as string[] } : {}),
         conflict,
         dryRun: v['apply'] !== true,
         requestedBy: `cli:${io.env['USER'] ?? 'unknown'}`,

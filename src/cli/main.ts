@@ -55,7 +55,7 @@ Usage:
       manifest; re-read every blob and check its SHA-256 (and Secrets' GCM tags): exit 1 on a mismatch.
   aksops restore --backup ID [--cluster C] [--source-cluster C] [--namespace NS]... [--kind K]...
                  [--map FROM=TO]... [--database DUMP=TARGETDB]... [--conflict skip|update]
-                 [--from-snapshots] [--apply]
+                 [--from-snapshots] [--dashboard UID|'*']... [--secret NAME|'*']... [--apply]
       Restore from a complete backup into the cluster of the kubeconfig context; a server-side
       dry-run (dryRun=All) unless --apply.
 

@@ -30,7 +30,7 @@ const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]
 const slug = (example: string) =>
   z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: `must be lower-case letters, digits and "-" (at most 63). Fix: e.g. ${example}` });
 
-export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault'] as const;
+export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus'] as const;
 
 const labelSelector = z.string().refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
   message: 'is not an equality label selector. Fix: write it like app=timescaledb,role=primary',
@@ -77,6 +77,37 @@ const databaseSchema = z.strictObject({
   expectedSize: size.default('100Gi'),
 });
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name. Fix: e.g. REDIS_PASSWORD' });
+
+/** A Redis whose data is streamed out with `redis-cli --rdb -` run in its pod (src/backup/redis.ts). */
+/** The pod a tool runs in (the first Running one the selector picks) and its container (default the first). */
+const podFields = {
+  namespace: z.string().min(1),
+  podSelector: labelSelector,
+  container: z.string().min(1).optional(),
+};
+
+const redisSchema = z.strictObject({
+  /** Name of the snapshot (blob redis/{name}.rdb). */
+  name: slug('celery-broker'),
+  ...podFields,
+  port: z.number().int().min(1).max(65535).default(6379),
+  /** Environment variable of the container holding the password (read there as REDISCLI_AUTH; it never leaves the pod). */
+  passwordEnv: envName.optional(),
+  expectedSize: size.default('10Gi'),
+});
+
+/** A Prometheus whose TSDB is snapshotted (admin API, --web.enable-admin-api) and streamed out as tar (src/backup/prometheus.ts). */
+const prometheusSchema = z.strictObject({
+  name: slug('prometheus'),
+  ...podFields,
+  /** Port of the web API inside the pod (the snapshot call goes to 127.0.0.1 in the pod). */
+  port: z.number().int().min(1).max(65535).default(9090),
+  /** --storage.tsdb.path of the container. */
+  dataDir: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path. Fix: e.g. /prometheus' }).default('/prometheus'),
+  expectedSize: size.default('100Gi'),
+});
+
 const snapshotSchema = z.strictObject({
   namespace: z.string().min(1),
   pvc: z.string().min(1),
@@ -89,6 +120,8 @@ const grafanaSchema = z.strictObject({
   url: z.url({ message: 'is not a URL. Fix: e.g. https://grafana.ms5.example.com' }),
   /** App setting holding a Grafana service-account token (Viewer is enough). */
   tokenSetting: appSetting,
+  /** App setting holding a token with Editor rights, used by restores (default tokenSetting). */
+  restoreTokenSetting: appSetting.optional(),
 });
 
 const keyVaultSchema = z.strictObject({
@@ -105,6 +138,8 @@ const clusterBackupSchema = z.strictObject({
   snapshots: z.array(snapshotSchema).default([]),
   grafana: grafanaSchema.optional(),
   keyVault: keyVaultSchema.optional(),
+  redis: z.array(redisSchema).default([]),
+  prometheus: z.array(prometheusSchema).default([]),
 });
 
 const scheduleSchema = z.strictObject({
@@ -148,6 +183,7 @@ export const backupsSchema = z.strictObject({
       snapshots: containerName.default(DEFAULT_CONTAINERS.snapshots),
       grafana: containerName.default(DEFAULT_CONTAINERS.grafana),
       keyVault: containerName.default(DEFAULT_CONTAINERS.keyVault),
+      appData: containerName.default(DEFAULT_CONTAINERS.appData),
     })
     .default({ ...DEFAULT_CONTAINERS }),
   encryption: z.strictObject({
@@ -171,6 +207,8 @@ export const backupsSchema = z.strictObject({
 export type BackupsConfig = z.output<typeof backupsSchema>;
 export type ClusterBackupConfig = BackupsConfig['clusters'][number];
 export type DatabaseBackupConfig = ClusterBackupConfig['databases'][number];
+export type RedisBackupConfig = ClusterBackupConfig['redis'][number];
+export type PrometheusBackupConfig = ClusterBackupConfig['prometheus'][number];
 export type SnapshotBackupConfig = ClusterBackupConfig['snapshots'][number];
 
 export interface Issue {
@@ -204,6 +242,15 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
       const bad = checkName('namespace', d.namespace);
       if (bad) issues.push({ path: ['backups', 'clusters', i, 'databases', j, 'namespace'], message: `${bad}. Fix: the namespace of the database pod` });
     });
+    for (const key of ['redis', 'prometheus'] as const) {
+      const seen = new Set<string>();
+      c[key].forEach((r, j) => {
+        if (seen.has(r.name)) issues.push({ path: ['backups', 'clusters', i, key, j, 'name'], message: `"${r.name}" is used twice. Fix: give each ${key} entry its own name` });
+        seen.add(r.name);
+        const bad = checkName('namespace', r.namespace);
+        if (bad) issues.push({ path: ['backups', 'clusters', i, key, j, 'namespace'], message: `${bad}. Fix: the namespace of the ${key} pod` });
+      });
+    }
     const pvcs = new Set<string>();
     c.snapshots.forEach((s, j) => {
       const key = `${s.namespace}/${s.pvc}`;

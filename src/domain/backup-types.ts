@@ -51,6 +51,9 @@ export interface BackupPlan {
   snapshots: SnapshotTarget[];
   grafana: boolean;
   keyVault: boolean;
+  /** Configured Redis and Prometheus instances (by name) to back up. */
+  redis: string[];
+  prometheus: string[];
   /** Discovery problems (an unavailable API group): recorded in the manifest. */
   warnings: string[];
   /** Parts running at the same time (backups.concurrency). */
@@ -73,6 +76,15 @@ export interface BackupDatabaseInput {
   cluster: string;
   database: string;
 }
+
+/** backupRedis, backupPrometheus: one configured instance. */
+export interface BackupRedisInput {
+  backupId: string;
+  cluster: string;
+  name: string;
+}
+
+export type BackupPrometheusInput = BackupRedisInput;
 
 export interface BackupSimplePartInput {
   backupId: string;
@@ -221,6 +233,10 @@ export interface RestoreInput {
   dryRun: boolean;
   /** Databases to restore: dump name -> target database (created if missing is the operator's job). */
   databases?: Record<string, string>;
+  /** Grafana dashboards to restore, by uid (["*"]: all in the backup), into their folders. */
+  dashboards?: string[];
+  /** Key Vault secrets to restore, by name (["*"]: all in the backup). */
+  keyVaultSecrets?: string[];
   /** Restore PVCs from the backup's VolumeSnapshots when restoring in place. */
   fromSnapshots?: boolean;
   /** Label restored namespaces aksops.io/scratch=<value> (drills: only such namespaces are deleted). */
@@ -236,6 +252,9 @@ export interface RestorePlan {
   namespaces: string[];
   steps: RestoreStep[];
   databases: Array<{ name: string; target: string }>;
+  /** Dashboard uids and Key Vault secret names to restore (resolved from the input). */
+  dashboards?: string[];
+  keyVaultSecrets?: string[];
   crds: string[];
   warnings: string[];
 }
@@ -270,6 +289,17 @@ export interface RestoreStepOutput {
   failed: Array<{ object: string; error: string }>;
   /** "Kind namespace/name" of every object created or updated (or that would be, in dry-run). */
   objects: string[];
+}
+
+/** restoreGrafana (dashboard uids), restoreKeyVault (secret names); ["*"]: all the backup holds. */
+export interface RestoreServiceInput {
+  restoreId: string;
+  cluster: string;
+  sourceCluster: string;
+  backupId: string;
+  names: string[];
+  conflict: ConflictPolicy;
+  dryRun: boolean;
 }
 
 export interface WaitCrdsInput {

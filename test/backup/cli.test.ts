@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLUSTER, createWorld, seedShop, type World } from './world.js';
 import { runBackupList, runBackupShow, runBackupVerify, runRestore } from '../../src/cli/backup.js';
 import { main } from '../../src/cli/main.js';
-import { backupObjects, planBackup, writeManifest } from '../../src/backup/engine.js';
+import { backupObjects, planBackup } from '../../src/backup/engine.js';
+import { writeManifest } from '../../src/backup/manifest-write.js';
 import type { CliIo } from '../../src/cli/io.js';
 
 let w: World;

@@ -3,7 +3,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CLUSTER, createWorld, seedShop, SECRET_VALUES, type World } from './world.js';
-import { backupObjects, backupDataKey, planBackup, readManifest, writeManifest } from '../../src/backup/engine.js';
+import { backupObjects, backupDataKey, planBackup } from '../../src/backup/engine.js';
+import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
 import { paths, partIds, type PartRecord } from '../../src/backup/manifest.js';
 import { decryptBuffer } from '../../src/backup/crypto.js';
 import { unavailableDiscovery } from '../fakes/kube-discovery.js';

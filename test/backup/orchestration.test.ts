@@ -9,7 +9,7 @@ import { createReplayHarness, forEachCrashPoint, type ReplayHarness } from '../s
 import { backupOrchestrator, PART_RETRY_DELAYS_SECONDS } from '../../orchestrations/backup.js';
 import { retentionOrchestrator } from '../../orchestrations/retention.js';
 import { backupActivities } from '../../src/backup/activities.js';
-import { readManifest } from '../../src/backup/engine.js';
+import { readManifest } from '../../src/backup/manifest-write.js';
 import { listBackups } from '../../src/backup/catalog.js';
 import { BackupBlobStore } from '../../src/adapters/blob-store.js';
 import { backupIdFor, paths } from '../../src/backup/manifest.js';

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { startPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { CLUSTER, createWorld, type World } from './world.js';
 import { backupDatabase, pgDumpCommand, restoreDatabase } from '../../src/backup/postgres.js';
-import { planBackup, writeManifest } from '../../src/backup/engine.js';
+import { planBackup } from '../../src/backup/engine.js';
+import { writeManifest } from '../../src/backup/manifest-write.js';
 import { paths } from '../../src/backup/manifest.js';
 import { verifyBackup } from '../../src/backup/catalog.js';
 import { execStream } from '../../src/adapters/kube-exec.js';
@@ -84,11 +85,13 @@ describe('PostgreSQL through the exec API', () => {
     expect(createHash('sha256').update(dump).digest('hex')).toBe(restored.sha256);
     expect(dump.length).toBe(summary.bytes);
     const execs = execHistory(w.kube.registry);
-    expect(execs.map((e) => [e.pod, e.container, e.protocol, e.exitCode])).toEqual([
-      ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0],
-      ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0],
+    // The dump, the extension lookup (psql), the restore.
+    expect(execs.map((e) => [e.pod, e.container, e.protocol, e.exitCode, e.command.join(' ').includes('pg_restore "$@"') ? 'pg_restore' : e.command.at(-1) === 'ms5' ? 'pg_dump' : 'psql'])).toEqual([
+      ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0, 'pg_dump'],
+      ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0, 'psql'],
+      ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0, 'pg_restore'],
     ]);
-    expect(execs[1]!.stdinBytes).toBe(dump.length);
+    expect(execs[2]!.stdinBytes).toBe(dump.length);
     // The password never left the "pod": not in the command, the request log or the manifest.
     const seen = JSON.stringify([w.kube.requests, execs, await w.blobs.readBuffer(w.backups.containers.objects, paths.manifest(CLUSTER, '20250101T020000Z-nightly'))].map(String)) + JSON.stringify(w.kube.requests);
     expect(seen.includes(PASSWORD)).toBe(false);
@@ -100,6 +103,7 @@ describe('PostgreSQL through the exec API', () => {
     await backupAndRestore('20250101T030000Z-nightly', 'ms5_restore_v4', ['v4.channel.k8s.io']);
     expect(await fingerprint('ms5_restore_v4')).toEqual(await fingerprint('ms5'));
     expect(execHistory(w.kube.registry).slice(before).map((e) => [e.protocol, e.exitCode])).toEqual([
+      ['v4.channel.k8s.io', 0],
       ['v4.channel.k8s.io', 0],
       ['v4.channel.k8s.io', 0],
     ]);

@@ -17,7 +17,7 @@ export const CLUSTER = 'ms5-prod';
 
 export function uniqueContainers(tag: string): BackupsConfig['containers'] {
   const s = `${tag}${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20);
-  return { objects: `${s}-objects`, databases: `${s}-dumps`, snapshots: `${s}-snaps`, grafana: `${s}-grafana`, keyVault: `${s}-kv` };
+  return { objects: `${s}-objects`, databases: `${s}-dumps`, snapshots: `${s}-snaps`, grafana: `${s}-grafana`, keyVault: `${s}-kv`, appData: `${s}-data` };
 }
 
 export interface World {

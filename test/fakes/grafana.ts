@@ -4,7 +4,15 @@
 //                                                  isStarred, folderId, folderUid, folderTitle, folderUrl}]
 //                                                  (type dash-folder entries appear without the type filter)
 //   GET /api/dashboards/uid/{uid}                  {meta: {type, slug, url, version, folderUid, folderTitle, ...}, dashboard: {...}}
+//   GET  /api/folders/{uid}                       {uid, title, ...}; 404 {"message":"folder not found"}
+//   POST /api/folders {uid, title}                {uid, title, ...}; 409 {"message":"a folder with the same uid already exists"}
+//   POST /api/dashboards/db {dashboard, folderUid?, overwrite?, message?}
+//                                                  {id, uid, url, status: "success", version, slug}; 400 for a
+//                                                  missing folder or uid; 412 {"status":"name-exists"} when the uid
+//                                                  exists and overwrite is not true
 // Auth: `Authorization: Bearer <service account token>`; otherwise 401 {"message":"Unauthorized"}.
+// Writes need the editor token (constructor's third argument, default the same token): 403
+// {"message":"Access denied"} for a Viewer token.
 // Unknown uid: 404 {"message":"Dashboard not found"}. limit above 5000: 422 (Grafana's maximum).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,23 +26,30 @@ export interface FakeDashboard {
 }
 
 export class FakeGrafana {
-  readonly requests: Array<{ path: string; query: Record<string, string>; status: number }> = [];
+  readonly requests: Array<{ method: string; path: string; query: Record<string, string>; status: number; body?: unknown }> = [];
+  readonly folders = new Map<string, string>();
   private server: Server | undefined;
   private port = 0;
 
   constructor(
     private readonly token: string,
     readonly dashboards: FakeDashboard[],
-  ) {}
+    private readonly editorToken = token,
+  ) {
+    for (const d of dashboards) if (d.folderUid) this.folders.set(d.folderUid, d.folderTitle ?? d.folderUid);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.server = createServer(async (req, res) => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const rec = { path: url.pathname, query: Object.fromEntries(url.searchParams.entries()), status: 0 };
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const rec: FakeGrafana['requests'][number] = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams.entries()), status: 0, ...(raw ? { body: JSON.parse(raw) as unknown } : {}) };
       this.requests.push(rec);
       const send = (status: number, body: unknown) => {
         rec.status = status;
@@ -42,8 +57,19 @@ export class FakeGrafana {
         res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
       };
-      if (req.headers.authorization !== `Bearer ${this.token}`) return send(401, { message: 'Unauthorized' });
+      const auth = req.headers.authorization;
+      if (auth !== `Bearer ${this.token}` && auth !== `Bearer ${this.editorToken}`) return send(401, { message: 'Unauthorized' });
+      if (req.method === 'POST') {
+        if (auth !== `Bearer ${this.editorToken}`) return send(403, { message: 'Access denied' });
+        return this.write(url.pathname, rec.body as Record<string, unknown>, send);
+      }
       if (req.method !== 'GET') return send(405, { message: 'Method not allowed' });
+      const folder = /^\/api\/folders\/([^/]+)$/.exec(url.pathname);
+      if (folder) {
+        const uid = decodeURIComponent(folder[1]!);
+        const title = this.folders.get(uid);
+        return title === undefined ? send(404, { message: 'folder not found' }) : send(200, { uid, title, url: `/dashboards/f/${uid}/` });
+      }
       if (url.pathname === '/api/search') {
         const limit = Number(url.searchParams.get('limit') ?? '1000');
         const page = Number(url.searchParams.get('page') ?? '1');
@@ -73,6 +99,27 @@ export class FakeGrafana {
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
+  }
+
+  private write(path: string, body: Record<string, unknown>, send: (status: number, body: unknown) => void): void {
+    if (path === '/api/folders') {
+      const uid = String(body['uid'] ?? '');
+      if (uid === '' || typeof body['title'] !== 'string') return send(400, { message: 'bad request data' });
+      if (this.folders.has(uid)) return send(409, { message: 'a folder with the same uid already exists' });
+      this.folders.set(uid, body['title']);
+      return send(200, { uid, title: body['title'] });
+    }
+    if (path !== '/api/dashboards/db') return send(404, { message: 'Not found' });
+    const d = body['dashboard'] as { uid?: string; title?: string; panels?: unknown[] } | undefined;
+    if (!d?.uid || !d.title) return send(400, { message: 'Dashboard title cannot be empty' });
+    const folderUid = typeof body['folderUid'] === 'string' ? body['folderUid'] : undefined;
+    if (folderUid && !this.folders.has(folderUid)) return send(400, { message: 'folder not found' });
+    const i = this.dashboards.findIndex((x) => x.uid === d.uid);
+    if (i >= 0 && body['overwrite'] !== true) return send(412, { message: 'A dashboard with the same uid already exists', status: 'name-exists' });
+    const next: FakeDashboard = { uid: d.uid, title: d.title, ...(folderUid ? { folderUid, folderTitle: this.folders.get(folderUid)! } : {}), panels: d.panels ?? [] };
+    if (i >= 0) this.dashboards[i] = next;
+    else this.dashboards.push(next);
+    return send(200, { id: this.dashboards.indexOf(next) + 1, uid: d.uid, url: `/d/${d.uid}/${d.uid}`, status: 'success', version: 1, slug: d.uid });
   }
 
   async stop(): Promise<void> {

@@ -10,6 +10,8 @@
 //   DELETE /secrets/{name}                        DeleteSecret (soft delete: recoveryId, deletedDate, scheduledPurgeDate)
 //   GET    /deletedsecrets/{name}  DELETE /deletedsecrets/{name}  POST /deletedsecrets/{name}/recover
 //   POST   /secrets/{name}/backup                 BackupSecret: {value: base64url opaque blob of every version}
+//   POST   /secrets/restore {value}               RestoreSecret: 409 Conflict when the name exists; 400 for a blob
+//                                                 of another subscription/geography (options.geography)
 //
 // Attributes are Unix seconds (nbf, exp, created, updated) plus recoveryLevel and recoverableDays.
 // Errors are {"error":{"code","message"[,"innererror":{"code"}]}}: 404 SecretNotFound; 409
@@ -34,7 +36,7 @@
 //   kv.requests                     method, path, query, status, authorized (never bodies or tokens)
 //   kv.softDelete(name); kv.setClock(() => date); await kv.stop();
 //   startFakeKeyVault({ versionSeed: 'x' })  deterministic version IDs (same seed, same IDs)
-import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -76,8 +78,18 @@ export interface RecordedVaultRequest {
   status: number;
 }
 
+/** Key Vault's backup encryption, one key per subscription and geography (shared by the vaults of a process). */
+const BACKUP_KEYS = new Map<string, Buffer>();
+function backupKeyOf(geography: string): Buffer {
+  let k = BACKUP_KEYS.get(geography);
+  if (!k) BACKUP_KEYS.set(geography, (k = randomBytes(32)));
+  return k;
+}
+
 export interface FakeKeyVaultOptions {
   vaultName?: string;
+  /** Subscription and geography: backups restore only into vaults of the same one (default 'sub-1/uksouth'). */
+  geography?: string;
   now?: () => Date;
   /** Page size of list operations when the client sends no maxresults (the service uses 25). */
   pageSize?: number;
@@ -133,6 +145,7 @@ export class FakeKeyVault {
 
   constructor(options: FakeKeyVaultOptions = {}) {
     this.vaultName = options.vaultName ?? 'kv-test';
+    this.backupKey = backupKeyOf(options.geography ?? 'sub-1/uksouth');
     this.now = options.now ?? (() => new Date());
     this.pageSize = options.pageSize ?? 25;
     this.recoverableDays = options.recoverableDays ?? 90;
@@ -312,6 +325,8 @@ export class FakeKeyVault {
         if (method !== 'GET') throw notAllowed();
         return { status: 200, body: this.listSecrets(query) };
       }
+      // RestoreSecret: POST /secrets/restore {value}: 409 Conflict when the name exists (live or soft-deleted).
+      if (name === 'restore' && parts.length === 2 && method === 'POST') return { status: 200, body: this.restoreSecret(parseJson(raw)) };
       checkName(name);
       if (parts.length === 2) {
         if (method === 'PUT') return { status: 200, body: this.setSecret(name, parseJson(raw)) };
@@ -347,7 +362,7 @@ export class FakeKeyVault {
 
   // ------------------------------------------------------------------ operations
 
-  private readonly backupKey = randomBytes(32);
+  private readonly backupKey: Buffer;
 
   /**
    * BackupSecret: every version of the secret in one opaque blob (Key Vault encrypts it with a
@@ -361,6 +376,24 @@ export class FakeKeyVault {
     const c = createCipheriv('aes-256-gcm', this.backupKey, iv);
     const body = Buffer.concat([c.update(JSON.stringify({ name, versions: s.versions })), c.final()]);
     return { value: Buffer.concat([Buffer.from('AKVBACKUP1'), iv, c.getAuthTag(), body]).toString('base64url') };
+  }
+
+  private restoreSecret(body: Record<string, unknown>): unknown {
+    const blob = Buffer.from(String(body['value'] ?? ''), 'base64url');
+    let doc: { name: string; versions: StoredVersion[] };
+    try {
+      if (blob.subarray(0, 10).toString() !== 'AKVBACKUP1') throw new Error('magic');
+      const d = createDecipheriv('aes-256-gcm', this.backupKey, blob.subarray(10, 22));
+      d.setAuthTag(blob.subarray(22, 38));
+      doc = JSON.parse(Buffer.concat([d.update(blob.subarray(38)), d.final()]).toString()) as typeof doc;
+    } catch {
+      throw new VaultError(400, 'BadParameter', 'Backup blob contains invalid or corrupt version.');
+    }
+    const existing = this.secrets.get(doc.name);
+    if (existing) throw new VaultError(409, 'Conflict', existing.deleted ? `Secret ${doc.name} is currently in a deleted but recoverable state.` : `Secret ${doc.name} already exists.`);
+    const s: StoredSecret = { name: doc.name, versions: doc.versions };
+    this.secrets.set(doc.name, s);
+    return this.bundle(s, s.versions[s.versions.length - 1]!, false);
   }
 
   private live(name: string): StoredSecret {

@@ -136,13 +136,18 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
 }
 
 /** Builds a TSDB from OpenMetrics text with promtool and serves it with prometheus on a free port. */
-export async function startPrometheusWith(openMetrics: string, options: { retention?: string; startTimeoutMs?: number } = {}): Promise<PrometheusInstance> {
+/**
+ * Serves a TSDB with prometheus on a free port: built from OpenMetrics text with promtool, or an
+ * existing data directory (`dataDir`, e.g. a restored backup; openMetrics is then ignored).
+ * `adminApi` adds --web.enable-admin-api (the snapshot API).
+ */
+export async function startPrometheusWith(openMetrics: string, options: { retention?: string; startTimeoutMs?: number; adminApi?: boolean; dataDir?: string } = {}): Promise<PrometheusInstance> {
   if (!prometheusInstalled()) throw new Error('prometheus and promtool are not installed. Fix: apt-get install prometheus (Debian package; .ci/run installs it)');
   const dir = await mkdtemp(join(tmpdir(), 'prom-test-'));
-  const dataDir = join(dir, 'data');
+  const dataDir = options.dataDir ?? join(dir, 'data');
   const input = join(dir, 'input.om');
-  await writeFile(input, openMetrics);
-  try {
+  if (!options.dataDir) await writeFile(input, openMetrics);
+  if (!options.dataDir) try {
     // Larger blocks than the default 2 h keep the block count (and Prometheus' start-up) small.
     await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=24h', input, dataDir], { maxBuffer: 16 * 1024 * 1024 });
   } catch (e) {
@@ -162,6 +167,7 @@ export async function startPrometheusWith(openMetrics: string, options: { retent
       `--web.listen-address=127.0.0.1:${port}`,
       `--storage.tsdb.retention.time=${options.retention ?? '3650d'}`,
       '--log.level=warn',
+      ...(options.adminApi ? ['--web.enable-admin-api'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

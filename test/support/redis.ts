@@ -33,8 +33,9 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`redis-server did not listen on ${port}: ${output()}`);
 }
 
-export async function startRedis(opts: { adminPassword: string }): Promise<RedisInstance> {
-  const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+/** `dir`: an existing data directory (Redis loads its dump.rdb at start; it is not deleted on stop). */
+export async function startRedis(opts: { adminPassword: string; dir?: string }): Promise<RedisInstance> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'redis-test-'));
   const port = await freePort();
   let out = '';
   // The password goes in through stdin-free config: a config file would do too; argv is visible
@@ -56,7 +57,7 @@ export async function startRedis(opts: { adminPassword: string }): Promise<Redis
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,4 @@
-// Builds the BackupEnv of the function app and of the CLI from the app settings and the
+// Builds the BackupEnv (the interface is in env.ts) of the function app and of the CLI from the app settings and the
 // operations config: storage (BACKUP_BLOB_SERVICE_URI with the managed identity in Azure; a
 // connection string locally), cluster access (KubeAccess: managed identity or kubeconfig), the
 // key encryption key (Key Vault key or a local key from an app setting), credentials named by the
