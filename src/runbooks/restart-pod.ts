@@ -44,15 +44,14 @@ class KubeCallError extends Error {
     readonly what: string,
     readonly original: unknown,
   ) {
-    super(`cluster ${target.cluster}: ${what} failed: ${describeKubeError(original)}${fixFor(original, what, target)}`, { cause: original });
+    super(`cluster ${target.cluster}: ${what} failed: ${describeKubeError(original)}${fixFor(original)}`, { cause: original });
     this.retryable = isRetryableKubeError(original);
   }
 }
 
-function fixFor(err: unknown, what: string, target: Target): string {
+function fixFor(err: unknown): string {
   const code = kubeFailureOf(err)?.code;
   if (code === 401) return '. Fix: the cluster rejected the credentials; check the identity has access to the cluster (AKS-managed Entra ID integration)';
-  if (code === 403) return `. Fix: grant the identity Kubernetes RBAC to ${what.split(' ')[0]} in namespace ${target.namespace} (e.g. Azure Kubernetes Service RBAC Writer scoped to the namespace)`;
   return '';
 }
 
