@@ -6,6 +6,7 @@
 import { app, input, trigger, type EventGridEvent, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
 import type { DurableClient, OrchestrationHandler, EntityHandler, ActivityHandler } from 'durable-functions';
 import { memoAsync } from '../../src/domain/memo-async.js';
+import { keepErrorMessages } from '../../orchestrations/entity-errors.js';
 
 type Sdk = typeof import('durable-functions');
 /** The two functions of durable-functions/lib/src/util/testingUtils.js we use (it ships no typings). */
@@ -41,7 +42,7 @@ export function orchestration(name: string, load: () => Promise<OrchestrationHan
 export function entity(name: string, load: () => Promise<EntityHandler<unknown>>): void {
   app.generic(name, {
     trigger: trigger.generic({ type: 'entityTrigger' }),
-    handler: lazy(async () => (await durableTesting()).createEntityFunction(await load())),
+    handler: lazy(async () => (await durableTesting()).createEntityFunction(keepErrorMessages(await load()))),
   });
 }
 
