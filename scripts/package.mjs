@@ -1,4 +1,4 @@
-// npm run package: stages the deployment package in .deploy/ (what azure.yaml deploys):
+// npm run package: stages the deployment package in .deploy/ (for a zip deploy of production files only):
 // dist/{functions,orchestrations,src} without source maps, host.json, a package.json without
 // devDependencies and scripts (so a remote build or `npm install` there cannot pull test tools),
 // and the production dependency tree copied from node_modules (`npm ls --omit=dev`).

@@ -39,7 +39,6 @@ var customRoles = {
       'Microsoft.ContainerService/managedClusters/apps/replicasets/write'
       'Microsoft.ContainerService/managedClusters/apps/statefulsets/read'
       'Microsoft.ContainerService/managedClusters/apps/statefulsets/write'
-      'Microsoft.ContainerService/managedClusters/authorization.k8s.io/selfsubjectaccessreviews/write'
       'Microsoft.ContainerService/managedClusters/autoscaling/horizontalpodautoscalers/read'
       'Microsoft.ContainerService/managedClusters/autoscaling/horizontalpodautoscalers/write'
       'Microsoft.ContainerService/managedClusters/batch/cronjobs/read'

@@ -17,5 +17,5 @@ export function missingPermissionHint(message: string | undefined): string | und
   if (users.length === 0) {
     return `missing Kubernetes permission: ${what}, which src/permissions/kubernetes.ts does not declare. Fix: declare it for the code path that makes this call, run npm run permissions and redeploy the role`;
   }
-  return `missing Kubernetes permission: ${what} (needed by ${users.join(', ')}). Fix: grant the app's identity the shipped role: Azure RBAC data action ${aksDataAction(group, resource, verb)} (bicep/modules/role-definitions.bicep, kubernetesOperator, assigned on the cluster), or on a Kubernetes RBAC cluster apply deploy/kubernetes/clusterrole.yaml and bind it; then run aksops doctor`;
+  return `missing Kubernetes permission: ${what} (needed by ${users.join(', ')}). Fix: grant the app's identity the shipped role: Azure RBAC data action ${aksDataAction(group, resource, verb)} (bicep/modules/role-definitions.bicep, kubernetesOperator, assigned on the cluster), or on a Kubernetes RBAC cluster apply deploy/kubernetes/clusterrole.yaml and bind it`;
 }

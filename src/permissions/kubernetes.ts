@@ -2,7 +2,7 @@
 // declaration the shipped roles come from (`npm run permissions` writes the Azure RBAC data
 // actions in bicep/modules/role-definitions.bicep, deploy/kubernetes/clusterrole.yaml and the
 // app-aks-data-plane entries of bicep/permissions.json), the policy the fake API server
-// enforces in the tests, and the list `aksops doctor` checks with SelfSubjectAccessReview.
+// enforces in the tests (and, later, the list an `aksops doctor` would check with SelfSubjectAccessReview).
 export type KubeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection' | 'bind' | 'escalate';
 
 /** One RBAC rule: verbs on a resource (or resource/subresource) of an API group ('' = core). */
@@ -171,12 +171,6 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
     files: ['src/adapters/aks-estate.ts', 'functions/budgets.ts'],
     why: 'budget enforcement: record and scale Deployments of configured namespaces to 0 and back; namespace cost report from nodes and running pods',
     rules: [rule('apps', 'deployments', 'get', 'list', 'patch'), rule('', 'nodes', 'list'), rule('', 'pods', 'list')],
-  },
-  {
-    id: 'doctor',
-    files: ['src/doctor/kube.ts'],
-    why: 'aksops doctor / GET /api/doctor: SelfSubjectAccessReview of every rule above',
-    rules: [rule('authorization.k8s.io', 'selfsubjectaccessreviews', 'create')],
   },
 ];
 
