@@ -1,6 +1,6 @@
 // The deployment package: .funcignore keeps tests, benches, fakes, sources and devDependencies
-// out of `func publish` from the repository, and the staged package (scripts/package.mjs, what
-// azure.yaml deploys) holds dist and production dependencies only.
+// out of `func publish` from the repository, and the staged package (scripts/package.mjs, a zip
+// deploy of production files) holds dist and production dependencies only.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
