@@ -67,7 +67,10 @@ export const budgetEntity: EntityHandler<BudgetState> = (context: EntityContext<
   const op = context.df.operationName ?? '';
   if (op === BUDGET_OP.get) {
     // Reading never creates the entity: an unknown budget/period reads as the initial state.
+    // context.df.return marks the entity as existing (durable-functions Entity.js), so an entity
+    // that did not exist before this read is destructed again on exit.
     context.df.return(context.df.getState(() => initialBudgetState()) ?? initialBudgetState());
+    if (context.df.isNewlyConstructed) context.df.destructOnExit();
     return;
   }
   const fn = OPS[op];

@@ -6,6 +6,8 @@
 import { withSpan } from '../../src/telemetry/trace.js';
 import { app, input, trigger, type EventGridEvent, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
 import type { DurableClient, OrchestrationHandler, EntityHandler, ActivityHandler } from 'durable-functions';
+import { memoAsync } from '../../src/domain/memo-async.js';
+import { keepErrorMessages } from '../../orchestrations/entity-errors.js';
 
 type Sdk = typeof import('durable-functions');
 /** The two functions of durable-functions/lib/src/util/testingUtils.js we use (it ships no typings). */
@@ -17,25 +19,18 @@ interface Testing {
 type SdkApp = { wrapActivityHandler(h: ActivityHandler): Handler };
 type Handler = (triggerInput: unknown, context: InvocationContext) => Promise<unknown>;
 
-let sdk: Promise<Sdk> | undefined;
-let testing: Promise<Testing> | undefined;
+// Failed loads are retried on the next invocation (memoAsync), never kept for the worker's life.
+const loadSdk = memoAsync(() => import('durable-functions'));
+// createOrchestrator/createEntityFunction are what df.app.orchestration/entity register.
+const durableTesting = memoAsync(() => import('durable-functions/lib/src/util/testingUtils.js' as string) as Promise<Testing>);
 export function durableSdk(): Promise<Sdk> {
-  sdk ??= import('durable-functions');
-  return sdk;
-}
-function durableTesting(): Promise<Testing> {
-  // createOrchestrator/createEntityFunction are what df.app.orchestration/entity register.
-  testing ??= import('durable-functions/lib/src/util/testingUtils.js' as string) as Promise<Testing>;
-  return testing;
+  return loadSdk();
 }
 
-/** A handler built once, on first use. */
-function lazy(build: () => Promise<Handler>): Handler {
-  let built: Promise<Handler> | undefined;
-  return async (t, c) => {
-    built ??= build();
-    return (await built)(t, c);
-  };
+/** A handler built once, on first use; a failed build is tried again on the next invocation. */
+export function lazy(build: () => Promise<Handler>): Handler {
+  const built = memoAsync(build);
+  return async (t, c) => (await built())(t, c);
 }
 
 export function orchestration(name: string, load: () => Promise<OrchestrationHandler>): void {
@@ -48,7 +43,7 @@ export function orchestration(name: string, load: () => Promise<OrchestrationHan
 export function entity(name: string, load: () => Promise<EntityHandler<unknown>>): void {
   app.generic(name, {
     trigger: trigger.generic({ type: 'entityTrigger' }),
-    handler: lazy(async () => (await durableTesting()).createEntityFunction(await load())),
+    handler: lazy(async () => (await durableTesting()).createEntityFunction(keepErrorMessages(await load()))),
   });
 }
 

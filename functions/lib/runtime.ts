@@ -6,12 +6,11 @@ import type { AuditStore } from '../../src/adapters/audit-store.js';
 import type { ControlStore } from '../../src/adapters/control-store.js';
 import type { RunbookEnv } from '../../src/runbooks/run.js';
 import type { ClosedLoopEnv } from '../../src/runbooks/closed-loop.js';
+import { memoAsync } from '../../src/domain/memo-async.js';
+
+// Each is built on first use; a failed build is retried by the next invocation (memoAsync).
 
 let settings: Settings | undefined;
-let audit: Promise<AuditStore> | undefined;
-let control: Promise<ControlStore> | undefined;
-let runbooks: Promise<RunbookEnv> | undefined;
-let closedLoop: Promise<ClosedLoopEnv> | undefined;
 
 export function appSettings(): Settings {
   settings ??= readSettings(process.env);
@@ -24,46 +23,31 @@ export async function configLoader(): Promise<() => CompiledConfig> {
   return () => loadConfigOnce(appSettings().opsConfigPath);
 }
 
-export function auditStore(): Promise<AuditStore> {
-  audit ??= import('../../src/adapters/audit-store.js').then((m) => m.AuditStore.fromSettings(appSettings()));
-  return audit;
-}
+export const auditStore = memoAsync<AuditStore>(() => import('../../src/adapters/audit-store.js').then((m) => m.AuditStore.fromSettings(appSettings())));
 
-export function controlStore(): Promise<ControlStore> {
-  control ??= import('../../src/adapters/control-store.js').then((m) => m.ControlStore.fromSettings(appSettings()));
-  return control;
-}
+export const controlStore = memoAsync<ControlStore>(() => import('../../src/adapters/control-store.js').then((m) => m.ControlStore.fromSettings(appSettings())));
 
 /** What the runbook activities need; one KubeAccess per worker so tokens and clients are cached. */
-export function runbookEnv(): Promise<RunbookEnv> {
-  runbooks ??= (async () => {
-    const [{ createKubeAccess, kubeAccessOptionsFromSettings }, { isPaused }, loadConfig, ctl] = await Promise.all([
-      import('../../src/adapters/kube.js'),
-      import('../../src/adapters/control-store.js'),
-      configLoader(),
-      controlStore(),
-    ]);
-    const s = appSettings();
-    return { config: loadConfig(), kube: createKubeAccess(kubeAccessOptionsFromSettings(s)), isPaused: () => isPaused(s, ctl) };
-  })();
-  return runbooks;
-}
+export const runbookEnv = memoAsync<RunbookEnv>(async () => {
+  const [{ createKubeAccess, kubeAccessOptionsFromSettings }, { isPaused }, loadConfig, ctl] = await Promise.all([
+    import('../../src/adapters/kube.js'),
+    import('../../src/adapters/control-store.js'),
+    configLoader(),
+    controlStore(),
+  ]);
+  const s = appSettings();
+  return { config: loadConfig(), kube: createKubeAccess(kubeAccessOptionsFromSettings(s)), isPaused: () => isPaused(s, ctl) };
+});
 
 /** The runbook env plus an Alertmanager client factory (verification and silences). */
-export function closedLoopEnv(): Promise<ClosedLoopEnv> {
-  closedLoop ??= (async () => {
-    const [env, { AlertmanagerClient }] = await Promise.all([runbookEnv(), import('../../src/adapters/alertmanager.js')]);
-    const token = appSettings().alertmanagerApiToken;
-    return { ...env, alertmanager: (baseUrl: string) => new AlertmanagerClient({ baseUrl, token }) };
-  })();
-  return closedLoop;
-}
+export const closedLoopEnv = memoAsync<ClosedLoopEnv>(async () => {
+  const [env, { AlertmanagerClient }] = await Promise.all([runbookEnv(), import('../../src/adapters/alertmanager.js')]);
+  const token = appSettings().alertmanagerApiToken;
+  return { ...env, alertmanager: (baseUrl: string) => new AlertmanagerClient({ baseUrl, token }) };
+});
 
 /** For tests that change app settings between cases. */
 export function resetRuntime(): void {
   settings = undefined;
-  audit = undefined;
-  control = undefined;
-  runbooks = undefined;
-  closedLoop = undefined;
+  for (const m of [auditStore, controlStore, runbookEnv, closedLoopEnv]) m.reset();
 }

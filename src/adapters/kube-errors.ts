@@ -3,6 +3,7 @@
 // (gen/http/http.js getBodyAsAny), usually a metav1.Status JSON document. Transport errors
 // (node-fetch FetchError) carry a string `code` such as ECONNREFUSED instead.
 // These helpers never read request headers, so a bearer token cannot leak into messages.
+import { missingPermissionHint } from '../permissions/forbidden.js';
 
 export interface KubeFailure {
   /** HTTP status code. */
@@ -42,7 +43,10 @@ export function isKubeStatus(err: unknown, code: number): boolean {
 /** One line for humans: "HTTP 403 Forbidden: pods "x" is forbidden: ..." or the transport error. */
 export function describeKubeError(err: unknown): string {
   const f = kubeFailureOf(err);
-  if (f) return `HTTP ${f.code}${f.reason ? ` ${f.reason}` : ''}${f.message ? `: ${f.message}` : ''}`;
+  if (f) {
+    const hint = f.code === 403 ? missingPermissionHint(f.message) : undefined;
+    return `HTTP ${f.code}${f.reason ? ` ${f.reason}` : ''}${f.message ? `: ${f.message}` : ''}${hint ? `; ${hint}` : ''}`;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -2,6 +2,7 @@
 // manifest. Each is idempotent (Durable delivers activities at least once, and a crashed backup is
 // resumed): blobs are write-once, a part whose record exists is not redone, and the manifest is
 // written once, last.
+import { appAllows } from '../permissions/kubernetes.js';
 import { Readable } from 'node:stream';
 import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
@@ -139,7 +140,11 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
     const discovery = await rest.discover();
     for (const f of discovery.failed) plan.warnings.push(`discovery of ${f.groupVersion} failed, its objects are not backed up: ${f.error}`);
     const all = selectTypes(restorableTypes(discovery.groupVersions), { include: cfg.objects.includeKinds, exclude: cfg.objects.excludeKinds });
-    plan.namespacedTypes = all.filter((t) => t.namespaced);
+    // Only kinds the app's role may list: another kind would fail the whole part with a 403.
+    const listable = all.filter((t) => t.namespaced && appAllows('list', t.group, t.resource));
+    const unlisted = all.filter((t) => t.namespaced && !listable.includes(t)).map(qualifiedName);
+    if (unlisted.length > 0) plan.warnings.push(`not backed up, the app's Kubernetes role does not grant list on: ${unlisted.join(', ')}. Fix: add them to BACKUP_NAMESPACED_KINDS in src/permissions/kubernetes.ts, run npm run permissions and redeploy the role`);
+    plan.namespacedTypes = listable;
     const byQualified = new Map(restorableTypes(discovery.groupVersions).map((t) => [qualifiedName(t), t]));
     for (const [key, q] of Object.entries(CLUSTER_RESOURCE_TYPES) as Array<[keyof typeof CLUSTER_RESOURCE_TYPES, string]>) {
       const names = cfg.objects.clusterResources[key];

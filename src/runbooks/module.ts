@@ -78,19 +78,16 @@ export class KubeCallError extends Error {
     readonly what: string,
     readonly original: unknown,
   ) {
-    super(`cluster ${target.cluster}: ${what} failed: ${describeKubeError(original)}${fixFor(original, what, target)}`, { cause: original });
+    super(`cluster ${target.cluster}: ${what} failed: ${describeKubeError(original)}${fixFor(original)}`, { cause: original });
     this.retryable = isRetryableKubeError(original);
     this.status = kubeFailureOf(original)?.code;
   }
 }
 
-function fixFor(err: unknown, what: string, target: Target): string {
+// A 403 carries its own fix (src/permissions/forbidden.ts, through describeKubeError).
+function fixFor(err: unknown): string {
   const code = kubeFailureOf(err)?.code;
   if (code === 401) return '. Fix: the cluster rejected the credentials; check the identity has access to the cluster (AKS-managed Entra ID integration)';
-  if (code === 403) {
-    const where = target.namespace ? `in namespace ${target.namespace}` : 'on the cluster';
-    return `. Fix: grant the identity Kubernetes RBAC to ${what.split(' ')[0]} ${where} (see docs/runbooks/README.md, permissions)`;
-  }
   return '';
 }
 

@@ -26,6 +26,8 @@ import { testCertificate } from './kube-tls.js';
 import { routeSubresource } from './kube-subresources.js';
 // Backups: discovery documents (registered with the subresource handlers) and pods/exec over WebSocket.
 import './kube-discovery.js';
+import { authorize } from './kube-authz.js';
+import { appPolicy, type KubeRule } from '../../src/permissions/kubernetes.js';
 import { handleWebSocketUpgrade, type UpgradeContext } from './kube-exec.js';
 
 export interface FakeKubeApiServerOptions {
@@ -38,6 +40,12 @@ export interface FakeKubeApiServerOptions {
   tls?: boolean;
   /** Clock for creationTimestamp and deletionTimestamp. */
   now?: () => Date;
+  /**
+   * What the authenticated user may do (kube-authz.ts). Default: the union of the app's
+   * declaration (src/permissions/kubernetes.ts), so every test proves the shipped role is
+   * sufficient; 'allow-all' for tests of the fake itself.
+   */
+  policy?: readonly KubeRule[] | 'allow-all';
 }
 
 export interface RecordedRequest {
@@ -79,8 +87,11 @@ export class FakeKubeApiServer {
   private baseUrl = '';
   readonly caData: string | undefined;
   readonly certPem: string | undefined;
+  /** The policy in force (undefined: allow all); tests may replace it. */
+  rules: readonly KubeRule[] | undefined;
 
   private constructor(private readonly options: FakeKubeApiServerOptions) {
+    this.rules = options.policy === 'allow-all' ? undefined : (options.policy ?? appPolicy());
     this.registry = new KubeRegistry(new VersionedStore(), options.now ?? (() => new Date()));
     const t = options.token ?? 'test-token';
     for (const [token, user] of Object.entries(typeof t === 'string' ? { [t]: 'test-user' } : t)) this.tokens.set(token, user);
@@ -254,6 +265,7 @@ export class FakeKubeApiServer {
       record.body = parseRecordedBody(raw);
       record.user = this.authenticate(req.headers.authorization);
       this.authorize(record.user, record.method, url.pathname);
+      authorize(this.rules, record.user, record.method, url.pathname, query);
       const { code, body } = this.route(record.method, url.pathname, query, contentType, raw);
       this.respond(res, record, code, body);
     } catch (e) {
@@ -281,6 +293,7 @@ export class FakeKubeApiServer {
         const m = /^Bearer (.+)$/.exec(header ?? '');
         return m ? this.tokens.get(m[1]!) : undefined;
       },
+      authorize: (user, method, path, query) => authorize(this.rules, user, method, path, query),
       record: (r) => this.requests.push(r),
     };
   }

@@ -35,7 +35,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { KubeRegistry } from './kube-registry.js';
 import { isPlainObject } from './kube-patch.js';
 import { resourceType } from './kube-resources.js';
-import { statusError, type KubeStatusError, type StatusBody } from './kube-status.js';
+import { KubeStatusError, statusError, type StatusBody } from './kube-status.js';
 import type { RecordedRequest } from './kube-api-server.js';
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
@@ -70,6 +70,8 @@ export interface ExecRecord extends ExecRequest {
 export interface UpgradeContext {
   registry: KubeRegistry;
   authenticate(header: string | undefined): string | undefined;
+  /** Throws the 403 KubeStatusError when the user may not make this request (kube-authz.ts). */
+  authorize(user: string, method: string, path: string, query: Record<string, string>): void;
   record(r: RecordedRequest): void;
 }
 
@@ -123,6 +125,12 @@ export function handleWebSocketUpgrade(ctx: UpgradeContext, req: IncomingMessage
   };
   record.user = ctx.authenticate(req.headers.authorization);
   if (record.user === undefined) return fail(statusError.unauthorized());
+  try {
+    ctx.authorize(record.user, record.method, url.pathname, record.query);
+  } catch (e) {
+    if (e instanceof KubeStatusError) return fail(e);
+    throw e;
+  }
   const m = EXEC_PATH.exec(url.pathname);
   if (!m) return fail(statusError.pathNotFound());
   for (const k of url.searchParams.keys()) {

@@ -9,7 +9,8 @@ let core: CoreV1Api;
 let apps: AppsV1Api;
 
 beforeEach(async () => {
-  kube = await startFakeKubeApiServer({ token: 'test-token' });
+  // The fake's REST semantics; its authorization is tested in test/permissions/kube-authz.test.ts.
+  kube = await startFakeKubeApiServer({ token: 'test-token', policy: 'allow-all' });
   const kc = kube.kubeConfig();
   core = kc.makeApiClient(CoreV1Api);
   apps = kc.makeApiClient(AppsV1Api);
