@@ -3,7 +3,6 @@
 // command module keeps its `run<Name>(args, io)` and gets the raw arguments after its name.
 // Options declared here come from the module's own parseArgs spec (one home for each flag), so
 // help lists them and commander rejects unknown ones before the module runs.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { runConfigValidate, CONFIG_FLAGS } from './config-validate.js';
 import { runRulesTest, RULES_TEST_FLAGS } from './rules-test.js';
@@ -18,6 +17,7 @@ import { runBackupCreate, BACKUP_CREATE_FLAGS } from './backup-create.js';
 import { runAudit, AUDIT_FLAGS } from './audit.js';
 import { runPause, runResume, PAUSE_FLAGS } from './pause.js';
 import { runBudgetsApprove, runSecretsApprove, APPROVE_FLAGS } from './approvals.js';
+import { projectInfo } from '../config/project-root.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 
@@ -88,19 +88,6 @@ export const COMMANDS: CommandSpec[] = [
   { path: 'restore', summary: 'Restore a backup into the cluster of the kubeconfig context; a server-side dry-run unless --apply.', run: (a, io) => runRestore(a, io), flags: RESTORE_FLAGS },
 ];
 
-function version(): string {
-  // dist/src/cli/main.js or src/cli/main.ts: the project's package.json is a few folders up.
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'aks-estate-ops' && pkg.version) return pkg.version;
-    } catch {
-      /* try the next */
-    }
-  }
-  return 'unknown';
-}
-
 function declare(cmd: Command, flags: Flags): void {
   for (const [name, f] of Object.entries(flags)) {
     const value = f.type === 'string' ? ` <${name === 'output' ? 'table|json' : 'value'}>` : '';
@@ -114,7 +101,7 @@ function declare(cmd: Command, flags: Flags): void {
 export function buildProgram(io: CliIo, argv: string[], setCode: (code: number) => void): Command {
   const program = new Command('aksops')
     .description('Day-2 operations for AKS estates: remediation, runbooks, backups, rotation, budgets, scaling.')
-    .version(version(), '-V, --version')
+    .version(projectInfo().version, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .showSuggestionAfterError()

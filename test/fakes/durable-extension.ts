@@ -136,6 +136,16 @@ export class FakeDurableExtension {
       this.onStart?.(inst);
       return send(202, { id: instanceId, statusQueryGetUri: `${this.rpcBaseUrl}instances/${instanceId}` });
     }
+    if (req.method === 'GET' && path === '/durabletask/instances/') {
+      // Query by status/created time, 50 per page with x-ms-continuation-token (the extension's paging).
+      const statuses = url.searchParams.get('runtimeStatus')?.split(',');
+      const from = url.searchParams.get('createdTimeFrom');
+      const all = [...this.instances.values()].filter((i) => (!statuses || statuses.includes(i.runtimeStatus)) && (!from || i.createdTime >= from));
+      const offset = Number(req.headers['x-ms-continuation-token'] ?? 0);
+      const page = all.slice(offset, offset + 50).map(({ events: _e, ...status }) => (url.searchParams.get('showInput') === 'false' ? { ...status, input: null } : status));
+      res.writeHead(200, { 'Content-Type': 'application/json', ...(offset + 50 < all.length ? { 'x-ms-continuation-token': String(offset + 50) } : {}) });
+      return void res.end(JSON.stringify(page));
+    }
     if (req.method === 'GET' && (m = /^\/durabletask\/instances\/([^/]+)$/.exec(path))) {
       const inst = this.instances.get(decodeURIComponent(m[1]!));
       if (!inst) return send(404);
