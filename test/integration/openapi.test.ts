@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(async () => w?.stop());
 
-const approver = { 'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']), 'content-type': 'application/json' };
+const approver = { 'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']), 'x-ms-client-principal-name': 'bob@contoso.com', 'content-type': 'application/json' };
 
 describe('OpenAPI 3.1 at GET /api/openapi.json', () => {
   it('is OpenAPI 3.1 and describes every route and method the app registers', () => {
