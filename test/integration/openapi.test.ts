@@ -41,7 +41,7 @@ describe('OpenAPI 3.1 at GET /api/openapi.json', () => {
     await post('/api/pause', { paused: true, reason: 'maintenance INC-1' });
     await post('/api/pause', { paused: 'yes' });
     await get('/api/runbooks');
-    const started = (await (await post('/api/runbooks/drain-node', { params: { node: 'aks-compute-1-vmss000001' }, dryRun: false }, { ...approver, 'x-ms-client-principal': principalHeader('alice@contoso.com', ['Operator']) })).json()) as { id: string };
+    const started = (await (await post('/api/runbooks/drain-node', { params: { node: 'aks-compute-1-vmss000001' }, dryRun: false }, { ...approver, 'x-ms-client-principal': principalHeader('alice@contoso.com', ['Operator']), 'x-ms-client-principal-name': 'alice@contoso.com' })).json()) as { id: string };
     markAwaitingApproval(w.durable, started.id);
     await get(`/api/runbooks/runs/${started.id}`);
     await get('/api/runs');
