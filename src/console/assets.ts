@@ -17,8 +17,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 
 /** Vendor modules: URL path -> file under node_modules (the import map in index.html names them). */
 export const VENDOR: Record<string, string> = {
-  'vendor/preact.js': 'preact/dist/preact.module.js',
-  'vendor/hooks.js': 'preact/hooks/dist/hooks.module.js',
+  'vendor/preact.js': 'preact/dist/preact.mjs',
+  'vendor/hooks.js': 'preact/hooks/dist/hooks.mjs',
   'vendor/htm.js': 'htm/dist/htm.module.js',
   'vendor/uplot.js': 'uplot/dist/uPlot.esm.js',
   'vendor/uplot.css': 'uplot/dist/uPlot.min.css',

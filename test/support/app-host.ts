@@ -32,7 +32,7 @@ let captured: CapturedRoute[] | undefined;
 function pattern(route: string): RegExp {
   const re = route
     .split('/')
-    .map((seg) => seg.replace(/\{\*(\w+)\}/, '(?<$1>.*)').replace(/\{(\w+)\}/, '(?<$1>[^/]+)').replace(/\./g, '\\.'))
+    .map((seg) => seg.replace(/\./g, '\\.').replace(/\{\*(\w+)\}/, '(?<$1>.*)').replace(/\{(\w+)\}/, '(?<$1>[^/]+)'))
     .join('/');
   return new RegExp(`^/api/${re}$`);
 }
