@@ -10,7 +10,7 @@
 // answer 500 with the extension's message, and the app must not depend on the code.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvocationContext } from '@azure/functions';
+import functions, { type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'Suspended';
@@ -99,7 +99,8 @@ export class FakeDurableExtension {
   /** An InvocationContext carrying the durableClient binding, as the host builds it; and the real client from it. */
   invocation(functionName = 'test'): { context: InvocationContext; client: df.DurableClient } {
     const clientInput = df.input.durableClient();
-    const context = new InvocationContext({ functionName, options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] } });
+    // Default import: plain Node ESM (npm run bench) cannot name this CommonJS export.
+    const context = new functions.InvocationContext({ functionName, options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] } });
     context.extraInputs.set(clientInput, this.clientData());
     return { context, client: df.getClient(context) };
   }

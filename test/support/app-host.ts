@@ -6,7 +6,10 @@
 // which the caller sets before start (the runtime reads them on first use).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { app, HttpRequest, type HttpHandler, type HttpResponseInit } from '@azure/functions';
+import functions, { type HttpHandler, type HttpResponseInit } from '@azure/functions';
+
+// Default import: plain Node ESM (npm run bench) cannot name these CommonJS exports.
+const { app, HttpRequest } = functions;
 import type { FakeDurableExtension } from '../fakes/durable-extension.js';
 
 export interface CapturedRoute {

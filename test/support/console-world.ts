@@ -13,6 +13,7 @@ import { AuditStore } from '../../src/adapters/audit-store.js';
 import { ScalingStore } from '../../src/adapters/scaling-store.js';
 import { readSettings } from '../../src/config/settings.js';
 import { startAppHost, type AppHost } from './app-host.js';
+import { seedAudit } from './audit-seed.js';
 
 export const BACKUP_ID = '20250101T020000Z-nightly';
 
@@ -55,23 +56,6 @@ budgets:
       - { name: warn, threshold: 80, basis: actual, actions: [{ type: notify }] }
       - { name: slow-down, threshold: 100, basis: forecast, actions: [{ type: scaleDownPools, cluster: ${CLUSTER}, pools: [spot] }] }
 `;
-}
-
-/** Seeds `n` audit rows over the last days (targets, rules and decisions vary) and returns them oldest first. */
-export async function seedAudit(audit: AuditStore, n: number, now: Date): Promise<void> {
-  const rows = Array.from({ length: n }, (_, i) => ({
-    id: `seed-${i}`,
-    at: new Date(now.getTime() - (n - i) * 60_000).toISOString(),
-    kind: i % 3 === 0 ? 'action' : 'decision',
-    actor: i % 7 === 0 ? 'user:alice@contoso.com' : 'orchestration',
-    instanceId: `remediation-${i % 50}`,
-    rule: ['crashloop', 'oom-killed', 'disk-pressure'][i % 3]!,
-    runbook: ['restart-pod', 'rollout-restart', 'expand-pvc'][i % 3]!,
-    target: `${CLUSTER}/${['shop', 'payments', 'celery'][i % 3]}/Deployment/${['api', 'worker', 'beat'][i % 3]}`,
-    decision: ['start', 'duplicate', 'protected'][i % 3]!,
-    result: i % 3 === 0 ? 'succeeded' : '',
-  }));
-  for (let i = 0; i < rows.length; i += 500) await audit.write(rows.slice(i, i + 500) as never);
 }
 
 /** Forecast rows of the last 2 days, 5-minute steps, a daily cycle; forecasts slightly off. */

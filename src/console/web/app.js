@@ -55,4 +55,6 @@ function App() {
     <main id="main">${h(page[2], { params: route.params })}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById('root'));
+const root = document.getElementById('root');
+root.textContent = ''; // drop the "Loading" placeholder (render appends)
+render(html`<${App} />`, root);
