@@ -4,6 +4,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// `aksops ... | head`: the reader went away; stop quietly, like other Unix tools.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+// Ctrl-C: one line, no stack trace, the conventional exit code 130 (128 + SIGINT).
+process.on('SIGINT', () => {
+  process.stderr.write('\naksops: interrupted\n');
+  process.exit(130);
+});
+
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   process.stderr.write('aksops: the project is not built yet. Run `npm run build` in the project folder first.\n');

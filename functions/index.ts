@@ -11,6 +11,7 @@ import './rotation.js';
 import './budgets.js';
 import './backup.js';
 import './slo.js';
+import './console.js';
 
 // The app's own telemetry (docs/telemetry.md): OpenTelemetry to Application Insights and/or OTLP,
 // only when configured (nothing is loaded otherwise). Started in the background: the Azure

@@ -80,7 +80,7 @@ export interface ScalingReportDeps {
   now?: () => Date;
 }
 
-/** GET /api/scaling/report?cluster=&pool=&days=7 */
+/** GET /api/scaling/report?cluster=&pool=&days=7&series=true */
 export function createScalingReportHandler(d: ScalingReportDeps): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     const cluster = request.query.get('cluster') ?? undefined;
@@ -100,7 +100,7 @@ export function createScalingReportHandler(d: ScalingReportDeps): (request: Http
       const pools = [];
       for (const p of selected) {
         const [rows, decisions] = await Promise.all([store.listForecasts(p.cluster, p.pool, since), store.listDecisions(p.cluster, p.pool, since)]);
-        pools.push({ configuredMode: p.mode, ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs }) });
+        pools.push({ configuredMode: p.mode, ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs, series: request.query.get('series') === 'true' }) });
       }
       return { status: 200, jsonBody: { generatedAt: now.toISOString(), days, pools } };
     } catch (err) {

@@ -12,6 +12,7 @@ import {
   auditPartitionKey,
   auditRowKey,
   auditTime,
+  encodeCursor,
   redactAuditRecord,
   resolveAuditQuery,
   rowKeyRange,
@@ -186,10 +187,19 @@ export class AuditStore {
     }
     const items: AuditRecord[] = [];
     let truncated = false;
+    let next: string | undefined;
+    let last: { day: string; rowKey: string } | undefined;
     days: for (const day of utcDaysNewestFirst(q.since, q.until)) {
+      if (q.after && day > q.after.day) continue;
       const parts = [odata`PartitionKey eq ${day} and RowKey ge ${from} and RowKey lt ${below}`];
+      if (q.after && day === q.after.day) parts.push(odata`RowKey gt ${q.after.rowKey}`);
       if (q.target !== undefined) parts.push(odata`target eq ${q.target}`);
       if (q.instanceId !== undefined) parts.push(odata`instanceId eq ${q.instanceId}`);
+      // Prefix as a range: '/' + 1 is '0'.
+      if (q.targetPrefix !== undefined) parts.push(odata`target ge ${q.targetPrefix} and target lt ${`${q.targetPrefix.slice(0, -1)}0`}`);
+      if (q.rule !== undefined) parts.push(odata`rule eq ${q.rule}`);
+      if (q.decision !== undefined) parts.push(odata`decision eq ${q.decision}`);
+      if (q.kind !== undefined) parts.push(odata`kind eq ${q.kind}`);
       try {
         const pages = client
           .listEntities<Record<string, unknown>>({ queryOptions: { filter: parts.join(' and ') } })
@@ -198,15 +208,17 @@ export class AuditStore {
           for (const entity of page) {
             if (items.length === q.limit) {
               truncated = true;
+              if (last) next = encodeCursor(last.day, last.rowKey);
               break days;
             }
             items.push(recordFromEntity(entity));
+            last = { day, rowKey: String(entity['rowKey']) };
           }
         }
       } catch (err) {
         throw classifyStoreError(err, `query audit partition ${day}`, this.endpoint);
       }
     }
-    return { items, truncated, since: q.since.toISOString(), until: q.until.toISOString(), limit: q.limit };
+    return { items, truncated, since: q.since.toISOString(), until: q.until.toISOString(), limit: q.limit, ...(next ? { next } : {}) };
   }
 }

@@ -50,7 +50,7 @@ async function withEnv(args: string[], io: CliIo, name: string, options: Paramet
 }
 
 export function runBackupList(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
-  return withEnv(args, io, 'backup list', { cluster: { type: 'string' } }, async (env, v) => {
+  return withEnv(args, io, 'backup list', BACKUP_LIST_FLAGS, async (env, v) => {
     const { listAll } = await import('../backup/triggers.js');
     const cluster = v['cluster'] === undefined ? undefined : clusterOf(env, v['cluster'] as string);
     for (const b of await listAll(env, cluster)) io.out(JSON.stringify(b));
@@ -59,7 +59,7 @@ export function runBackupList(args: string[], io: CliIo, factory: EnvFactory = d
 }
 
 export function runBackupShow(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
-  return withEnv(args, io, 'backup show', { cluster: { type: 'string' }, items: { type: 'boolean' } }, async (env, v, pos) => {
+  return withEnv(args, io, 'backup show', BACKUP_SHOW_FLAGS, async (env, v, pos) => {
     const id = pos[0];
     if (!id || !isBackupId(id)) throw new UsageError('give the backup ID (aksops backup list shows them)');
     const { showBackup } = await import('../backup/triggers.js');
@@ -71,7 +71,7 @@ export function runBackupShow(args: string[], io: CliIo, factory: EnvFactory = d
 }
 
 export function runBackupVerify(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
-  return withEnv(args, io, 'backup verify', { cluster: { type: 'string' } }, async (env, v, pos) => {
+  return withEnv(args, io, 'backup verify', BACKUP_LIST_FLAGS, async (env, v, pos) => {
     const id = pos[0];
     if (!id || !isBackupId(id)) throw new UsageError('give the backup ID (aksops backup list shows them)');
     const { verifyBackup } = await import('../backup/catalog.js');
@@ -91,25 +91,30 @@ function pairs(list: unknown, flag: string): Record<string, string> {
   return out;
 }
 
+export const RESTORE_FLAGS = {
+  config: { type: 'string' },
+  backup: { type: 'string' },
+  cluster: { type: 'string' },
+  'source-cluster': { type: 'string' },
+  namespace: { type: 'string', multiple: true },
+  kind: { type: 'string', multiple: true },
+  map: { type: 'string', multiple: true },
+  database: { type: 'string', multiple: true },
+  conflict: { type: 'string' },
+  'from-snapshots': { type: 'boolean' },
+  dashboard: { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
+  apply: { type: 'boolean' },
+} as const;
+export const BACKUP_LIST_FLAGS = { config: { type: 'string' }, cluster: { type: 'string' } } as const;
+export const BACKUP_SHOW_FLAGS = { ...BACKUP_LIST_FLAGS, items: { type: 'boolean' } } as const;
+
 export function runRestore(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
   return withEnv(
     args,
     io,
     'restore',
-    {
-      backup: { type: 'string' },
-      cluster: { type: 'string' },
-      'source-cluster': { type: 'string' },
-      namespace: { type: 'string', multiple: true },
-      kind: { type: 'string', multiple: true },
-      map: { type: 'string', multiple: true },
-      database: { type: 'string', multiple: true },
-      conflict: { type: 'string' },
-      'from-snapshots': { type: 'boolean' },
-      dashboard: { type: 'string', multiple: true },
-      secret: { type: 'string', multiple: true },
-      apply: { type: 'boolean' },
-    },
+    RESTORE_FLAGS,
     async (env, v) => {
       const backupId = v['backup'] as string | undefined;
       if (!backupId || !isBackupId(backupId)) throw new UsageError('--backup ID is required (aksops backup list shows them)');

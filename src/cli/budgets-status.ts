@@ -10,10 +10,12 @@ import { budgetStatus } from '../budget/status.js';
 import { configPath, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
+export const BUDGETS_STATUS_FLAGS = { config: { type: 'string' }, budget: { type: 'string' }, url: { type: 'string' }, at: { type: 'string' } } as const;
+
 export async function runBudgetsStatus(args: string[], io: CliIo): Promise<number> {
   let values: { config?: string; budget?: string; url?: string; at?: string };
   try {
-    values = parseFlags(args, { config: { type: 'string' }, budget: { type: 'string' }, url: { type: 'string' }, at: { type: 'string' } }, 'budgets status').values as typeof values;
+    values = parseFlags(args, BUDGETS_STATUS_FLAGS, 'budgets status').values as typeof values;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;

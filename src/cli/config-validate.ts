@@ -2,10 +2,12 @@ import { ConfigError, loadConfigFile } from '../config/load.js';
 import { configPath, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
+export const CONFIG_FLAGS = { config: { type: 'string' } } as const;
+
 export async function runConfigValidate(args: string[], io: CliIo): Promise<number> {
   let path: string;
   try {
-    const { values } = parseFlags(args, { config: { type: 'string' } }, 'config validate');
+    const { values } = parseFlags(args, CONFIG_FLAGS, 'config validate');
     path = configPath(values.config as string | undefined, io.env);
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;

@@ -7,6 +7,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   readStdin(): string;
   cwd: string;
+  /** stdout is a terminal (the default --output is then a table). */
+  isTTY?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -16,5 +18,6 @@ export function processIo(): CliIo {
     env: process.env,
     readStdin: () => readFileSync(0, 'utf8'),
     cwd: process.cwd(),
+    isTTY: process.stdout.isTTY === true,
   };
 }

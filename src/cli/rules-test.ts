@@ -6,12 +6,14 @@ import { PayloadError, parseWebhookJson } from '../intake/payload.js';
 import { configPath, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
+export const RULES_TEST_FLAGS = { config: { type: 'string' }, payload: { type: 'string' } } as const;
+
 /** Like `amtool config routes test`: what the webhook would decide for each alert of a payload. */
 export async function runRulesTest(args: string[], io: CliIo): Promise<number> {
   let cfgPath: string;
   let payloadPath: string;
   try {
-    const { values } = parseFlags(args, { config: { type: 'string' }, payload: { type: 'string' } }, 'rules test');
+    const { values } = parseFlags(args, RULES_TEST_FLAGS, 'rules test');
     if (!values.payload) throw new UsageError('aksops rules test: --payload FILE is required (a saved Alertmanager webhook body, or - for stdin)');
     cfgPath = configPath(values.config as string | undefined, io.env);
     payloadPath = values.payload as string;

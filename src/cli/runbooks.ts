@@ -7,44 +7,43 @@
 //   aksops runbooks cancel ID [--reason TEXT] [--url URL]
 // The app's URL comes from --url or $AKSOPS_URL, the function key from $AKSOPS_FUNCTION_KEY
 // (sent as x-functions-key; never printed), the identity from $AKSOPS_USER or $USER.
+// `run --wait` polls the status until the run finishes, with a progress line on stderr.
 import { randomUUID } from 'node:crypto';
 import { describeCatalogue, RUNBOOKS } from '../runbooks/catalogue.js';
 import { parseFlags, UsageError } from './args.js';
+import { baseUrl as appUrl, call, failure as httpFailure, FINISHED, unreachable, user, waitFor, type Http } from './http.js';
 import type { CliIo } from './io.js';
 
 const SUB = ['list', 'run', 'status', 'approve', 'reject', 'cancel'] as const;
 
-interface Http {
-  status: number;
-  body: unknown;
-}
+export const RUNBOOKS_FLAGS = {
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  param: { type: 'string', multiple: true, short: 'p' },
+  'dry-run': { type: 'boolean' },
+  cluster: { type: 'string' },
+  'idempotency-key': { type: 'string' },
+  comment: { type: 'string' },
+  reason: { type: 'string' },
+  wait: { type: 'boolean' },
+} as const;
 
-async function call(io: CliIo, url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Http> {
-  const key = io.env['AKSOPS_FUNCTION_KEY'];
-  const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
-    method,
-    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { 'x-functions-key': key } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    signal: AbortSignal.timeout(30_000),
+const baseUrl = (flag: string | undefined, io: CliIo) => appUrl(flag, io, 'runbooks');
+const failure = (io: CliIo, what: string, r: Http) => httpFailure(io, `runbooks ${what}`, r);
+
+/** --wait: polls the run's status until it finishes; a progress line on stderr per change. */
+function waitRun(io: CliIo, url: string, id: string): Promise<number> {
+  return waitFor(io, `runbooks run ${id}`, {
+    poll: async () => {
+      const r = await call(io, url, 'GET', `/api/runbooks/runs/${encodeURIComponent(id)}`);
+      if (r.status !== 200) return { done: true, ok: false, line: `HTTP ${r.status}` };
+      const b = r.body as { runtimeStatus?: string; phase?: string; outcome?: string; progress?: { done?: number; total?: number } };
+      const line = `${b.runtimeStatus ?? '?'}, phase ${b.phase ?? '-'}${b.progress ? ` ${b.progress.done ?? 0}/${b.progress.total ?? 0}` : ''}${b.outcome ? `, outcome ${b.outcome}` : ''}`;
+      const done = FINISHED.has(b.runtimeStatus ?? '');
+      return { done, ok: b.runtimeStatus === 'Completed' && !/fail|refused|rejected|timed-out/.test(b.outcome ?? ''), line };
+    },
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* keep text */
-  }
-  return { status: res.status, body: parsed };
 }
-
-function baseUrl(flag: string | undefined, io: CliIo): string {
-  const url = flag ?? io.env['AKSOPS_URL'];
-  if (!url) throw new UsageError('aksops runbooks: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`aksops runbooks: --url ${url} is not an http(s) URL`);
-  return url;
-}
-
-const user = (io: CliIo) => io.env['AKSOPS_USER'] ?? io.env['USER'] ?? io.env['USERNAME'];
 
 function printRun(io: CliIo, b: Record<string, unknown>): void {
   const plan = b['plan'] as { summary?: string; steps?: string[]; refusal?: string } | undefined;
@@ -60,30 +59,11 @@ function printRun(io: CliIo, b: Record<string, unknown>): void {
   if (result) io.out(`  result: ${result.outcome ?? ''}: ${result.action ?? ''}${result.detail ? ` (${result.detail})` : ''}`);
 }
 
-function failure(io: CliIo, what: string, r: Http): number {
-  const b = r.body as { error?: string } | string;
-  io.err(`aksops runbooks ${what}: HTTP ${r.status}: ${typeof b === 'string' ? b.slice(0, 300) : (b.error ?? JSON.stringify(b).slice(0, 300))}`);
-  return 1;
-}
-
 export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
   const sub = args[0] as (typeof SUB)[number] | undefined;
   try {
     if (!sub || !(SUB as readonly string[]).includes(sub)) throw new UsageError(`aksops runbooks: expected one of ${SUB.join(', ')}. See aksops --help`);
-    const { values, positionals } = parseFlags(
-      args.slice(1),
-      {
-        json: { type: 'boolean' },
-        url: { type: 'string' },
-        param: { type: 'string', multiple: true, short: 'p' },
-        'dry-run': { type: 'boolean' },
-        cluster: { type: 'string' },
-        'idempotency-key': { type: 'string' },
-        comment: { type: 'string' },
-        reason: { type: 'string' },
-      },
-      `runbooks ${sub}`,
-    );
+    const { values, positionals } = parseFlags(args.slice(1), RUNBOOKS_FLAGS, `runbooks ${sub}`);
     if (sub === 'list') {
       const list = describeCatalogue();
       if (values.json) io.out(JSON.stringify(list, null, 2));
@@ -120,7 +100,7 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
         io.out(`${r.status === 200 ? 'already started' : 'started'} run ${String(b['id'])} (${b['dryRun'] ? 'dry-run' : 'for real'}${b['approvalRequired'] ? ', waits for approval' : ''}); idempotency key ${key}`);
         io.out(`  status: aksops runbooks status ${String(b['id'])}`);
       }
-      return 0;
+      return values.wait ? waitRun(io, url, String(b['id'])) : 0;
     }
     if (!id) throw new UsageError(`aksops runbooks ${sub}: ID is required`);
     const path = `/api/runbooks/runs/${encodeURIComponent(id)}`;
@@ -142,10 +122,6 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
-    if (e instanceof TypeError || (e as Error).name === 'TimeoutError') {
-      io.err(`aksops runbooks ${sub}: cannot reach the app (${(e as Error).message}${(e as { cause?: { code?: string } }).cause?.code ? `: ${(e as { cause: { code: string } }).cause.code}` : ''})`);
-      return 1;
-    }
-    throw e;
+    return unreachable(io, `runbooks ${sub}`, e);
   }
 }

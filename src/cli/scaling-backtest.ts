@@ -9,7 +9,7 @@ import { parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 import { lineChartSvg } from './svg-plot.js';
 
-const FLAGS = {
+export const BACKTEST_FLAGS = {
   csv: { type: 'string' },
   'time-column': { type: 'string' },
   'value-column': { type: 'string' },
@@ -21,6 +21,8 @@ const FLAGS = {
   warmup: { type: 'string' },
   out: { type: 'string' },
   plot: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
 } as const;
 
 function durationMs(flag: string, value: string | undefined, fallback: string): number {
@@ -40,6 +42,16 @@ function cell(v: number): string {
   return Number.isFinite(v) ? String(Number(v.toPrecision(10))) : '';
 }
 
+/** --from/--to of the plot as epoch ms, or the usage error. */
+function plotWindow(from: string | undefined, to: string | undefined): { from: number; to: number } | string {
+  const t = (flag: string, v: string | undefined, fallback: number) => (v === undefined ? fallback : Date.parse(v));
+  const w = { from: t('from', from, -Infinity), to: t('to', to, Infinity) };
+  if (Number.isNaN(w.from)) return `aksops scaling backtest: --from "${from}" is not a time. Fix: e.g. --from 2014-11-01T00:00:00Z`;
+  if (Number.isNaN(w.to)) return `aksops scaling backtest: --to "${to}" is not a time. Fix: e.g. --to 2014-11-08`;
+  if (w.from > w.to) return 'aksops scaling backtest: --from is after --to';
+  return w;
+}
+
 export function rowsCsv(rows: BacktestRow[]): string {
   const lines = ['timestamp,actual,forecast,upper,nodes_predictive,nodes_reactive'];
   for (const r of rows) lines.push(`${new Date(r.timestamp).toISOString()},${cell(r.actual)},${cell(r.forecast)},${cell(r.upper)},${r.nodesPredictive},${r.nodesReactive}`);
@@ -55,7 +67,7 @@ export async function runScalingBacktest(args: string[], io: CliIo): Promise<num
   let coverage: number | undefined;
   let warmupMs: number | undefined;
   try {
-    values = parseFlags(args, FLAGS, 'scaling backtest').values as Record<string, string | undefined>;
+    values = parseFlags(args, BACKTEST_FLAGS, 'scaling backtest').values as Record<string, string | undefined>;
     if (!values.csv) throw new UsageError('aksops scaling backtest: --csv FILE is required (e.g. ../shared/data/traces/nab-nyc_taxi.csv)');
     stepMs = values.step !== undefined ? durationMs('step', values.step, '5m') : undefined;
     horizonMs = durationMs('horizon', values.horizon, '60m');
@@ -103,7 +115,10 @@ export async function runScalingBacktest(args: string[], io: CliIo): Promise<num
   if (values.out) writeFileSync(resolve(io.cwd, values.out), rowsCsv(result.rows));
   if (values.plot) {
     const cap = result.summary.settings.nodeCapacity;
-    const rows = result.rows;
+    const window = plotWindow(values.from, values.to);
+    if (typeof window === 'string') return io.err(window), 2;
+    const rows = result.rows.filter((r) => r.timestamp >= window.from && r.timestamp <= window.to);
+    if (rows.length === 0) return io.err(`aksops scaling backtest: no rows between --from and --to. Fix: the series runs ${new Date(result.rows[0]!.timestamp).toISOString()} .. ${new Date(result.rows.at(-1)!.timestamp).toISOString()}`), 1;
     const svg = lineChartSvg({
       title: `${basename(file)} ${parsed.valueColumn}: ${result.summary.model.final ?? 'no model'}, horizon ${result.summary.settings.horizonMinutes} min, lead ${result.summary.settings.leadMinutes} min`,
       times: rows.map((r) => r.timestamp),

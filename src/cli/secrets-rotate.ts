@@ -3,14 +3,18 @@
 // answer: the decision (started, duplicate, stale, in-progress, ...) and the instance ID to follow
 // with GET /api/rotations/{instanceId}. The CLI holds no Azure credentials of its own here.
 import { parseFlags, UsageError } from './args.js';
+import { call, FINISHED, progressLine, waitFor } from './http.js';
 import type { CliIo } from './io.js';
+
+export const SECRETS_ROTATE_FLAGS = { url: { type: 'string' }, app: { type: 'string' }, 'dry-run': { type: 'boolean' }, wait: { type: 'boolean' } } as const;
 
 export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typeof fetch = fetch): Promise<number> {
   let name: string;
   let app: string;
   let dryRun: boolean;
+  let wait: boolean;
   try {
-    const { values, positionals } = parseFlags(args, { url: { type: 'string' }, app: { type: 'string' }, 'dry-run': { type: 'boolean' } }, 'secrets rotate');
+    const { values, positionals } = parseFlags(args, SECRETS_ROTATE_FLAGS, 'secrets rotate');
     if (positionals.length !== 1) throw new UsageError('aksops secrets rotate: name exactly one secret. Usage: aksops secrets rotate NAME --url https://<app>.azurewebsites.net [--dry-run]');
     name = positionals[0]!;
     if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) throw new UsageError(`aksops secrets rotate: "${name}" is not a Key Vault secret name`);
@@ -18,6 +22,7 @@ export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typ
     app = (values.url as string | undefined) ?? (values.app as string | undefined) ?? io.env['AKSOPS_URL'] ?? '';
     if (!/^https?:\/\//.test(app)) throw new UsageError('aksops secrets rotate: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
     dryRun = values['dry-run'] === true;
+    wait = values.wait === true;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;
@@ -40,5 +45,16 @@ export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typ
     return 1;
   }
   io.out(text);
-  return res.status >= 200 && res.status < 300 ? 0 : 1;
+  const ok = res.status >= 200 && res.status < 300;
+  const id = ok ? (JSON.parse(text) as { instanceId?: string }).instanceId : undefined;
+  if (!wait || !id) return ok ? 0 : 1;
+  // --wait: follow GET /api/rotations/{id} until the orchestration ends.
+  return waitFor(io, `rotation ${id}`, {
+    poll: async () => {
+      const r = await call(io, app, 'GET', `/api/rotations/${encodeURIComponent(id)}`);
+      if (r.status !== 200) return { done: true, ok: false, line: `HTTP ${r.status}` };
+      const b = r.body as Record<string, unknown>;
+      return { done: FINISHED.has(String(b['runtimeStatus'])), ok: b['runtimeStatus'] === 'Completed', line: progressLine(b) };
+    },
+  });
 }

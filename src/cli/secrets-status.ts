@@ -13,11 +13,13 @@ export interface SecretsCliDeps {
 
 const defaultDeps: SecretsCliDeps = { vault: (url) => createVaultSecrets({ vaultUrl: url }), now: () => new Date() };
 
+export const SECRETS_STATUS_FLAGS = { config: { type: 'string' }, vault: { type: 'string' } } as const;
+
 export async function runSecretsStatus(args: string[], io: CliIo, deps: SecretsCliDeps = defaultDeps): Promise<number> {
   let path: string;
   let vaultUrl: string | undefined;
   try {
-    const { values } = parseFlags(args, { config: { type: 'string' }, vault: { type: 'string' } }, 'secrets status');
+    const { values } = parseFlags(args, SECRETS_STATUS_FLAGS, 'secrets status');
     path = configPath(values.config as string | undefined, io.env);
     vaultUrl = (values.vault as string | undefined) ?? io.env['KEY_VAULT_URI'];
     if (!vaultUrl) throw new UsageError('aksops secrets status: no vault. Fix: pass --vault https://<vault>.vault.azure.net or set KEY_VAULT_URI');

@@ -42,13 +42,11 @@ function flags<T extends Record<string, string | boolean | undefined>>(args: str
   }
 }
 
+export const SLO_RULES_FLAGS = { config: { type: 'string' }, format: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } } as const;
+export const SLO_STATUS_FLAGS = { config: { type: 'string' }, url: { type: 'string' }, at: { type: 'string' } } as const;
+
 export async function runSloRules(args: string[], io: CliIo): Promise<number> {
-  const v = flags<{ config?: string; format?: string; name?: string; namespace?: string; out?: string }>(
-    args,
-    { config: { type: 'string' }, format: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } },
-    'slo rules',
-    io,
-  );
+  const v = flags<{ config?: string; format?: string; name?: string; namespace?: string; out?: string }>(args, SLO_RULES_FLAGS, 'slo rules', io);
   if (typeof v === 'number') return v;
   const format = v.format ?? 'prometheus';
   if (format !== 'prometheus' && format !== 'prometheusrule') return io.err(`aksops slo rules: --format "${format}" is not a format. Fix: use prometheus or prometheusrule`), 2;
@@ -66,7 +64,7 @@ export async function runSloRules(args: string[], io: CliIo): Promise<number> {
 }
 
 export async function runSloStatus(args: string[], io: CliIo): Promise<number> {
-  const v = flags<{ config?: string; url?: string; at?: string }>(args, { config: { type: 'string' }, url: { type: 'string' }, at: { type: 'string' } }, 'slo status', io);
+  const v = flags<{ config?: string; url?: string; at?: string }>(args, SLO_STATUS_FLAGS, 'slo status', io);
   if (typeof v === 'number') return v;
   const url = v.url ?? io.env['AKSOPS_URL'];
   if (url) {

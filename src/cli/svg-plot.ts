@@ -1,6 +1,7 @@
 // A plain SVG line chart (no dependency: a few paths, axes and a legend are all a reviewer needs
-// to eyeball a backtest before switching a pool to enforce). Long series are bucketed to about
-// one point per pixel, keeping each bucket's maximum: peaks and shortfalls stay visible.
+// to eyeball a backtest before switching a pool to enforce). Long series are bucketed to one
+// column per pixel, keeping each bucket's minimum and maximum (drawn as a vertical stroke): peaks
+// and troughs stay visible, and 215 days of 5-minute data read as an envelope, not a smear.
 
 export interface PlotLine {
   name: string;
@@ -40,6 +41,22 @@ function fmt(v: number): string {
   return Number(v.toPrecision(4)).toString();
 }
 
+/** The minimum and maximum of each of `buckets` equal slices of the first n values (NaN where a slice has no finite value). */
+export function minMaxPerBucket(values: ArrayLike<number>, n: number, buckets: number): { min: Float64Array; max: Float64Array } {
+  const min = new Float64Array(buckets).fill(NaN);
+  const max = new Float64Array(buckets).fill(NaN);
+  const per = n / buckets;
+  for (let b = 0; b < buckets; b++) {
+    for (let i = Math.floor(b * per); i < Math.min(n, Math.floor((b + 1) * per)); i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (Number.isNaN(min[b]!) || v < min[b]!) min[b] = v;
+      if (Number.isNaN(max[b]!) || v > max[b]!) max[b] = v;
+    }
+  }
+  return { min, max };
+}
+
 export function lineChartSvg(o: ChartOptions): string {
   const width = o.width ?? 1400;
   const height = o.height ?? 520;
@@ -48,25 +65,16 @@ export function lineChartSvg(o: ChartOptions): string {
   const ph = height - m.top - m.bottom;
   const n = o.times.length;
   const buckets = Math.max(1, Math.min(n, pw));
-  const per = n / buckets;
   let lo = Infinity;
   let hi = -Infinity;
   const reduced = o.lines.map((line) => {
-    const out = new Float64Array(buckets).fill(NaN);
+    const r = minMaxPerBucket(line.values, n, buckets);
     for (let b = 0; b < buckets; b++) {
-      let best = NaN;
-      for (let i = Math.floor(b * per); i < Math.min(n, Math.floor((b + 1) * per)); i++) {
-        const v = line.values[i]!;
-        if (!Number.isFinite(v)) continue;
-        if (Number.isNaN(best) || v > best) best = v;
-      }
-      out[b] = best;
-      if (!Number.isNaN(best)) {
-        lo = Math.min(lo, best);
-        hi = Math.max(hi, best);
-      }
+      if (Number.isNaN(r.min[b]!)) continue;
+      lo = Math.min(lo, r.min[b]!);
+      hi = Math.max(hi, r.max[b]!);
     }
-    return out;
+    return r;
   });
   if (!Number.isFinite(lo)) {
     lo = 0;
@@ -100,11 +108,11 @@ export function lineChartSvg(o: ChartOptions): string {
   if (o.yLabel) parts.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   o.lines.forEach((line, li) => {
-    const vals = reduced[li]!;
+    const { min, max } = reduced[li]!;
     let d = '';
     let pen = false;
     for (let b = 0; b < buckets; b++) {
-      const v = vals[b]!;
+      const v = max[b]!;
       if (Number.isNaN(v)) {
         pen = false;
         continue;
@@ -112,6 +120,7 @@ export function lineChartSvg(o: ChartOptions): string {
       if (!pen) d += `M${x(b).toFixed(1)},${y(v).toFixed(1)}`;
       else if (line.step) d += `H${x(b).toFixed(1)}V${y(v).toFixed(1)}`;
       else d += `L${x(b).toFixed(1)},${y(v).toFixed(1)}`;
+      if (min[b]! !== v) d += `V${y(min[b]!).toFixed(1)}`;
       pen = true;
     }
     parts.push(`<path d="${d}" fill="none" stroke="${line.color}" stroke-width="${line.width ?? 1.2}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}><title>${esc(line.name)}</title></path>`);

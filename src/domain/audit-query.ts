@@ -24,6 +24,15 @@ export interface AuditQuery {
   instanceId?: string;
   /** Most items to return: default 100, capped at 1000. */
   limit?: number;
+  /** Only targets in this cluster (targetKey prefix `cluster/`). */
+  cluster?: string;
+  /** Only targets in this namespace of `cluster` (prefix `cluster/namespace/`). */
+  namespace?: string;
+  rule?: string;
+  decision?: string;
+  kind?: string;
+  /** `next` of the previous page: continue after its last row. */
+  cursor?: string;
 }
 
 /** A checked query with absolute times. */
@@ -33,6 +42,12 @@ export interface ResolvedAuditQuery {
   target?: string;
   instanceId?: string;
   limit: number;
+  targetPrefix?: string;
+  rule?: string;
+  decision?: string;
+  kind?: string;
+  /** Continue after this row (from a cursor). */
+  after?: { day: string; rowKey: string };
 }
 
 export interface AuditQueryResult {
@@ -43,6 +58,8 @@ export interface AuditQueryResult {
   since: string;
   until: string;
   limit: number;
+  /** When truncated: pass as `cursor` (with the same filters) for the next page. */
+  next?: string;
 }
 
 /** A query parameter is wrong; `message` names it, says what was expected and how to fix it. */
@@ -96,7 +113,7 @@ function parseTime(parameter: 'since' | 'until', text: string, now: Date): Date 
   );
 }
 
-function checkFilter(parameter: 'target' | 'instanceId', value: string | undefined): string | undefined {
+function checkFilter(parameter: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (value.length > 512) {
     throw new AuditQueryError(parameter, `${parameter}: longer than 512 characters. Fix: pass the exact ${parameter} as recorded.`);
@@ -137,7 +154,30 @@ export function resolveAuditQuery(query: AuditQuery, now: Date): ResolvedAuditQu
   const instanceId = checkFilter('instanceId', query.instanceId);
   if (target !== undefined) resolved.target = target;
   if (instanceId !== undefined) resolved.instanceId = instanceId;
+  for (const f of ['rule', 'decision', 'kind'] as const) {
+    const v = checkFilter(f, query[f]);
+    if (v !== undefined) resolved[f] = v;
+  }
+  const cluster = checkFilter('cluster', query.cluster);
+  const namespace = checkFilter('namespace', query.namespace);
+  if (namespace !== undefined && cluster === undefined) throw new AuditQueryError('namespace', 'namespace: needs cluster too (targets are cluster/namespace/kind/name). Fix: add cluster=<name>.');
+  for (const [p, v] of [['cluster', cluster], ['namespace', namespace]] as const) {
+    if (v !== undefined && v.includes('/')) throw new AuditQueryError(p, `${p}: '${show(v)}' contains '/'. Fix: pass the ${p} name alone.`);
+  }
+  if (cluster !== undefined) resolved.targetPrefix = namespace === undefined ? `${cluster}/` : `${cluster}/${namespace}/`;
+  if (query.cursor) resolved.after = decodeCursor(query.cursor);
   return resolved;
+}
+
+/** A page cursor: the partition (UTC day) and RowKey of the last row returned. */
+export function encodeCursor(day: string, rowKey: string): string {
+  return Buffer.from(`${day}|${rowKey}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { day: string; rowKey: string } {
+  const m = /^(\d{4}-\d{2}-\d{2})\|(\d{13}_[A-Za-z0-9._:@+=-]{1,200})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) throw new AuditQueryError('cursor', "cursor: not a cursor this API returned. Fix: pass the 'next' value of the previous page unchanged, or leave cursor out.");
+  return { day: m[1]!, rowKey: m[2]! };
 }
 
 /** Reads an AuditQuery from HTTP-style parameters (a URLSearchParams or anything with get()). */
@@ -152,6 +192,10 @@ export function auditQueryFromParams(params: { get(name: string): string | null 
   if (until !== null) q.until = until;
   if (target !== null) q.target = target;
   if (instanceId !== null) q.instanceId = instanceId;
+  for (const f of ['cluster', 'namespace', 'rule', 'decision', 'kind', 'cursor'] as const) {
+    const v = params.get(f);
+    if (v !== null && v !== '') q[f] = v;
+  }
   if (limit !== null && limit !== '') {
     if (!/^\d+$/.test(limit.trim()) || Number(limit) < 1) {
       throw new AuditQueryError('limit', `limit: '${show(limit)}' is not a whole number of at least 1. Fix: pass e.g. limit=100 (at most ${AUDIT_QUERY_MAX_LIMIT}).`);

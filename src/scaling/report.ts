@@ -28,11 +28,17 @@ export interface PoolReport {
     extraNodeHoursVsReactive: number | null;
   };
   lastDecision: DecisionRecord | null;
+  /** Per interval (targetAt): demand seen, forecast, upper bound, and simulated capacity (nodes x allocatable) of both controllers. */
+  series?: { at: string[]; actual: (number | null)[]; forecast: (number | null)[]; upper: (number | null)[]; predictiveCapacity: (number | null)[]; reactiveCapacity: (number | null)[] };
 }
+
+const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 
 export interface ReportOptions {
   policy: DecisionPolicy;
   leadMs: number;
+  /** Add the per-interval series (the console's chart). */
+  series?: boolean;
 }
 
 export function poolReport(cluster: string, pool: string, rows: ForecastRecord[], decisions: DecisionRecord[], o: ReportOptions): PoolReport {
@@ -62,6 +68,7 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
   let predictive = { underProvisionedShare: null as number | null, nodeHours: null as number | null };
   let reactive = { ...predictive };
   let extra: number | null = null;
+  let capacities: { predictive: (number | null)[]; reactive: (number | null)[] } = { predictive: rows.map(() => null), reactive: rows.map(() => null) };
   const alloc = last?.allocatable ?? null;
   if (n >= 2 && alloc !== null && alloc > 0) {
     const stepMs = last!.stepMs;
@@ -75,6 +82,7 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
     predictive = { underProvisionedShare: r3(outP.underProvisionedShare), nodeHours: r3(outP.nodeHours) };
     reactive = { underProvisionedShare: r3(outR.underProvisionedShare), nodeHours: r3(outR.nodeHours) };
     extra = outR.nodeHours > 0 ? r3(outP.nodeHours / outR.nodeHours - 1) : null;
+    capacities = { predictive: Array.from(tp.ready, (k) => k * capacity), reactive: Array.from(tr.ready, (k) => k * capacity) };
   }
   return {
     cluster,
@@ -87,5 +95,8 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
     forecast: { targets: evP.n, maseVsPersistence: r3(evP.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(evP.wape), coverage: r3(evP.coverage) },
     provisioning: { observedUnderProvisionedShare: observed ? r3(observedUnder / observed) : null, predictive, reactive, extraNodeHoursVsReactive: extra },
     lastDecision: decisions.at(-1) ?? null,
+    ...(o.series
+      ? { series: { at: rows.map((r) => r.targetAt), actual: rows.map((r) => num(r.actual)), forecast: rows.map((r) => num(r.forecast)), upper: rows.map((r) => num(r.upper)), predictiveCapacity: capacities.predictive, reactiveCapacity: capacities.reactive } }
+      : {}),
   };
 }

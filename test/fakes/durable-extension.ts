@@ -10,7 +10,7 @@
 // answer 500 with the extension's message, and the app must not depend on the code.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InvocationContext } from '@azure/functions';
+import functions, { type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'Suspended';
@@ -99,7 +99,8 @@ export class FakeDurableExtension {
   /** An InvocationContext carrying the durableClient binding, as the host builds it; and the real client from it. */
   invocation(functionName = 'test'): { context: InvocationContext; client: df.DurableClient } {
     const clientInput = df.input.durableClient();
-    const context = new InvocationContext({ functionName, options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] } });
+    // Default import: plain Node ESM (npm run bench) cannot name this CommonJS export.
+    const context = new functions.InvocationContext({ functionName, options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] } });
     context.extraInputs.set(clientInput, this.clientData());
     return { context, client: df.getClient(context) };
   }
@@ -135,6 +136,16 @@ export class FakeDurableExtension {
       this.starts.push({ name: name!, instanceId, input });
       this.onStart?.(inst);
       return send(202, { id: instanceId, statusQueryGetUri: `${this.rpcBaseUrl}instances/${instanceId}` });
+    }
+    if (req.method === 'GET' && path === '/durabletask/instances/') {
+      // Query by status/created time, 50 per page with x-ms-continuation-token (the extension's paging).
+      const statuses = url.searchParams.get('runtimeStatus')?.split(',');
+      const from = url.searchParams.get('createdTimeFrom');
+      const all = [...this.instances.values()].filter((i) => (!statuses || statuses.includes(i.runtimeStatus)) && (!from || i.createdTime >= from));
+      const offset = Number(req.headers['x-ms-continuation-token'] ?? 0);
+      const page = all.slice(offset, offset + 50).map(({ events: _e, ...status }) => (url.searchParams.get('showInput') === 'false' ? { ...status, input: null } : status));
+      res.writeHead(200, { 'Content-Type': 'application/json', ...(offset + 50 < all.length ? { 'x-ms-continuation-token': String(offset + 50) } : {}) });
+      return void res.end(JSON.stringify(page));
     }
     if (req.method === 'GET' && (m = /^\/durabletask\/instances\/([^/]+)$/.exec(path))) {
       const inst = this.instances.get(decodeURIComponent(m[1]!));

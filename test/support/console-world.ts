@@ -1,0 +1,123 @@
+// The world the console and the OpenAPI conformance test run against: the app's real HTTP
+// handlers (test/support/app-host.ts) over Azurite (audit, control, scaling tables; backup blobs
+// written by the real backup engine from the strict fake Kubernetes API) and the fake Durable
+// extension (runs, approvals). Nothing is mocked JSON: every page reads what the handlers answer.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { FakeDurableExtension } from '../fakes/durable-extension.js';
+import { createWorld, seedShop, CLUSTER, type World } from '../backup/world.js';
+import { backupObjects, planBackup } from '../../src/backup/engine.js';
+import { writeManifest } from '../../src/backup/manifest-write.js';
+import { AuditStore } from '../../src/adapters/audit-store.js';
+import { ScalingStore } from '../../src/adapters/scaling-store.js';
+import { readSettings } from '../../src/config/settings.js';
+import { startAppHost, type AppHost } from './app-host.js';
+import { seedAudit } from './audit-seed.js';
+
+export const BACKUP_ID = '20250101T020000Z-nightly';
+
+export interface ConsoleWorld {
+  host: AppHost;
+  durable: FakeDurableExtension;
+  backup: World;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function configYaml(containers: Record<string, string>): string {
+  return `version: 1
+clusters:
+  - name: ${CLUSTER}
+    azure: { subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroup: rg-ms5-prod, clusterName: aks-ms5-prod }
+    environment: production
+    nodePools: [{ name: system, mode: System }, { name: compute, mode: User }, { name: spot, mode: User }]
+approvals: { requiredIn: { namespaces: [payments] } }
+rotation:
+  secrets:
+    - { name: redis-password, strategy: random, cluster: ms5-prod, targets: [shop/redis/REDIS_PASSWORD] }
+backups:
+  containers: ${JSON.stringify(containers)}
+  encryption: { localKeySetting: BACKUP_LOCAL_KEY }
+  clusters: [{ cluster: ${CLUSTER} }]
+scaling:
+  defaults: { mode: forecast-only, provisioningLead: 5m, updateLead: 3m }
+  clusters:
+    - cluster: ${CLUSTER}
+      prometheus: { url: https://prometheus.example, auth: none }
+      pools: [{ name: compute, minCount: 3, maxCount: 8, headroom: 0.1 }]
+budgets:
+  - name: prod-nodes
+    scope: { subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroup: MC_rg }
+    amount: 3000
+    currency: EUR
+    mode: dry-run
+    stages:
+      - { name: warn, threshold: 80, basis: actual, actions: [{ type: notify }] }
+      - { name: slow-down, threshold: 100, basis: forecast, actions: [{ type: scaleDownPools, cluster: ${CLUSTER}, pools: [spot] }] }
+`;
+}
+
+/** Forecast rows of the last 2 days, 5-minute steps, a daily cycle; forecasts slightly off. */
+async function seedScaling(store: ScalingStore, now: Date): Promise<void> {
+  const step = 300_000;
+  const start = now.getTime() - 2 * 86_400_000;
+  const writes = [];
+  for (let t = start, i = 0; t < now.getTime(); t += step, i++) {
+    const demand = 20 + 10 * Math.sin((i / 288) * 2 * Math.PI);
+    writes.push(
+      store.writeForecast({ cluster: CLUSTER, pool: 'compute', at: new Date(t - 3_600_000).toISOString(), targetAt: new Date(t).toISOString(), stepMs: step, demand, nodes: Math.ceil(demand / 4), allocatable: 4, headroom: 0.1, forecast: demand * 1.03, upper: demand * 1.2, persistence: demand * 0.95, seasonalNaive: demand * 1.01, decisionUpper: demand * 1.2, neededNodes: Math.ceil((demand * 1.2) / 3.6), model: 'ets', mode: 'forecast-only', modeReasons: ['configured forecast-only'], actual: demand }),
+    );
+  }
+  await Promise.all(writes);
+}
+
+export async function startConsoleWorld(o: { auditRows?: number; now?: Date } = {}): Promise<ConsoleWorld> {
+  const now = o.now ?? new Date();
+  const durable = await new FakeDurableExtension().start();
+  const backup = await createWorld({ tag: 'console' });
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const dir = mkdtempSync(join(tmpdir(), 'console-world-'));
+  writeFileSync(join(dir, 'ops.yaml'), configYaml(backup.backups.containers as unknown as Record<string, string>));
+  const env: Record<string, string> = {
+    AzureWebJobsStorage: inject('azurite').connectionString,
+    OPS_CONFIG_PATH: join(dir, 'ops.yaml'),
+    AUDIT_TABLE_NAME: `conaudit${suffix}`,
+    CONTROL_TABLE_NAME: `concontrol${suffix}`,
+    SCALING_TABLE_NAME: `conscaling${suffix}`,
+    BACKUP_LOCAL_KEY: backup.kek,
+    RUNBOOKS_AUTH: 'easy-auth',
+  };
+  Object.assign(process.env, env);
+  const settings = readSettings(process.env);
+  await seedAudit(AuditStore.fromSettings(settings), o.auditRows ?? 300, now);
+  await seedScaling(ScalingStore.fromSettings(settings), now);
+  seedShop(backup.kube, 'shop');
+  const plan = await planBackup(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, parts: ['objects'] });
+  const part = await backupObjects(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
+  await writeManifest(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, parts: [part.part], failed: [], warnings: ['snapshots: no VolumeSnapshotClass; skipped'], trigger: 'schedule', requestedBy: 'schedule:nightly', startedAt: '2025-01-01T02:00:00.000Z', finishedAt: '2025-01-01T02:01:00.000Z' });
+  const host = await startAppHost(durable);
+  return {
+    host,
+    durable,
+    backup,
+    env,
+    async stop() {
+      await host.stop();
+      await durable.stop();
+      await backup.stop();
+    },
+  };
+}
+
+/** An Easy Auth principal header (what App Service Authentication injects) with app roles. */
+export function principalHeader(name: string, roles: string[]): string {
+  return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'preferred_username', role_typ: 'roles', claims: [{ typ: 'preferred_username', val: name }, ...roles.map((r) => ({ typ: 'roles', val: r }))] })).toString('base64');
+}
+
+/** Makes a started on-call run look like the orchestration waiting for approval (what the orchestrator's custom status says). */
+export function markAwaitingApproval(durable: FakeDurableExtension, id: string): void {
+  const inst = durable.instances.get(id)!;
+  inst.customStatus = { phase: 'awaiting-approval', runbook: 'drain-node', dryRun: false, target: `${CLUSTER}/_/Node/aks-compute-1-vmss000001`, plan: { summary: 'drain node aks-compute-1-vmss000001: evict 3 pods', steps: ['cordon aks-compute-1-vmss000001', 'evict shop/api-7d9f', 'evict shop/worker-5c2a', 'evict celery/beat-0'] }, approval: { reason: 'runbook drain-node requires approval', deadline: new Date(Date.now() + 1_800_000).toISOString() } };
+}
