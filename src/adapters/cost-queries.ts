@@ -56,7 +56,7 @@ export function forecastQuery(b: Pick<BudgetSpec, 'scope' | 'costType'>, period:
     includeFreshPartialCost: false,
   };
   const f = filterOf(b);
-  if (f) q.dataset.filter = f as NonNullable<ForecastDefinition['dataset']['filter']>;
+  if (f) q.dataset.filter = f;
   return q;
 }
 
@@ -87,7 +87,7 @@ export function readQueryRows(t: Table, groupColumn: string): { total: number; c
     total += cost;
     if (cur >= 0 && typeof row[cur] === 'string') {
       if (currency !== null && currency !== row[cur]) throw new CostQueryError(`the query result mixes currencies (${currency}, ${String(row[cur])})`, undefined);
-      currency = row[cur] as string;
+      currency = row[cur];
     }
     const name = gi >= 0 ? String(row[gi] ?? '') || '(none)' : '(all)';
     byGroup.set(name, (byGroup.get(name) ?? 0) + cost);
@@ -108,7 +108,7 @@ export function readForecastRows(t: Table): { total: number | null; currency: st
     const cost = Number(row[ci]);
     if (!Number.isFinite(cost)) throw new CostQueryError(`the forecast result has a non-numeric cost: ${JSON.stringify(row[ci])}`, undefined);
     total += cost;
-    if (cur >= 0 && typeof row[cur] === 'string') currency = row[cur] as string;
+    if (cur >= 0 && typeof row[cur] === 'string') currency = row[cur];
   }
   return { total: round2(total), currency };
 }
