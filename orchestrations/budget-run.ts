@@ -79,7 +79,7 @@ export class BudgetRun {
   readonly stopped = new Set<string>();
 
   constructor(readonly context: OrchestrationContext) {
-    this.input = context.df.getInput() as BudgetEnforcementInput;
+    this.input = context.df.getInput<BudgetEnforcementInput>();
     this.instanceId = context.df.instanceId;
     this.mode = this.input.budget.mode === 'enforce' && !this.input.forceDryRun ? 'enforce' : 'dry-run';
     this.entityId = budgetEntityId(this.input.budget.name, this.input.period.key);

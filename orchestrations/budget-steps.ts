@@ -83,7 +83,7 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
 }
 
 /** read -> intent (values found) -> compare-and-set change -> outcome. Returns a line for humans, or 'paused'. */
-export function* applyStep(run: BudgetRun, step: Step, out: BudgetEnforcementOutput): Gen<string | 'paused'> {
+export function* applyStep(run: BudgetRun, step: Step, out: BudgetEnforcementOutput): Gen<string> {
   let current: Values;
   try {
     current = (yield run.context.df.callActivity(BUDGET_ACTIVITY.readStep, { step } satisfies BudgetReadStepInput)) as Values;

@@ -4,7 +4,7 @@
 // time as ARM long-running operations, and record every decision, applied or not.
 // Deterministic: time from context.df.currentUtcDateTime, everything else from activities.
 // Registered as `predictiveScaling` in functions/scaling.ts.
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../src/scaling/activities.js';

@@ -2,7 +2,7 @@
 // audit rows, notifications, waits, guard release and the final result row. Deterministic:
 // time from context.df.currentUtcDateTime, everything else from activities and entities.
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { clip, errorText, type Gen } from './lib.js';
+import { clip, type Gen } from './lib.js';
 import { targetKey, type AuditRecord, type NotifyInput, type RemediationInput, type RunbookPlan, type RunbookResult, type Target, type WriteAuditInput } from '../src/domain/types.js';
 import type { ReleaseOutcome } from '../src/domain/guard.js';
 import { GUARD_OP, guardEntityId, type GuardAcquireResponse, type GuardReleaseResponse } from './guard-entity.js';

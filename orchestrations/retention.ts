@@ -2,7 +2,7 @@
 // activity against the stored backups) and the deletion of what it expires, oldest first, each
 // deletion audited. Runs at the end of scheduled backups (yield* applyRetention) and as its own
 // orchestration `backupRetention` (on demand). Deterministic generator code.
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionOutput, RetentionPlanOutput } from '../src/domain/backup-types.js';

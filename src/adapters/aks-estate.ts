@@ -10,7 +10,8 @@
 //  - ARM errors: 429 becomes ThrottledError (retried on a durable timer), 409 (another operation
 //    in progress) BusyError; anything else is passed on.
 import type { CompiledConfig } from '../config/load.js';
-import { BusyError, ThrottledError, type EstatePort, type PoolChange, type StartedOperation } from '../budget/activities.js';
+import type { EstatePort, PoolChange, StartedOperation } from '../budget/activities.js';
+import { BusyError, ThrottledError } from './arm-errors.js';
 import type { ClusterSnapshot, PoolSnapshot, WorkloadSnapshot } from '../budget/types.js';
 import type { AgentPools, AgentPoolState } from './arm-agent-pools.js';
 import type { ManagedClusters } from './arm-managed-clusters.js';

@@ -8,8 +8,7 @@
 // is refused. Imported lazily (core-rest-pipeline is part of every Azure SDK client anyway).
 import type { TokenCredential } from '@azure/core-auth';
 import type { Pipeline, HttpClient } from '@azure/core-rest-pipeline';
-import { ThrottledError } from '../budget/activities.js';
-import { retryAfterSeconds } from './cost-management.js';
+import { ThrottledError, retryAfterSeconds } from './arm-errors.js';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 

@@ -20,15 +20,18 @@
 //    budget's refreshInterval (default 4h), keyed by scope + query + period: the hourly timer never
 //    re-queries data that cannot have changed. The budget webhook may refresh sooner, never within
 //    MIN_REQUERY_SECONDS.
-import { createHash } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
-import type { CostManagementClient, CostManagementClientOptionalParams, QueryDefinition, ForecastDefinition, QueryResult } from '@azure/arm-costmanagement';
-import type { Settings } from '../config/settings.js';
-import type { BudgetMeasureInput, BudgetSpec, CostDriver, Measurement, Period } from '../budget/types.js';
-import { classifyStoreError, getTableClient } from './table-client.js';
+import type { CostManagementClient, CostManagementClientOptionalParams, QueryDefinition, QueryResult } from '@azure/arm-costmanagement';
+import type { BudgetMeasureInput, BudgetSpec, Measurement, Period } from '../budget/types.js';
+import { retryAfterSeconds } from './arm-errors.js';
+import type { CachedCost, CostCache } from './cost-cache.js';
+import { CostQueryError, actualQuery, cacheKey, forecastQuery, readForecastRows, readQueryRows, round2, scopeOf, type Table } from './cost-queries.js';
 import { poolOfScaleSet } from '../budget/allocation.js';
 import { appCredential } from './azure-credential.js';
+
+// The cache and the query bodies have their own files; this is the module the app and the CLI load.
+export { MemoryCostCache, TableCostCache, type CachedCost, type CostCache } from './cost-cache.js';
+export { CostQueryError, actualQuery, cacheKey, forecastQuery, readForecastRows, readQueryRows, scopeOf } from './cost-queries.js';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
 /** Never query the same data twice within this, whatever asks. */
@@ -37,15 +40,6 @@ export const MIN_REQUERY_SECONDS = 15 * 60;
 export const INLINE_WAIT_SECONDS = 10;
 /** Pages of one query at most (a runaway nextLink chain stops here). */
 const MAX_PAGES = 20;
-
-export const RETRY_HEADERS = [
-  'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after',
-  'x-ms-ratelimit-microsoft.costmanagement-entity-retry-after',
-  'x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after',
-  'x-ms-ratelimit-microsoft.costmanagement-clienttype-retry-after',
-  'x-ms-ratelimit-microsoft.consumption-retry-after',
-  'retry-after',
-] as const;
 
 /** Cost Management asked us to wait. */
 export class CostThrottledError extends Error {
@@ -58,242 +52,6 @@ export class CostThrottledError extends Error {
   }
 }
 
-export class CostQueryError extends Error {
-  override name = 'CostQueryError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-  ) {
-    super(message);
-  }
-}
-
-/** The longest wait any of the throttling headers asks for, in seconds (null: none sent). */
-export function retryAfterSeconds(get: (name: string) => string | undefined | null, now = Date.now()): number | null {
-  let longest: number | null = null;
-  for (const h of RETRY_HEADERS) {
-    const raw = get(h);
-    if (raw === undefined || raw === null || raw.trim() === '') continue;
-    let s = Number(raw.trim());
-    if (!Number.isFinite(s)) {
-      // Retry-After may be an HTTP date.
-      const at = Date.parse(raw);
-      if (!Number.isFinite(at)) continue;
-      s = Math.max(0, (at - now) / 1000);
-    }
-    if (s >= 0) longest = Math.max(longest ?? 0, Math.ceil(s));
-  }
-  return longest;
-}
-
-// ---------------------------------------------------------------- cache
-
-export interface CachedCost {
-  fetchedAt: string;
-  actual: number | null;
-  forecast: number | null;
-  forecastNote?: string;
-  currency: string | null;
-  drivers: CostDriver[];
-}
-
-export interface CostCache {
-  get(key: string): Promise<CachedCost | null>;
-  put(key: string, value: CachedCost): Promise<void>;
-  /** Until when Cost Management must not be called (ISO), or null. */
-  throttledUntil(): Promise<string | null>;
-  setThrottledUntil(until: string): Promise<void>;
-}
-
-export class MemoryCostCache implements CostCache {
-  readonly entries = new Map<string, CachedCost>();
-  until: string | null = null;
-  async get(key: string): Promise<CachedCost | null> {
-    const v = this.entries.get(key);
-    return v ? (JSON.parse(JSON.stringify(v)) as CachedCost) : null;
-  }
-  async put(key: string, value: CachedCost): Promise<void> {
-    this.entries.set(key, JSON.parse(JSON.stringify(value)) as CachedCost);
-  }
-  async throttledUntil(): Promise<string | null> {
-    return this.until;
-  }
-  async setThrottledUntil(until: string): Promise<void> {
-    if (this.until === null || until > this.until) this.until = until;
-  }
-}
-
-/**
- * The cache in Azure Table storage (COST_CACHE_TABLE_NAME): PartitionKey "cost", RowKey the
- * sha256 of scope + query + period; one row "throttle"/"costmanagement" holds the not-before time.
- */
-export class TableCostCache implements CostCache {
-  constructor(private readonly client: () => Promise<TableClient>) {}
-
-  static fromSettings(settings: Settings, table: string): TableCostCache {
-    return new TableCostCache(() => getTableClient(settings, table));
-  }
-
-  private async table(): Promise<TableClient> {
-    try {
-      return await this.client();
-    } catch (err) {
-      throw classifyStoreError(err, 'open cost cache table');
-    }
-  }
-
-  async get(key: string): Promise<CachedCost | null> {
-    const t = await this.table();
-    try {
-      const e = await t.getEntity<{ data: string }>('cost', key);
-      return JSON.parse(e.data) as CachedCost;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return null;
-      throw classifyStoreError(err, 'read cost cache');
-    }
-  }
-
-  async put(key: string, value: CachedCost): Promise<void> {
-    const t = await this.table();
-    try {
-      await t.upsertEntity({ partitionKey: 'cost', rowKey: key, data: JSON.stringify(value), fetchedAt: value.fetchedAt }, 'Replace');
-    } catch (err) {
-      throw classifyStoreError(err, 'write cost cache');
-    }
-  }
-
-  async throttledUntil(): Promise<string | null> {
-    const t = await this.table();
-    try {
-      return (await t.getEntity<{ until: string }>('throttle', 'costmanagement')).until;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return null;
-      throw classifyStoreError(err, 'read cost throttle');
-    }
-  }
-
-  async setThrottledUntil(until: string): Promise<void> {
-    const t = await this.table();
-    const cur = await this.throttledUntil();
-    if (cur !== null && cur >= until) return;
-    try {
-      await t.upsertEntity({ partitionKey: 'throttle', rowKey: 'costmanagement', until }, 'Replace');
-    } catch (err) {
-      throw classifyStoreError(err, 'write cost throttle');
-    }
-  }
-}
-
-// ---------------------------------------------------------------- queries
-
-export function scopeOf(b: Pick<BudgetSpec, 'scope'>): string {
-  const s = `subscriptions/${b.scope.subscriptionId}`;
-  return b.scope.resourceGroup ? `${s}/resourceGroups/${b.scope.resourceGroup}` : s;
-}
-
-type Filter = NonNullable<QueryDefinition['dataset']['filter']>;
-
-function filterOf(b: Pick<BudgetSpec, 'scope'>): Filter | undefined {
-  const parts: Filter[] = Object.entries(b.scope.tags ?? {}).map(([name, values]) => ({ tags: { name, operator: 'In', values } }));
-  if (parts.length === 0) return undefined;
-  return parts.length === 1 ? parts[0] : { and: parts };
-}
-
-function groupingOf(groupBy: string): { type: 'Dimension' | 'TagKey'; name: string } {
-  return groupBy.startsWith('tag:') ? { type: 'TagKey', name: groupBy.slice(4) } : { type: 'Dimension', name: groupBy };
-}
-
-/** The Query body for the cost to date of the period, grouped by the budget's driver dimension. */
-export function actualQuery(b: Pick<BudgetSpec, 'scope' | 'costType' | 'topDrivers'>, period: Period, now: Date): QueryDefinition {
-  const end = new Date(Math.min(now.getTime(), Date.parse(period.end) - 1000));
-  const q: QueryDefinition = {
-    type: b.costType,
-    timeframe: 'Custom',
-    timePeriod: { from: new Date(period.start), to: end },
-    dataset: { granularity: 'None', aggregation: { totalCost: { name: 'Cost', function: 'Sum' } }, grouping: [groupingOf(b.topDrivers.groupBy)] },
-  };
-  const f = filterOf(b);
-  if (f) q.dataset.filter = f;
-  return q;
-}
-
-/** The Forecast body for the whole period, actual cost included. */
-export function forecastQuery(b: Pick<BudgetSpec, 'scope' | 'costType'>, period: Period): ForecastDefinition {
-  const q: ForecastDefinition = {
-    type: b.costType,
-    timeframe: 'Custom',
-    timePeriod: { from: new Date(period.start), to: new Date(Date.parse(period.end) - 1000) },
-    dataset: { granularity: 'Daily', aggregation: { totalCost: { name: 'Cost', function: 'Sum' } } },
-    includeActualCost: true,
-    includeFreshPartialCost: false,
-  };
-  const f = filterOf(b);
-  if (f) q.dataset.filter = f as NonNullable<ForecastDefinition['dataset']['filter']>;
-  return q;
-}
-
-interface Table {
-  columns: Array<{ name?: string; type?: string }>;
-  rows: unknown[][];
-}
-
-function column(t: Table, names: string[]): number {
-  const lower = names.map((n) => n.toLowerCase());
-  return t.columns.findIndex((c) => lower.includes((c.name ?? '').toLowerCase()));
-}
-
-const COST_COLUMNS = ['Cost', 'PreTaxCost', 'totalCost', 'CostUSD', 'PreTaxCostUSD'];
-
-/** Total, currency and groups of a Query result, read by column name. */
-export function readQueryRows(t: Table, groupColumn: string): { total: number; currency: string | null; groups: CostDriver[] } {
-  const ci = column(t, COST_COLUMNS);
-  if (t.rows.length > 0 && ci < 0) throw new CostQueryError(`the query result has no cost column (columns: ${t.columns.map((c) => c.name).join(', ')})`, undefined);
-  const cur = column(t, ['Currency', 'BillingCurrency']);
-  const gi = column(t, [groupColumn, groupColumn.replace(/^tag:/, ''), 'TagValue']);
-  const byGroup = new Map<string, number>();
-  let total = 0;
-  let currency: string | null = null;
-  for (const row of t.rows) {
-    const cost = Number(row[ci]);
-    if (!Number.isFinite(cost)) throw new CostQueryError(`the query result has a non-numeric cost: ${JSON.stringify(row[ci])}`, undefined);
-    total += cost;
-    if (cur >= 0 && typeof row[cur] === 'string') {
-      if (currency !== null && currency !== row[cur]) throw new CostQueryError(`the query result mixes currencies (${currency}, ${String(row[cur])})`, undefined);
-      currency = row[cur] as string;
-    }
-    const name = gi >= 0 ? String(row[gi] ?? '') || '(none)' : '(all)';
-    byGroup.set(name, (byGroup.get(name) ?? 0) + cost);
-  }
-  const groups = [...byGroup.entries()].map(([name, cost]) => ({ name, cost: round2(cost) })).sort((a, b) => b.cost - a.cost || a.name.localeCompare(b.name));
-  return { total: round2(total), currency, groups };
-}
-
-/** Expected cost of the period from a Forecast result (Actual + Forecast rows), or null without rows. */
-export function readForecastRows(t: Table): { total: number | null; currency: string | null } {
-  if (t.rows.length === 0) return { total: null, currency: null };
-  const ci = column(t, COST_COLUMNS);
-  if (ci < 0) throw new CostQueryError(`the forecast result has no cost column (columns: ${t.columns.map((c) => c.name).join(', ')})`, undefined);
-  const cur = column(t, ['Currency']);
-  let total = 0;
-  let currency: string | null = null;
-  for (const row of t.rows) {
-    const cost = Number(row[ci]);
-    if (!Number.isFinite(cost)) throw new CostQueryError(`the forecast result has a non-numeric cost: ${JSON.stringify(row[ci])}`, undefined);
-    total += cost;
-    if (cur >= 0 && typeof row[cur] === 'string') currency = row[cur] as string;
-  }
-  return { total: round2(total), currency };
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-export function cacheKey(kind: string, b: Pick<BudgetSpec, 'scope' | 'costType' | 'topDrivers'>, period: Period): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ kind, scope: scopeOf(b), tags: b.scope.tags ?? {}, costType: b.costType, groupBy: b.topDrivers.groupBy, period: period.key }))
-    .digest('hex');
-}
 
 export interface CostManagementOptions {
   cache: CostCache;

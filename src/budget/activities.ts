@@ -10,6 +10,7 @@
 // change, restores included.
 import type { CompiledConfig } from '../config/load.js';
 import { protectionOf } from './compile.js';
+import { BusyError, ThrottledError } from '../adapters/arm-errors.js';
 import { planStage, poolValues } from './plan.js';
 import {
   pick,
@@ -73,22 +74,6 @@ export interface BudgetEnv {
   /** Fails closed: throws when the switch cannot be read. */
   isPaused(): Promise<{ paused: boolean; reason: string | null }>;
   report?(input: BudgetReportInput): Promise<BudgetReport>;
-}
-
-/** ARM (or Kubernetes) asked us to slow down: retry after this many seconds. */
-export class ThrottledError extends Error {
-  override name = 'ThrottledError';
-  constructor(
-    message: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(message);
-  }
-}
-
-/** Another operation is running on the cluster (AKS answers 409 OperationNotAllowed): wait and retry. */
-export class BusyError extends Error {
-  override name = 'BusyError';
 }
 
 const POLL_SECONDS = 30;

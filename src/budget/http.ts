@@ -6,7 +6,7 @@ import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './not
 import { periodAt } from './period.js';
 import type { BudgetState } from './state.js';
 import { budgetStatus, type Preview } from './status.js';
-import { EVENT_BUDGET_APPROVAL, type BudgetApprovalEvent, type BudgetEnforcementInput, type BudgetSpec, type Period } from './types.js';
+import { EVENT_BUDGET_APPROVAL, type BudgetEnforcementInput, type BudgetSpec, type Period } from './types.js';
 
 /** The Durable Functions client, as the budget endpoints use it (functions/lib/durable-budgets.ts). */
 export interface BudgetInstances {

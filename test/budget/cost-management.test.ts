@@ -4,7 +4,8 @@
 // that keeps the hourly timer from re-querying data that cannot have changed (Azurite for the table).
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { readSettings } from '../../src/config/settings.js';
-import { CostManagementSource, MemoryCostCache, TableCostCache, cacheKey, readQueryRows, retryAfterSeconds, type CostCache } from '../../src/adapters/cost-management.js';
+import { CostManagementSource, MemoryCostCache, TableCostCache, cacheKey, readQueryRows, type CostCache } from '../../src/adapters/cost-management.js';
+import { retryAfterSeconds } from '../../src/adapters/arm-errors.js';
 import { periodAt } from '../../src/budget/period.js';
 import type { BudgetSpec } from '../../src/budget/types.js';
 import { ARM_SCOPE, FakeArm, fakeArmCredential } from '../fakes/arm/server.js';

@@ -5,7 +5,8 @@
 // the next read), and Deployments with replicas. Implements the activities' EstatePort, so the
 // replay drives the real activity code (src/budget/activities.ts). The strict fake ARM server and
 // the fake Kubernetes API (driven through the real SDKs) are tested in arm-*.test.ts.
-import { BusyError, type EstatePort, type PoolChange } from '../../src/budget/activities.js';
+import type { EstatePort, PoolChange } from '../../src/budget/activities.js';
+import { BusyError } from '../../src/adapters/arm-errors.js';
 import type { ClusterSnapshot, PoolSnapshot, WorkloadSnapshot } from '../../src/budget/types.js';
 
 export interface WorldState {
