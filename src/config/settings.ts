@@ -193,6 +193,7 @@ function positiveInt(env: Env, name: SettingName): number {
 
 /** Reads and checks every setting. Pass process.env from the trigger layer; tests pass a plain object. */
 export function readSettings(env: Env): Settings {
+  basicAuthPair(env);
   return {
     opsConfigPath: get(env, 'OPS_CONFIG_PATH')!,
     paused: bool(env, 'OPS_PAUSED'),
@@ -217,6 +218,14 @@ export function readSettings(env: Env): Settings {
     backupBlobServiceUri: get(env, 'BACKUP_BLOB_SERVICE_URI'),
     backupStorageConnection: get(env, 'BACKUP_STORAGE_CONNECTION'),
   };
+}
+
+/** Basic auth needs both halves: a user name alone would admit "user:" with an empty password (#12). */
+function basicAuthPair(env: Env): void {
+  const user = get(env, 'ALERTMANAGER_WEBHOOK_USERNAME');
+  const pass = get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD');
+  if (user && !pass) throw new Error('App setting ALERTMANAGER_WEBHOOK_USERNAME is set but ALERTMANAGER_WEBHOOK_PASSWORD is not: basic auth would accept an empty password. Fix: set the password (a Key Vault reference in Azure) or unset the username.');
+  if (pass && !user) throw new Error('App setting ALERTMANAGER_WEBHOOK_PASSWORD is set but ALERTMANAGER_WEBHOOK_USERNAME is not. Fix: set the username Alertmanager sends (basic_auth.username) or unset the password.');
 }
 
 function runbooksAuth(env: Env): 'function-key' | 'easy-auth' {
