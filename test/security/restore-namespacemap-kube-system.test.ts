@@ -41,7 +41,7 @@ async function restore(over: Partial<RestoreInput>) {
   return h.run();
 }
 
-const subjectNs = () => ((w.kube.get('clusterrolebindings' as never, null as never, 'ci-deployer-admin') as { subjects: Array<{ namespace: string }> }).subjects[0]!.namespace);
+const subjectNs = () => ((w.kube.get('clusterrolebindings' as never, null as never, 'ci-deployer-admin') as unknown as { subjects: Array<{ namespace: string }> }).subjects[0]!.namespace);
 
 describe('attack: restore rewrites binding subjects into kube-system', () => {
   it('refuses a namespaceMap whose target is protected, even for a namespace not being restored', async () => {
