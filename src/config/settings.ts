@@ -112,8 +112,12 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   RUNBOOKS_AUTH: {
-    description: '"function-key" (default): HTTP runbooks trust the function key and take the approver from Easy Auth headers when present, else the `approver` field; "easy-auth": an Easy Auth principal is required, and approvers need the approvals.approverRole app role.',
+    description: '"function-key" (default): on-call routes trust the function key; names in the body are recorded as claimed. "easy-auth": every on-call route needs an Easy Auth principal with the route\'s app role (Operator, Approver; docs/security.md); needs WEBSITE_AUTH_ENABLED=true.',
     default: 'function-key',
+    requiredInAzure: false,
+  },
+  WEBSITE_AUTH_ENABLED: {
+    description: 'Set by App Service ("True") when App Service Authentication (Easy Auth) is on. Only then are x-ms-client-principal headers trusted (docs/security.md); never set it yourself in Azure.',
     requiredInAzure: false,
   },
   PUBLIC_BASE_URL: {
@@ -160,6 +164,8 @@ export interface Settings {
   keyVaultUri: string | undefined;
   alertmanagerApiToken: string | undefined;
   runbooksAuth: 'function-key' | 'easy-auth';
+  /** WEBSITE_AUTH_ENABLED: Easy Auth is in front of the app, so principal headers may be trusted. */
+  behindEasyAuth: boolean;
   /** Base of links in notifications, without a trailing slash; undefined when unknown. */
   publicBaseUrl: string | undefined;
   backupBlobServiceUri: string | undefined;
@@ -214,6 +220,7 @@ export function readSettings(env: Env): Settings {
     keyVaultUri: get(env, 'KEY_VAULT_URI'),
     alertmanagerApiToken: get(env, 'ALERTMANAGER_API_TOKEN'),
     runbooksAuth: runbooksAuth(env),
+    behindEasyAuth: bool(env, 'WEBSITE_AUTH_ENABLED'),
     publicBaseUrl: publicBaseUrl(env),
     backupBlobServiceUri: get(env, 'BACKUP_BLOB_SERVICE_URI'),
     backupStorageConnection: get(env, 'BACKUP_STORAGE_CONNECTION'),
@@ -230,6 +237,9 @@ function basicAuthPair(env: Env): void {
 
 function runbooksAuth(env: Env): 'function-key' | 'easy-auth' {
   const v = (get(env, 'RUNBOOKS_AUTH') ?? 'function-key').trim().toLowerCase();
+  if (v === 'easy-auth' && !bool(env, 'WEBSITE_AUTH_ENABLED')) {
+    throw new Error('App setting RUNBOOKS_AUTH="easy-auth" but WEBSITE_AUTH_ENABLED is not "true": App Service Authentication is not on, so principal headers could be forged. Fix: enable Easy Auth (bicep/modules/easyauth.bicep sets it up) or use RUNBOOKS_AUTH=function-key.');
+  }
   if (v === 'function-key' || v === 'easy-auth') return v;
   throw new Error(`App setting RUNBOOKS_AUTH="${v}" is not supported. Fix: set it to "function-key" or "easy-auth".`);
 }

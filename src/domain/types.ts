@@ -172,6 +172,8 @@ export interface AuditRecord {
   kind: AuditKind;
   /** Who or what caused it: "alertmanager", "orchestration", "user:alice@contoso.com". */
   actor: string;
+  /** How the actor's identity was proven: "easy-auth", "function-key" (a name in the body is only claimed), "webhook-credential". */
+  proof?: string;
   instanceId?: string;
   fingerprint?: string;
   alertname?: string;
