@@ -27,9 +27,9 @@ describe('attack: one leaked key opens everything', () => {
   });
 
   it('Easy Auth (authsettingsV2) requires sign-in with Entra ID and excludes exactly the two webhook routes', () => {
-    const auth = app.resources.find((r) => r.fullType === 'Microsoft.Web/sites/config' && r.body.text.includes('authsettingsV2'));
+    const auth = app.resources.find((r) => r.fullType === 'Microsoft.Web/sites/config' && (r.body?.text ?? '').includes('authsettingsV2'));
     expect(auth, 'an authsettingsV2 config resource').toBeDefined();
-    const body = auth!.body.text;
+    const body = auth!.body?.text ?? '';
     expect(body).toMatch(/requireAuthentication: true/);
     expect(body).toMatch(/unauthenticatedClientAction: 'Return401'/);
     expect(evaluate(app.params.get('easyAuthExcludedPaths')?.defaultValue, { model: app })).toEqual(['/api/alerts/alertmanager', '/api/budgets/webhook']);
