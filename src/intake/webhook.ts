@@ -156,7 +156,15 @@ async function decideAndSchedule(
   });
 
   const records: AuditRecord[] = decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i));
-  await deps.audit.write(records);
+  // The start decision, once per occurrence, also on the retry after a failed write (#12).
+  decisions.forEach((d, i) => {
+    const planned = first[i];
+    const started = results[i] === 'started' || results[i] === LOST_RACE || (d.decision === 'duplicate' && (states.get(d.instanceId ?? '') ?? null) !== null);
+    if (started && planned?.decision === 'start' && planned.input) records.push(startRecord(planned, planned.input, at));
+  });
+  // How the sender was proven: the webhook credential when one is configured, else the function key alone.
+  const proof = deps.settings.webhookToken || deps.settings.webhookPassword ? 'webhook-credential' : 'function-key';
+  await deps.audit.write(records.map((r) => ({ ...r, proof })));
 
   const summary: DecisionSummary[] = decisions.map((d, i) => ({
     fingerprint: d.fingerprint,
@@ -187,6 +195,30 @@ async function act(d: PlannedAlert, states: Map<string, string | null>, pause: {
     return state === null ? 'no remediation was started for this occurrence' : `remediation already ${state.toLowerCase()}`;
   }
   return undefined;
+}
+
+/**
+ * The audit record of the decision that started an occurrence's remediation. Its ID and time come
+ * from the occurrence (instance ID, alert startsAt), so every delivery that starts or finds the
+ * instance writes the same row: idempotent, and complete after a retry.
+ */
+function startRecord(d: PlannedAlert, input: RemediationInput, decidedAt: string): AuditRecord {
+  return {
+    id: `${input.instanceId}:start`,
+    at: new Date(Date.parse(input.alert?.startsAt ?? decidedAt)).toISOString(),
+    kind: 'decision',
+    actor: 'alertmanager',
+    fingerprint: d.fingerprint,
+    ...(d.alertname ? { alertname: d.alertname } : {}),
+    instanceId: input.instanceId,
+    rule: input.rule,
+    runbook: input.runbook,
+    target: targetKey(input.target),
+    decision: 'start',
+    dryRun: input.dryRun,
+    result: 'started',
+    detail: `remediation started for the alert occurrence (first decided by a delivery at or before ${decidedAt}; the row's time is the alert's startsAt)`,
+  };
 }
 
 function auditRecord(d: PlannedAlert, result: string | undefined, at: string, delivery: string, index: number): AuditRecord {
