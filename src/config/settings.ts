@@ -84,6 +84,21 @@ export const SETTINGS = {
     default: '1048576',
     requiredInAzure: false,
   },
+  STORM_MAX_STARTS_PER_MINUTE: {
+    description: 'Estate-wide limit on remediation starts per minute (src/intake/storm.ts); starts over it are refused and audited.',
+    default: '60',
+    requiredInAzure: false,
+  },
+  STORM_MAX_CLUSTER_STARTS_PER_MINUTE: {
+    description: 'Per-cluster limit on remediation starts per minute; the first start over it trips the storm breaker for that cluster.',
+    default: '20',
+    requiredInAzure: false,
+  },
+  STORM_BREAKER_MINUTES: {
+    description: 'How long a tripped storm breaker stops automated starts for its cluster (the trip is escalated).',
+    default: '30',
+    requiredInAzure: false,
+  },
   KUBECONFIG: {
     description: 'Local only: kubeconfig file used for clusters that name a kubeContext.',
     requiredInAzure: false,
@@ -159,6 +174,8 @@ export interface Settings {
   webhookUsername: string | undefined;
   webhookPassword: string | undefined;
   webhookMaxBodyBytes: number;
+  /** STORM_*: start limits and breaker (src/intake/storm.ts). */
+  storm: { globalPerMinute: number; clusterPerMinute: number; breakerMinutes: number };
   kubeconfig: string | undefined;
   /** KEY_VAULT_URI: the vault secret rotation works on. */
   keyVaultUri: string | undefined;
@@ -216,6 +233,11 @@ export function readSettings(env: Env): Settings {
     webhookUsername: get(env, 'ALERTMANAGER_WEBHOOK_USERNAME'),
     webhookPassword: get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD'),
     webhookMaxBodyBytes: positiveInt(env, 'WEBHOOK_MAX_BODY_BYTES'),
+    storm: {
+      globalPerMinute: positiveInt(env, 'STORM_MAX_STARTS_PER_MINUTE'),
+      clusterPerMinute: positiveInt(env, 'STORM_MAX_CLUSTER_STARTS_PER_MINUTE'),
+      breakerMinutes: positiveInt(env, 'STORM_BREAKER_MINUTES'),
+    },
     kubeconfig: get(env, 'KUBECONFIG'),
     keyVaultUri: get(env, 'KEY_VAULT_URI'),
     alertmanagerApiToken: get(env, 'ALERTMANAGER_API_TOKEN'),

@@ -52,7 +52,7 @@ export function targetKey(t: Target): string {
   return `${t.cluster}/${t.namespace || '_'}/${t.kind}/${t.name}`;
 }
 
-export type Decision = 'start' | 'duplicate' | 'resolve' | 'no-match' | 'protected' | 'invalid';
+export type Decision = 'start' | 'duplicate' | 'resolve' | 'no-match' | 'protected' | 'invalid' | 'storm-limited';
 
 /** The decision for one alert against one matched rule (or none). Printed by `aksops rules test`. */
 export interface AlertDecision {

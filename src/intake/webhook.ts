@@ -13,6 +13,7 @@ import type { Settings } from '../config/settings.js';
 import { checkWebhookAuth } from './auth.js';
 import { decideAlerts, type PlannedAlert } from './decide.js';
 import { PayloadError, parseWebhookJson } from './payload.js';
+import { admitStarts, minuteOf, type StormStore } from './storm.js';
 
 export const EVENT_ALERT_RESOLVED = 'alertResolved';
 
@@ -38,6 +39,8 @@ export interface WebhookDeps {
   instances: RemediationInstances;
   audit: AuditSink;
   pause(): Promise<{ paused: boolean; reason?: string | null }>;
+  /** Start limits and the storm breaker (src/intake/storm.ts); the app always passes one. */
+  storm?: StormStore;
   now(): Date;
   /** A unique ID for this delivery (audit rows of separate deliveries must not collide). */
   deliveryId(): string;
@@ -146,6 +149,7 @@ async function decideAndSchedule(
   const decisions = decideAlerts(payload, config, { forceDryRun: deps.settings.forceDryRun, existing: (id) => (states.get(id) ?? null) !== null });
 
   const pause = decisions.some((d) => d.decision === 'start') ? await deps.pause() : { paused: false };
+  const escalations = pause.paused ? [] : await applyStormLimits(decisions, deps, at);
   const results = await inBatches(decisions, (d) => act(d, states, pause, deps));
   // A concurrent delivery (the other member of an HA pair) may have started the same ID first.
   decisions.forEach((d, i) => {
@@ -155,7 +159,7 @@ async function decideAndSchedule(
     }
   });
 
-  const records: AuditRecord[] = decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i));
+  const records: AuditRecord[] = [...decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i)), ...escalations];
   // The start decision, once per occurrence, also on the retry after a failed write (#12).
   decisions.forEach((d, i) => {
     const planned = first[i];
@@ -178,6 +182,38 @@ async function decideAndSchedule(
     ...(d.reason ? { reason: d.reason } : {}),
   }));
   return { status: 200, body: { delivery, paused: pause.paused, decisions: summary } };
+}
+
+/**
+ * Refuses the starts over the estate-wide or per-cluster limit (decision 'storm-limited') and
+ * trips the breaker of a cluster over its limit; returns the escalation records of the trips.
+ */
+async function applyStormLimits(decisions: PlannedAlert[], deps: WebhookDeps, at: string): Promise<AuditRecord[]> {
+  const starts = decisions.filter((d) => d.decision === 'start' && d.input);
+  if (!deps.storm || starts.length === 0) return [];
+  const now = deps.now();
+  const minute = minuteOf(now);
+  const [counts, open] = await Promise.all([deps.storm.counts(minute), deps.storm.openBreakers(now)]);
+  const limits = deps.settings.storm;
+  const verdict = admitStarts(starts.map((d) => d.input!.target.cluster), counts, open, limits);
+  starts.forEach((d, i) => {
+    const why = verdict.refused[i];
+    if (why) {
+      d.decision = 'storm-limited';
+      d.reason = why;
+      delete d.input;
+    }
+  });
+  await deps.storm.add(minute, verdict.added);
+  const until = new Date(now.getTime() + limits.breakerMinutes * 60_000).toISOString();
+  const out: AuditRecord[] = [];
+  for (const cluster of verdict.trip) {
+    const reason = `more than ${limits.clusterPerMinute} remediation starts per minute in cluster ${cluster}: automated starts stopped until ${until}`;
+    await deps.storm.trip(cluster, until, reason);
+    deps.log?.('error', `STORM BREAKER tripped for cluster ${cluster}: ${reason}. Page the on-call; investigate before ${until}.`);
+    out.push({ id: `storm:${cluster}:${minute}`, at, kind: 'control', actor: 'alertmanager', target: cluster, decision: 'storm-breaker', result: 'escalated', detail: reason });
+  }
+  return out;
 }
 
 async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string | null }, deps: WebhookDeps): Promise<string | undefined> {
