@@ -300,6 +300,18 @@ param alertmanagerWebhookUsername string = ''
 @description('Name of the Key Vault secret holding the basic-auth password (ALERTMANAGER_WEBHOOK_PASSWORD). Empty: unset.')
 param alertmanagerWebhookPasswordSecretName string = ''
 
+@description('Client ID of the Entra app registration for Easy Auth (bicep/hooks/preprovision.sh creates it, with the Approver and Operator app roles). Empty: no Easy Auth.')
+param easyAuthClientId string = ''
+
+// Production needs a webhook credential: without one, the function key alone posts alerts (#12).
+// bicep/hooks/preprovision.sh stops `azd provision` first; this makes a direct deployment fail too
+// (a non-integer string in int() fails the deployment with the message in the error).
+var webhookCredentialMissing = environmentKind == 'prod' && empty(alertmanagerWebhookTokenSecretName) && empty(alertmanagerWebhookPasswordSecretName)
+var webhookCredentialCheck = webhookCredentialMissing ? int('production-needs-an-Alertmanager-webhook-credential:set-AKSOPS_ALERTMANAGER_TOKEN_SECRET') : 0
+// Basic auth needs both halves (the app refuses a user name alone at startup as well).
+var basicAuthHalf = !empty(alertmanagerWebhookUsername) != !empty(alertmanagerWebhookPasswordSecretName)
+var basicAuthCheck = basicAuthHalf ? int('alertmanagerWebhookUsername-and-alertmanagerWebhookPasswordSecretName-go-together') : 0
+
 @description('Second phase, after the code is deployed: create the Event Grid subscription to the rotation function and the budget action group webhook (both need the deployed functions). azd sets it in the postdeploy hook.')
 param connectAppEndpoints bool = false
 
@@ -470,7 +482,8 @@ module functionApp 'modules/functionapp.bicep' = {
     tags: allTags
     resourceToken: resourceToken
     applicationInsightsName: monitoring.outputs.applicationInsightsName
-    maximumInstanceCount: functionAppMaximumInstanceCount
+    // + the two checks (0, or a failed deployment naming the fix): referencing them makes ARM evaluate them.
+    maximumInstanceCount: functionAppMaximumInstanceCount + webhookCredentialCheck + basicAuthCheck
     instanceMemoryMB: functionAppInstanceMemoryMB
     opsConfigPath: opsConfigPath
     opsPaused: opsPaused
@@ -484,6 +497,7 @@ module functionApp 'modules/functionapp.bicep' = {
     alertmanagerWebhookTokenSecretName: alertmanagerWebhookTokenSecretName
     alertmanagerWebhookUsername: alertmanagerWebhookUsername
     alertmanagerWebhookPasswordSecretName: alertmanagerWebhookPasswordSecretName
+    easyAuthClientId: easyAuthClientId
   }
 }
 

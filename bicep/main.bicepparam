@@ -11,6 +11,8 @@ param aksSkuTier = readEnvironmentVariable('AKSOPS_AKS_SKU_TIER', 'Standard')
 param clusterAdminGroupObjectId = readEnvironmentVariable('AKSOPS_ADMIN_GROUP_OBJECT_ID', '')
 param enableBackupImmutability = bool(readEnvironmentVariable('AKSOPS_BACKUP_IMMUTABILITY', 'false'))
 param alertmanagerWebhookTokenSecretName = readEnvironmentVariable('AKSOPS_ALERTMANAGER_TOKEN_SECRET', '')
+// Set by bicep/hooks/preprovision.sh (the Entra app registration with the Approver/Operator roles).
+param easyAuthClientId = readEnvironmentVariable('AKSOPS_EASY_AUTH_CLIENT_ID', '')
 // Set to true by bicep/hooks/postdeploy.sh once the functions exist (second provision).
 param connectAppEndpoints = bool(readEnvironmentVariable('AKSOPS_CONNECT_APP_ENDPOINTS', 'false'))
 param budgetContactEmails = empty(readEnvironmentVariable('AKSOPS_BUDGET_EMAIL', '')) ? [] : [

@@ -12,7 +12,7 @@ import { readBodyLimited } from './lib/http-body.js';
 export async function alertmanagerWebhook(request: HttpRequest, client: DurableClient, context: InvocationContext): Promise<HttpResponseInit> {
   const settings = appSettings();
   const [audit, control, config] = await Promise.all([auditStore(), controlStore(), configLoader()]);
-  const { isPaused } = await import('../src/adapters/control-store.js');
+  const { isPaused, ControlStormStore } = await import('../src/adapters/control-store.js');
   const res = await handleAlertmanagerWebhook(
     {
       authorization: request.headers.get('authorization'),
@@ -25,6 +25,7 @@ export async function alertmanagerWebhook(request: HttpRequest, client: DurableC
       instances: durableRemediationInstances(client),
       audit,
       pause: () => isPaused(settings, control),
+      storm: ControlStormStore.fromSettings(settings),
       now: () => new Date(),
       deliveryId: randomUUID,
       log: (level, message) => context[level](message),

@@ -12,7 +12,8 @@
 //   GET    /api/restores/{id}     the restore's status (instance ID from the POST)
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { activity, clientHttp, clientTimer, orchestration } from './lib/durable-lazy.js';
-import { readBodyLimited } from './lib/http-body.js';
+import { identify, json, readJson, refused } from './lib/http.js';
+import { actorOf, APPROVER_ROLE, OPERATOR_ROLE } from '../src/oncall/identity.js';
 import { auditStore } from './lib/runtime.js';
 import { backupEnv, durableBackupInstances } from './lib/backup-runtime.js';
 import type { AuditRecord } from '../src/domain/types.js';
@@ -47,23 +48,6 @@ clientTimer('backupSchedule', {
   },
 });
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, headers: { 'Content-Type': 'application/json', ...headers }, jsonBody: body });
-
-function actorOf(request: HttpRequest): string {
-  const p = request.headers.get('x-ms-client-principal-name');
-  return p ? `user:${p.slice(0, 200)}` : 'http:function-key';
-}
-
-async function readJson(request: HttpRequest): Promise<unknown> {
-  const text = await readBodyLimited(request, 64 * 1024);
-  if (text === null) return Symbol.for('too-large');
-  try {
-    return JSON.parse(text === '' ? '{}' : text) as unknown;
-  } catch {
-    return Symbol.for('invalid');
-  }
-}
-
 async function failure(e: unknown, context: InvocationContext, what: string): Promise<HttpResponseInit> {
   const [{ RequestError }, { redactSecrets }] = await Promise.all([import('../src/backup/triggers.js'), import('../src/domain/redact.js')]);
   if (e instanceof RequestError) return json(e.status, { error: e.message });
@@ -76,16 +60,25 @@ async function audit(record: AuditRecord): Promise<void> {
   await (await auditStore()).write([record]);
 }
 
+/** Operators start backups and restores; restoring cluster-scoped RBAC needs an Approver (docs/security.md). */
+function need(kind: 'backup' | 'restore', body: Record<string, unknown>) {
+  if (kind === 'restore' && body['clusterRbac'] === true) return { role: APPROVER_ROLE, purpose: 'restore cluster-scoped RBAC (clusterRbac)' };
+  return { role: OPERATOR_ROLE, purpose: `start ${kind}s` };
+}
+
 async function start(kind: 'backup' | 'restore', request: HttpRequest, client: Parameters<typeof durableBackupInstances>[0], context: InvocationContext): Promise<HttpResponseInit> {
-  const body = await readJson(request);
-  if (typeof body === 'symbol') return json(body === Symbol.for('too-large') ? 413 : 400, { error: body === Symbol.for('too-large') ? 'body too large' : 'body is not JSON' });
+  const read = await readJson(request);
+  if (!read.ok) return read.response;
+  const body = read.body;
+  const who = identify(request, body, need(kind, body));
+  if (!who.ok) return refused(who);
   try {
     const [t, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
-    const actor = actorOf(request);
+    const actor = actorOf(who);
     const now = new Date();
     const req = kind === 'backup' ? t.backupRequest(env.backups, body, now, actor) : t.restoreRequest(env.backups, body, now, actor);
     const result = await durableBackupInstances(client).startOnce(req.orchestration, req.instanceId, req.input);
-    await audit({ id: `${req.instanceId}:request`, at: now.toISOString(), kind: 'decision', actor, instanceId: req.instanceId, runbook: kind, decision: `${kind}-requested`, result, detail: JSON.stringify(req.input).slice(0, 2000) });
+    await audit({ id: `${req.instanceId}:request`, at: now.toISOString(), kind: 'decision', actor, proof: who.proof, instanceId: req.instanceId, runbook: kind, decision: `${kind}-requested`, result, detail: JSON.stringify(req.input).slice(0, 2000) });
     return json(202, { instanceId: req.instanceId, result, input: req.input, statusUri: kind === 'backup' ? `/api/backups/${(req.input as { backupId: string }).backupId}` : `/api/restores/${encodeURIComponent(req.instanceId)}` });
   } catch (e) {
     return failure(e, context, `start ${kind}`);

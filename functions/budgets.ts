@@ -9,7 +9,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { BudgetEnv } from '../src/budget/activities.js';
-import type { BudgetHttpDeps, HttpResult } from '../src/budget/http.js';
+import type { BudgetCaller, BudgetHttpDeps, HttpResult } from '../src/budget/http.js';
+import { actorOf, APPROVER_ROLE, OPERATOR_ROLE, proofText } from '../src/oncall/identity.js';
+import { identify, refused } from './lib/http.js';
 import type { BudgetSpec, BudgetNotifyInput } from '../src/budget/types.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import { activity, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
@@ -200,6 +202,20 @@ clientHttp('budgetsGet', {
   },
 });
 
+/** The caller, with the role the route needs (docs/security.md); a name in the body is only claimed. */
+async function caller(request: HttpRequest, text: string, role: string, purpose: string, field: string): Promise<HttpResponseInit | BudgetCaller> {
+  let body: Record<string, unknown> = {};
+  try {
+    const v = JSON.parse(text || '{}') as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) body = v as Record<string, unknown>;
+  } catch {
+    /* the handler answers 400 for the body */
+  }
+  const who = identify(request, body, { role, purpose, field });
+  if (!who.ok) return refused(who);
+  return { actor: actorOf(who), proof: proofText(who) };
+}
+
 clientHttp('budgetsEvaluate', {
   route: 'budgets/{name}/evaluate',
   methods: ['POST'],
@@ -207,19 +223,21 @@ clientHttp('budgetsEvaluate', {
   handler: async (request, client) => {
     const text = await readBodyLimited(request, 64 * 1024);
     if (text === null) return reply({ status: 413, body: { error: 'body larger than 64 KiB' } });
+    const who = await caller(request, text, OPERATOR_ROLE, 'evaluate budgets', 'requestedBy');
+    if (!('actor' in who)) return who;
     const { handleEvaluate } = await import('../src/budget/http.js');
-    return reply(await handleEvaluate(await httpDeps(client), request.params['name'], text));
+    return reply(await handleEvaluate(await httpDeps(client), request.params['name'], text, who));
   },
 });
 
-clientHttp('budgetsApproval', {
-  route: 'budgets/{name}/approval',
-  methods: ['POST'],
-  authLevel: 'function',
-  handler: async (request, client) => {
-    const text = await readBodyLimited(request, 16 * 1024);
-    if (text === null) return reply({ status: 413, body: { error: 'body larger than 16 KiB' } });
-    const { handleApproval } = await import('../src/budget/http.js');
-    return reply(await handleApproval(await httpDeps(client), request.params['name'], text));
-  },
-});
+/** POST /api/budgets/{name}/approval: an Approver decides the stage waiting for approval. */
+export async function budgetsApproval(request: HttpRequest, client: DurableClient): Promise<HttpResponseInit> {
+  const text = await readBodyLimited(request, 16 * 1024);
+  if (text === null) return reply({ status: 413, body: { error: 'body larger than 16 KiB' } });
+  const who = await caller(request, text, APPROVER_ROLE, 'approve budget stages', 'by');
+  if (!('actor' in who)) return who;
+  const { handleApproval } = await import('../src/budget/http.js');
+  return reply(await handleApproval(await httpDeps(client), request.params['name'], text, who));
+}
+
+clientHttp('budgetsApproval', { route: 'budgets/{name}/approval', methods: ['POST'], authLevel: 'function', handler: budgetsApproval });

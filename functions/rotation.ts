@@ -4,10 +4,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { activity, clientEventGrid, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
-import { readBodyLimited } from './lib/http-body.js';
+import { guarded, identify, json, readJson, refused } from './lib/http.js';
+import { durableRuns } from './lib/durable-runs.js';
 import { rotationEnv, triggerEnv, ROTATION_ORCHESTRATION } from './lib/rotation-runtime.js';
 import type { RotationEnv } from '../src/rotation/activities.js';
-import { isInstanceNotFound } from './lib/durable-instances.js';
+import { actorOf, APPROVER_ROLE, OPERATOR_ROLE, proofText } from '../src/oncall/identity.js';
+import { raiseToWaiting, statusOfKind } from '../src/oncall/instance-events.js';
 
 /** Name the Bicep Event Grid subscription targets (bicep/main.bicep secretRotationFunctionName). */
 export const SECRET_ROTATION_EVENT_GRID_FUNCTION = 'secretRotationEventGrid';
@@ -55,28 +57,18 @@ clientTimer('secretRotationSweep', {
   },
 });
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, headers: { 'Content-Type': 'application/json', ...headers }, jsonBody: body });
-
-/** Who asked: the Easy Auth principal when present, else the function-key caller. */
-function actorOf(request: HttpRequest): string {
-  const p = request.headers.get('x-ms-client-principal-name');
-  return p ? `user:${p.slice(0, 200)}` : 'http:function-key';
-}
-
-async function readJson(request: HttpRequest): Promise<Record<string, unknown> | null> {
-  const text = await readBodyLimited(request, 16 * 1024);
-  if (text === null) return null;
-  try {
-    const v = JSON.parse(text === '' ? '{}' : text) as unknown;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
+/** The roles of the rotation routes (docs/security.md). */
+const START = { role: OPERATOR_ROLE, purpose: 'start secret rotations' };
+const APPROVE = { role: APPROVER_ROLE, purpose: 'approve secret rotations' };
+const ROTATION = { orchestration: ROTATION_ORCHESTRATION, phase: 'awaiting-approval', kind: 'rotation' };
 
 export async function rotationsStart(request: HttpRequest, client: DurableClient): Promise<HttpResponseInit> {
-  const body = await readJson(request);
-  if (!body || typeof body['secret'] !== 'string' || !/^[0-9a-zA-Z-]{1,127}$/.test(body['secret'])) {
+  const read = await readJson(request, 16 * 1024);
+  if (!read.ok) return read.response;
+  const body = read.body;
+  const who = identify(request, body, START);
+  if (!who.ok) return refused(who);
+  if (typeof body['secret'] !== 'string' || !/^[0-9a-zA-Z-]{1,127}$/.test(body['secret'])) {
     return json(400, { error: 'body must be {"secret": "<Key Vault secret name>", "dryRun"?: true, "version"?: "<current version>"}' });
   }
   if (body['dryRun'] !== undefined && typeof body['dryRun'] !== 'boolean') return json(400, { error: 'dryRun must be true or false' });
@@ -86,7 +78,7 @@ export async function rotationsStart(request: HttpRequest, client: DurableClient
     const res = await requestRotation(await triggerEnv(client), {
       secretName: body['secret'],
       reason: 'manual',
-      actor: actorOf(request),
+      actor: actorOf(who),
       ...(body['dryRun'] === true ? { dryRun: true } : {}),
       ...(typeof body['version'] === 'string' ? { version: body['version'] } : {}),
     });
@@ -98,37 +90,34 @@ export async function rotationsStart(request: HttpRequest, client: DurableClient
   }
 }
 
+/** GET /api/rotations/{id}: a rotation's status; another job's instance is "no rotation". */
+export async function rotationsStatus(request: HttpRequest, client: DurableClient, context: InvocationContext): Promise<HttpResponseInit> {
+  const who = identify(request, {});
+  if (!who.ok) return refused(who);
+  const id = request.params['instanceId'] ?? '';
+  return guarded(context, 'rotation status', async () => {
+    const s = await statusOfKind(durableRuns(client), id, ROTATION);
+    if (!s) return json(404, { error: `no rotation ${id}` });
+    return json(200, { instanceId: id, runtimeStatus: s.runtimeStatus, customStatus: s.customStatus, output: s.output, createdTime: s.createdTime, lastUpdatedTime: s.lastUpdatedTime });
+  });
+}
+
+/** POST /api/rotations/{id}/approval: only an Approver, only into a rotation that waits for approval. */
+export async function rotationsApprove(request: HttpRequest, client: DurableClient, context: InvocationContext): Promise<HttpResponseInit> {
+  const id = request.params['instanceId'] ?? '';
+  const read = await readJson(request, 16 * 1024);
+  if (!read.ok) return read.response;
+  const who = identify(request, read.body, APPROVE);
+  if (!who.ok) return refused(who);
+  if (typeof read.body['approved'] !== 'boolean') return json(400, { error: 'body must be {"approved": true|false}', parameter: 'approved' });
+  const approved = read.body['approved'];
+  const { EVENT_ROTATION_APPROVAL } = await import('../src/rotation/contracts.js');
+  return guarded(context, 'rotation approval', async () => {
+    const r = await raiseToWaiting(durableRuns(client), id, ROTATION, EVENT_ROTATION_APPROVAL, { approved, by: `${actorOf(who)} (${proofText(who)})` });
+    return r.ok ? json(202, { instanceId: id, approved, by: actorOf(who), proof: who.proof }) : json(r.status, { error: r.error });
+  });
+}
+
 clientHttp('rotationsStart', { route: 'rotations', methods: ['POST'], authLevel: 'function', handler: (r, c) => rotationsStart(r, c) });
-
-clientHttp('rotationsStatus', {
-  route: 'rotations/{instanceId}',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: async (request, client) => {
-    const id = request.params['instanceId'] ?? '';
-    try {
-      const s = await client.getStatus(id);
-      return json(200, { instanceId: id, runtimeStatus: s.runtimeStatus, customStatus: s.customStatus, output: s.output, createdTime: s.createdTime, lastUpdatedTime: s.lastUpdatedTime });
-    } catch (e) {
-      return isInstanceNotFound(e) ? json(404, { error: `no rotation ${id}` }) : json(503, { error: 'status unavailable' }, { 'Retry-After': '30' });
-    }
-  },
-});
-
-clientHttp('rotationsApprove', {
-  route: 'rotations/{instanceId}/approval',
-  methods: ['POST'],
-  authLevel: 'function',
-  handler: async (request, client) => {
-    const id = request.params['instanceId'] ?? '';
-    const body = await readJson(request);
-    if (!body || typeof body['approved'] !== 'boolean') return json(400, { error: 'body must be {"approved": true|false}' });
-    const { EVENT_ROTATION_APPROVAL } = await import('../src/rotation/contracts.js');
-    try {
-      await client.raiseEvent(id, EVENT_ROTATION_APPROVAL, { approved: body['approved'], by: actorOf(request) });
-      return json(202, { instanceId: id, approved: body['approved'] });
-    } catch (e) {
-      return /404|410|No instance/.test((e as Error).message) ? json(404, { error: `no waiting rotation ${id}` }) : json(503, { error: 'could not deliver the approval' }, { 'Retry-After': '30' });
-    }
-  },
-});
+clientHttp('rotationsStatus', { route: 'rotations/{instanceId}', methods: ['GET'], authLevel: 'function', handler: rotationsStatus });
+clientHttp('rotationsApprove', { route: 'rotations/{instanceId}/approval', methods: ['POST'], authLevel: 'function', handler: rotationsApprove });

@@ -6,14 +6,13 @@
 //   POST /api/runbooks/runs/{id}/approve      approve (GET: confirmation page)
 //   POST /api/runbooks/runs/{id}/reject       reject  (GET: confirmation page)
 //   POST /api/runbooks/runs/{id}/cancel       cancel
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import type { OncallDeps, OncallRequest, OncallResponse } from '../src/oncall/runs.js';
 import { appSettings, auditStore, configLoader } from './lib/runtime.js';
 import { clientHttp } from './lib/durable-lazy.js';
 import { durableRuns } from './lib/durable-runs.js';
-
-const MAX_BODY = 64 * 1024;
+import { guarded, MAX_JSON_BODY, readText } from './lib/http.js';
 
 async function deps(request: HttpRequest, client: DurableClient): Promise<OncallDeps> {
   const settings = appSettings();
@@ -21,23 +20,14 @@ async function deps(request: HttpRequest, client: DurableClient): Promise<Oncall
   return { config, settings, runs: durableRuns(client), audit, now: () => new Date(), apiBase: `${settings.publicBaseUrl ?? new URL(request.url).origin}/api` };
 }
 
+/** The request for src/oncall/runs.ts; a body over the limit becomes one src/ refuses as too large. */
 async function toRequest(request: HttpRequest): Promise<OncallRequest> {
-  const text = request.method === 'GET' ? '' : await request.text();
-  return { headers: request.headers, body: text.length > MAX_BODY + 1 ? text.slice(0, MAX_BODY + 1) : text, params: { ...request.params } };
+  const text = await readText(request, MAX_JSON_BODY);
+  return { headers: request.headers, body: text ?? ' '.repeat(MAX_JSON_BODY + 1), params: { ...request.params } };
 }
 
 function respond(r: OncallResponse): HttpResponseInit {
   return { status: r.status, headers: { 'Content-Type': 'application/json', ...r.headers }, jsonBody: r.body };
-}
-
-async function guarded(context: InvocationContext, what: string, fn: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
-  try {
-    return await fn();
-  } catch (e) {
-    const { redactSecrets } = await import('../src/domain/redact.js');
-    context.error(`${what} failed: ${redactSecrets((e as Error).message)}`);
-    return { status: 503, headers: { 'Retry-After': '5', 'Content-Type': 'application/json' }, jsonBody: { error: `${what} failed: a dependency (Durable Functions or storage) is unavailable; retry shortly (invocation ${context.invocationId})` } };
-  }
 }
 
 clientHttp('runbooksList', {

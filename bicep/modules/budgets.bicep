@@ -5,11 +5,11 @@
 // (Microsoft.Consumption/budgets 2023-11-01, notifications keyed by name).
 //
 // The webhook URL carries a function key: https://<app>/<budgetWebhookPath>?code=<key>. The key is
-// read at deployment with listKeys on <site>/host/default and goes only into the action group; it
-// is never an output. Trade-off (docs/deployment.md): anyone who can read the action group
-// (Monitoring Reader on this resource group) can read the key; rotate it by redeploying after a
-// key renewal. The alternative, Entra-authenticated action group webhooks, needs an app
-// registration that Bicep cannot create without the Microsoft Graph extension.
+// the budget webhook FUNCTION's own default key (listKeys on <site>/functions/<name>, the ARM
+// "List Function Keys" operation), never a host key: a host key opens every authLevel-function
+// route (approvals, pause, restores), this one opens only the budget webhook (#12,
+// docs/security.md). It goes only into the action group and is never an output. Anyone who can
+// read the action group can read it; rotate it by renewing the function key and redeploying.
 
 @description('Tags applied to every resource this module creates that supports tags.')
 param tags object
@@ -50,6 +50,9 @@ param functionAppResourceGroupName string
 @description('Path of the budget endpoint after the host name.')
 param budgetWebhookPath string
 
+@description('Name of the budget webhook function (functions/budgets.ts budgetsWebhook): its own key is the only one the action group gets.')
+param budgetWebhookFunctionName string = 'budgetsWebhook'
+
 var costManagementReaderRoleId = '72fafb9e-0641-4937-9268-a91bfd8191a3'
 
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {
@@ -67,7 +70,7 @@ resource budgetActionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (cr
     webhookReceivers: [
       {
         name: 'aksops-budget-webhook'
-        serviceUri: 'https://${site.properties.defaultHostName}/${budgetWebhookPath}?code=${listKeys('${site.id}/host/default', '2024-04-01').functionKeys.default}'
+        serviceUri: 'https://${site.properties.defaultHostName}/${budgetWebhookPath}?code=${listKeys('${site.id}/functions/${budgetWebhookFunctionName}', '2024-04-01').default}'
         // false: the endpoint parses the budget's own payload (schemaId "AIP Budget Notification").
         // Budget alerts honour this flag (common-schema support since 2022), and
         // src/budget/notification.ts rejects the common schema with a 400.

@@ -58,6 +58,15 @@ param alertmanagerWebhookTokenSecretName string
 @description('ALERTMANAGER_WEBHOOK_USERNAME; empty leaves the setting unset.')
 param alertmanagerWebhookUsername string
 
+@description('Client ID of the Entra app registration for App Service Authentication (Easy Auth; bicep/hooks/preprovision.sh creates it with the Approver and Operator app roles). Empty: no Easy Auth, RUNBOOKS_AUTH stays function-key.')
+param easyAuthClientId string = ''
+
+@description('Paths Easy Auth lets through unauthenticated: the webhooks, which keep their own credentials (Alertmanager token or basic auth; the budget function key).')
+param easyAuthExcludedPaths string[] = [
+  '/api/alerts/alertmanager'
+  '/api/budgets/webhook'
+]
+
 @description('Key Vault secret name of ALERTMANAGER_WEBHOOK_PASSWORD; empty leaves the setting unset.')
 param alertmanagerWebhookPasswordSecretName string
 
@@ -177,6 +186,10 @@ var webhookTokenSetting = empty(alertmanagerWebhookTokenSecretName) ? {} : webho
 var webhookUsernameSetting = empty(alertmanagerWebhookUsername) ? {} : webhookUsernameValue
 var webhookPasswordSetting = empty(alertmanagerWebhookPasswordSecretName) ? {} : webhookPasswordReference
 
+// Behind Easy Auth every on-call route needs a signed-in principal with its app role
+// (src/oncall/identity.ts); App Service itself sets WEBSITE_AUTH_ENABLED, which the app checks.
+var easyAuthModeSetting = empty(easyAuthClientId) ? {} : { RUNBOOKS_AUTH: 'easy-auth' }
+
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: appName
   location: location
@@ -221,7 +234,43 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 
   resource appSettings 'config' = {
     name: 'appsettings'
-    properties: union(hostStorageSettings, monitoringSettings, appCodeSettings, estateEndpointSettings, webhookTokenSetting, webhookUsernameSetting, webhookPasswordSetting)
+    properties: union(hostStorageSettings, monitoringSettings, appCodeSettings, estateEndpointSettings, webhookTokenSetting, webhookUsernameSetting, webhookPasswordSetting, easyAuthModeSetting)
+  }
+
+  // App Service Authentication (authsettingsV2): Entra ID sign-in required (401 for APIs), the
+  // webhook paths excluded. Tokens must be issued for this app (audience api://<clientId>).
+  resource authSettings 'config' = if (!empty(easyAuthClientId)) {
+    name: 'authsettingsV2'
+    properties: {
+      platform: {
+        enabled: true
+      }
+      globalValidation: {
+        requireAuthentication: true
+        unauthenticatedClientAction: 'Return401'
+        excludedPaths: easyAuthExcludedPaths
+      }
+      identityProviders: {
+        azureActiveDirectory: {
+          enabled: true
+          registration: {
+            clientId: easyAuthClientId
+            openIdIssuer: 'https://login.microsoftonline.com/${tenant().tenantId}/v2.0'
+          }
+          validation: {
+            allowedAudiences: [
+              'api://${easyAuthClientId}'
+              easyAuthClientId
+            ]
+          }
+        }
+      }
+      login: {
+        tokenStore: {
+          enabled: false
+        }
+      }
+    }
   }
 
   // No publishing with basic credentials: azd and the Functions tools deploy with Entra tokens.

@@ -9,8 +9,9 @@
 //          endsAt, createdBy, comment} -> 200 {silenceID}
 //   DELETE /api/v2/silence/{silenceID}  -> 200 (expires it)
 // Filters are Alertmanager matchers (`name="value"`, value quoted with Go escapes).
-// The base URL comes from ops.yaml `alertmanager.url`, else the webhook payload's externalURL
-// (which includes any --web.route-prefix). An optional bearer token (ALERTMANAGER_API_TOKEN)
+// The base URL comes from ops.yaml `alertmanager.url` only (with any --web.route-prefix). Never
+// the webhook payload's externalURL: a sender could point it, and the API token, anywhere
+// (#12, docs/security.md). An optional bearer token (ALERTMANAGER_API_TOKEN)
 // is sent for deployments behind an authenticating proxy; it never appears in errors.
 
 export interface GettableAlert {
@@ -58,23 +59,20 @@ export function equalityMatcher(name: string, value: string): string {
   return `${name}=${JSON.stringify(value)}`;
 }
 
-/** The base URL to use: the configured one, else the payload's externalURL when it is http(s); null when neither. */
-export function alertmanagerBaseUrl(configured: string | undefined, externalURL: string | undefined): string | null {
-  for (const candidate of [configured, externalURL]) {
-    if (!candidate) continue;
-    try {
-      const u = new URL(candidate);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') continue;
-      u.username = '';
-      u.password = '';
-      u.search = '';
-      u.hash = '';
-      return u.toString().replace(/\/+$/, '');
-    } catch {
-      continue;
-    }
+/** The configured base URL when it is http(s), cleaned of credentials, query and fragment; null otherwise. */
+export function alertmanagerBaseUrl(configured: string | undefined): string | null {
+  if (!configured) return null;
+  try {
+    const u = new URL(configured);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/+$/, '');
+  } catch {
+    return null;
   }
-  return null;
 }
 
 export class AlertmanagerClient {

@@ -110,3 +110,61 @@ export async function isPaused(settings: Settings, store: Pick<ControlStore, 'ge
   }
   return { paused: false, source: null, reason: null };
 }
+
+const STORM_PARTITION = 'storm';
+
+/** The storm limiter's counters and breakers (src/intake/storm.ts) in the control table. */
+export class ControlStormStore {
+  constructor(private readonly client: () => Promise<TableClient>) {}
+
+  static fromSettings(settings: Settings): ControlStormStore {
+    return new ControlStormStore(() => getTableClient(settings, settings.controlTableName, {}));
+  }
+
+  async counts(minute: string): Promise<Record<string, number>> {
+    const client = await this.client();
+    try {
+      const e = await client.getEntity<Record<string, unknown>>(STORM_PARTITION, `count-${minute.replace(/:/g, '')}`);
+      return JSON.parse(typeof e['counts'] === 'string' ? e['counts'] : '{}') as Record<string, number>;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return {};
+      throw classifyStoreError(err, 'read the storm counters');
+    }
+  }
+
+  async add(minute: string, byScope: Record<string, number>): Promise<void> {
+    if (Object.keys(byScope).length === 0) return;
+    const now = await this.counts(minute);
+    for (const [k, n] of Object.entries(byScope)) now[k] = (now[k] ?? 0) + n;
+    const client = await this.client();
+    try {
+      await client.upsertEntity({ partitionKey: STORM_PARTITION, rowKey: `count-${minute.replace(/:/g, '')}`, counts: JSON.stringify(now) }, 'Replace');
+    } catch (err) {
+      throw classifyStoreError(err, 'write the storm counters');
+    }
+  }
+
+  async openBreakers(now: Date): Promise<Set<string>> {
+    const client = await this.client();
+    const out = new Set<string>();
+    try {
+      for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${STORM_PARTITION}' and RowKey ge 'breaker-' and RowKey lt 'breaker.'` } })) {
+        if (typeof e['until'] === 'string' && Date.parse(e['until']) > now.getTime() && typeof e['cluster'] === 'string') out.add(e['cluster']);
+      }
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return out;
+      throw classifyStoreError(err, 'read the storm breakers');
+    }
+    return out;
+  }
+
+  async trip(cluster: string, until: string, reason: string): Promise<void> {
+    const client = await this.client();
+    try {
+      await client.upsertEntity({ partitionKey: STORM_PARTITION, rowKey: `breaker-${Buffer.from(cluster).toString('hex')}`, cluster, until, reason: redactSecrets(reason).slice(0, MAX_REASON) }, 'Replace');
+    } catch (err) {
+      throw classifyStoreError(err, 'trip the storm breaker');
+    }
+  }
+}
+

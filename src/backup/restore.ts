@@ -38,8 +38,21 @@ function typeOf(it: ManifestItem): ResourceTypeRef {
   return { group: it.group ?? '', version: it.version ?? 'v1', resource: it.resource ?? '', kind: it.kind ?? '', namespaced: it.namespaced ?? it.namespace !== null };
 }
 
+// The one protection check of restores (repoint it at src/domain/protection.ts when that lands).
 function isProtected(env: BackupEnv, cluster: string, ns: string): boolean {
   return namespaceProtection(ns, env.protectedNamespaces(cluster)) !== null;
+}
+
+const CLUSTER_RBAC = new Set(['clusterroles', 'clusterrolebindings']);
+
+/**
+ * Every namespaceMap target, not only those of the namespaces restored: binding subjects are
+ * rewritten with any entry, so {"ci": "kube-system"} would hand a ci binding to kube-system (#12).
+ */
+function checkNamespaceMap(env: BackupEnv, cluster: string, map: Record<string, string>): void {
+  for (const [from, to] of Object.entries(map)) {
+    if (isProtected(env, cluster, to)) throw new Error(`namespaceMap: "${from}" -> "${to}": namespace ${to} is protected in cluster ${cluster}: nothing is restored or rebound into it. Fix: map it to another namespace`);
+  }
 }
 
 export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<RestorePlan> {
@@ -47,6 +60,7 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
   const m = await readManifest(env, source, input.backupId);
   if (!m) throw new Error(`backup ${source}/${input.backupId} has no manifest: it is incomplete (or does not exist) and is never restored. Fix: pick a complete backup (aksops backup list)`);
   const map = input.namespaceMap ?? {};
+  checkNamespaceMap(env, input.cluster, map);
   const warnings: string[] = [];
   if (m.status === 'partial') warnings.push(`backup ${input.backupId} is partial: ${m.warnings.filter((w) => w.includes('FAILED')).join('; ')}`);
   const objectItems = m.items.filter((i) => i.type === 'objects' || i.type === 'secrets');
@@ -69,6 +83,10 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     }
     return namespaces.includes(it.namespace);
   };
+  const rbac = objectItems.filter((i) => wanted(i) && typeOf(i).group === 'rbac.authorization.k8s.io' && CLUSTER_RBAC.has(typeOf(i).resource));
+  if (rbac.length > 0 && input.clusterRbac !== true) {
+    throw new Error(`the restore would apply cluster-scoped RBAC (${[...new Set(rbac.map((i) => typeOf(i).resource))].join(', ')}): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out`);
+  }
   const steps: RestoreStep[] = [];
   for (const stage of RESTORE_STAGES) {
     const inStage = objectItems.filter((i) => wanted(i) && stageOf(typeOf(i)) === stage);

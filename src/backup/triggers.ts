@@ -147,7 +147,8 @@ export function backupRequest(b: BackupsConfig, rawBody: unknown, now: Date, req
 /** POST /api/restores: a restore (dry-run unless "dryRun": false); dashboards / keyVaultSecrets: uids / names, or ["*"]. */
 export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
   const body = obj(rawBody, 'the body');
-  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots', 'dashboards', 'keyVaultSecrets']);
+  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots', 'dashboards', 'keyVaultSecrets', 'clusterRbac']);
+  if (body['clusterRbac'] !== undefined && typeof body['clusterRbac'] !== 'boolean') throw new RequestError(400, 'clusterRbac must be true or false');
   const cluster = clusterOf(b, body['cluster']);
   const sourceCluster = body['sourceCluster'] === undefined ? cluster : clusterOf(b, body['sourceCluster']);
   if (typeof body['backupId'] !== 'string' || !isBackupId(body['backupId'])) throw new RequestError(400, 'backupId must be a backup ID (GET /api/backups lists them)');
@@ -175,6 +176,7 @@ export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, re
     ...(body['fromSnapshots'] === true ? { fromSnapshots: true } : {}),
     ...(strings(body['dashboards'], 'dashboards') ? { dashboards: strings(body['dashboards'], 'dashboards')! } : {}),
     ...(strings(body['keyVaultSecrets'], 'keyVaultSecrets') ? { keyVaultSecrets: strings(body['keyVaultSecrets'], 'keyVaultSecrets')! } : {}),
+    ...(body['clusterRbac'] === true ? { clusterRbac: true } : {}),
     requestedBy,
   };
   return { orchestration: ORCHESTRATION.restore, instanceId: `restore:${cluster}:${restoreId}`, input };

@@ -147,7 +147,13 @@ export async function handleGet(deps: BudgetHttpDeps, name: string | undefined, 
 }
 
 /** POST /api/budgets/{name}/evaluate {"mode": "dry-run" | "enforce", "requestedBy"?}. */
-export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefined, text: string): Promise<HttpResult> {
+/** The proven caller (functions/lib/http.ts identify): overrides names in the body. */
+export interface BudgetCaller {
+  actor: string;
+  proof: string;
+}
+
+export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefined, text: string, caller?: BudgetCaller): Promise<HttpResult> {
   const spec = find(deps, name);
   if (!spec) return notFound(name);
   let body: { mode?: unknown; requestedBy?: unknown };
@@ -158,7 +164,7 @@ export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefi
   }
   const mode = body.mode ?? 'dry-run';
   if (mode !== 'dry-run' && mode !== 'enforce') return { status: 400, body: { error: 'mode: expected "dry-run" or "enforce"' } };
-  const requestedBy = typeof body.requestedBy === 'string' && /^[\w.@:+-]{1,100}$/.test(body.requestedBy) ? `user:${body.requestedBy}` : 'http';
+  const requestedBy = caller ? `${caller.actor} (${caller.proof})` : typeof body.requestedBy === 'string' && /^[\w.@:+-]{1,100}$/.test(body.requestedBy) ? `user:${body.requestedBy}` : 'http';
   const now = deps.now();
   if (mode === 'enforce') {
     if (spec.mode !== 'enforce') return { status: 409, body: { error: `budget ${spec.name} is in dry-run. Fix: set budgets[].mode: enforce in the config to let it act` } };
@@ -178,7 +184,7 @@ export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefi
 }
 
 /** POST /api/budgets/{name}/approval {"approve": bool, "by"?}: to the stage waiting for approval. */
-export async function handleApproval(deps: BudgetHttpDeps, name: string | undefined, text: string): Promise<HttpResult> {
+export async function handleApproval(deps: BudgetHttpDeps, name: string | undefined, text: string, caller?: BudgetCaller): Promise<HttpResult> {
   const spec = find(deps, name);
   if (!spec) return notFound(name);
   let body: { approve?: unknown; by?: unknown };
@@ -188,7 +194,7 @@ export async function handleApproval(deps: BudgetHttpDeps, name: string | undefi
     return { status: 400, body: { error: 'body: not JSON. Fix: send {"approve": true, "by": "alice@contoso.com"}' } };
   }
   if (typeof body.approve !== 'boolean') return { status: 400, body: { error: 'approve: expected true or false' } };
-  const by = typeof body.by === 'string' && /^[\w.@:+-]{1,100}$/.test(body.by) ? `user:${body.by}` : 'user:unknown';
+  const by = caller ? `${caller.actor} (${caller.proof})` : typeof body.by === 'string' && /^[\w.@:+-]{1,100}$/.test(body.by) ? `user:${body.by}` : 'user:unknown';
   const period = periodAt(spec.period, deps.now());
   try {
     const state = await deps.instances.entityState(spec.name, period.key);

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
+import { configProblems } from '../config/validate-warnings.js';
 import { configPath, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
@@ -17,6 +18,7 @@ export async function runConfigValidate(args: string[], io: CliIo): Promise<numb
     const cfg = loadConfigFile(path, io.cwd);
     const s = cfg.source;
     io.out(`${path}: valid (${s.clusters.length} cluster${s.clusters.length === 1 ? '' : 's'}, ${s.rules.length} rule${s.rules.length === 1 ? '' : 's'}, ${s.notifications.length} notification target${s.notifications.length === 1 ? '' : 's'}; default dryRun ${s.defaults.dryRun})`);
+    for (const p of configProblems(cfg)) io.err(`warning: ${p}`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) return io.err(e.message), 1;

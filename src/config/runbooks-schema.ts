@@ -105,7 +105,7 @@ export const approvalsSchema = z
 
 export const alertmanagerSchema = z
   .strictObject({
-    /** Alertmanager's base URL for verification and silences; when unset, the payload's externalURL is used. */
+    /** Alertmanager's base URL for verification and silences; when unset, neither happens (a payload's externalURL is never called). */
     url: z.url({ message: 'is not a URL. Fix: e.g. http://alertmanager-operated.monitoring:9093' }).optional(),
     /** How long a remediation's silence lasts at most (it is expired when the run ends). */
     silenceDuration: duration.default('1h'),

@@ -84,6 +84,21 @@ export const SETTINGS = {
     default: '1048576',
     requiredInAzure: false,
   },
+  STORM_MAX_STARTS_PER_MINUTE: {
+    description: 'Estate-wide limit on remediation starts per minute (src/intake/storm.ts); starts over it are refused and audited.',
+    default: '60',
+    requiredInAzure: false,
+  },
+  STORM_MAX_CLUSTER_STARTS_PER_MINUTE: {
+    description: 'Per-cluster limit on remediation starts per minute; the first start over it trips the storm breaker for that cluster.',
+    default: '20',
+    requiredInAzure: false,
+  },
+  STORM_BREAKER_MINUTES: {
+    description: 'How long a tripped storm breaker stops automated starts for its cluster (the trip is escalated).',
+    default: '30',
+    requiredInAzure: false,
+  },
   KUBECONFIG: {
     description: 'Local only: kubeconfig file used for clusters that name a kubeContext.',
     requiredInAzure: false,
@@ -112,8 +127,12 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   RUNBOOKS_AUTH: {
-    description: '"function-key" (default): HTTP runbooks trust the function key and take the approver from Easy Auth headers when present, else the `approver` field; "easy-auth": an Easy Auth principal is required, and approvers need the approvals.approverRole app role.',
+    description: '"function-key" (default): on-call routes trust the function key; names in the body are recorded as claimed. "easy-auth": every on-call route needs an Easy Auth principal with the route\'s app role (Operator, Approver; docs/security.md); needs WEBSITE_AUTH_ENABLED=true.',
     default: 'function-key',
+    requiredInAzure: false,
+  },
+  WEBSITE_AUTH_ENABLED: {
+    description: 'Set by App Service ("True") when App Service Authentication (Easy Auth) is on. Only then are x-ms-client-principal headers trusted (docs/security.md); never set it yourself in Azure.',
     requiredInAzure: false,
   },
   PUBLIC_BASE_URL: {
@@ -155,11 +174,15 @@ export interface Settings {
   webhookUsername: string | undefined;
   webhookPassword: string | undefined;
   webhookMaxBodyBytes: number;
+  /** STORM_*: start limits and breaker (src/intake/storm.ts). */
+  storm: { globalPerMinute: number; clusterPerMinute: number; breakerMinutes: number };
   kubeconfig: string | undefined;
   /** KEY_VAULT_URI: the vault secret rotation works on. */
   keyVaultUri: string | undefined;
   alertmanagerApiToken: string | undefined;
   runbooksAuth: 'function-key' | 'easy-auth';
+  /** WEBSITE_AUTH_ENABLED: Easy Auth is in front of the app, so principal headers may be trusted. */
+  behindEasyAuth: boolean;
   /** Base of links in notifications, without a trailing slash; undefined when unknown. */
   publicBaseUrl: string | undefined;
   backupBlobServiceUri: string | undefined;
@@ -193,6 +216,7 @@ function positiveInt(env: Env, name: SettingName): number {
 
 /** Reads and checks every setting. Pass process.env from the trigger layer; tests pass a plain object. */
 export function readSettings(env: Env): Settings {
+  basicAuthPair(env);
   return {
     opsConfigPath: get(env, 'OPS_CONFIG_PATH')!,
     paused: bool(env, 'OPS_PAUSED'),
@@ -209,18 +233,35 @@ export function readSettings(env: Env): Settings {
     webhookUsername: get(env, 'ALERTMANAGER_WEBHOOK_USERNAME'),
     webhookPassword: get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD'),
     webhookMaxBodyBytes: positiveInt(env, 'WEBHOOK_MAX_BODY_BYTES'),
+    storm: {
+      globalPerMinute: positiveInt(env, 'STORM_MAX_STARTS_PER_MINUTE'),
+      clusterPerMinute: positiveInt(env, 'STORM_MAX_CLUSTER_STARTS_PER_MINUTE'),
+      breakerMinutes: positiveInt(env, 'STORM_BREAKER_MINUTES'),
+    },
     kubeconfig: get(env, 'KUBECONFIG'),
     keyVaultUri: get(env, 'KEY_VAULT_URI'),
     alertmanagerApiToken: get(env, 'ALERTMANAGER_API_TOKEN'),
     runbooksAuth: runbooksAuth(env),
+    behindEasyAuth: bool(env, 'WEBSITE_AUTH_ENABLED'),
     publicBaseUrl: publicBaseUrl(env),
     backupBlobServiceUri: get(env, 'BACKUP_BLOB_SERVICE_URI'),
     backupStorageConnection: get(env, 'BACKUP_STORAGE_CONNECTION'),
   };
 }
 
+/** Basic auth needs both halves: a user name alone would admit "user:" with an empty password (#12). */
+function basicAuthPair(env: Env): void {
+  const user = get(env, 'ALERTMANAGER_WEBHOOK_USERNAME');
+  const pass = get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD');
+  if (user && !pass) throw new Error('App setting ALERTMANAGER_WEBHOOK_USERNAME is set but ALERTMANAGER_WEBHOOK_PASSWORD is not: basic auth would accept an empty password. Fix: set the password (a Key Vault reference in Azure) or unset the username.');
+  if (pass && !user) throw new Error('App setting ALERTMANAGER_WEBHOOK_PASSWORD is set but ALERTMANAGER_WEBHOOK_USERNAME is not. Fix: set the username Alertmanager sends (basic_auth.username) or unset the password.');
+}
+
 function runbooksAuth(env: Env): 'function-key' | 'easy-auth' {
   const v = (get(env, 'RUNBOOKS_AUTH') ?? 'function-key').trim().toLowerCase();
+  if (v === 'easy-auth' && !bool(env, 'WEBSITE_AUTH_ENABLED')) {
+    throw new Error('App setting RUNBOOKS_AUTH="easy-auth" but WEBSITE_AUTH_ENABLED is not "true": App Service Authentication is not on, so principal headers could be forged. Fix: enable Easy Auth (bicep/modules/easyauth.bicep sets it up) or use RUNBOOKS_AUTH=function-key.');
+  }
   if (v === 'function-key' || v === 'easy-auth') return v;
   throw new Error(`App setting RUNBOOKS_AUTH="${v}" is not supported. Fix: set it to "function-key" or "easy-auth".`);
 }

@@ -241,6 +241,11 @@ export interface RestoreInput {
   fromSnapshots?: boolean;
   /** Label restored namespaces aksops.io/scratch=<value> (drills: only such namespaces are deleted). */
   scratchLabel?: string;
+  /**
+   * Restore ClusterRoles and ClusterRoleBindings (cluster-wide privileges). Off unless asked for
+   * explicitly; POST /api/restores grants it to Approvers only (docs/security.md).
+   */
+  clusterRbac?: boolean;
   requestedBy: string;
 }
 

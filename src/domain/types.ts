@@ -52,7 +52,7 @@ export function targetKey(t: Target): string {
   return `${t.cluster}/${t.namespace || '_'}/${t.kind}/${t.name}`;
 }
 
-export type Decision = 'start' | 'duplicate' | 'resolve' | 'no-match' | 'protected' | 'invalid';
+export type Decision = 'start' | 'duplicate' | 'resolve' | 'no-match' | 'protected' | 'invalid' | 'storm-limited';
 
 /** The decision for one alert against one matched rule (or none). Printed by `aksops rules test`. */
 export interface AlertDecision {
@@ -177,6 +177,8 @@ export interface AuditRecord {
   kind: AuditKind;
   /** Who or what caused it: "alertmanager", "orchestration", "user:alice@contoso.com". */
   actor: string;
+  /** How the actor's identity was proven: "easy-auth", "function-key" (a name in the body is only claimed), "webhook-credential". */
+  proof?: string;
   instanceId?: string;
   fingerprint?: string;
   alertname?: string;

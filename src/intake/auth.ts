@@ -25,7 +25,8 @@ export function checkWebhookAuth(authorization: string | null | undefined, creds
   const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
   const value = space > 0 ? header.slice(space + 1).trim() : '';
   if (wantsToken && scheme === 'bearer' && sameSecret(value, creds.token!)) return null;
-  if (wantsBasic && scheme === 'basic') {
+  // Both halves are required (readSettings refuses one alone); never compare against an empty password.
+  if (wantsBasic && scheme === 'basic' && creds.username && creds.password) {
     let decoded = '';
     try {
       decoded = Buffer.from(value, 'base64').toString('utf8');

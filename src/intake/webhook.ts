@@ -15,6 +15,7 @@ import { count } from '../telemetry/metrics.js';
 import { currentTraceparent, withSpan } from '../telemetry/trace.js';
 import { decideAlerts, type PlannedAlert } from './decide.js';
 import { PayloadError, parseWebhookJson } from './payload.js';
+import { admitStarts, minuteOf, type StormStore } from './storm.js';
 
 export const EVENT_ALERT_RESOLVED = 'alertResolved';
 
@@ -40,6 +41,8 @@ export interface WebhookDeps {
   instances: RemediationInstances;
   audit: AuditSink;
   pause(): Promise<{ paused: boolean; reason?: string | null }>;
+  /** Start limits and the storm breaker (src/intake/storm.ts); the app always passes one. */
+  storm?: StormStore;
   now(): Date;
   /** A unique ID for this delivery (audit rows of separate deliveries must not collide). */
   deliveryId(): string;
@@ -157,6 +160,7 @@ async function decideAndSchedule(
   const decisions = decideAlerts(payload, config, { forceDryRun: deps.settings.forceDryRun, existing: (id) => (states.get(id) ?? null) !== null });
 
   const pause = decisions.some((d) => d.decision === 'start') ? await deps.pause() : { paused: false };
+  const escalations = pause.paused ? [] : await applyStormLimits(decisions, deps, at);
   const results = await inBatches(decisions, (d) => act(d, states, pause, deps));
   // A concurrent delivery (the other member of an HA pair) may have started the same ID first.
   decisions.forEach((d, i) => {
@@ -169,8 +173,16 @@ async function decideAndSchedule(
   count('alertsReceived', {}, decisions.length);
   for (const d of decisions) count('alertsDecided', { decision: d.decision, ...(d.rule ? { rule: d.rule } : {}) });
 
-  const records: AuditRecord[] = decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i));
-  await deps.audit.write(records);
+  const records: AuditRecord[] = [...decisions.map((d, i) => auditRecord(d, results[i], at, delivery, i)), ...escalations];
+  // The start decision, once per occurrence, also on the retry after a failed write (#12).
+  decisions.forEach((d, i) => {
+    const planned = first[i];
+    const started = results[i] === 'started' || results[i] === LOST_RACE || (d.decision === 'duplicate' && (states.get(d.instanceId ?? '') ?? null) !== null);
+    if (started && planned?.decision === 'start' && planned.input) records.push(startRecord(planned, planned.input, at));
+  });
+  // How the sender was proven: the webhook credential when one is configured, else the function key alone.
+  const proof = deps.settings.webhookToken || deps.settings.webhookPassword ? 'webhook-credential' : 'function-key';
+  await deps.audit.write(records.map((r) => ({ ...r, proof })));
 
   const summary: DecisionSummary[] = decisions.map((d, i) => ({
     fingerprint: d.fingerprint,
@@ -184,6 +196,38 @@ async function decideAndSchedule(
     ...(d.reason ? { reason: d.reason } : {}),
   }));
   return { status: 200, body: { delivery, paused: pause.paused, decisions: summary } };
+}
+
+/**
+ * Refuses the starts over the estate-wide or per-cluster limit (decision 'storm-limited') and
+ * trips the breaker of a cluster over its limit; returns the escalation records of the trips.
+ */
+async function applyStormLimits(decisions: PlannedAlert[], deps: WebhookDeps, at: string): Promise<AuditRecord[]> {
+  const starts = decisions.filter((d) => d.decision === 'start' && d.input);
+  if (!deps.storm || starts.length === 0) return [];
+  const now = deps.now();
+  const minute = minuteOf(now);
+  const [counts, open] = await Promise.all([deps.storm.counts(minute), deps.storm.openBreakers(now)]);
+  const limits = deps.settings.storm;
+  const verdict = admitStarts(starts.map((d) => d.input!.target.cluster), counts, open, limits);
+  starts.forEach((d, i) => {
+    const why = verdict.refused[i];
+    if (why) {
+      d.decision = 'storm-limited';
+      d.reason = why;
+      delete d.input;
+    }
+  });
+  await deps.storm.add(minute, verdict.added);
+  const until = new Date(now.getTime() + limits.breakerMinutes * 60_000).toISOString();
+  const out: AuditRecord[] = [];
+  for (const cluster of verdict.trip) {
+    const reason = `more than ${limits.clusterPerMinute} remediation starts per minute in cluster ${cluster}: automated starts stopped until ${until}`;
+    await deps.storm.trip(cluster, until, reason);
+    deps.log?.('error', `STORM BREAKER tripped for cluster ${cluster}: ${reason}. Page the on-call; investigate before ${until}.`);
+    out.push({ id: `storm:${cluster}:${minute}`, at, kind: 'control', actor: 'alertmanager', target: cluster, decision: 'storm-breaker', result: 'escalated', detail: reason });
+  }
+  return out;
 }
 
 async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string | null }, deps: WebhookDeps): Promise<string | undefined> {
@@ -202,6 +246,30 @@ async function act(d: PlannedAlert, states: Map<string, string | null>, pause: {
     return state === null ? 'no remediation was started for this occurrence' : `remediation already ${state.toLowerCase()}`;
   }
   return undefined;
+}
+
+/**
+ * The audit record of the decision that started an occurrence's remediation. Its ID and time come
+ * from the occurrence (instance ID, alert startsAt), so every delivery that starts or finds the
+ * instance writes the same row: idempotent, and complete after a retry.
+ */
+function startRecord(d: PlannedAlert, input: RemediationInput, decidedAt: string): AuditRecord {
+  return {
+    id: `${input.instanceId}:start`,
+    at: new Date(Date.parse(input.alert?.startsAt ?? decidedAt)).toISOString(),
+    kind: 'decision',
+    actor: 'alertmanager',
+    fingerprint: d.fingerprint,
+    ...(d.alertname ? { alertname: d.alertname } : {}),
+    instanceId: input.instanceId,
+    rule: input.rule,
+    runbook: input.runbook,
+    target: targetKey(input.target),
+    decision: 'start',
+    dryRun: input.dryRun,
+    result: 'started',
+    detail: `remediation started for the alert occurrence (first decided by a delivery at or before ${decidedAt}; the row's time is the alert's startsAt)`,
+  };
 }
 
 function auditRecord(d: PlannedAlert, result: string | undefined, at: string, delivery: string, index: number): AuditRecord {

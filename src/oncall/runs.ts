@@ -20,7 +20,7 @@ import { targetKey, type AuditRecord, type RemediationInput, type Target } from 
 import { protectedReason } from '../domain/protection.js';
 import { RUNBOOKS, checkParams, describeCatalogue } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
-import { approverIdentity, requesterIdentity, type Headers } from './identity.js';
+import { approverIdentity, principalOf, proofText, requesterIdentity, type Headers } from './identity.js';
 
 export const REMEDIATION_ORCHESTRATION = 'remediation';
 export const EVENT_APPROVAL = 'approval';
@@ -115,7 +115,7 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
   if (!def) return { status: 404, body: { error: `runbook "${name.slice(0, 60)}" does not exist; GET /api/runbooks lists them`, parameter: 'name' } };
   const body = jsonBody(req, false);
   if (isResponse(body)) return body;
-  const who = requesterIdentity(req.headers, body, deps.settings.runbooksAuth);
+  const who = requesterIdentity(req.headers, body, deps.settings);
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
   for (const k of Object.keys(body)) if (!START_KEYS.has(k)) return bad(k, `unknown field; the body takes ${[...START_KEYS].join(', ')}`);
   const cfg = deps.config();
@@ -189,6 +189,7 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
       at: now.toISOString(),
       kind: 'decision',
       actor: `user:${who.by}`,
+      proof: who.proof,
       instanceId,
       rule: 'manual',
       runbook: name,
@@ -240,7 +241,7 @@ export async function decideRun(deps: OncallDeps, req: OncallRequest, decision: 
   const body = jsonBody(req, true);
   if (isResponse(body)) return body;
   const cfg = deps.config();
-  const who = approverIdentity(req.headers, body, deps.settings.runbooksAuth, cfg.approvals.approverRole);
+  const who = approverIdentity(req.headers, body, deps.settings, cfg.approvals.approverRole);
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
   if (body['comment'] !== undefined && typeof body['comment'] !== 'string') return bad('comment', 'must be a string');
   const s = await deps.runs.status(id);
@@ -262,12 +263,13 @@ export async function decideRun(deps: OncallDeps, req: OncallRequest, decision: 
       at,
       kind: 'approval',
       actor: `user:${who.by}`,
+      proof: who.proof,
       instanceId: id,
       ...(input.runbook ? { runbook: input.runbook } : {}),
       ...(input.rule ? { rule: input.rule } : {}),
       ...(input.target ? { target: targetKey(input.target) } : {}),
       decision,
-      detail: `${decision} via POST /api/runbooks/runs/${id}/${decision} (${who.via === 'easy-auth' ? 'Easy Auth principal' : 'approver field'})${comment ? `: ${comment}` : ''}`,
+      detail: `${decision} via POST /api/runbooks/runs/${id}/${decision} (${proofText(who)})${comment ? `: ${comment}` : ''}`,
     },
   ]);
   return { status: 202, body: { id, decision, by: who.by, ...links(deps, id) } };
@@ -282,9 +284,9 @@ export async function cancelRun(deps: OncallDeps, req: OncallRequest): Promise<O
   const s = await deps.runs.status(id);
   const input = (s?.input ?? {}) as Partial<RemediationInput>;
   // The approver role may cancel any run; whoever started a manual run may cancel it.
-  let who = approverIdentity(req.headers, body, deps.settings.runbooksAuth, cfg.approvals.approverRole);
+  let who = approverIdentity(req.headers, body, deps.settings, cfg.approvals.approverRole);
   if (!who.ok && who.status === 403) {
-    const requester = requesterIdentity(req.headers, body, deps.settings.runbooksAuth);
+    const requester = requesterIdentity(req.headers, body, deps.settings);
     if (requester.ok && input.requestedBy && requester.by.toLowerCase() === input.requestedBy.toLowerCase()) who = requester;
   }
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
@@ -294,7 +296,7 @@ export async function cancelRun(deps: OncallDeps, req: OncallRequest): Promise<O
   await deps.runs.raise(id, EVENT_CANCEL, { by: who.by, ...(reason ? { reason } : {}) });
   const at = deps.now().toISOString();
   await deps.audit.write([
-    { id: `${id}:cancel:${createHash('sha256').update(`${who.by}|${at}`).digest('hex').slice(0, 12)}`, at, kind: 'control', actor: `user:${who.by}`, instanceId: id, decision: 'cancel', detail: `cancel requested via POST /api/runbooks/runs/${id}/cancel${reason ? `: ${reason}` : ''}` },
+    { id: `${id}:cancel:${createHash('sha256').update(`${who.by}|${at}`).digest('hex').slice(0, 12)}`, at, kind: 'control', actor: `user:${who.by}`, proof: who.proof, instanceId: id, decision: 'cancel', detail: `cancel requested via POST /api/runbooks/runs/${id}/cancel (${proofText(who)})${reason ? `: ${reason}` : ''}` },
   ]);
   return { status: 202, body: { id, cancelled: true, by: who.by, note: 'the run stops at its next wait; an action already sent to the cluster is not undone', ...links(deps, id) } };
 }
@@ -313,7 +315,7 @@ export async function approvalPage(deps: OncallDeps, req: OncallRequest, decisio
   if (!s) return { status: 404, html: `<p>No run ${esc(id)}.</p>` };
   const custom = (s.customStatus ?? {}) as { phase?: string; plan?: { summary?: string; steps?: string[] }; approval?: { reason?: string; deadline?: string } };
   const waiting = LIVE.has(s.runtimeStatus) && custom.phase === 'awaiting-approval';
-  const approverField = deps.settings.runbooksAuth === 'function-key' && !req.headers.get('x-ms-client-principal')
+  const approverField = deps.settings.runbooksAuth === 'function-key' && !principalOf(req.headers, deps.settings)
     ? '<p><label>Your name or e-mail <input id="approver" required></label></p>'
     : '';
   const steps = (custom.plan?.steps ?? []).map((x) => `<li>${esc(x)}</li>`).join('');

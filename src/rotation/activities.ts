@@ -31,7 +31,7 @@ import type {
   VerifyInput,
   VerifyOutput,
 } from './contracts.js';
-import { consumerKey, enrolment, fieldOf, nextTags, scrub, TAG, targetKey, withStage, type EnrolledSecret } from './model.js';
+import { consumerKey, enrolment, fieldOf, nextTags, scrub, scrubDeep, TAG, targetKey, withStage, type EnrolledSecret } from './model.js';
 import { STRATEGIES, type Credential, type Providers, type StrategyContext } from './strategies.js';
 
 export interface RotationEnv {
@@ -48,11 +48,14 @@ export interface RotationEnv {
   notify(text: string): Promise<void>;
 }
 
-/** Runs `fn` with a list of values to scrub from whatever it throws. */
+/**
+ * Runs `fn` with a list of values to scrub from whatever it throws or returns (warnings and
+ * details carry provider messages, which may echo a value): the one scrubber of every provider path.
+ */
 async function guarded<T>(fn: (remember: (v: string) => void) => Promise<T>): Promise<T> {
   const values: string[] = [];
   try {
-    return await fn((v) => values.push(v));
+    return scrubDeep(await fn((v) => values.push(v)), values);
   } catch (e) {
     const err = new Error(scrub(e instanceof Error ? e.message : String(e), values));
     err.name = e instanceof Error ? e.name : 'Error';

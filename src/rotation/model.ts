@@ -267,8 +267,7 @@ export function fingerprint(value: string): string {
 /** Text with every known value replaced, then the generic redaction: for errors and details leaving an activity. */
 export function scrub(text: string, values: Array<string | undefined>): string {
   let out = text;
-  for (const v of values) {
-    if (v === undefined || v.length < 4) continue;
+  for (const v of expandValues(values)) {
     out = out.split(v).join(REDACTED);
     // Values also travel base64-encoded (Kubernetes Secret data) and URL-encoded.
     const b64 = Buffer.from(v, 'utf8').toString('base64');
@@ -277,6 +276,36 @@ export function scrub(text: string, values: Array<string | undefined>): string {
     if (enc !== v) out = out.split(enc).join(REDACTED);
   }
   return redactSecrets(out);
+}
+
+/**
+ * The values to look for: each value, and for a JSON credential ({"username", "password"}) each
+ * of its string fields, because providers echo a field alone (Redis repeats the password of a
+ * failed `ACL SETUSER <user> <password`, #12). Longest first, so a field inside a value is not
+ * redacted before the whole value is.
+ */
+function expandValues(values: Array<string | undefined>): string[] {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (v === undefined) continue;
+    out.add(v);
+    try {
+      const j = JSON.parse(v) as unknown;
+      if (j && typeof j === 'object') for (const f of Object.values(j)) if (typeof f === 'string') out.add(f);
+    } catch {
+      /* not JSON */
+    }
+  }
+  // Short strings (user names like "app") would redact ordinary words: fields need 8 characters.
+  return [...out].filter((x) => x.length >= 8 || (values.includes(x) && x.length >= 4)).sort((a, b) => b.length - a.length);
+}
+
+/** `value` with every string in it (deeply) scrubbed of `values`: activity outputs, warnings included. */
+export function scrubDeep<T>(value: T, values: Array<string | undefined>): T {
+  if (typeof value === 'string') return scrub(value, values) as T;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, values)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v, values)])) as T;
+  return value;
 }
 
 // ---------------------------------------------------------------- sweep

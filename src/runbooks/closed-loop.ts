@@ -14,8 +14,9 @@ export interface ClosedLoopEnv extends RunbookEnv {
   alertmanager(baseUrl: string): AlertmanagerClient;
 }
 
-function client(env: ClosedLoopEnv, externalURL: string | undefined): AlertmanagerClient | null {
-  const base = alertmanagerBaseUrl(env.config.alertmanager.url, externalURL);
+/** The configured Alertmanager only: a payload's externalURL is the sender's claim, never called (#12). */
+function client(env: ClosedLoopEnv): AlertmanagerClient | null {
+  const base = alertmanagerBaseUrl(env.config.alertmanager.url);
   return base ? env.alertmanager(base) : null;
 }
 
@@ -27,10 +28,10 @@ export async function verifyRemediation(env: ClosedLoopEnv, input: VerifyInput):
   const parts: string[] = [];
   let alert: VerifyResult['alert'] = 'none';
   if (input.alert) {
-    const am = client(env, input.alert.externalURL);
+    const am = client(env);
     if (!am) {
       alert = 'unknown';
-      parts.push('no Alertmanager URL (set alertmanager.url in ops.yaml)');
+      parts.push('no Alertmanager URL configured: not verified (set alertmanager.url in ops.yaml)');
     } else {
       try {
         const found = await am.alerts(input.alert.labels);
@@ -52,8 +53,8 @@ export async function verifyRemediation(env: ClosedLoopEnv, input: VerifyInput):
 }
 
 export async function silence(env: ClosedLoopEnv, input: SilenceInput): Promise<SilenceResult> {
-  const am = client(env, input.externalURL);
-  if (!am) return { detail: 'no Alertmanager URL: no silence' };
+  const am = client(env);
+  if (!am) return { detail: 'no Alertmanager URL configured (alertmanager.url): no silence' };
   try {
     if (input.op === 'expire') {
       const r = await am.expireSilence(input.silenceId);

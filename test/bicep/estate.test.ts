@@ -301,12 +301,14 @@ describe('budgets', () => {
     expect(budgetModules.map((m) => text(getProperty(m.body, 'scope')))).toEqual(['rg', 'resourceGroup(nodeResourceGroupName)']);
   });
 
-  it("notifies an action group whose webhook calls the function app's budget endpoint with a function key", () => {
+  it("notifies an action group whose webhook calls the function app's budget endpoint with that one function's key, never a host key (#12)", () => {
     const ag = resource(b, 'Microsoft.Insights/actionGroups');
     expect(at(b, ag, 'location')).toBe('global');
     const uri = text(getPath((getPath(ag.body, 'properties.webhookReceivers')?.namedChildren ?? [])[0] ?? undefined, 'serviceUri'));
     expect(uri).toContain('${site.properties.defaultHostName}/${budgetWebhookPath}?code=');
-    expect(uri).toContain("listKeys('${site.id}/host/default', '2024-04-01').functionKeys.default");
+    expect(uri).toContain("listKeys('${site.id}/functions/${budgetWebhookFunctionName}', '2024-04-01').default");
+    expect(uri).not.toMatch(/host\/default|functionKeys|masterKey/);
+    expect(value(b, b.params.get('budgetWebhookFunctionName')?.defaultValue)).toBe('budgetsWebhook');
     expect(value(main, main.params.get('budgetWebhookPath')?.defaultValue)).toBe('api/budgets/webhook');
     expect(text(ag.condition)).toBe('(createActionGroup)');
     // No output carries the key (the lint's no-secret-outputs rule checks every file as well).

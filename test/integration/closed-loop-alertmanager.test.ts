@@ -46,7 +46,7 @@ beforeAll(async () => {
   const kc = kube.kubeConfig();
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kc.exportConfig());
-  const config = parseConfig(`version: 1\nclusters: [{ name: ms5-prod, kubeContext: ${kc.getCurrentContext()} }]\n`);
+  const config = parseConfig(`version: 1\nclusters: [{ name: ms5-prod, kubeContext: ${kc.getCurrentContext()} }]\nalertmanager: { url: "${am.url}" }\n`);
   env = {
     config,
     kube: createKubeAccess({ kubeconfigPath }),
@@ -122,18 +122,19 @@ describe('closed loop against a real Alertmanager', () => {
   });
 
   it('an unreachable Alertmanager gives unknown, and creating a silence there does not throw', async () => {
-    const v = await verifyRemediation(env, verifyInput('http://127.0.0.1:1'));
+    const down = { ...env, config: { ...env.config, alertmanager: { ...env.config.alertmanager, url: 'http://127.0.0.1:1' } } };
+    const v = await verifyRemediation(down, verifyInput('http://127.0.0.1:1'));
     expect(v.alert).toBe('unknown');
     expect(v.detail).toMatch(/Alertmanager http:\/\/127.0.0.1:1 is unreachable/);
-    const s = await silence(env, { op: 'create', instanceId: 'x', labels: LABELS, matchLabels: ['alertname'], externalURL: 'http://127.0.0.1:1', durationSeconds: 60, comment: 'x', at: new Date().toISOString() });
+    const s = await silence(down, { op: 'create', instanceId: 'x', labels: LABELS, matchLabels: ['alertname'], externalURL: 'http://127.0.0.1:1', durationSeconds: 60, comment: 'x', at: new Date().toISOString() });
     expect(s.silenceId).toBeUndefined();
     expect(s.detail).toMatch(/^no silence: /);
   });
 
-  it('the configured alertmanager.url wins over the payload externalURL; credentials in a URL are dropped', () => {
-    expect(alertmanagerBaseUrl('http://am.monitoring:9093/', 'http://evil.example')).toBe('http://am.monitoring:9093');
-    expect(alertmanagerBaseUrl(undefined, 'https://user:pw@am.example/alertmanager/?x=1')).toBe('https://am.example/alertmanager');
-    expect(alertmanagerBaseUrl(undefined, 'file:///etc/passwd')).toBeNull();
-    expect(alertmanagerBaseUrl(undefined, '')).toBeNull();
+  it('only the configured alertmanager.url is used (test/security/payload-externalurl.test.ts); credentials in it are dropped', () => {
+    expect(alertmanagerBaseUrl('http://am.monitoring:9093/')).toBe('http://am.monitoring:9093');
+    expect(alertmanagerBaseUrl('https://user:pw@am.example/alertmanager/?x=1')).toBe('https://am.example/alertmanager');
+    expect(alertmanagerBaseUrl('file:///etc/passwd')).toBeNull();
+    expect(alertmanagerBaseUrl(undefined)).toBeNull();
   });
 });

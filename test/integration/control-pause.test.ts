@@ -12,6 +12,7 @@ const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 
 
 function settingsFor(name: string, paused = false): Settings {
   return readSettings({
+    WEBSITE_AUTH_ENABLED: 'True',
     AzureWebJobsStorage: connectionString,
     CONTROL_TABLE_NAME: `ctl${name}${suffix}`,
     AUDIT_TABLE_NAME: `aud${name}${suffix}`,
@@ -99,7 +100,7 @@ describe('GET/POST /api/pause', () => {
   it('POST pauses with the Easy Auth principal, writes a control audit record; GET shows it', async () => {
     const s = settingsFor('e');
     const h = handlersFor(s);
-    const res = await h.setPause(post({ paused: true, reason: 'bad deploy, investigating', by: 'ignored' }, { 'x-ms-client-principal-name': 'alice@contoso.com' }), ctx());
+    const res = await h.setPause(post({ paused: true, reason: 'bad deploy, investigating', by: 'ignored' }, { 'x-ms-client-principal': Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'preferred_username', val: 'alice@contoso.com' }, { typ: 'roles', val: 'Operator' }] })).toString('base64') }), ctx());
     expect(res.status).toBe(200);
     expect(res.jsonBody).toMatchObject({
       paused: true,
@@ -119,6 +120,7 @@ describe('GET/POST /api/pause', () => {
     expect(audit.items[0]).toMatchObject({
       kind: 'control',
       actor: 'user:alice@contoso.com',
+      proof: 'easy-auth',
       decision: 'pause',
       at: '2024-08-01T09:00:00.000Z',
       result: 'automation paused (switch)',
@@ -156,11 +158,11 @@ describe('GET/POST /api/pause', () => {
     [{ paused: 'true', reason: 'x', by: 'a' }, 'paused', /must be true or false/],
     [{ paused: true, by: 'a' }, 'reason', /required/],
     [{ paused: true, reason: '   ', by: 'a' }, 'reason', /required/],
-    [{ paused: true, reason: 'x' }, 'by', /required when the request carries no Easy Auth principal/],
-  ])('400 for %j naming %s', async (body, parameter, message) => {
+    [{ paused: true, reason: 'x' }, 'by', /required when the request carries no Easy Auth principal/, 401],
+  ])('4xx for %j naming %s', async (body, parameter, message, status = 400) => {
     const s = settingsFor('h');
     const res = await handlersFor(s).setPause(post(body), ctx());
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(status);
     expect(res.jsonBody).toMatchObject({ parameter });
     expect((res.jsonBody as { error: string }).error).toMatch(message);
     // nothing was stored

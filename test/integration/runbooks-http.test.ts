@@ -28,7 +28,8 @@ const suffix = Math.random().toString(36).slice(2, 7);
 
 beforeAll(async () => {
   durable = await new FakeDurableExtension().start();
-  settings = readSettings({ AzureWebJobsStorage: inject('azurite').connectionString, AUDIT_TABLE_NAME: `rbhttp${suffix}` });
+  // Behind Easy Auth (WEBSITE_AUTH_ENABLED, set by App Service): principal headers are trusted.
+  settings = readSettings({ AzureWebJobsStorage: inject('azurite').connectionString, AUDIT_TABLE_NAME: `rbhttp${suffix}`, WEBSITE_AUTH_ENABLED: 'True' });
   audit = AuditStore.fromSettings(settings);
 });
 afterAll(async () => {
@@ -97,7 +98,7 @@ describe('POST /api/runbooks/{name}', () => {
   });
 
   it('defaults to dry-run, generates and returns a key, and takes the requester from Easy Auth', async () => {
-    const r = await startRun(deps(), req({ name: 'rollout-restart' }, { params: { namespace: 'shop', name: 'api', kind: 'Deployment' } }, { 'x-ms-client-principal': principal('erin@contoso.com') }));
+    const r = await startRun(deps(), req({ name: 'rollout-restart' }, { params: { namespace: 'shop', name: 'api', kind: 'Deployment' } }, { 'x-ms-client-principal': principal('erin@contoso.com', ['Operator']) }));
     expect(r.status).toBe(202);
     const body = r.body as { id: string; idempotencyKey: string; dryRun: boolean };
     expect(body.dryRun).toBe(true);

@@ -231,4 +231,16 @@ describe('hostile input to the webhook', () => {
     expect(invalidRows.length).toBe(decisions.filter((d) => d.decision === 'invalid').length);
     expect(invalidRows.every((r) => typeof r.detail === 'string' && r.detail.length > 0)).toBe(true);
   });
+
+  it('a storm of distinct crash-looping pods (the storm case, #12) starts at most the per-cluster limit through the real handler', async () => {
+    const before = durable.starts.length;
+    const alerts = Array.from({ length: 400 }, (_, i) => ({ ...validAlert, fingerprint: `57a0${i.toString(16).padStart(8, '0')}`, labels: { ...(validAlert['labels'] as object), pod: `api-storm-${i}` } }));
+    const res = await send(JSON.stringify({ ...valid, alerts }));
+    expect(res.status).toBe(200);
+    const decisions = res.body['decisions'] as { decision: string }[];
+    // STORM_MAX_CLUSTER_STARTS_PER_MINUTE defaults to 20; the two valid alerts above may count in the same minute.
+    expect(durable.starts.length - before).toBeLessThanOrEqual(20);
+    expect(durable.starts.length - before).toBeGreaterThan(0);
+    expect(decisions.filter((d) => d.decision === 'storm-limited').length).toBeGreaterThanOrEqual(380);
+  }, 120_000);
 });

@@ -124,11 +124,13 @@ describe('helpers', () => {
   it('Easy Auth principals: name and app roles from x-ms-client-principal; undecodable is no principal', () => {
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64');
     const h = (m: Record<string, string>) => ({ get: (n: string) => m[n] ?? null });
-    const p = principalOf(h({ 'x-ms-client-principal': enc({ auth_typ: 'aad', name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', claims: [{ typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'alice@contoso.com' }, { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'Approver' }, { typ: 'roles', val: 'Reader' }] }) }));
+    const EA = { runbooksAuth: 'function-key' as const, behindEasyAuth: true };
+    const FK = { runbooksAuth: 'function-key' as const, behindEasyAuth: false };
+    const p = principalOf(h({ 'x-ms-client-principal': enc({ auth_typ: 'aad', name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', claims: [{ typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'alice@contoso.com' }, { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'Approver' }, { typ: 'roles', val: 'Reader' }] }) }), EA);
     expect(p).toEqual({ name: 'alice@contoso.com', roles: ['Approver', 'Reader'], idp: undefined });
-    expect(principalOf(h({ 'x-ms-client-principal': '%%%notbase64' }))).toBeNull();
-    expect(approverIdentity(h({}), {}, 'function-key', 'Approver')).toMatchObject({ ok: false, status: 401, parameter: 'approver' });
-    expect(approverIdentity(h({}), { approver: '<script>' }, 'function-key', 'Approver')).toMatchObject({ ok: false, status: 401 });
+    expect(principalOf(h({ 'x-ms-client-principal': '%%%notbase64' }), EA)).toBeNull();
+    expect(approverIdentity(h({}), {}, FK, 'Approver')).toMatchObject({ ok: false, status: 401, parameter: 'approver' });
+    expect(approverIdentity(h({}), { approver: '<script>' }, FK, 'Approver')).toMatchObject({ ok: false, status: 401 });
   });
 
   it('messages redact secret-looking text and carry no link without a base URL', () => {
