@@ -6,6 +6,7 @@
 // as Alertmanager anchors them, ^(?:value)$. Deliberate differences: docs/configuration.md.
 import { classicParseMatchers, ClassicParseError, type ParsedMatcher } from './matchers-classic.js';
 import { utf8ParseMatchers, Utf8ParseError } from './matchers-utf8.js';
+import { hasLoneSurrogate } from './go-text.js';
 import { compileAnchored, RegexSyntaxError, type Re2 } from './re2.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -88,6 +89,8 @@ function deliberateRefusal(entry: string, parsed: ParsedMatcher[], ms: Matcher[]
  * does. Throws MatcherSyntaxError whose message says what is wrong and how to fix it.
  */
 export function parseMatchers(entry: string): Matcher[] {
+  // Go would read these as invalid UTF-8 and substitute U+FFFD; refuse instead of guessing.
+  if (hasLoneSurrogate(entry)) throw new MatcherSyntaxError(`"${entry}" is not valid UTF-8 (a lone surrogate). Fix: write the text as proper Unicode characters`);
   const classic = attempt(entry, 'classic');
   if ('ok' in classic) {
     const refused = deliberateRefusal(entry, classicParseMatchers(entry), classic.ok);
