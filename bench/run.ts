@@ -5,8 +5,9 @@ import { intakeBenchmark } from './intake.bench.js';
 import { coldstartBenchmark } from './coldstart.bench.js';
 import { backupBenchmark } from './backup.bench.js';
 import { scalingBenchmark } from './scaling.bench.js';
+import { redosBenchmark } from './redos.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

@@ -113,6 +113,25 @@ export function parseMatcher(text: string): Matcher {
   return ms[0]!;
 }
 
+// re2js costs ~0.7 us per test where V8's RegExp costs ~0.2 us (bench intake). Label values
+// repeat (namespace, severity, job), so each regex keeps a small memo of recent short values:
+// at most MEMO_ENTRIES values of at most MEMO_VALUE_CHARS characters, dropped when full.
+const MEMO_ENTRIES = 32;
+const MEMO_VALUE_CHARS = 128;
+const memos = new WeakMap<Re2, Map<string, boolean>>();
+
+function regexTest(re: Re2, v: string): boolean {
+  if (v.length > MEMO_VALUE_CHARS) return re.test(v);
+  let memo = memos.get(re);
+  if (!memo) memos.set(re, (memo = new Map()));
+  const known = memo.get(v);
+  if (known !== undefined) return known;
+  const result = re.test(v);
+  if (memo.size >= MEMO_ENTRIES) memo.clear();
+  memo.set(v, result);
+  return result;
+}
+
 /** A missing label matches as the empty string, as in Alertmanager. */
 export function matches(m: Matcher, labels: Record<string, string>): boolean {
   const v = Object.prototype.hasOwnProperty.call(labels, m.name) ? (labels[m.name] ?? '') : '';
@@ -122,9 +141,9 @@ export function matches(m: Matcher, labels: Record<string, string>): boolean {
     case '!=':
       return v !== m.value;
     case '=~':
-      return m.re!.test(v);
+      return regexTest(m.re!, v);
     case '!~':
-      return !m.re!.test(v);
+      return !regexTest(m.re!, v);
   }
 }
 

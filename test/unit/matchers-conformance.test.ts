@@ -300,3 +300,20 @@ describe('matching has RE2 semantics, anchored as Alertmanager anchors', () => {
     expect(() => parseMatcher(matcher)).toThrow(`the regular expression does not compile (Alertmanager: error parsing regexp: ${why})`);
   });
 });
+
+describe('the regex memo never changes an answer', () => {
+  it('answers each regex for itself, after eviction and for values too long to remember', () => {
+    const api = parseMatcher('pod=~"api-.*"');
+    const web = parseMatcher('pod=~"web-.*"');
+    const values = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? `api-${i}` : `web-${i}`));
+    for (let round = 0; round < 3; round++) {
+      for (const v of values) {
+        expect(matches(api, { pod: v })).toBe(v.startsWith('api-'));
+        expect(matches(web, { pod: v })).toBe(v.startsWith('web-'));
+      }
+    }
+    const long = 'api-' + 'x'.repeat(200);
+    expect(matches(api, { pod: long })).toBe(true);
+    expect(matches(api, { pod: long + '\n' })).toBe(false);
+  });
+});
