@@ -317,3 +317,37 @@ describe('the regex memo never changes an answer', () => {
     expect(matches(api, { pod: long + '\n' })).toBe(false);
   });
 });
+
+describe('matcher details mutation testing found unguarded', () => {
+  it('never compiles an equality value as a regex (a value that is no valid regex is fine)', () => {
+    const m = parseMatcher('a="(x"');
+    expect(m.re).toBeUndefined();
+    expect(matches(m, { a: '(x' })).toBe(true);
+    expect(parseMatcher('a!="x.*"').re).toBeUndefined();
+    expect(matches(parseMatcher('a!="x.*"'), { a: 'xyz' })).toBe(true);
+  });
+
+  it('accepts an operator character inside an unquoted value, refusing only a leading one', () => {
+    expect(triples(parseMatchers('foo=a!b=c~d'))).toEqual([['foo', '=', 'a!b=c~d']]);
+  });
+
+  it('reads a label name with a leading character the classic parser refuses through the UTF-8 parser, never as a shorter name', () => {
+    expect(parseMatchers('-foo="x"').map((m) => [m.name, m.parser])).toEqual([['-foo', 'utf8']]);
+    expect(parseMatchers('0foo="x"').map((m) => [m.name, m.parser])).toEqual([['0foo', 'utf8']]);
+    expect(parseMatchers(' \tfoo="x"').map((m) => [m.name, m.parser])).toEqual([['foo', 'classic']]);
+  });
+
+  it('treats a label present with an undefined value as the empty string', () => {
+    expect(matches(parseMatcher('team=""'), { team: undefined as unknown as string })).toBe(true);
+  });
+
+  it('names its errors MatcherSyntaxError', () => {
+    try {
+      parseMatcher('nope');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(MatcherSyntaxError);
+      expect((e as Error).name).toBe('MatcherSyntaxError');
+    }
+  });
+});
