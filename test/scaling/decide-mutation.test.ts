@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { decideMinCount, type DecisionInput } from '../../src/scaling/decide.js';
 
 const HOUR = 3_600_000;
-const input = (over: Partial<DecisionInput> & { state?: Partial<DecisionInput['state']>; policy?: Partial<DecisionInput['policy']> } = {}): DecisionInput => ({
+type Over = Partial<Omit<DecisionInput, 'state' | 'policy'>> & { state?: Partial<DecisionInput['state']>; policy?: Partial<DecisionInput['policy']> };
+const input = (over: Over = {}): DecisionInput => ({
   nowMs: 100 * HOUR,
   desiredNodes: 3,
   mode: 'enforce',

@@ -178,26 +178,24 @@ const FALLBACK: Array<[input: string, want: M[] | 'refused' | 'deliberate']> = [
   ['alertname=="x"', 'refused'],
 ];
 
-describe('the classic parser agrees with pkg/labels ParseMatchers', () => {
-  it.each(CLASSIC)('%s', (input, want) => {
+/** Checks one parser against a table: the same matchers, or the same error class and text. */
+function agrees(parse: (input: string) => Array<{ name: string; op: string; value: string }>, ErrorClass: new (m: string) => Error) {
+  return (input: string, want: M[] | string) => {
     if (typeof want === 'string') {
-      expect(() => classicParseMatchers(input)).toThrow(ClassicParseError);
-      expect(() => classicParseMatchers(input)).toThrow(new ClassicParseError(want));
+      expect(() => parse(input)).toThrow(ErrorClass);
+      expect(() => parse(input)).toThrow(new ErrorClass(want));
     } else {
-      expect(triples(classicParseMatchers(input))).toEqual(want);
+      expect(triples(parse(input))).toEqual(want);
     }
-  });
+  };
+}
+
+describe('the classic parser agrees with pkg/labels ParseMatchers', () => {
+  it.each(CLASSIC)('%s', agrees(classicParseMatchers, ClassicParseError));
 });
 
 describe('the UTF-8 parser agrees with matcher/parse Matchers', () => {
-  it.each(UTF8)('%s', (input, want) => {
-    if (typeof want === 'string') {
-      expect(() => utf8ParseMatchers(input)).toThrow(Utf8ParseError);
-      expect(() => utf8ParseMatchers(input)).toThrow(new Utf8ParseError(want));
-    } else {
-      expect(triples(utf8ParseMatchers(input))).toEqual(want);
-    }
-  });
+  it.each(UTF8)('%s', agrees(utf8ParseMatchers, Utf8ParseError));
 });
 
 describe('a matchers: entry reads as Alertmanager (default flags) reads it', () => {
