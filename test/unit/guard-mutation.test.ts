@@ -1,7 +1,7 @@
 // Guard behaviours that mutation testing found unguarded (issue #19): edge policies and the
 // exact refusal details operators read.
 import { describe, expect, it } from 'vitest';
-import { acquire, initialGuardState, release } from '../../src/domain/guard.js';
+import { acquire, initialGuardState, release, type GuardState } from '../../src/domain/guard.js';
 import type { GuardPolicy } from '../../src/domain/types.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
@@ -41,6 +41,7 @@ describe('guard edge policies', () => {
     const st = initialGuardState();
     const a = acquire(st, { instanceId: 'i1', now: s(0), policy: { ...policy, maxActionsPerWindow: 0 } });
     expect(a).toEqual({ state: st, granted: false, reason: 'rate-limited', detail: '0 actions in the last 3600s (max 0)' });
+    expect(Object.keys(a)).not.toContain('retryAfter');
   });
 
   it('refuses a release when nobody holds the guard, changing nothing', () => {
@@ -79,5 +80,21 @@ describe('guard refusal details', () => {
     const b = acquire(st, { instanceId: 'i9', now: s(1200), policy });
     expect(b).toEqual({ state: st, granted: false, reason: 'rate-limited', detail: '3 actions in the last 3600s (max 3)', retryAfter: s(3600) });
     expect(acquire(st, { instanceId: 'i9', now: s(3600), policy }).granted).toBe(true);
+  });
+});
+
+describe('guard state and time', () => {
+  it('starts empty: no holder, no actions, no breaker', () => {
+    const empty: GuardState = { holder: null, actions: [], lastActionAt: null, consecutiveFailures: 0, breaker: null, lastReset: null, lastTakeover: null };
+    expect(initialGuardState()).toEqual(empty);
+  });
+
+  it('grants at epoch 0 when no action was ever taken (no cooldown from a missing last action)', () => {
+    expect(acquire(initialGuardState(), { instanceId: 'i1', now: 0, policy }).granted).toBe(true);
+  });
+
+  it('refuses a time that is not one, naming it', () => {
+    expect(() => acquire(initialGuardState(), { instanceId: 'i1', now: 'yesterday', policy })).toThrow(RangeError);
+    expect(() => acquire(initialGuardState(), { instanceId: 'i1', now: 'yesterday', policy })).toThrow(new RangeError('not a time: yesterday'));
   });
 });

@@ -11,6 +11,7 @@ describe('label templates', () => {
       parts: [{ text: 'ns-' }, { label: 'namespace' }, { text: '/' }, { label: 'pod' }, { text: '-x' }],
       labels: ['namespace', 'pod'],
     });
+    expect(compileTemplate('{{ $labels.a }}{{ $labels.b }}').parts).toEqual([{ label: 'a' }, { label: 'b' }]);
     expect(compileTemplate('plain')).toEqual({ source: 'plain', parts: [{ text: 'plain' }], labels: [] });
     expect(compileTemplate('')).toEqual({ source: '', parts: [], labels: [] });
   });
