@@ -16,6 +16,16 @@ describe('retention ties and bad times', () => {
     }
   });
 
+  it('orders backups of the same startedAt by ID, newest-first, in every listing order', () => {
+    const ids = ['bk-a', 'bk-b', 'bk-c'];
+    const perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    for (const p of perms) {
+      const r = evaluateRetention(p.map((i) => b(ids[i]!, '2026-11-22T02:00:00Z')), { ...none, keepLast: 2 }, NOW);
+      expect(r.keep.map((k) => k.backupId), p.join()).toEqual(['bk-c', 'bk-b']);
+      expect(r.expire.map((k) => k.backupId), p.join()).toEqual(['bk-a']);
+    }
+  });
+
   it('refuses a backup whose startedAt is not a time, complete or not, naming it (so nothing is kept or expired by accident)', () => {
     for (const complete of [true, false]) {
       const list = [b('bk-ok', '2026-11-22T02:00:00Z'), b('bk-bad', 'yesterday', complete)];
