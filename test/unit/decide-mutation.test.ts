@@ -2,7 +2,7 @@
 // cluster selection by every alertLabel, rule scoping by cluster, anchored regexes.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { clusterFor, decideAlerts, matchingRules, protectedReason } from '../../src/intake/decide.js';
+import { clusterFor, decideAlerts, matchingRules, nodePoolOf, protectedReason, remediationInstanceId } from '../../src/intake/decide.js';
 import type { AlertmanagerWebhook } from '../../src/domain/types.js';
 
 const cfg = parseConfig(`
@@ -74,3 +74,67 @@ describe('intake cluster and rule selection', () => {
     expect(bad).toMatchObject({ decision: 'invalid', target: null, reason: 'parameter "pod" needs label pod, which the alert does not carry' });
   });
 });
+
+describe('intake details mutation testing found unguarded', () => {
+  const silenced = parseConfig(`
+version: 1
+clusters:
+  - name: dev
+    kubeContext: dev
+notifications:
+  - { name: ops, type: teams, urlSetting: TEAMS_URL }
+rules:
+  - name: crash
+    matchers: ['alertname="KubePodCrashLooping"']
+    runbook: restart-pod
+    silence: true
+    notify: [ops]
+    params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}-{{ $labels.container }}' }
+`);
+
+  it('reads node pools only from whole AKS node names', () => {
+    expect(nodePoolOf('aks-system-12345678-vmss000000')).toBe('system');
+    expect(nodePoolOf('xaks-system-12345678-vmss000000')).toBeNull();
+    expect(nodePoolOf('aks-system-12345678-vmss000000.internal')).toBeNull();
+  });
+
+  it('protects pools only for Node targets, and answers for a cluster with no protection list', () => {
+    expect(protectedReason(cfg, { cluster: 'prod', kind: 'Pod', namespace: 'shop', name: 'aks-system-12345678-vmss000000' })).toBeNull();
+    expect(protectedReason(cfg, { cluster: 'ghost', kind: 'Node', namespace: '', name: 'aks-system-12345678-vmss000000' })).toBeNull();
+    expect(protectedReason(cfg, { cluster: 'ghost', kind: 'Pod', namespace: 'shop', name: 'x' })).toBeNull();
+  });
+
+  it('derives the instance ID from the fingerprint in any case', () => {
+    expect(remediationInstanceId('ABCDEF01', '2026-11-22T02:58:31Z', 'r')).toBe(remediationInstanceId('abcdef01', '2026-11-22T02:58:31.000Z', 'r'));
+    expect(remediationInstanceId('abcdef01', '2026-11-22T02:58:31Z', 'r')).not.toBe(remediationInstanceId('abcdef02', '2026-11-22T02:58:31Z', 'r'));
+  });
+
+  it('reports an alert without alertname as no-match with an empty alertname and the reason', () => {
+    const [d] = decideAlerts(payload([alert({ namespace: 'shop' })]), silenced);
+    expect(d).toMatchObject({ alertname: '', decision: 'no-match', reason: 'no rule matches', fingerprint: 'a1', status: 'firing', endsAt: '0001-01-01T00:00:00Z' });
+  });
+
+  it('names every missing label of a parameter', () => {
+    const [d] = decideAlerts(payload([alert({ alertname: 'KubePodCrashLooping' })]), silenced);
+    expect(d).toMatchObject({
+      decision: 'invalid',
+      reason: 'parameter "namespace" needs label namespace, which the alert does not carry; parameter "pod" needs labels pod, container, which the alert does not carry',
+    });
+  });
+
+  it('carries the silence and notify settings of the rule into the run', () => {
+    const [d] = decideAlerts(payload([alert({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'api', container: 'c' })]), silenced);
+    expect(d!.input!.silence).toEqual({ enabled: true, maxSeconds: silenced.alertmanager.silenceSeconds });
+    expect(d!.input!.notify).toEqual(['ops']);
+  });
+
+  it('says why a start is a duplicate', () => {
+    const a = alert({ alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'api', container: 'c' });
+    const [first, second] = decideAlerts(payload([a, a]), silenced);
+    expect(first!.decision).toBe('start');
+    expect(second).toMatchObject({ decision: 'duplicate', reason: 'the same alert occurrence appears twice in this payload' });
+    const [again] = decideAlerts(payload([a]), silenced, { existing: () => true });
+    expect(again).toMatchObject({ decision: 'duplicate', reason: 'a remediation for this alert occurrence already exists' });
+  });
+});
+
