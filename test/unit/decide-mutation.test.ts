@@ -1,5 +1,6 @@
 // Intake decisions that mutation testing found unguarded (issue #19): node-pool protection,
 // cluster selection by every alertLabel, rule scoping by cluster, anchored regexes.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { clusterFor, decideAlerts, matchingRules, nodePoolOf, protectedReason, remediationInstanceId } from '../../src/intake/decide.js';
@@ -135,6 +136,28 @@ rules:
     expect(second).toMatchObject({ decision: 'duplicate', reason: 'the same alert occurrence appears twice in this payload' });
     const [again] = decideAlerts(payload([a]), silenced, { existing: () => true });
     expect(again).toMatchObject({ decision: 'duplicate', reason: 'a remediation for this alert occurrence already exists' });
+  });
+});
+
+describe('intake run input', () => {
+  it('hashes the lower-case fingerprint, startsAt in epoch ms and the rule into the instance ID', () => {
+    const ms = Date.parse('2026-11-22T02:58:31Z');
+    const want = `rem-${createHash('sha256').update(`abcdef01|${ms}|r`).digest('hex').slice(0, 32)}`;
+    expect(remediationInstanceId('ABCDEF01', '2026-11-22T02:58:31Z', 'r')).toBe(want);
+  });
+
+  it('names the alert it could not match', () => {
+    const [d] = decideAlerts(payload([alert({ alertname: 'Unrouted', cluster: 'ms5', region: 'westeurope' })]), cfg);
+    expect(d).toMatchObject({ alertname: 'Unrouted', decision: 'no-match' });
+  });
+
+  it('gives the run the alert it came from, its source and the approval policy', () => {
+    const labels = { alertname: 'KubeNodeNotReady', cluster: 'ms5', region: 'westeurope', node: 'aks-compute-12345678-vmss000002' };
+    const [d] = decideAlerts(payload([alert(labels)]), cfg);
+    expect(d!.decision).toBe('start');
+    expect(d!.input!.alert).toEqual({ fingerprint: 'a1', startsAt: '2026-11-22T02:58:31.201Z', labels, externalURL: 'http://am' });
+    expect(d!.input!.source).toBe('alert');
+    expect(d!.input!.approval).toMatchObject({ required: true, reason: 'runbook drain-node requires approval' });
   });
 });
 
