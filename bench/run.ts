@@ -6,8 +6,9 @@ import { coldstartBenchmark } from './coldstart.bench.js';
 import { backupBenchmark } from './backup.bench.js';
 import { scalingBenchmark } from './scaling.bench.js';
 import { consoleBenchmark } from './console.bench.js';
+import { redosBenchmark } from './redos.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, consoleBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, consoleBenchmark];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

@@ -43,10 +43,21 @@ export function planStage(input: PlanInput): StagePlan {
   const skip = (target: string, reason: string) => skipped.push({ target, reason });
   const stopped = new Set(input.stoppedClusters);
   for (const c of snapshot.clusters) if (c.power === 'Stopped') stopped.add(c.name);
-  // Clusters this stage stops: nothing else in them is changed.
-  const stopping = new Set<string>();
-  for (const a of stage.actions) if (a.type === 'stopClusters') for (const c of a.clusters) stopping.add(c);
   const unreadable = new Map(snapshot.errors.map((e) => [e.target, e.error]));
+  // Why this stage may not stop a cluster; null when it may.
+  const stopRefusal = (name: string): string | null => {
+    const env = protection.environments[name];
+    if (env === undefined) return `cluster ${name} has no environment; only non-production clusters are stopped`;
+    if (/^prod(uction)?$/i.test(env)) return `cluster ${name} is production`;
+    const target = `cluster/${name}/power`;
+    if (unreadable.has(target)) return `could not be read: ${unreadable.get(target)}`;
+    if (!snapshot.clusters.some((x) => x.name === name)) return `cluster ${name} was not found`;
+    return null;
+  };
+  // Clusters this stage really stops: nothing else in them is changed. A refused stop (e.g. a
+  // production cluster) leaves the stage's other actions on that cluster to run.
+  const stopping = new Set<string>();
+  for (const a of stage.actions) if (a.type === 'stopClusters') for (const c of a.clusters) if (stopRefusal(c) === null) stopping.add(c);
   const clusterBlocked = (cluster: string, target: string): boolean => {
     if (stopped.has(cluster)) return skip(target, `cluster ${cluster} is stopped`), true;
     if (stopping.has(cluster)) return skip(target, `cluster ${cluster} is stopped by this stage`), true;
@@ -119,20 +130,12 @@ export function planStage(input: PlanInput): StagePlan {
       case 'stopClusters': {
         for (const name of a.clusters) {
           const target = `cluster/${name}/power`;
-          const env = protection.environments[name];
-          if (env === undefined || /^prod(uction)?$/i.test(env)) {
-            skip(target, env === undefined ? `cluster ${name} has no environment; only non-production clusters are stopped` : `cluster ${name} is production`);
+          const refused = stopRefusal(name);
+          if (refused !== null) {
+            skip(target, refused);
             continue;
           }
-          if (unreadable.has(target)) {
-            skip(target, `could not be read: ${unreadable.get(target)}`);
-            continue;
-          }
-          const c = snapshot.clusters.find((x) => x.name === name);
-          if (!c) {
-            skip(target, `cluster ${name} was not found`);
-            continue;
-          }
+          const c = snapshot.clusters.find((x) => x.name === name)!;
           if (c.power === 'Stopped') {
             skip(target, 'already stopped');
             continue;

@@ -2,13 +2,18 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { decideAlerts } from '../intake/decide.js';
+import { explainMatcher } from '../domain/matchers.js';
 import { PayloadError, parseWebhookJson } from '../intake/payload.js';
 import { configPath, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
 export const RULES_TEST_FLAGS = { config: { type: 'string' }, payload: { type: 'string' } } as const;
 
-/** Like `amtool config routes test`: what the webhook would decide for each alert of a payload. */
+/**
+ * Like `amtool config routes test`: first one line per rule saying how each matcher was read
+ * (entry, name, operator, value, which Alertmanager parser), then what the webhook would decide
+ * for each alert of the payload.
+ */
 export async function runRulesTest(args: string[], io: CliIo): Promise<number> {
   let cfgPath: string;
   let payloadPath: string;
@@ -31,6 +36,7 @@ export async function runRulesTest(args: string[], io: CliIo): Promise<number> {
   try {
     const cfg = loadConfigFile(cfgPath, io.cwd);
     const payload = parseWebhookJson(text);
+    for (const r of cfg.rules) io.out(JSON.stringify({ rule: r.name, matchers: r.matchers.map(explainMatcher) }));
     for (const d of decideAlerts(payload, cfg)) {
       io.out(
         JSON.stringify({

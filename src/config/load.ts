@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { opsConfigSchema, type OpsConfig, type ClusterConfig } from './schema.js';
-import { parseMatcher, type Matcher } from '../domain/matchers.js';
+import { parseMatchers, type Matcher } from '../domain/matchers.js';
 import { compileTemplate, type CompiledTemplate } from '../domain/template.js';
 import { parseDuration } from '../domain/duration.js';
 import { compileProtectedScopes } from '../domain/protection.js';
@@ -114,7 +114,7 @@ export function compile(cfg: OpsConfig): CompiledConfig {
   const rules: CompiledRule[] = cfg.rules.map((r, index) => ({
     index,
     name: r.name,
-    matchers: r.matchers.map(parseMatcher),
+    matchers: r.matchers.flatMap(parseMatchers),
     runbook: r.runbook,
     params: Object.fromEntries(Object.entries(r.params).map(([k, v]) => [k, compileTemplate(v)])),
     dryRun: r.dryRun ?? cfg.defaults.dryRun,

@@ -2,7 +2,7 @@
 // Errors name the path (rules[2].matchers[0]), the problem and the fix. See docs/configuration.md.
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
-import { parseMatcher } from '../domain/matchers.js';
+import { parseMatchers } from '../domain/matchers.js';
 import { compileTemplate } from '../domain/template.js';
 import { RUNBOOKS, runbookNames } from '../runbooks/catalogue.js';
 import { checkName } from '../domain/k8s-names.js';
@@ -144,13 +144,19 @@ export const opsConfigSchema = z
     cfg.rules.forEach((r, i) => {
       if (seenRules.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `"${r.name}" is used by two rules. Fix: rule names must be unique (they are part of the remediation ID)` });
       seenRules.add(r.name);
+      let matcherCount = 0;
+      let matchersValid = true;
       r.matchers.forEach((m, j) => {
         try {
-          parseMatcher(m);
+          matcherCount += parseMatchers(m).length;
         } catch (e) {
+          matchersValid = false;
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'matchers', j], message: (e as Error).message });
         }
       });
+      if (matchersValid && matcherCount === 0 && r.matchers.length > 0) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'matchers'], message: 'hold no matcher (only empty sets such as {}), so the rule would match every alert. Fix: add at least one matcher, e.g. alertname="KubePodCrashLooping"' });
+      }
       const def = RUNBOOKS[r.runbook];
       if (!def) {
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'runbook'], message: `"${r.runbook}" is not a runbook. Fix: use one of ${runbookNames().join(', ')}` });

@@ -3,7 +3,9 @@
 // label values inside well-formed payloads: refused one by one and audited, while the valid
 // alerts of the same payload proceed. Generation is seeded, so a failure reproduces.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HttpRequest } from '@azure/functions';
 import { FakeDurableExtension } from '../fakes/durable-extension.js';
 import { alertmanagerWebhook } from '../../functions/alertmanager-webhook.js';
@@ -231,6 +233,56 @@ describe('hostile input to the webhook', () => {
     expect(invalidRows.length).toBe(decisions.filter((d) => d.decision === 'invalid').length);
     expect(invalidRows.every((r) => typeof r.detail === 'string' && r.detail.length > 0)).toBe(true);
   });
+
+  // Issue #12 item 4: with backtracking regexes, ([a-z]+-?)*api against a 30-character pod name
+  // took 10.8 s and (.*-)*api against 64 characters over 30 s. RE2 matching is linear, so label
+  // values of the largest accepted length (4096) are decided at once; before the fix this test
+  // never finishes (its timeout fails it).
+  it('decides ReDoS label values against nested-quantifier rules in linear time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aksops-redos-'));
+    const cfgPath = join(dir, 'ops.yaml');
+    writeFileSync(
+      cfgPath,
+      `version: 1
+clusters:
+  - name: dev
+    kubeContext: kind-dev
+rules:
+  - name: redos-nested
+    matchers: ['alertname="KubePodCrashLooping"', 'pod=~"([a-z]+-?)*api"']
+    runbook: restart-pod
+    params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}' }
+  - name: redos-dotstar
+    matchers: ['alertname="KubePodCrashLooping"', 'namespace=~"(.*-)*api"']
+    runbook: restart-pod
+    params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}' }
+`,
+    );
+    const before = durable.starts.length;
+    process.env['OPS_CONFIG_PATH'] = cfgPath;
+    resetRuntime();
+    try {
+      const labels = validAlert['labels'] as Record<string, string>;
+      const hostile = [
+        { pod: 'a-'.repeat(2047) + '!', namespace: '-'.repeat(4095) + '!' },
+        { pod: 'abcdefghijklmnopqrstuvwxyz0-'.repeat(146), namespace: 'x-'.repeat(2048) },
+        { pod: 'a'.repeat(4096), namespace: 'a-b-'.repeat(1024) },
+      ];
+      const alerts = [
+        ...hostile.map((h, i) => ({ ...validAlert, fingerprint: `4ed05${i}`, labels: { ...labels, ...h } })),
+        { ...validAlert, fingerprint: '4ed0f0', labels: { ...labels, pod: 'web-api', namespace: 'shop' } },
+      ];
+      const res = await send(JSON.stringify({ ...valid, alerts }));
+      expect(res.status).toBe(200);
+      const decisions = res.body['decisions'] as { fingerprint: string; decision: string; rule?: string }[];
+      expect(decisions.filter((d) => d.fingerprint.startsWith('4ed05')).map((d) => d.decision)).toEqual(['no-match', 'no-match', 'no-match']);
+      expect(decisions.find((d) => d.fingerprint === '4ed0f0')).toMatchObject({ decision: 'start', rule: 'redos-nested' });
+      expect(durable.starts.length - before).toBe(1);
+    } finally {
+      process.env['OPS_CONFIG_PATH'] = env['OPS_CONFIG_PATH'];
+      resetRuntime();
+    }
+  }, 60_000);
 
   it('a storm of distinct crash-looping pods (the storm case, #12) starts at most the per-cluster limit through the real handler', async () => {
     const before = durable.starts.length;
