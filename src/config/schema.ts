@@ -11,6 +11,7 @@ import { checkRotation, rotationSchema } from './rotation-schema.js';
 import { alertmanagerSchema, approvalsSchema, checkRunbooksConfig, runbooksSchema } from './runbooks-schema.js';
 import { backupsSchema, checkBackups } from './backup-schema.js';
 import { budgetsSchema, checkBudgets } from './budget-schema.js';
+import { checkWindows, windowsSchema } from './windows-schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like Alertmanager durations, e.g. 30s, 15m, 1h, 1h30m',
@@ -114,6 +115,8 @@ export const opsConfigSchema = z
     budgets: budgetsSchema.optional(),
     /** Predictive node-pool scaling (src/config/scaling-schema.ts, docs/scaling.md). */
     scaling: scalingSchema.optional(),
+    /** Maintenance windows, freezes, business hours (src/config/windows-schema.ts, docs/windows.md). */
+    windows: windowsSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     checkScaling(cfg.scaling, cfg.clusters, cfg.protected.nodePools, ctx);
@@ -174,6 +177,7 @@ export const opsConfigSchema = z
     });
     if (cfg.rotation) for (const issue of checkRotation(cfg.rotation, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of checkRunbooksConfig(cfg, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
+    if (cfg.windows) for (const issue of checkWindows(cfg.windows, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.backups) for (const issue of checkBackups(cfg.backups, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.budgets) {
       const budgetCtx = { clusters: cfg.clusters, protectedNamespaces: cfg.protected.namespaces, protectedNodePools: cfg.protected.nodePools, notifications: cfg.notifications.map((n) => n.name) };
