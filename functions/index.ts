@@ -10,3 +10,4 @@ import './runbooks.js';
 import './rotation.js';
 import './budgets.js';
 import './backup.js';
+import './windows.js';

@@ -98,6 +98,8 @@ export interface RemediationInput {
   notify?: string[];
   /** Long-running runbooks (rollouts, drains, resizes, jobs): how long and how often to check. */
   progress?: ProgressPolicy;
+  /** On-call only: act inside a maintenance window (docs/windows.md); audited. */
+  overrideWindows?: boolean;
 }
 
 export interface ApprovalPolicy {
