@@ -9,6 +9,7 @@
 // Deterministic generator code: time from context.df.currentUtcDateTime, I/O in activities, state
 // in the `budget` entity. Activities run at least once; they are compare-and-set, so a re-run finds
 // its change already made. Registered as `budgetEnforcement` in functions/budgets.ts.
+import { windowGate } from './window-gate.js';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import type { EntityId } from 'durable-functions';
 import type { AuditRecord } from '../src/domain/types.js';
@@ -373,6 +374,8 @@ class BudgetRun {
 
   /** read -> intent (values found) -> compare-and-set change -> outcome. Returns a line for humans, or 'paused'. */
   *applyStep(step: Step, out: BudgetEnforcementOutput): Gen<string | 'paused'> {
+    const gate = yield* windowGate(this.context, step.description, { cluster: step.cluster, ...(step.namespace ? { namespace: step.namespace } : {}), ...(step.pool ? { nodePool: step.pool } : {}), job: 'budgets' }, { target: step.target });
+    if (gate.decision === 'skip' || (gate.decision === 'approval' && !(this.mode === 'enforce' && this.input.budget.stages[step.stage]?.approvalTimeoutSeconds != null))) return `skipped: ${gate.reason}`;
     let current: Values;
     try {
       current = (yield this.context.df.callActivity(BUDGET_ACTIVITY.readStep, { step } satisfies BudgetReadStepInput)) as Values;

@@ -8,6 +8,7 @@ import { runSecretsRotate } from './secrets-rotate.js';
 import { runRunbooks } from './runbooks.js';
 import { runBudgetsStatus } from './budgets-status.js';
 import { runBackupList, runBackupShow, runBackupVerify, runRestore } from './backup.js';
+import { runWindows } from './windows.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
 
@@ -53,6 +54,11 @@ Usage:
       Restore from a complete backup into the cluster of the kubeconfig context; a server-side
       dry-run (dryRun=All) unless --apply.
 
+  aksops windows list [--at TIME]
+  aksops windows check --target CLUSTER[/NAMESPACE] [--node-pool P] [--job JOB] [--at TIME]
+      Maintenance windows, freezes and business hours: which apply at TIME and why, and what
+      the window gate answers for an automated action (docs/windows.md). --help for details.
+
 Options:
   --config FILE   operations config (default: $OPS_CONFIG_PATH, else ./ops.yaml)
   -h, --help      this help
@@ -72,6 +78,8 @@ const COMMANDS: Record<string, Command> = {
   'backup list': (a, io) => runBackupList(a, io),
   'backup show': (a, io) => runBackupShow(a, io),
   'backup verify': (a, io) => runBackupVerify(a, io),
+  'windows list': (a, io) => runWindows(['list', ...a], io),
+  'windows check': (a, io) => runWindows(['check', ...a], io),
 };
 
 /** Commands of one word (their flags follow directly). */

@@ -108,7 +108,7 @@ const MINUTE = 60_000;
 export const LOOKAHEAD_MS = 8 * 86_400_000;
 
 /** The first instant after `at` when `pred` stops holding, stepping minute by minute (every interval field is minute-granular) and through dated bounds. */
-function endOf(pred: (t: Date) => boolean, at: Date, dated: number[], horizonMs = LOOKAHEAD_MS): Date | null {
+export function endOf(pred: (t: Date) => boolean, at: Date, dated: number[] = [], horizonMs = LOOKAHEAD_MS): Date | null {
   const start = at.getTime();
   const stops = dated.filter((d) => d > start && d <= start + horizonMs).sort((a, b) => a - b);
   let t = Math.floor(start / MINUTE) * MINUTE + MINUTE;
@@ -182,11 +182,12 @@ export function evaluateGate(w: WindowsConfig | undefined, adhoc: AdhocWindow[],
   const at = new Date(req.at);
   const active = activeWindows(w, adhoc, req.scope, at, extra);
   const maint = active.find((a) => a.kind === 'maintenance');
+  if (req.scope.job === 'scaling') return scalingGate(w, req, at, active, extra);
   if (maint && req.override) return { decision: 'proceed', reason: `maintenance ${maint.policy} overridden by on-call`, window: maint, active };
   if (maint) {
     const policy = w?.policies.find((p) => p.name === maint.policy);
     const reason = `suppressed (maintenance ${maint.policy})`;
-    if (policy?.whenBlocked === 'skip' || req.scope.job === 'scaling') return { decision: 'skip', reason, window: maint, active };
+    if (policy?.whenBlocked === 'skip') return { decision: 'skip', reason, window: maint, active };
     const maxWaitMs = (policy ? parseDuration(policy.maxWait)! : 6 * 3600) * 1000;
     const deadline = Date.parse(req.since ?? req.at) + maxWaitMs;
     if (maint.endsAt === null || Date.parse(maint.endsAt) > deadline) {
@@ -194,12 +195,18 @@ export function evaluateGate(w: WindowsConfig | undefined, adhoc: AdhocWindow[],
     }
     return { decision: 'wait', reason: `${reason}: waiting until ${maint.endsAt}`, retryAt: maint.endsAt, window: maint, active };
   }
-  if (req.scope.job === 'scaling' && req.scaleDown) {
-    const pre = upcomingPrewarm(w, req.scope, at, extra);
-    if (pre) return { decision: 'skip', reason: `suppressed (maintenance ${pre.policy}): no scale-down within its prewarm lead`, window: pre, active };
-  }
   const freeze = active.find((a) => a.kind === 'freeze');
   if (freeze) return { decision: 'approval', reason: `freeze ${freeze.policy}: automated actions need an approval`, window: freeze, active };
+  return { decision: 'proceed', reason: 'no window applies', active };
+}
+
+/** Predictive scaling runs again soon by itself: a window never makes it wait. Raising minCount (pre-warm) is always allowed; lowering it is skipped in a maintenance, within its prewarm lead, and in a freeze (no approval path in a periodic job). */
+function scalingGate(w: WindowsConfig | undefined, req: GateRequest, at: Date, active: ActiveWindow[], extra: HolidayDates): GateVerdict {
+  const win = active.find((a) => a.kind === 'maintenance') ?? active.find((a) => a.kind === 'freeze');
+  if (!req.scaleDown) return { decision: 'proceed', reason: win ? `${win.kind} ${win.policy}: raising capacity is allowed` : 'no window applies', ...(win ? { window: win } : {}), active };
+  if (win) return { decision: 'skip', reason: win.kind === 'maintenance' ? `suppressed (maintenance ${win.policy}): no scale-down in a window` : `freeze ${win.policy}: no automated scale-down`, window: win, active };
+  const pre = upcomingPrewarm(w, req.scope, at, extra);
+  if (pre) return { decision: 'skip', reason: `suppressed (maintenance ${pre.policy}): no scale-down within its prewarm lead`, window: pre, active };
   return { decision: 'proceed', reason: 'no window applies', active };
 }
 
