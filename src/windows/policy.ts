@@ -132,12 +132,11 @@ function datedStops(w: WindowsConfig, names: string[], extra: HolidayDates): num
 function applies(scope: WindowScope, s: { clusters?: string[]; namespaces?: string[]; nodePools?: string[]; jobs?: WindowJob[] }): boolean {
   if (s.jobs && !s.jobs.includes(scope.job)) return false;
   if (s.clusters && !s.clusters.includes(scope.cluster)) return false;
-  // A cluster-wide action (no namespace, no pool) touches every namespace and pool of the cluster.
-  const clusterWide = !scope.namespace && !scope.nodePool;
-  if (clusterWide) return true;
-  if (s.namespaces && !(scope.namespace && s.namespaces.includes(scope.namespace))) return false;
-  if (s.nodePools && !(scope.nodePool && s.nodePools.includes(scope.nodePool))) return false;
-  return true;
+  if (!s.namespaces && !s.nodePools) return true;
+  // A cluster-wide action (no namespace, no pool) touches every namespace and pool of the cluster;
+  // otherwise the action's namespace OR its pool must be one the policy names.
+  if (!scope.namespace && !scope.nodePool) return true;
+  return (scope.namespace !== undefined && (s.namespaces ?? []).includes(scope.namespace)) || (scope.nodePool !== undefined && (s.nodePools ?? []).includes(scope.nodePool));
 }
 
 function adhocPolicy(a: AdhocWindow): { policy: WindowPolicyConfig; bounds: { from: number; to: number } } {
