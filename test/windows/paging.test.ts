@@ -103,3 +103,25 @@ describe('routing by severity and business hours', () => {
     expect(escalationDue(paging, 50 * 60).map((l) => l.receivers)).toEqual([['pd'], ['og']]);
   });
 });
+
+describe('the notify activity pages remediation escalations', () => {
+  it('an escalation (critical) pages routes.critical once per run and reason, a result does not; no key in logs or reports', async () => {
+    const { notifyActivity } = await import('../../src/notify/activity.js');
+    const { parseConfig } = await import('../../src/config/load.js');
+    const { readFileSync } = await import('node:fs');
+    const yaml = readFileSync('examples/ops.yaml', 'utf8').replace('      routingKeySetting: PAGERDUTY_ROUTING_KEY', `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`);
+    const config = parseConfig(yaml, 'ops.yaml');
+    const logs: string[] = [];
+    const deps = { config, secret: (n: string) => secrets[n], publicBaseUrl: undefined, audit: { write: async () => {} }, log: (_l: string, m: string) => void logs.push(m), send: fast };
+    const n = { id: 'rem-1:escalation', kind: 'escalation' as const, at: '2026-12-05T03:00:00Z', instanceId: 'rem-1', rule: 'crashloop-restart', runbook: 'restart-pod', target: 'ms5-prod/backend/Deployment/api', fingerprint: 'f', reason: 'breaker-opened', detail: '3 failed remediations in a row' };
+    const before = pd.incidents.size;
+    const r1 = await notifyActivity(deps, n);
+    await notifyActivity(deps, n); // an activity re-run: same incident
+    expect(r1.delivered).toContain('pagerduty-oncall');
+    expect(pd.incidents.size).toBe(before + 1);
+    expect(pd.incidents.get(dedupKey('rem-1:breaker-opened'))).toMatchObject({ status: 'triggered', triggers: 2, severity: 'critical' });
+    await notifyActivity(deps, { ...n, id: 'rem-1:result', kind: 'result', reason: 'effective' });
+    expect(pd.incidents.size).toBe(before + 1);
+    expect(JSON.stringify([r1, logs])).not.toContain(PD_KEY);
+  });
+});
