@@ -37,7 +37,13 @@ export function* windowGate(context: OrchestrationContext, action: string, scope
       ...(opts.override ? { override: true } : {}),
       ...(opts.scaleDown ? { scaleDown: true } : {}),
     };
-    const verdict = (yield context.df.callActivity(WINDOW_GATE_ACTIVITY, input)) as GateVerdict;
+    let verdict: GateVerdict;
+    try {
+      verdict = (yield context.df.callActivity(WINDOW_GATE_ACTIVITY, input)) as GateVerdict;
+    } catch (e) {
+      // Cannot tell whether a window is open (config or storage unreadable): do not act, like the pause switch.
+      return { decision: 'skip', reason: `window gate unavailable, not acting: ${String((e as Error)?.message ?? e).slice(0, 200)}`, active: [] };
+    }
     if (verdict.decision !== 'wait' || !verdict.retryAt) return verdict;
     context.df.setCustomStatus({ phase: 'waiting-for-window', window: verdict.window?.policy, until: verdict.retryAt, action });
     const done = (opts.interrupt ?? []).find((t) => t.isCompleted);

@@ -118,3 +118,14 @@ describe('remediation inside a maintenance window (replayed, crash after every s
     expect(approved.mutations).toBe(1);
   });
 });
+
+describe('window gate unavailable', () => {
+  it('a failing windowGate activity (storage down) means not acting: skipped with the reason', async () => {
+    const world = newWorld();
+    const input = remediationInput();
+    const h = createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: { ...activitiesFor(world), windowGate: () => { throw new Error('control table unavailable (503)'); } }, entities: { [GUARD_ENTITY]: guardEntity as (c: never) => unknown }, startTime: '2026-10-24T01:30:00.000Z' });
+    const r = await h.run();
+    expect(r.output).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining('window gate unavailable, not acting') });
+    expect(world.mutations).toBe(0);
+  });
+});
