@@ -2,6 +2,7 @@
 // (budget-run.ts): fire a stage (plan, then read -> intent -> compare-and-set change -> outcome
 // per step, polling long-running ARM operations on durable timers), restore recorded changes,
 // close restored stages, and wait for a human's approval.
+import { windowGate } from './window-gate.js';
 import type { EntityId } from 'durable-functions';
 import { errorText, type Gen } from './lib.js';
 import { isRestorable, percent, type BudgetState, type IntentResult } from '../src/budget/state.js';
@@ -84,6 +85,9 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
 
 /** read -> intent (values found) -> compare-and-set change -> outcome. Returns a line for humans, or 'paused'. */
 export function* applyStep(run: BudgetRun, step: Step, out: BudgetEnforcementOutput): Gen<string> {
+  // Maintenance windows and freezes (docs/windows.md): wait for the window, or skip the step.
+  const gate = yield* windowGate(run.context, step.description, { cluster: step.cluster, ...(step.namespace ? { namespace: step.namespace } : {}), ...(step.pool ? { nodePool: step.pool } : {}), job: 'budgets' }, { target: step.target });
+  if (gate.decision === 'skip' || (gate.decision === 'approval' && !(run.mode === 'enforce' && run.input.budget.stages[step.stage]?.approvalTimeoutSeconds != null))) return `skipped: ${gate.reason}`;
   let current: Values;
   try {
     current = (yield run.context.df.callActivity(BUDGET_ACTIVITY.readStep, { step } satisfies BudgetReadStepInput)) as Values;

@@ -4,7 +4,8 @@
 // time as ARM long-running operations, and record every decision, applied or not.
 // Deterministic: time from context.df.currentUtcDateTime, everything else from activities.
 // Registered as `predictiveScaling` in functions/scaling.ts.
-import type { OrchestrationContext } from 'durable-functions';
+import { windowGate } from './window-gate.js';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../src/scaling/activities.js';
@@ -72,7 +73,9 @@ export function* predictiveScalingOrchestrator(context: OrchestrationContext): G
     const decision = decideForPool(plan, out, context.df.currentUtcDateTime.getTime());
     let outcome = 'not-applied';
     const reasons = [...decision.reasons, ...out.modeReasons.filter((r) => !decision.reasons.includes(r))];
-    if (decision.apply) {
+    const gate = decision.apply ? yield* windowGate(context, `minCount ${decision.fromMinCount} -> ${decision.toMinCount}`, { cluster: plan.cluster, nodePool: plan.pool, job: 'scaling' }, { scaleDown: decision.toMinCount < decision.fromMinCount }) : null;
+    if (gate && gate.decision !== 'proceed') reasons.push(gate.reason);
+    if (decision.apply && gate?.decision === 'proceed') {
       status('applying', i);
       const applied = (yield context.df.callActivity(SCALING_ACTIVITY.apply, {
         plan,

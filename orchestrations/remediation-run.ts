@@ -86,6 +86,8 @@ export class Run {
   readonly input: RemediationInput;
   readonly instanceId: string;
   target: Target | undefined;
+  /** A freeze's reason when a window requires an approval (window-gate.ts), else ''. */
+  windowApproval = '';
   private readonly shown: Omit<RemediationStatus, 'phase' | 'runbook' | 'dryRun'> = {};
 
   constructor(readonly context: OrchestrationContext) {

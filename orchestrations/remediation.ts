@@ -25,6 +25,7 @@ import {
 import { clip, errorText, type Gen } from './lib.js';
 import { actUntilDone, awaitApproval, createSilence, expireSilence, verify, type Waiters } from './remediation-steps.js';
 import { errorBudgetHold } from './remediation-error-budget.js';
+import { windowGate, windowScope } from './window-gate.js';
 
 export { ACTIVITY, EVENT_ALERT_RESOLVED, EVENT_APPROVAL, EVENT_CANCEL };
 export type { RemediationOutcome, RemediationOutput, RemediationPhase, RemediationStatus } from './remediation-run.js';
@@ -64,6 +65,11 @@ export function* remediationOrchestrator(context: OrchestrationContext): Gen<Rem
   if (resolveTask.isFaulted) return yield* run.finish({ outcome: 'failed', reason: `resolveTarget failed: ${errorText(resolveTask.result)}` });
   const target = resolveTask.result as Target;
   run.target = target;
+  // Maintenance windows and freezes, at the moment of acting (docs/windows.md).
+  const gate = yield* windowGate(context, run.input.runbook, windowScope(target, run.input.source === 'manual' ? 'runbooks' : 'remediation'), { override: run.input.overrideWindows === true, interrupt: [w.resolved, w.cancel] });
+  if (gate.interruptedBy) return yield* run.finish(gate.interruptedBy === w.cancel ? { outcome: 'cancelled', reason: `cancelled while waiting: ${gate.reason}` } : { outcome: 'resolved-before-action', reason: `alert resolved while waiting: ${gate.reason}` });
+  if (gate.decision === 'skip') return yield* run.finish({ outcome: 'skipped', reason: gate.reason });
+  run.windowApproval = gate.decision === 'approval' ? gate.reason : '';
 
   // b. Take the guard. If the alert clears meanwhile, still wait for the answer: a lock granted
   // to a run that stopped listening would stay held until its lease ran out.
@@ -142,7 +148,7 @@ function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended>
   // d. Approval, when the runbook, the rule or the scope requires it, or the plan does (a
   // scale-down) and the rule did not waive it, or the error budget does. Dry-runs need none.
   const a = input.approval;
-  const reasons = [a?.required ? a.reason ?? 'approval required' : '', plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : '', held.approval ?? ''].filter(Boolean);
+  const reasons = [a?.required ? a.reason ?? 'approval required' : '', run.windowApproval, plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : '', held.approval ?? ''].filter(Boolean);
   let approvedBy: string | undefined;
   if (reasons.length > 0 && !input.dryRun) {
     const decision = yield* awaitApproval(run, plan, reasons.join('; '), w);

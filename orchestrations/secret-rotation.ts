@@ -10,6 +10,7 @@
 //
 // The crash-safety argument per step is in docs/decisions/0008-secret-rotation.md.
 import * as df from 'durable-functions';
+import { windowGate } from './window-gate.js';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { errorText, type Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
@@ -85,6 +86,9 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
   run.status('preparing');
   const prep = (yield run.call(A.prepare, { instanceId: run.instanceId, secretName: input.secretName, fromVersion: input.fromVersion } satisfies PrepareInput)) as PrepareOutput;
   if (prep.state !== 'ready') return { outcome: 'stale', reason: prep.detail };
+  // Maintenance: wait for the next allowed slot (the window's end); freeze: the approval step below.
+  const gate = input.dryRun ? null : yield* windowGate(context, `rotate ${input.secretName}`, { cluster: input.cluster, job: 'rotation' });
+  if (gate?.decision === 'skip') return { outcome: 'skipped', reason: gate.reason };
 
   // 2. New credential, stored as a pending version.
   run.status('creating');
@@ -112,7 +116,7 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
     const p = yield* run.step(A.propagate, { instanceId: run.instanceId, secretName: input.secretName, version: created.version, dryRun: false } satisfies PropagateInput, 'propagate');
     yield run.audit('propagate', 'action', { result: 'done', detail: String((p as { detail: string }).detail) });
 
-    if (input.approval.required) {
+    if (input.approval.required || gate?.decision === 'approval') {
       run.status('awaiting-approval');
       const approval = yield* waitForApproval(context, run);
       yield run.audit('approval', 'decision', { decision: approval.approved ? 'approved' : 'rejected', detail: approval.detail });

@@ -1,4 +1,4 @@
-// Cron schedules of backups, evaluated in UTC. Pure.
+// Cron schedules of backups, verifies and drills, evaluated in a time zone. Pure.
 //
 // Functions timers have one schedule fixed at registration, while backup schedules live in the
 // operations config; so one timer ticks (BACKUP_TIMER_SCHEDULE, every 5 minutes by default) and
@@ -6,94 +6,39 @@
 // slot, so every tick inside the slot (and a timer that fires twice) maps to one instance ID and
 // starts one backup.
 //
-// Syntax: the five crontab fields (crontab(5)): minute hour day-of-month month day-of-week, each
-// `*`, a number, a range `a-b`, a list `a,b`, or a step `*/n` / `a-b/n`; day-of-week 0-7 (0 and 7
-// are Sunday). As in Vixie cron, when both day fields are restricted a day matches either.
+// Parsing and evaluation are croner's (https://github.com/hexagon/croner: IANA zones, DST gaps and
+// repeats, Vixie-cron OR of the two day fields), which replaced a hand-written UTC-only parser:
+// "02:00 every night" in Europe/London now stays 02:00 local across the clock changes. Five
+// fields only (minute hour day-of-month month day-of-week); names (mon, jan) are accepted.
+import { Cron as Croner } from 'croner';
+import { validZone } from '../windows/interval.js';
 
 export interface Cron {
   text: string;
-  minute: Set<number>;
-  hour: Set<number>;
-  dom: Set<number>;
-  month: Set<number>;
-  dow: Set<number>;
-  domRestricted: boolean;
-  dowRestricted: boolean;
+  /** IANA zone the fields are read in (default UTC). */
+  timezone: string;
+  job: Croner;
 }
 
-const FIELDS = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day-of-month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12 },
-  { name: 'day-of-week', min: 0, max: 7 },
-] as const;
-
-function parseField(text: string, f: (typeof FIELDS)[number]): Set<number> {
-  const out = new Set<number>();
-  for (const part of text.split(',')) {
-    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-    if (!m) throw new Error(`${f.name} "${part}" is not a cron field. Fix: use *, N, A-B, A,B or */N`);
-    let lo: number = f.min;
-    let hi: number = f.max;
-    if (m[1] !== '*') {
-      lo = Number(m[2]);
-      hi = m[3] !== undefined ? Number(m[3]) : m[4] !== undefined ? f.max : lo;
-    }
-    const step = m[4] !== undefined ? Number(m[4]) : 1;
-    if (lo < f.min || hi > f.max || lo > hi || step < 1) throw new Error(`${f.name} "${part}" is out of range ${f.min}-${f.max}`);
-    for (let v = lo; v <= hi; v += step) out.add(f.max === 7 && v === 7 ? 0 : v);
-  }
-  return out;
-}
-
-/** Parses a five-field cron expression; throws an Error naming the bad field and the fix. */
-export function parseCron(text: string): Cron {
+/** Parses a five-field cron expression in `timezone`; throws an Error naming the problem and the fix. */
+export function parseCron(text: string, timezone = 'UTC'): Cron {
   const parts = text.trim().split(/\s+/);
   if (parts.length !== 5) {
-    throw new Error(`"${text}" has ${parts.length} fields; a schedule has five (minute hour day-of-month month day-of-week). Fix: e.g. "0 2 * * *" for 02:00 UTC daily`);
+    throw new Error(`"${text}" has ${parts.length} fields; a schedule has five (minute hour day-of-month month day-of-week). Fix: e.g. "0 2 * * *" for 02:00 daily`);
   }
-  const [mi, h, dom, mo, dow] = parts.map((p, i) => parseField(p, FIELDS[i]!)) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
-  return { text, minute: mi, hour: h, dom, month: mo, dow, domRestricted: parts[2] !== '*', dowRestricted: parts[4] !== '*' };
-}
-
-function dayMatches(c: Cron, d: Date): boolean {
-  const dom = c.dom.has(d.getUTCDate());
-  const dow = c.dow.has(d.getUTCDay());
-  if (c.domRestricted && c.dowRestricted) return dom || dow;
-  return dom && dow;
-}
-
-export function cronMatches(c: Cron, d: Date): boolean {
-  return c.month.has(d.getUTCMonth() + 1) && dayMatches(c, d) && c.hour.has(d.getUTCHours()) && c.minute.has(d.getUTCMinutes());
+  if (!validZone(timezone)) throw new Error(`"${text}" is not a cron schedule in ${timezone}: not an IANA time zone. Fix: e.g. Europe/London or UTC`);
+  try {
+    return { text, timezone, job: new Croner(parts.join(' '), { timezone, mode: '5-part', domAndDow: false, paused: true }) };
+  } catch (e) {
+    throw new Error(`"${text}" is not a cron schedule in ${timezone}: ${(e as Error).message}. Fix: five fields, each *, N, A-B, A,B or */N, e.g. "30 2 * * *"`);
+  }
 }
 
 /** The latest minute at or before `now` the schedule fires at, or null if none in the last ~5 years. */
 export function latestSlot(c: Cron, now: Date): Date | null {
-  const t = new Date(now.getTime());
-  t.setUTCSeconds(0, 0);
-  const stop = now.getTime() - 5 * 366 * 86_400_000;
-  while (t.getTime() >= stop) {
-    if (!c.month.has(t.getUTCMonth() + 1)) {
-      t.setUTCDate(1);
-      t.setUTCHours(0, 0, 0, 0);
-      t.setTime(t.getTime() - 60_000); // last minute of the previous month
-      continue;
-    }
-    if (!dayMatches(c, t)) {
-      t.setUTCHours(0, 0, 0, 0);
-      t.setTime(t.getTime() - 60_000);
-      continue;
-    }
-    if (!c.hour.has(t.getUTCHours())) {
-      t.setUTCMinutes(0, 0, 0);
-      t.setTime(t.getTime() - 60_000);
-      continue;
-    }
-    if (c.minute.has(t.getUTCMinutes())) return t;
-    t.setTime(t.getTime() - 60_000);
-  }
-  return null;
+  const [prev] = c.job.previousRuns(1, new Date(now.getTime() + 1));
+  if (!prev || now.getTime() - prev.getTime() > 5 * 366 * 86_400_000) return null;
+  return prev;
 }
 
 /**

@@ -51,7 +51,7 @@ export function dueRuns(b: BackupsConfig, now: Date): StartRequest[] {
   const out: StartRequest[] = [];
   const planned = b.clusters.map((c) => c.cluster);
   for (const s of b.schedules) {
-    const slot = dueSlot(parseCron(s.cron), now, within);
+    const slot = dueSlot(parseCron(s.cron, s.timezone ?? b.timezone), now, within);
     if (!slot) continue;
     const backupId = backupIdFor(slot, s.name);
     for (const cluster of s.clusters ?? planned) {
@@ -60,11 +60,11 @@ export function dueRuns(b: BackupsConfig, now: Date): StartRequest[] {
     }
   }
   if (b.verify) {
-    const slot = dueSlot(parseCron(b.verify.cron), now, within);
+    const slot = dueSlot(parseCron(b.verify.cron, b.timezone), now, within);
     if (slot) for (const cluster of planned) out.push({ orchestration: ORCHESTRATION.verification, instanceId: `verify:${cluster}:${compact(slot)}`, input: { cluster } });
   }
   if (b.drill) {
-    const slot = dueSlot(parseCron(b.drill.cron), now, within);
+    const slot = dueSlot(parseCron(b.drill.cron, b.timezone), now, within);
     if (slot) {
       const id = `drill-${compact(slot).toLowerCase()}`;
       const input: DrillInput = {

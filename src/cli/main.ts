@@ -18,6 +18,7 @@ import { runAudit, AUDIT_FLAGS } from './audit.js';
 import { runPause, runResume, PAUSE_FLAGS } from './pause.js';
 import { runBudgetsApprove, runSecretsApprove, APPROVE_FLAGS } from './approvals.js';
 import { runSloRules, runSloStatus, SLO_RULES_FLAGS, SLO_STATUS_FLAGS } from './slo.js';
+import { runWindows, WINDOWS_FLAGS } from './windows.js';
 import { projectInfo } from '../config/project-root.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
@@ -88,6 +89,8 @@ export const COMMANDS: CommandSpec[] = [
   { path: 'backup create', summary: 'An on-demand backup by the app (POST /api/backups).', run: runBackupCreate, flags: BACKUP_CREATE_FLAGS, more: URL_ENV },
   { path: 'slo rules', summary: 'Recording rules and multi-window multi-burn-rate alerts for the config\'s SLOs (docs/slo.md).', run: runSloRules, flags: SLO_RULES_FLAGS, more: '--format prometheus (a rule file, default) or prometheusrule (a prometheus-operator resource); check it with promtool check rules.' },
   { path: 'slo status', summary: "Each SLO's error budget left, burn rates and status: from the app with --url, else read now from Prometheus.", run: runSloStatus, flags: SLO_STATUS_FLAGS },
+  { path: 'windows list', summary: 'Maintenance windows, freezes and business hours: which are active at --at and when each next starts (docs/windows.md).', run: (a, io) => runWindows(['list', ...a], io), flags: WINDOWS_FLAGS },
+  { path: 'windows check', summary: 'What the window gate answers for an automated action on --target CLUSTER[/NAMESPACE] at --at, and why.', run: (a, io) => runWindows(['check', ...a], io), flags: WINDOWS_FLAGS },
   { path: 'restore', summary: 'Restore a backup into the cluster of the kubeconfig context; a server-side dry-run unless --apply.', run: (a, io) => runRestore(a, io), flags: RESTORE_FLAGS },
 ];
 

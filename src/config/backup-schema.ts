@@ -6,6 +6,9 @@ import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
 import { ALWAYS_PROTECTED_NAMESPACES } from '../domain/protection.js';
 import { parseCron } from '../backup/schedule.js';
+import { validZone } from '../windows/interval.js';
+
+const zone = z.string().refine(validZone, { message: 'is not an IANA time zone. Fix: e.g. Europe/London or UTC' });
 import { DEFAULT_CONTAINERS } from '../backup/manifest.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
@@ -145,8 +148,10 @@ const clusterBackupSchema = z.strictObject({
 const scheduleSchema = z.strictObject({
   /** Part of backup IDs, which label VolumeSnapshots (label values: at most 63 characters). */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'must be lower-case letters, digits and "-" (at most 40). Fix: e.g. nightly' }),
-  /** Five-field cron, UTC. */
+  /** Five-field cron, read in `timezone`. */
   cron: z.string().min(1),
+  /** IANA zone of this schedule's cron (default: backups.timezone). */
+  timezone: zone.optional(),
   /** Clusters (default: every cluster with a backups.clusters entry). */
   clusters: z.array(z.string().min(1)).optional(),
   parts: z.array(z.enum(BACKUP_PARTS)).min(1).default([...BACKUP_PARTS]),
@@ -196,6 +201,8 @@ export const backupsSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(32).default(4),
   /** A schedule slot is started only by timer ticks this soon after it. */
   startWithin: duration.default('1h'),
+  /** IANA zone every cron of this section is read in (schedules can override): "0 2 * * *" in Europe/London stays 02:00 London across clock changes. */
+  timezone: zone.default('UTC'),
   retention: retentionSchema.default(retentionSchema.parse({})),
   schedules: z.array(scheduleSchema).default([]),
   /** Scheduled verification of each cluster's newest complete backup. */
@@ -268,7 +275,7 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
     names.add(s.name);
     if (s.name === 'manual' || s.name.startsWith('manual-')) issues.push({ path: ['backups', 'schedules', i, 'name'], message: '"manual" is reserved for on-demand backups. Fix: choose another name' });
     try {
-      parseCron(s.cron);
+      parseCron(s.cron, s.timezone ?? b.timezone);
     } catch (e) {
       issues.push({ path: ['backups', 'schedules', i, 'cron'], message: (e as Error).message });
     }
@@ -279,7 +286,7 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
   for (const [key, cron] of [['verify', b.verify?.cron], ['drill', b.drill?.cron]] as const) {
     if (cron === undefined) continue;
     try {
-      parseCron(cron);
+      parseCron(cron, b.timezone);
     } catch (e) {
       issues.push({ path: ['backups', key, 'cron'], message: (e as Error).message });
     }

@@ -12,6 +12,8 @@ import { alertmanagerSchema, approvalsSchema, checkRunbooksConfig, runbooksSchem
 import { backupsSchema, checkBackups } from './backup-schema.js';
 import { budgetsSchema, checkBudgets } from './budget-schema.js';
 import { checkSlo, sloSectionSchema } from './slo-schema.js';
+import { checkWindows, windowsSchema } from './windows-schema.js';
+import { checkPaging, pagingSchema } from './paging-schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like Alertmanager durations, e.g. 30s, 15m, 1h, 1h30m',
@@ -117,6 +119,10 @@ export const opsConfigSchema = z
     scaling: scalingSchema.optional(),
     /** Service level objectives, burn-rate rules and the error-budget policy (src/config/slo-schema.ts, docs/slo.md). */
     slo: sloSectionSchema.optional(),
+    /** Maintenance windows, freezes, business hours (src/config/windows-schema.ts, docs/windows.md). */
+    windows: windowsSchema.optional(),
+    /** Paging receivers, routing by severity and hours, escalation (src/config/paging-schema.ts, docs/windows.md). */
+    paging: pagingSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     checkScaling(cfg.scaling, cfg.clusters, cfg.protected.nodePools, ctx);
@@ -184,6 +190,7 @@ export const opsConfigSchema = z
     if (cfg.rotation) for (const issue of checkRotation(cfg.rotation, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of checkRunbooksConfig(cfg, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.slo) for (const issue of checkSlo(cfg.slo, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
+    if (cfg.windows) for (const issue of checkWindows(cfg.windows, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.backups) for (const issue of checkBackups(cfg.backups, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.budgets) {
       const budgetCtx = { clusters: cfg.clusters, protectedNamespaces: cfg.protected.namespaces, protectedNodePools: cfg.protected.nodePools, notifications: cfg.notifications.map((n) => n.name) };
@@ -194,6 +201,7 @@ export const opsConfigSchema = z
       if (seenNotif.has(n.name)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `"${n.name}" is used twice. Fix: give each notification target its own name` });
       seenNotif.add(n.name);
     });
+    if (cfg.paging) for (const issue of checkPaging(cfg.paging, seenNotif)) ctx.addIssue({ code: 'custom', ...issue });
     cfg.rules.forEach((r, i) => {
       (r.notify ?? []).forEach((n, j) => {
         if (!seenNotif.has(n)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'notify', j], message: `"${n}" is not a notification target. Fix: use one of ${[...seenNotif].join(', ') || '(none configured: add notifications[])'}` });

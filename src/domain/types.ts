@@ -102,6 +102,8 @@ export interface RemediationInput {
   errorBudget?: { maxWaitSeconds: number };
   /** W3C traceparent of the delivery that started the run: activities continue its trace (src/telemetry/trace.ts). */
   traceparent?: string;
+  /** On-call only: act inside a maintenance window (docs/windows.md); audited. */
+  overrideWindows?: boolean;
 }
 
 export interface ApprovalPolicy {

@@ -12,7 +12,7 @@ import { teamsPayload } from './teams.js';
 
 export interface DeliveryReport {
   target: string;
-  type: 'teams' | 'slack';
+  type: 'teams' | 'slack' | 'pagerduty' | 'opsgenie';
   ok: boolean;
   status?: number;
   attempts: number;

@@ -18,6 +18,8 @@ export interface SendOptions {
   backoffMs?: number;
   maxDelayMs?: number;
   fetch?: typeof fetch;
+  /** Extra request headers (e.g. Opsgenie's Authorization: GenieKey ...); never reported. */
+  headers?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export async function postJson(url: string, payload: unknown, opts: SendOptions 
     try {
       const res = await doFetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...opts.headers },
         body: JSON.stringify(payload),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
         redirect: 'error',

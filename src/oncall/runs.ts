@@ -107,7 +107,7 @@ export function listRunbooks(): OncallResponse {
   return { status: 200, body: { runbooks: describeCatalogue() } };
 }
 
-const START_KEYS = new Set(['params', 'dryRun', 'cluster', 'requestedBy', 'reason']);
+const START_KEYS = new Set(['params', 'dryRun', 'cluster', 'requestedBy', 'reason', 'overrideWindows']);
 
 export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<OncallResponse> {
   const name = req.params['name'] ?? '';
@@ -137,6 +137,7 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
   }
   if (body['dryRun'] !== undefined && typeof body['dryRun'] !== 'boolean') return bad('dryRun', 'must be true or false');
   const dryRun = deps.settings.forceDryRun || body['dryRun'] !== false;
+  if (body['overrideWindows'] !== undefined && typeof body['overrideWindows'] !== 'boolean') return bad('overrideWindows', 'must be true or false (true acts inside a maintenance window; docs/windows.md)');
 
   let cluster = typeof body['cluster'] === 'string' ? body['cluster'] : undefined;
   if (cluster === undefined) {
@@ -178,6 +179,7 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
     source: 'manual',
     requestedBy: who.by,
     progress: progressPolicy(cfg, name),
+    ...(body['overrideWindows'] === true ? { overrideWindows: true } : {}),
   };
   const approval = approvalPolicy(cfg, def, target, undefined);
   if (approval) input.approval = approval;
@@ -196,7 +198,7 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
       target: targetKey(target),
       decision: 'start',
       dryRun,
-      detail: `on-call run via POST /api/runbooks/${name}${reason ? `: ${reason}` : ''}`,
+      detail: `on-call run via POST /api/runbooks/${name}${body['overrideWindows'] === true ? ' (overrides maintenance windows)' : ''}${reason ? `: ${reason}` : ''}`,
     },
   ]);
   const l = links(deps, instanceId);

@@ -37,7 +37,7 @@ export type RotationPhase =
   | 'auditing'
   | 'done';
 
-export type RotationOutcome = 'rotated' | 'rotated-with-warnings' | 'rolled-back' | 'rollback-failed' | 'failed' | 'stale' | 'dry-run' | 'rejected';
+export type RotationOutcome = 'rotated' | 'rotated-with-warnings' | 'rolled-back' | 'rollback-failed' | 'failed' | 'stale' | 'dry-run' | 'rejected' | 'skipped';
 
 export interface RotationStatus {
   phase: RotationPhase;

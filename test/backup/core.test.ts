@@ -327,8 +327,21 @@ describe('schedules', () => {
 
   it('rejects malformed expressions with the field and the fix', () => {
     expect(() => parseCron('0 2 * *')).toThrow(/four fields|has 4 fields/);
-    expect(() => parseCron('61 * * * *')).toThrow(/minute "61" is out of range 0-59/);
-    expect(() => parseCron('0 2 * * mon')).toThrow(/day-of-week "mon" is not a cron field/);
+    expect(() => parseCron('61 * * * *')).toThrow(/"61 \* \* \* \*" is not a cron schedule in UTC: .*minute: 61.*Fix/);
+    expect(() => parseCron('0 2 * * foo')).toThrow(/illegal characters.*Fix/);
+    expect(() => parseCron('0 2 * * *', 'Europe/Nowhere')).toThrow(/not a cron schedule in Europe\/Nowhere/);
+    expect(latestSlot(parseCron('0 2 * * mon'), new Date('2025-03-10T03:00:00Z'))?.toISOString()).toBe('2025-03-10T02:00:00.000Z'); // names accepted
+  });
+
+  it('a nightly 02:00 Europe/London schedule stays 02:00 local across both clock changes (croner)', () => {
+    const c = parseCron('0 2 * * *', 'Europe/London');
+    expect(latestSlot(c, new Date('2026-03-28T12:00:00Z'))?.toISOString()).toBe('2026-03-28T02:00:00.000Z'); // GMT
+    expect(latestSlot(c, new Date('2026-03-30T12:00:00Z'))?.toISOString()).toBe('2026-03-30T01:00:00.000Z'); // BST
+    expect(latestSlot(c, new Date('2026-10-26T12:00:00Z'))?.toISOString()).toBe('2026-10-26T02:00:00.000Z'); // GMT again
+    // The slot (its UTC instant) is the backup ID's source: every tick in the slot maps to it.
+    expect(dueSlot(c, new Date('2026-07-01T01:04:00Z'), 3600)?.getTime()).toBe(dueSlot(c, new Date('2026-07-01T01:55:00Z'), 3600)?.getTime());
+    // 29 February in a zone: only leap years.
+    expect(latestSlot(parseCron('0 0 29 2 *', 'Europe/London'), new Date('2027-03-01T00:00:00Z'))?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
   });
 });
 

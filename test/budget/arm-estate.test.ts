@@ -20,6 +20,7 @@ import { installAgentPools, type AgentPoolsFake } from '../fakes/arm/agent-pools
 import { installManagedClusters, type ManagedClustersFake } from '../fakes/arm/managed-clusters.js';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { createReplayHarness } from '../support/replay-harness.js';
+import { windowGateActivity } from '../support/window-gate.js';
 import { FIXTURE, measurementOf } from './replay-support.js';
 import { SUB } from './fixtures.js';
 
@@ -245,6 +246,7 @@ describe('one evaluation end to end on the SDK estate (replay harness)', () => {
         startTime: at,
         activities: {
           budgetGate: () => budgetGate(runEnv),
+          ...windowGateActivity(),
           budgetMeasure: (i: never) => budgetMeasure(runEnv, i),
           budgetPlan: (i: never) => budgetPlan(runEnv, i),
           budgetReadStep: (i: never) => budgetReadStep(runEnv, i),

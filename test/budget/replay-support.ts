@@ -1,6 +1,8 @@
 // Builds one budget evaluation (one orchestration instance) for the replay harness: the real
 // orchestrator, budget entity and activities, over an in-memory estate (world.ts) and a cost curve.
 // Entity states carry over from earlier evaluations (the task hub's entity storage).
+import { windowGateActivity } from '../support/window-gate.js';
+import type { WindowsConfig } from '../../src/config/windows-schema.js';
 import { budgetApplyStep, budgetCheckStep, budgetGate, budgetMeasure, budgetPlan, budgetReadStep, type BudgetEnv } from '../../src/budget/activities.js';
 import { periodAt } from '../../src/budget/period.js';
 import type { BudgetNotifyInput, BudgetSpec, Measurement } from '../../src/budget/types.js';
@@ -34,6 +36,9 @@ export interface RunOptions {
   forceDryRun?: boolean;
   /** Time of day of the evaluation; default 06:00:00Z. */
   time?: string;
+  /** Maintenance windows and freezes the window gate evaluates; its audit rows go to windowRows. */
+  windows?: WindowsConfig;
+  windowRows?: AuditRecord[];
 }
 
 export function measurementOf(curve: Curve, budget: BudgetSpec, now: string): Measurement {
@@ -73,6 +78,7 @@ export function budgetRun(o: RunOptions): Run {
     ...(o.events ? { events: o.events } : {}),
     activities: {
       budgetGate: () => budgetGate(env),
+      ...windowGateActivity(o.windows, [], o.windowRows),
       budgetMeasure: (i: never) => budgetMeasure(env, i),
       budgetPlan: (i: never) => budgetPlan(env, i),
       budgetReadStep: (i: never) => budgetReadStep(env, i),

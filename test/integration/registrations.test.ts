@@ -64,4 +64,11 @@ describe('function registrations (what the host indexes)', () => {
     expect(triggerOf(byName.get('auditQuery')!)).toMatchObject({ route: 'audit', methods: ['GET'] });
     expect(triggerOf(byName.get('pauseSet')!)).toMatchObject({ route: 'pause', methods: ['POST'] });
   });
+
+  it('registers the maintenance-window endpoints and the window gate activity (#15)', () => {
+    expect(triggerOf(byName.get('windowsList')!)).toMatchObject({ type: 'httpTrigger', route: 'windows', methods: ['GET'], authLevel: 'function' });
+    expect(triggerOf(byName.get('windowsOpen')!)).toMatchObject({ route: 'windows', methods: ['POST'], authLevel: 'function' });
+    expect(triggerOf(byName.get('windowsClose')!)).toMatchObject({ route: 'windows/{id}/close', methods: ['POST'], authLevel: 'function' });
+    expect(triggerOf(byName.get('windowGate')!)).toMatchObject({ type: 'activityTrigger' });
+  });
 });

@@ -3,6 +3,7 @@
 // real AKS access adapter and @kubernetes/client-node against the strict fake API server; the
 // audit log and pause switch in a real Azurite. Crashes after every step must still restart
 // the Deployment exactly once and leave exactly one audit row per event.
+import { windowGateActivity } from '../support/window-gate.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,6 +90,7 @@ async function makeRun(opts: { paused?: boolean } = {}): Promise<Run> {
     input,
     name: 'remediation',
     activities: {
+      ...windowGateActivity(),
       resolveTarget: (i: unknown) => resolveTarget(env, i as ResolveTargetInput),
       planRunbook: (i: unknown) => planRunbook(env, i as PlanRunbookInput),
       runRunbook: (i: unknown) => runRunbook(env, i as RunRunbookInput),

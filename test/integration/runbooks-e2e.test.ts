@@ -4,6 +4,7 @@
 // eviction subresource answers 429 while a PodDisruptionBudget allows no disruption. Crashed
 // after every step and resumed: the node is cordoned once, every pod is evicted exactly once
 // (no eviction is forced, none repeated), and the run ends the same way.
+import { windowGateActivity } from '../support/window-gate.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,6 +74,7 @@ runbooks: { progressInterval: 30s, drain-node: { timeout: 10m, pools: { compute:
   const harness = createReplayHarness({
     orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input,
     activities: {
+      ...windowGateActivity(),
       resolveTarget: (i: unknown) => resolveTarget(env, i as ResolveTargetInput),
       planRunbook: (i: unknown) => planRunbook(env, i as PlanRunbookInput),
       runRunbook: (i: unknown) => ((i as RunRunbookInput).iteration ? controllers() : undefined, runRunbook(env, i as RunRunbookInput)),

@@ -279,7 +279,7 @@ describe('remediation approvals, long actions and closed loop (replayed)', () =>
     const h = remediationHarness(newWorld(), remediationInput({ approval: APPROVAL }), [approve(), resolvedWhileVerifying]);
     await h.run();
     const waiting = h.store.customStatusLog.find((c) => (c as { phase: string }).phase === 'awaiting-approval') as Record<string, unknown>;
-    expect(waiting).toMatchObject({ plan: { summary: 'restart deployment shop/api', steps: ['patch restartedAt'] }, approval: { reason: APPROVAL.reason, deadline: '2025-01-01T00:30:03.000Z' } });
+    expect(waiting).toMatchObject({ plan: { summary: 'restart deployment shop/api', steps: ['patch restartedAt'] }, approval: { reason: APPROVAL.reason, deadline: '2025-01-01T00:30:04.000Z' } }); // one virtual-clock tick per message: resolve, window gate, guard, plan
     expect(h.store.customStatus).toMatchObject({ phase: 'done', outcome: 'effective', approval: { decision: 'approve', by: 'alice@contoso.com' } });
   });
 
@@ -288,7 +288,7 @@ describe('remediation approvals, long actions and closed loop (replayed)', () =>
     const h = remediationHarness(world, remediationInput({ approval: APPROVAL }), [approve(), resolvedWhileVerifying]);
     await h.run();
     const [request] = notificationsOf(world, 'approval-request');
-    expect(request).toMatchObject({ kind: 'approval-request', severity: 'warning', plan: { summary: 'restart deployment shop/api' }, deadline: '2025-01-01T00:30:03.000Z', target: 'aks-prod/shop/Deployment/api' });
+    expect(request).toMatchObject({ kind: 'approval-request', severity: 'warning', plan: { summary: 'restart deployment shop/api' }, deadline: '2025-01-01T00:30:04.000Z', target: 'aks-prod/shop/Deployment/api' });
     const acquire = h.store.history.find((e) => e.EventType === EVENT.EventSent)!;
     const req = JSON.parse(JSON.parse(acquire['Input'] as string).input as string) as { leaseSeconds: number };
     expect(req.leaseSeconds).toBeGreaterThanOrEqual(600 + 1800);

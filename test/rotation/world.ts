@@ -17,6 +17,7 @@ import { createKubeAccess } from '../../src/adapters/kube.js';
 import { createVaultSecrets, type VaultSecrets } from '../../src/adapters/keyvault.js';
 import { AuditStore } from '../../src/adapters/audit-store.js';
 import type { Settings } from '../../src/config/settings.js';
+import { windowGateActivity } from '../support/window-gate.js';
 import * as act from '../../src/rotation/activities.js';
 import type { RotationEnv } from '../../src/rotation/activities.js';
 import { ROTATION_ACTIVITY as A, type RotationInput } from '../../src/rotation/contracts.js';
@@ -109,6 +110,7 @@ export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: 
     [A.revertProvider]: wrap(act.revertProvider),
     [A.audit]: wrap(act.writeAudit),
     [A.notify]: wrap(act.notify),
+    ...windowGateActivity(config.source.windows),
   };
   const policy = rotationPolicy(config.source.rotation);
   return {

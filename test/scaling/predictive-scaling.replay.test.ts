@@ -4,6 +4,8 @@
 // each ending the same way with every change applied once.
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/adapters/scaling-store.js';
+import { windowGateActivity } from '../support/window-gate.js';
+import type { WindowsConfig } from '../../src/config/windows-schema.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../../src/scaling/activities.js';
 import type { PoolState } from '../../src/scaling/decide.js';
 import type { PoolPlan } from '../../src/scaling/plan.js';
@@ -52,6 +54,7 @@ interface World {
   paused: boolean;
   decisions: Map<string, DecisionRecord>;
   decisionWrites: number;
+  windows?: WindowsConfig;
 }
 
 function world(pools: Record<string, PoolWorld>, paused = false): World {
@@ -60,6 +63,7 @@ function world(pools: Record<string, PoolWorld>, paused = false): World {
 
 function activities(w: World) {
   return {
+    ...windowGateActivity(w.windows),
     [SCALING_ACTIVITY.forecast]: ({ plan: p }: ForecastPoolInput): ForecastPoolOutput => {
       const pw = w.pools.get(p.key)!;
       if (pw.fails) return { key: p.key, ok: false, error: pw.fails, originAt: null, desiredNodes: null, effectiveMode: 'forecast-only', modeReasons: ['no forecast this round'], state: null, model: null, decisionUpper: null, allocatable: null };

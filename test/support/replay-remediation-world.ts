@@ -7,6 +7,9 @@ import type { AuditRecord, PlanRunbookInput, RemediationInput, RunbookPlan, Runb
 import { targetKey } from '../../src/domain/types.js';
 import { remediationOrchestrator, type NotifyInput, type ResolveTargetInput, type RunRunbookInput } from '../../orchestrations/remediation.js';
 import { GUARD_ENTITY, guardEntity } from '../../orchestrations/guard-entity.js';
+import type { WindowsConfig } from '../../src/config/windows-schema.js';
+import type { AdhocWindow } from '../../src/windows/policy.js';
+import { windowGate, type WindowGateInput } from '../../src/windows/gate-activity.js';
 import { createReplayHarness, type HarnessOptions, type PlannedEvent, type ReplayHarness } from './replay-harness.js';
 
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -42,6 +45,10 @@ export interface World {
   pendingChecks: number;
   /** Silences created (id -> expired?). */
   silences: Map<string, boolean>;
+  /** The windows config and ad-hoc windows the windowGate activity evaluates (none: always proceed). */
+  windows?: WindowsConfig;
+  adhoc: AdhocWindow[];
+  gateCalls: number;
 }
 
 export function newWorld(): World {
@@ -59,6 +66,8 @@ export function newWorld(): World {
     verifyCalls: 0,
     pendingChecks: 0,
     silences: new Map(),
+    adhoc: [],
+    gateCalls: 0,
   };
 }
 
@@ -113,6 +122,12 @@ export function activitiesFor(world: World): HarnessOptions['activities'] {
       }
       world.silences.set(input.silenceId, true);
       return { detail: 'expired' };
+    },
+
+    // The real activity logic over the world's windows; its audit rows land in the world's audit.
+    windowGate: (input: WindowGateInput) => {
+      world.gateCalls++;
+      return windowGate({ windows: () => world.windows, adhoc: async () => world.adhoc, holidays: async () => ({}), audit: async (rs) => rs.forEach((r) => world.audit.set(r.id, r)) }, input);
     },
 
     writeAudit: (record: AuditRecord): void => {
