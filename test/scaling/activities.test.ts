@@ -2,7 +2,7 @@
 // trace, the strict fake ARM through the real SDK, Azurite for the scaling table; then the report
 // endpoint over what they stored.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tracePath } from '../support/traces.js';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentPools } from '../../src/adapters/arm-agent-pools.js';
@@ -20,7 +20,7 @@ import { FakeArm, fakeArmCredential } from '../fakes/arm/server.js';
 import { clusterOpenMetrics, COMPUTE_ALLOCATABLE, startPrometheusWith, type PrometheusInstance } from '../support/prometheus.js';
 
 const SUB = '6f8b3a2e-1c4d-4e5f-9a7b-2c3d4e5f6a7b';
-const trace = parseCsvSeries(readFileSync(resolve('../shared/data/traces/crane-input9.csv'), 'utf8')).series;
+const trace = parseCsvSeries(readFileSync(tracePath('crane-input9.csv'), 'utf8')).series;
 const n = trace.values.length; // 16 days at 1 minute
 const END_SEC = Math.floor(Date.now() / 60_000) * 60 - 3600;
 const START_SEC = END_SEC - (n - 1) * 60;

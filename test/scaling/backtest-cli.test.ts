@@ -4,13 +4,14 @@
 // verdicts where they are not.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { TRACES_DIR } from '../support/traces.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { BacktestSummary } from '../../src/scaling/backtest.js';
 
-const TRACES = resolve('../shared/data/traces');
+const TRACES = TRACES_DIR;
 const tmp = mkdtempSync(join(tmpdir(), 'scaling-bt-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
