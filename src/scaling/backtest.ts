@@ -2,12 +2,13 @@
 // pools (reactive autoscaler alone, and with the predictive minCount controller), and summarise
 // forecast quality and the decision outcome against the goals of issue #7. Used by
 // `aksops scaling backtest` and the scaling benchmarks.
-import { baselineForecasts, CANDIDATES, runEngine, type CandidateKind, type EngineResult } from '../forecast/engine.js';
+import { baselineForecasts, CANDIDATES, runEngine, type CandidateKind, type EngineOptions, type EngineResult } from '../forecast/engine.js';
 import { evaluateForecast, r3 } from '../forecast/metrics.js';
 import type { PeriodCheck } from '../forecast/periodicity.js';
 import { DAY_MS, fillGapsCausal, periodSteps, stepsIn, type RegularSeries } from '../forecast/series.js';
 import type { DecisionPolicy } from './decide.js';
 import { effectiveMode, type ModeVerdict } from './mode.js';
+import { SCALING_DEFAULTS } from './plan.js';
 import { poolOutcome, simulatePool, type PoolOutcome, type PoolTrace } from './simulate.js';
 
 export interface BacktestOptions {
@@ -27,6 +28,9 @@ export interface BacktestOptions {
   lowerAfterMs?: number;
   /** Reactive autoscaler minimum (default 1). */
   minNodes?: number;
+  /** Upper-bound method and conditioning (defaults: adaptive, time of day + volatility). */
+  bound?: EngineOptions['bound'];
+  boundConditioning?: EngineOptions['boundConditioning'];
 }
 
 export interface BacktestRow {
@@ -142,15 +146,16 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
     minCount: options.minNodes ?? 1,
     maxCount: 1000,
     maxStepUp: options.maxStepUp ?? 5,
-    maxStepDown: options.maxStepDown ?? 2,
+    maxStepDown: options.maxStepDown ?? SCALING_DEFAULTS.maxStepDown,
     cooldownMs: options.cooldownMs ?? 10 * 60_000,
-    lowerAfterMs: options.lowerAfterMs ?? 30 * 60_000,
+    lowerAfterMs: options.lowerAfterMs ?? 10 * 60_000,
   };
   // The decision must hold until the next change can land: cooldown (at least one step).
   const W = Math.max(0, Math.ceil(policy.cooldownMs / stepMs) - 1);
   const coverage = options.coverage ?? 0.95;
   const underCost = options.underCost ?? 2;
-  const engine = runEngine(y, { stepMs, horizonSteps: H, leadSteps: L, decisionWindowSteps: W, coverage, underCost, observed });
+  const bound = { ...(options.bound ? { bound: options.bound } : {}), ...(options.boundConditioning ? { boundConditioning: options.boundConditioning } : {}) };
+  const engine = runEngine(y, { stepMs, horizonSteps: H, leadSteps: L, decisionWindowSteps: W, coverage, underCost, observed, ...bound });
 
   const warmup = Math.min(n, Math.max(H, stepsIn(options.warmupMs ?? 3 * DAY_MS, stepMs)));
   const actual = new Float64Array(input.values);

@@ -33,9 +33,11 @@ export const SCALING_DEFAULTS = {
   resource: 'cpu' as const,
   headroom: 0.1,
   maxStepUp: 5,
-  maxStepDown: 2,
+  maxStepDown: 10,
   cooldown: '10m',
-  lowerAfter: '30m',
+  // Capacity goes back as soon as the bound allows: the decision bound already covers the cooldown,
+  // and the autoscaler itself waits 10 min before removing an unneeded node.
+  lowerAfter: '10m',
   provisioningLead: '5m',
   updateLead: '3m',
   horizon: '60m',

@@ -52,7 +52,7 @@ describe('scaling config', () => {
       headroom: 0.15,
       azure: { clusterName: 'aks-ms5-prod' },
       prometheus: { auth: 'managed-identity' },
-      policy: { minCount: 2, maxCount: 20, maxStepUp: 5, maxStepDown: 2, cooldownMs: 900_000, lowerAfterMs: 1_800_000 },
+      policy: { minCount: 2, maxCount: 20, maxStepUp: 5, maxStepDown: 10, cooldownMs: 900_000, lowerAfterMs: 600_000 },
       leadMs: (4 + 3) * 60_000,
       horizonMs: 3_600_000,
       stepMs: 300_000,
