@@ -34,6 +34,10 @@ const tunables = {
   history: duration.optional(),
   coverage: z.number().min(0.5).max(0.999).optional(),
   underCost: z.number().min(1).max(20).optional(),
+  /** Enforce only while pre-warming costs at most this share of extra node-hours against reactive. */
+  maxExtraNodeHours: z.number().min(0).max(10).optional(),
+  /** ... and leaves at most this share of intervals under-provisioned. */
+  maxUnderProvisioned: z.number().min(0).max(1).optional(),
 };
 
 const poolSchema = z.strictObject({

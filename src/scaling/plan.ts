@@ -25,6 +25,9 @@ export interface PoolPlan {
   historyMs: number;
   coverage: number;
   underCost: number;
+  /** Cost gate limits (absent in plans made before issue #17: the defaults apply). */
+  maxExtraNodeHours?: number;
+  maxUnderProvisioned?: number;
   queries: { requests?: string; allocatable?: string };
 }
 
@@ -45,6 +48,10 @@ export const SCALING_DEFAULTS = {
   history: '14d',
   coverage: 0.95,
   underCost: 2,
+  /** Cost gate: enforce only while pre-warming costs at most +15 % node-hours against reactive ... */
+  maxExtraNodeHours: 0.15,
+  /** ... and leaves at most 5 % of intervals short. */
+  maxUnderProvisioned: 0.05,
 };
 
 const ms = (d: string): number => parseDuration(d)! * 1000;
@@ -85,6 +92,8 @@ export function scalingPlan(cfg: CompiledConfig): PoolPlan[] {
         historyMs: ms(pick('history')),
         coverage: pick('coverage'),
         underCost: pick('underCost'),
+        maxExtraNodeHours: pick('maxExtraNodeHours'),
+        maxUnderProvisioned: pick('maxUnderProvisioned'),
         queries: { ...(p.queries?.requests ? { requests: p.queries.requests } : {}), ...(p.queries?.allocatable ? { allocatable: p.queries.allocatable } : {}) },
       });
     }
