@@ -95,6 +95,7 @@ function backtestFigures(): BenchResult[] {
       { name: `${p}.mase_vs_persistence`, value: f.maseVsPersistence ?? NaN, unit: 'ratio', better: 'lower', goal: '< 1' },
       { name: `${p}.mase_vs_seasonal_naive`, value: f.maseVsSeasonalNaive ?? NaN, unit: 'ratio', better: 'lower', goal: '< 1' },
       { name: `${p}.wape`, value: f.wape ?? NaN, unit: 'ratio', better: 'lower' },
+      { name: `${p}.accuracy`, value: f.accuracy ?? NaN, unit: 'ratio', better: 'higher', goal: 'reported, not a gate' },
       { name: `${p}.coverage`, value: f.coverage ?? NaN, unit: 'share', better: 'higher', goal: '~0.95' },
       withRatio({ name: `${p}.under_provisioned`, value: pred.underProvisionedShare ?? NaN, unit: 'share', better: 'lower', baseline: react.underProvisionedShare ?? NaN, goal: '<= 0.05' }),
       withRatio({ name: `${p}.node_hours`, value: pred.nodeHours ?? NaN, unit: 'node-h', better: 'lower', baseline: react.nodeHours ?? NaN, goal: 'ratio <= 1.15' }),
