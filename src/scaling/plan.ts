@@ -4,6 +4,7 @@
 import type { CompiledConfig } from '../config/load.js';
 import { parseDuration } from '../domain/duration.js';
 import type { DecisionPolicy, ScalingMode } from './decide.js';
+import { queueRequestsQuery } from './queue.js';
 
 export interface PoolPlan {
   /** cluster/pool */
@@ -94,7 +95,12 @@ export function scalingPlan(cfg: CompiledConfig): PoolPlan[] {
         underCost: pick('underCost'),
         maxExtraNodeHours: pick('maxExtraNodeHours'),
         maxUnderProvisioned: pick('maxUnderProvisioned'),
-        queries: { ...(p.queries?.requests ? { requests: p.queries.requests } : {}), ...(p.queries?.allocatable ? { allocatable: p.queries.allocatable } : {}) },
+        queries: {
+          ...(p.queries?.requests ? { requests: p.queries.requests } : {}),
+          // A queue signal stands for the requests query (the schema refuses both).
+          ...(p.queue ? { requests: queueRequestsQuery(p.queue) } : {}),
+          ...(p.queries?.allocatable ? { allocatable: p.queries.allocatable } : {}),
+        },
       });
     }
   }
