@@ -158,6 +158,11 @@ describe('predictive-scaling activities against real Prometheus, fake ARM and Az
     expect(body.pools[0]).toMatchObject({ pool: 'compute', intervals: 2, forecast: { targets: 1 } });
     expect(body.pools[0]!.forecast.maseVsPersistence).not.toBeNull();
     expect(body.pools[0]!.provisioning.observedUnderProvisionedShare).not.toBeNull();
+    // Issue #17: accuracy (1 - WAPE) next to MASE, and the bound's cost and what it buys.
+    const figures = res.jsonBody as { pools: { forecast: { wape: number; accuracy: number }; provisioning: Record<string, unknown> }[] };
+    expect(figures.pools[0]!.forecast.accuracy).toBeCloseTo(1 - figures.pools[0]!.forecast.wape, 3);
+    expect(figures.pools[0]!.provisioning).toHaveProperty('waitingDemandMinutesAvoided');
+    expect(figures.pools[0]!.provisioning).toHaveProperty('extraNodeHoursVsReactive');
     const bad = await handler(new HttpRequest({ url: 'http://localhost/api/scaling/report?days=99', method: 'GET' }), ctx);
     expect(bad).toMatchObject({ status: 400, jsonBody: { parameter: 'days' } });
     const unknown = await handler(new HttpRequest({ url: 'http://localhost/api/scaling/report?pool=gpu', method: 'GET' }), ctx);
