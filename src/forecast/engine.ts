@@ -192,7 +192,7 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
     // found no cycle the forecast is persistence: seasonal naive repeats yesterday's shifts, and
     // smoothing, even when it must beat persistence's recent absolute error by 10 %, lost to it
     // after level shifts (MASE 1.01-1.09 on the synthetic cases; docs/scaling.md).
-    const noCycle = periodicity !== null && periodicity.periods.length === 0;
+    const noCycle = periodicity !== null && periodicity.periods.length === 0 && models[PERSISTENCE] !== null;
     let best = -1;
     let bestLoss = Infinity;
     for (let m = 0; m < M; m++) {
