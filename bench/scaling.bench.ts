@@ -5,12 +5,13 @@
 // horizon 60m, lead 15m), with the reactive autoscaler simulation as each figure's baseline.
 // Traces are read from ../shared/data/traces (relative to the repo root), never copied.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsvSeries, type CsvSeriesOptions } from '../src/forecast/csv.js';
 import { alignToGrid, type RegularSeries } from '../src/forecast/series.js';
 import { runBacktest } from '../src/scaling/backtest.js';
 import { forecastPool, type PoolForecastOptions } from '../src/scaling/pool-forecast.js';
+import { findTracesDir } from '../test/support/traces.js';
 import { type Benchmark, type BenchResult, median, nowMs, round, withRatio } from './lib.js';
 
 const TWO_WEEKS_5M = 14 * 288;
@@ -28,11 +29,11 @@ export const SCALING_TRACES: { slug: string; file: string; options?: CsvSeriesOp
   { slug: 'pedestrians_41', file: 'prophet-pedestrians_hourly.csv', options: { valueColumn: 'location_41' } },
 ];
 
-/** ../shared/data/traces next to the repo root (found from this file, compiled or not). */
+/** ../shared/data/traces next to the repo root or a parent (found from this file, compiled or not). */
 export function tracesDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return resolve(dir, '../shared/data/traces');
+  return findTracesDir(dir);
 }
 
 function load(file: string, options: CsvSeriesOptions = {}): RegularSeries {
@@ -94,6 +95,7 @@ function backtestFigures(): BenchResult[] {
       { name: `${p}.mase_vs_persistence`, value: f.maseVsPersistence ?? NaN, unit: 'ratio', better: 'lower', goal: '< 1' },
       { name: `${p}.mase_vs_seasonal_naive`, value: f.maseVsSeasonalNaive ?? NaN, unit: 'ratio', better: 'lower', goal: '< 1' },
       { name: `${p}.wape`, value: f.wape ?? NaN, unit: 'ratio', better: 'lower' },
+      { name: `${p}.accuracy`, value: f.accuracy ?? NaN, unit: 'ratio', better: 'higher', goal: 'reported, not a gate' },
       { name: `${p}.coverage`, value: f.coverage ?? NaN, unit: 'share', better: 'higher', goal: '~0.95' },
       withRatio({ name: `${p}.under_provisioned`, value: pred.underProvisionedShare ?? NaN, unit: 'share', better: 'lower', baseline: react.underProvisionedShare ?? NaN, goal: '<= 0.05' }),
       withRatio({ name: `${p}.node_hours`, value: pred.nodeHours ?? NaN, unit: 'node-h', better: 'lower', baseline: react.nodeHours ?? NaN, goal: 'ratio <= 1.15' }),

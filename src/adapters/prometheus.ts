@@ -207,15 +207,24 @@ export function renderQuery(template: string, vars: Record<string, string>): str
  * kube-state-metrics docs/metrics/workload/pod-metrics.md and node-metrics.md). Node pool
  * membership comes from kube_node_labels, whose labels must be allow-listed in kube-state-metrics
  * (--metric-labels-allowlist=nodes=[agentpool]); AKS sets the node label `agentpool`.
- * Requests count only Pending/Running pods that are bound to a node of the pool; pending pods
- * without a node are not attributed (see docs/scaling.md).
+ * Requests count Pending/Running pods bound to a node of the pool, plus (issue #17) Pending pods
+ * no node has accepted yet (no `node` label) whose nodeSelector names the pool, `agentpool` or
+ * `kubernetes.azure.com/agentpool`: exactly the demand a pre-warm is for. kube_pod_nodeselectors
+ * is opt-in (--metric-opt-in-list=kube_pod_nodeselectors); without it only bound pods count.
+ * The two sets are disjoint (with and without a node label), so `or` unites them and a scrape gap
+ * (both empty) stays a gap. Pending pods that name no pool cannot be attributed.
  */
 export const DEFAULT_QUERIES = {
   requests:
     'sum(' +
-    '(kube_pod_container_resource_requests{resource="{{resource}}"}' +
+    '((kube_pod_container_resource_requests{resource="{{resource}}"}' +
     ' * on (namespace, pod) group_left () (max by (namespace, pod) (kube_pod_status_phase{phase=~"Pending|Running"}) == 1))' +
-    ' * on (node) group_left () (max by (node) (kube_node_labels{label_agentpool="{{pool}}"}))' +
+    ' * on (node) group_left () (max by (node) (kube_node_labels{label_agentpool="{{pool}}"})))' +
+    ' or ' +
+    '((kube_pod_container_resource_requests{resource="{{resource}}",node=""}' +
+    ' * on (namespace, pod) group_left () (max by (namespace, pod) (kube_pod_status_phase{phase="Pending"}) == 1))' +
+    ' * on (namespace, pod) group_left () (max by (namespace, pod) (kube_pod_nodeselectors{nodeselector_agentpool="{{pool}}"}' +
+    ' or kube_pod_nodeselectors{nodeselector_kubernetes_azure_com_agentpool="{{pool}}"})))' +
     ')',
   allocatable:
     'min(' +

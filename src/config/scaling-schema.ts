@@ -34,7 +34,20 @@ const tunables = {
   history: duration.optional(),
   coverage: z.number().min(0.5).max(0.999).optional(),
   underCost: z.number().min(1).max(20).optional(),
+  /** Enforce only while pre-warming costs at most this share of extra node-hours against reactive. */
+  maxExtraNodeHours: z.number().min(0).max(10).optional(),
+  /** ... and leaves at most this share of intervals under-provisioned. */
+  maxUnderProvisioned: z.number().min(0).max(1).optional(),
 };
+
+/** Queue-driven demand (src/scaling/queue.ts): the workers the queue needs, forecast instead of pod requests. */
+const queueSchema = z.strictObject({
+  /** PromQL of the tasks waiting, e.g. sum(celery_queue_length{queue_name="analysis"}). */
+  query: z.string().min(1),
+  tasksPerWorker: z.number().int().min(1).max(10_000),
+  /** Requests of one worker pod or Job, in the pool's resource unit. */
+  workerRequests: z.number().positive(),
+});
 
 const poolSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { message: 'is not an AKS node pool name (lower-case letters and digits, at most 12, starting with a letter). Fix: use the name shown by az aks nodepool list' }),
@@ -44,6 +57,7 @@ const poolSchema = z.strictObject({
   /** Units (cores or bytes) allocatable per node; default: read from Prometheus. */
   allocatablePerNode: z.number().positive().optional(),
   queries: queriesSchema.optional(),
+  queue: queueSchema.optional(),
   ...tunables,
 });
 
@@ -110,6 +124,7 @@ export function checkScaling(scaling: ScalingConfig | undefined, clusters: Clust
       const path = ['scaling', 'clusters', i, 'pools', j];
       if (poolNames.has(p.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `"${p.name}" is listed twice. Fix: one entry per pool` });
       poolNames.add(p.name);
+      if (p.queue && p.queries?.requests) ctx.addIssue({ code: 'custom', path: [...path, 'queue'], message: 'and queries.requests both define the pool\'s demand. Fix: keep one (queue forecasts the workers the queue needs; queries.requests the pods\' requests)' });
       if (p.minCount > p.maxCount) ctx.addIssue({ code: 'custom', path: [...path, 'minCount'], message: `${p.minCount} is above maxCount ${p.maxCount}; AKS refuses minCount > maxCount. Fix: lower minCount or raise maxCount` });
       const mode = p.mode ?? scaling.defaults.mode ?? 'forecast-only';
       if (mode === 'enforce' && protectedPools.has(p.name)) ctx.addIssue({ code: 'custom', path: [...path, 'mode'], message: `is enforce, but pool "${p.name}" is protected and is never changed. Fix: set mode: forecast-only, or remove it from the protected node pools` });

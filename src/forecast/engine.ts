@@ -12,8 +12,9 @@
 import { asymmetricLoss } from './metrics.js';
 import { HoltWintersForecaster, Persistence, SeasonalNaive, type Forecaster } from './models.js';
 import { detectPeriodicity, type PeriodicityOptions, type PeriodicityReport } from './periodicity.js';
-import { DAY_MS, periodSteps, stepsIn } from './series.js';
-import { RollingQuantile, RollingSum } from './stats.js';
+import { DAY_MS, HOUR_MS, periodSteps, stepsIn } from './series.js';
+import { AdaptiveBound, type BoundConditioning } from './adaptive-bound.js';
+import { RollingSum } from './stats.js';
 
 export interface EngineOptions {
   stepMs: number;
@@ -43,6 +44,13 @@ export interface EngineOptions {
   scoreFrom?: number;
   /** Candidates to leave out (by kind), for experiments and tests. */
   exclude?: CandidateKind[];
+  /**
+   * Upper bound: 'adaptive' (default) conditions on time of day and recent volatility and keeps the
+   * coverage target online (adaptive-bound.ts); 'static' is one error quantile for the whole day.
+   */
+  bound?: 'adaptive' | 'static';
+  /** What the adaptive bound's scale follows (default time of day and recent volatility). */
+  boundConditioning?: BoundConditioning;
 }
 
 export type CandidateKind = 'persistence' | 'seasonal-naive-1d' | 'seasonal-naive-7d' | 'holt-winters';
@@ -73,6 +81,8 @@ export interface EngineResult {
 
 /** Quantile samples needed before an upper bound is trusted. */
 const MIN_QUANTILE_SAMPLES = 50;
+const PERSISTENCE = 0;
+const HOLT_WINTERS = 3;
 
 export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
   const n = y.length;
@@ -102,7 +112,23 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
   ];
   const M = models.length;
   const pending = models.map(() => horizons.map(() => new Float64Array(ring).fill(NaN)));
-  const quantiles = models.map(() => horizons.map(() => new RollingQuantile(errorWindow)));
+  // The bound's scale and quantile when each pending forecast was issued (its conformal score).
+  const pendingScale = models.map(() => horizons.map(() => new Float64Array(ring).fill(NaN)));
+  const pendingQ = models.map(() => horizons.map(() => new Float64Array(ring).fill(NaN)));
+  // Hour-of-day bins when the step divides an hour or a day into hours; else one bin.
+  const stepsPerHour = HOUR_MS / o.stepMs;
+  const hourly = Number.isInteger(stepsPerHour) && stepsPerHour >= 1 && day % stepsPerHour === 0;
+  const boundOptions = {
+    coverage,
+    window: errorWindow,
+    stepsPerBin: hourly ? stepsPerHour : day,
+    bins: hourly ? 24 : 1,
+    volatilitySteps: Math.max(2, stepsPerHour),
+    adaptive: o.bound !== 'static',
+    ...(o.boundConditioning ? { conditioning: o.boundConditioning } : {}),
+    minSamples: MIN_QUANTILE_SAMPLES,
+  };
+  const bounds = models.map(() => horizons.map(() => new AdaptiveBound(boundOptions)));
   const losses = models.map(() => new RollingSum(selectionWindow));
   const minSelect = Math.min(selectionWindow, day) / 2;
 
@@ -114,19 +140,24 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
 
   // Additive bounds: tried errors scaled by the forecast level (wider at peaks), which cost 30-60 %
   // more node-hours on the shared traces for no coverage gain; see docs/decisions/0005-forecasting.md.
-  // Quantiles at the tracked horizons, read once per origin; in between they are interpolated.
+  // Scaled by past errors at that hour and recent volatility instead: docs/decisions/0010.
+  // Normalised quantiles at the tracked horizons, read once per origin; in between interpolated.
   let qa = NaN;
   let qb = NaN;
-  const readBounds = (m: number): void => {
-    const q = quantiles[m]!;
-    if (q[0]!.count < MIN_QUANTILE_SAMPLES) {
-      qa = qb = NaN;
-      return;
-    }
-    qa = Math.max(0, q[0]!.quantile(coverage));
-    qb = horizons.length === 1 ? qa : Math.max(0, q[1]!.quantile(coverage));
+  let origin = 0;
+  let chosenBounds: AdaptiveBound[] = [];
+  const readBounds = (m: number, t: number): void => {
+    chosenBounds = bounds[m]!;
+    origin = t;
+    qa = chosenBounds[0]!.quantileNow();
+    qb = horizons.length === 1 ? qa : chosenBounds[1]!.quantileNow();
   };
-  const boundAt = (k: number): number => (horizons.length === 1 ? qa : qa + Math.min(1, Math.max(0, (k - L) / (H - L))) * (qb - qa));
+  const boundAt = (k: number): number => {
+    const a = qa * chosenBounds[0]!.scale(origin + k);
+    if (horizons.length === 1) return a;
+    const b = qb * chosenBounds[1]!.scale(origin + k);
+    return a + Math.min(1, Math.max(0, (k - L) / (H - L))) * (b - a);
+  };
 
   const scoreFrom = o.scoreFrom ?? 0;
   for (let t = 0; t < n; t++) {
@@ -145,7 +176,7 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
           continue;
         }
         const e = v - f;
-        quantiles[m]![j]!.push(e);
+        bounds[m]![j]!.push(t, e, pendingScale[m]![j]![slot]!, pendingQ[m]![j]![slot]!);
         loss += asymmetricLoss(e, underCost);
       }
       losses[m]!.push(complete ? loss : NaN);
@@ -154,15 +185,20 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
     for (const model of models) model?.observe(y, t);
     if (refitAt(t)) {
       periodicity = detectPeriodicity(y.subarray(0, t + 1), o.stepMs, o.periodicity);
-      if (models[3]) hw.refit(y, t, periodicity.periods);
+      if (models[HOLT_WINTERS]) hw.refit(y, t, periodicity.periods);
     }
 
-    // Selection: lowest mean loss among candidates with enough scored errors.
+    // Selection: lowest mean loss among candidates with enough scored errors. Once detection has
+    // found no cycle the forecast is persistence: seasonal naive repeats yesterday's shifts, and
+    // smoothing, even when it must beat persistence's recent absolute error by 10 %, lost to it
+    // after level shifts (MASE 1.01-1.09 on the synthetic cases; docs/scaling.md).
+    const noCycle = periodicity !== null && periodicity.periods.length === 0 && models[PERSISTENCE] !== null;
     let best = -1;
     let bestLoss = Infinity;
     for (let m = 0; m < M; m++) {
       const model = models[m];
       if (!model || !model.ready) continue;
+      if (noCycle && m !== PERSISTENCE) continue;
       const l = losses[m]!;
       if (l.count < minSelect) continue;
       const mean = l.sum / l.count;
@@ -171,20 +207,24 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
         best = m;
       }
     }
-    if (best < 0 && models[0]?.ready) best = 0;
+    if (best < 0 && models[PERSISTENCE]?.ready) best = PERSISTENCE;
 
     for (let m = 0; m < M; m++) {
       const model = models[m];
       if (!model || !model.ready) continue;
       for (let j = 0; j < horizons.length; j++) {
         const k = horizons[j]!;
-        if (t + k >= scoreFrom) pending[m]![j]![(t + k) % ring] = model.forecast(k);
+        if (t + k < scoreFrom) continue;
+        const b = bounds[m]![j]!;
+        pending[m]![j]![(t + k) % ring] = model.forecast(k);
+        pendingScale[m]![j]![(t + k) % ring] = b.scale(t + k);
+        pendingQ[m]![j]![(t + k) % ring] = b.quantileNow();
       }
     }
     chosen[t] = best;
     if (best < 0 || t < scoreFrom) continue;
     const model = models[best]!;
-    readBounds(best);
+    readBounds(best, t);
     if (t + H < n) {
       const f = model.forecast(H);
       forecast[t + H] = f;
@@ -203,7 +243,7 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
   const path: PathPoint[] = [];
   if (lastChoice >= 0) {
     const model = models[lastChoice]!;
-    readBounds(lastChoice);
+    readBounds(lastChoice, last);
     for (let k = 1; k <= K; k++) {
       const f = model.forecast(k);
       path.push({ k, forecast: f, upper: f + boundAt(k) });

@@ -17,6 +17,8 @@ export interface ForecastEvaluation {
   n: number;
   mae: number;
   wape: number;
+  /** 1 - WAPE (the "accuracy" of the monitoring plan; NaN when WAPE is). */
+  accuracy: number;
   /** Mean of (forecast - actual): positive = forecasts run high. */
   bias: number;
   maseVsPersistence: number | null;
@@ -67,6 +69,7 @@ export function evaluateForecast(input: EvaluationInput): ForecastEvaluation {
     n,
     mae: n ? absErr / n : NaN,
     wape: absAct > 0 ? absErr / absAct : NaN,
+    accuracy: absAct > 0 ? 1 - absErr / absAct : NaN,
     bias: n ? err / n : NaN,
     maseVsPersistence: mase(absErr, persErr),
     maseVsSeasonalNaive: seasonalNaive ? mase(absErr, snErr) : null,

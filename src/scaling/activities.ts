@@ -12,7 +12,7 @@ import { r3 } from '../forecast/metrics.js';
 import { DAY_MS } from '../forecast/series.js';
 import { nodesNeeded, type PoolState, type ScalingMode } from './decide.js';
 import { effectiveMode } from './mode.js';
-import type { PoolPlan } from './plan.js';
+import { SCALING_DEFAULTS, type PoolPlan } from './plan.js';
 import { forecastPool } from './pool-forecast.js';
 
 export interface ScalingDeps {
@@ -107,7 +107,14 @@ async function forecastPoolInner(input: ForecastPoolInput, deps: ScalingDeps): P
   // Forecast from the last sample (a trailing gap is not "now").
   const series = { ...demand.requests, values: values.subarray(0, lastObserved + 1) };
   const allocatable = plan.allocatablePerNode ?? demand.allocatablePerNode;
-  const f = forecastPool(series, { horizonMs: plan.horizonMs, leadMs: plan.leadMs, decisionWindowMs: plan.policy.cooldownMs, coverage: plan.coverage, underCost: plan.underCost });
+  const f = forecastPool(series, {
+    horizonMs: plan.horizonMs,
+    leadMs: plan.leadMs,
+    decisionWindowMs: plan.policy.cooldownMs,
+    coverage: plan.coverage,
+    underCost: plan.underCost,
+    ...(allocatable !== null ? { pool: { allocatable, headroom: plan.headroom, policy: plan.policy } } : {}),
+  });
   const periods = [f.periodicity?.daily.detected ? 'daily' : '', f.periodicity?.weekly.detected ? 'weekly' : ''].filter(Boolean);
   const verdict = effectiveMode({
     configured: plan.mode,
@@ -117,6 +124,9 @@ async function forecastPoolInner(input: ForecastPoolInput, deps: ScalingDeps): P
     maseVsPersistence: f.quality.maseVsPersistence,
     coverage: f.quality.coverage,
     coverageTarget: plan.coverage,
+    cost: f.cost ?? { extraNodeHoursVsReactive: null, underProvisionedShare: null },
+    maxExtraNodeHours: plan.maxExtraNodeHours ?? SCALING_DEFAULTS.maxExtraNodeHours,
+    maxUnderProvisioned: plan.maxUnderProvisioned ?? SCALING_DEFAULTS.maxUnderProvisioned,
   });
   const reasons = [...verdict.reasons];
   if (allocatable === null) reasons.push('allocatable per node is unknown (set allocatablePerNode or check the allocatable query): no node count can be derived');

@@ -2,13 +2,15 @@
 // pools (reactive autoscaler alone, and with the predictive minCount controller), and summarise
 // forecast quality and the decision outcome against the goals of issue #7. Used by
 // `aksops scaling backtest` and the scaling benchmarks.
-import { baselineForecasts, CANDIDATES, runEngine, type CandidateKind, type EngineResult } from '../forecast/engine.js';
+import { baselineForecasts, CANDIDATES, runEngine, type CandidateKind, type EngineOptions, type EngineResult } from '../forecast/engine.js';
 import { evaluateForecast, r3 } from '../forecast/metrics.js';
 import type { PeriodCheck } from '../forecast/periodicity.js';
 import { DAY_MS, fillGapsCausal, periodSteps, stepsIn, type RegularSeries } from '../forecast/series.js';
 import type { DecisionPolicy } from './decide.js';
 import { effectiveMode, type ModeVerdict } from './mode.js';
-import { poolOutcome, simulatePool, type PoolOutcome, type PoolTrace } from './simulate.js';
+import { SCALING_DEFAULTS } from './plan.js';
+import { boundCost } from './cost.js';
+import type { PoolOutcome, PoolTrace } from './simulate.js';
 
 export interface BacktestOptions {
   horizonMs: number;
@@ -27,6 +29,12 @@ export interface BacktestOptions {
   lowerAfterMs?: number;
   /** Reactive autoscaler minimum (default 1). */
   minNodes?: number;
+  /** Cost gate limits (defaults 0.15 and 0.05, as in the live config). */
+  maxExtraNodeHours?: number;
+  maxUnderProvisioned?: number;
+  /** Upper-bound method and conditioning (defaults: adaptive, time of day + volatility). */
+  bound?: EngineOptions['bound'];
+  boundConditioning?: EngineOptions['boundConditioning'];
 }
 
 export interface BacktestRow {
@@ -66,14 +74,18 @@ export interface BacktestSummary {
     /** Against the 7-day seasonal naive, over the targets where it exists (null under 7 days + warmup). */
     maseVsSeasonalNaive7d: number | null;
     wape: number | null;
+    /** 1 - WAPE: the monitoring plan's "accuracy"; reported, never a gate (docs/scaling.md). */
+    accuracy: number | null;
     bias: number | null;
     coverage: number | null;
   };
   pool: {
     predictive: PoolSummary;
     reactive: PoolSummary;
-    /** predictive node-hours / reactive node-hours - 1. */
+    /** predictive node-hours / reactive node-hours - 1: what the bound costs. */
     extraNodeHoursVsReactive: number | null;
+    /** Reactive minus predictive waiting demand-minutes: what it buys. */
+    waitingDemandMinutesAvoided: number | null;
   };
   goals: Record<'maseVsPersistence' | 'maseVsSeasonalNaive' | 'underProvisioned' | 'extraNodeHours' | 'waitingDemandMinutes', GoalCheck>;
   goalsMet: boolean;
@@ -142,15 +154,16 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
     minCount: options.minNodes ?? 1,
     maxCount: 1000,
     maxStepUp: options.maxStepUp ?? 5,
-    maxStepDown: options.maxStepDown ?? 2,
+    maxStepDown: options.maxStepDown ?? SCALING_DEFAULTS.maxStepDown,
     cooldownMs: options.cooldownMs ?? 10 * 60_000,
-    lowerAfterMs: options.lowerAfterMs ?? 30 * 60_000,
+    lowerAfterMs: options.lowerAfterMs ?? 10 * 60_000,
   };
   // The decision must hold until the next change can land: cooldown (at least one step).
   const W = Math.max(0, Math.ceil(policy.cooldownMs / stepMs) - 1);
   const coverage = options.coverage ?? 0.95;
   const underCost = options.underCost ?? 2;
-  const engine = runEngine(y, { stepMs, horizonSteps: H, leadSteps: L, decisionWindowSteps: W, coverage, underCost, observed });
+  const bound = { ...(options.bound ? { bound: options.bound } : {}), ...(options.boundConditioning ? { boundConditioning: options.boundConditioning } : {}) };
+  const engine = runEngine(y, { stepMs, horizonSteps: H, leadSteps: L, decisionWindowSteps: W, coverage, underCost, observed, ...bound });
 
   const warmup = Math.min(n, Math.max(H, stepsIn(options.warmupMs ?? 3 * DAY_MS, stepMs)));
   const actual = new Float64Array(input.values);
@@ -163,12 +176,9 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
   const ev7 = seasonal7 ? evaluateForecast({ ...evalInput, seasonalNaive: seasonal7 }) : null;
 
   const capacity = options.nodeCapacity ?? defaultCapacity(input.values);
-  const sim = { stepMs, nodeCapacity: capacity, provisioningSteps: L, minNodes: policy.minCount, maxNodes: policy.maxCount };
-  const reactive = simulatePool(actual, sim);
-  const predictive = simulatePool(actual, sim, { decisionUpper: engine.decisionUpper, startIndex: warmup, policy, headroom: options.headroom ?? 0 });
-  const outR = poolOutcome(actual, reactive, sim, warmup, n);
-  const outP = poolOutcome(actual, predictive, sim, warmup, n);
-  const extra = outR.nodeHours > 0 ? outP.nodeHours / outR.nodeHours - 1 : null;
+  const cost = boundCost({ demand: actual, decisionUpper: engine.decisionUpper, stepMs, nodeCapacity: capacity, provisioningSteps: L, policy, headroom: options.headroom ?? 0, from: warmup, to: n });
+  const { predictive: outP, reactive: outR, extraNodeHoursVsReactive: extra } = cost;
+  const { predictive, reactive } = cost.traces;
 
   const share: Record<string, number> = {};
   let counted = 0;
@@ -199,6 +209,9 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
     maseVsPersistence: ev.maseVsPersistence,
     coverage: ev.coverage,
     coverageTarget: coverage,
+    cost: { extraNodeHoursVsReactive: extra, underProvisionedShare: outP.underProvisionedShare },
+    maxExtraNodeHours: options.maxExtraNodeHours ?? SCALING_DEFAULTS.maxExtraNodeHours,
+    maxUnderProvisioned: options.maxUnderProvisioned ?? SCALING_DEFAULTS.maxUnderProvisioned,
   });
 
   const rows: BacktestRow[] = [];
@@ -234,10 +247,16 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
       maseVsSeasonalNaive: maseS,
       maseVsSeasonalNaive7d: ev7 && ev7.n > 0 ? r3(ev7.maseVsSeasonalNaive) : null,
       wape: r3(ev.wape),
+      accuracy: r3(ev.accuracy),
       bias: r3(ev.bias),
       coverage: r3(ev.coverage),
     },
-    pool: { predictive: poolSummary(outP, predictive.actions), reactive: poolSummary(outR), extraNodeHoursVsReactive: r3(extra) },
+    pool: {
+      predictive: poolSummary(outP, predictive.actions),
+      reactive: poolSummary(outR),
+      extraNodeHoursVsReactive: r3(extra),
+      waitingDemandMinutesAvoided: r3(cost.waitingDemandMinutesAvoided),
+    },
     goals,
     goalsMet: Object.values(goals).every((g) => g.met === true),
     recommendedMode,

@@ -4,6 +4,7 @@
 import type { CompiledConfig } from '../config/load.js';
 import { parseDuration } from '../domain/duration.js';
 import type { DecisionPolicy, ScalingMode } from './decide.js';
+import { queueRequestsQuery } from './queue.js';
 
 export interface PoolPlan {
   /** cluster/pool */
@@ -25,6 +26,9 @@ export interface PoolPlan {
   historyMs: number;
   coverage: number;
   underCost: number;
+  /** Cost gate limits (absent in plans made before issue #17: the defaults apply). */
+  maxExtraNodeHours?: number;
+  maxUnderProvisioned?: number;
   queries: { requests?: string; allocatable?: string };
 }
 
@@ -33,9 +37,11 @@ export const SCALING_DEFAULTS = {
   resource: 'cpu' as const,
   headroom: 0.1,
   maxStepUp: 5,
-  maxStepDown: 2,
+  maxStepDown: 10,
   cooldown: '10m',
-  lowerAfter: '30m',
+  // Capacity goes back as soon as the bound allows: the decision bound already covers the cooldown,
+  // and the autoscaler itself waits 10 min before removing an unneeded node.
+  lowerAfter: '10m',
   provisioningLead: '5m',
   updateLead: '3m',
   horizon: '60m',
@@ -43,6 +49,10 @@ export const SCALING_DEFAULTS = {
   history: '14d',
   coverage: 0.95,
   underCost: 2,
+  /** Cost gate: enforce only while pre-warming costs at most +15 % node-hours against reactive ... */
+  maxExtraNodeHours: 0.15,
+  /** ... and leaves at most 5 % of intervals short. */
+  maxUnderProvisioned: 0.05,
 };
 
 const ms = (d: string): number => parseDuration(d)! * 1000;
@@ -83,7 +93,14 @@ export function scalingPlan(cfg: CompiledConfig): PoolPlan[] {
         historyMs: ms(pick('history')),
         coverage: pick('coverage'),
         underCost: pick('underCost'),
-        queries: { ...(p.queries?.requests ? { requests: p.queries.requests } : {}), ...(p.queries?.allocatable ? { allocatable: p.queries.allocatable } : {}) },
+        maxExtraNodeHours: pick('maxExtraNodeHours'),
+        maxUnderProvisioned: pick('maxUnderProvisioned'),
+        queries: {
+          ...(p.queries?.requests ? { requests: p.queries.requests } : {}),
+          // A queue signal stands for the requests query (the schema refuses both).
+          ...(p.queue ? { requests: queueRequestsQuery(p.queue) } : {}),
+          ...(p.queries?.allocatable ? { allocatable: p.queries.allocatable } : {}),
+        },
       });
     }
   }

@@ -9,6 +9,8 @@ import { baselineForecasts, runEngine, type CandidateKind, type PathPoint } from
 import { evaluateForecast, r3 } from '../forecast/metrics.js';
 import { detectPeriodicity, type PeriodicityReport } from '../forecast/periodicity.js';
 import { DAY_MS, fillGapsCausal, periodSteps, stepsIn, type RegularSeries } from '../forecast/series.js';
+import { boundCost } from './cost.js';
+import type { DecisionPolicy } from './decide.js';
 
 export interface PoolForecastOptions {
   horizonMs: number;
@@ -21,6 +23,8 @@ export interface PoolForecastOptions {
   qualityWindowMs?: number;
   /** Leave candidates out (the benchmark's baseline runs without Holt-Winters). */
   exclude?: CandidateKind[];
+  /** The pool, when known: the bound's recent cost against reactive is then replayed (cost.ts). */
+  pool?: { allocatable: number; headroom: number; policy: DecisionPolicy };
 }
 
 export interface PoolForecast {
@@ -37,7 +41,9 @@ export interface PoolForecast {
   originMs: number;
   stepMs: number;
   /** Recent out-of-sample quality at the horizon. */
-  quality: { targets: number; maseVsPersistence: number | null; maseVsSeasonalNaive: number | null; wape: number | null; coverage: number | null };
+  quality: { targets: number; maseVsPersistence: number | null; maseVsSeasonalNaive: number | null; wape: number | null; accuracy: number | null; coverage: number | null };
+  /** Over the quality window: what pre-warming with this bound cost and bought (null without `pool`). */
+  cost: { extraNodeHoursVsReactive: number | null; waitingDemandMinutesAvoided: number | null; underProvisionedShare: number | null } | null;
   /** Baseline forecasts for the horizon target (stored with the forecast, scored later). */
   baselines: { persistence: number | null; seasonalNaive: number | null };
 }
@@ -92,10 +98,17 @@ export function forecastPool(series: RegularSeries, o: PoolForecastOptions): Poo
     path: engine.final.path,
     originMs: series.startMs + last * stepMs,
     stepMs,
-    quality: { targets: ev.n, maseVsPersistence: r3(ev.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(ev.wape), coverage: r3(ev.coverage) },
+    quality: { targets: ev.n, maseVsPersistence: r3(ev.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(ev.wape), accuracy: r3(ev.accuracy), coverage: r3(ev.coverage) },
+    cost: o.pool ? recentCost(series.values, engine.decisionUpper, stepMs, L, from, o.pool) : null,
     baselines: {
       persistence: last >= 0 ? y[last]! : null,
       seasonalNaive: day && last + H - day * Math.ceil(H / day) >= 0 ? y[last + H - day * Math.ceil(H / day)]! : null,
     },
   };
+}
+
+/** The recent window replayed through both simulated pools (capacity = allocatable less headroom). */
+function recentCost(demand: Float64Array, decisionUpper: Float64Array, stepMs: number, leadSteps: number, from: number, pool: NonNullable<PoolForecastOptions['pool']>): PoolForecast['cost'] {
+  const c = boundCost({ demand, decisionUpper, stepMs, nodeCapacity: pool.allocatable * (1 - pool.headroom), provisioningSteps: leadSteps, policy: pool.policy, headroom: 0, from, to: demand.length });
+  return { extraNodeHoursVsReactive: r3(c.extraNodeHoursVsReactive), waitingDemandMinutesAvoided: r3(c.waitingDemandMinutesAvoided), underProvisionedShare: r3(c.predictive.underProvisionedShare) };
 }

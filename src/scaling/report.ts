@@ -8,7 +8,7 @@
 //    done; in enforce they are the simulation of what we did.
 import { evaluateForecast, r3 } from '../forecast/metrics.js';
 import type { DecisionRecord, ForecastRecord } from '../adapters/scaling-store.js';
-import { poolOutcome, simulatePool } from './simulate.js';
+import { boundCost } from './cost.js';
 import type { DecisionPolicy } from './decide.js';
 
 export interface PoolReport {
@@ -19,13 +19,17 @@ export interface PoolReport {
   intervals: number;
   from: string | null;
   to: string | null;
-  forecast: { targets: number; maseVsPersistence: number | null; maseVsSeasonalNaive: number | null; wape: number | null; coverage: number | null };
+  /** accuracy = 1 - WAPE, reported next to MASE; MASE and coverage are what gate enforce. */
+  forecast: { targets: number; maseVsPersistence: number | null; maseVsSeasonalNaive: number | null; wape: number | null; accuracy: number | null; coverage: number | null };
   provisioning: {
     /** Intervals where recorded demand exceeded nodes x allocatable. */
     observedUnderProvisionedShare: number | null;
-    predictive: { underProvisionedShare: number | null; nodeHours: number | null };
-    reactive: { underProvisionedShare: number | null; nodeHours: number | null };
+    predictive: SimulatedPool;
+    reactive: SimulatedPool;
+    /** What the bound costs ... */
     extraNodeHoursVsReactive: number | null;
+    /** ... and what it buys (unit-minutes of demand not left waiting). */
+    waitingDemandMinutesAvoided: number | null;
   };
   lastDecision: DecisionRecord | null;
   /** Per interval (targetAt): demand seen, forecast, upper bound, and simulated capacity (nodes x allocatable) of both controllers. */
@@ -33,6 +37,11 @@ export interface PoolReport {
 }
 
 const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+interface SimulatedPool {
+  underProvisionedShare: number | null;
+  nodeHours: number | null;
+  waitingDemandMinutes: number | null;
+}
 
 export interface ReportOptions {
   policy: DecisionPolicy;
@@ -65,24 +74,23 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
   }
 
   const last = rows.at(-1);
-  let predictive = { underProvisionedShare: null as number | null, nodeHours: null as number | null };
+  let predictive: SimulatedPool = { underProvisionedShare: null, nodeHours: null, waitingDemandMinutes: null };
   let reactive = { ...predictive };
   let extra: number | null = null;
   let capacities: { predictive: (number | null)[]; reactive: (number | null)[] } = { predictive: rows.map(() => null), reactive: rows.map(() => null) };
+  let avoided: number | null = null;
   const alloc = last?.allocatable ?? null;
   if (n >= 2 && alloc !== null && alloc > 0) {
     const stepMs = last!.stepMs;
     const capacity = alloc * (1 - (last!.headroom ?? 0));
     const demand = col((r) => r.demand);
-    const sim = { stepMs, nodeCapacity: capacity, provisioningSteps: Math.max(1, Math.ceil(o.leadMs / stepMs)), minNodes: o.policy.minCount, maxNodes: o.policy.maxCount };
-    const tr = simulatePool(demand, sim);
-    const tp = simulatePool(demand, sim, { decisionUpper: col((r) => r.decisionUpper), startIndex: 0, policy: o.policy, headroom: 0 });
-    const outR = poolOutcome(demand, tr, sim, 0, n);
-    const outP = poolOutcome(demand, tp, sim, 0, n);
-    predictive = { underProvisionedShare: r3(outP.underProvisionedShare), nodeHours: r3(outP.nodeHours) };
-    reactive = { underProvisionedShare: r3(outR.underProvisionedShare), nodeHours: r3(outR.nodeHours) };
-    extra = outR.nodeHours > 0 ? r3(outP.nodeHours / outR.nodeHours - 1) : null;
-    capacities = { predictive: Array.from(tp.ready, (k) => k * capacity), reactive: Array.from(tr.ready, (k) => k * capacity) };
+    const c = boundCost({ demand, decisionUpper: col((r) => r.decisionUpper), stepMs, nodeCapacity: capacity, provisioningSteps: Math.max(1, Math.ceil(o.leadMs / stepMs)), policy: o.policy, headroom: 0, from: 0, to: n });
+    const pool = (x: typeof c.predictive): SimulatedPool => ({ underProvisionedShare: r3(x.underProvisionedShare), nodeHours: r3(x.nodeHours), waitingDemandMinutes: r3(x.waitingDemandMinutes) });
+    predictive = pool(c.predictive);
+    reactive = pool(c.reactive);
+    extra = r3(c.extraNodeHoursVsReactive);
+    avoided = r3(c.waitingDemandMinutesAvoided);
+    capacities = { predictive: Array.from(c.traces.predictive.ready, (k) => k * capacity), reactive: Array.from(c.traces.reactive.ready, (k) => k * capacity) };
   }
   return {
     cluster,
@@ -92,8 +100,8 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
     intervals: n,
     from: rows[0]?.at ?? null,
     to: last?.at ?? null,
-    forecast: { targets: evP.n, maseVsPersistence: r3(evP.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(evP.wape), coverage: r3(evP.coverage) },
-    provisioning: { observedUnderProvisionedShare: observed ? r3(observedUnder / observed) : null, predictive, reactive, extraNodeHoursVsReactive: extra },
+    forecast: { targets: evP.n, maseVsPersistence: r3(evP.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(evP.wape), accuracy: r3(evP.accuracy), coverage: r3(evP.coverage) },
+    provisioning: { observedUnderProvisionedShare: observed ? r3(observedUnder / observed) : null, predictive, reactive, extraNodeHoursVsReactive: extra, waitingDemandMinutesAvoided: avoided },
     lastDecision: decisions.at(-1) ?? null,
     ...(o.series
       ? { series: { at: rows.map((r) => r.targetAt), actual: rows.map((r) => num(r.actual)), forecast: rows.map((r) => num(r.forecast)), upper: rows.map((r) => num(r.upper)), predictiveCapacity: capacities.predictive, reactiveCapacity: capacities.reactive } }

@@ -2,7 +2,7 @@
 // trace, the strict fake ARM through the real SDK, Azurite for the scaling table; then the report
 // endpoint over what they stored.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tracePath } from '../support/traces.js';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AgentPools } from '../../src/adapters/arm-agent-pools.js';
@@ -20,7 +20,7 @@ import { FakeArm, fakeArmCredential } from '../fakes/arm/server.js';
 import { clusterOpenMetrics, COMPUTE_ALLOCATABLE, startPrometheusWith, type PrometheusInstance } from '../support/prometheus.js';
 
 const SUB = '6f8b3a2e-1c4d-4e5f-9a7b-2c3d4e5f6a7b';
-const trace = parseCsvSeries(readFileSync(resolve('../shared/data/traces/crane-input9.csv'), 'utf8')).series;
+const trace = parseCsvSeries(readFileSync(tracePath('crane-input9.csv'), 'utf8')).series;
 const n = trace.values.length; // 16 days at 1 minute
 const END_SEC = Math.floor(Date.now() / 60_000) * 60 - 3600;
 const START_SEC = END_SEC - (n - 1) * 60;
@@ -158,6 +158,11 @@ describe('predictive-scaling activities against real Prometheus, fake ARM and Az
     expect(body.pools[0]).toMatchObject({ pool: 'compute', intervals: 2, forecast: { targets: 1 } });
     expect(body.pools[0]!.forecast.maseVsPersistence).not.toBeNull();
     expect(body.pools[0]!.provisioning.observedUnderProvisionedShare).not.toBeNull();
+    // Issue #17: accuracy (1 - WAPE) next to MASE, and the bound's cost and what it buys.
+    const figures = res.jsonBody as { pools: { forecast: { wape: number; accuracy: number }; provisioning: Record<string, unknown> }[] };
+    expect(figures.pools[0]!.forecast.accuracy).toBeCloseTo(1 - figures.pools[0]!.forecast.wape, 3);
+    expect(figures.pools[0]!.provisioning).toHaveProperty('waitingDemandMinutesAvoided');
+    expect(figures.pools[0]!.provisioning).toHaveProperty('extraNodeHoursVsReactive');
     const bad = await handler(new HttpRequest({ url: 'http://localhost/api/scaling/report?days=99', method: 'GET' }), ctx);
     expect(bad).toMatchObject({ status: 400, jsonBody: { parameter: 'days' } });
     const unknown = await handler(new HttpRequest({ url: 'http://localhost/api/scaling/report?pool=gpu', method: 'GET' }), ctx);

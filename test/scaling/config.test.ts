@@ -52,13 +52,21 @@ describe('scaling config', () => {
       headroom: 0.15,
       azure: { clusterName: 'aks-ms5-prod' },
       prometheus: { auth: 'managed-identity' },
-      policy: { minCount: 2, maxCount: 20, maxStepUp: 5, maxStepDown: 2, cooldownMs: 900_000, lowerAfterMs: 1_800_000 },
+      policy: { minCount: 2, maxCount: 20, maxStepUp: 5, maxStepDown: 10, cooldownMs: 900_000, lowerAfterMs: 600_000 },
       leadMs: (4 + 3) * 60_000,
       horizonMs: 3_600_000,
       stepMs: 300_000,
       historyMs: 14 * 86_400_000,
     });
     expect(plans[1]).toMatchObject({ key: 'ms5-prod/system', mode: 'forecast-only', protected: true });
+  });
+
+  it('a queue signal becomes the pool\'s requests query (workers the queue needs); the cost gate limits resolve', () => {
+    const yaml = withScaling(GOOD.replace('headroom: 0.15, cooldown: 15m', "queue: { query: 'celery_queue_length{queue_name=\"analysis\"}', tasksPerWorker: 4, workerRequests: 0.5 }, maxExtraNodeHours: 0.25"));
+    expect(problems(yaml)).toEqual([]);
+    const [compute] = scalingPlan(parseConfig(yaml));
+    expect(compute!.queries.requests).toBe('ceil(sum(celery_queue_length{queue_name="analysis"}) / 4) * 0.5');
+    expect(compute).toMatchObject({ maxExtraNodeHours: 0.25, maxUnderProvisioned: 0.05 });
   });
 
   it('is optional', () => {
@@ -72,6 +80,8 @@ describe('scaling config', () => {
     ['history: 12h', /history: is 12h; forecasting needs days of history .* Fix: set 14d/],
     ['cooldown: soon', /cooldown: is not a duration. Fix:/],
     ['headroom: 2', /headroom: .*Fix|headroom: Too big/],
+    ["queue: { query: 'q', tasksPerWorker: 4, workerRequests: 0.5 }, queries: { requests: 'r' }", /pools\[0\]\.queue: and queries.requests both define the pool's demand. Fix: keep one/],
+    ["maxExtraNodeHours: -1", /maxExtraNodeHours: /],
   ])('names the path and the fix: %s', (fragment, message) => {
     const yaml = withScaling(GOOD.replace('minCount: 2, maxCount: 20, headroom: 0.15, cooldown: 15m', `minCount: 2, maxCount: 20, ${fragment}`).replace('minCount: 2, maxCount: 20, minCount: 9, maxCount: 4', 'minCount: 9, maxCount: 4'));
     expect(problems(yaml).join('\n')).toMatch(message);

@@ -160,6 +160,12 @@ const scenarios: Scenario[] = [
     changes: 0,
   },
   {
+    name: 'falls back to forecast-only on cost (the bound spends more node-hours than allowed) and says why',
+    pools: { compute: { state: base, desired: 8, mode: 'forecast-only', modeReasons: ['configured enforce, falling back to forecast-only', 'pre-warming with this bound costs +31.0 % node-hours against the reactive autoscaler (limit +15.0 %, maxExtraNodeHours)'] } },
+    expect: { compute: { action: 'raise', to: 8, outcome: 'not-applied', reason: /costs \+31.0 % node-hours .*maxExtraNodeHours/, minCountAfter: 2 } },
+    changes: 0,
+  },
+  {
     name: 'paused: the decision is recorded, the pool is not changed',
     pools: { compute: { state: base, desired: 8 } },
     paused: true,

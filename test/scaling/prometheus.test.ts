@@ -2,14 +2,14 @@
 // shared trace (crane-input0: 8 days at 1 minute = 11,520 steps, more than Prometheus serves in
 // one range query), shaped like kube-state-metrics on AKS.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tracePath } from '../support/traces.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkRange, fetchPoolDemand, PrometheusClient, PrometheusError } from '../../src/adapters/prometheus.js';
 import { parseCsvSeries } from '../../src/forecast/csv.js';
 import { forecastPool } from '../../src/scaling/pool-forecast.js';
 import { clusterOpenMetrics, COMPUTE_ALLOCATABLE, startPrometheusWith, type PrometheusInstance } from '../support/prometheus.js';
 
-const trace = parseCsvSeries(readFileSync(resolve('../shared/data/traces/crane-input0.csv'), 'utf8')).series;
+const trace = parseCsvSeries(readFileSync(tracePath('crane-input0.csv'), 'utf8')).series;
 const STEP_SEC = 60;
 const n = trace.values.length;
 // Shift the trace so it ends an hour ago (Prometheus keeps recent data), on a whole minute.

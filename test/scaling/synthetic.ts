@@ -57,3 +57,49 @@ export function randomWalk(n: number, seed = 9): Float64Array {
   for (let i = 0; i < n; i++) out[i] = v += g();
   return out;
 }
+
+export interface ShiftOptions {
+  days: number;
+  stepMinutes: number;
+  seed?: number;
+  /** Multi-day level shifts: the level jumps by up to this much every 1-3 days. */
+  shift?: number;
+  /** Linear trend per day. */
+  trendPerDay?: number;
+  /** Share of steps hit by a one-step outlier of +10 x noise. */
+  outliers?: number;
+  /** Share of steps missing (NaN), in runs of about an hour. */
+  gaps?: number;
+  /** Daily cycle amplitude on top (0 = none). */
+  daily?: number;
+  noise?: number;
+}
+
+/** No-cycle (or cycle-on-top) series: level shifts, trend, outliers, gaps; like a real CPU series. */
+export function shiftedDemand(o: ShiftOptions): Float64Array {
+  const perDay = (24 * 60) / o.stepMinutes;
+  const n = Math.round(o.days * perDay);
+  const rand = rng(o.seed ?? 3);
+  const g = gaussian(rng((o.seed ?? 3) + 100));
+  const noise = o.noise ?? 1;
+  const cycle = o.daily ? syntheticDemand({ days: o.days, stepMinutes: o.stepMinutes, level: 0, daily: o.daily, noise: 0 }) : null;
+  const out = new Float64Array(n);
+  let level = 50;
+  let nextShift = Math.round(perDay * (1 + 2 * rand()));
+  let gapLeft = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === nextShift) {
+      level = Math.max(10, level + (o.shift ?? 0) * (2 * rand() - 1));
+      nextShift = i + Math.round(perDay * (1 + 2 * rand()));
+    }
+    let v = level + (o.trendPerDay ?? 0) * (i / perDay) + noise * g() + (cycle ? cycle[i]! : 0);
+    if (rand() < (o.outliers ?? 0)) v += 10 * noise;
+    if (gapLeft === 0 && rand() < (o.gaps ?? 0) / Math.max(1, 60 / o.stepMinutes)) gapLeft = Math.max(1, Math.round(60 / o.stepMinutes));
+    if (gapLeft > 0) {
+      gapLeft--;
+      v = NaN;
+    }
+    out[i] = v;
+  }
+  return out;
+}

@@ -47,7 +47,7 @@ export const COMPUTE_PODS = [
 ];
 export const COMPUTE_ALLOCATABLE = 7.82;
 
-function line(name: string, labels: Record<string, string>, value: number, ts: number): string {
+export function line(name: string, labels: Record<string, string>, value: number, ts: number): string {
   const l = Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)
     .join(',');
