@@ -2,7 +2,7 @@
 // parameters, request body and responses (zod schemas from src/api/schemas.ts). The OpenAPI
 // document is generated from this list, and test/integration/openapi.test.ts fails when a
 // registered route is missing here or a response the suite observes does not match.
-import type { z } from 'zod';
+import { z } from 'zod';
 import * as s from './schemas.js';
 
 export type Method = 'GET' | 'POST';
@@ -25,6 +25,13 @@ export interface RouteDoc {
 
 const errors = { 400: s.error, 404: s.error, 503: s.error };
 const html = { mediaType: 'text/html', description: 'an HTML page' };
+const sloReport = z.object({
+  slos: z.array(z.looseObject({ slo: z.string(), service: z.string(), objective: z.number(), window: z.string(), state: z.looseObject({ status: z.string() }).nullable() })),
+  policies: z.array(z.looseObject({ name: z.string(), slos: z.array(z.string()) })),
+});
+const adhocWindow = z.looseObject({ id: z.string(), from: z.string(), to: z.string(), by: z.string(), reason: z.string() });
+const windowList = z.looseObject({ windows: z.array(adhocWindow) });
+const oneWindow = z.looseObject({ window: adhocWindow });
 
 export const ROUTES: RouteDoc[] = [
   { name: 'alertmanagerWebhook', method: 'POST', route: 'alerts/alertmanager', tag: 'alerts', summary: 'Alertmanager webhook (payload v4): decide and start remediations', identity: 'webhook credential', body: s.webhookAnswer, responses: { 200: s.webhookAnswer, 400: s.error, 401: s.error, 413: s.error, 503: s.error } },
@@ -42,8 +49,8 @@ export const ROUTES: RouteDoc[] = [
   { name: 'runbooksRunReject', method: 'GET', route: 'runbooks/runs/{id}/reject', tag: 'runbooks', summary: 'Confirmation page for a rejection link', identity: 'function key', responses: { 200: html, 404: html, 409: html } },
   { name: 'runbooksRunCancel', method: 'POST', route: 'runbooks/runs/{id}/cancel', tag: 'runbooks', summary: 'Cancel a run', identity: 'function key + Operator role', body: s.runDecision, responses: { 202: s.runDecided, 401: s.error, 403: s.error, 409: s.error, ...errors } },
   { name: 'rotationsStart', method: 'POST', route: 'rotations', tag: 'rotations', summary: 'Rotate a Key Vault secret now', identity: 'function key + Operator role', body: s.rotationStart, responses: { 200: s.rotationDecision, 202: s.rotationDecision, 404: s.rotationDecision, 400: s.error, 503: s.error } },
-  { name: 'rotationsStatus', method: 'GET', route: 'rotations/{instanceId}', tag: 'rotations', summary: "A rotation's status", identity: 'function key', responses: { 200: s.durableStatus, 404: s.error, 503: s.error } },
-  { name: 'rotationsApprove', method: 'POST', route: 'rotations/{instanceId}/approval', tag: 'rotations', summary: 'Approve or reject a rotation waiting for approval', identity: 'function key + Approver role', body: s.rotationApproval, responses: { 202: s.accepted, 400: s.error, 404: s.error, 503: s.error } },
+  { name: 'rotationsStatus', method: 'GET', route: 'rotations/{instanceId}', tag: 'rotations', summary: "A rotation's status", identity: 'function key', responses: { 200: s.durableStatus, 401: s.error, 403: s.error, 404: s.error, 503: s.error } },
+  { name: 'rotationsApprove', method: 'POST', route: 'rotations/{instanceId}/approval', tag: 'rotations', summary: 'Approve or reject a rotation waiting for approval', identity: 'function key + Approver role', body: s.rotationApproval, responses: { 202: s.accepted, 400: s.error, 401: s.error, 403: s.error, 404: s.error, 409: s.error, 503: s.error } },
   { name: 'budgetsWebhook', method: 'POST', route: 'budgets/webhook', tag: 'budgets', summary: 'Azure Monitor action group (budget alert) webhook', identity: 'webhook credential', responses: { 200: s.accepted, 202: s.accepted, 400: s.error, 413: s.error, 503: s.error } },
   { name: 'budgetsGet', method: 'GET', route: 'budgets/{name}', tag: 'budgets', summary: 'A budget: period, stages, actions in effect and what restore puts back', identity: 'function key', query: { at: 'ISO time inside the period (default now)' }, responses: { 200: s.budgetStatus, ...errors } },
   { name: 'budgetsEvaluate', method: 'POST', route: 'budgets/{name}/evaluate', tag: 'budgets', summary: 'Evaluate a budget now (dry-run or enforce)', identity: 'function key + Operator role', body: s.budgetEvaluate, responses: { 200: s.accepted, 202: s.accepted, 413: s.error, ...errors } },
@@ -54,6 +61,10 @@ export const ROUTES: RouteDoc[] = [
   { name: 'restoresStart', method: 'POST', route: 'restores', tag: 'backups', summary: 'Start a restore (dry-run unless dryRun is false)', identity: 'function key + Operator role', body: s.restoreRequest, responses: { 202: s.started, 400: s.error, 413: s.error, 503: s.error } },
   { name: 'restoresStatus', method: 'GET', route: 'restores/{id}', tag: 'backups', summary: "A restore's status", identity: 'function key', responses: { 200: s.durableStatus, ...errors } },
   { name: 'scalingReport', method: 'GET', route: 'scaling/report', tag: 'scaling', summary: 'Per pool: forecast quality, mode and reasons, predictive vs reactive (series=true: the per-interval series)', identity: 'function key', query: { cluster: 'one cluster', pool: 'one pool', days: '1..30, default 7', series: 'true: add the chart series' }, responses: { 200: s.scalingReport, 400: s.error, 404: s.error, 503: s.error } },
+  { name: 'sloStatus', method: 'GET', route: 'slo', tag: 'slo', summary: "Each SLO's last error-budget state (budget left, burn rates, status) and the error-budget policies", identity: 'function key', responses: { 200: sloReport, 500: s.error, 503: s.error } },
+  { name: 'windowsList', method: 'GET', route: 'windows', tag: 'windows', summary: 'Ad-hoc maintenance windows', identity: 'function key', responses: { 200: windowList, 503: s.error } },
+  { name: 'windowsOpen', method: 'POST', route: 'windows', tag: 'windows', summary: 'Open an ad-hoc maintenance window for one scope (1m-24h, audited)', identity: 'function key + Operator role', responses: { 201: oneWindow, 400: s.error, 401: s.error, 403: s.error, 503: s.error } },
+  { name: 'windowsClose', method: 'POST', route: 'windows/{id}/close', tag: 'windows', summary: 'Close an ad-hoc maintenance window early (audited)', identity: 'function key + Operator role', responses: { 200: oneWindow, 400: s.error, 401: s.error, 403: s.error, 404: s.error, 503: s.error } },
   { name: 'openApi', method: 'GET', route: 'openapi.json', tag: 'console', summary: 'This description (OpenAPI 3.1)', identity: 'anonymous', responses: { 200: s.openApiDocument } },
   { name: 'consoleAssets', method: 'GET', route: 'console/{*path}', tag: 'console', summary: 'The web console (static files; the data comes from the routes above)', identity: 'anonymous', responses: { 200: { mediaType: 'text/html', description: 'a console file (HTML, JavaScript, CSS)' }, 304: { mediaType: 'text/plain', description: 'not modified' }, 404: { mediaType: 'text/plain', description: 'no such file' } } },
 ];

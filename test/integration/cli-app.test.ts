@@ -8,7 +8,7 @@ import { startConsoleWorld, type ConsoleWorld } from '../support/console-world.j
 
 let w: ConsoleWorld;
 beforeAll(async () => {
-  w = await startConsoleWorld({ auditRows: 120 });
+  w = await startConsoleWorld({ auditRows: 120, auth: 'function-key' });
 }, 120_000);
 afterAll(async () => w?.stop());
 

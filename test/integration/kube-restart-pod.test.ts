@@ -242,7 +242,7 @@ clusters: [{ name: ms5-prod, kubeContext: ${kc.getCurrentContext()} }]
     const { pod } = seedApi();
     kube.forbid('get', 'pods');
     const plan = await planRunbook(env(), planInput(pod));
-    expect(plan.refusal).toMatch(new RegExp(`^cannot plan: cluster ms5-prod: get pod shop/${pod.name} failed: .*forbidden.*Fix: grant the identity Kubernetes RBAC to get in namespace shop`));
+    expect(plan.refusal).toMatch(new RegExp(`^cannot plan: cluster ms5-prod: get pod shop/${pod.name} failed: .*forbidden.*missing Kubernetes permission: get pods in namespace shop .*Fix: grant the app's identity`));
     expect(kube.writes()).toEqual([]);
   });
 

@@ -4,6 +4,7 @@
 // (src/scaling/queue.ts, in PromQL); the live forecast, 15 minutes before the next burst, asks for
 // the burst's nodes, and the orchestration, replayed with a crash after every step, raises the
 // spot pool's minCount once, before the burst.
+import { windowGateActivity } from '../support/window-gate.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPoolDemand, PrometheusClient } from '../../src/adapters/prometheus.js';
 import type { ForecastPoolOutput } from '../../src/scaling/activities.js';
@@ -124,6 +125,7 @@ describe('queue-driven pre-warming against a real Prometheus', () => {
         input: { pools: [plan] },
         startTime: startTime.toISOString(),
         activities: {
+          ...windowGateActivity(),
           [SCALING_ACTIVITY.forecast]: () => ({ ...out, state: { ...pool } }),
           [SCALING_ACTIVITY.apply]: (i: { toMinCount: number; fromMinCount: number }) => {
             if (pool.minCount === i.toMinCount) return { outcome: 'already', detail: 'already', minCount: i.toMinCount };

@@ -191,7 +191,7 @@ describe.skipIf(!prometheusInstalled())('aksops slo rules on the example config'
       expect(errs.at(-1)).toMatch(/--format "nope" is not a format. Fix: use prometheus or prometheusrule/);
       lines.length = 0;
       expect(await main(['slo', 'status', '--help'], io)).toBe(0);
-      expect(lines[0]).toMatch(/^aksops slo rules/);
+      expect(lines[0]).toMatch(/^Usage: aksops slo status/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

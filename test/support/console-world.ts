@@ -73,7 +73,8 @@ async function seedScaling(store: ScalingStore, now: Date): Promise<void> {
   await Promise.all(writes);
 }
 
-export async function startConsoleWorld(o: { auditRows?: number; now?: Date } = {}): Promise<ConsoleWorld> {
+/** `auth`: easy-auth (the console behind App Service Authentication, the default) or function-key (the CLI with a function key and $AKSOPS_USER). */
+export async function startConsoleWorld(o: { auditRows?: number; now?: Date; auth?: 'easy-auth' | 'function-key' } = {}): Promise<ConsoleWorld> {
   const now = o.now ?? new Date();
   const durable = await new FakeDurableExtension().start();
   const backup = await createWorld({ tag: 'console' });
@@ -87,7 +88,9 @@ export async function startConsoleWorld(o: { auditRows?: number; now?: Date } = 
     CONTROL_TABLE_NAME: `concontrol${suffix}`,
     SCALING_TABLE_NAME: `conscaling${suffix}`,
     BACKUP_LOCAL_KEY: backup.kek,
-    RUNBOOKS_AUTH: 'easy-auth',
+    RUNBOOKS_AUTH: o.auth ?? 'easy-auth',
+    // App Service sets this behind Easy Auth; principal headers are trusted only then (src/oncall/identity.ts).
+    WEBSITE_AUTH_ENABLED: (o.auth ?? 'easy-auth') === 'easy-auth' ? 'true' : 'false',
   };
   Object.assign(process.env, env);
   const settings = readSettings(process.env);
