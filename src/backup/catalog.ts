@@ -106,10 +106,13 @@ async function digestOf(env: BackupEnv, it: ManifestItem, dataKey: Buffer | unde
   return { sha: hash.digest('hex'), size, ...(decryptError ? { decryptError } : {}) };
 }
 
-/** Re-reads every item of the backup and checks size, SHA-256 and (encrypted items) the GCM tag. */
-export async function verifyBackup(env: BackupEnv, cluster: string, backupId: string): Promise<VerifyReport> {
+/**
+ * Re-reads every item of the backup and checks size, SHA-256 and (encrypted items) the GCM tag.
+ * `manifest`: check against this one (the primary's, for a copy on the secondary) instead of the stored one.
+ */
+export async function verifyBackup(env: BackupEnv, cluster: string, backupId: string, manifest?: Manifest): Promise<VerifyReport> {
   const report: VerifyReport = { backupId, cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [] };
-  const m = await readManifest(env, cluster, backupId);
+  const m = manifest ?? (await readManifest(env, cluster, backupId));
   if (!m) return { ...report, error: `backup ${cluster}/${backupId} has no manifest: it is incomplete and cannot be restored` };
   let dataKey: Buffer | undefined;
   if (m.items.some((i) => i.encrypted)) {

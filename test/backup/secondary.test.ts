@@ -1,0 +1,133 @@
+// Second region against two real Azurite accounts (AZURITE_ACCOUNTS): a backup on the primary is
+// copied server-side (Copy Blob from a read SAS) to the secondary, verified there against the
+// manifest (manifest last), its lag reported; a tampered copy is refused without leaking the SAS;
+// with the primary's blobs gone, `restore --from secondary` and the drill (restore into a scratch
+// namespace, recovery time) run from the secondary alone.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { startAzurite, type AzuriteInstance } from '../support/azurite.js';
+import { createReplayHarness } from '../support/replay-harness.js';
+import { backupOrchestrator } from '../../orchestrations/backup.js';
+import { drillOrchestrator } from '../../orchestrations/restore.js';
+import { backupActivities } from '../../src/backup/activities.js';
+import { BackupBlobStore } from '../../src/adapters/blob-store.js';
+import { backupIdFor, paths } from '../../src/backup/manifest.js';
+import { copyToSecondary, secondaryEnv, secondaryLag } from '../../src/backup/secondary.js';
+import { runRestore } from '../../src/backup/restore-runner.js';
+import type { DrillOutput } from '../../src/domain/backup-types.js';
+import { simulateControllers } from '../fakes/kube-backup-controllers.js';
+import { CLUSTER, createWorld, seedShop, shopObjects, type World } from './world.js';
+
+const KEYS = { ukprimary: randomBytes(32).toString('base64'), uksecondary: randomBytes(32).toString('base64') };
+let azurite: AzuriteInstance;
+let w: World;
+let primary: BackupBlobStore;
+let secondary: BackupBlobStore;
+const ID = backupIdFor(new Date('2025-01-01T02:00:00Z'), 'nightly');
+const FINISHED_PLUS_LAG = new Date('2025-01-01T02:30:00Z');
+
+function store(account: keyof typeof KEYS): BackupBlobStore {
+  const origin = new URL(azurite.blobEndpoint).origin;
+  return new BackupBlobStore({ connectionString: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${KEYS[account]};BlobEndpoint=${origin}/${account};` });
+}
+
+beforeAll(async () => {
+  azurite = await startAzurite({ accounts: `ukprimary:${KEYS.ukprimary};uksecondary:${KEYS.uksecondary}` });
+}, 60_000);
+afterAll(async () => azurite?.stop());
+
+beforeEach(async () => {
+  w = await createWorld({ tag: 'second', now: () => FINISHED_PLUS_LAG });
+  primary = store('ukprimary');
+  secondary = store('uksecondary');
+  w.env.blobs = primary;
+  w.env.secondaryBlobs = secondary;
+  seedShop(w.kube, 'shop');
+});
+afterEach(async () => w.stop());
+
+async function backup(): Promise<void> {
+  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-01T02:00:00.000Z' });
+  const r = await h.run();
+  expect(r.status).toBe('completed');
+}
+
+async function wipePrimary(): Promise<void> {
+  for (const c of new Set(Object.values(w.backups.containers))) for (const b of await primary.list(c, `${CLUSTER}/`)) await primary.delete(c, b.name);
+}
+
+describe('copy to the secondary account', () => {
+  it('copies every blob server-side, verifies each item against the manifest, writes the manifest last, reports the lag; a second run copies nothing', async () => {
+    await backup();
+    const before = await secondaryLag(w.env, CLUSTER);
+    expect(before).toMatchObject({ newestPrimary: ID, newestSecondary: null, behind: [ID], lagSeconds: 30 * 60 });
+    const r = await copyToSecondary(w.env, CLUSTER, ID);
+    const items = (await primary.list(w.backups.containers.objects, `${CLUSTER}/${ID}/objects/`)).length;
+    expect(items).toBeGreaterThan(5);
+    expect(r.verified).toBe(items);
+    expect(r.copied).toBeGreaterThan(items); // + part records, key.json and the manifest
+    expect(r.alreadyThere).toBe(0);
+    const manifestAt = (p: BackupBlobStore) => p.readBuffer(w.backups.containers.objects, paths.manifest(CLUSTER, ID));
+    expect((await manifestAt(secondary)).equals(await manifestAt(primary))).toBe(true);
+    const finishedAt = JSON.parse((await manifestAt(primary)).toString()).finishedAt as string;
+    expect(r.lagSeconds).toBe(Math.round((FINISHED_PLUS_LAG.getTime() - new Date(finishedAt).getTime()) / 1000));
+    expect(await secondaryLag(w.env, CLUSTER)).toMatchObject({ newestSecondary: ID, behind: [], lagSeconds: 0 });
+    const again = await copyToSecondary(w.env, CLUSTER, ID);
+    expect(again).toMatchObject({ copied: 0, alreadyThere: r.copied, verified: items });
+  });
+
+  it('refuses a copy that differs from the manifest and writes no secondary manifest', async () => {
+    await backup();
+    const [victim] = await primary.list(w.backups.containers.objects, `${CLUSTER}/${ID}/objects/`);
+    await secondary.writeOnceBuffer(w.backups.containers.objects, victim!.name, 'tampered', { aksopssha256: victim!.metadata['aksopssha256']! });
+    await expect(copyToSecondary(w.env, CLUSTER, ID)).rejects.toThrow(/does not match the manifest.*sha256/);
+    expect(await secondary.exists(w.backups.containers.objects, paths.manifest(CLUSTER, ID))).toBe(false);
+  });
+
+  it('never copies an incomplete backup, and its errors carry no SAS', async () => {
+    await expect(copyToSecondary(w.env, CLUSTER, ID)).rejects.toThrow(/no manifest on the primary/);
+    await backup();
+    // The secondary cannot read the source: its copy fails (a source the SAS does not cover).
+    const broken = { ...w.env, blobs: store('ukprimary'), secondaryBlobs: new BackupBlobStore({ connectionString: `DefaultEndpointsProtocol=http;AccountName=uksecondary;AccountKey=${KEYS.ukprimary};BlobEndpoint=${new URL(azurite.blobEndpoint).origin}/uksecondary;` }) };
+    const err = await copyToSecondary(broken, CLUSTER, ID).then(() => null, (e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toMatch(/server-side copy of .* failed: HTTP 403/);
+    expect(err!.message).not.toMatch(/sig=|se=|sv=/);
+    expect(JSON.stringify(err)).not.toMatch(/sig=/);
+  });
+
+  it('says how to configure the secondary when there is none', async () => {
+    delete w.env.secondaryBlobs;
+    expect(() => secondaryEnv(w.env)).toThrow(/BACKUP_SECONDARY_BLOB_SERVICE_URI/);
+  });
+});
+
+describe('recovery from the secondary region (primary blobs gone)', () => {
+  it('restore --from secondary restores the namespace from the secondary alone', async () => {
+    await backup();
+    await copyToSecondary(w.env, CLUSTER, ID);
+    await wipePrimary();
+    const out = await runRestore(secondaryEnv(w.env), { restoreId: 'r2', cluster: CLUSTER, backupId: ID, namespaces: ['shop'], namespaceMap: { shop: 'shop-dr' }, conflict: 'skip', dryRun: false, requestedBy: 'test' });
+    expect(out).toMatchObject({ outcome: 'restored', failed: [] });
+    for (const [resource, obj] of shopObjects('shop')) expect(w.kube.get(resource as never, 'shop-dr', obj.metadata.name!), `${resource}/${obj.metadata.name}`).toBeDefined();
+    expect(w.kube.get('secrets', 'shop-dr', 'api-credentials')!['data']).toEqual(w.kube.get('secrets', 'shop', 'api-credentials')!['data']);
+  });
+
+  it('the cross-region drill restores from the secondary into a scratch namespace and passes', async () => {
+    simulateControllers(w.kube.registry, { workloads: { availableAfterReads: 2 } });
+    await backup();
+    await copyToSecondary(w.env, CLUSTER, ID);
+    await wipePrimary();
+    const h = createReplayHarness({
+      orchestrator: drillOrchestrator,
+      instanceId: 'drill:ms5-prod:secondary:20250105T040000Z',
+      input: { drillId: 'drill-secondary-20250105t0400', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-dr-20250105t0400', timeoutSeconds: 900, requestedBy: 'timer' },
+      activities: { ...backupActivities(secondaryEnv(w.env)), writeAudit: async () => undefined } as never,
+      startTime: '2025-01-05T04:00:00.000Z',
+    });
+    const r = await h.run();
+    expect(r.output as DrillOutput).toMatchObject({ outcome: 'passed', backupId: ID, missing: [], unavailable: [] });
+    expect((r.output as DrillOutput).restored).toBeGreaterThan(15);
+    expect(w.kube.get('namespaces', undefined, 'aksops-drill-dr-20250105t0400')).toBeUndefined();
+  });
+});
