@@ -109,8 +109,12 @@ export function runRestore(args: string[], io: CliIo, factory: EnvFactory = defa
       dashboard: { type: 'string', multiple: true },
       secret: { type: 'string', multiple: true },
       apply: { type: 'boolean' },
+      from: { type: 'string' },
     },
-    async (env, v) => {
+    async (primaryEnv, v) => {
+      const from = (v['from'] ?? 'primary') as string;
+      if (from !== 'primary' && from !== 'secondary') throw new UsageError('--from must be primary or secondary (the backup account in the paired region)');
+      const env = from === 'secondary' ? (await import('../backup/secondary.js')).secondaryEnv(primaryEnv) : primaryEnv;
       const backupId = v['backup'] as string | undefined;
       if (!backupId || !isBackupId(backupId)) throw new UsageError('--backup ID is required (aksops backup list shows them)');
       const conflict = (v['conflict'] ?? 'skip') as ConflictPolicy;

@@ -56,8 +56,10 @@ Usage:
   aksops restore --backup ID [--cluster C] [--source-cluster C] [--namespace NS]... [--kind K]...
                  [--map FROM=TO]... [--database DUMP=TARGETDB]... [--conflict skip|update]
                  [--from-snapshots] [--dashboard UID|'*']... [--secret NAME|'*']... [--apply]
+                 [--from primary|secondary]
       Restore from a complete backup into the cluster of the kubeconfig context; a server-side
-      dry-run (dryRun=All) unless --apply.
+      dry-run (dryRun=All) unless --apply. --from secondary reads the copy in the paired region
+      (BACKUP_SECONDARY_BLOB_SERVICE_URI), e.g. when the primary region is down.
 
 Options:
   --config FILE   operations config (default: $OPS_CONFIG_PATH, else ./ops.yaml)

@@ -14,6 +14,8 @@ import { BackupBlobStore } from '../../src/adapters/blob-store.js';
 import { backupIdFor, paths } from '../../src/backup/manifest.js';
 import { copyToSecondary, secondaryEnv, secondaryLag } from '../../src/backup/secondary.js';
 import { runRestore } from '../../src/backup/restore-runner.js';
+import { runRestore as cliRestore } from '../../src/cli/backup.js';
+import type { CliIo } from '../../src/cli/io.js';
 import type { DrillOutput } from '../../src/domain/backup-types.js';
 import { simulateControllers } from '../fakes/kube-backup-controllers.js';
 import { CLUSTER, createWorld, seedShop, shopObjects, type World } from './world.js';
@@ -111,6 +113,23 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     expect(out).toMatchObject({ outcome: 'restored', failed: [] });
     for (const [resource, obj] of shopObjects('shop')) expect(w.kube.get(resource as never, 'shop-dr', obj.metadata.name!), `${resource}/${obj.metadata.name}`).toBeDefined();
     expect(w.kube.get('secrets', 'shop-dr', 'api-credentials')!['data']).toEqual(w.kube.get('secrets', 'shop', 'api-credentials')!['data']);
+  });
+
+  it('aksops restore --from secondary reads the secondary; without one it says what to set', async () => {
+    await backup();
+    await copyToSecondary(w.env, CLUSTER, ID);
+    await wipePrimary();
+    const lines: string[] = [];
+    const io: CliIo = { out: (l) => void lines.push(l), err: (l) => void lines.push(l), env: {}, readStdin: () => '', cwd: process.cwd() };
+    const args = ['--backup', ID, '--namespace', 'shop', '--map', 'shop=shop-cli', '--apply'];
+    expect(await cliRestore(args, io, async () => w.env)).toBe(1); // the primary has nothing left
+    expect(await cliRestore([...args, '--from', 'secondary'], io, async () => w.env)).toBe(0);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ outcome: 'restored', failed: [] });
+    expect(w.kube.get('deployments', 'shop-cli', 'api')).toBeDefined();
+    delete w.env.secondaryBlobs;
+    expect(await cliRestore([...args, '--from', 'secondary'], io, async () => w.env)).not.toBe(0);
+    expect(lines.join('\n')).toMatch(/BACKUP_SECONDARY_BLOB_SERVICE_URI/);
+    expect(await cliRestore([...args, '--from', 'elsewhere'], io, async () => w.env)).toBe(2);
   });
 
   it('the cross-region drill restores from the secondary into a scratch namespace and passes', async () => {
