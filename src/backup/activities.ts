@@ -14,6 +14,7 @@ import { deleteBackup, latestComplete, retentionPlan, verifyBackup } from './cat
 import { deleteScratchNamespace, drillCheck, planRestore, restoreStep, waitCrds } from './restore.js';
 import { restoreGrafana } from './grafana-restore.js';
 import { restoreKeyVault } from './keyvault-restore.js';
+import { copyToSecondary } from './secondary.js';
 import { BACKUP_ACTIVITY as B, RESTORE_ACTIVITY as R, RETENTION_ACTIVITY as T, type BackupActivities } from './activity-names.js';
 
 export function backupActivities(env: BackupEnv): BackupActivities {
@@ -34,6 +35,8 @@ export function backupActivities(env: BackupEnv): BackupActivities {
       if (!m) return { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
       return verifyBackup(env, i.cluster, m.backupId);
     },
+    // No secondary account configured: nothing to copy (the settings are read here, not in the orchestration).
+    [B.copyToSecondary]: async (i) => (env.secondaryBlobs ? copyToSecondary(env, i.cluster, i.backupId) : null),
     [T.plan]: (i) => retentionPlan(env, i),
     [T.delete]: (i) => deleteBackup(env, i),
     [R.plan]: (i) => planRestore(env, i),

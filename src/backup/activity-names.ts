@@ -29,6 +29,7 @@ import type {
   RestoreStepOutput,
   RetentionInput,
   RetentionPlanOutput,
+  SecondaryCopyReport,
   SnapshotState,
   WaitCrdsInput,
   WriteManifestInput,
@@ -48,6 +49,7 @@ export const BACKUP_ACTIVITY = {
   recordSnapshots: 'backupRecordSnapshots',
   manifest: 'backupWriteManifest',
   verifyLatest: 'backupVerifyLatest',
+  copyToSecondary: 'backupCopyToSecondary',
 } as const;
 
 export const RETENTION_ACTIVITY = {
@@ -90,6 +92,7 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
   [BACKUP_ACTIVITY.manifest]: [WriteManifestInput, ManifestSummary];
   [BACKUP_ACTIVITY.verifyLatest]: [{ cluster: string }, VerifyReport];
+  [BACKUP_ACTIVITY.copyToSecondary]: [{ cluster: string; backupId: string }, SecondaryCopyReport | null];
   [RETENTION_ACTIVITY.plan]: [RetentionInput, RetentionPlanOutput];
   [RETENTION_ACTIVITY.delete]: [DeleteBackupInput, DeleteBackupOutput];
   [RESTORE_ACTIVITY.plan]: [RestoreInput, RestorePlan];

@@ -11,23 +11,10 @@
 import type { BackupBlobStore } from '../adapters/blob-store.js';
 import { ReadSasIssuer, copyBlobFromUrl } from '../adapters/blob-copy.js';
 import type { BackupEnv } from './env.js';
+import type { SecondaryCopyReport } from '../domain/backup-types.js';
 import { backupIdTime, backupPrefix, paths } from './manifest.js';
 import { readManifest } from './manifest-write.js';
 import { listBackups, verifyBackup } from './catalog.js';
-
-export interface SecondaryCopyReport {
-  cluster: string;
-  backupId: string;
-  /** Blobs copied now, and found already copied by an earlier run. */
-  copied: number;
-  alreadyThere: number;
-  bytes: number;
-  /** Manifest items whose size and SHA-256 were re-read and checked on the secondary. */
-  verified: number;
-  /** Seconds from the backup's completion (manifest finishedAt) to its verified copy. */
-  lagSeconds: number;
-  finishedAt: string;
-}
 
 /** The environment of the secondary account: the same config, the secondary's blobs. */
 export function secondaryEnv(env: BackupEnv): BackupEnv {

@@ -160,6 +160,21 @@ export interface ManifestSummary {
 
 export type BackupOutcome = 'complete' | 'partial' | 'failed';
 
+/** A backup copied to the secondary account in the paired region (src/backup/secondary.ts). */
+export interface SecondaryCopyReport {
+  cluster: string;
+  backupId: string;
+  /** Blobs copied now, and found already copied by an earlier run. */
+  copied: number;
+  alreadyThere: number;
+  bytes: number;
+  /** Manifest items whose size and SHA-256 were re-read and checked on the secondary. */
+  verified: number;
+  /** Seconds from the backup's completion (manifest finishedAt) to its verified copy. */
+  lagSeconds: number;
+  finishedAt: string;
+}
+
 export interface BackupOutput {
   backupId: string;
   cluster: string;
@@ -167,11 +182,13 @@ export interface BackupOutput {
   manifest?: ManifestSummary;
   failed: Array<{ part: string; error: string }>;
   retention?: RetentionOutput;
+  /** The copy in the secondary region; null when no secondary account is configured. */
+  secondary?: SecondaryCopyReport | null;
   error?: string;
 }
 
 export interface BackupStatus {
-  phase: 'planning' | 'snapshotting' | 'backing-up' | 'waiting-for-snapshots' | 'writing-manifest' | 'retention' | 'done';
+  phase: 'planning' | 'snapshotting' | 'backing-up' | 'waiting-for-snapshots' | 'writing-manifest' | 'copying-to-secondary' | 'retention' | 'done';
   backupId: string;
   cluster: string;
   namespacesDone: number;
@@ -206,6 +223,8 @@ export interface DeleteBackupInput {
 export interface DeleteBackupOutput {
   backupId: string;
   blobs: number;
+  /** Blobs deleted from the secondary account (same retention on both copies). */
+  secondaryBlobs?: number;
   snapshots: number;
 }
 

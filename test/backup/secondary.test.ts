@@ -16,7 +16,8 @@ import { copyToSecondary, secondaryEnv, secondaryLag } from '../../src/backup/se
 import { runRestore } from '../../src/backup/restore-runner.js';
 import { runRestore as cliRestore } from '../../src/cli/backup.js';
 import type { CliIo } from '../../src/cli/io.js';
-import type { DrillOutput } from '../../src/domain/backup-types.js';
+import type { BackupOutput, DrillOutput } from '../../src/domain/backup-types.js';
+import { deleteBackup } from '../../src/backup/catalog.js';
 import { simulateControllers } from '../fakes/kube-backup-controllers.js';
 import { CLUSTER, createWorld, seedShop, shopObjects, type World } from './world.js';
 
@@ -48,10 +49,15 @@ beforeEach(async () => {
 });
 afterEach(async () => w.stop());
 
-async function backup(): Promise<void> {
+/** The backup orchestration (replayed with a crash after every step); `copy`: with the secondary configured. */
+async function backup(copy = false): Promise<BackupOutput> {
+  const configured = w.env.secondaryBlobs;
+  if (!copy) delete w.env.secondaryBlobs;
   const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-01T02:00:00.000Z' });
   const r = await h.run();
+  w.env.secondaryBlobs = configured;
   expect(r.status).toBe('completed');
+  return r.output as BackupOutput;
 }
 
 async function wipePrimary(): Promise<void> {
@@ -76,6 +82,27 @@ describe('copy to the secondary account', () => {
     expect(await secondaryLag(w.env, CLUSTER)).toMatchObject({ newestSecondary: ID, behind: [], lagSeconds: 0 });
     const again = await copyToSecondary(w.env, CLUSTER, ID);
     expect(again).toMatchObject({ copied: 0, alreadyThere: r.copied, verified: items });
+  });
+
+  it('the backup orchestration copies every complete backup to the secondary; retention deletes both copies', async () => {
+    const out = await backup(true);
+    expect(out.outcome).toBe('complete');
+    expect(out.secondary).toMatchObject({ cluster: CLUSTER, backupId: ID });
+    expect(out.secondary!.verified).toBeGreaterThan(5);
+    expect(await secondary.exists(w.backups.containers.objects, paths.manifest(CLUSTER, ID))).toBe(true);
+    expect(await secondaryLag(w.env, CLUSTER)).toMatchObject({ behind: [], lagSeconds: 0 });
+    const d = await deleteBackup(w.env, { cluster: CLUSTER, backupId: ID, reason: 'retention' });
+    expect(d.secondaryBlobs).toBe(out.secondary!.copied + out.secondary!.alreadyThere);
+    for (const c of new Set(Object.values(w.backups.containers))) {
+      expect(await primary.list(c, `${CLUSTER}/`)).toEqual([]);
+      expect(await secondary.list(c, `${CLUSTER}/`)).toEqual([]);
+    }
+  });
+
+  it('a backup without a secondary account reports none', async () => {
+    delete w.env.secondaryBlobs;
+    const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-01T02:00:00.000Z' });
+    expect(((await h.run()).output as BackupOutput)).toMatchObject({ outcome: 'complete', secondary: null });
   });
 
   it('refuses a copy that differs from the manifest and writes no secondary manifest', async () => {
