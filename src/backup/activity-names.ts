@@ -30,6 +30,7 @@ import type {
   RetentionInput,
   RetentionPlanOutput,
   SecondaryCopyReport,
+  BackupSource,
   SnapshotState,
   WaitCrdsInput,
   WriteManifestInput,
@@ -101,7 +102,7 @@ export interface BackupActivityContracts {
   [RESTORE_ACTIVITY.database]: [RestoreDatabaseInput, DatabaseRestoreResult];
   [RESTORE_ACTIVITY.drillCheck]: [DrillCheckInput, DrillCheckOutput];
   [RESTORE_ACTIVITY.deleteScratch]: [DeleteScratchInput, 'deleted' | 'absent'];
-  [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string }, string | null];
+  [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string; from?: BackupSource }, string | null];
   [RESTORE_ACTIVITY.grafana]: [RestoreServiceInput, RestoreStepOutput];
   [RESTORE_ACTIVITY.keyVault]: [RestoreServiceInput, RestoreStepOutput];
 }

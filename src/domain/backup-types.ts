@@ -260,8 +260,12 @@ export interface RestoreInput {
   fromSnapshots?: boolean;
   /** Label restored namespaces aksops.io/scratch=<value> (drills: only such namespaces are deleted). */
   scratchLabel?: string;
+  /** Which copy to read: the primary account (default) or the secondary in the paired region. */
+  from?: BackupSource;
   requestedBy: string;
 }
+
+export type BackupSource = 'primary' | 'secondary';
 
 /** restorePlan: reads and checks the manifest, returns the steps in restore order. */
 export interface RestorePlan {
@@ -299,6 +303,8 @@ export interface RestoreStepInput {
   conflict: ConflictPolicy;
   dryRun: boolean;
   fromSnapshots: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
 }
 
 export interface RestoreStepOutput {
@@ -319,6 +325,8 @@ export interface RestoreServiceInput {
   names: string[];
   conflict: ConflictPolicy;
   dryRun: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
 }
 
 export interface WaitCrdsInput {
@@ -334,6 +342,8 @@ export interface RestoreDatabaseInput {
   database: string;
   target: string;
   dryRun: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
 }
 
 export interface RestoreOutput {
@@ -357,6 +367,8 @@ export interface DrillInput {
   namespace: string;
   scratchNamespace: string;
   timeoutSeconds: number;
+  /** Restore from the secondary account (the cross-region drill); default the primary. */
+  from?: BackupSource;
   requestedBy: string;
 }
 
@@ -379,5 +391,9 @@ export interface DrillOutput {
   restored: number;
   missing: string[];
   unavailable: string[];
+  /** Which copy was restored. */
+  from?: BackupSource;
+  /** Seconds from the drill's start to every restored workload available (passed drills): the measured recovery time. */
+  recoverySeconds?: number;
   error?: string;
 }

@@ -159,7 +159,7 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     expect(await cliRestore([...args, '--from', 'elsewhere'], io, async () => w.env)).toBe(2);
   });
 
-  it('the cross-region drill restores from the secondary into a scratch namespace and passes', async () => {
+  it('the scheduled cross-region drill (from: secondary) restores from the secondary into a scratch namespace, passes and reports the recovery time', async () => {
     simulateControllers(w.kube.registry, { workloads: { availableAfterReads: 2 } });
     await backup();
     await copyToSecondary(w.env, CLUSTER, ID);
@@ -167,13 +167,18 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     const h = createReplayHarness({
       orchestrator: drillOrchestrator,
       instanceId: 'drill:ms5-prod:secondary:20250105T040000Z',
-      input: { drillId: 'drill-secondary-20250105t0400', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-dr-20250105t0400', timeoutSeconds: 900, requestedBy: 'timer' },
-      activities: { ...backupActivities(secondaryEnv(w.env)), writeAudit: async () => undefined } as never,
+      input: { drillId: 'drill-secondary-20250105t0400', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-dr-20250105t0400', timeoutSeconds: 900, from: 'secondary', requestedBy: 'schedule:drill' },
+      activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never,
       startTime: '2025-01-05T04:00:00.000Z',
     });
     const r = await h.run();
-    expect(r.output as DrillOutput).toMatchObject({ outcome: 'passed', backupId: ID, missing: [], unavailable: [] });
+    expect(r.output as DrillOutput).toMatchObject({ outcome: 'passed', from: 'secondary', backupId: ID, missing: [], unavailable: [] });
+    // Recovery time: from the drill's start to every workload available, on the orchestration clock (waited with 15 s durable timers).
+    expect((r.output as DrillOutput).recoverySeconds).toBeGreaterThanOrEqual(15);
     expect((r.output as DrillOutput).restored).toBeGreaterThan(15);
     expect(w.kube.get('namespaces', undefined, 'aksops-drill-dr-20250105t0400')).toBeUndefined();
+    // The same drill from the primary finds nothing: the primary's blobs are gone.
+    const primaryDrill = createReplayHarness({ orchestrator: drillOrchestrator, instanceId: 'drill:ms5-prod:primary', input: { drillId: 'drill-primary', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-p', timeoutSeconds: 900, requestedBy: 'test' }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-05T05:00:00.000Z' });
+    expect(((await primaryDrill.run()).output as DrillOutput)).toMatchObject({ outcome: 'failed', from: 'primary', backupId: null });
   });
 });
