@@ -4,7 +4,7 @@
 //
 // Why Copy Blob and not Copy Blob From URL (syncCopyFromURL): the synchronous one is limited to
 // 256 MiB sources (Put Blob From URL / Copy Blob From URL limits), dumps and TSDB tars are larger.
-// Why not object replication: see docs/decisions/0009-secondary-copy.md.
+// Why not object replication: see docs/decisions/0010-secondary-copy.md.
 //
 // The source URL carries a read-only SAS for that one blob, valid for one hour: a user-delegation
 // SAS (Get User Delegation Key, signed with the managed identity's key, no account key) in Azure; a

@@ -7,7 +7,7 @@
 // item on the secondary (size and SHA-256 re-read from the secondary, GCM tags: verifyBackup), and
 // only then the manifest. A secondary without a manifest is an incomplete copy: never restored,
 // and the next run completes it (copies are write-once, already-copied blobs are kept).
-// Decision (Copy Blob with a SAS vs object replication): docs/decisions/0009-secondary-copy.md.
+// Decision (Copy Blob with a SAS vs object replication): docs/decisions/0010-secondary-copy.md.
 import type { BackupBlobStore } from '../adapters/blob-store.js';
 import { ReadSasIssuer, copyBlobFromUrl } from '../adapters/blob-copy.js';
 import type { BackupEnv } from './env.js';
