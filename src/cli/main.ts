@@ -48,9 +48,9 @@ Usage:
       On-call runbooks over HTTP (docs/runbooks/README.md). URL from --url or $AKSOPS_URL, function
       key from $AKSOPS_FUNCTION_KEY, identity from $AKSOPS_USER or $USER.
 
-  aksops backup list [--cluster C]
-  aksops backup show ID [--cluster C] [--items]
-  aksops backup verify ID [--cluster C]
+  aksops backup list [--cluster C] [--from primary|secondary]
+  aksops backup show ID [--cluster C] [--items] [--from primary|secondary]
+  aksops backup verify ID [--cluster C] [--from primary|secondary]
       Backups in Blob Storage (docs/backups.md): one JSON line per backup, newest first; the
       manifest; re-read every blob and check its SHA-256 (and Secrets' GCM tags): exit 1 on a mismatch.
   aksops restore --backup ID [--cluster C] [--source-cluster C] [--namespace NS]... [--kind K]...

@@ -14,7 +14,7 @@ import { BackupBlobStore } from '../../src/adapters/blob-store.js';
 import { backupIdFor, paths } from '../../src/backup/manifest.js';
 import { copyToSecondary, secondaryEnv, secondaryLag } from '../../src/backup/secondary.js';
 import { runRestore } from '../../src/backup/restore-runner.js';
-import { runRestore as cliRestore } from '../../src/cli/backup.js';
+import { runBackupVerify, runRestore as cliRestore } from '../../src/cli/backup.js';
 import type { CliIo } from '../../src/cli/io.js';
 import type { BackupOutput, DrillOutput } from '../../src/domain/backup-types.js';
 import { deleteBackup } from '../../src/backup/catalog.js';
@@ -153,6 +153,10 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     expect(await cliRestore([...args, '--from', 'secondary'], io, async () => w.env)).toBe(0);
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ outcome: 'restored', failed: [] });
     expect(w.kube.get('deployments', 'shop-cli', 'api')).toBeDefined();
+    lines.length = 0;
+    expect(await runBackupVerify([ID, '--from', 'secondary'], io, async () => w.env)).toBe(0);
+    expect(JSON.parse(lines.join('\n'))).toMatchObject({ ok: true, backupId: ID });
+    expect(await runBackupVerify([ID], io, async () => w.env)).toBe(1); // the primary has nothing left
     delete w.env.secondaryBlobs;
     expect(await cliRestore([...args, '--from', 'secondary'], io, async () => w.env)).not.toBe(0);
     expect(lines.join('\n')).toMatch(/BACKUP_SECONDARY_BLOB_SERVICE_URI/);
