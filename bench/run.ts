@@ -5,8 +5,9 @@ import { intakeBenchmark } from './intake.bench.js';
 import { coldstartBenchmark } from './coldstart.bench.js';
 import { backupBenchmark } from './backup.bench.js';
 import { scalingBenchmark } from './scaling.bench.js';
+import { secondaryCopyBenchmark } from './secondary-copy.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, secondaryCopyBenchmark];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
