@@ -123,6 +123,9 @@ describe('copy to the secondary account', () => {
     expect(err!.message).toMatch(/server-side copy of .* failed: HTTP 403/);
     expect(err!.message).not.toMatch(/sig=|se=|sv=/);
     expect(JSON.stringify(err)).not.toMatch(/sig=/);
+    // The SDK's RestError keeps the request with the x-ms-copy-source header (the SAS URL): nothing of it may stay reachable.
+    expect((err as { request?: unknown }).request).toBeUndefined();
+    expect((err as { cause?: unknown }).cause).toBeUndefined();
   });
 
   it('says how to configure the secondary when there is none', async () => {
