@@ -7,8 +7,9 @@ import { backupBenchmark } from './backup.bench.js';
 import { scalingBenchmark } from './scaling.bench.js';
 import { consoleBenchmark } from './console.bench.js';
 import { redosBenchmark } from './redos.bench.js';
+import { secondaryCopyBenchmark } from './secondary-copy.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, consoleBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, secondaryCopyBenchmark, consoleBenchmark];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

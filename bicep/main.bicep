@@ -250,6 +250,9 @@ param backupRetentionDays int = 365
 @maxValue(365)
 param blobSoftDeleteRetentionDays int = 14
 
+@description('Region of the secondary backup account (second region, docs/backups.md): the Azure paired region of `location` (UK West for UK South). Every complete backup is copied there server-side. Empty: no secondary account.')
+param backupSecondaryLocation string = ''
+
 @description('Version-level immutability (WORM) on the backup account: every blob version is immutable for backupImmutabilityDays.')
 param enableBackupImmutability bool = false
 
@@ -445,6 +448,25 @@ module backupStorage 'modules/storage-backup.bicep' = {
   }
 }
 
+// The same module in the paired region, with the same retention and immutability (LRS: the
+// primary already holds the other copy; a second geo-replica would be a third region's worth).
+module backupStorageSecondary 'modules/storage-backup.bicep' = if (!empty(backupSecondaryLocation)) {
+  name: 'storage-backup-secondary'
+  scope: rg
+  params: {
+    location: backupSecondaryLocation
+    tags: allTags
+    resourceToken: resourceToken
+    nameSuffix: 'dr'
+    sku: 'Standard_LRS'
+    containers: backupContainers
+    retentionDays: backupRetentionDays
+    softDeleteRetentionDays: blobSoftDeleteRetentionDays
+    enableImmutability: enableBackupImmutability
+    immutabilityDays: backupImmutabilityDays
+  }
+}
+
 module aks 'modules/aks.bicep' = {
   name: 'aks'
   scope: rg
@@ -493,6 +515,7 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultName: keyVault.outputs.name
     keyVaultUri: keyVault.outputs.uri
     backupBlobServiceUri: backupStorage.outputs.blobServiceUri
+    backupSecondaryBlobServiceUri: empty(backupSecondaryLocation) ? '' : backupStorageSecondary.outputs.blobServiceUri
     prometheusQueryEndpoint: monitoring.outputs.prometheusQueryEndpoint
     alertmanagerWebhookTokenSecretName: alertmanagerWebhookTokenSecretName
     alertmanagerWebhookUsername: alertmanagerWebhookUsername
@@ -519,6 +542,7 @@ module roles 'modules/roles.bicep' = {
     clusterName: aks.outputs.clusterName
     keyVaultName: keyVault.outputs.name
     backupStorageAccountName: backupStorage.outputs.name
+    backupSecondaryStorageAccountName: empty(backupSecondaryLocation) ? '' : backupStorageSecondary.outputs.name
     appStorageAccountName: functionApp.outputs.storageAccountName
     azureMonitorWorkspaceName: monitoring.outputs.azureMonitorWorkspaceName
     applicationInsightsName: monitoring.outputs.applicationInsightsName

@@ -32,6 +32,7 @@ import type {
   ManifestSummary,
   PartSummary,
   RecordSnapshotsInput,
+  SecondaryCopyReport,
   SnapshotState,
   WriteManifestInput,
 } from '../src/domain/backup-types.js';
@@ -179,13 +180,20 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
     return yield* finish(context, input, setStatus, { ...base, outcome: 'failed', failed, error: `no manifest written: ${failureText(e)}` });
   }
   const out: BackupOutput = { ...base, outcome: manifest.status, manifest, failed };
+  setStatus({ phase: 'copying-to-secondary' });
+  try {
+    out.secondary = (yield context.df.callActivity(BACKUP_ACTIVITY.copyToSecondary, { cluster: input.cluster, backupId: input.backupId })) as SecondaryCopyReport | null;
+  } catch (e) {
+    // The backup is complete on the primary; the next run's copy (or `aksops backup copy`) retries.
+    out.error = `copy to the secondary region failed: ${failureText(e)}`;
+  }
   if (input.applyRetention) {
     setStatus({ phase: 'retention' });
     try {
       out.retention = yield* applyRetention(context, input.cluster);
     } catch (e) {
       // The backup itself is stored; a retention failure is reported, not a failed backup.
-      out.error = `retention failed: ${failureText(e)}`;
+      out.error = [out.error, `retention failed: ${failureText(e)}`].filter(Boolean).join('; ');
     }
   }
   return yield* finish(context, input, setStatus, out);
@@ -196,7 +204,7 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
   const detail =
     out.outcome === 'failed'
       ? out.error ?? 'failed'
-      : `${m!.items} item(s), ${m!.objects} object(s), ${m!.bytes} bytes${out.failed.length > 0 ? `; failed parts: ${out.failed.map((f) => f.part).join(', ')}` : ''}${out.retention ? `; retention deleted ${out.retention.deleted.length}` : ''}${out.error ? `; ${out.error}` : ''}`;
+      : `${m!.items} item(s), ${m!.objects} object(s), ${m!.bytes} bytes${out.failed.length > 0 ? `; failed parts: ${out.failed.map((f) => f.part).join(', ')}` : ''}${out.retention ? `; retention deleted ${out.retention.deleted.length}` : ''}${out.secondary ? `; copied to the secondary region (lag ${out.secondary.lagSeconds}s)` : ''}${out.error ? `; ${out.error}` : ''}`;
   const record: AuditRecord = {
     id: `${context.df.instanceId}:result`,
     at: context.df.currentUtcDateTime.toISOString(),

@@ -103,6 +103,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
         conflict: input.conflict,
         dryRun: input.dryRun,
         fromSnapshots: input.fromSnapshots === true,
+        ...(input.from ? { from: input.from } : {}),
       } satisfies RestoreStepInput,
     }));
     const results = yield* settle(context, calls, STEP_CONCURRENCY);
@@ -132,7 +133,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
   if (plan.databases.length > 0) {
     onStatus({ phase: 'databases' });
     for (const db of plan.databases) {
-      const dbInput: RestoreDatabaseInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, database: db.name, target: db.target, dryRun: input.dryRun };
+      const dbInput: RestoreDatabaseInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, database: db.name, target: db.target, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}) };
       try {
         yield context.df.callActivity(RESTORE_ACTIVITY.database, dbInput);
         out.databases.push({ name: db.name, target: db.target, ok: true });
@@ -146,7 +147,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
   for (const [name, names, what] of services) {
     if (!names || names.length === 0) continue;
     onStatus({ phase: 'services' });
-    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun };
+    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}) };
     try {
       addStepOutput(out, (yield context.df.callActivity(name, serviceInput)) as RestoreStepOutput);
     } catch (e) {
@@ -193,8 +194,10 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     context.df.setCustomStatus({ ...status, drill: true, scratchNamespace: input.scratchNamespace });
   };
   onStatus({});
-  const out: DrillOutput = { drillId: input.drillId, backupId: null, scratchNamespace: input.scratchNamespace, outcome: 'failed', restored: 0, missing: [], unavailable: [] };
-  const backupId = (yield context.df.callActivity(RESTORE_ACTIVITY.latest, { cluster: input.cluster, namespace: input.namespace })) as string | null;
+  const from = input.from ?? 'primary';
+  const started = context.df.currentUtcDateTime.getTime();
+  const out: DrillOutput = { drillId: input.drillId, backupId: null, scratchNamespace: input.scratchNamespace, outcome: 'failed', restored: 0, missing: [], unavailable: [], from };
+  const backupId = (yield context.df.callActivity(RESTORE_ACTIVITY.latest, { cluster: input.cluster, namespace: input.namespace, from })) as string | null;
   if (!backupId) {
     out.error = `no complete backup of namespace ${input.namespace} in cluster ${input.cluster}`;
   } else {
@@ -203,7 +206,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     try {
       const r = yield* restoreSteps(
         context,
-        { restoreId: input.drillId, cluster: input.cluster, backupId, namespaces: [input.namespace], namespaceMap: { [input.namespace]: input.scratchNamespace }, conflict: 'skip', dryRun: false, scratchLabel: input.drillId, requestedBy: input.requestedBy },
+        { restoreId: input.drillId, cluster: input.cluster, backupId, namespaces: [input.namespace], namespaceMap: { [input.namespace]: input.scratchNamespace }, conflict: 'skip', dryRun: false, scratchLabel: input.drillId, from, requestedBy: input.requestedBy },
         onStatus,
       );
       out.restored = r.created;
@@ -223,6 +226,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
         out.missing = [...failedObjects, ...check.missing];
         out.unavailable = check.unavailable;
         out.outcome = out.missing.length === 0 && out.unavailable.length === 0 && r.created > 0 ? 'passed' : 'failed';
+        if (out.outcome === 'passed') out.recoverySeconds = Math.round((context.df.currentUtcDateTime.getTime() - started) / 1000);
         if (r.created === 0) out.error = 'the backup restored no object';
       }
     } finally {
@@ -244,7 +248,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     target: `${input.cluster}/${input.namespace}`,
     decision: 'restore-drill',
     result: out.outcome,
-    detail: `backup ${out.backupId ?? '(none)'} into ${input.scratchNamespace}: ${out.restored} restored, ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.error ? `; ${out.error}` : ''}`,
+    detail: `backup ${out.backupId ?? '(none)'} from the ${from} account into ${input.scratchNamespace}: ${out.restored} restored,${out.recoverySeconds !== undefined ? ` recovered in ${out.recoverySeconds}s,` : ''} ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.error ? `; ${out.error}` : ''}`,
   };
   yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });

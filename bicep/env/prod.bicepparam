@@ -15,6 +15,9 @@ param backupStorageSku = 'Standard_RAGRS'
 param backupRetentionDays = 365
 param enableBackupImmutability = true
 param backupImmutabilityDays = 30
+// Second region: the paired region of the production region (UK West for UK South, docs/backups.md),
+// from the environment like the region itself: AZURE_BACKUP_SECONDARY_LOCATION=ukwest.
+param backupSecondaryLocation = readEnvironmentVariable('AZURE_BACKUP_SECONDARY_LOCATION', '')
 param functionAppMaximumInstanceCount = 40
 param estateMonthlyBudget = 500
 param nodeResourceGroupMonthlyBudget = 3000

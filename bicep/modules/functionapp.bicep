@@ -49,6 +49,9 @@ param keyVaultUri string
 @description('Blob service URI of the backup account (BACKUP_BLOB_SERVICE_URI).')
 param backupBlobServiceUri string
 
+@description('Blob service URI of the secondary backup account in the paired region (BACKUP_SECONDARY_BLOB_SERVICE_URI). Empty: none.')
+param backupSecondaryBlobServiceUri string = ''
+
 @description('PromQL endpoint of the Azure Monitor workspace (AZURE_MONITOR_PROMETHEUS_QUERY_ENDPOINT).')
 param prometheusQueryEndpoint string
 
@@ -164,11 +167,11 @@ var appCodeSettings = {
 
 // Endpoints the backup, rotation and scaling jobs need; provisioned ahead of their code
 // (docs/deployment.md lists them so settings.ts can adopt the same names).
-var estateEndpointSettings = {
+var estateEndpointSettings = union({
   KEY_VAULT_URI: keyVaultUri
   BACKUP_BLOB_SERVICE_URI: backupBlobServiceUri
   AZURE_MONITOR_PROMETHEUS_QUERY_ENDPOINT: prometheusQueryEndpoint
-}
+}, empty(backupSecondaryBlobServiceUri) ? {} : { BACKUP_SECONDARY_BLOB_SERVICE_URI: backupSecondaryBlobServiceUri })
 
 // Optional webhook credentials: secrets only as Key Vault references, resolved with the
 // user-assigned identity (keyVaultReferenceIdentity below). Unset when no secret is named, so an

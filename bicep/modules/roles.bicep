@@ -30,6 +30,9 @@ param keyVaultName string
 @description('Name of the backup storage account.')
 param backupStorageAccountName string
 
+@description('Name of the secondary backup storage account (paired region). Empty: none.')
+param backupSecondaryStorageAccountName string = ''
+
 @description('Name of the function app\'s own storage account.')
 param appStorageAccountName string
 
@@ -65,6 +68,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 resource backupStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: backupStorageAccountName
+}
+
+resource backupStorageSecondary 'Microsoft.Storage/storageAccounts@2023-05-01' existing = if (!empty(backupSecondaryStorageAccountName)) {
+  name: backupSecondaryStorageAccountName
 }
 
 resource appStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -163,6 +170,17 @@ resource appBackupWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     description: 'permissions.json#app-backup-blobs: write, list, read (verify, restore) and prune backups.'
+  }
+}
+
+resource appBackupSecondaryWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(backupSecondaryStorageAccountName)) {
+  name: guid(backupStorageSecondary.id, appPrincipalId, builtInRoles.storageBlobDataContributor)
+  scope: backupStorageSecondary
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.storageBlobDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'permissions.json#app-backup-blobs-secondary: copy backups into the secondary account, verify, restore and prune there.'
   }
 }
 

@@ -13,6 +13,10 @@ param tags object
 @description('Token that makes resource names unique.')
 param resourceToken string
 
+@description('Appended to the account name: empty for the primary, "dr" for the secondary in the paired region.')
+@maxLength(4)
+param nameSuffix string = ''
+
 @description('Replication SKU (LRS, GRS or RA-GRS: the archive tier is not available on ZRS/GZRS).')
 param sku string
 
@@ -49,7 +53,7 @@ var versionLevelImmutability = {
 }
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: 'stbk${resourceToken}'
+  name: 'stbk${resourceToken}${nameSuffix}'
   location: location
   tags: tags
   kind: 'StorageV2'

@@ -116,6 +116,11 @@ export class BackupBlobStore {
     return account ? `https://${account}.blob.core.windows.net` : '(connection string)';
   }
 
+  /** The SDK client of the account (server-side copies, SAS issuance: blob-copy.ts). */
+  serviceClient(): Promise<BlobServiceClient> {
+    return this.client();
+  }
+
   private client(): Promise<BlobServiceClient> {
     this.service ??= (async () => {
       const { BlobServiceClient } = await import('@azure/storage-blob');

@@ -14,9 +14,13 @@ import { deleteBackup, latestComplete, retentionPlan, verifyBackup } from './cat
 import { deleteScratchNamespace, drillCheck, planRestore, restoreStep, waitCrds } from './restore.js';
 import { restoreGrafana } from './grafana-restore.js';
 import { restoreKeyVault } from './keyvault-restore.js';
+import { copyToSecondary, secondaryEnv } from './secondary.js';
+import type { BackupSource } from '../domain/backup-types.js';
 import { BACKUP_ACTIVITY as B, RESTORE_ACTIVITY as R, RETENTION_ACTIVITY as T, type BackupActivities } from './activity-names.js';
 
 export function backupActivities(env: BackupEnv): BackupActivities {
+  // Restores read the copy the input names (the cross-region drill, restore --from secondary).
+  const at = (i: { from?: BackupSource }) => (i.from === 'secondary' ? secondaryEnv(env) : env);
   return {
     [B.plan]: (i) => planBackup(env, i),
     [B.objects]: (i) => backupObjects(env, i),
@@ -34,17 +38,19 @@ export function backupActivities(env: BackupEnv): BackupActivities {
       if (!m) return { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
       return verifyBackup(env, i.cluster, m.backupId);
     },
+    // No secondary account configured: nothing to copy (the settings are read here, not in the orchestration).
+    [B.copyToSecondary]: async (i) => (env.secondaryBlobs ? copyToSecondary(env, i.cluster, i.backupId) : null),
     [T.plan]: (i) => retentionPlan(env, i),
     [T.delete]: (i) => deleteBackup(env, i),
-    [R.plan]: (i) => planRestore(env, i),
-    [R.step]: (i) => restoreStep(env, i),
+    [R.plan]: (i) => planRestore(at(i), i),
+    [R.step]: (i) => restoreStep(at(i), i),
     [R.waitCrds]: (i) => waitCrds(env, i),
-    [R.database]: (i) => restoreDatabase(env, i),
+    [R.database]: (i) => restoreDatabase(at(i), i),
     [R.drillCheck]: (i) => drillCheck(env, i),
     [R.deleteScratch]: (i) => deleteScratchNamespace(env, i),
     // The drill's source: the newest complete backup holding objects of the namespace.
-    [R.grafana]: (i) => restoreGrafana(env, i),
-    [R.keyVault]: (i) => restoreKeyVault(env, i),
-    [R.latest]: async (i) => (await latestComplete(env, i.cluster, i.namespace))?.backupId ?? null,
+    [R.grafana]: (i) => restoreGrafana(at(i), i),
+    [R.keyVault]: (i) => restoreKeyVault(at(i), i),
+    [R.latest]: async (i) => (await latestComplete(at(i), i.cluster, i.namespace))?.backupId ?? null,
   };
 }

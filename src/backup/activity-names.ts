@@ -29,6 +29,8 @@ import type {
   RestoreStepOutput,
   RetentionInput,
   RetentionPlanOutput,
+  SecondaryCopyReport,
+  BackupSource,
   SnapshotState,
   WaitCrdsInput,
   WriteManifestInput,
@@ -48,6 +50,7 @@ export const BACKUP_ACTIVITY = {
   recordSnapshots: 'backupRecordSnapshots',
   manifest: 'backupWriteManifest',
   verifyLatest: 'backupVerifyLatest',
+  copyToSecondary: 'backupCopyToSecondary',
 } as const;
 
 export const RETENTION_ACTIVITY = {
@@ -90,6 +93,7 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
   [BACKUP_ACTIVITY.manifest]: [WriteManifestInput, ManifestSummary];
   [BACKUP_ACTIVITY.verifyLatest]: [{ cluster: string }, VerifyReport];
+  [BACKUP_ACTIVITY.copyToSecondary]: [{ cluster: string; backupId: string }, SecondaryCopyReport | null];
   [RETENTION_ACTIVITY.plan]: [RetentionInput, RetentionPlanOutput];
   [RETENTION_ACTIVITY.delete]: [DeleteBackupInput, DeleteBackupOutput];
   [RESTORE_ACTIVITY.plan]: [RestoreInput, RestorePlan];
@@ -98,7 +102,7 @@ export interface BackupActivityContracts {
   [RESTORE_ACTIVITY.database]: [RestoreDatabaseInput, DatabaseRestoreResult];
   [RESTORE_ACTIVITY.drillCheck]: [DrillCheckInput, DrillCheckOutput];
   [RESTORE_ACTIVITY.deleteScratch]: [DeleteScratchInput, 'deleted' | 'absent'];
-  [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string }, string | null];
+  [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string; from?: BackupSource }, string | null];
   [RESTORE_ACTIVITY.grafana]: [RestoreServiceInput, RestoreStepOutput];
   [RESTORE_ACTIVITY.keyVault]: [RestoreServiceInput, RestoreStepOutput];
 }

@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { BackupEnv } from './env.js';
+import type { BackupBlobStore } from '../adapters/blob-store.js';
+import type { BackupsConfig } from '../config/backup-schema.js';
 import { backupIdTime, backupPrefix, isBackupId, paths, type Manifest, type ManifestItem } from './manifest.js';
 import { backupDataKey, readPartRecord } from './engine.js';
 import { readManifest } from './manifest-write.js';
@@ -106,10 +108,13 @@ async function digestOf(env: BackupEnv, it: ManifestItem, dataKey: Buffer | unde
   return { sha: hash.digest('hex'), size, ...(decryptError ? { decryptError } : {}) };
 }
 
-/** Re-reads every item of the backup and checks size, SHA-256 and (encrypted items) the GCM tag. */
-export async function verifyBackup(env: BackupEnv, cluster: string, backupId: string): Promise<VerifyReport> {
+/**
+ * Re-reads every item of the backup and checks size, SHA-256 and (encrypted items) the GCM tag.
+ * `manifest`: check against this one (the primary's, for a copy on the secondary) instead of the stored one.
+ */
+export async function verifyBackup(env: BackupEnv, cluster: string, backupId: string, manifest?: Manifest): Promise<VerifyReport> {
   const report: VerifyReport = { backupId, cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [] };
-  const m = await readManifest(env, cluster, backupId);
+  const m = manifest ?? (await readManifest(env, cluster, backupId));
   if (!m) return { ...report, error: `backup ${cluster}/${backupId} has no manifest: it is incomplete and cannot be restored` };
   let dataKey: Buffer | undefined;
   if (m.items.some((i) => i.encrypted)) {
@@ -160,9 +165,8 @@ export async function retentionPlan(env: BackupEnv, input: RetentionInput): Prom
  */
 export async function deleteBackup(env: BackupEnv, input: DeleteBackupInput): Promise<DeleteBackupOutput> {
   if (!isBackupId(input.backupId)) throw new Error(`"${input.backupId}" is not a backup ID`);
-  const containers = env.backups.containers;
-  let blobs = 0;
-  if (await env.blobs.delete(containers.objects, paths.manifest(input.cluster, input.backupId))) blobs += 1;
+  // The manifest first: from then on the backup is incomplete and never used.
+  const manifestGone = Number(await env.blobs.delete(env.backups.containers.objects, paths.manifest(input.cluster, input.backupId)));
   let snapshots = 0;
   const snapshotRecord = await readPartRecord(env, input.cluster, input.backupId, 'snapshots');
   const recorded = snapshotRecord?.snapshots ?? [];
@@ -170,10 +174,20 @@ export async function deleteBackup(env: BackupEnv, input: DeleteBackupInput): Pr
     const { rest } = await env.kube(input.cluster);
     snapshots = await deleteSnapshotsOf(rest, input.cluster, input.backupId);
   }
-  const prefix = backupPrefix(input.cluster, input.backupId);
+  const blobs = manifestGone + (await deleteBackupBlobs(env.blobs, env.backups.containers, input.cluster, input.backupId));
+  // The same retention on the copy in the secondary region.
+  const secondary = env.secondaryBlobs ? { secondaryBlobs: await deleteBackupBlobs(env.secondaryBlobs, env.backups.containers, input.cluster, input.backupId) } : {};
+  return { backupId: input.backupId, blobs, snapshots, ...secondary };
+}
+
+/** The manifest first (from then on the backup is incomplete and never used), then every blob under its prefix. */
+async function deleteBackupBlobs(store: BackupBlobStore, containers: BackupsConfig['containers'], cluster: string, backupId: string): Promise<number> {
+  let blobs = 0;
+  if (await store.delete(containers.objects, paths.manifest(cluster, backupId))) blobs += 1;
+  const prefix = backupPrefix(cluster, backupId);
   // Every container of the section (objects last: its manifest went first, key.json goes last).
   for (const c of [...new Set(Object.values(containers))].sort((x, y) => Number(x === containers.objects) - Number(y === containers.objects))) {
-    for (const b of await env.blobs.list(c, prefix)) if (await env.blobs.delete(c, b.name)) blobs += 1;
+    for (const b of await store.list(c, prefix)) if (await store.delete(c, b.name)) blobs += 1;
   }
-  return { backupId: input.backupId, blobs, snapshots };
+  return blobs;
 }

@@ -36,6 +36,24 @@ export async function appCredential(settings: Pick<Settings, 'managedIdentityCli
   return sharedAppCredential(settings.managedIdentityClientId);
 }
 
+/** Lazily asks for the credential, on first use. */
+function lazyCredential(credential: () => Promise<TokenCredential>): TokenCredential {
+  let cred: TokenCredential | undefined;
+  return {
+    getToken: async (scopes, options) => {
+      cred ??= await credential();
+      return cred.getToken(scopes, options);
+    },
+  };
+}
+
+/** The secondary backup account (paired region), or undefined when none is configured. */
+export function secondaryBlobStore(settings: Settings, credential: () => Promise<TokenCredential>): BackupBlobStore | undefined {
+  if (settings.backupSecondaryBlobServiceUri) return new BackupBlobStore({ serviceUri: settings.backupSecondaryBlobServiceUri, credential: lazyCredential(credential) });
+  if (settings.backupSecondaryStorageConnection) return new BackupBlobStore({ connectionString: settings.backupSecondaryStorageConnection });
+  return undefined;
+}
+
 export function backupBlobStore(settings: Settings, credential: () => Promise<TokenCredential>): BackupBlobStore {
   if (settings.backupBlobServiceUri) {
     // The store asks for the credential lazily, on first use.
@@ -62,6 +80,7 @@ export function backupEnvFrom(deps: { settings: Settings; env: Record<string, st
   let credential: Promise<TokenCredential> | undefined;
   const cred = () => (credential ??= appCredential(settings));
   const rests = new Map<string, { kubeConfig: unknown; rest: KubeRest }>();
+  const secondary = secondaryBlobStore(settings, cred);
   return {
     backups,
     protectedNamespaces: (cluster) => config.protectedNamespaces.get(cluster) ?? new Set(),
@@ -78,6 +97,7 @@ export function backupEnvFrom(deps: { settings: Settings; env: Record<string, st
       return { rest, kubeConfig: apis.kubeConfig };
     },
     blobs: backupBlobStore(settings, cred),
+    ...(secondary ? { secondaryBlobs: secondary } : {}),
     async keyWrapper() {
       if (backups.encryption.keyVaultKey) {
         const { keyVaultKeyWrapper } = await import('../adapters/key-wrap.js');

@@ -18,6 +18,8 @@ export interface BackupEnv {
   protectedNamespaces(cluster: string): Set<string>;
   kube(cluster: string): Promise<ClusterKube>;
   blobs: BackupBlobStore;
+  /** The secondary backup account in the paired region (secondary.ts), when configured. */
+  secondaryBlobs?: BackupBlobStore;
   keyWrapper(): Promise<KeyWrapper>;
   /** An app setting's value (credentials named by the config, e.g. the Grafana token). */
   setting(name: string): string | undefined;

@@ -73,6 +73,7 @@ export function dueRuns(b: BackupsConfig, now: Date): StartRequest[] {
         namespace: b.drill.namespace,
         scratchNamespace: `${b.drill.scratchPrefix}-${compact(slot).toLowerCase().slice(0, 13)}`.slice(0, 63),
         timeoutSeconds: parseDuration(b.drill.timeout)!,
+        ...(b.drill.from === 'secondary' ? { from: 'secondary' as const } : {}),
         requestedBy: 'schedule:drill',
       };
       out.push({ orchestration: ORCHESTRATION.drill, instanceId: `drill:${b.drill.cluster}:${compact(slot)}`, input });

@@ -33,13 +33,17 @@ function clusterOf(env: BackupEnv, flag: string | undefined): string {
 async function withEnv(args: string[], io: CliIo, name: string, options: Parameters<typeof parseFlags>[1], body: (env: BackupEnv, values: Record<string, unknown>, positionals: string[]) => Promise<number>, factory: EnvFactory): Promise<number> {
   let parsed: ReturnType<typeof parseFlags>;
   try {
-    parsed = parseFlags(args, { config: { type: 'string' }, ...options }, name);
+    parsed = parseFlags(args, { config: { type: 'string' }, from: { type: 'string' }, ...options }, name);
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;
   }
   try {
-    const env = await factory(io, configPath(parsed.values['config'] as string | undefined, io.env));
+    const from = (parsed.values['from'] ?? 'primary') as string;
+    if (from !== 'primary' && from !== 'secondary') throw new UsageError('--from must be primary or secondary (the backup account in the paired region)');
+    const primary = await factory(io, configPath(parsed.values['config'] as string | undefined, io.env));
+    // --from secondary: every command reads the copy in the paired region (BACKUP_SECONDARY_*).
+    const env = from === 'secondary' ? (await import('../backup/secondary.js')).secondaryEnv(primary) : primary;
     return await body(env, parsed.values as Record<string, unknown>, parsed.positionals);
   } catch (e) {
     if (e instanceof UsageError) return io.err(`aksops ${name}: ${e.message}`), 2;
@@ -105,8 +109,9 @@ export const RESTORE_FLAGS = {
   dashboard: { type: 'string', multiple: true },
   secret: { type: 'string', multiple: true },
   apply: { type: 'boolean' },
+  from: { type: 'string' },
 } as const;
-export const BACKUP_LIST_FLAGS = { config: { type: 'string' }, cluster: { type: 'string' } } as const;
+export const BACKUP_LIST_FLAGS = { config: { type: 'string' }, cluster: { type: 'string' }, from: { type: 'string' } } as const;
 export const BACKUP_SHOW_FLAGS = { ...BACKUP_LIST_FLAGS, items: { type: 'boolean' } } as const;
 
 export function runRestore(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {

@@ -54,7 +54,7 @@ const FLAG_HELP: Record<string, string> = {
   since: 'ISO time, date or duration ago (24h, 7d)',
   until: 'ISO time, date or duration ago (default now)',
   namespace: 'namespace',
-  from: 'plot from this time (ISO)',
+  from: 'backtest: plot from this time (ISO); backup and restore: which copy to read, primary (default) or secondary',
   to: 'plot up to this time (ISO)',
   plot: 'write an SVG chart (min/max per pixel)',
 };

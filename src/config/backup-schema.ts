@@ -178,6 +178,8 @@ const drillSchema = z.strictObject({
   scratchPrefix: slug('aksops-drill').default('aksops-drill'),
   /** How long workloads may take to become available. */
   timeout: duration.default('15m'),
+  /** Which copy the drill restores: `secondary` is the cross-region drill (the paired region's account). */
+  from: z.enum(['primary', 'secondary']).default('primary'),
 });
 
 export const backupsSchema = z.strictObject({

@@ -112,6 +112,15 @@ export const SETTINGS = {
     secret: true,
     requiredInAzure: false,
   },
+  BACKUP_SECONDARY_BLOB_SERVICE_URI: {
+    description: 'Blob service URI of the secondary backup account in the paired region (UK West for UK South), reached with the managed identity: every complete backup is copied there (docs/backups.md, Second region). Bicep sets it when backupSecondaryLocation is set.',
+    requiredInAzure: false,
+  },
+  BACKUP_SECONDARY_STORAGE_CONNECTION: {
+    description: 'Local only: connection string of the secondary backup account when BACKUP_SECONDARY_BLOB_SERVICE_URI is not set.',
+    secret: true,
+    requiredInAzure: false,
+  },
   BACKUP_LOCAL_KEY: {
     description: 'Local only: base64 256-bit key that wraps backup data keys when backups.encryption.localKeySetting names it (`openssl rand -base64 32`). In Azure use backups.encryption.keyVaultKey.',
     secret: true,
@@ -187,6 +196,9 @@ export interface Settings {
   publicBaseUrl: string | undefined;
   backupBlobServiceUri: string | undefined;
   backupStorageConnection: string | undefined;
+  /** The secondary backup account in the paired region (src/backup/secondary.ts). */
+  backupSecondaryBlobServiceUri?: string | undefined;
+  backupSecondaryStorageConnection?: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -246,6 +258,8 @@ export function readSettings(env: Env): Settings {
     publicBaseUrl: publicBaseUrl(env),
     backupBlobServiceUri: get(env, 'BACKUP_BLOB_SERVICE_URI'),
     backupStorageConnection: get(env, 'BACKUP_STORAGE_CONNECTION'),
+    backupSecondaryBlobServiceUri: get(env, 'BACKUP_SECONDARY_BLOB_SERVICE_URI'),
+    backupSecondaryStorageConnection: get(env, 'BACKUP_SECONDARY_STORAGE_CONNECTION'),
   };
 }
 

@@ -160,6 +160,21 @@ export interface ManifestSummary {
 
 export type BackupOutcome = 'complete' | 'partial' | 'failed';
 
+/** A backup copied to the secondary account in the paired region (src/backup/secondary.ts). */
+export interface SecondaryCopyReport {
+  cluster: string;
+  backupId: string;
+  /** Blobs copied now, and found already copied by an earlier run. */
+  copied: number;
+  alreadyThere: number;
+  bytes: number;
+  /** Manifest items whose size and SHA-256 were re-read and checked on the secondary. */
+  verified: number;
+  /** Seconds from the backup's completion (manifest finishedAt) to its verified copy. */
+  lagSeconds: number;
+  finishedAt: string;
+}
+
 export interface BackupOutput {
   backupId: string;
   cluster: string;
@@ -167,11 +182,13 @@ export interface BackupOutput {
   manifest?: ManifestSummary;
   failed: Array<{ part: string; error: string }>;
   retention?: RetentionOutput;
+  /** The copy in the secondary region; null when no secondary account is configured. */
+  secondary?: SecondaryCopyReport | null;
   error?: string;
 }
 
 export interface BackupStatus {
-  phase: 'planning' | 'snapshotting' | 'backing-up' | 'waiting-for-snapshots' | 'writing-manifest' | 'retention' | 'done';
+  phase: 'planning' | 'snapshotting' | 'backing-up' | 'waiting-for-snapshots' | 'writing-manifest' | 'copying-to-secondary' | 'retention' | 'done';
   backupId: string;
   cluster: string;
   namespacesDone: number;
@@ -206,6 +223,8 @@ export interface DeleteBackupInput {
 export interface DeleteBackupOutput {
   backupId: string;
   blobs: number;
+  /** Blobs deleted from the secondary account (same retention on both copies). */
+  secondaryBlobs?: number;
   snapshots: number;
 }
 
@@ -246,8 +265,12 @@ export interface RestoreInput {
    * explicitly; POST /api/restores grants it to Approvers only (docs/security.md).
    */
   clusterRbac?: boolean;
+  /** Which copy to read: the primary account (default) or the secondary in the paired region. */
+  from?: BackupSource;
   requestedBy: string;
 }
+
+export type BackupSource = 'primary' | 'secondary';
 
 /** restorePlan: reads and checks the manifest, returns the steps in restore order. */
 export interface RestorePlan {
@@ -285,6 +308,8 @@ export interface RestoreStepInput {
   conflict: ConflictPolicy;
   dryRun: boolean;
   fromSnapshots: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
 }
 
 export interface RestoreStepOutput {
@@ -305,6 +330,8 @@ export interface RestoreServiceInput {
   names: string[];
   conflict: ConflictPolicy;
   dryRun: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
 }
 
 export interface WaitCrdsInput {
@@ -320,6 +347,8 @@ export interface RestoreDatabaseInput {
   database: string;
   target: string;
   dryRun: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
 }
 
 export interface RestoreOutput {
@@ -343,6 +372,8 @@ export interface DrillInput {
   namespace: string;
   scratchNamespace: string;
   timeoutSeconds: number;
+  /** Restore from the secondary account (the cross-region drill); default the primary. */
+  from?: BackupSource;
   requestedBy: string;
 }
 
@@ -365,5 +396,9 @@ export interface DrillOutput {
   restored: number;
   missing: string[];
   unavailable: string[];
+  /** Which copy was restored. */
+  from?: BackupSource;
+  /** Seconds from the drill's start to every restored workload available (passed drills): the measured recovery time. */
+  recoverySeconds?: number;
   error?: string;
 }

@@ -87,7 +87,7 @@ describe('backup orchestration (replayed)', () => {
     const vs = r.w.kube.list('volumesnapshots', 'shop')[0]!;
     expect(vs.metadata.labels).toMatchObject({ 'aksops.io/backup-id': ID, 'aksops.io/cluster': CLUSTER });
     const statuses = r.h.store.customStatusLog as BackupStatus[];
-    expect(statuses.map((s) => s.phase).filter((p, i, a) => a[i - 1] !== p)).toEqual(['planning', 'snapshotting', 'backing-up', 'waiting-for-snapshots', 'writing-manifest', 'retention', 'done']);
+    expect(statuses.map((s) => s.phase).filter((p, i, a) => a[i - 1] !== p)).toEqual(['planning', 'snapshotting', 'backing-up', 'waiting-for-snapshots', 'writing-manifest', 'copying-to-secondary', 'retention', 'done']);
     expect(statuses.at(-1)).toMatchObject({ namespacesDone: 2, namespacesTotal: 2, partsDone: 4, partsTotal: 4, failedParts: 0 });
     expect(statuses.at(-1)!.bytes).toBeGreaterThan(0);
     expect([...r.audit.values()]).toEqual([expect.objectContaining({ kind: 'result', runbook: 'backup', result: 'complete', target: `${CLUSTER}/backup/${ID}` })]);

@@ -23,7 +23,8 @@ interface Grant {
   role: { builtIn?: string; custom?: string };
   scope: string;
   scopeReason?: string;
-  account?: 'backup' | 'app';
+  /** The storage account, by the roles.bicep parameter naming it: backup -> backupStorageAccountName. */
+  account?: 'backup' | 'backupSecondary' | 'app';
   conditional?: boolean;
   operations: Operation[];
 }
@@ -133,7 +134,7 @@ function matches(grant: Grant, a: Assignment): boolean {
   if (a.scopeType !== grant.scope) return false;
   if (grant.account) {
     const nameExpr = getProperty(a.scopeResource?.body, 'name')?.text ?? '';
-    if (!nameExpr.toLowerCase().startsWith(grant.account)) return false;
+    if (nameExpr !== `${grant.account}StorageAccountName`) return false;
   }
   return true;
 }

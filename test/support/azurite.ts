@@ -51,6 +51,12 @@ export interface AzuriteOptions {
   keepLocation?: boolean;
   /** How long to wait for the three services to answer; default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * Extra accounts as Azurite's AZURITE_ACCOUNTS value ("name1:key1;name2:key2"). Azurite then
+   * serves these accounts only (not devstoreaccount1); their URLs are path-style
+   * (`{blobEndpoint origin}/{name}`).
+   */
+  accounts?: string;
 }
 
 /** Connection string for Azurite's development account at the given endpoints. */
@@ -155,7 +161,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, ...(options.accounts ? { env: { ...process.env, AZURITE_ACCOUNTS: options.accounts } } : {}) });
   } catch (err) {
     await removeLocation();
     throw new Error(`Azurite could not be launched with ${process.execPath}: ${(err as Error).message}`);
