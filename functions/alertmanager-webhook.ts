@@ -26,6 +26,10 @@ export async function alertmanagerWebhook(request: HttpRequest, client: DurableC
       audit,
       pause: () => isPaused(settings, control),
       storm: ControlStormStore.fromSettings(settings),
+      page: async (p) => {
+        const [{ pageCritical }, { readNamedSetting }] = await Promise.all([import('../src/notify/activity.js'), import('../src/config/settings.js')]);
+        await pageCritical({ config: config(), secret: (name) => readNamedSetting(process.env, name), log: (level, m) => context[level](m) }, p);
+      },
       now: () => new Date(),
       deliveryId: randomUUID,
       log: (level, message) => context[level](message),

@@ -4,6 +4,7 @@
 // retried. So: 2xx only once every orchestration is durably scheduled and every decision
 // audited; 503 on a transient failure (the retry is safe: starts are idempotent by ID); 4xx
 // for input that will never succeed.
+import type { Page } from '../notify/paging.js';
 import { createHash } from 'node:crypto';
 import type { AuditRecord, RemediationInput } from '../domain/types.js';
 import { targetKey } from '../domain/types.js';
@@ -43,6 +44,8 @@ export interface WebhookDeps {
   pause(): Promise<{ paused: boolean; reason?: string | null }>;
   /** Start limits and the storm breaker (src/intake/storm.ts); the app always passes one. */
   storm?: StormStore;
+  /** Pages the on-call (paging.routes.critical, src/notify/paging.ts) when a storm breaker trips. */
+  page?(p: Page): Promise<void>;
   now(): Date;
   /** A unique ID for this delivery (audit rows of separate deliveries must not collide). */
   deliveryId(): string;
@@ -225,6 +228,8 @@ async function applyStormLimits(decisions: PlannedAlert[], deps: WebhookDeps, at
     const reason = `more than ${limits.clusterPerMinute} remediation starts per minute in cluster ${cluster}: automated starts stopped until ${until}`;
     await deps.storm.trip(cluster, until, reason);
     deps.log?.('error', `STORM BREAKER tripped for cluster ${cluster}: ${reason}. Page the on-call; investigate before ${until}.`);
+    // One incident per trip (the key is the trip's end); a failed page never fails the delivery.
+    await deps.page?.({ key: `storm-breaker:${cluster}:${until}`, action: 'trigger', severity: 'critical', summary: `storm breaker tripped for cluster ${cluster}`, source: cluster, component: 'remediation', detail: reason, at }).catch((e: unknown) => deps.log?.('warn', `storm breaker page not sent: ${(e as Error).message}`));
     out.push({ id: `storm:${cluster}:${minute}`, at, kind: 'control', actor: 'alertmanager', target: cluster, decision: 'storm-breaker', result: 'escalated', detail: reason });
   }
   return out;

@@ -3,7 +3,7 @@
 // Delivery failures are logged and returned, never thrown (a notification never fails a run).
 import type { AuditRecord, NotifyInput } from '../domain/types.js';
 import { deliverNotification, type DeliverDeps, type DeliveryReport } from './deliver.js';
-import { sendPage } from './paging.js';
+import { sendPage, type Page } from './paging.js';
 import { route } from './routing.js';
 
 export interface NotifyActivityDeps extends DeliverDeps {
@@ -44,15 +44,21 @@ export async function notifyActivity(deps: NotifyActivityDeps, n: NotifyInput): 
 
 /** Critical messages (escalations by default) page paging.routes.critical at once (docs/windows.md#paging); one incident per run and reason. */
 async function pageIfCritical(deps: NotifyActivityDeps, n: NotifyInput): Promise<DeliveryReport[]> {
-  const paging = deps.config.source.paging;
   const severity = n.severity ?? (n.kind === 'escalation' ? 'critical' : 'warning');
-  if (!paging || severity !== 'critical') return [];
+  if (severity !== 'critical') return [];
+  return pageCritical(deps, { key: `${n.instanceId}:${n.reason}`, action: 'trigger', severity, summary: `${n.runbook} on ${n.target}: ${n.reason}`, source: n.target.split('/')[0] ?? 'aksops', component: 'remediation', detail: n.detail, at: n.at });
+}
+
+/** Sends a critical page to every receiver of paging.routes.critical; reports each delivery, never throws for a receiver. */
+export async function pageCritical(deps: Pick<NotifyActivityDeps, 'config' | 'secret' | 'send' | 'log'>, p: Page): Promise<DeliveryReport[]> {
+  const paging = deps.config.source.paging;
+  if (!paging) return [];
   const out: DeliveryReport[] = [];
-  for (const name of route(paging, deps.config.source.windows, 'critical', new Date(n.at)).page) {
+  for (const name of route(paging, deps.config.source.windows, 'critical', new Date(p.at)).page) {
     const r = paging.receivers.find((x) => x.name === name);
     if (!r) continue;
-    const page = await sendPage(r, { key: `${n.instanceId}:${n.reason}`, action: 'trigger', severity, summary: `${n.runbook} on ${n.target}: ${n.reason}`, source: n.target.split('/')[0] ?? 'aksops', component: 'remediation', detail: n.detail, at: n.at }, deps.secret, deps.send);
-    deps.log?.(page.ok ? 'info' : 'warn', `page ${n.reason} for run ${n.instanceId} to ${r.name} (${r.type}): ${page.ok ? `sent (HTTP ${page.status})` : `not sent after ${page.attempts} attempts: ${page.error}`}`);
+    const page = await sendPage(r, p, deps.secret, deps.send);
+    deps.log?.(page.ok ? 'info' : 'warn', `page ${p.key} to ${r.name} (${r.type}): ${page.ok ? `sent (HTTP ${page.status})` : `not sent after ${page.attempts} attempts: ${page.error}`}`);
     out.push({ target: r.name, type: r.type, ok: page.ok, attempts: page.attempts, ...(page.status !== undefined ? { status: page.status } : {}), ...(page.error ? { error: page.error } : {}) });
   }
   return out;

@@ -3,6 +3,7 @@
 // most the per-cluster limit, trips that cluster's storm breaker (escalated in the audit), and a
 // second storm delivery starts nothing while the breaker is open. Real DurableClient against the
 // fake Durable extension; counters, breakers and audit in a real Azurite table.
+import type { Page } from '../../src/notify/paging.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FakeDurableExtension } from '../fakes/durable-extension.js';
 import { durableRemediationInstances } from '../../functions/lib/durable-instances.js';
@@ -37,12 +38,14 @@ beforeAll(async () => {
 });
 afterAll(async () => durable.stop());
 
+const pages: Page[] = [];
+
 async function deliver(body: string) {
   const s = settings();
   const { client } = durable.invocation('alertmanagerWebhook');
   return handleAlertmanagerWebhook(
     { authorization: null, contentLength: null, readBody: async () => body },
-    { config: () => config, settings: s, instances: durableRemediationInstances(client), audit: AuditStore.fromSettings(s), storm: ControlStormStore.fromSettings(s), pause: async () => ({ paused: false }), now: () => new Date(), deliveryId: () => `storm-${Math.random()}` },
+    { config: () => config, settings: s, instances: durableRemediationInstances(client), audit: AuditStore.fromSettings(s), storm: ControlStormStore.fromSettings(s), pause: async () => ({ paused: false }), page: async (p) => void pages.push(p), now: () => new Date(), deliveryId: () => `storm-${Math.random()}` },
   );
 }
 
@@ -58,10 +61,13 @@ describe('attack: an alert storm starts thousands of remediations', () => {
     expect(decisions.find((d) => d.decision === 'storm-limited')!.reason).toMatch(/storm breaker tripped/);
     const rows = (await AuditStore.fromSettings(settings()).query({ since: '1h', target: 'ms5-prod', limit: 100 })).items;
     expect(rows.filter((x) => x.decision === 'storm-breaker')).toEqual([expect.objectContaining({ target: 'ms5-prod', result: 'escalated' })]);
+    // The on-call is paged once for the trip (paging.routes.critical).
+    expect(pages).toEqual([expect.objectContaining({ action: 'trigger', severity: 'critical', source: 'ms5-prod', key: expect.stringMatching(/^storm-breaker:ms5-prod:/) })]);
 
     const again = await deliver(stormPayload(50, 'bb'));
     expect(durable.starts.length).toBe(20);
     expect((again.body['decisions'] as Array<{ reason?: string }>).every((d) => /storm breaker open for cluster ms5-prod/.test(d.reason ?? ''))).toBe(true);
+    expect(pages).toHaveLength(1);
   }, 120_000);
 
   it('the estate-wide limit holds across clusters (pure decision)', () => {
