@@ -12,6 +12,7 @@ import './budgets.js';
 import './backup.js';
 import './slo.js';
 import './console.js';
+import './health.js';
 
 // The app's own telemetry (docs/telemetry.md): OpenTelemetry to Application Insights and/or OTLP,
 // only when configured (nothing is loaded otherwise). Started in the background: the Azure

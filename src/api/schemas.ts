@@ -106,3 +106,6 @@ export const scalingReport = z.looseObject({
 
 export const webhookAnswer = z.looseObject({}).describe('Per-alert decisions (docs/runbooks)');
 export const openApiDocument = z.looseObject({ openapi: z.string(), paths: z.looseObject({}) });
+
+const check = z.looseObject({ check: z.string(), status: z.enum(['ok', 'fail']), detail: z.string(), fix: z.string().optional() });
+export const health = z.looseObject({ healthy: z.boolean(), checks: z.array(check) }).describe('Each check with its status; a failed one names the fix');
