@@ -13,6 +13,7 @@ import './backup.js';
 import './slo.js';
 import './console.js';
 import './health.js';
+import './hygiene.js';
 
 // The app's own telemetry (docs/telemetry.md): OpenTelemetry to Application Insights and/or OTLP,
 // only when configured (nothing is loaded otherwise). Started in the background: the Azure

@@ -117,6 +117,13 @@ export const opsConfigSchema = z
     scaling: scalingSchema.optional(),
     /** Service level objectives, burn-rate rules and the error-budget policy (src/config/slo-schema.ts, docs/slo.md). */
     slo: sloSectionSchema.optional(),
+    /** How long finished Durable instances and the app's own table rows are kept (docs/configuration.md, "Retention"). */
+    retention: z
+      .strictObject({
+        instances: duration.default('30d'),
+        tables: duration.default('1y'),
+      })
+      .default({ instances: '30d', tables: '1y' }),
   })
   .superRefine((cfg, ctx) => {
     checkScaling(cfg.scaling, cfg.clusters, cfg.protected.nodePools, ctx);
