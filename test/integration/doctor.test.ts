@@ -104,3 +104,19 @@ describe('aksops doctor', () => {
     expect(t.outLines.join('\n')).toMatch(/SelfSubjectAccessReview[\s\S]*--json/);
   });
 });
+
+describe('GET /api/doctor', () => {
+  it('answers the rows: 503 when a check failed, 200 when all passed', async () => {
+    const { createDoctorHandler } = await import('../../functions/doctor.js');
+    const { HttpRequest, InvocationContext } = await import('@azure/functions');
+    const req = new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/doctor' });
+    const ctx = new InvocationContext({ functionName: 'doctor', logHandler: () => {} });
+    const bad = await createDoctorHandler(async () => deps({ clusters: [{ name: 'stage' }] as DoctorDeps['clusters'] }))(req, ctx);
+    expect(bad.status).toBe(503);
+    expect((bad.jsonBody as { rows: DoctorRow[] }).rows.filter((r) => r.status === 'fail').map((r) => r.check)).toEqual(['stage: create core/pods/eviction']);
+    const good = await createDoctorHandler(async () => deps({ clusters: [{ name: 'prod' }] as DoctorDeps['clusters'] }))(req, ctx);
+    expect(good.status).toBe(200);
+    const noConfig = await createDoctorHandler(async () => { throw new Error('/app/ops.yaml: cannot be read (ENOENT)'); })(req, ctx);
+    expect(noConfig).toMatchObject({ status: 503, jsonBody: { error: expect.stringMatching(/ENOENT.*GET \/api\/health/) } });
+  });
+});
