@@ -13,6 +13,9 @@ import './backup.js';
 import './slo.js';
 import './console.js';
 import './windows.js';
+import './health.js';
+import './hygiene.js';
+import './doctor.js';
 
 // The app's own telemetry (docs/telemetry.md): OpenTelemetry to Application Insights and/or OTLP,
 // only when configured (nothing is loaded otherwise). Started in the background: the Azure

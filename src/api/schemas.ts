@@ -106,3 +106,7 @@ export const scalingReport = z.looseObject({
 
 export const webhookAnswer = z.looseObject({}).describe('Per-alert decisions (docs/runbooks)');
 export const openApiDocument = z.looseObject({ openapi: z.string(), paths: z.looseObject({}) });
+
+const check = z.looseObject({ check: z.string(), status: z.enum(['ok', 'fail']), detail: z.string(), fix: z.string().optional() });
+export const health = z.looseObject({ healthy: z.boolean(), checks: z.array(check) }).describe('Each check with its status; a failed one names the fix');
+export const doctor = z.looseObject({ ok: z.boolean().optional(), failed: z.number().int().optional(), rows: z.array(z.looseObject({ check: z.string(), status: z.enum(['ok', 'fail', 'skip']), detail: z.string(), fix: z.string().optional() })).optional(), error: z.string().optional() }).describe('Each check with its status and the fix; `error` when the checks could not start');

@@ -5,6 +5,7 @@
 // help lists them and commander rejects unknown ones before the module runs.
 import { Command, CommanderError, Option } from 'commander';
 import { runConfigValidate, CONFIG_FLAGS } from './config-validate.js';
+import { runDoctor, DOCTOR_FLAGS } from './doctor.js';
 import { runRulesTest, RULES_TEST_FLAGS } from './rules-test.js';
 import { runScalingBacktest, BACKTEST_FLAGS } from './scaling-backtest.js';
 import { runScalingReport, SCALING_REPORT_FLAGS } from './scaling-report.js';
@@ -64,6 +65,7 @@ const URL_ENV = 'URL from --url or $AKSOPS_URL, function key from $AKSOPS_FUNCTI
 /** Every command. To add one: a module with run<Name>(args, io) and one line here. */
 export const COMMANDS: CommandSpec[] = [
   { path: 'config validate', summary: 'Check the operations config; prints every problem with its path, line and fix.', run: runConfigValidate, flags: CONFIG_FLAGS },
+  { path: 'doctor', summary: 'Readiness from where you run it: per cluster reachability and every declared permission (SelfSubjectAccessReview), Alertmanager, storage.', run: runDoctor, flags: DOCTOR_FLAGS, more: 'Uses your credentials (KUBECONFIG / az login) locally; the app runs the same checks at GET /api/doctor. Exit 1 when a check failed.' },
   { path: 'rules test', summary: "Decide an Alertmanager webhook payload like the app would (like 'amtool config routes test').", run: runRulesTest, flags: RULES_TEST_FLAGS, more: '--payload FILE|- is a saved webhook body (- reads stdin). One JSON object per alert and matched rule.' },
   { path: 'audit', summary: 'The audit log, filtered and paged by the app (GET /api/audit).', run: runAudit, flags: AUDIT_FLAGS, more: URL_ENV },
   { path: 'pause', summary: 'Pause all automated actions (POST /api/pause); --status shows the switch.', run: runPause, flags: PAUSE_FLAGS, more: URL_ENV },

@@ -123,6 +123,13 @@ export const opsConfigSchema = z
     windows: windowsSchema.optional(),
     /** Paging receivers, routing by severity and hours, escalation (src/config/paging-schema.ts, docs/windows.md). */
     paging: pagingSchema.optional(),
+    /** How long finished Durable instances and the app's own table rows are kept (docs/configuration.md, "Retention"). */
+    retention: z
+      .strictObject({
+        instances: duration.default('30d'),
+        tables: duration.default('1y'),
+      })
+      .default({ instances: '30d', tables: '1y' }),
   })
   .superRefine((cfg, ctx) => {
     checkScaling(cfg.scaling, cfg.clusters, cfg.protected.nodePools, ctx);

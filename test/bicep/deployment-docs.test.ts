@@ -1,6 +1,8 @@
 // docs/deployment.md explains every parameter and the deployment routes; azure.yaml lets
 // `azd up` provision and deploy.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -33,7 +35,7 @@ describe('azure.yaml', () => {
   const azure = parse(readFileSync(join(repoRoot, 'azure.yaml'), 'utf8')) as {
     infra: { provider: string; path: string; module: string };
     services: Record<string, { project: string; language: string; host: string }>;
-    hooks: { postdeploy: { posix: { run: string } } };
+    hooks: { postdeploy: { posix: { run: string } }; prepackage: { posix: { run: string } } };
   };
 
   it('provisions bicep/main.bicep with bicep/main.bicepparam', () => {
@@ -55,5 +57,18 @@ describe('azure.yaml', () => {
     const text = readFileSync(hook, 'utf8');
     expect(text).toContain('azd env set AKSOPS_CONNECT_APP_ENDPOINTS true');
     expect(project.model('main.bicepparam').assignments.get('connectAppEndpoints')?.value.text).toContain('AKSOPS_CONNECT_APP_ENDPOINTS');
+  });
+
+  it('refuses to package without ops.yaml (it ships in the package, decision 0016)', () => {
+    const hook = join(repoRoot, azure.hooks.prepackage.posix.run);
+    expect(readFileSync(hook, 'utf8')).toContain('config validate --config ops.yaml');
+    const empty = mkdtempSync(join(tmpdir(), 'aksops-prepackage-'));
+    try {
+      const r = spawnSync('sh', [hook], { cwd: empty, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/ops\.yaml is missing at the project root\. Fix: cp examples\/ops\.yaml ops\.yaml/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -53,7 +53,7 @@ describe('the staged package (npm run package)', () => {
   let files: string[];
   beforeAll(() => {
     out = join(mkdtempSync(join(tmpdir(), 'aksops-pkg-')), 'deploy');
-    execFileSync('node', [join(root, 'scripts/package.mjs'), out], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+    execFileSync('node', [join(root, 'scripts/package.mjs'), out], { cwd: root, encoding: 'utf8', timeout: 240_000, env: { ...process.env, OPS_CONFIG_SOURCE: 'examples/ops.yaml' } });
     files = walk(out, out);
   }, 300_000);
   afterAll(() => rmSync(join(out, '..'), { recursive: true, force: true }));
@@ -61,6 +61,8 @@ describe('the staged package (npm run package)', () => {
   it('holds the compiled app, host.json and a package.json without devDependencies or scripts', () => {
     expect(existsSync(join(out, pkg.main))).toBe(true);
     expect(files).toContain('host.json');
+    // The operations config at OPS_CONFIG_PATH's default path (decision 0016).
+    expect(readFileSync(join(out, 'ops.yaml'), 'utf8')).toBe(readFileSync(join(root, 'examples/ops.yaml'), 'utf8'));
     const staged = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(staged['devDependencies']).toBeUndefined();
     expect(staged['scripts']).toBeUndefined();
@@ -73,5 +75,32 @@ describe('the staged package (npm run package)', () => {
     for (const d of devOnly) expect(modules.has(d), d).toBe(false);
     for (const d of ['vitest', 'vite', 'esbuild', 'rollup']) expect(modules.has(d), d).toBe(false);
     for (const d of Object.keys(pkg.dependencies)) expect(modules.has(d), d).toBe(true);
+  });
+});
+
+describe('npm run package refuses to ship without a valid operations config', () => {
+  const stage = (source: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aksops-pkg-bad-'));
+    try {
+      execFileSync('node', [join(root, 'scripts/package.mjs'), join(dir, 'deploy')], { cwd: root, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, OPS_CONFIG_SOURCE: source } });
+      return { code: 0, stderr: '', staged: existsSync(join(dir, 'deploy')) };
+    } catch (e) {
+      return { code: (e as { status: number }).status, stderr: String((e as { stderr: string }).stderr), staged: existsSync(join(dir, 'deploy')) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('fails on a missing config, naming it and the fix', () => {
+    const r = stage('no-such-ops.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no-such-ops\.yaml does not exist\. Fix: create ops\.yaml/);
+    expect(r.staged).toBe(false);
+  });
+
+  it('fails on an invalid config, quoting its problems', () => {
+    const r = stage('package.json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/package\.json: \d+ problem/);
   });
 });

@@ -4,6 +4,10 @@
 //   GET  instances/{instanceId}                  status (200) or 404 when unknown
 //   POST instances/{instanceId}/raiseEvent/{ev}  202, 410 when the instance has finished, 404 unknown
 //   GET  entities/{name}/{key}                   entity state (200) or 404 when the entity does not exist
+//   DELETE instances/?createdTimeFrom=&createdTimeTo=&runtimeStatus=a,b   purge history by filter:
+//        200 {"instancesDeleted": n}, 404 when nothing matched, 400 without createdTimeFrom (the
+//        extension requires it: Azure/azure-functions-durable-python#560; "Purge multiple instance
+//        histories" in the Durable Functions HTTP API reference)
 // Semantics follow the extension's defaults: starting an ID that is Pending/Running fails,
 // starting one that Completed/Failed/Terminated OVERWRITES it (overridableExistingInstanceStates
 // = NonRunningStates). The exact failure status for a running duplicate is not documented; we
@@ -146,6 +150,16 @@ export class FakeDurableExtension {
       const page = all.slice(offset, offset + 50).map(({ events: _e, ...status }) => (url.searchParams.get('showInput') === 'false' ? { ...status, input: null } : status));
       res.writeHead(200, { 'Content-Type': 'application/json', ...(offset + 50 < all.length ? { 'x-ms-continuation-token': String(offset + 50) } : {}) });
       return void res.end(JSON.stringify(page));
+    }
+    if (req.method === 'DELETE' && path === '/durabletask/instances/') {
+      const from = url.searchParams.get('createdTimeFrom');
+      if (!from) return send(400, { Message: "Please specify at least 'createdTimeFrom'." });
+      const to = url.searchParams.get('createdTimeTo');
+      const statuses = url.searchParams.get('runtimeStatus')?.split(',');
+      const t = (iso: string) => new Date(iso).getTime();
+      const doomed = [...this.instances.values()].filter((i) => t(i.createdTime) >= t(from) && (!to || t(i.createdTime) <= t(to)) && (!statuses || statuses.includes(i.runtimeStatus)));
+      for (const i of doomed) this.instances.delete(i.instanceId);
+      return doomed.length === 0 ? send(404) : send(200, { instancesDeleted: doomed.length });
     }
     if (req.method === 'GET' && (m = /^\/durabletask\/instances\/([^/]+)$/.exec(path))) {
       const inst = this.instances.get(decodeURIComponent(m[1]!));

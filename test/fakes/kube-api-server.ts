@@ -27,7 +27,9 @@ import { routeSubresource } from './kube-subresources.js';
 // Backups: discovery documents (registered with the subresource handlers) and pods/exec over WebSocket.
 import './kube-discovery.js';
 import { authorize } from './kube-authz.js';
-import { appPolicy, type KubeRule } from '../../src/permissions/kubernetes.js';
+
+const SSAR_PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
+import { allows, appPolicy, type KubeRule, type KubeVerb } from '../../src/permissions/kubernetes.js';
 import { handleWebSocketUpgrade, type UpgradeContext } from './kube-exec.js';
 
 export interface FakeKubeApiServerOptions {
@@ -264,6 +266,7 @@ export class FakeKubeApiServer {
       const raw = await readBody(req);
       record.body = parseRecordedBody(raw);
       record.user = this.authenticate(req.headers.authorization);
+      if (record.method === 'POST' && url.pathname === SSAR_PATH) return this.respond(res, record, 201, this.selfSubjectAccessReview(raw));
       this.authorize(record.user, record.method, url.pathname);
       authorize(this.rules, record.user, record.method, url.pathname, query);
       const { code, body } = this.route(record.method, url.pathname, query, contentType, raw);
@@ -296,6 +299,21 @@ export class FakeKubeApiServer {
       authorize: (user, method, path, query) => authorize(this.rules, user, method, path, query),
       record: (r) => this.requests.push(r),
     };
+  }
+
+  /**
+   * POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews: every authenticated user may
+   * ask (the system:basic-user ClusterRole); the answer is this server's own policy and forbid()
+   * list, so a review and the real request agree. 201 with the review and its status, as the
+   * apiserver answers (authorization/v1 SelfSubjectAccessReview).
+   */
+  private selfSubjectAccessReview(raw: string): unknown {
+    const review = JSON.parse(raw) as { spec?: { resourceAttributes?: { verb?: string; group?: string; resource?: string; subresource?: string; namespace?: string; name?: string } } };
+    const a = review.spec?.resourceAttributes;
+    if (!a?.verb || !a.resource) throw statusError.badRequest('spec.resourceAttributes.verb and .resource are required');
+    const attrs = { verb: a.verb as KubeVerb, group: a.group ?? '', resource: a.resource, ...(a.subresource ? { subresource: a.subresource } : {}), ...(a.namespace ? { namespace: a.namespace } : {}) };
+    const allowed = (!this.rules || allows(this.rules, attrs)) && !this.denied.has(`${a.verb} ${a.resource}`);
+    return { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec: review.spec, status: allowed ? { allowed: true, reason: 'RBAC: allowed by the fake policy' } : { allowed: false } };
   }
 
   private authenticate(header: string | undefined): string {
