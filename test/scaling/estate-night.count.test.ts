@@ -2,6 +2,7 @@
 // predictive-scaling run writes per pool, through durable-functions' own executor (the replay
 // harness). The per-pool cost must be constant (linear in pools): the estate-night arithmetic in
 // docs/scaling-out.md multiplies it out. Prints the figures; fails if the growth is not linear.
+import { windowGateActivity } from '../support/window-gate.js';
 import { describe, expect, it } from 'vitest';
 import type { PoolPlan } from '../../src/scaling/plan.js';
 import { predictiveScalingOrchestrator, SCALING_ACTIVITY } from '../../orchestrations/predictive-scaling.js';
@@ -21,6 +22,7 @@ async function count(pools: number) {
   const h = createReplayHarness({
     orchestrator: predictiveScalingOrchestrator, name: 'predictiveScaling', instanceId: 's', input: { pools: Array.from({ length: pools }, (_, i) => plan(i)) },
     activities: {
+      ...windowGateActivity(),
       [SCALING_ACTIVITY.forecast]: ({ plan: p }: { plan: PoolPlan }) => ({ key: p.key, ok: true, originAt: '2025-01-01T00:00:00.000Z', desiredNodes: 8, effectiveMode: 'enforce', modeReasons: [], state, model: 'm', decisionUpper: 9, allocatable: 4 }),
       [SCALING_ACTIVITY.apply]: (i: { toMinCount: number }) => ({ outcome: 'applied', detail: 'x', minCount: i.toMinCount }),
       [SCALING_ACTIVITY.record]: () => null,
