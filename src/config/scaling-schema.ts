@@ -47,6 +47,8 @@ const queueSchema = z.strictObject({
   tasksPerWorker: z.number().int().min(1).max(10_000),
   /** Requests of one worker pod or Job, in the pool's resource unit. */
   workerRequests: z.number().positive(),
+  /** PromQL that is 1 while the source is up (e.g. up{job="redis-exporter"}): an absent queue then reads as empty, not as a gap. */
+  up: z.string().min(1).optional(),
 });
 
 const poolSchema = z.strictObject({

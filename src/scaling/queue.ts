@@ -10,6 +10,11 @@
 // tasksPerWorker 1 and workerRequests = the Job's requests, so Jobs per node = allocatable /
 // workerRequests. The conversion runs in PromQL, so the forecast, bound, gate and decision are the
 // ones every pool uses, and history comes from Prometheus (no extra store).
+//
+// An empty queue has no series: Redis deletes an empty list, so redis_exporter stops exporting it,
+// and a plain sum() turns every idle hour into a gap. With `up` (the source's own health series,
+// e.g. up{job="redis-exporter"}), an absent queue reads as 0 tasks while the source is up, and
+// stays a gap while it is down, so an outage is never taken for an idle queue.
 
 export interface QueueSignal {
   /** PromQL returning the tasks waiting (one or more series, summed). */
@@ -18,11 +23,14 @@ export interface QueueSignal {
   tasksPerWorker: number;
   /** Requests of one worker pod (or Job), in the pool's resource unit (cores or bytes). */
   workerRequests: number;
+  /** PromQL that is 1 while the queue's source is scraped (e.g. up{job="redis-exporter"}). */
+  up?: string;
 }
 
 /** The requests query a queue signal stands for. */
 export function queueRequestsQuery(q: QueueSignal): string {
   if (!(q.tasksPerWorker >= 1)) throw new RangeError(`queue.tasksPerWorker must be >= 1, got ${q.tasksPerWorker}`);
   if (!(q.workerRequests > 0)) throw new RangeError(`queue.workerRequests must be > 0, got ${q.workerRequests}`);
-  return `ceil(sum(${q.query}) / ${q.tasksPerWorker}) * ${q.workerRequests}`;
+  const tasks = q.up ? `(sum(${q.query}) or (0 * sum(${q.up} == 1)))` : `sum(${q.query})`;
+  return `ceil(${tasks} / ${q.tasksPerWorker}) * ${q.workerRequests}`;
 }

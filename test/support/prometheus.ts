@@ -139,15 +139,20 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
 /**
  * Serves a TSDB with prometheus on a free port: built from OpenMetrics text with promtool, or an
  * existing data directory (`dataDir`, e.g. a restored backup; openMetrics is then ignored).
- * `adminApi` adds --web.enable-admin-api (the snapshot API).
+ * `adminApi` adds --web.enable-admin-api (the snapshot API). `scrape` adds live scrape jobs (e.g. a
+ * real exporter on a free port); with an empty `openMetrics` nothing is backfilled.
  */
-export async function startPrometheusWith(openMetrics: string, options: { retention?: string; startTimeoutMs?: number; adminApi?: boolean; dataDir?: string } = {}): Promise<PrometheusInstance> {
+export async function startPrometheusWith(
+  openMetrics: string,
+  options: { retention?: string; startTimeoutMs?: number; adminApi?: boolean; dataDir?: string; scrape?: { job: string; target: string; intervalSec: number }[] } = {},
+): Promise<PrometheusInstance> {
   if (!prometheusInstalled()) throw new Error('prometheus and promtool are not installed. Fix: apt-get install prometheus (Debian package; .ci/run installs it)');
   const dir = await mkdtemp(join(tmpdir(), 'prom-test-'));
   const dataDir = options.dataDir ?? join(dir, 'data');
   const input = join(dir, 'input.om');
-  if (!options.dataDir) await writeFile(input, openMetrics);
-  if (!options.dataDir) try {
+  const backfill = !options.dataDir && openMetrics !== '';
+  if (backfill) await writeFile(input, openMetrics);
+  if (backfill) try {
     // Larger blocks than the default 2 h keep the block count (and Prometheus' start-up) small.
     await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=24h', input, dataDir], { maxBuffer: 16 * 1024 * 1024 });
   } catch (e) {
@@ -156,7 +161,8 @@ export async function startPrometheusWith(openMetrics: string, options: { retent
   }
   await rm(input, { force: true });
   const config = join(dir, 'prometheus.yml');
-  await writeFile(config, 'global:\n  scrape_interval: 1h\nscrape_configs: []\n');
+  const jobs = (options.scrape ?? []).map((j) => `  - job_name: ${j.job}\n    scrape_interval: ${j.intervalSec}s\n    static_configs:\n      - targets: ['${j.target}']\n`);
+  await writeFile(config, `global:\n  scrape_interval: 1h\nscrape_configs:${jobs.length ? `\n${jobs.join('')}` : ' []\n'}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
