@@ -28,9 +28,9 @@ export async function runScalingReport(args: string[], io: CliIo): Promise<numbe
     const rows = body.pools.map((p) => {
       const f = (p['forecast'] ?? {}) as Record<string, unknown>;
       const prov = (p['provisioning'] ?? {}) as Record<string, unknown>;
-      return { cluster: p['cluster'], pool: p['pool'], configured: p['configuredMode'], mode: p['mode'], mase: f['maseVsPersistence'], coverage: f['coverage'], intervals: p['intervals'], extraNodeHours: prov['extraNodeHoursVsReactive'], reasons: (p['modeReasons'] as string[] | undefined)?.join('; ') };
+      return { cluster: p['cluster'], pool: p['pool'], configured: p['configuredMode'], mode: p['mode'], mase: f['maseVsPersistence'], accuracy: f['accuracy'], coverage: f['coverage'], intervals: p['intervals'], extraNodeHours: prov['extraNodeHoursVsReactive'], reasons: (p['modeReasons'] as string[] | undefined)?.join('; ') };
     });
-    printRows(io, format, rows, ['cluster', 'pool', 'configured', 'mode', 'mase', 'coverage', 'intervals', 'extraNodeHours', 'reasons'], body);
+    printRows(io, format, rows, ['cluster', 'pool', 'configured', 'mode', 'mase', 'accuracy', 'coverage', 'intervals', 'extraNodeHours', 'reasons'], body);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;

@@ -114,7 +114,12 @@ describe('web console in Chromium', () => {
     await open('scaling');
     await page.waitForSelector('[data-testid=pool] canvas');
     const chart = await page.evaluate(() => (globalThis as unknown as { aksopsCharts: Record<string, { labels: string[]; data: (number | null)[][] }> }).aksopsCharts['ms5-prod/compute']!);
-    const report = (await (await fetch(`${w.host.url}/api/scaling/report?series=true&days=7`)).json()) as { pools: { series: { actual: number[]; forecast: number[]; upper: number[] } }[] };
+    const report = (await (await fetch(`${w.host.url}/api/scaling/report?series=true&days=7`)).json()) as {
+      pools: { series: { actual: number[]; forecast: number[]; upper: number[] }; forecast: { accuracy: number | null } }[];
+    };
+    // The seed's figure (accuracy = 1 - WAPE) is shown next to MASE, from the same report.
+    expect(report.pools[0]!.forecast.accuracy).toEqual(expect.any(Number));
+    expect(await page.getByTestId('accuracy').first().textContent()).toBe(String(report.pools[0]!.forecast.accuracy));
     expect(chart.labels).toEqual(['time', 'actual', 'forecast', 'upper', 'predictiveCapacity', 'reactiveCapacity']);
     expect(chart.data[1]).toEqual(report.pools[0]!.series.actual);
     expect(chart.data[2]).toEqual(report.pools[0]!.series.forecast);

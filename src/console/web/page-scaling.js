@@ -37,7 +37,7 @@ export function ScalingPage() {
     <${ErrorLine} error=${error} />
     ${(data?.pools ?? []).map((p) => html`<section class="card" data-testid="pool" key=${p.cluster + p.pool} aria-label=${`Pool ${p.cluster}/${p.pool}`}>
       <h3>${p.cluster}/${p.pool} <span class="badge">${p.mode ?? p.configuredMode}</span></h3>
-      <p>MASE vs persistence <strong data-testid="mase">${p.forecast.maseVsPersistence ?? 'n/a'}</strong> · vs seasonal naive ${p.forecast.maseVsSeasonalNaive ?? 'n/a'} · coverage of the upper bound <strong>${p.forecast.coverage ?? 'n/a'}</strong> · ${p.intervals} intervals · extra node-hours vs reactive ${p.provisioning.extraNodeHoursVsReactive ?? 'n/a'}</p>
+      <p>MASE vs persistence <strong data-testid="mase">${p.forecast.maseVsPersistence ?? 'n/a'}</strong> · vs seasonal naive ${p.forecast.maseVsSeasonalNaive ?? 'n/a'} · accuracy (1 − WAPE) <strong data-testid="accuracy">${p.forecast.accuracy ?? 'n/a'}</strong> · coverage of the upper bound <strong>${p.forecast.coverage ?? 'n/a'}</strong> · ${p.intervals} intervals · extra node-hours vs reactive ${p.provisioning.extraNodeHoursVsReactive ?? 'n/a'}</p>
       ${p.modeReasons.length ? html`<ul>${p.modeReasons.map((r) => html`<li>${r}</li>`)}</ul>` : null}
       <${Chart} pool=${p} />
     </section>`)}`;
