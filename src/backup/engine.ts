@@ -122,6 +122,7 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
     keyVault: parts.has('keyVault') && cfg.keyVault !== undefined,
     redis: parts.has('redis') ? cfg.redis.map((r) => r.name) : [],
     prometheus: parts.has('prometheus') ? cfg.prometheus.map((p) => p.name) : [],
+    s3: parts.has('s3') ? cfg.s3.map((b) => b.name) : [],
     warnings: [],
     concurrency: env.backups.concurrency,
   };

@@ -108,15 +108,15 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     if (!m.items.some((i) => i.type === 'database' && i.database === name)) throw new Error(`backup ${input.backupId} holds no dump of database ${name}`);
     return { name, target };
   });
-  const held = (type: 'grafana' | 'keyvault', names: string[] | undefined, what: string) => {
-    const have = m.items.filter((i) => i.type === type).map((i) => (type === 'grafana' ? i.uid : i.secret) ?? '');
+  const held = (type: 'grafana' | 'keyvault' | 's3', names: string[] | undefined, what: string) => {
+    const have = [...new Set(m.items.filter((i) => i.type === type).map((i) => (type === 'grafana' ? i.uid : type === 's3' ? i.name : i.secret) ?? ''))];
     const absent = (names ?? []).filter((n) => n !== '*' && !have.includes(n));
     if (absent.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${absent.join(', ')} (it has ${have.length} ${what}s)`);
-    return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : 'keyVaultSecrets']: names } : {};
+    return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : type === 's3' ? 'buckets' : 'keyVaultSecrets']: names } : {};
   };
   return {
     restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings,
-    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'),
+    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'), ...held('s3', input.buckets, 's3 entry'),
   };
 }
 
