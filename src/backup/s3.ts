@@ -103,7 +103,7 @@ export async function backupS3(env: BackupEnv, input: BackupS3Input): Promise<Pa
   do {
     let page;
     try {
-      page = await client.send(new ListObjectsV2Command({ Bucket: cfg.bucket, ...(cfg.prefix ? { Prefix: cfg.prefix } : {}), ...(token ? { ContinuationToken: token } : {}) }));
+      page = await client.send(new ListObjectsV2Command({ Bucket: cfg.bucket, MaxKeys: cfg.listPageSize, ...(cfg.prefix ? { Prefix: cfg.prefix } : {}), ...(token ? { ContinuationToken: token } : {}) }));
     } catch (e) {
       throw s3Failure(e, `${where}: ListObjectsV2`);
     }

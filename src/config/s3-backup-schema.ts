@@ -45,6 +45,8 @@ export const s3BackupSchema = z.strictObject({
   /** Path-style URLs (MinIO and most S3-compatible servers need them). */
   forcePathStyle: z.boolean().default(true),
   credentials: credentialsSchema,
+  /** Keys per ListObjectsV2 page (max-keys; S3 returns at most 1,000). */
+  listPageSize: z.number().int().min(1).max(1000).default(1000),
   /** Objects copied at the same time. */
   concurrency: z.number().int().min(1).max(64).default(8),
 });

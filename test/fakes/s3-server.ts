@@ -36,6 +36,8 @@ export interface S3Fake {
   requests: Array<{ method: string; path: string; accessKeyId: string }>;
   /** The next n requests get 503 SlowDown. */
   slowDown(n: number): void;
+  /** How many requests were answered SlowDown so far. */
+  throttled(): number;
   addKey(key: S3Key): void;
   stop(): Promise<void>;
 }
@@ -96,11 +98,13 @@ export async function startS3Fake(options: { region?: string; keys?: S3Key[]; bu
   }
   const keys = new Map<string, S3Key>((options.keys ?? []).map((k) => [k.accessKeyId, k]));
   let slow = 0;
+  let throttled = 0;
   const requests: S3Fake['requests'] = [];
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (slow > 0) {
       slow -= 1;
+      throttled += 1;
       req.resume();
       return xmlError(res, 503, 'SlowDown', 'Please reduce your request rate.');
     }
@@ -138,6 +142,7 @@ export async function startS3Fake(options: { region?: string; keys?: S3Key[]; bu
     region,
     requests,
     slowDown: (n) => (slow = n),
+    throttled: () => throttled,
     addKey: (k) => keys.set(k.accessKeyId, k),
     async stop() {
       server.closeAllConnections();
