@@ -15,6 +15,7 @@ import { verifyBackup } from '../../src/backup/catalog.js';
 import { runRestore } from '../../src/backup/restore-runner.js';
 import { partIds } from '../../src/backup/manifest.js';
 import { backupsSchema, checkBackups } from '../../src/config/backup-schema.js';
+import { restoreRequest } from '../../src/backup/triggers.js';
 import type { KubeObject } from '../fakes/kube-resources.js';
 
 const ACCESS_KEY = 'AKIAMS5MINIOBACKUP01';
@@ -225,5 +226,15 @@ describe('S3 config', () => {
     expect(parse([{ ...ok, endpoint: 'ftp://x' }]).join()).toMatch(/s3\.0\.endpoint: must be an http\(s\) URL/);
     expect(parse([ok, ok]).join()).toMatch(/s3\.1\.name: "media" is used twice/);
     expect(parse([{ ...ok, credentials: { secret: { namespace: 'Bad_NS', name: 'creds' } } }]).join()).toMatch(/credentials\.secret\.namespace: .*Fix: the namespace of the Secret/);
+  });
+});
+
+describe('POST /api/restores with buckets', () => {
+  const b = backupsSchema.parse({ encryption: { localKeySetting: 'K' }, clusters: [{ cluster: 'c' }] });
+  const now = new Date('2025-01-02T03:00:00Z');
+  it('carries buckets and bucketMap into the restore input, and refuses a target that is not a bucket name', () => {
+    const r = restoreRequest(b, { cluster: 'c', backupId: '20250101T020000Z-nightly', buckets: ['media'], bucketMap: { media: 'media-restore' } }, now, 'user:a', 'abc123');
+    expect(r.input).toMatchObject({ buckets: ['media'], bucketMap: { media: 'media-restore' }, dryRun: true });
+    expect(() => restoreRequest(b, { cluster: 'c', backupId: '20250101T020000Z-nightly', buckets: ['media'], bucketMap: { media: 'http://evil.example/x' } }, now, 'user:a')).toThrow(/bucketMap: "media" must map an s3 entry name to an S3 bucket name/);
   });
 });
