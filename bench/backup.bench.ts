@@ -134,7 +134,7 @@ async function objectExport(connectionString: string): Promise<BenchResult[]> {
 }
 
 /** The fake API server in a child process (the function does not host the API server). */
-async function kubeServerProcess(file: string): Promise<{ kubeConfig: KubeConfig; stop(): Promise<void> }> {
+export async function kubeServerProcess(file: string): Promise<{ kubeConfig: KubeConfig; stop(): Promise<void> }> {
   const token = randomBytes(16).toString('hex');
   const child = spawn(process.execPath, [fileURLToPath(new URL('./backup-kube-server.js', import.meta.url)), file, token], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {

@@ -84,18 +84,8 @@ async function expectedAuthorization(req: IncomingMessage, key: S3Key, region: s
 export async function startS3Fake(options: { region?: string; keys?: S3Key[]; buckets?: string[] } = {}): Promise<S3Fake> {
   const region = options.region ?? 'eu-west-2';
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-  // A child process: s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
-  const innerPort = await freePort();
-  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  const args = ['--openssl-legacy-provider', bin, '-d', directory, '-a', '127.0.0.1', '-p', String(innerPort), '--no-vhost-buckets', ...(process.env['S3_DEBUG'] ? [] : ['-s'])];
-  for (const b of options.buckets ?? []) args.push('--configure-bucket', b);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', process.env['S3_DEBUG'] ? 'inherit' : 'ignore', 'inherit'] });
-  for (let i = 0; ; i++) {
-    const up = await fetch(`http://127.0.0.1:${innerPort}/`).then(() => true, () => false);
-    if (up) break;
-    if (i > 100 || child.exitCode !== null) throw new Error(`s3rver did not start on port ${innerPort}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const inner = await startS3rver(directory, options.buckets ?? []);
+  const innerPort = inner.port;
   const keys = new Map<string, S3Key>((options.keys ?? []).map((k) => [k.accessKeyId, k]));
   let slow = 0;
   let throttled = 0;
@@ -125,12 +115,12 @@ export async function startS3Fake(options: { region?: string; keys?: S3Key[]; bu
     requests.push({ method: req.method ?? '', path: req.url ?? '', accessKeyId: key.accessKeyId });
     // To s3rver under its own key (it checks no v4 signature, see the header).
     const headers = { ...req.headers, authorization: String(req.headers.authorization).replace(/Credential=[^/]+\//, `Credential=${S3RVER_KEY}/`) };
-    const inner = httpRequest({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers }, (r) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
-    inner.on('error', (e) => xmlError(res, 500, 'InternalError', e.message));
-    req.pipe(inner);
+    upstream.on('error', (e) => xmlError(res, 500, 'InternalError', e.message));
+    req.pipe(upstream);
   };
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => xmlError(res, 500, 'InternalError', (e as Error).message));
@@ -147,9 +137,36 @@ export async function startS3Fake(options: { region?: string; keys?: S3Key[]; bu
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      await inner.stop();
       await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * s3rver alone in a child process (what the benchmark uses, like a MinIO beside the app): no v4
+ * signature check, any request signed with the access key S3RVER is accepted.
+ */
+export async function startS3rver(directory: string, buckets: string[]): Promise<{ port: number; stop(): Promise<void> }> {
+  // A child process: s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
+  const port = await freePort();
+  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
+  const args = ['--openssl-legacy-provider', bin, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '--no-vhost-buckets', ...(process.env['S3_DEBUG'] ? [] : ['-s'])];
+  for (const b of buckets) args.push('--configure-bucket', b);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', process.env['S3_DEBUG'] ? 'inherit' : 'ignore', 'inherit'] });
+  for (let i = 0; ; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+    if (up) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`s3rver did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
     },
   };
 }
