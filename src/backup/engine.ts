@@ -18,27 +18,10 @@ import {
   skipReason,
   type ResourceTypeRef,
 } from './objects.js';
-import {
-  buildManifest,
-  paths,
-  partIds,
-  PART_FORMAT,
-  parseManifest,
-  type EncryptionInfo,
-  type Manifest,
-  type ManifestItem,
-  type PartRecord,
-} from './manifest.js';
+import { paths, partIds, PART_FORMAT, type EncryptionInfo, type ManifestItem, type PartRecord } from './manifest.js';
 import { encryptStream, newKeyDocument, openKeyDocument, type KeyDocument } from './crypto.js';
 import { parseDuration } from '../domain/duration.js';
-import type {
-  BackupObjectsInput,
-  BackupPlan,
-  BackupPlanInput,
-  ManifestSummary,
-  PartSummary,
-  WriteManifestInput,
-} from '../domain/backup-types.js';
+import type { BackupObjectsInput, BackupPlan, BackupPlanInput, PartSummary } from '../domain/backup-types.js';
 
 /** Blocks of object (NDJSON) blobs: most fit one block and go up as a single Put Blob. */
 export const OBJECT_BLOCK_BYTES = 4 * 1024 * 1024;

@@ -16,7 +16,6 @@ import { runRestore } from '../../src/backup/restore-runner.js';
 import { partIds } from '../../src/backup/manifest.js';
 import { backupsSchema, checkBackups } from '../../src/config/backup-schema.js';
 import { restoreRequest } from '../../src/backup/triggers.js';
-import type { KubeObject } from '../fakes/kube-resources.js';
 
 const ACCESS_KEY = 'AKIAMS5MINIOBACKUP01';
 const SECRET_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYs3Cr3tKeY9';
@@ -63,7 +62,7 @@ beforeAll(async () => {
     clusterBackup: { s3: [entry('minio-media', 'media', 'minio-backup'), entry('forbidden', 'forbidden', 'minio-backup'), entry('no-bucket', 'no-such-bucket', 'minio-backup'), entry('read-only', 'media', 'minio-readonly'), entry('wrong-key', 'media', 'minio-wrong')] },
   });
   const secret = (name: string, ak: string, sk: string) =>
-    w.kube.seed('secrets', { metadata: { name, namespace: 'minio' }, type: 'Opaque', data: { accesskey: Buffer.from(ak).toString('base64'), secretkey: Buffer.from(sk).toString('base64') } } as KubeObject);
+    w.kube.seed('secrets', { metadata: { name, namespace: 'minio' }, type: 'Opaque', data: { accesskey: Buffer.from(ak).toString('base64'), secretkey: Buffer.from(sk).toString('base64') } });
   secret('minio-backup', ACCESS_KEY, SECRET_KEY);
   secret('minio-readonly', RO_KEY, RO_SECRET);
   secret('minio-wrong', ACCESS_KEY, 'not-the-secret-key');
