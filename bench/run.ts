@@ -8,8 +8,9 @@ import { scalingBenchmark } from './scaling.bench.js';
 import { consoleBenchmark } from './console.bench.js';
 import { redosBenchmark } from './redos.bench.js';
 import { secondaryCopyBenchmark } from './secondary-copy.bench.js';
+import { backupStreamsBenchmark } from './backup-streams.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, secondaryCopyBenchmark, consoleBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, secondaryCopyBenchmark, backupStreamsBenchmark, consoleBenchmark];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');

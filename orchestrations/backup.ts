@@ -104,6 +104,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   if (plan.grafana) jobs.push({ part: partIds.grafana, activity: BACKUP_ACTIVITY.grafana, namespace: false, input: base satisfies BackupSimplePartInput });
   if (plan.keyVault) jobs.push({ part: partIds.keyVault, activity: BACKUP_ACTIVITY.keyVault, namespace: false, input: base satisfies BackupSimplePartInput });
   for (const name of plan.redis ?? []) jobs.push({ part: partIds.redis(name), activity: BACKUP_ACTIVITY.redis, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
+  for (const name of plan.s3 ?? []) jobs.push({ part: partIds.s3(name), activity: BACKUP_ACTIVITY.s3, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
   for (const name of plan.prometheus ?? []) jobs.push({ part: partIds.prometheus(name), activity: BACKUP_ACTIVITY.prometheus, namespace: false, input: { ...base, name } satisfies BackupPrometheusInput });
   setStatus({ phase: 'backing-up', partsTotal: jobs.length + (snapshots.length > 0 ? 1 : 0), namespacesTotal: plan.namespaces.length });
 

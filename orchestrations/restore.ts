@@ -72,6 +72,7 @@ function addStepOutput(out: RestoreOutput & { objects: string[] }, v: RestoreSte
   out.skipped += v.skipped;
   out.failed.push(...v.failed);
   out.objects.push(...v.objects);
+  if (v.conflicts?.length) out.conflicts = [...(out.conflicts ?? []), ...v.conflicts];
 }
 
 /** The restore itself (shared by `restore` and the drill). `onStatus` receives progress. */
@@ -143,11 +144,11 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
     }
   }
   // Grafana dashboards and Key Vault secrets, after the cluster's objects and databases.
-  const services = [[RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'], [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets']] as const;
+  const services = [[RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'], [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets'], [RESTORE_ACTIVITY.s3, plan.buckets, 'S3 objects']] as const;
   for (const [name, names, what] of services) {
     if (!names || names.length === 0) continue;
     onStatus({ phase: 'services' });
-    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}) };
+    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}), ...(input.bucketMap ? { bucketMap: input.bucketMap } : {}) };
     try {
       addStepOutput(out, (yield context.df.callActivity(name, serviceInput)) as RestoreStepOutput);
     } catch (e) {

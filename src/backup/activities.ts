@@ -15,6 +15,8 @@ import { deleteScratchNamespace, drillCheck, planRestore, restoreStep, waitCrds 
 import { restoreGrafana } from './grafana-restore.js';
 import { restoreKeyVault } from './keyvault-restore.js';
 import { copyToSecondary, secondaryEnv } from './secondary.js';
+import { backupS3 } from './s3.js';
+import { restoreS3 } from './s3-restore.js';
 import type { BackupSource } from '../domain/backup-types.js';
 import { BACKUP_ACTIVITY as B, RESTORE_ACTIVITY as R, RETENTION_ACTIVITY as T, type BackupActivities } from './activity-names.js';
 
@@ -29,6 +31,7 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     [B.keyVault]: (i) => backupKeyVault(env, i),
     [B.redis]: (i) => backupRedis(env, i),
     [B.prometheus]: (i) => backupPrometheus(env, i),
+    [B.s3]: (i) => backupS3(env, i),
     [B.createSnapshots]: (i) => createSnapshots(env, i),
     [B.checkSnapshots]: (i) => checkSnapshots(env, i),
     [B.recordSnapshots]: (i) => recordSnapshots(env, i),
@@ -51,6 +54,7 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     // The drill's source: the newest complete backup holding objects of the namespace.
     [R.grafana]: (i) => restoreGrafana(at(i), i),
     [R.keyVault]: (i) => restoreKeyVault(at(i), i),
+    [R.s3]: (i) => restoreS3(at(i), i),
     [R.latest]: async (i) => (await latestComplete(at(i), i.cluster, i.namespace))?.backupId ?? null,
   };
 }

@@ -45,6 +45,7 @@ export const BACKUP_ACTIVITY = {
   keyVault: 'backupKeyVault',
   redis: 'backupRedis',
   prometheus: 'backupPrometheus',
+  s3: 'backupS3',
   createSnapshots: 'backupCreateSnapshots',
   checkSnapshots: 'backupCheckSnapshots',
   recordSnapshots: 'backupRecordSnapshots',
@@ -68,6 +69,7 @@ export const RESTORE_ACTIVITY = {
   latest: 'restoreLatestBackup',
   grafana: 'restoreGrafana',
   keyVault: 'restoreKeyVault',
+  s3: 'restoreS3',
 } as const;
 
 /** Registered with the remediation (functions/remediation.ts); backups call it to audit. */
@@ -88,6 +90,7 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.keyVault]: [BackupSimplePartInput, PartSummary];
   [BACKUP_ACTIVITY.redis]: [BackupRedisInput, PartSummary];
   [BACKUP_ACTIVITY.prometheus]: [BackupPrometheusInput, PartSummary];
+  [BACKUP_ACTIVITY.s3]: [BackupRedisInput, PartSummary];
   [BACKUP_ACTIVITY.createSnapshots]: [CreateSnapshotsInput, SnapshotState[]];
   [BACKUP_ACTIVITY.checkSnapshots]: [CheckSnapshotsInput, CheckSnapshotsOutput];
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
@@ -105,6 +108,7 @@ export interface BackupActivityContracts {
   [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string; from?: BackupSource }, string | null];
   [RESTORE_ACTIVITY.grafana]: [RestoreServiceInput, RestoreStepOutput];
   [RESTORE_ACTIVITY.keyVault]: [RestoreServiceInput, RestoreStepOutput];
+  [RESTORE_ACTIVITY.s3]: [RestoreServiceInput, RestoreStepOutput];
 }
 
 type Values<T> = T[keyof T];

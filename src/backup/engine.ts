@@ -18,27 +18,10 @@ import {
   skipReason,
   type ResourceTypeRef,
 } from './objects.js';
-import {
-  buildManifest,
-  paths,
-  partIds,
-  PART_FORMAT,
-  parseManifest,
-  type EncryptionInfo,
-  type Manifest,
-  type ManifestItem,
-  type PartRecord,
-} from './manifest.js';
+import { paths, partIds, PART_FORMAT, type EncryptionInfo, type ManifestItem, type PartRecord } from './manifest.js';
 import { encryptStream, newKeyDocument, openKeyDocument, type KeyDocument } from './crypto.js';
 import { parseDuration } from '../domain/duration.js';
-import type {
-  BackupObjectsInput,
-  BackupPlan,
-  BackupPlanInput,
-  ManifestSummary,
-  PartSummary,
-  WriteManifestInput,
-} from '../domain/backup-types.js';
+import type { BackupObjectsInput, BackupPlan, BackupPlanInput, PartSummary } from '../domain/backup-types.js';
 
 /** Blocks of object (NDJSON) blobs: most fit one block and go up as a single Put Blob. */
 export const OBJECT_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -122,6 +105,7 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
     keyVault: parts.has('keyVault') && cfg.keyVault !== undefined,
     redis: parts.has('redis') ? cfg.redis.map((r) => r.name) : [],
     prometheus: parts.has('prometheus') ? cfg.prometheus.map((p) => p.name) : [],
+    s3: parts.has('s3') ? cfg.s3.map((b) => b.name) : [],
     warnings: [],
     concurrency: env.backups.concurrency,
   };

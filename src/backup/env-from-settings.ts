@@ -113,6 +113,12 @@ export function backupEnvFrom(deps: { settings: Settings; env: Record<string, st
       const { keyVaultSecretsPort } = await import('./keyvault-backup.js');
       return keyVaultSecretsPort(vaultUri, await cred());
     },
+    async keyVaultSecretValue(vaultUri: string, name: string) {
+      const { SecretClient } = await import('@azure/keyvault-secrets');
+      const value = (await new SecretClient(vaultUri, await cred()).getSecret(name)).value;
+      if (value === undefined) throw new Error(`Key Vault secret ${name} has no value`);
+      return value;
+    },
     ...(settings.keyVaultUri ? { keyVaultUri: settings.keyVaultUri } : {}),
     tool: toolVersion(),
     now: () => new Date(),

@@ -25,6 +25,8 @@ export interface BackupEnv {
   setting(name: string): string | undefined;
   /** Key Vault secrets of a vault (the keyVault part). */
   keyVaultSecrets?(vaultUri: string): Promise<KeyVaultSecretsPort>;
+  /** One secret's current value (credentials the config names, e.g. an S3 key pair: s3-credentials.ts). */
+  keyVaultSecretValue?(vaultUri: string, name: string): Promise<string>;
   /** Default vault (KEY_VAULT_URI). */
   keyVaultUri?: string;
   tool: { name: string; version: string };

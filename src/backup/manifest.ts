@@ -13,6 +13,7 @@
 //   keyVault            {cluster}/{backupId}/keyvault/{secret}.kvbackup    Key Vault backup blobs (opaque)
 //   appData             {cluster}/{backupId}/redis/{name}.rdb             redis-cli --rdb (an RDB snapshot)
 //                       {cluster}/{backupId}/prometheus/{name}.tar        tar of a TSDB snapshot
+//                       {cluster}/{backupId}/s3/{name}/{sha256 of key}    one blob per S3 object (src/backup/s3.ts)
 // CSI snapshots live in the cluster; the manifest records them.
 //
 // Backup IDs sort by time: `20250101T020000Z-nightly` (schedule slot + schedule name) or
@@ -26,8 +27,8 @@ export const CLUSTER_SCOPE_DIR = '_cluster';
 
 export const BACKUP_ID_PATTERN = /^(\d{8}T\d{6}Z)-([a-z0-9][a-z0-9-]{0,45})$/;
 
-export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus';
-export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus'];
+export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus' | 's3';
+export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3'];
 
 export interface BackupContainers {
   objects: string;
@@ -93,6 +94,8 @@ export const paths = {
   keyVault: (cluster: string, id: string, secret: string) => `${backupPrefix(cluster, id)}keyvault/${secret}.kvbackup`,
   redis: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}redis/${name}.rdb`,
   prometheus: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}prometheus/${name}.tar`,
+  /** S3 keys may hold any UTF-8 up to 1024 bytes: the blob is named by the key's SHA-256, the item keeps the key. */
+  s3: (cluster: string, id: string, name: string, keyHash: string) => `${backupPrefix(cluster, id)}s3/${name}/${keyHash}`,
 };
 
 /** Part IDs: also file names of part records. */
@@ -105,9 +108,10 @@ export const partIds = {
   keyVault: 'keyvault',
   redis: (name: string) => `redis.${name}`,
   prometheus: (name: string) => `prometheus.${name}`,
+  s3: (name: string) => `s3.${name}`,
 };
 
-export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus';
+export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus' | 's3';
 
 export interface ManifestItem {
   part: string;
@@ -140,6 +144,11 @@ export interface ManifestItem {
   title?: string;
   /** keyvault */
   secret?: string;
+  /** s3 (name: the config entry): the object's bucket, key, ETag and Last-Modified as read. */
+  bucket?: string;
+  key?: string;
+  etag?: string;
+  lastModified?: string;
 }
 
 export interface SnapshotRecord {
@@ -238,6 +247,7 @@ export function buildManifest(meta: ManifestMeta, records: PartRecord[], failed:
       if (it.type === 'keyvault') add('keyVaultSecrets', 1);
       if (it.type === 'redis') add('redisSnapshots', 1);
       if (it.type === 'prometheus') add('prometheusSnapshots', 1);
+      if (it.type === 's3') add('s3Objects', 1);
     }
     for (const s of r.snapshots ?? []) {
       snapshots.push(s);

@@ -6,6 +6,7 @@ import { planRestore, restoreStep, waitCrds } from './restore.js';
 import { restoreDatabase } from './postgres.js';
 import { restoreGrafana } from './grafana-restore.js';
 import { restoreKeyVault } from './keyvault-restore.js';
+import { restoreS3 } from './s3-restore.js';
 import type { RestoreInput, RestoreOutput } from '../domain/backup-types.js';
 
 export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line: string) => void = () => undefined, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<RestoreOutput> {
@@ -43,14 +44,15 @@ export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line
       out.databases.push({ name: db.name, target: db.target, ok: false, error: (e as Error).message });
     }
   }
-  for (const [names, restore, what] of [[plan.dashboards, restoreGrafana, 'Grafana dashboards'], [plan.keyVaultSecrets, restoreKeyVault, 'Key Vault secrets']] as const) {
+  for (const [names, restore, what] of [[plan.dashboards, restoreGrafana, 'Grafana dashboards'], [plan.keyVaultSecrets, restoreKeyVault, 'Key Vault secrets'], [plan.buckets, restoreS3, 'S3 objects']] as const) {
     if (!names || names.length === 0) continue;
     try {
-      const r = await restore(env, { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun });
+      const r = await restore(env, { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun, ...(input.bucketMap ? { bucketMap: input.bucketMap } : {}) });
       out.created += r.created;
       out.updated += r.updated;
       out.skipped += r.skipped;
       out.failed.push(...r.failed);
+      if (r.conflicts?.length) out.conflicts = [...(out.conflicts ?? []), ...r.conflicts];
       log(`${what}: ${r.created} ${input.dryRun ? 'would be created' : 'created'}, ${r.updated} updated, ${r.skipped} skipped (exist), ${r.failed.length} failed`);
     } catch (e) {
       out.failed.push({ object: what, error: (e as Error).message });

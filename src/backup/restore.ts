@@ -17,7 +17,6 @@ import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from 
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/redact.js';
-import { restoreDatabase } from './postgres.js';
 import type {
   DrillCheckInput,
   DrillCheckOutput,
@@ -108,15 +107,15 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     if (!m.items.some((i) => i.type === 'database' && i.database === name)) throw new Error(`backup ${input.backupId} holds no dump of database ${name}`);
     return { name, target };
   });
-  const held = (type: 'grafana' | 'keyvault', names: string[] | undefined, what: string) => {
-    const have = m.items.filter((i) => i.type === type).map((i) => (type === 'grafana' ? i.uid : i.secret) ?? '');
+  const held = (type: 'grafana' | 'keyvault' | 's3', names: string[] | undefined, what: string) => {
+    const have = [...new Set(m.items.filter((i) => i.type === type).map((i) => (type === 'grafana' ? i.uid : type === 's3' ? i.name : i.secret) ?? ''))];
     const absent = (names ?? []).filter((n) => n !== '*' && !have.includes(n));
     if (absent.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${absent.join(', ')} (it has ${have.length} ${what}s)`);
-    return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : 'keyVaultSecrets']: names } : {};
+    return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : type === 's3' ? 'buckets' : 'keyVaultSecrets']: names } : {};
   };
   return {
     restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings,
-    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'),
+    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'), ...held('s3', input.buckets, 's3 entry'),
   };
 }
 
@@ -180,7 +179,7 @@ export async function restoreStep(env: BackupEnv, input: RestoreStepInput): Prom
       const obj = prepareForRestore(t, stored, { namespaceMap: input.namespaceMap, ...(snapshotsByPvc ? { snapshotsByPvc } : {}) });
       if (t.resource === 'namespaces' && t.group === '' && input.scratchLabel) {
         const meta = obj.metadata!;
-        meta['labels'] = { ...((meta['labels'] as Record<string, string> | undefined) ?? {}), [LABEL_SCRATCH]: input.scratchLabel };
+        meta['labels'] = { ...((meta['labels']) ?? {}), [LABEL_SCRATCH]: input.scratchLabel };
       }
       const id = describe(t, obj);
       const target = t.namespaced ? String(obj.metadata?.['namespace']) : undefined;

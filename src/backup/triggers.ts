@@ -4,6 +4,7 @@
 // (a timer that fires twice, or two workers, start one backup), one per request otherwise.
 import { randomBytes } from 'node:crypto';
 import type { BackupsConfig } from '../config/backup-schema.js';
+import { bucketName } from '../config/s3-backup-schema.js';
 import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
 import { dueSlot, parseCron } from './schedule.js';
@@ -148,7 +149,7 @@ export function backupRequest(b: BackupsConfig, rawBody: unknown, now: Date, req
 /** POST /api/restores: a restore (dry-run unless "dryRun": false); dashboards / keyVaultSecrets: uids / names, or ["*"]. */
 export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
   const body = obj(rawBody, 'the body');
-  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots', 'dashboards', 'keyVaultSecrets', 'clusterRbac']);
+  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots', 'dashboards', 'keyVaultSecrets', 'buckets', 'bucketMap', 'clusterRbac']);
   if (body['clusterRbac'] !== undefined && typeof body['clusterRbac'] !== 'boolean') throw new RequestError(400, 'clusterRbac must be true or false');
   const cluster = clusterOf(b, body['cluster']);
   const sourceCluster = body['sourceCluster'] === undefined ? cluster : clusterOf(b, body['sourceCluster']);
@@ -162,6 +163,8 @@ export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, re
   }
   const dbs = body['databases'] === undefined ? undefined : obj(body['databases'], 'databases');
   for (const [k, v] of Object.entries(dbs ?? {})) if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(v)) throw new RequestError(400, `databases: "${k}" must map to a target database name`);
+  const bucketMap = body['bucketMap'] === undefined ? undefined : obj(body['bucketMap'], 'bucketMap');
+  for (const [k, v] of Object.entries(bucketMap ?? {})) if (typeof v !== 'string' || !bucketName.safeParse(v).success) throw new RequestError(400, `bucketMap: "${k}" must map an s3 entry name to an S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
   const restoreId = `${compact(now)}-${suffix}`;
   const input: RestoreInput = {
     restoreId,
@@ -177,6 +180,8 @@ export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, re
     ...(body['fromSnapshots'] === true ? { fromSnapshots: true } : {}),
     ...(strings(body['dashboards'], 'dashboards') ? { dashboards: strings(body['dashboards'], 'dashboards')! } : {}),
     ...(strings(body['keyVaultSecrets'], 'keyVaultSecrets') ? { keyVaultSecrets: strings(body['keyVaultSecrets'], 'keyVaultSecrets')! } : {}),
+    ...(strings(body['buckets'], 'buckets') ? { buckets: strings(body['buckets'], 'buckets')! } : {}),
+    ...(bucketMap ? { bucketMap: bucketMap as Record<string, string> } : {}),
     ...(body['clusterRbac'] === true ? { clusterRbac: true } : {}),
     requestedBy,
   };

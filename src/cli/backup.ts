@@ -44,7 +44,7 @@ async function withEnv(args: string[], io: CliIo, name: string, options: Paramet
     const primary = await factory(io, configPath(parsed.values['config'] as string | undefined, io.env));
     // --from secondary: every command reads the copy in the paired region (BACKUP_SECONDARY_*).
     const env = from === 'secondary' ? (await import('../backup/secondary.js')).secondaryEnv(primary) : primary;
-    return await body(env, parsed.values as Record<string, unknown>, parsed.positionals);
+    return await body(env, parsed.values, parsed.positionals);
   } catch (e) {
     if (e instanceof UsageError) return io.err(`aksops ${name}: ${e.message}`), 2;
     if (e instanceof ConfigError) return io.err(e.message), 1;
@@ -108,6 +108,8 @@ export const RESTORE_FLAGS = {
   'from-snapshots': { type: 'boolean' },
   dashboard: { type: 'string', multiple: true },
   secret: { type: 'string', multiple: true },
+  bucket: { type: 'string', multiple: true },
+  'bucket-map': { type: 'string', multiple: true },
   apply: { type: 'boolean' },
   from: { type: 'string' },
 } as const;
@@ -138,6 +140,8 @@ export function runRestore(args: string[], io: CliIo, factory: EnvFactory = defa
         ...(v['from-snapshots'] ? { fromSnapshots: true } : {}),
         ...(v['dashboard'] ? { dashboards: v['dashboard'] as string[] } : {}),
         ...(v['secret'] ? { keyVaultSecrets: v['secret'] as string[] } : {}),
+        ...(v['bucket'] ? { buckets: v['bucket'] as string[] } : {}),
+        ...(v['bucket-map'] ? { bucketMap: pairs(v['bucket-map'], '--bucket-map') } : {}),
         conflict,
         dryRun: v['apply'] !== true,
         requestedBy: `cli:${io.env['USER'] ?? 'unknown'}`,

@@ -10,6 +10,7 @@ import { validZone } from '../windows/interval.js';
 
 const zone = z.string().refine(validZone, { message: 'is not an IANA time zone. Fix: e.g. Europe/London or UTC' });
 import { DEFAULT_CONTAINERS } from '../backup/manifest.js';
+import { checkS3Entries, s3BackupSchema } from './s3-backup-schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like 30s, 15m, 4h, 2d',
@@ -33,7 +34,7 @@ const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]
 const slug = (example: string) =>
   z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: `must be lower-case letters, digits and "-" (at most 63). Fix: e.g. ${example}` });
 
-export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus'] as const;
+export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3'] as const;
 
 const labelSelector = z.string().refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
   message: 'is not an equality label selector. Fix: write it like app=timescaledb,role=primary',
@@ -143,6 +144,8 @@ const clusterBackupSchema = z.strictObject({
   keyVault: keyVaultSchema.optional(),
   redis: z.array(redisSchema).default([]),
   prometheus: z.array(prometheusSchema).default([]),
+  /** MinIO / S3-compatible buckets (src/config/s3-backup-schema.ts). */
+  s3: z.array(s3BackupSchema).default([]),
 });
 
 const scheduleSchema = z.strictObject({
@@ -260,6 +263,7 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
         if (bad) issues.push({ path: ['backups', 'clusters', i, key, j, 'namespace'], message: `${bad}. Fix: the namespace of the ${key} pod` });
       });
     }
+    issues.push(...checkS3Entries(c.s3, ['backups', 'clusters', i, 's3']));
     const pvcs = new Set<string>();
     c.snapshots.forEach((s, j) => {
       const key = `${s.namespace}/${s.pvc}`;

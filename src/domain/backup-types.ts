@@ -54,6 +54,8 @@ export interface BackupPlan {
   /** Configured Redis and Prometheus instances (by name) to back up. */
   redis: string[];
   prometheus: string[];
+  /** Configured S3 entries (by name) to back up. */
+  s3?: string[];
   /** Discovery problems (an unavailable API group): recorded in the manifest. */
   warnings: string[];
   /** Parts running at the same time (backups.concurrency). */
@@ -256,6 +258,10 @@ export interface RestoreInput {
   dashboards?: string[];
   /** Key Vault secrets to restore, by name (["*"]: all in the backup). */
   keyVaultSecrets?: string[];
+  /** S3 entries (backups.clusters[].s3[].name) whose objects to restore (["*"]: all in the backup). */
+  buckets?: string[];
+  /** S3 entry name -> target bucket on the same server (default: the entry's own bucket). */
+  bucketMap?: Record<string, string>;
   /** Restore PVCs from the backup's VolumeSnapshots when restoring in place. */
   fromSnapshots?: boolean;
   /** Label restored namespaces aksops.io/scratch=<value> (drills: only such namespaces are deleted). */
@@ -283,6 +289,7 @@ export interface RestorePlan {
   /** Dashboard uids and Key Vault secret names to restore (resolved from the input). */
   dashboards?: string[];
   keyVaultSecrets?: string[];
+  buckets?: string[];
   crds: string[];
   warnings: string[];
 }
@@ -319,6 +326,8 @@ export interface RestoreStepOutput {
   failed: Array<{ object: string; error: string }>;
   /** "Kind namespace/name" of every object created or updated (or that would be, in dry-run). */
   objects: string[];
+  /** Objects that already exist at the target (skipped, or overwritten under `update`). */
+  conflicts?: string[];
 }
 
 /** restoreGrafana (dashboard uids), restoreKeyVault (secret names); ["*"]: all the backup holds. */
@@ -332,6 +341,8 @@ export interface RestoreServiceInput {
   dryRun: boolean;
   /** Which copy to read (RestoreInput.from). */
   from?: BackupSource;
+  /** restoreS3: entry name -> target bucket. */
+  bucketMap?: Record<string, string>;
 }
 
 export interface WaitCrdsInput {
@@ -360,6 +371,8 @@ export interface RestoreOutput {
   skipped: number;
   failed: Array<{ object: string; error: string }>;
   databases: Array<{ name: string; target: string; ok: boolean; error?: string }>;
+  /** Objects found at the target (S3 restores): skipped, or overwritten under `update`. */
+  conflicts?: string[];
   outcome: 'restored' | 'restored-with-errors' | 'failed';
   error?: string;
 }

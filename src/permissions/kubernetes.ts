@@ -137,6 +137,12 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
     rules: [rule('', 'pods', 'get', 'list'), rule('', 'pods/exec', 'create')],
   },
   {
+    id: 'backup-s3',
+    files: ['src/backup/s3-credentials.ts'],
+    why: 'S3/MinIO backups: read the bucket\'s access key pair from the Secret the config names',
+    rules: [rule('', 'secrets', 'get')],
+  },
+  {
     id: 'backup-snapshots',
     files: ['src/backup/snapshots.ts'],
     why: 'CSI snapshots: create a VolumeSnapshot per configured PVC, wait until readyToUse, delete expired ones',

@@ -52,7 +52,7 @@ describe('schedule slots', () => {
       expect(first.map((r) => r.result)).toEqual(['started', 'started', 'started']);
       expect([...again, ...parallel.flat()].every((r) => r.result === 'exists')).toBe(true);
       expect(ext.starts.map((s) => s.instanceId)).toEqual(['backup:ms5-prod:20250309T020000Z-hourly', 'backup:packamal:20250309T020000Z-hourly', 'backup:ms5-prod:20250309T023000Z-nightly']);
-      expect(ext.starts[2]!.input).toEqual({ backupId: '20250309T023000Z-nightly', cluster: 'ms5-prod', parts: ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus'], trigger: 'schedule', requestedBy: 'schedule:nightly', applyRetention: true });
+      expect(ext.starts[2]!.input).toEqual({ backupId: '20250309T023000Z-nightly', cluster: 'ms5-prod', parts: ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3'], trigger: 'schedule', requestedBy: 'schedule:nightly', applyRetention: true });
       // A finished backup is not started again by a late tick of its slot either.
       ext.setStatus('backup:ms5-prod:20250309T023000Z-nightly', 'Completed');
       expect((await onTimerTick(port, config, new Date('2025-03-09T03:20:00Z'))).find((r) => r.instanceId.endsWith('-nightly'))?.result).toBe('exists');

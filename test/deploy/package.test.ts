@@ -56,7 +56,7 @@ describe('the staged package (npm run package)', () => {
     execFileSync('node', [join(root, 'scripts/package.mjs'), out], { cwd: root, encoding: 'utf8', timeout: 240_000, env: { ...process.env, OPS_CONFIG_SOURCE: 'examples/ops.yaml' } });
     files = walk(out, out);
   }, 300_000);
-  afterAll(() => rmSync(join(out, '..'), { recursive: true, force: true }));
+  afterAll(() => rmSync(join(out, '..'), { recursive: true, force: true }), 300_000); // tens of thousands of files on a loaded disk
 
   it('holds the compiled app, host.json and a package.json without devDependencies or scripts', () => {
     expect(existsSync(join(out, pkg.main))).toBe(true);
