@@ -31,6 +31,7 @@ import {
 } from './manifest.js';
 import { encryptStream, newKeyDocument, openKeyDocument, type KeyDocument } from './crypto.js';
 import { parseDuration } from '../domain/duration.js';
+import { planVolumes } from './volume-plan.js';
 import type {
   BackupObjectsInput,
   BackupPlan,
@@ -129,6 +130,11 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
     const only = input.scope?.databases;
     plan.databases = cfg.databases.map((d) => d.name).filter((n) => !only || only.includes(n));
     for (const n of only ?? []) if (!cfg.databases.some((d) => d.name === n)) throw new Error(`database "${n}" is not configured for cluster ${input.cluster}. Fix: use one of ${cfg.databases.map((d) => d.name).join(', ') || '(none configured)'}`);
+  }
+  if (parts.has('volumes')) {
+    const v = await planVolumes(env, input.cluster, input.scope?.namespaces);
+    plan.volumes = v.volumes;
+    plan.warnings.push(...v.warnings);
   }
   if (parts.has('snapshots')) {
     plan.snapshots = cfg.snapshots

@@ -13,6 +13,7 @@
 //   keyVault            {cluster}/{backupId}/keyvault/{secret}.kvbackup    Key Vault backup blobs (opaque)
 //   appData             {cluster}/{backupId}/redis/{name}.rdb             redis-cli --rdb (an RDB snapshot)
 //                       {cluster}/{backupId}/prometheus/{name}.tar        tar of a TSDB snapshot
+//                       {cluster}/{backupId}/volumes/{ns}/{pvc}.tar       tar of a PVC's files (volumes.ts)
 // CSI snapshots live in the cluster; the manifest records them.
 //
 // Backup IDs sort by time: `20250101T020000Z-nightly` (schedule slot + schedule name) or
@@ -26,8 +27,8 @@ export const CLUSTER_SCOPE_DIR = '_cluster';
 
 export const BACKUP_ID_PATTERN = /^(\d{8}T\d{6}Z)-([a-z0-9][a-z0-9-]{0,45})$/;
 
-export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus';
-export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus'];
+export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus' | 'volumes';
+export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 'volumes'];
 
 export interface BackupContainers {
   objects: string;
@@ -93,6 +94,7 @@ export const paths = {
   keyVault: (cluster: string, id: string, secret: string) => `${backupPrefix(cluster, id)}keyvault/${secret}.kvbackup`,
   redis: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}redis/${name}.rdb`,
   prometheus: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}prometheus/${name}.tar`,
+  volume: (cluster: string, id: string, namespace: string, pvc: string) => `${backupPrefix(cluster, id)}volumes/${namespace}/${pvc}.tar`,
 };
 
 /** Part IDs: also file names of part records. */
@@ -105,9 +107,10 @@ export const partIds = {
   keyVault: 'keyvault',
   redis: (name: string) => `redis.${name}`,
   prometheus: (name: string) => `prometheus.${name}`,
+  volume: (namespace: string, pvc: string) => `volume.${namespace}.${pvc}`,
 };
 
-export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus';
+export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus' | 'volume';
 
 export interface ManifestItem {
   part: string;
@@ -140,6 +143,9 @@ export interface ManifestItem {
   title?: string;
   /** keyvault */
   secret?: string;
+  /** volume: the PVC (namespace above) as it was, and the tar's entries (files, directories, links). */
+  pvc?: { name: string; storageClassName: string | null; storage: string; accessModes: string[]; volumeMode: string };
+  entries?: number;
 }
 
 export interface SnapshotRecord {
@@ -238,6 +244,7 @@ export function buildManifest(meta: ManifestMeta, records: PartRecord[], failed:
       if (it.type === 'keyvault') add('keyVaultSecrets', 1);
       if (it.type === 'redis') add('redisSnapshots', 1);
       if (it.type === 'prometheus') add('prometheusSnapshots', 1);
+      if (it.type === 'volume') add('volumes', 1);
     }
     for (const s of r.snapshots ?? []) {
       snapshots.push(s);

@@ -54,6 +54,8 @@ export interface BackupPlan {
   /** Configured Redis and Prometheus instances (by name) to back up. */
   redis: string[];
   prometheus: string[];
+  /** PVCs copied file by file (src/backup/volumes.ts); absent in plans made before volumes existed. */
+  volumes?: BackupVolumeInputRef[];
   /** Discovery problems (an unavailable API group): recorded in the manifest. */
   warnings: string[];
   /** Parts running at the same time (backups.concurrency). */
@@ -85,6 +87,18 @@ export interface BackupRedisInput {
 }
 
 export type BackupPrometheusInput = BackupRedisInput;
+
+/** A PVC of a volume backup. */
+export interface BackupVolumeInputRef {
+  namespace: string;
+  pvc: string;
+}
+
+/** backupVolume: one PVC. */
+export interface BackupVolumeInput extends BackupVolumeInputRef {
+  backupId: string;
+  cluster: string;
+}
 
 export interface BackupSimplePartInput {
   backupId: string;
