@@ -10,6 +10,7 @@ import type {
   BackupPlanInput,
   BackupPrometheusInput,
   BackupRedisInput,
+  BackupVolumeInput,
   BackupSimplePartInput,
   CheckSnapshotsInput,
   CheckSnapshotsOutput,
@@ -27,6 +28,7 @@ import type {
   RestoreServiceInput,
   RestoreStepInput,
   RestoreStepOutput,
+  RestoreVolumeInput,
   RetentionInput,
   RetentionPlanOutput,
   SecondaryCopyReport,
@@ -36,6 +38,7 @@ import type {
   WriteManifestInput,
 } from '../domain/backup-types.js';
 import type { DatabaseRestoreResult } from './postgres.js';
+import type { RestoreVolumeResult } from './volumes.js';
 
 export const BACKUP_ACTIVITY = {
   plan: 'backupPlan',
@@ -45,6 +48,7 @@ export const BACKUP_ACTIVITY = {
   keyVault: 'backupKeyVault',
   redis: 'backupRedis',
   prometheus: 'backupPrometheus',
+  volume: 'backupVolume',
   createSnapshots: 'backupCreateSnapshots',
   checkSnapshots: 'backupCheckSnapshots',
   recordSnapshots: 'backupRecordSnapshots',
@@ -68,6 +72,7 @@ export const RESTORE_ACTIVITY = {
   latest: 'restoreLatestBackup',
   grafana: 'restoreGrafana',
   keyVault: 'restoreKeyVault',
+  volume: 'restoreVolume',
 } as const;
 
 /** Registered with the remediation (functions/remediation.ts); backups call it to audit. */
@@ -88,6 +93,7 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.keyVault]: [BackupSimplePartInput, PartSummary];
   [BACKUP_ACTIVITY.redis]: [BackupRedisInput, PartSummary];
   [BACKUP_ACTIVITY.prometheus]: [BackupPrometheusInput, PartSummary];
+  [BACKUP_ACTIVITY.volume]: [BackupVolumeInput, PartSummary];
   [BACKUP_ACTIVITY.createSnapshots]: [CreateSnapshotsInput, SnapshotState[]];
   [BACKUP_ACTIVITY.checkSnapshots]: [CheckSnapshotsInput, CheckSnapshotsOutput];
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
@@ -105,6 +111,7 @@ export interface BackupActivityContracts {
   [RESTORE_ACTIVITY.latest]: [{ cluster: string; namespace: string; from?: BackupSource }, string | null];
   [RESTORE_ACTIVITY.grafana]: [RestoreServiceInput, RestoreStepOutput];
   [RESTORE_ACTIVITY.keyVault]: [RestoreServiceInput, RestoreStepOutput];
+  [RESTORE_ACTIVITY.volume]: [RestoreVolumeInput, RestoreVolumeResult];
 }
 
 type Values<T> = T[keyof T];

@@ -26,7 +26,8 @@ import { paths, partIds, PART_FORMAT, type Manifest, type ManifestItem } from '.
 import { readPartRecord, summarize, writePartRecord } from './engine.js';
 import { blobToExec, execToBlob, storedBlob, type PodTarget } from './exec-stream.js';
 import { findAttachment, PVCS, VOLUME_MOUNT, withVolumePod, type PodWait } from './volume-pod.js';
-import type { BackupVolumeInput, BackupVolumeInputRef, PartSummary } from '../domain/backup-types.js';
+import type { BackupVolumeInput, BackupVolumeInputRef, PartSummary, RestoreVolumeInput } from '../domain/backup-types.js';
+import { readManifest } from './manifest-write.js';
 import type { KubeJson } from './objects.js';
 
 export type VolumeRef = BackupVolumeInputRef;
@@ -148,11 +149,7 @@ export async function backupVolume(env: BackupEnv, input: BackupVolumeInput, wai
 // ---------------------------------------------------------------------------- restore
 
 /** A restore of one backed-up PVC into a new PVC. */
-export interface VolumeRestore {
-  namespace: string;
-  pvc: string;
-  target: { namespace: string; name: string };
-}
+export type VolumeRestore = RestoreVolumeInput['volume'];
 
 /**
  * Checks a restore request's volumes ({"ns/pvc": "new-name"}) against the manifest and the
@@ -184,8 +181,15 @@ export interface RestoreVolumeResult {
 
 const RESTORED_FROM = 'aksops.io/restored-from';
 
+/** The restoreVolume activity: the manifest (only complete backups), then restoreVolume. */
+export async function restoreVolumeStep(env: BackupEnv, input: RestoreVolumeInput): Promise<RestoreVolumeResult> {
+  const m = await readManifest(env, input.sourceCluster, input.backupId);
+  if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
+  return restoreVolume(env, input, m);
+}
+
 /** Creates the new PVC (or finds the one this restore created before) and untars the copy into it. */
-export async function restoreVolume(env: BackupEnv, input: { restoreId: string; cluster: string; sourceCluster: string; backupId: string; volume: VolumeRestore; dryRun: boolean }, m: Manifest, wait: PodWait = {}): Promise<RestoreVolumeResult> {
+export async function restoreVolume(env: BackupEnv, input: RestoreVolumeInput, m: Manifest, wait: PodWait = {}): Promise<RestoreVolumeResult> {
   const v = input.volume;
   const item = m.items.find((i) => i.type === 'volume' && i.namespace === v.namespace && i.pvc?.name === v.pvc)!;
   const facts = item.pvc!;

@@ -266,6 +266,8 @@ export interface RestoreInput {
   dryRun: boolean;
   /** Databases to restore: dump name -> target database (created if missing is the operator's job). */
   databases?: Record<string, string>;
+  /** PVCs to restore into new PVCs: "namespace/pvc" -> new PVC name (in the mapped namespace); never over an existing PVC. */
+  volumes?: Record<string, string>;
   /** Grafana dashboards to restore, by uid (["*"]: all in the backup), into their folders. */
   dashboards?: string[];
   /** Key Vault secrets to restore, by name (["*"]: all in the backup). */
@@ -294,6 +296,7 @@ export interface RestorePlan {
   namespaces: string[];
   steps: RestoreStep[];
   databases: Array<{ name: string; target: string }>;
+  volumes?: Array<RestoreVolumeInput['volume']>;
   /** Dashboard uids and Key Vault secret names to restore (resolved from the input). */
   dashboards?: string[];
   keyVaultSecrets?: string[];
@@ -365,6 +368,18 @@ export interface RestoreDatabaseInput {
   from?: BackupSource;
 }
 
+/** restoreVolume: one backed-up PVC into a new PVC (src/backup/volumes.ts). */
+export interface RestoreVolumeInput {
+  restoreId: string;
+  cluster: string;
+  sourceCluster: string;
+  backupId: string;
+  volume: { namespace: string; pvc: string; target: { namespace: string; name: string } };
+  dryRun: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
+}
+
 export interface RestoreOutput {
   restoreId: string;
   backupId: string;
@@ -374,6 +389,8 @@ export interface RestoreOutput {
   skipped: number;
   failed: Array<{ object: string; error: string }>;
   databases: Array<{ name: string; target: string; ok: boolean; error?: string }>;
+  /** PVCs restored into new PVCs ("ns/pvc" -> "ns/new"), with the entries found, or why not. */
+  volumes?: Array<{ source: string; target: string; ok: boolean; entries?: number; error?: string }>;
   outcome: 'restored' | 'restored-with-errors' | 'failed';
   error?: string;
 }

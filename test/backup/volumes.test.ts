@@ -4,11 +4,10 @@
 // a retried activity reuses its pod; the pod is deleted on failure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { CLUSTER, createWorld, type World } from './world.js';
+import { CLUSTER, type World } from './world.js';
+import { BAD_IMAGE, createVolumeWorld, NODE, podCreates as created, podGone as gone, snapshot, TOLERATION, type PodSpecView, type VolumeWorld } from './volume-world.js';
 import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
 import { verifyBackup } from '../../src/backup/catalog.js';
 import { paths } from '../../src/backup/manifest.js';
@@ -16,96 +15,22 @@ import { backupVolume, restoreVolume } from '../../src/backup/volumes.js';
 import { planVolumes } from '../../src/backup/volume-plan.js';
 import { volumePodName } from '../../src/backup/volume-pod.js';
 import { planBackup } from '../../src/backup/engine.js';
-import { configureExec } from '../fakes/kube-exec.js';
-import { simulateKubelet, volumeRewrite } from '../fakes/kube-kubelet.js';
 import type { KubeObject } from '../fakes/kube-resources.js';
 
-const root = mkdtempSync(join(tmpdir(), 'volumes-'));
-const dirs: Record<string, string> = {};
+let vw: VolumeWorld;
 let w: World;
+let dirs: Record<string, string>;
 const ID = '20250101T020000Z-nightly';
-const NODE = 'aks-compute-31415926-vmss000002';
-const TOLERATION = { key: 'workload', operator: 'Equal', value: 'media', effect: 'NoSchedule' };
-
-/** A volume as an application leaves it: text, binary, nested, empty, long and odd names, a symlink, lost+found. */
-function fillVolume(dir: string): void {
-  mkdirSync(join(dir, 'lost+found'), { recursive: true });
-  writeFileSync(join(dir, 'lost+found', '#1234'), 'orphan');
-  mkdirSync(join(dir, 'uploads/2025/01'), { recursive: true });
-  writeFileSync(join(dir, 'uploads/2025/01/report.csv'), 'id,value\n1,42\n2,43\n');
-  writeFileSync(join(dir, 'uploads/2025/01/scan.bin'), randomBytes(3 * 1024 * 1024 + 17));
-  writeFileSync(join(dir, 'empty'), '');
-  writeFileSync(join(dir, `${'long-name-'.repeat(15)}.txt`), 'a name over 100 characters needs a GNU/pax header');
-  writeFileSync(join(dir, 'with space ü.txt'), 'unicode');
-  mkdirSync(join(dir, 'empty-dir'));
-  symlinkSync('uploads/2025/01/report.csv', join(dir, 'latest.csv'));
-}
-
-/** Every path under dir (lost+found left out) with its type and content / link target. */
-function snapshot(dir: string, rel = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(join(dir, rel)).sort()) {
-    const p = rel ? `${rel}/${name}` : name;
-    if (p === 'lost+found') continue;
-    const st = lstatSync(join(dir, p));
-    if (st.isSymbolicLink()) out[p] = `link:${readlinkSync(join(dir, p))}`;
-    else if (st.isDirectory()) Object.assign(out, { [p]: 'dir' }, snapshot(dir, p));
-    else out[p] = `file:${createHash('sha256').update(readFileSync(join(dir, p))).digest('hex')}`;
-  }
-  return out;
-}
-
-const pvc = (ns: string, name: string, opts: { phase?: string; labels?: Record<string, string> } = {}): KubeObject => ({
-  metadata: { name, namespace: ns, ...(opts.labels ? { labels: opts.labels } : {}) },
-  spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'managed-csi-premium', resources: { requests: { storage: '5Gi' } }, volumeMode: 'Filesystem', ...(opts.phase === 'Pending' ? {} : { volumeName: `pvc-${name}` }) },
-  status: opts.phase === 'Pending' ? { phase: 'Pending' } : { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '5Gi' } },
-});
-
-/** The parts of a pod spec the tests read. */
-interface PodSpecView {
-  volumes: unknown[];
-  securityContext: Record<string, unknown>;
-  tolerations?: unknown[];
-  automountServiceAccountToken?: boolean;
-  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: unknown[] } } };
-  containers: Array<{ volumeMounts: unknown[]; securityContext: unknown; resources: unknown }>;
-}
-
-const podCreates = () => w.kube.requests.filter((r) => r.method === 'POST' && /\/namespaces\/[^/]+\/pods$/.test(r.path));
-const podGone = (ns: string, name: string) => {
-  const p = w.kube.get('pods', ns, name);
-  return p === undefined || p.metadata.deletionTimestamp !== undefined;
-};
+const podCreates = () => created(w);
+const podGone = (ns: string, name: string) => gone(w, ns, name);
 
 beforeAll(async () => {
-  w = await createWorld({
-    tag: 'volumes',
-    clusterBackup: {
-      databases: [{ name: 'media-db', namespace: 'media', podSelector: 'app=media-db', database: 'media' }],
-      volumes: [{ namespace: 'media', selector: 'backup=files', expectedSize: '10Mi', pod: { image: 'busybox:1.36.1', runAsUser: 1000, fsGroup: 1000, startTimeout: '30s' } }],
-    },
-  });
-  for (const [name, labels, phase] of [['uploads', { backup: 'files' }, 'Bound'], ['pgdata', { backup: 'files' }, 'Bound'], ['scratch', { backup: 'files' }, 'Pending'], ['cache', { backup: 'no' }, 'Bound']] as const) {
-    w.kube.seed('persistentvolumeclaims', pvc('media', name, { labels, phase }));
-  }
-  w.kube.seedPod({ namespace: 'media', name: 'media-api-0', nodeName: NODE, spec: { tolerations: [TOLERATION], containers: [{ name: 'api', image: 'contoso.azurecr.io/media:1.0' }], volumes: [{ name: 'files', persistentVolumeClaim: { claimName: 'uploads' } }] } });
-  w.kube.seedPod({ namespace: 'media', name: 'media-db-0', labels: { app: 'media-db' }, spec: { containers: [{ name: 'postgres', image: 'postgres:16' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'pgdata' } }] } });
-  w.kube.seed('namespaces', { metadata: { name: 'media-restored' } });
-  dirs['media/uploads'] = join(root, 'uploads');
-  fillVolume(dirs['media/uploads']);
-  simulateKubelet(w.kube.registry, { runningAfterReads: 2, badImages: ['registry.invalid/busybox:1'] });
-  configureExec(w.kube.registry, {
-    rewrite: volumeRewrite(w.kube.registry, (ns, claim) => {
-      const key = `${ns}/${claim}`;
-      if (!dirs[key] && ns === 'media-restored') mkdirSync((dirs[key] = join(root, `restored-${claim}`)));
-      return dirs[key];
-    }),
-  });
+  vw = await createVolumeWorld('volumes');
+  ({ w, dirs } = vw);
 }, 60_000);
 
 afterAll(async () => {
-  await w?.stop();
-  rmSync(root, { recursive: true, force: true });
+  await vw?.stop();
 });
 
 const fast = { pollMs: 5 };
@@ -220,7 +145,7 @@ describe('volume backup: retries and failures', () => {
   it('tar failing: nothing committed, the pod deleted, the error names the PVC', async () => {
     const id = '20250103T020000Z-nightly';
     const saved = dirs['media/uploads']!;
-    dirs['media/uploads'] = join(root, 'does-not-exist');
+    dirs['media/uploads'] = join(saved, 'does-not-exist');
     try {
       await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(/tar of media\/uploads.tar in media\/aksops-vb-uploads-[0-9a-f]+ failed \(exit \d+\)/);
     } finally {
@@ -234,7 +159,7 @@ describe('volume backup: retries and failures', () => {
     const id = '20250104T020000Z-nightly';
     const cfg = w.backups.clusters[0]!.volumes[0]!;
     const saved = cfg.pod.image;
-    cfg.pod.image = 'registry.invalid/busybox:1';
+    cfg.pod.image = BAD_IMAGE;
     try {
       await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(/cannot start: ImagePullBackOff: .*Fix: check pod.image \(registry.invalid\/busybox:1\)/);
     } finally {
