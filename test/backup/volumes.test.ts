@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CLUSTER, type World } from './world.js';
+import { runRestore } from '../../src/cli/backup.js';
+import type { CliIo } from '../../src/cli/io.js';
 import { BAD_IMAGE, createVolumeWorld, NODE, podCreates as created, podGone as gone, snapshot, TOLERATION, type PodSpecView, type VolumeWorld } from './volume-world.js';
 import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
 import { verifyBackup } from '../../src/backup/catalog.js';
@@ -113,6 +115,21 @@ describe('volume backup and restore through an ephemeral pod', () => {
       /PVC media-restored\/uploads-restored already exists: a restore never writes into an existing PVC/,
     );
     expect(w.kube.writes()).toEqual([]);
+  });
+
+  it('aksops restore --volume: a dry-run plan, then --apply restores through the same code', async () => {
+    const out: string[] = [];
+    const io: CliIo = { out: (l) => void out.push(l), err: () => undefined, env: {}, readStdin: () => '', cwd: process.cwd() };
+    const args = ['--backup', ID, '--map', 'media=media-restored', '--volume', 'media/uploads=uploads-cli'];
+    expect(await runRestore(args, io, async () => w.env)).toBe(0);
+    expect(JSON.parse(out.at(-1)!)).toMatchObject({ dryRun: true, outcome: 'restored', volumes: [{ source: 'media/uploads', target: 'media-restored/uploads-cli', ok: true }] });
+    expect(w.kube.get('persistentvolumeclaims', 'media-restored', 'uploads-cli')).toBeUndefined();
+    expect(await runRestore([...args, '--apply'], io, async () => w.env)).toBe(0);
+    expect(JSON.parse(out.at(-1)!)).toMatchObject({ dryRun: false, outcome: 'restored', volumes: [{ ok: true, entries: Object.keys(snapshot(dirs['media/uploads']!)).length }] });
+    expect(snapshot(dirs['media-restored/uploads-cli']!)).toEqual(snapshot(dirs['media/uploads']!));
+    // Into a protected namespace: refused before anything is created.
+    await expect(runRestore(['--backup', ID, '--map', 'media=kube-system', '--volume', 'media/uploads=x', '--apply'], io, async () => w.env)).resolves.not.toBe(0);
+    expect(w.kube.get('persistentvolumeclaims', 'kube-system', 'x')).toBeUndefined();
   });
 
   it('a checksum mismatch fails the restore (tampered blob)', async () => {
