@@ -31,10 +31,12 @@ async function appAwareClaims(env: BackupEnv, rest: KubeRest, cluster: string, n
 
 /** The PVCs to copy: configured, Bound, not in a protected namespace, not covered by an app-aware method. */
 export async function planVolumes(env: BackupEnv, cluster: string, namespaces?: string[]): Promise<{ volumes: VolumeRef[]; warnings: string[] }> {
-  const { rest } = await env.kube(cluster);
   const volumes: VolumeRef[] = [];
   const warnings: string[] = [];
-  for (const v of clusterBackupConfig(env, cluster).volumes) {
+  const entries = clusterBackupConfig(env, cluster).volumes;
+  if (entries.length === 0) return { volumes, warnings };
+  const { rest } = await env.kube(cluster);
+  for (const v of entries) {
     if (namespaces && !namespaces.includes(v.namespace)) continue;
     const prot = namespaceProtection(v.namespace, env.protectedNamespaces(cluster));
     if (prot) {
