@@ -25,6 +25,7 @@ import type {
   BackupPlanInput,
   BackupPrometheusInput,
   BackupRedisInput,
+  BackupVolumeInput,
   BackupSimplePartInput,
   BackupStatus,
   CheckSnapshotsInput,
@@ -106,6 +107,7 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   for (const name of plan.redis ?? []) jobs.push({ part: partIds.redis(name), activity: BACKUP_ACTIVITY.redis, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
   for (const name of plan.s3 ?? []) jobs.push({ part: partIds.s3(name), activity: BACKUP_ACTIVITY.s3, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
   for (const name of plan.prometheus ?? []) jobs.push({ part: partIds.prometheus(name), activity: BACKUP_ACTIVITY.prometheus, namespace: false, input: { ...base, name } satisfies BackupPrometheusInput });
+  for (const v of plan.volumes ?? []) jobs.push({ part: partIds.volume(v.namespace, v.pvc), activity: BACKUP_ACTIVITY.volume, namespace: false, input: { ...base, ...v } satisfies BackupVolumeInput });
   setStatus({ phase: 'backing-up', partsTotal: jobs.length + (snapshots.length > 0 ? 1 : 0), namespacesTotal: plan.namespaces.length });
 
   // Sliding window of at most plan.concurrency parts (running or waiting to retry).

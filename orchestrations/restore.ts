@@ -24,6 +24,7 @@ import type {
   RestoreServiceInput,
   RestoreStepInput,
   RestoreStepOutput,
+  RestoreVolumeInput,
   WaitCrdsInput,
 } from '../src/domain/backup-types.js';
 import { failureText } from './backup.js';
@@ -38,7 +39,7 @@ export const DRILL_POLL_SECONDS = 15;
 
 
 export interface RestoreStatus {
-  phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'services' | 'checking' | 'cleaning-up' | 'done';
+  phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'volumes' | 'services' | 'checking' | 'cleaning-up' | 'done';
   restoreId: string;
   backupId: string;
   stage?: string;
@@ -143,6 +144,18 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
       }
     }
   }
+  // PVCs into new PVCs (file-level copies), after the objects (their namespaces exist by then).
+  for (const v of plan.volumes ?? []) {
+    onStatus({ phase: 'volumes' });
+    const volumeInput: RestoreVolumeInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, volume: v, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}) };
+    const row = { source: `${v.namespace}/${v.pvc}`, target: `${v.target.namespace}/${v.target.name}` };
+    try {
+      const r = (yield context.df.callActivity(RESTORE_ACTIVITY.volume, volumeInput)) as { entries: number };
+      (out.volumes ??= []).push({ ...row, ok: true, entries: r.entries });
+    } catch (e) {
+      (out.volumes ??= []).push({ ...row, ok: false, error: failureText(e) });
+    }
+  }
   // Grafana dashboards and Key Vault secrets, after the cluster's objects and databases.
   const services = [[RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'], [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets'], [RESTORE_ACTIVITY.s3, plan.buckets, 'S3 objects']] as const;
   for (const [name, names, what] of services) {
@@ -155,7 +168,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
       out.failed.push({ object: what, error: failureText(e) });
     }
   }
-  out.outcome = out.failed.length > 0 || out.databases.some((d) => !d.ok) ? 'restored-with-errors' : 'restored';
+  out.outcome = out.failed.length > 0 || out.databases.some((d) => !d.ok) || (out.volumes ?? []).some((v) => !v.ok) ? 'restored-with-errors' : 'restored';
   return out;
 }
 
@@ -180,7 +193,7 @@ export function* restoreOrchestrator(context: OrchestrationContext): Gen<Restore
     decision: 'restore',
     dryRun: input.dryRun,
     result: out.outcome,
-    detail: `${out.created} created, ${out.updated} updated, ${out.skipped} skipped, ${out.failed.length} failed${out.databases.length ? `, databases: ${out.databases.map((d) => `${d.name}->${d.target} ${d.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.error ? `; ${out.error}` : ''}`,
+    detail: `${out.created} created, ${out.updated} updated, ${out.skipped} skipped, ${out.failed.length} failed${out.databases.length ? `, databases: ${out.databases.map((d) => `${d.name}->${d.target} ${d.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.volumes ? `, volumes: ${out.volumes.map((v) => `${v.source}->${v.target} ${v.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.error ? `; ${out.error}` : ''}`,
   };
   yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });

@@ -91,7 +91,7 @@ export const budgetApproval = z.object({ approve: z.boolean(), by: z.string().op
 export const accepted = z.looseObject({}).describe('Accepted; the body says what was started or raised');
 
 export const backupRequest = z.object({ cluster: z.string().optional(), parts: z.array(z.string()).optional(), namespaces: z.array(z.string()).optional(), databases: z.array(z.string()).optional(), retention: z.boolean().optional() });
-export const restoreRequest = z.looseObject({ cluster: z.string().optional(), backupId: z.string(), dryRun: z.boolean().optional() });
+export const restoreRequest = z.looseObject({ cluster: z.string().optional(), backupId: z.string(), dryRun: z.boolean().optional(), volumes: z.record(z.string(), z.string()).optional() });
 export const started = z.looseObject({ instanceId: z.string(), result: z.string(), statusUri: z.string() });
 export const backupSummary = z.looseObject({ backupId: z.string(), cluster: z.string() });
 export const backupList = z.looseObject({ items: z.array(backupSummary) });

@@ -9,6 +9,7 @@ import { backupGrafana } from './grafana.js';
 import { backupKeyVault } from './keyvault-backup.js';
 import { backupRedis } from './redis.js';
 import { backupPrometheus } from './prometheus.js';
+import { backupVolume, restoreVolumeStep } from './volumes.js';
 import { checkSnapshots, createSnapshots, recordSnapshots } from './snapshots.js';
 import { deleteBackup, latestComplete, retentionPlan, verifyBackup } from './catalog.js';
 import { deleteScratchNamespace, drillCheck, planRestore, restoreStep, waitCrds } from './restore.js';
@@ -32,6 +33,7 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     [B.redis]: (i) => backupRedis(env, i),
     [B.prometheus]: (i) => backupPrometheus(env, i),
     [B.s3]: (i) => backupS3(env, i),
+    [B.volume]: (i) => backupVolume(env, i),
     [B.createSnapshots]: (i) => createSnapshots(env, i),
     [B.checkSnapshots]: (i) => checkSnapshots(env, i),
     [B.recordSnapshots]: (i) => recordSnapshots(env, i),
@@ -55,6 +57,7 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     [R.grafana]: (i) => restoreGrafana(at(i), i),
     [R.keyVault]: (i) => restoreKeyVault(at(i), i),
     [R.s3]: (i) => restoreS3(at(i), i),
+    [R.volume]: (i) => restoreVolumeStep(at(i), i),
     [R.latest]: async (i) => (await latestComplete(at(i), i.cluster, i.namespace))?.backupId ?? null,
   };
 }

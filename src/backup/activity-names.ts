@@ -10,6 +10,7 @@ import type {
   BackupPlanInput,
   BackupPrometheusInput,
   BackupRedisInput,
+  BackupVolumeInput,
   BackupSimplePartInput,
   CheckSnapshotsInput,
   CheckSnapshotsOutput,
@@ -27,6 +28,7 @@ import type {
   RestoreServiceInput,
   RestoreStepInput,
   RestoreStepOutput,
+  RestoreVolumeInput,
   RetentionInput,
   RetentionPlanOutput,
   SecondaryCopyReport,
@@ -36,6 +38,7 @@ import type {
   WriteManifestInput,
 } from '../domain/backup-types.js';
 import type { DatabaseRestoreResult } from './postgres.js';
+import type { RestoreVolumeResult } from './volumes.js';
 
 export const BACKUP_ACTIVITY = {
   plan: 'backupPlan',
@@ -46,6 +49,7 @@ export const BACKUP_ACTIVITY = {
   redis: 'backupRedis',
   prometheus: 'backupPrometheus',
   s3: 'backupS3',
+  volume: 'backupVolume',
   createSnapshots: 'backupCreateSnapshots',
   checkSnapshots: 'backupCheckSnapshots',
   recordSnapshots: 'backupRecordSnapshots',
@@ -70,6 +74,7 @@ export const RESTORE_ACTIVITY = {
   grafana: 'restoreGrafana',
   keyVault: 'restoreKeyVault',
   s3: 'restoreS3',
+  volume: 'restoreVolume',
 } as const;
 
 /** Registered with the remediation (functions/remediation.ts); backups call it to audit. */
@@ -91,6 +96,7 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.redis]: [BackupRedisInput, PartSummary];
   [BACKUP_ACTIVITY.prometheus]: [BackupPrometheusInput, PartSummary];
   [BACKUP_ACTIVITY.s3]: [BackupRedisInput, PartSummary];
+  [BACKUP_ACTIVITY.volume]: [BackupVolumeInput, PartSummary];
   [BACKUP_ACTIVITY.createSnapshots]: [CreateSnapshotsInput, SnapshotState[]];
   [BACKUP_ACTIVITY.checkSnapshots]: [CheckSnapshotsInput, CheckSnapshotsOutput];
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
@@ -109,6 +115,7 @@ export interface BackupActivityContracts {
   [RESTORE_ACTIVITY.grafana]: [RestoreServiceInput, RestoreStepOutput];
   [RESTORE_ACTIVITY.keyVault]: [RestoreServiceInput, RestoreStepOutput];
   [RESTORE_ACTIVITY.s3]: [RestoreServiceInput, RestoreStepOutput];
+  [RESTORE_ACTIVITY.volume]: [RestoreVolumeInput, RestoreVolumeResult];
 }
 
 type Values<T> = T[keyof T];

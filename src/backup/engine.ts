@@ -22,6 +22,7 @@ import { paths, partIds, PART_FORMAT, type EncryptionInfo, type ManifestItem, ty
 import { encryptStream, newKeyDocument, openKeyDocument, type KeyDocument } from './crypto.js';
 import { parseDuration } from '../domain/duration.js';
 import type { BackupObjectsInput, BackupPlan, BackupPlanInput, PartSummary } from '../domain/backup-types.js';
+import { planVolumes } from './volume-plan.js';
 
 /** Blocks of object (NDJSON) blobs: most fit one block and go up as a single Put Blob. */
 export const OBJECT_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -113,6 +114,11 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
     const only = input.scope?.databases;
     plan.databases = cfg.databases.map((d) => d.name).filter((n) => !only || only.includes(n));
     for (const n of only ?? []) if (!cfg.databases.some((d) => d.name === n)) throw new Error(`database "${n}" is not configured for cluster ${input.cluster}. Fix: use one of ${cfg.databases.map((d) => d.name).join(', ') || '(none configured)'}`);
+  }
+  if (parts.has('volumes')) {
+    const v = await planVolumes(env, input.cluster, input.scope?.namespaces);
+    plan.volumes = v.volumes;
+    plan.warnings.push(...v.warnings);
   }
   if (parts.has('snapshots')) {
     plan.snapshots = cfg.snapshots

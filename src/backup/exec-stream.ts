@@ -64,7 +64,10 @@ export async function execText(env: BackupEnv, cluster: string, t: PodTarget, co
 export interface ExecToBlob {
   container: string;
   path: string;
-  metadata: Record<string, string>;
+  /** Blob metadata; a function is called at commit, after `observe` ended (counts known then). */
+  metadata: Record<string, string> | (() => Record<string, string>);
+  /** Sees every chunk on its way to the blob (awaited: back-pressure), ended once the tool succeeded. */
+  observe?: { write(chunk: Buffer): Promise<void>; end(): Promise<void> };
   /** Expected size (bytes): picks the block size so 50,000 blocks cover it. */
   expectedBytes: number;
   /** The tool, in errors ("pg_dump of ms5"). */
@@ -78,17 +81,21 @@ export async function execToBlob(env: BackupEnv, cluster: string, t: PodTarget, 
   const sizes = blockSizeFor(to.expectedBytes);
   const handle = await execStream(kubeConfig, t.namespace, t.pod, t.container, command, { stdoutBuffer: 1024 * 1024, ...execOptions });
   async function* output(): AsyncGenerator<Buffer> {
-    for await (const chunk of handle.stdout) yield chunk as Buffer;
+    for await (const chunk of handle.stdout) {
+      if (to.observe) await to.observe.write(chunk as Buffer);
+      yield chunk as Buffer;
+    }
     // Commit only after the tool reported success.
     const r = await handle.done;
     if (r.exitCode !== 0) throw new Error(`${to.what} in ${t.namespace}/${t.pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
+    await to.observe?.end();
     if (r.stderr.trim() !== '') warnings.push(`${to.what}: ${r.stderr.trim().slice(-300)}`);
   }
   try {
     const stored = await env.blobs.writeOnce(to.container, to.path, output(), {
       blockSize: sizes.at,
       concurrency: Math.max(1, Math.min(4, Math.floor(STAGING_BUDGET / sizes.base))),
-      metadata: { ...to.metadata, aksopspod: t.pod },
+      metadata: () => ({ ...(typeof to.metadata === 'function' ? to.metadata() : to.metadata), aksopspod: t.pod }),
       contentType: 'application/octet-stream',
     });
     return { stored, warnings };

@@ -14,6 +14,7 @@
 //   appData             {cluster}/{backupId}/redis/{name}.rdb             redis-cli --rdb (an RDB snapshot)
 //                       {cluster}/{backupId}/prometheus/{name}.tar        tar of a TSDB snapshot
 //                       {cluster}/{backupId}/s3/{name}/{sha256 of key}    one blob per S3 object (src/backup/s3.ts)
+//                       {cluster}/{backupId}/volumes/{ns}/{pvc}.tar       tar of a PVC's files (volumes.ts)
 // CSI snapshots live in the cluster; the manifest records them.
 //
 // Backup IDs sort by time: `20250101T020000Z-nightly` (schedule slot + schedule name) or
@@ -27,8 +28,8 @@ export const CLUSTER_SCOPE_DIR = '_cluster';
 
 export const BACKUP_ID_PATTERN = /^(\d{8}T\d{6}Z)-([a-z0-9][a-z0-9-]{0,45})$/;
 
-export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus' | 's3';
-export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3'];
+export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus' | 's3' | 'volumes';
+export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3', 'volumes'];
 
 export interface BackupContainers {
   objects: string;
@@ -96,6 +97,7 @@ export const paths = {
   prometheus: (cluster: string, id: string, name: string) => `${backupPrefix(cluster, id)}prometheus/${name}.tar`,
   /** S3 keys may hold any UTF-8 up to 1024 bytes: the blob is named by the key's SHA-256, the item keeps the key. */
   s3: (cluster: string, id: string, name: string, keyHash: string) => `${backupPrefix(cluster, id)}s3/${name}/${keyHash}`,
+  volume: (cluster: string, id: string, namespace: string, pvc: string) => `${backupPrefix(cluster, id)}volumes/${namespace}/${pvc}.tar`,
 };
 
 /** Part IDs: also file names of part records. */
@@ -109,9 +111,10 @@ export const partIds = {
   redis: (name: string) => `redis.${name}`,
   prometheus: (name: string) => `prometheus.${name}`,
   s3: (name: string) => `s3.${name}`,
+  volume: (namespace: string, pvc: string) => `volume.${namespace}.${pvc}`,
 };
 
-export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus' | 's3';
+export type ManifestItemType = 'objects' | 'secrets' | 'database' | 'grafana' | 'keyvault' | 'redis' | 'prometheus' | 's3' | 'volume';
 
 export interface ManifestItem {
   part: string;
@@ -149,6 +152,9 @@ export interface ManifestItem {
   key?: string;
   etag?: string;
   lastModified?: string;
+  /** volume: the PVC (namespace above) as it was, and the tar's entries (files, directories, links). */
+  pvc?: { name: string; storageClassName: string | null; storage: string; accessModes: string[]; volumeMode: string };
+  entries?: number;
 }
 
 export interface SnapshotRecord {
@@ -248,6 +254,7 @@ export function buildManifest(meta: ManifestMeta, records: PartRecord[], failed:
       if (it.type === 'redis') add('redisSnapshots', 1);
       if (it.type === 'prometheus') add('prometheusSnapshots', 1);
       if (it.type === 's3') add('s3Objects', 1);
+      if (it.type === 'volume') add('volumes', 1);
     }
     for (const s of r.snapshots ?? []) {
       snapshots.push(s);

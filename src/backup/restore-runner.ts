@@ -7,6 +7,7 @@ import { restoreDatabase } from './postgres.js';
 import { restoreGrafana } from './grafana-restore.js';
 import { restoreKeyVault } from './keyvault-restore.js';
 import { restoreS3 } from './s3-restore.js';
+import { restoreVolumeStep } from './volumes.js';
 import type { RestoreInput, RestoreOutput } from '../domain/backup-types.js';
 
 export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line: string) => void = () => undefined, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<RestoreOutput> {
@@ -44,6 +45,16 @@ export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line
       out.databases.push({ name: db.name, target: db.target, ok: false, error: (e as Error).message });
     }
   }
+  for (const v of plan.volumes ?? []) {
+    const row = { source: `${v.namespace}/${v.pvc}`, target: `${v.target.namespace}/${v.target.name}` };
+    try {
+      const r = await restoreVolumeStep(env, { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, volume: v, dryRun: input.dryRun });
+      (out.volumes ??= []).push({ ...row, ok: true, entries: r.entries });
+      log(`volume ${row.source} -> new PVC ${row.target} (${r.storageClassName ?? 'default class'}, ${r.storage}): ${input.dryRun ? 'would be restored' : `restored, ${r.entries} entries`}`);
+    } catch (e) {
+      (out.volumes ??= []).push({ ...row, ok: false, error: (e as Error).message });
+    }
+  }
   for (const [names, restore, what] of [[plan.dashboards, restoreGrafana, 'Grafana dashboards'], [plan.keyVaultSecrets, restoreKeyVault, 'Key Vault secrets'], [plan.buckets, restoreS3, 'S3 objects']] as const) {
     if (!names || names.length === 0) continue;
     try {
@@ -58,6 +69,6 @@ export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line
       out.failed.push({ object: what, error: (e as Error).message });
     }
   }
-  out.outcome = out.failed.length > 0 || out.databases.some((d) => !d.ok) ? 'restored-with-errors' : 'restored';
+  out.outcome = out.failed.length > 0 || out.databases.some((d) => !d.ok) || (out.volumes ?? []).some((v) => !v.ok) ? 'restored-with-errors' : 'restored';
   return out;
 }

@@ -17,6 +17,8 @@ import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from 
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/redact.js';
+import { restoreDatabase } from './postgres.js';
+import { planVolumeRestores } from './volumes.js';
 import type {
   DrillCheckInput,
   DrillCheckOutput,
@@ -113,8 +115,9 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     if (absent.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${absent.join(', ')} (it has ${have.length} ${what}s)`);
     return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : type === 's3' ? 'buckets' : 'keyVaultSecrets']: names } : {};
   };
+  const volumes = planVolumeRestores(m, input.volumes, (ns) => mapNamespace(ns, map), (ns) => isProtected(env, input.cluster, ns));
   return {
-    restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings,
+    restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings, ...(volumes.length > 0 ? { volumes } : {}),
     ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'), ...held('s3', input.buckets, 's3 entry'),
   };
 }

@@ -146,10 +146,10 @@ export function backupRequest(b: BackupsConfig, rawBody: unknown, now: Date, req
   return { orchestration: ORCHESTRATION.backup, instanceId: backupInstanceId(cluster, backupId), input };
 }
 
-/** POST /api/restores: a restore (dry-run unless "dryRun": false); dashboards / keyVaultSecrets: uids / names, or ["*"]. */
+/** POST /api/restores: a restore (dry-run unless "dryRun": false); dashboards / keyVaultSecrets: uids / names, or ["*"]; volumes: {"ns/pvc": "new-pvc"}. */
 export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
   const body = obj(rawBody, 'the body');
-  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'fromSnapshots', 'dashboards', 'keyVaultSecrets', 'buckets', 'bucketMap', 'clusterRbac']);
+  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'volumes', 'fromSnapshots', 'dashboards', 'keyVaultSecrets', 'buckets', 'bucketMap', 'clusterRbac']);
   if (body['clusterRbac'] !== undefined && typeof body['clusterRbac'] !== 'boolean') throw new RequestError(400, 'clusterRbac must be true or false');
   const cluster = clusterOf(b, body['cluster']);
   const sourceCluster = body['sourceCluster'] === undefined ? cluster : clusterOf(b, body['sourceCluster']);
@@ -165,6 +165,11 @@ export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, re
   for (const [k, v] of Object.entries(dbs ?? {})) if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(v)) throw new RequestError(400, `databases: "${k}" must map to a target database name`);
   const bucketMap = body['bucketMap'] === undefined ? undefined : obj(body['bucketMap'], 'bucketMap');
   for (const [k, v] of Object.entries(bucketMap ?? {})) if (typeof v !== 'string' || !bucketName.safeParse(v).success) throw new RequestError(400, `bucketMap: "${k}" must map an s3 entry name to an S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
+  const volumes = body['volumes'] === undefined ? undefined : obj(body['volumes'], 'volumes');
+  for (const [k, v] of Object.entries(volumes ?? {})) {
+    const [ns, pvc, extra] = k.split('/');
+    if (!ns || !pvc || extra !== undefined || checkName('namespace', ns) || checkName('name', pvc) || typeof v !== 'string' || checkName('name', v)) throw new RequestError(400, `volumes: "${k}" must be "namespace/pvc" mapped to a new PVC name`);
+  }
   const restoreId = `${compact(now)}-${suffix}`;
   const input: RestoreInput = {
     restoreId,
@@ -177,6 +182,7 @@ export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, re
     conflict,
     dryRun: body['dryRun'] !== false,
     ...(dbs ? { databases: dbs as Record<string, string> } : {}),
+    ...(volumes ? { volumes: volumes as Record<string, string> } : {}),
     ...(body['fromSnapshots'] === true ? { fromSnapshots: true } : {}),
     ...(strings(body['dashboards'], 'dashboards') ? { dashboards: strings(body['dashboards'], 'dashboards')! } : {}),
     ...(strings(body['keyVaultSecrets'], 'keyVaultSecrets') ? { keyVaultSecrets: strings(body['keyVaultSecrets'], 'keyVaultSecrets')! } : {}),

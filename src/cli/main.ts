@@ -57,6 +57,7 @@ const FLAG_HELP: Record<string, string> = {
   namespace: 'namespace',
   from: 'backtest: plot from this time (ISO); backup and restore: which copy to read, primary (default) or secondary',
   to: 'plot up to this time (ISO)',
+  volume: 'restore a backed-up PVC into a new PVC: NAMESPACE/PVC=NEW-NAME (in the mapped namespace; never over an existing PVC)',
   plot: 'write an SVG chart (min/max per pixel)',
 };
 

@@ -4,13 +4,14 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
-import { ALWAYS_PROTECTED_NAMESPACES } from '../domain/protection.js';
+import { ALWAYS_PROTECTED_NAMESPACES, isAlwaysProtectedNamespace } from '../domain/protection.js';
 import { parseCron } from '../backup/schedule.js';
 import { validZone } from '../windows/interval.js';
 
 const zone = z.string().refine(validZone, { message: 'is not an IANA time zone. Fix: e.g. Europe/London or UTC' });
 import { DEFAULT_CONTAINERS } from '../backup/manifest.js';
 import { checkS3Entries, s3BackupSchema } from './s3-backup-schema.js';
+import { volumeSchema } from './volume-backup-schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like 30s, 15m, 4h, 2d',
@@ -34,7 +35,7 @@ const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]
 const slug = (example: string) =>
   z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: `must be lower-case letters, digits and "-" (at most 63). Fix: e.g. ${example}` });
 
-export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3'] as const;
+export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3', 'volumes'] as const;
 
 const labelSelector = z.string().refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
   message: 'is not an equality label selector. Fix: write it like app=timescaledb,role=primary',
@@ -146,6 +147,8 @@ const clusterBackupSchema = z.strictObject({
   prometheus: z.array(prometheusSchema).default([]),
   /** MinIO / S3-compatible buckets (src/config/s3-backup-schema.ts). */
   s3: z.array(s3BackupSchema).default([]),
+  /** PVCs without an application-aware method: file-level copies (tar through an ephemeral pod). */
+  volumes: z.array(volumeSchema).default([]),
 });
 
 const scheduleSchema = z.strictObject({
@@ -221,6 +224,7 @@ export type ClusterBackupConfig = BackupsConfig['clusters'][number];
 export type DatabaseBackupConfig = ClusterBackupConfig['databases'][number];
 export type RedisBackupConfig = ClusterBackupConfig['redis'][number];
 export type PrometheusBackupConfig = ClusterBackupConfig['prometheus'][number];
+export type { VolumeBackupConfig } from './volume-backup-schema.js';
 export type SnapshotBackupConfig = ClusterBackupConfig['snapshots'][number];
 
 export interface Issue {
@@ -264,6 +268,10 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
       });
     }
     issues.push(...checkS3Entries(c.s3, ['backups', 'clusters', i, 's3']));
+    c.volumes.forEach((v, j) => {
+      const bad = checkName('namespace', v.namespace) ?? (isAlwaysProtectedNamespace(v.namespace) ? `namespace ${v.namespace} is protected: no pod is ever created in it` : null);
+      if (bad) issues.push({ path: ['backups', 'clusters', i, 'volumes', j, 'namespace'], message: `${bad}. Fix: the namespace of the PVCs` });
+    });
     const pvcs = new Set<string>();
     c.snapshots.forEach((s, j) => {
       const key = `${s.namespace}/${s.pvc}`;

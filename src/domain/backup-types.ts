@@ -56,6 +56,8 @@ export interface BackupPlan {
   prometheus: string[];
   /** Configured S3 entries (by name) to back up. */
   s3?: string[];
+  /** PVCs copied file by file (src/backup/volumes.ts); absent in plans made before volumes existed. */
+  volumes?: BackupVolumeInputRef[];
   /** Discovery problems (an unavailable API group): recorded in the manifest. */
   warnings: string[];
   /** Parts running at the same time (backups.concurrency). */
@@ -87,6 +89,18 @@ export interface BackupRedisInput {
 }
 
 export type BackupPrometheusInput = BackupRedisInput;
+
+/** A PVC of a volume backup. */
+export interface BackupVolumeInputRef {
+  namespace: string;
+  pvc: string;
+}
+
+/** backupVolume: one PVC. */
+export interface BackupVolumeInput extends BackupVolumeInputRef {
+  backupId: string;
+  cluster: string;
+}
 
 export interface BackupSimplePartInput {
   backupId: string;
@@ -254,6 +268,8 @@ export interface RestoreInput {
   dryRun: boolean;
   /** Databases to restore: dump name -> target database (created if missing is the operator's job). */
   databases?: Record<string, string>;
+  /** PVCs to restore into new PVCs: "namespace/pvc" -> new PVC name (in the mapped namespace); never over an existing PVC. */
+  volumes?: Record<string, string>;
   /** Grafana dashboards to restore, by uid (["*"]: all in the backup), into their folders. */
   dashboards?: string[];
   /** Key Vault secrets to restore, by name (["*"]: all in the backup). */
@@ -286,6 +302,7 @@ export interface RestorePlan {
   namespaces: string[];
   steps: RestoreStep[];
   databases: Array<{ name: string; target: string }>;
+  volumes?: Array<RestoreVolumeInput['volume']>;
   /** Dashboard uids and Key Vault secret names to restore (resolved from the input). */
   dashboards?: string[];
   keyVaultSecrets?: string[];
@@ -362,6 +379,18 @@ export interface RestoreDatabaseInput {
   from?: BackupSource;
 }
 
+/** restoreVolume: one backed-up PVC into a new PVC (src/backup/volumes.ts). */
+export interface RestoreVolumeInput {
+  restoreId: string;
+  cluster: string;
+  sourceCluster: string;
+  backupId: string;
+  volume: { namespace: string; pvc: string; target: { namespace: string; name: string } };
+  dryRun: boolean;
+  /** Which copy to read (RestoreInput.from). */
+  from?: BackupSource;
+}
+
 export interface RestoreOutput {
   restoreId: string;
   backupId: string;
@@ -373,6 +402,8 @@ export interface RestoreOutput {
   databases: Array<{ name: string; target: string; ok: boolean; error?: string }>;
   /** Objects found at the target (S3 restores): skipped, or overwritten under `update`. */
   conflicts?: string[];
+  /** PVCs restored into new PVCs ("ns/pvc" -> "ns/new"), with the entries found, or why not. */
+  volumes?: Array<{ source: string; target: string; ok: boolean; entries?: number; error?: string }>;
   outcome: 'restored' | 'restored-with-errors' | 'failed';
   error?: string;
 }

@@ -149,6 +149,12 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
     rules: [rule('', 'persistentvolumeclaims', 'get', 'list'), rule('snapshot.storage.k8s.io', 'volumesnapshots', 'get', 'list', 'create', 'delete')],
   },
   {
+    id: 'backup-volumes',
+    files: ['src/backup/volumes.ts', 'src/backup/volume-pod.ts'],
+    why: 'file-level PVC copies: list PVCs and the pods mounting them, create the ephemeral copy pod, run tar in it (pods/exec), delete it; restores create the new PVC',
+    rules: [rule('', 'persistentvolumeclaims', 'get', 'list', 'create'), rule('', 'pods', 'get', 'list', 'create', 'delete'), rule('', 'pods/exec', 'create')],
+  },
+  {
     id: 'restore',
     files: ['src/backup/restore.ts', 'src/backup/restore-runner.ts'],
     why: 'restores and drills: create (or replace) each backed-up object, CRDs first; create and delete the drill\'s scratch namespace; RBAC objects need bind/escalate to recreate roles the app does not itself hold',

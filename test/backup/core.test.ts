@@ -371,7 +371,7 @@ clusters:
     expect(b.retention).toMatchObject({ keepLast: 3, daily: 7, weekly: 4, monthly: 12, yearly: 2 });
     expect(b.clusters[0]!.objects.excludeNamespaces).toEqual(['kube-system', 'kube-public', 'kube-node-lease']);
     expect(b.clusters[0]!.databases[0]!.user).toBe('postgres');
-    expect(b.schedules[1]!.parts).toEqual(['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3']);
+    expect(b.schedules[1]!.parts).toEqual(['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3', 'volumes']);
     expect(b.drill?.scratchPrefix).toBe('aksops-drill');
     expect(parseSize('50Gi')).toBe(50 * 1024 ** 3);
   });

@@ -52,7 +52,7 @@ describe('schedule slots', () => {
       expect(first.map((r) => r.result)).toEqual(['started', 'started', 'started']);
       expect([...again, ...parallel.flat()].every((r) => r.result === 'exists')).toBe(true);
       expect(ext.starts.map((s) => s.instanceId)).toEqual(['backup:ms5-prod:20250309T020000Z-hourly', 'backup:packamal:20250309T020000Z-hourly', 'backup:ms5-prod:20250309T023000Z-nightly']);
-      expect(ext.starts[2]!.input).toEqual({ backupId: '20250309T023000Z-nightly', cluster: 'ms5-prod', parts: ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3'], trigger: 'schedule', requestedBy: 'schedule:nightly', applyRetention: true });
+      expect(ext.starts[2]!.input).toEqual({ backupId: '20250309T023000Z-nightly', cluster: 'ms5-prod', parts: ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3', 'volumes'], trigger: 'schedule', requestedBy: 'schedule:nightly', applyRetention: true });
       // A finished backup is not started again by a late tick of its slot either.
       ext.setStatus('backup:ms5-prod:20250309T023000Z-nightly', 'Completed');
       expect((await onTimerTick(port, config, new Date('2025-03-09T03:20:00Z'))).find((r) => r.instanceId.endsWith('-nightly'))?.result).toBe('exists');
@@ -88,6 +88,8 @@ describe('requests', () => {
     expect(bad({ cluster: 'ms5-prod', backupId: 'x' }, restoreRequest)).toMatch(/backupId must be a backup ID/);
     expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', conflict: 'overwrite' }, restoreRequest)).toMatch(/conflict must be/);
     expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', namespaceMap: { shop: 'Bad NS' } }, restoreRequest)).toMatch(/namespaceMap/);
+    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { uploads: 'new' } }, restoreRequest)).toMatch(/volumes: "uploads" must be "namespace\/pvc" mapped to a new PVC name/);
+    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { 'media/uploads': '../x' } }, restoreRequest)).toMatch(/volumes: "media\/uploads"/);
   });
 
   it('restores are dry-runs unless asked otherwise', () => {
@@ -95,6 +97,7 @@ describe('requests', () => {
     expect(r.input).toMatchObject({ dryRun: true, conflict: 'skip', restoreId: '20250309T101112Z-ffffff' });
     expect(r.instanceId).toBe('restore:ms5-prod:20250309T101112Z-ffffff');
     expect(restoreRequest(config, { cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', dryRun: false }, now, 'a').input).toMatchObject({ dryRun: false });
+    expect(restoreRequest(config, { cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { 'media/uploads': 'uploads-restored' } }, now, 'a').input).toMatchObject({ dryRun: true, volumes: { 'media/uploads': 'uploads-restored' } });
   });
 });
 
