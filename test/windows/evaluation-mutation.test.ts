@@ -3,6 +3,8 @@
 // end-to-end replays. All times are UTC; 2026-12-05 is a Saturday, 2026-12-25 a Friday.
 import { describe, expect, it } from 'vitest';
 import { windowsSchema } from '../../src/config/windows-schema.js';
+import { scopeText, windowGate, type WindowGateInput } from '../../src/windows/gate-activity.js';
+import type { AuditRecord } from '../../src/domain/types.js';
 import { activeWindows, businessHours, endOf, evaluateGate, intervalMatches, type AdhocWindow, type GateRequest, type WindowScope } from '../../src/windows/policy.js';
 
 const MIN = 60_000;
@@ -195,5 +197,45 @@ describe('businessHours', () => {
     expect(businessHours(w, at('2026-12-22T17:00:00Z'))).toEqual({ inHours: false, nextStart: '2026-12-23T09:00:00.000Z' });
     expect(businessHours(w, at('2026-12-25T10:00:00Z'))).toEqual({ inHours: false, nextStart: '2026-12-28T09:00:00.000Z' });
     expect(businessHours(w, at('2026-12-23T10:00:00Z'), { uk: ['2026-12-23'] })).toEqual({ inHours: false, nextStart: '2026-12-24T09:00:00.000Z' });
+  });
+});
+
+describe('windowGate activity: audits every verdict but a plain proceed, returns a small verdict', () => {
+  const run = async (input: Omit<WindowGateInput, 'instanceId' | 'action'> & { target?: string }) => {
+    const audits: AuditRecord[][] = [];
+    const env = { windows: () => w, adhoc: async () => [], holidays: async () => ({}), audit: async (r: AuditRecord[]) => void audits.push(r) };
+    const verdict = await windowGate(env, { instanceId: 'rem-1', action: 'restart-pod', ...input });
+    return { verdict, audits };
+  };
+
+  it('a wait is audited with the window, and returned without the active list', async () => {
+    const { verdict, audits } = await run({ ...req('2026-12-05T03:00:00Z'), target: 'prod/backend/Deployment/api' });
+    expect(verdict).toEqual({ decision: 'wait', reason: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z', retryAt: '2026-12-05T04:00:00.000Z', window: { policy: 'nightly-maint', kind: 'maintenance', interval: 'nightly', endsAt: '2026-12-05T04:00:00.000Z' }, active: [] });
+    expect(audits).toEqual([[{
+      id: 'window:rem-1:restart-pod:2026-12-05T03:00:00Z', at: '2026-12-05T03:00:00Z', kind: 'decision', actor: 'orchestration', instanceId: 'rem-1', target: 'prod/backend/Deployment/api',
+      decision: 'window-wait', result: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z',
+      detail: 'remediation restart-pod on prod namespace backend: suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z (window nightly-maint, interval nightly, ends 2026-12-05T04:00:00.000Z)',
+    }]]);
+  });
+
+  it('a plain proceed is not audited; a proceed inside a window (a scaling raise) is', async () => {
+    const plain = await run(req('2026-12-05T05:00:00Z'));
+    expect(plain.audits).toEqual([]);
+    expect(plain.verdict).toEqual({ decision: 'proceed', reason: 'no window applies', active: [] });
+    const raise = await run({ scope: { cluster: 'prod', nodePool: 'database', job: 'scaling' }, at: '2026-12-05T03:00:00Z', scaleDown: false });
+    expect(raise.audits).toHaveLength(1);
+    expect(raise.audits[0]![0]).not.toHaveProperty('target');
+    expect(raise.audits[0]![0]!.detail).toBe('scaling restart-pod on prod pool database: maintenance nightly-maint: raising capacity is allowed (window nightly-maint, interval nightly, ends 2026-12-05T04:00:00.000Z)');
+  });
+
+  it('a window without a known end is audited as ending beyond the look-ahead; a skip has no retryAt', async () => {
+    const { verdict, audits } = await run({ scope: { cluster: 'dr', job: 'budgets' }, at: '2026-12-10T01:00:00Z' });
+    expect(verdict).not.toHaveProperty('retryAt');
+    expect(audits[0]![0]!.detail).toMatch(/\(window long-migration, interval migration, ends beyond the look-ahead\)$/);
+  });
+
+  it('scopeText names the cluster, then the namespace and the pool when given', () => {
+    expect(scopeText({ scope: { cluster: 'prod', job: 'budgets' } })).toBe('prod');
+    expect(scopeText({ scope: { cluster: 'prod', namespace: 'shop', nodePool: 'spot', job: 'budgets' } })).toBe('prod namespace shop pool spot');
   });
 });
