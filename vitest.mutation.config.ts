@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     include: (process.env.MUTATION_TESTS ?? '').split(',').filter(Boolean),
     exclude: ['node_modules', 'dist', '.stryker-tmp'],
-    testTimeout: 20_000,
+    testTimeout: 60_000,
     pool: 'forks',
     globalSetup: process.env.MUTATION_AZURITE === '1' ? ['test/support/global-setup.ts'] : [],
     hookTimeout: 120_000,
