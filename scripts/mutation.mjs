@@ -1,7 +1,6 @@
 // `npm run mutation [-- MODULE...]`: StrykerJS on the modules that decide what the robot may
 // touch, one module at a time with only its fast tests (the machine is shared: concurrency 2),
 // printing each module's mutation score. Not part of `npm test` (docs/testing.md).
-import { Stryker } from '@stryker-mutator/core';
 
 // module -> the fast tests that exercise it (unit and replay tests; nothing that starts servers
 // except where a module cannot be reached otherwise: `azurite: true` adds the suite's Azurite
@@ -108,6 +107,8 @@ if (listOnly) {
 
 /** One Stryker run; a crash is reported (MUTATION_REPORT) and fails the command. */
 async function runStryker(mutate) {
+  // Loaded here, not at the top: --help, --list and an unchanged CI run stay fast.
+  const { Stryker } = await import('@stryker-mutator/core');
   try {
     return await new Stryker({
       testRunner: 'vitest',
