@@ -63,6 +63,8 @@ describe('classic parser', () => {
   it('a comma right after a backslash inside quotes does not reset the escape (parse.go), so the quote after it stays escaped', () => {
     expect(classicSplit('a="x\\,",b="c"')).toEqual(['a="x\\,",b="c"']);
     expect(classicSplit('"x",y')).toEqual(['"x"', 'y']);
+    // Any other character ends an escape: \d does not escape the closing quote.
+    expect(classicSplit('a="\\d",b="c"')).toEqual(['a="\\d"', 'b="c"']);
   });
 
   it('refuses a lone surrogate and a quote inside a quoted value, naming the value', () => {
