@@ -2,10 +2,12 @@
 // over the strict fake API server through the real client: unknown runbooks, protected namespaces,
 // the pause switch, and a plan the cluster forbids. Mutation testing (issue #19) runs this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { freePort } from '../support/net.js';
+import { KubeCallError } from '../../src/runbooks/module.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createKubeAccess } from '../../src/adapters/kube.js';
 import { planRunbook, runRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
@@ -27,13 +29,13 @@ afterAll(async () => {
   await kube.stop();
 });
 
-function env(paused: { paused: boolean; reason: string | null } = { paused: false, reason: null }): RunbookEnv {
+function env(paused: { paused: boolean; reason: string | null } = { paused: false, reason: null }, path = kubeconfigPath): RunbookEnv {
   const config = parseConfig(`
 version: 1
 protected: { namespaces: [monitoring] }
 clusters: [{ name: ms5-prod, kubeContext: ${context}, protectedNamespaces: [payments] }]
 `);
-  return { config, kube: createKubeAccess({ kubeconfigPath }), isPaused: async () => paused };
+  return { config, kube: createKubeAccess({ kubeconfigPath: path }), isPaused: async () => paused };
 }
 const deploy = (namespace: string): Target => ({ cluster: 'ms5-prod', namespace, kind: 'Deployment', name: 'api' });
 const plan = (runbook: string, target: Target): PlanRunbookInput => ({ runbook, params: {}, target, instanceId: 'rem-test-0001', at: AT });
@@ -45,11 +47,14 @@ describe('planRunbook refuses before reading the cluster', () => {
     const p = await planRunbook(env(), plan('delete-everything', deploy('shop')));
     expect(p.refusal).toBe('runbook delete-everything has no implementation in this version');
     expect(p.summary).toBe('delete-everything on ms5-prod/shop/Deployment/api');
+    expect(p.steps).toEqual([]);
   });
 
   it("a namespace protected by the cluster's config or globally, or always, is refused with the reason", async () => {
     const before = kube.requests.length;
-    expect((await planRunbook(env(), plan('rollout-restart', deploy('payments')))).refusal).toBe('protected: namespace payments is protected by config');
+    const payments = await planRunbook(env(), plan('rollout-restart', deploy('payments')));
+    expect(payments.refusal).toBe('protected: namespace payments is protected by config');
+    expect(payments.steps).toEqual([]);
     expect((await planRunbook(env(), plan('rollout-restart', deploy('monitoring')))).refusal).toBe('protected: namespace monitoring is protected by config');
     expect((await planRunbook(env(), plan('rollout-restart', deploy('kube-system')))).refusal).toBe('protected: namespace kube-system is always protected');
     expect(kube.requests.length).toBe(before);
@@ -66,11 +71,33 @@ describe('planRunbook refuses before reading the cluster', () => {
     expect(denied.steps).toEqual([]);
   });
 
-  it('notify-only plans without a cluster call', async () => {
+  it('notify-only plans without a cluster call, even for a cluster the config does not know', async () => {
     const before = kube.requests.length;
     const p = await planRunbook(env(), plan('notify-only', deploy('shop')));
     expect(p.refusal).toBeUndefined();
+    expect(p.steps).toEqual(['tell the notification targets; change nothing']);
     expect(kube.requests.length).toBe(before);
+    const elsewhere = await planRunbook(env(), plan('notify-only', { ...deploy('shop'), cluster: 'elsewhere' }));
+    expect(elsewhere.refusal).toBeUndefined();
+  });
+});
+
+describe('planRunbook throws what a retry can fix, and what is not a cluster answer', () => {
+  it('an unreachable API server (retryable) is thrown for the activity retry, not turned into a refusal', async () => {
+    const closed = join(mkdtempSync(join(tmpdir(), 'plan-refusal-closed-')), 'kubeconfig');
+    const original = readFileSync(kubeconfigPath, 'utf8');
+    const moved = original.replace(/(https?:\/\/127\.0\.0\.1:)\d+/, `$1${await freePort()}`);
+    expect(moved).not.toBe(original);
+    writeFileSync(closed, moved);
+    const e: unknown = await planRunbook(env(undefined, closed), plan('rollout-restart', deploy('shop'))).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(KubeCallError);
+    expect((e as KubeCallError).retryable).toBe(true);
+  });
+
+  it('an acting runbook on a cluster the config does not know is an error, not a "cannot plan" refusal', async () => {
+    const e: unknown = await planRunbook(env(), plan('rollout-restart', { ...deploy('shop'), cluster: 'elsewhere' })).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(Error);
+    expect(e).not.toBeInstanceOf(KubeCallError);
   });
 });
 
