@@ -31,17 +31,34 @@ beforeAll(async () => {
   // The cluster's config protects "payments" (besides kube-system & co., which no config can free).
   env = { ...w.env, protectedNamespaces: () => new Set(['payments']) };
   const activities = { ...backupActivities(env), writeAudit: async () => undefined } as never;
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities, startTime: '2025-01-01T02:00:00.000Z' });
+  const h = createReplayHarness({
+    orchestrator: backupOrchestrator,
+    instanceId: `backup:${CLUSTER}:${ID}`,
+    input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false },
+    activities,
+    startTime: '2025-01-01T02:00:00.000Z',
+  });
   expect((await h.run()).status).toBe('completed');
 }, 120_000);
 afterAll(async () => {
   await w.stop();
 });
 
-const input = (over: Partial<RestoreInput> = {}): RestoreInput => ({ restoreId: 'r1', cluster: CLUSTER, backupId: ID, conflict: 'skip', dryRun: true, requestedBy: 'user:x', ...over });
+const input = (over: Partial<RestoreInput> = {}): RestoreInput => ({
+  restoreId: 'r1',
+  cluster: CLUSTER,
+  backupId: ID,
+  conflict: 'skip',
+  dryRun: true,
+  requestedBy: 'user:x',
+  ...over,
+});
 
 async function refusal(over: Partial<RestoreInput>): Promise<Error> {
-  const e: unknown = await planRestore(env, input(over)).then(() => undefined, (err: unknown) => err);
+  const e: unknown = await planRestore(env, input(over)).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(Error);
   return e as Error;
 }
@@ -49,19 +66,28 @@ async function refusal(over: Partial<RestoreInput>): Promise<Error> {
 describe('planRestore refuses protected targets before anything is applied', () => {
   it('refuses a namespaceMap entry into a config-protected namespace, even for a namespace not restored, naming the entry and the fix', async () => {
     const e = await refusal({ namespaces: ['shop'], namespaceMap: { ci: 'payments' } });
-    expect(e.message).toBe('namespaceMap: "ci" -> "payments": namespace payments is protected in cluster ms5-prod: nothing is restored or rebound into it. Fix: map it to another namespace');
+    expect(e.message).toBe(
+      'namespaceMap: "ci" -> "payments": namespace payments is protected in cluster ms5-prod: nothing is restored or rebound into it. Fix: map it to another namespace',
+    );
   });
 
   it('refuses a namespaceMap entry into kube-system, which no config can free', async () => {
     const e = await refusal({ namespaces: ['shop'], namespaceMap: { shop: 'shop-copy', ci: 'kube-system' } });
-    expect(e.message).toBe('namespaceMap: "ci" -> "kube-system": namespace kube-system is protected in cluster ms5-prod: nothing is restored or rebound into it. Fix: map it to another namespace');
+    expect(e.message).toBe(
+      'namespaceMap: "ci" -> "kube-system": namespace kube-system is protected in cluster ms5-prod: nothing is restored or rebound into it. Fix: map it to another namespace',
+    );
   });
 
   it('refuses to restore a namespace in place when that namespace is protected by config', async () => {
     const prot: BackupEnv = { ...env, protectedNamespaces: () => new Set(['shop']) };
-    const e: unknown = await planRestore(prot, input({ namespaces: ['shop'] })).then(() => undefined, (err: unknown) => err);
+    const e: unknown = await planRestore(prot, input({ namespaces: ['shop'] })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(Error);
-    expect((e as Error).message).toBe('namespace shop is protected in cluster ms5-prod: nothing is restored into it. Fix: map it to another namespace (namespaceMap)');
+    expect((e as Error).message).toBe(
+      'namespace shop is protected in cluster ms5-prod: nothing is restored into it. Fix: map it to another namespace (namespaceMap)',
+    );
   });
 
   it('refuses a namespace the backup does not hold, listing the ones it has', async () => {
@@ -71,7 +97,9 @@ describe('planRestore refuses protected targets before anything is applied', () 
 
   it('refuses a backup without a manifest as incomplete', async () => {
     const e = await refusal({ backupId: '20240101T000000Z-nightly' });
-    expect(e.message).toBe(`backup ${CLUSTER}/20240101T000000Z-nightly has no manifest: it is incomplete (or does not exist) and is never restored. Fix: pick a complete backup (aksops backup list)`);
+    expect(e.message).toBe(
+      `backup ${CLUSTER}/20240101T000000Z-nightly has no manifest: it is incomplete (or does not exist) and is never restored. Fix: pick a complete backup (aksops backup list)`,
+    );
   });
 
   it('plans a mapped restore into an unprotected namespace, with every namespace in the backup by default', async () => {
@@ -85,7 +113,8 @@ describe('planRestore refuses protected targets before anything is applied', () 
 });
 
 describe('planRestore restores cluster-wide RBAC only on request', () => {
-  const rbacMessage = 'the restore would apply cluster-scoped RBAC (clusterrolebindings): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out';
+  const rbacMessage =
+    'the restore would apply cluster-scoped RBAC (clusterrolebindings): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out';
 
   it('refuses a full restore that holds ClusterRoleBindings without clusterRbac: true', async () => {
     expect((await refusal({ namespaceMap: { shop: 'shop-copy', ci: 'ci-copy' } })).message).toBe(rbacMessage);
@@ -109,7 +138,19 @@ describe('planRestore restores cluster-wide RBAC only on request', () => {
 
 describe('restoreStep re-checks every object against protection', () => {
   const stepInput = (plan: RestorePlan, namespaceMap: Record<string, string>, over: Partial<RestoreStepInput> = {}): RestoreStepInput[] =>
-    plan.steps.map((step) => ({ restoreId: 'r1', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: ID, step, namespaces: plan.namespaces, namespaceMap, conflict: 'skip', dryRun: false, fromSnapshots: false, ...over }));
+    plan.steps.map((step) => ({
+      restoreId: 'r1',
+      cluster: CLUSTER,
+      sourceCluster: CLUSTER,
+      backupId: ID,
+      step,
+      namespaces: plan.namespaces,
+      namespaceMap,
+      conflict: 'skip',
+      dryRun: false,
+      fromSnapshots: false,
+      ...over,
+    }));
 
   it('a step handed a map into a protected namespace (the plan bypassed) creates nothing there and fails each namespaced object by name', async () => {
     const plan = await planRestore(env, input({ namespaces: ['ci'], kinds: ['configmaps'] }));
@@ -131,12 +172,17 @@ describe('restoreStep re-checks every object against protection', () => {
   });
 });
 
-describe('runRestore (aksops restore) stops at the plan\'s refusal and reports failures', () => {
+describe("runRestore (aksops restore) stops at the plan's refusal and reports failures", () => {
   it('a protected map target fails the whole restore before any object is applied', async () => {
     const log: string[] = [];
-    const e: unknown = await runRestore(env, input({ namespaces: ['ci'], namespaceMap: { ci: 'kube-system' } }), (l) => log.push(l)).then(() => undefined, (err: unknown) => err);
+    const e: unknown = await runRestore(env, input({ namespaces: ['ci'], namespaceMap: { ci: 'kube-system' } }), (l) => log.push(l)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(Error);
-    expect((e as Error).message).toBe('namespaceMap: "ci" -> "kube-system": namespace kube-system is protected in cluster ms5-prod: nothing is restored or rebound into it. Fix: map it to another namespace');
+    expect((e as Error).message).toBe(
+      'namespaceMap: "ci" -> "kube-system": namespace kube-system is protected in cluster ms5-prod: nothing is restored or rebound into it. Fix: map it to another namespace',
+    );
     expect(log).toEqual([]);
     expect(w.kube.get('configmaps', 'kube-system', 'ci-config')).toBeUndefined();
   });
@@ -145,7 +191,10 @@ describe('runRestore (aksops restore) stops at the plan\'s refusal and reports f
     const log: string[] = [];
     const out = await runRestore(env, input({ namespaces: ['ci'], namespaceMap: { ci: 'ci-dry' } }), (l) => log.push(l));
     expect(out).toEqual({ restoreId: 'r1', backupId: ID, dryRun: true, created: 2, updated: 0, skipped: 0, failed: [], databases: [], outcome: 'restored' });
-    expect(log).toEqual(['namespaces: 1 would be created, 0 updated, 0 skipped, 0 failed', 'configmaps ci: 1 would be created, 0 updated, 0 skipped, 0 failed']);
+    expect(log).toEqual([
+      'namespaces: 1 would be created, 0 updated, 0 skipped, 0 failed',
+      'configmaps ci: 1 would be created, 0 updated, 0 skipped, 0 failed',
+    ]);
     expect(w.kube.get('configmaps', 'ci-dry', 'ci-config')).toBeUndefined();
   });
 
@@ -158,18 +207,26 @@ describe('runRestore (aksops restore) stops at the plan\'s refusal and reports f
     expect(log).toEqual(['namespaces: 0 created, 0 updated, 1 skipped, 0 failed', 'configmaps ci: 0 created, 0 updated, 1 skipped, 0 failed']);
     // conflict: update on the content only: the role has no update on namespaces (a full update restore
     // of an existing namespace fails on the Namespace object, see docs/testing.md).
-    const update = await runRestore(env, input({ dryRun: false, conflict: 'update', namespaces: ['ci'], kinds: ['configmaps'], namespaceMap: { ci: 'ci-real' } }));
+    const update = await runRestore(
+      env,
+      input({ dryRun: false, conflict: 'update', namespaces: ['ci'], kinds: ['configmaps'], namespaceMap: { ci: 'ci-real' } }),
+    );
     expect(update).toMatchObject({ created: 0, updated: 1, skipped: 0, failed: [], outcome: 'restored' });
   });
 
   it('an object the cluster refuses makes the outcome "restored-with-errors", naming the object and the error', async () => {
     const out = await runRestore(env, input({ dryRun: false, namespaces: ['ci'], kinds: ['configmaps'], namespaceMap: { ci: 'ci-absent' } }));
-    expect(out.failed).toEqual([{ object: 'ConfigMap ci-absent/ci-config', error: 'POST /api/v1/namespaces/ci-absent/configmaps: HTTP 404 NotFound: namespaces "ci-absent" not found' }]);
+    expect(out.failed).toEqual([
+      { object: 'ConfigMap ci-absent/ci-config', error: 'POST /api/v1/namespaces/ci-absent/configmaps: HTTP 404 NotFound: namespaces "ci-absent" not found' },
+    ]);
     expect(out).toMatchObject({ created: 0, updated: 0, skipped: 0, outcome: 'restored-with-errors' });
   });
 
   it('a database the backup does not hold is refused by the plan', async () => {
-    const e: unknown = await runRestore(env, input({ namespaces: ['ci'], namespaceMap: { ci: 'ci-db' }, databases: { app: 'app' } })).then(() => undefined, (err: unknown) => err);
+    const e: unknown = await runRestore(env, input({ namespaces: ['ci'], namespaceMap: { ci: 'ci-db' }, databases: { app: 'app' } })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(Error);
     expect((e as Error).message).toBe(`backup ${ID} holds no dump of database app`);
   });

@@ -9,11 +9,23 @@ import { loadFixture } from './fixtures.js';
 const { budgets, protection } = loadFixture();
 const spec = budgets[0]!;
 const pool = (name: string, p: Partial<PoolSnapshot> = {}): PoolSnapshot => ({
-  cluster: 'ms5-dev', name, mode: 'User', enableAutoScaling: true, minCount: 1, maxCount: 10, count: 4, provisioningState: 'Succeeded', spot: false, ...p,
+  cluster: 'ms5-dev',
+  name,
+  mode: 'User',
+  enableAutoScaling: true,
+  minCount: 1,
+  maxCount: 10,
+  count: 4,
+  provisioningState: 'Succeeded',
+  spot: false,
+  ...p,
 });
 const snapshot = (over: Partial<EstateSnapshot> = {}): EstateSnapshot => ({
   pools: [pool('compute')],
-  clusters: [{ name: 'ms5-dev', power: 'Running', provisioningState: 'Succeeded' }, { name: 'ms5-prod', power: 'Running', provisioningState: 'Succeeded' }],
+  clusters: [
+    { name: 'ms5-dev', power: 'Running', provisioningState: 'Succeeded' },
+    { name: 'ms5-prod', power: 'Running', provisioningState: 'Succeeded' },
+  ],
   workloads: [
     { cluster: 'ms5-dev', namespace: 'preview', kind: 'Deployment', name: 'web', replicas: 2 },
     { cluster: 'ms5-dev', namespace: 'preview', kind: 'Deployment', name: 'api', replicas: 0 },
@@ -28,39 +40,63 @@ const plan = (actions: unknown[], over: Partial<EstateSnapshot> = {}, prot = pro
 describe('budget plan: what restore reads back', () => {
   it('a workload step records replicas 0 as its after value and describes the change; a workload already at 0 is skipped', () => {
     const p = plan([{ type: 'scaleNamespacesToZero', cluster: 'ms5-dev', namespaces: ['preview'] }]);
-    expect(p.steps).toEqual([{
-      id: '0:deployment/ms5-dev/preview/web/replicas', stage: 0, target: 'deployment/ms5-dev/preview/web/replicas', kind: 'workload-replicas',
-      cluster: 'ms5-dev', namespace: 'preview', name: 'web', after: { replicas: 0 }, description: 'ms5-dev deployment preview/web: replicas 2 -> 0',
-    }]);
+    expect(p.steps).toEqual([
+      {
+        id: '0:deployment/ms5-dev/preview/web/replicas',
+        stage: 0,
+        target: 'deployment/ms5-dev/preview/web/replicas',
+        kind: 'workload-replicas',
+        cluster: 'ms5-dev',
+        namespace: 'preview',
+        name: 'web',
+        after: { replicas: 0 },
+        description: 'ms5-dev deployment preview/web: replicas 2 -> 0',
+      },
+    ]);
     expect(p.skipped).toEqual([{ target: 'deployment/ms5-dev/preview/api/replicas', reason: 'already at 0 replicas' }]);
   });
 
   it('scalePoolsToZero on an autoscaled pool: autoscaler off, then count 0, each with its after value', () => {
     const p = plan([{ type: 'scalePoolsToZero', cluster: 'ms5-dev', pools: ['compute'] }]);
     expect(p.steps.map((s) => ({ id: s.id, kind: s.kind, after: s.after, description: s.description }))).toEqual([
-      { id: '0:pool/ms5-dev/compute/autoscaler', kind: 'pool-autoscaler', after: { enableAutoScaling: false, minCount: null, maxCount: null }, description: 'ms5-dev pool compute: autoscaler enableAutoScaling=true minCount=1 maxCount=10 -> off (before scaling to 0)' },
+      {
+        id: '0:pool/ms5-dev/compute/autoscaler',
+        kind: 'pool-autoscaler',
+        after: { enableAutoScaling: false, minCount: null, maxCount: null },
+        description: 'ms5-dev pool compute: autoscaler enableAutoScaling=true minCount=1 maxCount=10 -> off (before scaling to 0)',
+      },
       { id: '0:pool/ms5-dev/compute/count', kind: 'pool-count', after: { count: 0 }, description: 'ms5-dev pool compute: count -> 0' },
     ]);
   });
 
   it('scalePoolsToZero on a manual pool: count 0 only; a manual pool already empty is skipped', () => {
-    const manual = plan([{ type: 'scalePoolsToZero', cluster: 'ms5-dev', pools: ['compute'] }], { pools: [pool('compute', { enableAutoScaling: false, minCount: null, maxCount: null, count: 3 })] });
+    const manual = plan([{ type: 'scalePoolsToZero', cluster: 'ms5-dev', pools: ['compute'] }], {
+      pools: [pool('compute', { enableAutoScaling: false, minCount: null, maxCount: null, count: 3 })],
+    });
     expect(manual.steps.map((s) => [s.id, s.after])).toEqual([['0:pool/ms5-dev/compute/count', { count: 0 }]]);
-    const empty = plan([{ type: 'scalePoolsToZero', cluster: 'ms5-dev', pools: ['compute'] }], { pools: [pool('compute', { enableAutoScaling: false, minCount: null, maxCount: null, count: 0 })] });
+    const empty = plan([{ type: 'scalePoolsToZero', cluster: 'ms5-dev', pools: ['compute'] }], {
+      pools: [pool('compute', { enableAutoScaling: false, minCount: null, maxCount: null, count: 0 })],
+    });
     expect(empty.steps).toEqual([]);
     expect(empty.skipped).toEqual([{ target: 'pool/ms5-dev/compute', reason: 'already at 0 nodes' }]);
   });
 
   it('a scale-down step describes the autoscaler before and after', () => {
     const p = plan([{ type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'], maxCount: 3 }]);
-    expect(p.steps.map((s) => s.description)).toEqual(['ms5-dev pool compute: autoscaler enableAutoScaling=true minCount=1 maxCount=10 -> enableAutoScaling=true minCount=1 maxCount=3']);
-    const manual = plan([{ type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'], maxCount: 2 }], { pools: [pool('compute', { enableAutoScaling: false, count: 5 })] });
+    expect(p.steps.map((s) => s.description)).toEqual([
+      'ms5-dev pool compute: autoscaler enableAutoScaling=true minCount=1 maxCount=10 -> enableAutoScaling=true minCount=1 maxCount=3',
+    ]);
+    const manual = plan([{ type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'], maxCount: 2 }], {
+      pools: [pool('compute', { enableAutoScaling: false, count: 5 })],
+    });
     expect(manual.steps.map((s) => s.description)).toEqual(['ms5-dev pool compute: count 5 -> 2']);
   });
 
   it('an autoscaled scale-down to below 1 node is refused, pointing at scalePoolsToZero', () => {
     const p = plan([{ type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'] }], { pools: [pool('compute', { minCount: 0, maxCount: 5 })] });
-    expect(p.skipped).toEqual([{ target: 'pool/ms5-dev/compute', reason: "the autoscaler's maxCount cannot go below 1 (minCount is 0); use scalePoolsToZero to empty the pool" }]);
+    expect(p.skipped).toEqual([
+      { target: 'pool/ms5-dev/compute', reason: "the autoscaler's maxCount cannot go below 1 (minCount is 0); use scalePoolsToZero to empty the pool" },
+    ]);
     const toMin = plan([{ type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'] }], { pools: [pool('compute', { minCount: 1, maxCount: 5 })] });
     expect(toMin.steps.map((s) => s.after)).toEqual([{ enableAutoScaling: true, minCount: 1, maxCount: 1 }]);
   });
@@ -69,7 +105,13 @@ describe('budget plan: what restore reads back', () => {
 describe('budget plan: stopped clusters', () => {
   it('a cluster already stopped (power Stopped in the snapshot) is left alone by every action, and said so', () => {
     const stopped = { clusters: [{ name: 'ms5-dev', power: 'Stopped' as const, provisioningState: 'Succeeded' }] };
-    const p = plan([{ type: 'scaleNamespacesToZero', cluster: 'ms5-dev', namespaces: ['preview'] }, { type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'], maxCount: 2 }], stopped);
+    const p = plan(
+      [
+        { type: 'scaleNamespacesToZero', cluster: 'ms5-dev', namespaces: ['preview'] },
+        { type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'], maxCount: 2 },
+      ],
+      stopped,
+    );
     expect(p.steps).toEqual([]);
     expect(p.skipped).toEqual([
       { target: 'namespace/ms5-dev/preview', reason: 'cluster ms5-dev is stopped' },

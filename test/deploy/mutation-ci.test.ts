@@ -26,7 +26,8 @@ function repo(): { dir: string; commit: (files: Record<string, string>, message:
     },
   };
 }
-const run = (dir: string, args: string[], env: Record<string, string> = {}) => spawnSync('node', [MUTATION, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+const run = (dir: string, args: string[], env: Record<string, string> = {}) =>
+  spawnSync('node', [MUTATION, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
 
 describe('mutation --changed', () => {
   it('selects exactly the safety modules the last commit changed, by their file (line ranges included)', () => {
@@ -35,7 +36,9 @@ describe('mutation --changed', () => {
     r.commit({ 'src/domain/guard.ts': 'b', 'src/runbooks/run.ts': 'b', 'README.md': 'b' }, 'change');
     const out = run(r.dir, ['--changed', '--list']);
     expect(out.status).toBe(0);
-    expect(out.stdout).toBe('mutation: 2 safety module(s) changed since HEAD~1: src/domain/guard.ts, src/runbooks/run.ts\nsrc/domain/guard.ts\nsrc/runbooks/run.ts\n');
+    expect(out.stdout).toBe(
+      'mutation: 2 safety module(s) changed since HEAD~1: src/domain/guard.ts, src/runbooks/run.ts\nsrc/domain/guard.ts\nsrc/runbooks/run.ts\n',
+    );
   });
 
   it('a commit that touches no safety module runs none', () => {
@@ -50,7 +53,9 @@ describe('mutation --changed', () => {
     r.commit({ 'src/domain/guard.ts': 'a' }, 'only');
     const out = run(r.dir, ['--changed'], { MUTATION_REPORT: join(r.dir, 'out/mutation.json') });
     expect(out.status).toBe(0);
-    expect(out.stdout).toBe('mutation: HEAD~1 is not in this clone (shallow or single-commit): no module run. Fix: fetch more history, or set MUTATION_BASE to a commit this clone has\n');
+    expect(out.stdout).toBe(
+      'mutation: HEAD~1 is not in this clone (shallow or single-commit): no module run. Fix: fetch more history, or set MUTATION_BASE to a commit this clone has\n',
+    );
     expect(JSON.parse(readFileSync(join(r.dir, 'out/mutation.json'), 'utf8'))).toMatchObject({ base: 'HEAD~1', modules: [], below: [] });
   });
 

@@ -39,8 +39,16 @@ clusters: [{ name: ms5-prod, kubeContext: ${context}, protectedNamespaces: [paym
 }
 const deploy = (namespace: string): Target => ({ cluster: 'ms5-prod', namespace, kind: 'Deployment', name: 'api' });
 const plan = (runbook: string, target: Target): PlanRunbookInput => ({ runbook, params: {}, target, instanceId: 'rem-test-0001', at: AT });
-const run = (runbook: string, target: Target, over: Partial<RunRunbookInput> = {}): RunRunbookInput =>
-  ({ runbook, params: {}, target, instanceId: 'rem-test-0001', restartedAt: AT, dryRun: false, source: 'alert', ...over });
+const run = (runbook: string, target: Target, over: Partial<RunRunbookInput> = {}): RunRunbookInput => ({
+  runbook,
+  params: {},
+  target,
+  instanceId: 'rem-test-0001',
+  restartedAt: AT,
+  dryRun: false,
+  source: 'alert',
+  ...over,
+});
 
 describe('planRunbook refuses before reading the cluster', () => {
   it('a runbook this version does not implement is a refusal naming it, not an error', async () => {
@@ -61,7 +69,14 @@ describe('planRunbook refuses before reading the cluster', () => {
   });
 
   it('a plan the cluster forbids (403) is a "cannot plan" refusal; an ordinary namespace is planned from the cluster', async () => {
-    kube.seed('deployments', { metadata: { name: 'api', namespace: 'shop' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'x:1' }] } } } });
+    kube.seed('deployments', {
+      metadata: { name: 'api', namespace: 'shop' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'api' } },
+        template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'x:1' }] } },
+      },
+    });
     const ok = await planRunbook(env(), plan('rollout-restart', deploy('shop')));
     expect(ok.refusal).toBeUndefined();
     expect(ok.target).toEqual(deploy('shop'));
@@ -89,13 +104,19 @@ describe('planRunbook throws what a retry can fix, and what is not a cluster ans
     const moved = original.replace(/(https?:\/\/127\.0\.0\.1:)\d+/, `$1${await freePort()}`);
     expect(moved).not.toBe(original);
     writeFileSync(closed, moved);
-    const e: unknown = await planRunbook(env(undefined, closed), plan('rollout-restart', deploy('shop'))).then(() => undefined, (err: unknown) => err);
+    const e: unknown = await planRunbook(env(undefined, closed), plan('rollout-restart', deploy('shop'))).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(KubeCallError);
     expect((e as KubeCallError).retryable).toBe(true);
   });
 
   it('an acting runbook on a cluster the config does not know is an error, not a "cannot plan" refusal', async () => {
-    const e: unknown = await planRunbook(env(), plan('rollout-restart', { ...deploy('shop'), cluster: 'elsewhere' })).then(() => undefined, (err: unknown) => err);
+    const e: unknown = await planRunbook(env(), plan('rollout-restart', { ...deploy('shop'), cluster: 'elsewhere' })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(Error);
     expect(e).not.toBeInstanceOf(KubeCallError);
   });
@@ -104,15 +125,30 @@ describe('planRunbook throws what a retry can fix, and what is not a cluster ans
 describe('runRunbook refuses before acting', () => {
   it('an unknown runbook, a protected namespace: skipped with the reason, nothing written', async () => {
     expect(await runRunbook(env(), run('delete-everything', deploy('shop')))).toEqual({
-      runbook: 'delete-everything', dryRun: false, action: 'nothing', actedOn: deploy('shop'), outcome: 'skipped', detail: 'runbook delete-everything has no implementation in this version',
+      runbook: 'delete-everything',
+      dryRun: false,
+      action: 'nothing',
+      actedOn: deploy('shop'),
+      outcome: 'skipped',
+      detail: 'runbook delete-everything has no implementation in this version',
     });
-    expect(await runRunbook(env(), run('rollout-restart', deploy('payments')))).toMatchObject({ outcome: 'skipped', action: 'nothing', detail: 'protected: namespace payments is protected by config' });
+    expect(await runRunbook(env(), run('rollout-restart', deploy('payments')))).toMatchObject({
+      outcome: 'skipped',
+      action: 'nothing',
+      detail: 'protected: namespace payments is protected by config',
+    });
     expect(kube.writes()).toEqual([]);
   });
 
   it('the pause switch stops automated runs with its reason (or a default), never manual ones', async () => {
-    expect(await runRunbook(env({ paused: true, reason: 'incident 42' }), run('rollout-restart', deploy('shop')))).toMatchObject({ outcome: 'skipped', detail: 'paused: incident 42' });
-    expect(await runRunbook(env({ paused: true, reason: null }), run('rollout-restart', deploy('shop')))).toMatchObject({ outcome: 'skipped', detail: 'paused: automation is paused' });
+    expect(await runRunbook(env({ paused: true, reason: 'incident 42' }), run('rollout-restart', deploy('shop')))).toMatchObject({
+      outcome: 'skipped',
+      detail: 'paused: incident 42',
+    });
+    expect(await runRunbook(env({ paused: true, reason: null }), run('rollout-restart', deploy('shop')))).toMatchObject({
+      outcome: 'skipped',
+      detail: 'paused: automation is paused',
+    });
     expect(kube.writes()).toEqual([]);
     const manual = await runRunbook(env({ paused: true, reason: 'incident 42' }), run('rollout-restart', deploy('shop'), { source: 'manual', dryRun: true }));
     expect(manual.outcome).not.toBe('skipped');

@@ -19,23 +19,51 @@ const decide = (over: Over = {}) => decideMinCount(input(over));
 
 describe('scaling decide: holds and their reasons', () => {
   it('holds without a forecast (null), never reading null as zero nodes', () => {
-    expect(decide({ desiredNodes: null })).toEqual({ action: 'hold', fromMinCount: 2, toMinCount: 2, target: null, apply: false, reasons: ['no usable forecast'] });
+    expect(decide({ desiredNodes: null })).toEqual({
+      action: 'hold',
+      fromMinCount: 2,
+      toMinCount: 2,
+      target: null,
+      apply: false,
+      reasons: ['no usable forecast'],
+    });
   });
 
   it('holds when minCount already is the target, saying so and nothing else', () => {
-    expect(decide({ desiredNodes: 2 })).toEqual({ action: 'hold', fromMinCount: 2, toMinCount: 2, target: 2, apply: false, reasons: ['minCount is already 2'] });
+    expect(decide({ desiredNodes: 2 })).toEqual({
+      action: 'hold',
+      fromMinCount: 2,
+      toMinCount: 2,
+      target: 2,
+      apply: false,
+      reasons: ['minCount is already 2'],
+    });
   });
 
   it('holds inside the cooldown, naming how long ago the last change was and the cooldown in minutes', () => {
     expect(decide({ desiredNodes: 5, state: { lastChangeAtMs: 100 * HOUR - 5 * MIN } })).toEqual({
-      action: 'hold', fromMinCount: 2, toMinCount: 2, target: 5, apply: false, reasons: ['cooldown: last change 5 min ago (< 10 min)'],
+      action: 'hold',
+      fromMinCount: 2,
+      toMinCount: 2,
+      target: 5,
+      apply: false,
+      reasons: ['cooldown: last change 5 min ago (< 10 min)'],
     });
-    expect(decide({ desiredNodes: 5, state: { lastChangeAtMs: 100 * HOUR - 20 * MIN }, policy: { cooldownMs: 30 * MIN } }).reasons).toEqual(['cooldown: last change 20 min ago (< 30 min)']);
+    expect(decide({ desiredNodes: 5, state: { lastChangeAtMs: 100 * HOUR - 20 * MIN }, policy: { cooldownMs: 30 * MIN } }).reasons).toEqual([
+      'cooldown: last change 20 min ago (< 30 min)',
+    ]);
   });
 
   it('holds a lowering until lowerAfter has passed since the last change, and lowers exactly at lowerAfter', () => {
     const early = decide({ desiredNodes: 1, state: { minCount: 4, lastChangeAtMs: 100 * HOUR - 30 * MIN } });
-    expect(early).toEqual({ action: 'hold', fromMinCount: 4, toMinCount: 4, target: 1, apply: false, reasons: ['demand fell, but lowering waits 60 min after the last change'] });
+    expect(early).toEqual({
+      action: 'hold',
+      fromMinCount: 4,
+      toMinCount: 4,
+      target: 1,
+      apply: false,
+      reasons: ['demand fell, but lowering waits 60 min after the last change'],
+    });
     const onTime = decide({ desiredNodes: 1, state: { minCount: 4, lastChangeAtMs: 100 * HOUR - HOUR } });
     expect(onTime).toMatchObject({ action: 'lower', toMinCount: 1, apply: true });
   });
@@ -44,7 +72,14 @@ describe('scaling decide: holds and their reasons', () => {
 describe('scaling decide: clamping says which bound applied', () => {
   it("clamps to the pool's own maxCount when it is the lower of the two ceilings", () => {
     const d = decide({ desiredNodes: 12, state: { maxCount: 8, nodeCount: 8 }, policy: { maxStepUp: 10 } });
-    expect(d).toEqual({ action: 'raise', fromMinCount: 2, toMinCount: 8, target: 8, apply: true, reasons: ['raise minCount 2 -> 8 (forecast needs 12 node(s))', "forecast needs 12, clamped to 8 (the pool's maxCount)"] });
+    expect(d).toEqual({
+      action: 'raise',
+      fromMinCount: 2,
+      toMinCount: 8,
+      target: 8,
+      apply: true,
+      reasons: ['raise minCount 2 -> 8 (forecast needs 12 node(s))', "forecast needs 12, clamped to 8 (the pool's maxCount)"],
+    });
   });
 
   it('clamps to the configured maxCount when it is the lower ceiling', () => {
@@ -72,14 +107,26 @@ describe('scaling decide: step limits are reported only when they bite', () => {
 
   it('a raise beyond the step limit says how many nodes it added over those held', () => {
     expect(decide({ desiredNodes: 8, state: { nodeCount: 3 } })).toEqual({
-      action: 'raise', fromMinCount: 2, toMinCount: 5, target: 8, apply: true, reasons: ['raise minCount 2 -> 5 (forecast needs 8 node(s))', 'step limited to +2 node(s) over the 3 held'],
+      action: 'raise',
+      fromMinCount: 2,
+      toMinCount: 5,
+      target: 8,
+      apply: true,
+      reasons: ['raise minCount 2 -> 5 (forecast needs 8 node(s))', 'step limited to +2 node(s) over the 3 held'],
     });
   });
 
   it('a lowering within the step limit has only the action reason; beyond it, the limit is named', () => {
-    expect(decide({ desiredNodes: 3, state: { minCount: 5 }, policy: { maxStepDown: 2 } }).reasons).toEqual(['lower minCount 5 -> 3 (forecast needs 3 node(s))']);
+    expect(decide({ desiredNodes: 3, state: { minCount: 5 }, policy: { maxStepDown: 2 } }).reasons).toEqual([
+      'lower minCount 5 -> 3 (forecast needs 3 node(s))',
+    ]);
     expect(decide({ desiredNodes: 1, state: { minCount: 8 }, policy: { maxStepDown: 2 } })).toEqual({
-      action: 'lower', fromMinCount: 8, toMinCount: 6, target: 1, apply: true, reasons: ['lower minCount 8 -> 6 (forecast needs 1 node(s))', 'lowering limited to -2 node(s) per change'],
+      action: 'lower',
+      fromMinCount: 8,
+      toMinCount: 6,
+      target: 1,
+      apply: true,
+      reasons: ['lower minCount 8 -> 6 (forecast needs 1 node(s))', 'lowering limited to -2 node(s) per change'],
     });
   });
 

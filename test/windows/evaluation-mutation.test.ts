@@ -5,7 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { windowsSchema } from '../../src/config/windows-schema.js';
 import { scopeText, windowGate, type WindowGateInput } from '../../src/windows/gate-activity.js';
 import type { AuditRecord } from '../../src/domain/types.js';
-import { activeWindows, businessHours, endOf, evaluateGate, intervalMatches, type AdhocWindow, type GateRequest, type WindowScope } from '../../src/windows/policy.js';
+import {
+  activeWindows,
+  businessHours,
+  endOf,
+  evaluateGate,
+  intervalMatches,
+  type AdhocWindow,
+  type GateRequest,
+  type WindowScope,
+} from '../../src/windows/policy.js';
 
 const MIN = 60_000;
 const w = windowsSchema.parse({
@@ -18,7 +27,14 @@ const w = windowsSchema.parse({
   ],
   holidays: [{ name: 'uk', dates: ['2026-12-25'] }],
   policies: [
-    { name: 'nightly-maint', kind: 'maintenance', intervals: ['nightly'], scope: { clusters: ['prod'], namespaces: ['backend'], nodePools: ['database'], jobs: ['remediation', 'scaling'] }, maxWait: '3h', prewarm: '30m' },
+    {
+      name: 'nightly-maint',
+      kind: 'maintenance',
+      intervals: ['nightly'],
+      scope: { clusters: ['prod'], namespaces: ['backend'], nodePools: ['database'], jobs: ['remediation', 'scaling'] },
+      maxWait: '3h',
+      prewarm: '30m',
+    },
     { name: 'upgrade-skip', kind: 'maintenance', intervals: ['upgrade'], scope: { clusters: ['prod'] }, whenBlocked: 'skip' },
     { name: 'long-migration', kind: 'maintenance', intervals: ['migration'], scope: { clusters: ['dr'] } },
     { name: 'holiday-freeze', kind: 'freeze', intervals: ['xmas'], prewarm: '1d' },
@@ -75,12 +91,18 @@ describe('activeWindows: which policies apply to an action', () => {
   const names = (scope: WindowScope, when = t) => activeWindows(w, [], scope, when).map((a) => a.policy);
 
   it('reports the window with the interval that matched and when it ends', () => {
-    expect(activeWindows(w, [], backend, t)).toEqual([{ policy: 'nightly-maint', kind: 'maintenance', interval: 'nightly', endsAt: '2026-12-05T04:00:00.000Z' }]);
-    expect(activeWindows(w, [], { cluster: 'prod', job: 'runbooks' }, at('2026-12-05T11:00:00Z'))).toEqual([{ policy: 'upgrade-skip', kind: 'maintenance', interval: 'upgrade', endsAt: '2026-12-05T12:00:00.000Z' }]);
+    expect(activeWindows(w, [], backend, t)).toEqual([
+      { policy: 'nightly-maint', kind: 'maintenance', interval: 'nightly', endsAt: '2026-12-05T04:00:00.000Z' },
+    ]);
+    expect(activeWindows(w, [], { cluster: 'prod', job: 'runbooks' }, at('2026-12-05T11:00:00Z'))).toEqual([
+      { policy: 'upgrade-skip', kind: 'maintenance', interval: 'upgrade', endsAt: '2026-12-05T12:00:00.000Z' },
+    ]);
   });
 
   it('a window longer than the look-ahead has no known end', () => {
-    expect(activeWindows(w, [], { cluster: 'dr', job: 'budgets' }, at('2026-12-10T01:00:00Z'))).toEqual([{ policy: 'long-migration', kind: 'maintenance', interval: 'migration', endsAt: null }]);
+    expect(activeWindows(w, [], { cluster: 'dr', job: 'budgets' }, at('2026-12-10T01:00:00Z'))).toEqual([
+      { policy: 'long-migration', kind: 'maintenance', interval: 'migration', endsAt: null },
+    ]);
   });
 
   it('scope: jobs and clusters must match; the namespace or the pool must be named; a cluster-wide action is always in scope', () => {
@@ -96,10 +118,19 @@ describe('activeWindows: which policies apply to an action', () => {
   });
 
   it('ad-hoc windows: from-inclusive, to-exclusive, cut short by closedAt, scoped to their namespace, pool and jobs', () => {
-    const a: AdhocWindow = { id: 'w1', scope: { cluster: 'prod', namespace: 'shop', jobs: ['runbooks'] }, from: '2026-12-06T10:00:00Z', to: '2026-12-06T12:00:00Z', by: 'user:x', reason: 'upgrade' };
+    const a: AdhocWindow = {
+      id: 'w1',
+      scope: { cluster: 'prod', namespace: 'shop', jobs: ['runbooks'] },
+      from: '2026-12-06T10:00:00Z',
+      to: '2026-12-06T12:00:00Z',
+      by: 'user:x',
+      reason: 'upgrade',
+    };
     const shop: WindowScope = { cluster: 'prod', namespace: 'shop', job: 'runbooks' };
     expect(activeWindows(w, [a], shop, at('2026-12-06T09:59:59Z'))).toEqual([]);
-    expect(activeWindows(w, [a], shop, at('2026-12-06T10:00:00Z'))).toEqual([{ policy: 'adhoc-w1', kind: 'maintenance', interval: 'adhoc', endsAt: '2026-12-06T12:00:00.000Z' }]);
+    expect(activeWindows(w, [a], shop, at('2026-12-06T10:00:00Z'))).toEqual([
+      { policy: 'adhoc-w1', kind: 'maintenance', interval: 'adhoc', endsAt: '2026-12-06T12:00:00.000Z' },
+    ]);
     expect(activeWindows(w, [a], shop, at('2026-12-06T12:00:00Z'))).toEqual([]);
     expect(activeWindows(w, [{ ...a, closedAt: '2026-12-06T11:00:00Z' }], shop, at('2026-12-06T10:30:00Z'))[0]?.endsAt).toBe('2026-12-06T11:00:00.000Z');
     expect(activeWindows(w, [{ ...a, closedAt: '2026-12-06T11:00:00Z' }], shop, at('2026-12-06T11:00:00Z'))).toEqual([]);
@@ -121,37 +152,67 @@ describe('evaluateGate: the verdicts', () => {
   });
 
   it('maintenance: waits until the end when that is within maxWait of the first block', () => {
-    expect(evaluateGate(w, [], req('2026-12-05T03:00:00Z'))).toEqual({ decision: 'wait', reason: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z', retryAt: '2026-12-05T04:00:00.000Z', window: nightly, active: [nightly] });
+    expect(evaluateGate(w, [], req('2026-12-05T03:00:00Z'))).toEqual({
+      decision: 'wait',
+      reason: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z',
+      retryAt: '2026-12-05T04:00:00.000Z',
+      window: nightly,
+      active: [nightly],
+    });
     // The deadline exactly at the window's end still waits.
     expect(evaluateGate(w, [], req('2026-12-05T03:00:00Z', { since: '2026-12-05T01:00:00Z' })).decision).toBe('wait');
   });
 
   it('maintenance: skipped as expired when the window outlasts maxWait counted from the first block', () => {
     expect(evaluateGate(w, [], req('2026-12-05T03:00:00Z', { since: '2026-12-05T00:59:00Z' }))).toEqual({
-      decision: 'skip', reason: 'suppressed (maintenance nightly-maint): the window outlasts maxWait 3h, the action expired', window: nightly, active: [nightly],
+      decision: 'skip',
+      reason: 'suppressed (maintenance nightly-maint): the window outlasts maxWait 3h, the action expired',
+      window: nightly,
+      active: [nightly],
     });
   });
 
   it('maintenance with no known end (longer than the look-ahead) expires at once', () => {
-    expect(evaluateGate(w, [], { scope: { cluster: 'dr', job: 'budgets' }, at: '2026-12-10T01:00:00Z' })).toMatchObject({ decision: 'skip', reason: 'suppressed (maintenance long-migration): the window outlasts maxWait 6h, the action expired' });
+    expect(evaluateGate(w, [], { scope: { cluster: 'dr', job: 'budgets' }, at: '2026-12-10T01:00:00Z' })).toMatchObject({
+      decision: 'skip',
+      reason: 'suppressed (maintenance long-migration): the window outlasts maxWait 6h, the action expired',
+    });
   });
 
   it('an ad-hoc window waits up to 6 hours, then expires', () => {
     const a: AdhocWindow = { id: 'w2', scope: { cluster: 'prod' }, from: '2026-12-06T00:00:00Z', to: '2026-12-06T06:00:00Z', by: 'user:x', reason: 'r' };
     expect(evaluateGate(w, [a], req('2026-12-06T00:00:00Z'))).toMatchObject({ decision: 'wait', retryAt: '2026-12-06T06:00:00.000Z' });
-    expect(evaluateGate(w, [{ ...a, to: '2026-12-06T06:01:00Z' }], req('2026-12-06T00:00:00Z'))).toMatchObject({ decision: 'skip', reason: 'suppressed (maintenance adhoc-w2): the window outlasts maxWait 6h, the action expired' });
+    expect(evaluateGate(w, [{ ...a, to: '2026-12-06T06:01:00Z' }], req('2026-12-06T00:00:00Z'))).toMatchObject({
+      decision: 'skip',
+      reason: 'suppressed (maintenance adhoc-w2): the window outlasts maxWait 6h, the action expired',
+    });
   });
 
   it('whenBlocked skip skips at once; an on-call override proceeds, naming the window', () => {
     const upgrade = { policy: 'upgrade-skip', kind: 'maintenance', interval: 'upgrade', endsAt: '2026-12-05T12:00:00.000Z' };
-    expect(evaluateGate(w, [], req('2026-12-05T11:00:00Z'))).toEqual({ decision: 'skip', reason: 'suppressed (maintenance upgrade-skip)', window: upgrade, active: [upgrade] });
-    expect(evaluateGate(w, [], req('2026-12-05T03:00:00Z', { override: true }))).toEqual({ decision: 'proceed', reason: 'maintenance nightly-maint overridden by on-call', window: nightly, active: [nightly] });
+    expect(evaluateGate(w, [], req('2026-12-05T11:00:00Z'))).toEqual({
+      decision: 'skip',
+      reason: 'suppressed (maintenance upgrade-skip)',
+      window: upgrade,
+      active: [upgrade],
+    });
+    expect(evaluateGate(w, [], req('2026-12-05T03:00:00Z', { override: true }))).toEqual({
+      decision: 'proceed',
+      reason: 'maintenance nightly-maint overridden by on-call',
+      window: nightly,
+      active: [nightly],
+    });
     expect(evaluateGate(w, [], req('2026-12-05T05:00:00Z', { override: true }))).toEqual({ decision: 'proceed', reason: 'no window applies', active: [] });
   });
 
   it('a freeze asks for an approval; maintenance wins over a freeze; an override does not lift a freeze', () => {
     const freeze = { policy: 'holiday-freeze', kind: 'freeze', interval: 'xmas', endsAt: '2026-12-26T00:00:00.000Z' };
-    expect(evaluateGate(w, [], req('2026-12-25T10:00:00Z'))).toEqual({ decision: 'approval', reason: 'freeze holiday-freeze: automated actions need an approval', window: freeze, active: [freeze] });
+    expect(evaluateGate(w, [], req('2026-12-25T10:00:00Z'))).toEqual({
+      decision: 'approval',
+      reason: 'freeze holiday-freeze: automated actions need an approval',
+      window: freeze,
+      active: [freeze],
+    });
     expect(evaluateGate(w, [], req('2026-12-25T10:00:00Z', { override: true })).decision).toBe('approval');
     expect(evaluateGate(w, [], req('2026-12-25T03:00:00Z'))).toMatchObject({ decision: 'wait', window: { policy: 'nightly-maint' } });
   });
@@ -162,27 +223,45 @@ describe('evaluateGate: predictive scaling never waits', () => {
   const scaling = (iso: string, scaleDown: boolean) => evaluateGate(w, [], { scope: pool, at: iso, scaleDown });
 
   it('raising capacity proceeds, inside a window (naming it) or not', () => {
-    expect(scaling('2026-12-05T03:00:00Z', false)).toMatchObject({ decision: 'proceed', reason: 'maintenance nightly-maint: raising capacity is allowed', window: { policy: 'nightly-maint' } });
+    expect(scaling('2026-12-05T03:00:00Z', false)).toMatchObject({
+      decision: 'proceed',
+      reason: 'maintenance nightly-maint: raising capacity is allowed',
+      window: { policy: 'nightly-maint' },
+    });
     expect(scaling('2026-12-05T05:00:00Z', false)).toEqual({ decision: 'proceed', reason: 'no window applies', active: [] });
     expect(scaling('2026-12-25T10:00:00Z', false)).toMatchObject({ decision: 'proceed', reason: 'freeze holiday-freeze: raising capacity is allowed' });
   });
 
   it('a scale-down is skipped in a maintenance (preferred over a freeze) and in a freeze', () => {
-    expect(scaling('2026-12-05T03:00:00Z', true)).toMatchObject({ decision: 'skip', reason: 'suppressed (maintenance nightly-maint): no scale-down in a window' });
-    expect(scaling('2026-12-25T03:00:00Z', true)).toMatchObject({ decision: 'skip', reason: 'suppressed (maintenance nightly-maint): no scale-down in a window' });
-    expect(scaling('2026-12-25T10:00:00Z', true)).toMatchObject({ decision: 'skip', reason: 'freeze holiday-freeze: no automated scale-down', window: { policy: 'holiday-freeze' } });
+    expect(scaling('2026-12-05T03:00:00Z', true)).toMatchObject({
+      decision: 'skip',
+      reason: 'suppressed (maintenance nightly-maint): no scale-down in a window',
+    });
+    expect(scaling('2026-12-25T03:00:00Z', true)).toMatchObject({
+      decision: 'skip',
+      reason: 'suppressed (maintenance nightly-maint): no scale-down in a window',
+    });
+    expect(scaling('2026-12-25T10:00:00Z', true)).toMatchObject({
+      decision: 'skip',
+      reason: 'freeze holiday-freeze: no automated scale-down',
+      window: { policy: 'holiday-freeze' },
+    });
   });
 
   it("a scale-down within a maintenance's prewarm lead is skipped; before the lead it proceeds; a freeze's prewarm is ignored", () => {
     expect(scaling('2026-12-05T01:40:00Z', true)).toEqual({
-      decision: 'skip', reason: 'suppressed (maintenance nightly-maint): no scale-down within its prewarm lead',
-      window: { policy: 'nightly-maint', kind: 'maintenance', interval: 'prewarm 30m before nightly', endsAt: null }, active: [],
+      decision: 'skip',
+      reason: 'suppressed (maintenance nightly-maint): no scale-down within its prewarm lead',
+      window: { policy: 'nightly-maint', kind: 'maintenance', interval: 'prewarm 30m before nightly', endsAt: null },
+      active: [],
     });
     expect(scaling('2026-12-05T01:20:00Z', true)).toEqual({ decision: 'proceed', reason: 'no window applies', active: [] });
     // 2026-12-24 12:00 is within the freeze's 1d "prewarm" of Christmas: not a maintenance, no effect.
     expect(scaling('2026-12-24T12:00:00Z', true)).toEqual({ decision: 'proceed', reason: 'no window applies', active: [] });
     // Out of the maintenance's scope, its prewarm does not apply either.
-    expect(evaluateGate(w, [], { scope: { cluster: 'prod', nodePool: 'spot', job: 'scaling' }, at: '2026-12-05T01:40:00Z', scaleDown: true }).decision).toBe('proceed');
+    expect(evaluateGate(w, [], { scope: { cluster: 'prod', nodePool: 'spot', job: 'scaling' }, at: '2026-12-05T01:40:00Z', scaleDown: true }).decision).toBe(
+      'proceed',
+    );
   });
 });
 
@@ -210,12 +289,29 @@ describe('windowGate activity: audits every verdict but a plain proceed, returns
 
   it('a wait is audited with the window, and returned without the active list', async () => {
     const { verdict, audits } = await run({ ...req('2026-12-05T03:00:00Z'), target: 'prod/backend/Deployment/api' });
-    expect(verdict).toEqual({ decision: 'wait', reason: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z', retryAt: '2026-12-05T04:00:00.000Z', window: { policy: 'nightly-maint', kind: 'maintenance', interval: 'nightly', endsAt: '2026-12-05T04:00:00.000Z' }, active: [] });
-    expect(audits).toEqual([[{
-      id: 'window:rem-1:restart-pod:2026-12-05T03:00:00Z', at: '2026-12-05T03:00:00Z', kind: 'decision', actor: 'orchestration', instanceId: 'rem-1', target: 'prod/backend/Deployment/api',
-      decision: 'window-wait', result: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z',
-      detail: 'remediation restart-pod on prod namespace backend: suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z (window nightly-maint, interval nightly, ends 2026-12-05T04:00:00.000Z)',
-    }]]);
+    expect(verdict).toEqual({
+      decision: 'wait',
+      reason: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z',
+      retryAt: '2026-12-05T04:00:00.000Z',
+      window: { policy: 'nightly-maint', kind: 'maintenance', interval: 'nightly', endsAt: '2026-12-05T04:00:00.000Z' },
+      active: [],
+    });
+    expect(audits).toEqual([
+      [
+        {
+          id: 'window:rem-1:restart-pod:2026-12-05T03:00:00Z',
+          at: '2026-12-05T03:00:00Z',
+          kind: 'decision',
+          actor: 'orchestration',
+          instanceId: 'rem-1',
+          target: 'prod/backend/Deployment/api',
+          decision: 'window-wait',
+          result: 'suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z',
+          detail:
+            'remediation restart-pod on prod namespace backend: suppressed (maintenance nightly-maint): waiting until 2026-12-05T04:00:00.000Z (window nightly-maint, interval nightly, ends 2026-12-05T04:00:00.000Z)',
+        },
+      ],
+    ]);
   });
 
   it('a plain proceed is not audited; a proceed inside a window (a scaling raise) is', async () => {
@@ -225,7 +321,9 @@ describe('windowGate activity: audits every verdict but a plain proceed, returns
     const raise = await run({ scope: { cluster: 'prod', nodePool: 'database', job: 'scaling' }, at: '2026-12-05T03:00:00Z', scaleDown: false });
     expect(raise.audits).toHaveLength(1);
     expect(raise.audits[0]![0]).not.toHaveProperty('target');
-    expect(raise.audits[0]![0]!.detail).toBe('scaling restart-pod on prod pool database: maintenance nightly-maint: raising capacity is allowed (window nightly-maint, interval nightly, ends 2026-12-05T04:00:00.000Z)');
+    expect(raise.audits[0]![0]!.detail).toBe(
+      'scaling restart-pod on prod pool database: maintenance nightly-maint: raising capacity is allowed (window nightly-maint, interval nightly, ends 2026-12-05T04:00:00.000Z)',
+    );
   });
 
   it('a window without a known end is audited as ending beyond the look-ahead; a skip has no retryAt', async () => {
