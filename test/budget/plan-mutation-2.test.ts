@@ -2,7 +2,7 @@
 // back, clusters already stopped before the stage, the production pattern's anchors, and the exact
 // descriptions and reasons the notification and the audit show.
 import { describe, expect, it } from 'vitest';
-import { planStage } from '../../src/budget/plan.js';
+import { planStage, poolValues } from '../../src/budget/plan.js';
 import type { EstateSnapshot, PoolSnapshot } from '../../src/budget/types.js';
 import { loadFixture } from './fixtures.js';
 
@@ -141,5 +141,42 @@ describe('budget plan: the production pattern is anchored at both ends', () => {
         ['0:cluster/ms5-dev/power', { power: 'Stopped' }, 'ms5-dev: stop the cluster (power Running -> Stopped)'],
       ]);
     }
+  });
+});
+
+describe('budget plan: refusals by name', () => {
+  it('a stage the budget does not have is a RangeError naming it', () => {
+    const e: unknown = (() => {
+      try {
+        return planStage({ spec: stage([]), stage: 5, snapshot: snapshot(), protection, existing: [], stoppedClusters: [] });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(RangeError);
+    expect((e as Error).message).toBe('no stage 5');
+  });
+
+  it('a protected node pool is skipped with its reason', () => {
+    const prot = { ...protection, nodePools: { ...protection.nodePools, 'ms5-dev': ['compute'] } };
+    expect(plan([{ type: 'scaleDownPools', cluster: 'ms5-dev', pools: ['compute'], maxCount: 2 }], {}, prot).skipped).toEqual([
+      { target: 'pool/ms5-dev/compute', reason: 'node pool compute is protected' },
+    ]);
+  });
+
+  it('the already-stopped check reads the named cluster, not the first one listed', () => {
+    const clusters = [
+      { name: 'ms5-prod', power: 'Running' as const, provisioningState: 'Succeeded' },
+      { name: 'ms5-dev', power: 'Stopped' as const, provisioningState: 'Succeeded' },
+    ];
+    const p = plan([{ type: 'stopClusters', clusters: ['ms5-dev'] }], { clusters });
+    expect(p.steps).toEqual([]);
+    expect(p.skipped).toEqual([{ target: 'cluster/ms5-dev/power', reason: 'already stopped' }]);
+  });
+
+  it('poolValues reads what a step kind changes: the autoscaler bounds, or the count', () => {
+    const p = pool('compute', { minCount: 2, maxCount: 7, count: 5 });
+    expect(poolValues('pool-autoscaler', p)).toEqual({ enableAutoScaling: true, minCount: 2, maxCount: 7 });
+    expect(poolValues('pool-count', p)).toEqual({ count: 5 });
   });
 });
