@@ -337,3 +337,60 @@ describe('windowGate activity: audits every verdict but a plain proceed, returns
     expect(scopeText({ scope: { cluster: 'prod', namespace: 'shop', nodePool: 'spot', job: 'budgets' } })).toBe('prod namespace shop pool spot');
   });
 });
+
+describe('window ends between minutes, several intervals, and windows without config', () => {
+  const w2 = windowsSchema.parse({
+    timeIntervals: [
+      {
+        name: 'cutover',
+        dated: [
+          { from: '2026-12-07T10:00:00Z', to: '2026-12-07T10:20:30Z' },
+          { from: '2026-12-07T09:00:00Z', to: '2026-12-07T09:30:15Z' },
+        ],
+      },
+      { name: 'nights', time_intervals: [{ times: [{ start_time: '01:00', end_time: '02:00' }] }] },
+      { name: 'in-2030', time_intervals: [{ years: ['2030'] }] },
+    ],
+    policies: [{ name: 'cutover-or-nights', kind: 'maintenance', intervals: ['nights', 'cutover'], prewarm: '30m' }],
+    businessHours: { intervals: ['in-2030'] },
+  });
+  const any: WindowScope = { cluster: 'prod', job: 'remediation' };
+
+  it('a dated window that ends between minutes ends at its exact bound, whichever listed first', () => {
+    expect(activeWindows(w2, [], any, at('2026-12-07T10:05:00Z'))).toEqual([
+      { policy: 'cutover-or-nights', kind: 'maintenance', interval: 'cutover', endsAt: '2026-12-07T10:20:30.000Z' },
+    ]);
+    expect(activeWindows(w2, [], any, at('2026-12-07T09:10:00Z'))[0]?.endsAt).toBe('2026-12-07T09:30:15.000Z');
+  });
+
+  it('a policy with several intervals is active while any matches, and names the prewarm of all of them', () => {
+    expect(activeWindows(w2, [], any, at('2026-12-07T01:30:00Z'))).toEqual([
+      { policy: 'cutover-or-nights', kind: 'maintenance', interval: 'nights', endsAt: '2026-12-07T02:00:00.000Z' },
+    ]);
+    expect(evaluateGate(w2, [], { scope: { cluster: 'prod', job: 'scaling' }, at: '2026-12-07T00:40:00Z', scaleDown: true }).window).toEqual({
+      policy: 'cutover-or-nights',
+      kind: 'maintenance',
+      interval: 'prewarm 30m before nights, cutover',
+      endsAt: null,
+    });
+  });
+
+  it('business hours that never start within the look-ahead have no next start', () => {
+    expect(businessHours(w2, at('2026-12-07T12:00:00Z'))).toEqual({ inHours: false, nextStart: null });
+  });
+
+  it('a scale-down with no windows config at all proceeds', () => {
+    expect(evaluateGate(undefined, [], { scope: { cluster: 'prod', nodePool: 'spot', job: 'scaling' }, at: '2026-12-07T12:00:00Z', scaleDown: true })).toEqual({
+      decision: 'proceed',
+      reason: 'no window applies',
+      active: [],
+    });
+  });
+
+  it('predictive scaling prefers a maintenance over a freeze listed before it', () => {
+    const adhoc: AdhocWindow = { id: 'm1', scope: { cluster: 'prod' }, from: '2026-12-25T09:00:00Z', to: '2026-12-25T11:00:00Z', by: 'user:x', reason: 'r' };
+    const v = evaluateGate(w, [adhoc], { scope: { cluster: 'prod', nodePool: 'spot', job: 'scaling' }, at: '2026-12-25T10:00:00Z', scaleDown: true });
+    expect(v.active.map((a) => a.kind)).toEqual(['freeze', 'maintenance']);
+    expect(v.reason).toBe('suppressed (maintenance adhoc-m1): no scale-down in a window');
+  });
+});
