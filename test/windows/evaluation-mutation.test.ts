@@ -3,7 +3,7 @@
 // end-to-end replays. All times are UTC; 2026-12-05 is a Saturday, 2026-12-25 a Friday.
 import { describe, expect, it } from 'vitest';
 import { windowsSchema } from '../../src/config/windows-schema.js';
-import { scopeText, windowGate, type WindowGateInput } from '../../src/windows/gate-activity.js';
+import { scopeText, WINDOW_GATE_ACTIVITY, windowGate, type WindowGateInput } from '../../src/windows/gate-activity.js';
 import type { AuditRecord } from '../../src/domain/types.js';
 import {
   activeWindows,
@@ -330,6 +330,10 @@ describe('windowGate activity: audits every verdict but a plain proceed, returns
     const { verdict, audits } = await run({ scope: { cluster: 'dr', job: 'budgets' }, at: '2026-12-10T01:00:00Z' });
     expect(verdict).not.toHaveProperty('retryAt');
     expect(audits[0]![0]!.detail).toMatch(/\(window long-migration, interval migration, ends beyond the look-ahead\)$/);
+  });
+
+  it('keeps its activity name: orchestration histories in flight refer to it', () => {
+    expect(WINDOW_GATE_ACTIVITY).toBe('windowGate');
   });
 
   it('scopeText names the cluster, then the namespace and the pool when given', () => {
