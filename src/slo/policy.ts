@@ -72,6 +72,14 @@ export function errorBudgetGate(policies: ErrorBudgetPolicyConfig[], states: Map
 }
 
 /**
+ * A hold that began at `sinceMs` gives up when the next look would come after `maxWaitSeconds`
+ * (the remediation's rule too: orchestrations/remediation-error-budget.ts).
+ */
+export function holdExpired(v: { maxWaitSeconds: number; recheckSeconds: number }, sinceMs: number, nowMs: number): boolean {
+  return (nowMs - sinceMs) / 1000 + v.recheckSeconds > v.maxWaitSeconds;
+}
+
+/**
  * The intake's question: does any policy cover this target? Then the run asks the gate before a
  * disruptive action, and its guard lease covers the longest hold. Undefined when none does.
  */
