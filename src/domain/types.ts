@@ -193,6 +193,8 @@ export interface AuditRecord {
   result?: string;
   error?: string;
   detail?: string;
+  /** Approval decisions: seconds from the request to the decision. Feeds the aksops.approval.wait metric (src/telemetry/metrics.ts); not stored. */
+  waitedSeconds?: number;
   /** Stable id: the same event written twice (retry, replay) lands on the same row. */
   id: string;
 }
