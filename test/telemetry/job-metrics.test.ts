@@ -45,6 +45,7 @@ afterAll(async () => {
 interface OtlpPoint {
   attributes?: { key: string; value: { stringValue?: string } }[];
   asInt?: string | number;
+  asDouble?: number;
   count?: string | number;
   sum?: number;
 }
@@ -59,7 +60,7 @@ function points(name: string): { attrs: Record<string, string>; value: number }[
         for (const m of sm.metrics.filter((x) => x.name === name))
           for (const p of [...(m.sum?.dataPoints ?? []), ...(m.histogram?.dataPoints ?? [])]) {
             const attrs = Object.fromEntries((p.attributes ?? []).map((a) => [a.key, a.value.stringValue ?? '']));
-            out.push({ attrs, value: m.histogram ? Number(p.sum) : Number(p.asInt) });
+            out.push({ attrs, value: m.histogram ? Number(p.sum) : Number(p.asInt ?? p.asDouble) });
           }
   }
   return out;
