@@ -28,7 +28,7 @@ entity(BUDGET_ENTITY, async () => (await import('../orchestrations/budget-entity
 
 interface BudgetRuntime {
   env: BudgetEnv;
-  budgets(): BudgetSpec[];
+  budgets: () => BudgetSpec[];
 }
 
 let runtime: Promise<BudgetRuntime> | undefined;
@@ -63,7 +63,7 @@ function budgetRuntime(): Promise<BudgetRuntime> {
       },
       estate,
       cost,
-      isPaused: rb.isPaused,
+      isPaused: () => rb.isPaused(),
       report: (input) =>
         namespaceReport(
           {

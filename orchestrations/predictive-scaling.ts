@@ -5,7 +5,7 @@
 // Deterministic: time from context.df.currentUtcDateTime, everything else from activities.
 // Registered as `predictiveScaling` in functions/scaling.ts.
 import { actionGates } from './action-gates.js';
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../src/scaling/activities.js';
@@ -55,7 +55,7 @@ export function decideForPool(plan: PoolPlan, out: ForecastPoolOutput, nowMs: nu
 }
 
 export function* predictiveScalingOrchestrator(context: OrchestrationContext): Gen<PredictiveScalingOutput> {
-  const input = context.df.getInput() as PredictiveScalingInput;
+  const input = context.df.getInput<PredictiveScalingInput>();
   const pools = input.pools;
   const at = context.df.currentUtcDateTime.toISOString();
   const status = (phase: ScalingStatus['phase'], done: number) => context.df.setCustomStatus({ phase, done, total: pools.length } satisfies ScalingStatus);

@@ -145,11 +145,11 @@ class SdkVaultSecrets implements VaultSecrets {
       return new SecretClient(
         this.vaultUrl,
         credential,
-        withThrottleCount('keyvault', {
+        withThrottleCount<SecretClientOptions>('keyvault', {
           serviceVersion: KEY_VAULT_API_VERSION,
           retryOptions: { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
           ...(this.options.clientOptions ?? {}),
-        } as SecretClientOptions),
+        }),
       );
     })();
     this.client.catch(() => (this.client = undefined));

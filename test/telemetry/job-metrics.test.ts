@@ -78,7 +78,7 @@ describe('job metrics over OTLP/HTTP', () => {
       name: 'backup',
       instanceId: `backup:${CLUSTER}:${backupId}`,
       input: { backupId, cluster: CLUSTER, parts: ['objects'], trigger: 'schedule', requestedBy: 'nightly', applyRetention: false },
-      activities: activities as never,
+      activities,
       startTime: started,
     });
     const run = await h.run();
