@@ -43,14 +43,14 @@ export function* actionGates(context: OrchestrationContext, action: string, scop
 
 /** The error-budget policy for one disruptive action: proceed, approval, or skip (held past maxWait, or not waiting). */
 export function* errorBudgetGate(context: OrchestrationContext, action: string, scope: WindowScope, opts: Pick<ActionGateOptions, 'target' | 'noWait'>): Gen<ActionGateResult> {
-  const since = context.df.currentUtcDateTime.toISOString();
+  let waitedSeconds = 0;
   for (;;) {
     const at = context.df.currentUtcDateTime.toISOString();
     const input: ErrorBudgetGateInput = {
       scope: { cluster: scope.cluster, ...(scope.namespace ? { namespace: scope.namespace } : {}), ...(scope.nodePool ? { nodePool: scope.nodePool } : {}) },
       impact: 'disruptive',
       at,
-      hold: { instanceId: context.df.instanceId, job: scope.job, action, since, ...(opts.target ? { target: opts.target } : {}) },
+      hold: { instanceId: context.df.instanceId, job: scope.job, action, waitedSeconds, ...(opts.target ? { target: opts.target } : {}) },
     };
     let v: GateVerdict;
     try {
@@ -62,12 +62,10 @@ export function* errorBudgetGate(context: OrchestrationContext, action: string, 
     if (v.verdict === 'allow') return { decision: 'proceed', reason: v.reason ?? 'error budget allows it' };
     if (v.verdict === 'approval') return { decision: 'approval', reason: v.reason };
     if (opts.noWait) return { decision: 'skip', reason: `${v.reason}; the next run asks again` };
-    const nowMs = context.df.currentUtcDateTime.getTime();
-    if (holdExpired(v, Date.parse(since), nowMs)) {
-      return { decision: 'skip', reason: `${v.reason}; still held after ${Math.round((nowMs - Date.parse(since)) / 60_000)} minutes, so nothing was done` };
-    }
-    const next = new Date(nowMs + v.recheckSeconds * 1000);
+    if (holdExpired(v, waitedSeconds)) return { decision: 'skip', reason: `${v.reason}; still held after ${Math.round(waitedSeconds / 60)} minutes, so nothing was done` };
+    const next = new Date(context.df.currentUtcDateTime.getTime() + v.recheckSeconds * 1000);
     context.df.setCustomStatus({ phase: 'held-by-error-budget', policy: v.policy, until: next.toISOString(), action });
     yield context.df.createTimer(next);
+    waitedSeconds += v.recheckSeconds;
   }
 }

@@ -101,8 +101,8 @@ export interface ErrorBudgetHoldContext {
   /** What is about to happen, for the audit: "ms5-dev: stop the cluster", "rotate db-password". */
   action: string;
   target?: string;
-  /** When the orchestration first asked (ISO): a hold gives up after the policy's maxWait from here. */
-  since: string;
+  /** Seconds this action has been held so far (its recheck timers): 0 at the first look. */
+  waitedSeconds: number;
 }
 
 export interface SloGateDeps {
@@ -121,7 +121,7 @@ export async function errorBudgetGateActivity(deps: SloGateDeps, input: ErrorBud
   const t = input.target;
   const scope: GateScope = input.scope ?? { cluster: t?.cluster ?? '', ...(t?.namespace ? { namespace: t.namespace } : {}), ...(input.nodePool ? { nodePool: input.nodePool } : {}) };
   const verdict = errorBudgetGate(policies, states, scope, input.impact, Date.parse(input.at));
-  const row = input.hold ? holdDecision(verdict, input.hold, input.at) : undefined;
+  const row = input.hold ? holdDecision(verdict, input.hold) : undefined;
   if (row && deps.audit) {
     const h = input.hold!;
     await deps.audit([
@@ -143,11 +143,11 @@ export async function errorBudgetGateActivity(deps: SloGateDeps, input: ErrorBud
 }
 
 /** What the audit says of a verdict within a hold: the first wait, an approval, the release, the end. Nothing for a plain allow or a re-check that still waits. */
-function holdDecision(v: GateVerdict, hold: ErrorBudgetHoldContext, at: string): { decision: string; detail: string } | undefined {
-  const waited = Math.round((Date.parse(at) - Date.parse(hold.since)) / 60_000);
-  if (v.verdict === 'allow') return waited > 0 ? { decision: 'released', detail: `the error budget allows it again after ${waited} minutes` } : undefined;
+function holdDecision(v: GateVerdict, hold: ErrorBudgetHoldContext): { decision: string; detail: string } | undefined {
+  const waited = Math.round(hold.waitedSeconds / 60);
+  if (v.verdict === 'allow') return hold.waitedSeconds > 0 ? { decision: 'released', detail: `the error budget allows it again after ${waited} minutes` } : undefined;
   if (v.verdict === 'approval') return { decision: 'approval-required', detail: v.reason };
-  if (holdExpired(v, Date.parse(hold.since), Date.parse(at))) return { decision: 'expired', detail: `${v.reason}; still held after ${waited} minutes, so nothing was done` };
-  if (waited === 0) return { decision: 'held', detail: `${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}` };
+  if (holdExpired(v, hold.waitedSeconds)) return { decision: 'expired', detail: `${v.reason}; still held after ${waited} minutes, so nothing was done` };
+  if (hold.waitedSeconds === 0) return { decision: 'held', detail: `${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}` };
   return undefined;
 }

@@ -72,11 +72,12 @@ export function errorBudgetGate(policies: ErrorBudgetPolicyConfig[], states: Map
 }
 
 /**
- * A hold that began at `sinceMs` gives up when the next look would come after `maxWaitSeconds`
- * (the remediation's rule too: orchestrations/remediation-error-budget.ts).
+ * A hold that has waited `waitedSeconds` (the sum of its recheck timers) gives up when the next
+ * look would come after `maxWaitSeconds` (the remediation's rule too:
+ * orchestrations/remediation-error-budget.ts).
  */
-export function holdExpired(v: { maxWaitSeconds: number; recheckSeconds: number }, sinceMs: number, nowMs: number): boolean {
-  return (nowMs - sinceMs) / 1000 + v.recheckSeconds > v.maxWaitSeconds;
+export function holdExpired(v: { maxWaitSeconds: number; recheckSeconds: number }, waitedSeconds: number): boolean {
+  return waitedSeconds + v.recheckSeconds > v.maxWaitSeconds;
 }
 
 /**
