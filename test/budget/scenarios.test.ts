@@ -203,7 +203,7 @@ describe('error-budget policy on budget stops (replayed, crash after every step)
     expect(writes.filter((w) => w === STOP_DEV)).toHaveLength(1);
     expect(writes.indexOf(STOP_DEV)).toBe(writes.length - 1); // the other (unscoped) steps did not wait
     expect(policyDecisions(rows)).toEqual(['held', 'released']);
-    expect(rows[0]).toMatchObject({ kind: 'policy', target: 'cluster/ms5-dev', detail: expect.stringMatching(/^budgets ms5-dev: stop the cluster .* on ms5-dev: the error budget of SLO api-availability is spent/) });
+    expect(rows[0]).toMatchObject({ kind: 'policy', target: 'cluster/ms5-dev/power', detail: expect.stringMatching(/^budgets ms5-dev: stop the cluster .* on ms5-dev: the error budget of SLO api-availability is spent/) });
   });
 
   it('spent budget that never recovers: the stop is skipped after maxWait, nothing stopped', { timeout: 900_000 }, async () => {
