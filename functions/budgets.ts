@@ -28,7 +28,7 @@ entity(BUDGET_ENTITY, async () => (await import('../orchestrations/budget-entity
 
 interface BudgetRuntime {
   env: BudgetEnv;
-  budgets(): BudgetSpec[];
+  budgets: () => BudgetSpec[];
 }
 
 let runtime: Promise<BudgetRuntime> | undefined;
@@ -63,7 +63,7 @@ function budgetRuntime(): Promise<BudgetRuntime> {
       },
       estate,
       cost,
-      isPaused: rb.isPaused,
+      isPaused: () => rb.isPaused(),
       report: (input) =>
         namespaceReport(
           {
@@ -119,15 +119,16 @@ activity(BUDGET_ACTIVITY.checkStep, async () => withEnv((await import('../src/bu
 activity(BUDGET_ACTIVITY.report, async () => withEnv((await import('../src/budget/activities.js')).budgetReport)());
 
 activity(BUDGET_ACTIVITY.audit, async () => {
-  const audit = await auditStore();
+  const [audit, { recordAuditMetrics }] = await Promise.all([auditStore(), import('../src/telemetry/metrics.js')]);
   return async (input: unknown) => {
     await audit.write(input as AuditRecord[]);
+    recordAuditMetrics(input as AuditRecord[]);
   };
 });
 
 // Audited, then sent to the configured Teams/Slack targets (src/notify); a failed delivery never fails the run.
 activity(BUDGET_ACTIVITY.notify, async () => {
-  const [audit, loadConfig, { deliverNotification }, { readNamedSetting }, { toNotifyInput, notificationAudit }] = await Promise.all([
+  const [audit, loadConfig, { deliverNotification }, { readNamedSetting }, { toNotifyInput, notificationAudit, recordStageMetric }] = await Promise.all([
     auditStore(),
     configLoader(),
     import('../src/notify/deliver.js'),
@@ -138,6 +139,7 @@ activity(BUDGET_ACTIVITY.notify, async () => {
   return async (input: unknown, context: InvocationContext) => {
     const n = input as BudgetNotifyInput;
     await audit.write([notificationAudit(n)]);
+    recordStageMetric(n);
     try {
       // No public base URL: the runbook run links do not apply to budget instances.
       await deliverNotification({ config: loadConfig(), secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: undefined, delivered, log: (level, m) => context[level](m) }, toNotifyInput(n));

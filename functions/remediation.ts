@@ -36,9 +36,10 @@ activity('silence', async () => {
 });
 
 activity('writeAudit', async () => {
-  const audit = await auditStore();
+  const [audit, { recordAuditMetrics }] = await Promise.all([auditStore(), import('../src/telemetry/metrics.js')]);
   return async (input: unknown) => {
     await audit.write([input as AuditRecord]);
+    recordAuditMetrics([input as AuditRecord]);
   };
 });
 

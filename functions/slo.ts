@@ -1,5 +1,6 @@
 // SLOs and error budgets (docs/slo.md): a timer reads every SLO from Prometheus every 5 minutes,
-// stores its state and announces budget thresholds; the remediation's errorBudgetGate activity;
+// stores its state and announces budget thresholds; the errorBudgetGate activity (remediation,
+// budget steps, scale-downs, rotation roll-outs);
 // GET /api/slo (function key: read-only state, like GET /api/audit). Thin: the logic is in
 // src/slo/. Modules load on first use.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
@@ -16,8 +17,8 @@ async function sloStore() {
 }
 
 activity('errorBudgetGate', async () => {
-  const [{ errorBudgetGateActivity }, load, store] = await Promise.all([import('../src/slo/activities.js'), configLoader(), sloStore()]);
-  return (input: unknown) => errorBudgetGateActivity({ config: load().source, store }, input as ErrorBudgetGateInput);
+  const [{ errorBudgetGateActivity }, load, store, audit] = await Promise.all([import('../src/slo/activities.js'), configLoader(), sloStore(), auditStore()]);
+  return (input: unknown) => errorBudgetGateActivity({ config: load().source, store, audit: (r) => audit.write(r) }, input as ErrorBudgetGateInput);
 });
 
 app.timer('sloTimer', {

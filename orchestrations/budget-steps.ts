@@ -2,7 +2,7 @@
 // (budget-run.ts): fire a stage (plan, then read -> intent -> compare-and-set change -> outcome
 // per step, polling long-running ARM operations on durable timers), restore recorded changes,
 // close restored stages, and wait for a human's approval.
-import { windowGate } from './window-gate.js';
+import { actionGates } from './action-gates.js';
 import type { EntityId } from 'durable-functions';
 import { errorText, type Gen } from './lib.js';
 import { isRestorable, percent, type BudgetState, type IntentResult } from '../src/budget/state.js';
@@ -85,8 +85,9 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
 
 /** read -> intent (values found) -> compare-and-set change -> outcome. Returns a line for humans, or 'paused'. */
 export function* applyStep(run: BudgetRun, step: Step, out: BudgetEnforcementOutput): Gen<string> {
-  // Maintenance windows and freezes (docs/windows.md): wait for the window, or skip the step.
-  const gate = yield* windowGate(run.context, step.description, { cluster: step.cluster, ...(step.namespace ? { namespace: step.namespace } : {}), ...(step.pool ? { nodePool: step.pool } : {}), job: 'budgets' }, { target: step.target });
+  // Maintenance windows and freezes (docs/windows.md), then the error-budget policy (docs/slo.md):
+  // every budget step takes capacity away, so it waits, or is skipped, or needs the stage's approval.
+  const gate = yield* actionGates(run.context, step.description, { cluster: step.cluster, ...(step.namespace ? { namespace: step.namespace } : {}), ...(step.pool ? { nodePool: step.pool } : {}), job: 'budgets' }, { target: step.target, impact: 'disruptive' });
   if (gate.decision === 'skip' || (gate.decision === 'approval' && !(run.mode === 'enforce' && run.input.budget.stages[step.stage]?.approvalTimeoutSeconds != null))) return `skipped: ${gate.reason}`;
   let current: Values;
   try {
@@ -217,12 +218,13 @@ export function* awaitStageApproval(run: BudgetRun, idx: number): Gen<boolean> {
   run.status('awaiting-approval');
   const deadline = new Date(run.context.df.currentUtcDateTime.getTime() + stage.approvalTimeoutSeconds! * 1000);
   const timer = run.context.df.createTimer(deadline);
+  const waited = () => stage.approvalTimeoutSeconds! - Math.round((deadline.getTime() - run.context.df.currentUtcDateTime.getTime()) / 1000);
   for (;;) {
     const event = run.context.df.waitForExternalEvent(EVENT_BUDGET_APPROVAL);
     const winner = yield run.context.df.Task.any([event, timer]);
     if (winner !== event) {
       yield run.entity(BUDGET_OP.approval, { stage: idx, status: 'expired', at: run.now(), instanceId: run.instanceId });
-      run.audit('decision', { decision: `stage ${stage.name}`, result: 'approval-expired', detail: 'no decision before the timeout: the stage did not act (it asks again at the next evaluation)' });
+      run.audit('decision', { decision: `stage ${stage.name}`, result: 'approval-expired', detail: 'no decision before the timeout: the stage did not act (it asks again at the next evaluation)', waitedSeconds: waited() });
       yield* run.flushAudit();
       yield run.notify('approval', stage.name, `${run.input.budget.name}: no decision on stage ${stage.name} before the timeout; it did not act`, []);
       return false;
@@ -231,7 +233,7 @@ export function* awaitStageApproval(run: BudgetRun, idx: number): Gen<boolean> {
     if (d.stage !== undefined && d.stage !== stage.name) continue; // meant for another stage
     timer.cancel();
     yield run.entity(BUDGET_OP.approval, { stage: idx, status: d.approve ? 'approved' : 'rejected', at: run.now(), by: d.by, instanceId: run.instanceId });
-    run.audit('decision', { actor: d.by, decision: `stage ${stage.name}`, result: d.approve ? 'approved' : 'rejected' });
+    run.audit('decision', { actor: d.by, decision: `stage ${stage.name}`, result: d.approve ? 'approved' : 'rejected', waitedSeconds: waited() });
     yield* run.flushAudit();
     return d.approve;
   }

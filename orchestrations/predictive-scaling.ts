@@ -4,8 +4,8 @@
 // time as ARM long-running operations, and record every decision, applied or not.
 // Deterministic: time from context.df.currentUtcDateTime, everything else from activities.
 // Registered as `predictiveScaling` in functions/scaling.ts.
-import { windowGate } from './window-gate.js';
-import type { OrchestrationContext, Task } from 'durable-functions';
+import { actionGates } from './action-gates.js';
+import type { OrchestrationContext } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../src/scaling/activities.js';
@@ -55,7 +55,7 @@ export function decideForPool(plan: PoolPlan, out: ForecastPoolOutput, nowMs: nu
 }
 
 export function* predictiveScalingOrchestrator(context: OrchestrationContext): Gen<PredictiveScalingOutput> {
-  const input = context.df.getInput() as PredictiveScalingInput;
+  const input = context.df.getInput<PredictiveScalingInput>();
   const pools = input.pools;
   const at = context.df.currentUtcDateTime.toISOString();
   const status = (phase: ScalingStatus['phase'], done: number) => context.df.setCustomStatus({ phase, done, total: pools.length } satisfies ScalingStatus);
@@ -73,7 +73,12 @@ export function* predictiveScalingOrchestrator(context: OrchestrationContext): G
     const decision = decideForPool(plan, out, context.df.currentUtcDateTime.getTime());
     let outcome = 'not-applied';
     const reasons = [...decision.reasons, ...out.modeReasons.filter((r) => !decision.reasons.includes(r))];
-    const gate = decision.apply ? yield* windowGate(context, `minCount ${decision.fromMinCount} -> ${decision.toMinCount}`, { cluster: plan.cluster, nodePool: plan.pool, job: 'scaling' }, { scaleDown: decision.toMinCount < decision.fromMinCount }) : null;
+    // Windows, then the error-budget policy for a scale-down (a scale-up restores headroom and
+    // never asks it); a held scale-down is not applied and the next run (5 minutes) asks again.
+    const scaleDown = decision.toMinCount < decision.fromMinCount;
+    const gate = decision.apply
+      ? yield* actionGates(context, `minCount ${decision.fromMinCount} -> ${decision.toMinCount}`, { cluster: plan.cluster, nodePool: plan.pool, job: 'scaling' }, { scaleDown, impact: scaleDown ? 'disruptive' : 'restorative', noWait: true, target: plan.key })
+      : null;
     if (gate && gate.decision !== 'proceed') reasons.push(gate.reason);
     if (decision.apply && gate?.decision === 'proceed') {
       status('applying', i);

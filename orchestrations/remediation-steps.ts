@@ -75,6 +75,7 @@ export function* awaitApproval(run: Run, plan: RunbookPlan, reason: string, w: W
     decision: outcome.result,
     result: decision ?? outcome.result,
     detail: `${plan.summary}: ${detail}`,
+    ...(decision ? { waitedSeconds: timeout - Math.round((deadline.getTime() - run.context.df.currentUtcDateTime.getTime()) / 1000) } : {}),
   });
   return outcome;
 }

@@ -10,7 +10,7 @@
 //
 // The crash-safety argument per step is in docs/decisions/0008-secret-rotation.md.
 import * as df from 'durable-functions';
-import { windowGate } from './window-gate.js';
+import { actionGates } from './action-gates.js';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { errorText, type Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
@@ -87,7 +87,9 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
   const prep = (yield run.call(A.prepare, { instanceId: run.instanceId, secretName: input.secretName, fromVersion: input.fromVersion } satisfies PrepareInput)) as PrepareOutput;
   if (prep.state !== 'ready') return { outcome: 'stale', reason: prep.detail };
   // Maintenance: wait for the next allowed slot (the window's end); freeze: the approval step below.
-  const gate = input.dryRun ? null : yield* windowGate(context, `rotate ${input.secretName}`, { cluster: input.cluster, job: 'rotation' });
+  // Then the error-budget policy (docs/slo.md): the roll-out restarts healthy consumers, so while the
+  // cluster's budget is spent or burning fast it waits, or needs the approval step below.
+  const gate = input.dryRun ? null : yield* actionGates(context, `rotate ${input.secretName}`, { cluster: input.cluster, job: 'rotation' }, { target: `keyvault/${input.secretName}`, impact: 'disruptive' });
   if (gate?.decision === 'skip') return { outcome: 'skipped', reason: gate.reason };
 
   // 2. New credential, stored as a pending version.
@@ -118,8 +120,9 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
 
     if (input.approval.required || gate?.decision === 'approval') {
       run.status('awaiting-approval');
+      const askedAt = run.nowMs();
       const approval = yield* waitForApproval(context, run);
-      yield run.audit('approval', 'decision', { decision: approval.approved ? 'approved' : 'rejected', detail: approval.detail });
+      yield run.audit('approval', 'decision', { decision: approval.approved ? 'approved' : 'rejected', detail: approval.detail, waitedSeconds: Math.round((run.nowMs() - askedAt) / 1000) });
       if (!approval.approved) {
         rejected = true;
         throw new StepFailed(`not approved: ${approval.detail}`);
@@ -225,7 +228,7 @@ class Run {
   rolled: { done: number; total: number } | undefined;
 
   constructor(private readonly context: OrchestrationContext) {
-    this.input = context.df.getInput() as RotationInput;
+    this.input = context.df.getInput<RotationInput>();
     this.instanceId = context.df.instanceId;
   }
 

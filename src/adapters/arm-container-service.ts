@@ -1,6 +1,7 @@
 // ContainerServiceClient instances, one per subscription, built on first use (the SDK is loaded
 // lazily: cold start). Shared by the agent-pool and managed-cluster adapters.
 import type { TokenCredential } from '@azure/core-auth';
+import { withThrottleCount } from '../telemetry/throttling.js';
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 
 export type ContainerServiceClients = (subscriptionId: string) => Promise<ContainerServiceClient>;
@@ -12,7 +13,7 @@ export function containerServiceClients(credential: () => Promise<TokenCredentia
     if (!c) {
       c = (async () => {
         const [{ ContainerServiceClient }, cred] = await Promise.all([import('@azure/arm-containerservice'), credential()]);
-        return new ContainerServiceClient(cred, subscriptionId, clientOptions);
+        return new ContainerServiceClient(cred, subscriptionId, withThrottleCount('arm', clientOptions));
       })();
       clients.set(subscriptionId, c);
       c.catch(() => clients.delete(subscriptionId));

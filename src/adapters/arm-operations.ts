@@ -7,6 +7,7 @@
 // The bearer token goes only to the ARM endpoint the clients use: a status URL on another origin
 // is refused. Imported lazily (core-rest-pipeline is part of every Azure SDK client anyway).
 import type { TokenCredential } from '@azure/core-auth';
+import { throttleCountingPolicy } from '../telemetry/throttling.js';
 import type { Pipeline, HttpClient } from '@azure/core-rest-pipeline';
 import { ThrottledError, retryAfterSeconds } from './arm-errors.js';
 
@@ -36,6 +37,7 @@ export class ArmOperations {
       const p = await import('@azure/core-rest-pipeline');
       const pipeline = p.createPipelineFromOptions({ retryOptions: { maxRetries: 2 }, ...(this.options.ca ? { tlsOptions: { ca: this.options.ca } } : {}) });
       pipeline.addPolicy(p.bearerTokenAuthenticationPolicy({ credential: await this.options.credential(), scopes: ARM_SCOPE }));
+      pipeline.addPolicy(throttleCountingPolicy('arm'), { afterPhase: 'Retry' });
       return { pipeline, client: p.createDefaultHttpClient() };
     })();
     this.pipeline.catch(() => (this.pipeline = undefined));

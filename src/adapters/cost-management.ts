@@ -21,6 +21,7 @@
 //    re-queries data that cannot have changed. The budget webhook may refresh sooner, never within
 //    MIN_REQUERY_SECONDS.
 import type { TokenCredential } from '@azure/core-auth';
+import { withThrottleCount } from '../telemetry/throttling.js';
 import type { CostManagementClient, CostManagementClientOptionalParams, QueryDefinition, QueryResult } from '@azure/arm-costmanagement';
 import type { BudgetMeasureInput, BudgetSpec, Measurement, Period } from '../budget/types.js';
 import { retryAfterSeconds } from './arm-errors.js';
@@ -78,12 +79,15 @@ export class CostManagementSource {
   private getClient(): Promise<CostManagementClient> {
     this.client ??= (async () => {
       const [{ CostManagementClient }, credential] = await Promise.all([import('@azure/arm-costmanagement'), this.credential()]);
-      return new CostManagementClient(credential, {
-        credentialScopes: ARM_SCOPE,
-        ...this.options.clientOptions,
-        // Throttling is ours to handle (see the header); transient 5xx are retried below.
-        retryOptions: { maxRetries: 0 },
-      });
+      return new CostManagementClient(
+        credential,
+        withThrottleCount('cost-management', {
+          credentialScopes: ARM_SCOPE,
+          ...this.options.clientOptions,
+          // Throttling is ours to handle (see the header); transient 5xx are retried below.
+          retryOptions: { maxRetries: 0 },
+        }),
+      );
     })();
     this.client.catch(() => (this.client = undefined));
     return this.client;

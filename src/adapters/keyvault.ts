@@ -13,6 +13,7 @@
 // becomes VaultThrottledError with the Retry-After seconds so the caller can wait durably.
 // Errors name the vault, the secret and the fix; they never carry values or tokens.
 import type { TokenCredential } from '@azure/identity';
+import { withThrottleCount } from '../telemetry/throttling.js';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
 import { redactSecrets } from '../domain/redact.js';
 import { appCredential } from './azure-credential.js';
@@ -141,11 +142,15 @@ class SdkVaultSecrets implements VaultSecrets {
   private sdk(): Promise<SecretClient> {
     this.client ??= (async () => {
       const [{ SecretClient }, credential] = await Promise.all([import('@azure/keyvault-secrets'), this.credential()]);
-      return new SecretClient(this.vaultUrl, credential, {
-        serviceVersion: KEY_VAULT_API_VERSION,
-        retryOptions: { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
-        ...(this.options.clientOptions ?? {}),
-      });
+      return new SecretClient(
+        this.vaultUrl,
+        credential,
+        withThrottleCount<SecretClientOptions>('keyvault', {
+          serviceVersion: KEY_VAULT_API_VERSION,
+          retryOptions: { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 },
+          ...(this.options.clientOptions ?? {}),
+        }),
+      );
     })();
     this.client.catch(() => (this.client = undefined));
     return this.client;

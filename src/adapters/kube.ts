@@ -21,6 +21,7 @@
 //
 // Errors name the cluster and the fix, and never contain a token.
 import { existsSync } from 'node:fs';
+import { withThrottleCount } from '../telemetry/throttling.js';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { AppsV1Api, AutoscalingV2Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api, StorageV1Api } from '@kubernetes/client-node';
@@ -302,7 +303,7 @@ class CachingKubeAccess implements KubeAccess {
   private armClient(subscriptionId: string): Promise<ContainerServiceClient> {
     return remember(this.armClients, subscriptionId, async () => {
       const [{ ContainerServiceClient }, credential] = await Promise.all([import('@azure/arm-containerservice'), this.getCredential()]);
-      return new ContainerServiceClient(credential, subscriptionId, this.options.armClientOptions ?? {});
+      return new ContainerServiceClient(credential, subscriptionId, withThrottleCount('arm', this.options.armClientOptions ?? {}));
     });
   }
 

@@ -7,6 +7,7 @@
 // Errors leave here as TransientStoreError (retry later: the HTTP layer answers 503) or
 // StoreError (configuration, permissions, bad data); their messages never carry credentials.
 import { createHash } from 'node:crypto';
+import { withThrottleCount } from '../telemetry/throttling.js';
 import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
 import { appCredential } from './azure-credential.js';
@@ -161,14 +162,14 @@ function credentialFor(settings: Settings): Promise<TokenCredential> {
 async function buildClient(settings: Settings, tableName: string, options: TableClientOptions): Promise<TableClient> {
   const info = tableConnectionInfo(settings);
   const { TableClient } = await import('@azure/data-tables');
-  const clientOptions = {
+  const clientOptions = withThrottleCount('storage', {
     allowInsecureConnection: info.insecure,
     retryOptions: {
       maxRetries: options.retry?.maxRetries ?? 2,
       retryDelayInMs: options.retry?.retryDelayInMs ?? 300,
       maxRetryDelayInMs: options.retry?.maxRetryDelayInMs ?? 2_000,
     },
-  };
+  });
   let client: TableClient;
   try {
     if (info.auth === 'connection-string') {

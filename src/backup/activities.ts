@@ -19,6 +19,7 @@ import { copyToSecondary, secondaryEnv } from './secondary.js';
 import { backupS3 } from './s3.js';
 import { restoreS3 } from './s3-restore.js';
 import type { BackupSource } from '../domain/backup-types.js';
+import { count, observe } from '../telemetry/metrics.js';
 import { BACKUP_ACTIVITY as B, RESTORE_ACTIVITY as R, RETENTION_ACTIVITY as T, type BackupActivities } from './activity-names.js';
 
 export function backupActivities(env: BackupEnv): BackupActivities {
@@ -37,11 +38,20 @@ export function backupActivities(env: BackupEnv): BackupActivities {
     [B.createSnapshots]: (i) => createSnapshots(env, i),
     [B.checkSnapshots]: (i) => checkSnapshots(env, i),
     [B.recordSnapshots]: (i) => recordSnapshots(env, i),
-    [B.manifest]: (i) => writeManifest(env, i),
+    [B.manifest]: async (i) => {
+      const summary = await writeManifest(env, i);
+      const attrs = { cluster: i.cluster, status: summary.status, trigger: i.trigger };
+      observe('backupDuration', (Date.parse(i.finishedAt) - Date.parse(i.startedAt)) / 1000, attrs);
+      observe('backupSize', summary.bytes, attrs);
+      return summary;
+    },
     [B.verifyLatest]: async (i) => {
       const m = await latestComplete(env, i.cluster);
-      if (!m) return { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
-      return verifyBackup(env, i.cluster, m.backupId);
+      const report = m
+        ? await verifyBackup(env, i.cluster, m.backupId)
+        : { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
+      count('backupVerify', { cluster: i.cluster, result: report.ok ? 'ok' : m ? 'failed' : 'no-backup' });
+      return report;
     },
     // No secondary account configured: nothing to copy (the settings are read here, not in the orchestration).
     [B.copyToSecondary]: async (i) => (env.secondaryBlobs ? copyToSecondary(env, i.cluster, i.backupId) : null),

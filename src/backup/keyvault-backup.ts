@@ -5,6 +5,7 @@
 // docs), which is what a backup of a vault needs and nothing more. Secrets that Key Vault manages
 // for certificates (`managed: true`) are backed up with their certificate, not here: skipped.
 import type { BackupEnv, KeyVaultSecretsPort } from './env.js';
+import { withThrottleCount } from '../telemetry/throttling.js';
 import { clusterBackupConfig } from './env.js';
 import { globMatch } from './objects.js';
 import { paths, partIds, PART_FORMAT, type ManifestItem } from './manifest.js';
@@ -47,7 +48,7 @@ export async function backupKeyVault(env: BackupEnv, input: BackupSimplePartInpu
 /** The port over a real SecretClient (loaded lazily). */
 export async function keyVaultSecretsPort(vaultUri: string, credential: import('@azure/identity').TokenCredential, options: Record<string, unknown> = {}): Promise<KeyVaultSecretsPort> {
   const { SecretClient } = await import('@azure/keyvault-secrets');
-  const client = new SecretClient(vaultUri, credential, options);
+  const client = new SecretClient(vaultUri, credential, withThrottleCount('keyvault', options));
   return {
     async *listSecrets() {
       for await (const p of client.listPropertiesOfSecrets()) yield { name: p.name, enabled: p.enabled !== false, managed: p.managed === true };

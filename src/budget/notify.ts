@@ -2,6 +2,7 @@
 // with retries, URLs read from app settings and never logged) and the audit log. Pure mapping
 // here; the activity in functions/budgets.ts sends.
 import type { AuditRecord, NotifyInput } from '../domain/types.js';
+import { count } from '../telemetry/metrics.js';
 import type { BudgetNotifyInput } from './types.js';
 
 const SEVERITY: Record<BudgetNotifyInput['kind'], NonNullable<NotifyInput['severity']>> = {
@@ -32,6 +33,11 @@ export function toNotifyInput(n: BudgetNotifyInput): NotifyInput {
   };
   if (n.targets) out.targets = n.targets;
   return out;
+}
+
+/** A stage fired (or would have, in dry-run): the aksops.budget.stages metric, by the notify activity. */
+export function recordStageMetric(n: BudgetNotifyInput): void {
+  if (n.kind === 'stage' || n.kind === 'dry-run') count('budgetStages', { budget: n.budget, stage: n.stage ?? 'unknown', mode: n.mode });
 }
 
 /** The audit row of a budget notification (its id is the notification's: written once). */

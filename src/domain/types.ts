@@ -188,11 +188,14 @@ export interface AuditRecord {
   runbook?: string;
   /** targetKey(...) of the target, when there is one. */
   target?: string;
-  decision?: Decision | string;
+  /** A Decision, or a job's own word (held, released, approved, ...). */
+  decision?: string;
   dryRun?: boolean;
   result?: string;
   error?: string;
   detail?: string;
+  /** Approval decisions: seconds from the request to the decision. Feeds the aksops.approval.wait metric (src/telemetry/metrics.ts); not stored. */
+  waitedSeconds?: number;
   /** Stable id: the same event written twice (retry, replay) lands on the same row. */
   id: string;
 }

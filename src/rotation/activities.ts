@@ -5,6 +5,7 @@
 // restarts carry the orchestration's restartedAt). Values are read here, used here and never
 // returned; every error leaving an activity is scrubbed of the values it handled.
 import type { KubeAccess, KubeApis } from '../adapters/kube.js';
+import { recordAuditMetrics } from '../telemetry/metrics.js';
 import type { VaultSecrets, SecretVersionInfo } from '../adapters/keyvault.js';
 import type { CompiledConfig } from '../config/load.js';
 import type { AuditRecord } from '../domain/types.js';
@@ -326,6 +327,7 @@ export function revertProvider(env: RotationEnv, i: RevertProviderInput): Promis
 
 export async function writeAudit(env: RotationEnv, record: AuditRecord): Promise<void> {
   await env.audit([record]);
+  recordAuditMetrics([record]);
 }
 
 export async function notify(env: RotationEnv, n: RotationNotifyInput): Promise<void> {

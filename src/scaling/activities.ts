@@ -4,6 +4,7 @@
 // least once): forecasts and decisions are upserts keyed by time, and setting minCount to the
 // value it already has changes nothing.
 import type { AgentPools } from '../adapters/arm-agent-pools.js';
+import { observe } from '../telemetry/metrics.js';
 import type { AuditStore } from '../adapters/audit-store.js';
 import { fetchPoolDemand, type PrometheusClient } from '../adapters/prometheus.js';
 import type { DecisionRecord, ScalingStore } from '../adapters/scaling-store.js';
@@ -115,6 +116,8 @@ async function forecastPoolInner(input: ForecastPoolInput, deps: ScalingDeps): P
     underCost: plan.underCost,
     ...(allocatable !== null ? { pool: { allocatable, headroom: plan.headroom, policy: plan.policy } } : {}),
   });
+  // Forecast error (1 - accuracy): the model's WAPE over the recent history it was evaluated on.
+  if (f.quality.wape !== null) observe('forecastError', f.quality.wape, { cluster: plan.cluster, pool: plan.pool, model: f.model ?? 'none' });
   const periods = [f.periodicity?.daily.detected ? 'daily' : '', f.periodicity?.weekly.detected ? 'weekly' : ''].filter(Boolean);
   const verdict = effectiveMode({
     configured: plan.mode,

@@ -4,11 +4,13 @@
 import type { PrometheusClient } from '../adapters/prometheus.js';
 import type { StoredSlo } from '../adapters/slo-store.js';
 import type { OpsConfig } from '../config/schema.js';
-import type { NotifyInput, Target } from '../domain/types.js';
+import type { AuditRecord, NotifyInput, Target } from '../domain/types.js';
 import { thresholdCrossings, type SloState } from './budget.js';
 import { readSloState } from './evaluate.js';
+import { scopeText } from '../windows/gate-activity.js';
+import type { WindowJob } from '../config/windows-schema.js';
 import { observe } from '../telemetry/metrics.js';
-import { errorBudgetGate, type ActionImpact, type GateVerdict } from './policy.js';
+import { errorBudgetGate, holdExpired, type ActionImpact, type GateScope, type GateVerdict } from './policy.js';
 
 export interface SloStorePort {
   put(s: StoredSlo): Promise<void>;
@@ -80,16 +82,34 @@ function budgetNotice(state: SloState, threshold: number): NotifyInput {
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : String(Math.round(v * 10) / 10));
 
 export interface ErrorBudgetGateInput {
-  target: Target;
+  /** The remediation's target (orchestrations/remediation-error-budget.ts). */
+  target?: Target;
+  /** Every other job's scope (orchestrations/action-gates.ts); wins over `target`. */
+  scope?: GateScope;
   impact: ActionImpact;
   nodePool?: string;
   /** The orchestration's time (ISO), so staleness is judged at the moment it acts. */
   at: string;
+  /** Set by orchestrations/action-gates.ts: the activity audits its decision, like the window gate. */
+  hold?: ErrorBudgetHoldContext;
+}
+
+export interface ErrorBudgetHoldContext {
+  instanceId: string;
+  /** budgets, scaling, rotation (the window gate's job names). */
+  job: WindowJob;
+  /** What is about to happen, for the audit: "ms5-dev: stop the cluster", "rotate db-password". */
+  action: string;
+  target?: string;
+  /** Seconds this action has been held so far (its recheck timers): 0 at the first look. */
+  waitedSeconds: number;
 }
 
 export interface SloGateDeps {
   config: OpsConfig;
   store: Pick<SloStorePort, 'all'>;
+  /** Where the decisions of `hold` requests go (the audit table). */
+  audit?: (records: AuditRecord[]) => Promise<void>;
 }
 
 /** The policy's verdict for one action; no policies configured: allow without reading state. */
@@ -98,6 +118,36 @@ export async function errorBudgetGateActivity(deps: SloGateDeps, input: ErrorBud
   if (policies.length === 0 || input.impact === 'restorative') return { verdict: 'allow' };
   const stored = await deps.store.all();
   const states = new Map([...stored].map(([k, v]) => [k, v.state]));
-  const scope = { cluster: input.target.cluster, ...(input.target.namespace ? { namespace: input.target.namespace } : {}), ...(input.nodePool ? { nodePool: input.nodePool } : {}) };
-  return errorBudgetGate(policies, states, scope, input.impact, Date.parse(input.at));
+  const t = input.target;
+  const scope: GateScope = input.scope ?? { cluster: t?.cluster ?? '', ...(t?.namespace ? { namespace: t.namespace } : {}), ...(input.nodePool ? { nodePool: input.nodePool } : {}) };
+  const verdict = errorBudgetGate(policies, states, scope, input.impact, Date.parse(input.at));
+  const row = input.hold ? holdDecision(verdict, input.hold) : undefined;
+  if (row && deps.audit) {
+    const h = input.hold!;
+    await deps.audit([
+      {
+        // One row per instant: a re-run of the activity rewrites the same row.
+        id: `slo:${h.instanceId}:${h.action}:${input.at}`,
+        at: input.at,
+        kind: 'policy',
+        actor: 'orchestration',
+        instanceId: h.instanceId,
+        ...(h.target ? { target: h.target } : {}),
+        decision: row.decision,
+        result: 'error-budget',
+        detail: `${h.job} ${h.action} on ${scopeText({ scope: { ...scope, job: h.job } })}: ${row.detail}`,
+      },
+    ]);
+  }
+  return verdict;
+}
+
+/** What the audit says of a verdict within a hold: the first wait, an approval, the release, the end. Nothing for a plain allow or a re-check that still waits. */
+function holdDecision(v: GateVerdict, hold: ErrorBudgetHoldContext): { decision: string; detail: string } | undefined {
+  const waited = Math.round(hold.waitedSeconds / 60);
+  if (v.verdict === 'allow') return hold.waitedSeconds > 0 ? { decision: 'released', detail: `the error budget allows it again after ${waited} minutes` } : undefined;
+  if (v.verdict === 'approval') return { decision: 'approval-required', detail: v.reason };
+  if (holdExpired(v, hold.waitedSeconds)) return { decision: 'expired', detail: `${v.reason}; still held after ${waited} minutes, so nothing was done` };
+  if (hold.waitedSeconds === 0) return { decision: 'held', detail: `${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}` };
+  return undefined;
 }

@@ -72,6 +72,15 @@ export function errorBudgetGate(policies: ErrorBudgetPolicyConfig[], states: Map
 }
 
 /**
+ * A hold that has waited `waitedSeconds` (the sum of its recheck timers) gives up when the next
+ * look would come after `maxWaitSeconds` (the remediation's rule too:
+ * orchestrations/remediation-error-budget.ts).
+ */
+export function holdExpired(v: { maxWaitSeconds: number; recheckSeconds: number }, waitedSeconds: number): boolean {
+  return waitedSeconds + v.recheckSeconds > v.maxWaitSeconds;
+}
+
+/**
  * The intake's question: does any policy cover this target? Then the run asks the gate before a
  * disruptive action, and its guard lease covers the longest hold. Undefined when none does.
  */

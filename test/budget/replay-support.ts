@@ -9,7 +9,7 @@ import type { BudgetNotifyInput, BudgetSpec, Measurement } from '../../src/budge
 import type { AuditRecord } from '../../src/domain/types.js';
 import { budgetEnforcementOrchestrator, type BudgetEnforcementInput } from '../../orchestrations/budget-enforcement.js';
 import { budgetEntity } from '../../orchestrations/budget-entity.js';
-import { createReplayHarness, type PlannedEvent, type ReplayHarness } from '../support/replay-harness.js';
+import { createReplayHarness, type ActivityImpl, type PlannedEvent, type ReplayHarness } from '../support/replay-harness.js';
 import { loadFixture } from './fixtures.js';
 import type { World } from './world.js';
 
@@ -39,6 +39,8 @@ export interface RunOptions {
   /** Maintenance windows and freezes the window gate evaluates; its audit rows go to windowRows. */
   windows?: WindowsConfig;
   windowRows?: AuditRecord[];
+  /** Activities that replace the defaults (the error-budget gate with a policy: test/support/error-budget.ts). */
+  activities?: Record<string, ActivityImpl>;
 }
 
 export function measurementOf(curve: Curve, budget: BudgetSpec, now: string): Measurement {
@@ -87,6 +89,7 @@ export function budgetRun(o: RunOptions): Run {
       budgetReport: () => ({ namespaces: [{ cluster: 'ms5-prod', namespace: 'preview', cost: 420 }], idle: [{ cluster: 'ms5-prod', cost: 90 }], notes: [] }),
       budgetNotify: (n: BudgetNotifyInput) => void notes.set(n.id, n),
       budgetAudit: (rs: AuditRecord[]) => void rs.forEach((r) => audits.set(r.id, r)),
+      ...o.activities,
     },
     entities: { budget: budgetEntity },
   });

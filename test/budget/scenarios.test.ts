@@ -10,6 +10,8 @@ import { forEachCrashPoint, when, type PlannedEvent } from '../support/replay-ha
 import { fixtureBudget, BUDGET_YAML } from './fixtures.js';
 import { budgetRun, FIXTURE, timeless, type Curve, type Run } from './replay-support.js';
 import { World } from './world.js';
+import { errorBudgetGateActivityFor, policyDecisions, type BudgetHealth } from '../support/error-budget.js';
+import type { AuditRecord } from '../../src/domain/types.js';
 
 const BUDGET: BudgetSpec = FIXTURE.budgets[0]!;
 const MARCH = budgetEntityId(BUDGET.name, '2025-03-01');
@@ -164,5 +166,52 @@ describe('pause and lease', () => {
     const res = await r.harness.run();
     expect(res.output).toMatchObject({ outcome: 'busy', fired: [] });
     expect(r.harness.store.invocations['budgetMeasure']).toBeUndefined();
+  });
+});
+
+describe('error-budget policy on budget stops (replayed, crash after every step)', () => {
+  // warn and slow-down fire at 05:00; the stop stage fires at 06:00 under a policy on ms5-dev only:
+  // the other steps of the stage act, the cluster stop asks the error budget.
+  const STOP_DEV = 'cluster/ms5-dev Stopped';
+  const prelude = () => runClean({ budget: BUDGET, curve: { '2025-03-29': [2950, 3080] }, day: '2025-03-29', time: '05:00:00.000Z', world: World.initial(), entities: {} });
+  // crash: a crash after every step (the hold that is released: it holds, then acts once); else one clean run.
+  const stopRun = async (health: (minutes: number) => BudgetHealth, crash = false) => {
+    const p = await prelude();
+    const rowsByRun: AuditRecord[][] = [];
+    const eb = (at: string) => health((Date.parse(at) - Date.parse('2025-03-29T06:00:00Z')) / 60_000);
+    const make = () => {
+      const rows: AuditRecord[] = [];
+      rowsByRun.push(rows);
+      const gate = errorBudgetGateActivityFor({ health: eb, scope: { clusters: ['ms5-dev'] }, maxWait: '1h', recheckEvery: '15m', rows });
+      return budgetRun({ budget: BUDGET, curve: { '2025-03-29': [3010, 3080] }, day: '2025-03-29', world: p.r.world.copy(), entities: p.r.harness.store.entities, activities: gate });
+    };
+    const res = crash ? await runEverywhere(make) : await (async () => { const r = make(); const out = await r.harness.run(); expect(out.status).toBe('completed'); return { r, out: out.output as BudgetEnforcementOutput }; })();
+    return { ...res, rows: rowsByRun[0]!, before: p.r.world.state.writes.length };
+  };
+
+  it('healthy budget: the cluster stops, once', { timeout: 900_000 }, async () => {
+    const { r, out, rows, before } = await stopRun(() => 'healthy');
+    expect(out.fired).toEqual(['stop']);
+    expect(r.world.state.writes.slice(before).filter((w) => w === STOP_DEV)).toHaveLength(1);
+    expect(policyDecisions(rows)).toEqual([]);
+  });
+
+  it('spent budget that recovers: the stop waits, then acts once; held and released are audited', { timeout: 900_000 }, async () => {
+    const { r, out, rows, before } = await stopRun((m) => (m < 20 ? 'spent' : 'healthy'), true);
+    expect(out.fired).toEqual(['stop']);
+    const writes = r.world.state.writes.slice(before);
+    expect(writes.filter((w) => w === STOP_DEV)).toHaveLength(1);
+    expect(writes.indexOf(STOP_DEV)).toBe(writes.length - 1); // the other (unscoped) steps did not wait
+    expect(policyDecisions(rows)).toEqual(['held', 'released']);
+    expect(rows[0]).toMatchObject({ kind: 'policy', target: 'cluster/ms5-dev/power', detail: expect.stringMatching(/^budgets ms5-dev: stop the cluster .* on ms5-dev: the error budget of SLO api-availability is spent/) });
+  });
+
+  it('spent budget that never recovers: the stop is skipped after maxWait, nothing stopped', { timeout: 900_000 }, async () => {
+    const { r, rows, before } = await stopRun(() => 'spent');
+    expect(r.world.state.writes.slice(before)).not.toContain(STOP_DEV);
+    expect(r.world.state.writes.slice(before).length).toBeGreaterThan(0);
+    expect(policyDecisions(rows)).toEqual(['held', 'expired']);
+    const stage = [...r.notes.values()].find((n) => n.kind === 'stage');
+    expect(stage?.lines.join('\n')).toMatch(/skipped: .*error budget of SLO api-availability is spent.*still held after 60 minutes, so nothing was done/);
   });
 });

@@ -6,10 +6,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readSettings, type Settings } from '../../src/config/settings.js';
 import { forEachCrashPoint, when, type ReplayHarness } from '../support/replay-harness.js';
-import { allValues, leakNeedles, makeWorld, producedTexts, type World } from './world.js';
+import { START, allValues, leakNeedles, makeWorld, producedTexts, type World } from './world.js';
 import type { RotationOutput } from '../../src/rotation/contracts.js';
 import { TAG } from '../../src/rotation/model.js';
 import { secretProviderClassPodStatus } from '../fakes/kube-rotation-resources.js';
+import { policyDecisions, type BudgetHealth, type ErrorBudgetWorld } from '../support/error-budget.js';
+import type { AuditRecord } from '../../src/domain/types.js';
 
 const suffix = Math.random().toString(36).slice(2, 7);
 let settings: Settings;
@@ -40,10 +42,11 @@ rotation:
       approval: ${opts.approval === true}
 `;
 
-async function world(opts: { approval?: boolean } = {}): Promise<World> {
+async function world(opts: { approval?: boolean; errorBudget?: ErrorBudgetWorld } = {}): Promise<World> {
   const w = await makeWorld({
     settings,
     rotationYaml: yaml(opts),
+    ...(opts.errorBudget ? { errorBudget: opts.errorBudget } : {}),
     seed: ({ kv, kube }) => {
       kv.seed('shop-jwt-key', INITIAL, { tags: { team: 'shop' }, expiresOn: new Date(Date.now() + 5 * 86400_000) });
       kube.seedDeployment({ namespace: 'shop', name: 'api', replicas: 2 });
@@ -282,5 +285,59 @@ rotation:
       expect(out.reason).toMatch(/mounts version [0-9a-f]{32} of web-token, not/);
       expect(w.kv.latest('web-token')!.value).toBe('csi-initial-token-000000000000');
     });
+  });
+});
+
+describe('error-budget policy on the roll-out (replayed, crash after every step)', () => {
+  // The harness starts at START; the budget is a function of minutes after it.
+  const minutes = (at: string) => (Date.parse(at) - Date.parse(START)) / 60_000;
+  const cases: { name: string; health: (m: number) => BudgetHealth; outcome: string; versions: number; restarts: number; audit: string[] }[] = [
+    { name: 'healthy budget: rotates and rolls consumers once', health: () => 'healthy', outcome: 'rotated', versions: 2, restarts: 1, audit: [] },
+    { name: 'spent budget that recovers: waits before creating anything, then rotates once', health: (m) => (m < 20 ? 'spent' : 'healthy'), outcome: 'rotated', versions: 2, restarts: 1, audit: ['held', 'released'] },
+    { name: 'spent budget that never recovers: skipped after maxWait, nothing created or restarted', health: () => 'spent', outcome: 'skipped', versions: 1, restarts: 0, audit: ['held', 'expired'] },
+  ];
+  for (const c of cases) {
+    it(c.name, { timeout: 600_000 }, async () => {
+      let current: World | undefined;
+      let rows: AuditRecord[] = [];
+      // The healthy path is the crash test above plus one gate call: run it once (the machine is shared).
+      const crashes = c.audit.length > 0 ? forEachCrashPoint : async (make: () => Promise<ReplayHarness>, check: (h: ReplayHarness, r: Awaited<ReturnType<ReplayHarness['run']>>, at: { what: string }) => void) => {
+        const h = await make();
+        const r = await h.run();
+        check(h, r, { what: 'nothing (clean run)' });
+        return { clean: h, cleanResult: r };
+      };
+      const { clean, cleanResult } = await crashes(
+        async () => {
+          await current?.stop();
+          rows = [];
+          current = await world({ errorBudget: { health: (at) => c.health(minutes(at)), scope: { clusters: ['prod'] }, maxWait: '1h', recheckEvery: '15m', rows } });
+          return current.harness(await current.input('shop-jwt-key'));
+        },
+        (_h, result, at) => {
+          const w = current!;
+          expect((result.output as RotationOutput).outcome, `crash after ${at.what}`).toBe(c.outcome);
+          expect(w.kv.versions('shop-jwt-key'), `crash after ${at.what}`).toHaveLength(c.versions);
+          expect(restarts(w), `crash after ${at.what}`).toHaveLength(c.restarts);
+          expect(policyDecisions(rows)).toEqual(c.audit);
+        },
+      );
+      if (c.outcome === 'skipped') {
+        expect((cleanResult.output as RotationOutput).reason).toMatch(/error budget of SLO api-availability is spent .*still held after 60 minutes, so nothing was done/);
+        expect(current!.notifications.join('\n')).toMatch(/skipped/);
+      }
+      expect(clean.store.invocations['errorBudgetGate']).toBe(c.audit.length === 0 ? 1 : c.outcome === 'skipped' ? 5 : 3);
+    });
+  }
+
+  it('approval policy: a spent budget makes the roll-out wait for a human, who approves', async () => {
+    const rows: AuditRecord[] = [];
+    const w = await world({ errorBudget: { health: () => 'spent', whenExhausted: 'approval', rows } });
+    const h = w.harness(await w.input('shop-jwt-key'), { events: [{ name: 'rotationApproval', input: { approved: true, by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }] });
+    const r = await h.run();
+    expect((r.output as RotationOutput).outcome).toBe('rotated');
+    expect(restarts(w)).toHaveLength(1);
+    expect(policyDecisions(rows)).toEqual(['approval-required']);
+    expect(rows[0]).toMatchObject({ kind: 'policy', target: 'keyvault/shop-jwt-key', detail: expect.stringMatching(/^rotation rotate shop-jwt-key on prod: the error budget of SLO api-availability is spent/) });
   });
 });

@@ -18,6 +18,7 @@ import { createVaultSecrets, type VaultSecrets } from '../../src/adapters/keyvau
 import { AuditStore } from '../../src/adapters/audit-store.js';
 import type { Settings } from '../../src/config/settings.js';
 import { windowGateActivity } from '../support/window-gate.js';
+import { errorBudgetGateActivityFor, type ErrorBudgetWorld } from '../support/error-budget.js';
 import * as act from '../../src/rotation/activities.js';
 import type { RotationEnv } from '../../src/rotation/activities.js';
 import { ROTATION_ACTIVITY as A, type RotationInput } from '../../src/rotation/contracts.js';
@@ -29,7 +30,7 @@ export const KUBE_TOKEN = 'kube-rotation-token-7c1d';
 const dir = mkdtempSync(join(tmpdir(), 'rotation-world-'));
 let worlds = 0;
 /** One virtual start time for every world of this process, so rebuilt worlds replay identically. */
-const START = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
+export const START = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
 
 export interface World {
   kv: FakeKeyVault;
@@ -59,7 +60,7 @@ const noProviders: Providers = {
   },
 };
 
-export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: string) => string; providers?: Providers; seed?: (w: { kv: FakeKeyVault; kube: FakeKubeApiServer }) => void; observationsToComplete?: number }): Promise<World> {
+export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: string) => string; providers?: Providers; seed?: (w: { kv: FakeKeyVault; kube: FakeKubeApiServer }) => void; observationsToComplete?: number; errorBudget?: ErrorBudgetWorld }): Promise<World> {
   const n = ++worlds;
   const kv = await startFakeKeyVault({ vaultName: 'kv-rotation', versionSeed: 'rotation-world' });
   const kube = await startFakeKubeApiServer({ token: KUBE_TOKEN });
@@ -111,6 +112,7 @@ export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: 
     [A.audit]: wrap(act.writeAudit),
     [A.notify]: wrap(act.notify),
     ...windowGateActivity(config.source.windows),
+    ...(opts.errorBudget ? errorBudgetGateActivityFor(opts.errorBudget) : {}),
   };
   const policy = rotationPolicy(config.source.rotation);
   return {
@@ -153,7 +155,7 @@ export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: 
         input,
         name: 'secretRotation',
         activities,
-        entities: { rotationSlots: rotationSlotsEntity as never },
+        entities: { rotationSlots: rotationSlotsEntity },
         ...(h.events ? { events: h.events } : {}),
         startTime: h.startTime ?? START,
       }),

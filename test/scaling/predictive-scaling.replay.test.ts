@@ -11,6 +11,8 @@ import type { PoolState } from '../../src/scaling/decide.js';
 import type { PoolPlan } from '../../src/scaling/plan.js';
 import { predictiveScalingOrchestrator, SCALING_ACTIVITY, type PredictiveScalingOutput } from '../../orchestrations/predictive-scaling.js';
 import { createReplayHarness, forEachCrashPoint, type ReplayHarness } from '../support/replay-harness.js';
+import { errorBudgetGateActivityFor, policyDecisions, type BudgetHealth, type ErrorBudgetWorld } from '../support/error-budget.js';
+import type { AuditRecord } from '../../src/domain/types.js';
 
 const START = Date.parse('2025-01-01T00:00:00.000Z'); // the harness's default start
 const MIN = 60_000;
@@ -55,6 +57,7 @@ interface World {
   decisions: Map<string, DecisionRecord>;
   decisionWrites: number;
   windows?: WindowsConfig;
+  errorBudget?: ErrorBudgetWorld;
 }
 
 function world(pools: Record<string, PoolWorld>, paused = false): World {
@@ -64,6 +67,7 @@ function world(pools: Record<string, PoolWorld>, paused = false): World {
 function activities(w: World) {
   return {
     ...windowGateActivity(w.windows),
+    ...(w.errorBudget ? errorBudgetGateActivityFor(w.errorBudget) : {}),
     [SCALING_ACTIVITY.forecast]: ({ plan: p }: ForecastPoolInput): ForecastPoolOutput => {
       const pw = w.pools.get(p.key)!;
       if (pw.fails) return { key: p.key, ok: false, error: pw.fails, originAt: null, desiredNodes: null, effectiveMode: 'forecast-only', modeReasons: ['no forecast this round'], state: null, model: null, decisionUpper: null, allocatable: null };
@@ -236,5 +240,37 @@ describe('predictive-scaling orchestration (replayed, crash after every step)', 
     expect(phases[0]).toBe('forecasting');
     expect(phases).toContain('applying');
     expect(phases.at(-1)).toBe('done');
+  });
+});
+
+describe('error-budget policy on scale-downs (replayed, crash after every step)', () => {
+  const lowering: PoolWorld = { state: { ...base, minCount: 9, nodeCount: 9, lastChangeAtMs: START - 40 * MIN }, desired: 2 };
+  const raising: PoolWorld = { state: base, desired: 8 };
+  const cases: { name: string; pool: PoolWorld; health: BudgetHealth; outcome: string; minCountAfter: number; reason?: RegExp; audit: string[]; gateCalls: number }[] = [
+    { name: 'healthy budget: the scale-down acts', pool: lowering, health: 'healthy', outcome: 'applied', minCountAfter: 7, audit: [], gateCalls: 1 },
+    { name: 'spent budget: the scale-down holds (the next run asks again)', pool: lowering, health: 'spent', outcome: 'not-applied', minCountAfter: 9, reason: /error budget of SLO api-availability is spent .*change-freeze holds disruptive actions; the next run asks again/, audit: ['held'], gateCalls: 1 },
+    { name: 'unreadable budget: fails closed, not applied', pool: lowering, health: 'unreadable', outcome: 'not-applied', minCountAfter: 9, reason: /error budget could not be read \(control table unavailable \(503\)\): a human decides/, audit: [], gateCalls: 1 },
+    { name: 'spent budget: a scale-up (restores headroom) still acts, without asking', pool: raising, health: 'spent', outcome: 'applied', minCountAfter: 8, audit: [], gateCalls: 0 },
+  ];
+  it.each(cases)('$name', async (c) => {
+    let w: World | undefined;
+    let rows: AuditRecord[] = [];
+    const make = () => {
+      rows = [];
+      w = { ...world({ compute: structuredClone(c.pool) }), errorBudget: { health: () => c.health, rows } };
+      return harness(w, [plan('compute')]);
+    };
+    const { cleanResult, clean } = await forEachCrashPoint(make, (h, r, at) => {
+      expect(r.status).toBe('completed');
+      const res = byKey(r.output, 'ms5-prod/compute');
+      const rerun = at.kind === 'ran' && at.what.startsWith(`ran ${SCALING_ACTIVITY.apply}`);
+      expect(res.outcome).toBe(rerun && c.outcome === 'applied' ? 'already' : c.outcome);
+      expect(w!.pools.get('ms5-prod/compute')!.state.minCount).toBe(c.minCountAfter);
+      expect(w!.changes).toBe(c.outcome === 'applied' ? 1 : 0); // never twice
+      expect(policyDecisions(rows)).toEqual(c.audit);
+    });
+    const res = byKey(cleanResult.output, 'ms5-prod/compute');
+    if (c.reason) expect(res.reasons.join(' | ')).toMatch(c.reason);
+    expect(clean.store.invocations['errorBudgetGate'] ?? 0).toBe(c.gateCalls);
   });
 });
