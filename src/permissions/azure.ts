@@ -113,6 +113,7 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     operations: [
       op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'src/adapters/blob-copy.ts copyBlobFromUrl: Copy Blob (beginCopyFromURL) into the secondary with If-None-Match: * (src/backup/secondary.ts)'),
       op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read', 'src/backup/secondary.ts: verifyBackup on the secondary; restore and drill --from secondary'),
+      op('Microsoft.Storage/storageAccounts/blobServices/containers/write', 'src/adapters/blob-copy.ts copyBlobFromUrl: target.container() creates the container in the secondary on first use (src/adapters/blob-store.ts createIfNotExists)'),
     ],
   },
   {
@@ -125,6 +126,7 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
       op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'src/adapters/blob-store.ts writeOnce: stageBlock/commitBlockList and upload with If-None-Match: * (Kubernetes objects, pg_dump output, dashboards, Key Vault secret backups, part records, manifest)'),
       op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read', 'src/adapters/blob-store.ts read/list/properties: src/backup/catalog.ts list and verify, src/backup/restore.ts restore'),
       op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete', 'src/backup/catalog.ts deleteBackup (src/adapters/blob-store.ts delete): GFS retention, manifest first'),
+      op('Microsoft.Storage/storageAccounts/blobServices/containers/write', 'src/adapters/blob-store.ts container(): createIfNotExists once per process (Bicep creates the configured containers; this covers one added to ops.yaml later)'),
       op('Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action', 'src/adapters/blob-copy.ts ReadSasIssuer: Get User Delegation Key, then a one-blob read SAS the secondary copies from (src/backup/secondary.ts)'),
     ],
   },
