@@ -258,7 +258,8 @@ describe('Azure SDKs used by the code have their permissions.json entries', () =
     '@azure/keyvault-keys': ['app-backup-key'],
   };
   // SDKs that need no role of their own (authentication, the Functions runtime, shared plumbing).
-  const NO_ROLE = new Set(['@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);
+  // @azure/arm-authorization: doctor lists the caller's own permissions, which needs no role.
+  const NO_ROLE = new Set(['@azure/arm-authorization', '@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);
 
   function sourceFiles(dir: string): string[] {
     if (!existsSync(dir)) return [];

@@ -41,6 +41,8 @@ export function armOperation(method: string, path: string): string | undefined {
   const parts = path.slice(at + '/providers/'.length).split('/').filter((p) => p !== '');
   const [namespace, ...rest] = parts;
   if (!namespace) return undefined;
+  // The caller's own permissions ("Gets all permissions the caller has"): no action of their own.
+  if (namespace.toLowerCase() === 'microsoft.authorization' && rest[0]?.toLowerCase() === 'permissions') return undefined;
   // /subscriptions/{s}/providers/{ns}/locations/{l}/operations|operationresults/{id}: polled with the original grant.
   if (rest[0]?.toLowerCase() === 'locations' && /^operation(s|results)$/i.test(rest[2] ?? '')) return undefined;
   const types: string[] = [];
