@@ -165,7 +165,7 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
       op('Microsoft.Storage/storageAccounts/tableServices/tables/write', 'src/adapters/table-client.ts getTableClient: creates the audit and control tables on first use; Durable Functions creates History/Instances tables'),
       op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/write', 'src/adapters/audit-store.ts (AUDIT_TABLE_NAME) and src/adapters/control-store.ts (CONTROL_TABLE_NAME); Durable Functions history'),
       op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/read', 'src/adapters/audit-store.ts queries, src/adapters/control-store.ts pause switch; Durable Functions replay'),
-      op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete', 'Durable Functions purge of instance history'),
+      op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete', 'src/retention/purge.ts deleteRowsBefore: table retention of scaling rows, caches and the audit table (functions/hygiene.ts); Durable Functions purge of instance history'),
     ],
   },
   {
