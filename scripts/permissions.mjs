@@ -1,12 +1,13 @@
 // npm run permissions [-- --check]: writes the shipped roles generated from
-// src/permissions/kubernetes.ts (see src/permissions/generate.ts); --check only reports stale files.
+// src/permissions/kubernetes.ts and azure.ts (see src/permissions/generate.ts, permissions-json.ts); --check only reports stale files.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderClusterRole, renderPermissionsJson, renderRoleDefinitions } from '../dist/src/permissions/generate.js';
+import { renderClusterRole, renderRoleDefinitions } from '../dist/src/permissions/generate.js';
+import { renderPermissionsJson } from '../dist/src/permissions/permissions-json.js';
 
 const check = process.argv.includes('--check');
 const files = [
   ['bicep/modules/role-definitions.bicep', renderRoleDefinitions],
-  ['bicep/permissions.json', renderPermissionsJson],
+  ['bicep/permissions.json', () => renderPermissionsJson()],
   ['deploy/kubernetes/clusterrole.yaml', () => renderClusterRole()],
 ];
 let stale = 0;

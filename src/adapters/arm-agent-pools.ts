@@ -13,6 +13,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { AgentPool, ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import { appCredential } from './azure-credential.js';
 import { containerServiceClients, type ContainerServiceClients } from './arm-container-service.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 export interface AgentPoolRef {
   subscriptionId: string;
@@ -82,7 +83,7 @@ function wrap(e: unknown, ref: AgentPoolRef, what: string): AgentPoolError {
   const transient = status === undefined || status === 429 || status >= 500 || status === 409;
   const fix =
     status === 403
-      ? ' Fix: grant the function app identity "Azure Kubernetes Service Contributor Role" on the cluster.'
+      ? ` ${missingAzurePermissionHint(message) ?? 'Fix: assign the custom role agentPoolOperator on the cluster to the function app identity (bicep/permissions.json#app-aks-node-pools).'}`
       : status === 404
         ? ' Fix: check scaling.clusters[].pools[].name and the cluster\'s azure block in the config.'
         : '';

@@ -12,6 +12,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import { appCredential } from './azure-credential.js';
 import { containerServiceClients, type ContainerServiceClients } from './arm-container-service.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 export interface ClusterRef {
   subscriptionId: string;
@@ -50,7 +51,7 @@ function wrap(e: unknown, ref: ClusterRef, what: string): ManagedClusterError {
   const code = err.details?.error?.code ?? err.code;
   const fix =
     status === 403
-      ? ' Fix: the function app identity needs Microsoft.ContainerService/managedClusters/stop/action and start/action on the cluster (bicep/permissions.json app-aks-node-pools)'
+      ? ` ${missingAzurePermissionHint(err.details?.error?.message ?? err.message) ?? 'Fix: the function app identity needs Microsoft.ContainerService/managedClusters/stop/action and start/action on the cluster (bicep/permissions.json app-aks-node-pools)'}`
       : status === 404
         ? ' Fix: check clusters[].azure (subscriptionId, resourceGroup, clusterName) in the config'
         : '';

@@ -29,6 +29,7 @@ import type { CachedCost, CostCache } from './cost-cache.js';
 import { CostQueryError, actualQuery, cacheKey, forecastQuery, readForecastRows, readQueryRows, round2, scopeOf, type Table } from './cost-queries.js';
 import { poolOfScaleSet } from '../budget/allocation.js';
 import { appCredential } from './azure-credential.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 // The cache and the query bodies have their own files; this is the module the app and the CLI load.
 export { MemoryCostCache, TableCostCache, type CachedCost, type CostCache } from './cost-cache.js';
@@ -249,7 +250,9 @@ export class CostManagementSource {
           continue;
         }
         const fix =
-          status === 401 || status === 403
+          status === 403 && missingAzurePermissionHint(err.message)
+            ? ` ${missingAzurePermissionHint(err.message)}`
+            : status === 401 || status === 403
             ? ' Fix: assign "Cost Management Reader" on the budget scope to the function app identity (bicep/modules/budgets.bicep does for the budget resource groups)'
             : status === 404
               ? ' Fix: check budgets[].scope (subscriptionId, resourceGroup)'

@@ -7,6 +7,7 @@
 // Key Vault Crypto User (keys/read, wrapKey, unwrapKey) on the vault.
 import type { TokenCredential } from '@azure/identity';
 import type { KeyWrapper } from '../backup/crypto.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 export const WRAP_ALGORITHM = 'RSA-OAEP-256';
 
@@ -20,13 +21,23 @@ export function keyVaultKeyWrapper(keyId: string, credential: TokenCredential, c
     id: keyId,
     wrapAlgorithm: WRAP_ALGORITHM,
     async wrap(dataKey) {
-      const r = await (await client(keyId)).wrapKey(WRAP_ALGORITHM, dataKey);
+      const r = await (await client(keyId)).wrapKey(WRAP_ALGORITHM, dataKey).catch(forbidden(keyId, 'wrapKey'));
       if (!r.keyID) throw new Error(`Key Vault did not say which version of ${keyId} wrapped the data key`);
       return { wrapped: Buffer.from(r.result), keyId: r.keyID };
     },
     async unwrap(wrapped, id) {
-      const r = await (await client(id)).unwrapKey(WRAP_ALGORITHM, wrapped);
+      const r = await (await client(id)).unwrapKey(WRAP_ALGORITHM, wrapped).catch(forbidden(id, 'unwrapKey'));
       return Buffer.from(r.result);
     },
+  };
+}
+
+/** A 403 from the vault becomes an error naming the missing permission and the fix; anything else passes through. */
+function forbidden(keyId: string, what: string): (e: unknown) => never {
+  return (e) => {
+    const r = e as { statusCode?: number; message?: string };
+    const hint = r.statusCode === 403 ? missingAzurePermissionHint(r.message) : undefined;
+    if (hint) throw new Error(`${what} with ${keyId} refused (403 Forbidden). ${hint}`);
+    throw e;
   };
 }

@@ -17,6 +17,7 @@ import { withThrottleCount } from '../telemetry/throttling.js';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
 import { redactSecrets } from '../domain/redact.js';
 import { appCredential } from './azure-credential.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 /** Metadata of one secret version (never its value). Times are ISO strings. */
 export interface SecretVersionInfo {
@@ -254,6 +255,8 @@ class SdkVaultSecrets implements VaultSecrets {
       const ra = Number(r.response?.headers?.get('retry-after') ?? '');
       return new VaultThrottledError(`${where}. Retry later`, Number.isFinite(ra) && ra > 0 ? ra : 30);
     }
+    const hint = status === 403 ? missingAzurePermissionHint(String(r.message ?? '')) : undefined;
+    if (hint) return new VaultError(`${where}. ${hint}`, status, code, false);
     if (status === 401 || status === 403) {
       return new VaultError(`${where}. Fix: grant the app's identity the Key Vault Secrets Officer role on the vault (bicep/permissions.json app-keyvault-secrets)`, status, code, false);
     }

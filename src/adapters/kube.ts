@@ -30,6 +30,7 @@ import type { ContainerServiceClient, ContainerServiceClientOptionalParams } fro
 import type { ClusterConfig } from '../config/schema.js';
 import type { Settings } from '../config/settings.js';
 import { appCredential } from './azure-credential.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 /** Entra scope of the AKS AAD server application, the same for every AKS cluster. */
 export const AKS_AAD_SERVER_SCOPE = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
@@ -341,6 +342,8 @@ class CachingKubeAccess implements KubeAccess {
     const status = (e as { statusCode?: unknown }).statusCode;
     const code = (e as { code?: unknown }).code;
     const detail = `ARM ${typeof status === 'number' ? status : 'error'}${typeof code === 'string' ? ` ${code}` : ''}: ${this.redact((e as Error).message)}`;
+    const hint = status === 403 ? missingAzurePermissionHint((e as Error).message) : undefined;
+    if (hint) return new Error(`cluster ${name}: not allowed to read the user credentials of ${id} (${detail}). ${hint}`);
     if (status === 401 || status === 403) {
       return new Error(
         `cluster ${name}: not allowed to read the user credentials of ${id} (${detail}). Fix: assign the role "Azure Kubernetes Service Cluster User Role" on the cluster to the function app's managed identity`,

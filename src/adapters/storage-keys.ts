@@ -6,6 +6,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { StorageManagementClient, StorageManagementClientOptionalParams } from '@azure/arm-storage';
 import { appCredential } from './azure-credential.js';
+import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
 export interface StorageAccountRef {
   subscriptionId: string;
@@ -47,7 +48,8 @@ export function createStorageKeys(options: StorageKeysOptions = {}): StorageKeys
   const where = (a: StorageAccountRef) => `storage account ${a.resourceGroup}/${a.accountName}`;
   const err = (a: StorageAccountRef, what: string, e: unknown) => {
     const r = (e ?? {}) as { statusCode?: number; code?: string; message?: string };
-    const fix = r.statusCode === 403 ? '. Fix: grant the app identity Microsoft.Storage/storageAccounts/listkeys/action and regeneratekey/action on the account' : '';
+    const hint = r.statusCode === 403 ? missingAzurePermissionHint(r.message) : undefined;
+    const fix = hint ? `. ${hint}` : r.statusCode === 403 ? '. Fix: grant the app identity Microsoft.Storage/storageAccounts/listkeys/action and regeneratekey/action on the account' : '';
     return new StorageKeysError(`${where(a)}: ${what} failed (${[r.statusCode, r.code].filter((x) => x !== undefined).join(' ')}): ${String(r.message ?? e).split('\n')[0]!.slice(0, 200)}${fix}`);
   };
   const keysOf = (res: { keys?: Array<{ keyName?: string; value?: string }> }) =>

@@ -1,6 +1,8 @@
 // `aksops doctor [--config FILE] [--json]`: the estate's readiness from where it runs (your
 // credentials locally, the app's identity via GET /api/doctor): per cluster reachability and every
-// declared permission (SelfSubjectAccessReview), the Alertmanager URL, the app's storage.
+// declared permission (SelfSubjectAccessReview), the Alertmanager URL, the app's storage, and Azure:
+// ARM permissions per cluster and budget scope (authorization API), Key Vault and backup storage
+// reads, the Prometheus sources.
 // Exit 0 when nothing failed, 1 otherwise, 2 on a usage error.
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { readSettings } from '../config/settings.js';
@@ -22,6 +24,7 @@ export async function doctorDeps(configFile: string, env: Record<string, string 
     clusters: cfg.clusters,
     kubeConfigFor: async (c) => (await kube.forCluster(c)).kubeConfig,
     ...(cfg.alertmanager.url ? { alertmanagerUrl: cfg.alertmanager.url } : {}),
+    azure: (await import('../doctor/azure-deps.js')).azureDoctorDeps(cfg, settings),
     ...(hasStorage ? { storage: async () => (await import('../adapters/table-probe.js')).probeTable(settings, settings.auditTableName, true) } : {}),
   };
 }
@@ -31,7 +34,7 @@ export async function runDoctor(args: string[], io: CliIo, deps?: DoctorDeps): P
   let json: boolean;
   try {
     const { values } = parseFlags(args, DOCTOR_FLAGS, 'doctor');
-    path = configPath(values.config as string | undefined, io.env);
+    path = configPath(values.config, io.env);
     json = values.json === true;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;

@@ -1,13 +1,15 @@
 // `aksops doctor` and GET /api/doctor: a deployed estate's readiness, checked from where the app
 // runs. Per configured cluster: reachability, then every permission the code declares
 // (src/permissions/kubernetes.ts) through SelfSubjectAccessReview, so a missing grant shows up
-// here and not as a 403 in the middle of a drain. Then the Alertmanager URL (GET /-/ready) and the
-// app's storage. Each row: check, status and the fix. Never a credential in a row.
+// here and not as a 403 in the middle of a drain. Then the Alertmanager URL (GET /-/ready), the
+// app's storage, and the Azure checks (azure-checks.ts: ARM permissions per scope, Key Vault and
+// backup storage reads, Prometheus). Each row: check, status and the fix. Never a credential in a row.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../config/schema.js';
 import { appPolicy, type KubeRule } from '../permissions/kubernetes.js';
 import { aksDataAction } from '../permissions/generate.js';
 import { redactSecrets } from '../domain/redact.js';
+import type { AzureDoctorDeps } from './azure-checks.js';
 
 export interface DoctorRow {
   check: string;
@@ -24,6 +26,8 @@ export interface DoctorDeps {
   storage?: () => Promise<void>;
   fetch?: typeof fetch;
   policy?: readonly KubeRule[];
+  /** ARM permissions, Key Vault and backup storage reads, Prometheus sources (azure-checks.ts). */
+  azure?: AzureDoctorDeps;
 }
 
 const msg = (e: unknown) => redactSecrets(e instanceof Error ? e.message : String(e));
@@ -97,5 +101,6 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<DoctorRow[]> {
       rows.push({ check: 'storage', status: 'fail', detail: msg(e), fix: 'check AzureWebJobsStorage / AzureWebJobsStorage__tableServiceUri and Storage Table Data Contributor for the identity' });
     }
   }
+  if (d.azure) rows.push(...(await (await import('./azure-checks.js')).runAzureChecks({ ...(d.fetch ? { fetch: d.fetch } : {}), ...d.azure })));
   return rows;
 }

@@ -3,7 +3,7 @@
 // - the data actions of the Azure RBAC for Kubernetes custom role (bicep/modules/role-definitions.bicep,
 //   between the generated markers);
 // - a ClusterRole for clusters with Kubernetes RBAC and local kubeconfigs (deploy/kubernetes/clusterrole.yaml);
-// - the app-aks-data-plane operations of bicep/permissions.json.
+// - the app-aks-data-plane operations of bicep/permissions.json (permissions-json.ts).
 //
 // Data action names: AKS checks a Kubernetes request as
 // Microsoft.ContainerService/managedClusters/[<group>/]<resource>/<read|write|delete|action>
@@ -86,20 +86,4 @@ export function renderClusterRole(): string {
     lines.push(`  - apiGroups: ["${r.group}"]`, `    resources: ["${r.resource}"]`, `    verbs: [${r.verbs.map((v) => `"${v}"`).join(', ')}]`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * bicep/permissions.json with the app-aks-data-plane operations replaced, as text so the rest of
- * the file keeps its layout (one operation per line, like the hand-written entries).
- */
-export function renderPermissionsJson(current: string): string {
-  const at = current.indexOf('"id": "app-aks-data-plane"');
-  const open = current.indexOf('"operations": [', at);
-  const close = current.indexOf('\n      ]', open);
-  if (at < 0 || open < 0 || close < 0) throw new Error('bicep/permissions.json: grant app-aks-data-plane with an "operations" array not found');
-  const lines = dataActionsWithCodePaths().map((d) => {
-    const codePath = `${d.needs.join(', ')}: ${d.paths.map((p) => `${p.id} (${p.files.join(', ')})`).join('; ')}`;
-    return `        ${JSON.stringify({ operation: d.action, codePath, status: 'implemented' }).replace(/^\{/, '{ ').replace(/\}$/, ' }').replace(/","/g, '", "').replace(/":"/g, '": "')}`;
-  });
-  return `${current.slice(0, open)}"operations": [\n${lines.join(',\n')}${current.slice(close)}`;
 }

@@ -26,6 +26,9 @@ interface Grant {
   /** The storage account, by the roles.bicep parameter naming it: backup -> backupStorageAccountName. */
   account?: 'backup' | 'backupSecondary' | 'app';
   conditional?: boolean;
+  /** operator: assigned on a resource only ops.yaml names (no Bicep role assignment; the docs say how). */
+  assignedBy?: 'operator';
+  assignedByReason?: string;
   operations: Operation[];
 }
 interface Permissions {
@@ -143,7 +146,7 @@ const assignments = collectAssignments();
 
 describe('role assignments against bicep/permissions.json', () => {
   it('finds the role assignments of the templates', () => {
-    expect(assignments.length).toBeGreaterThanOrEqual(permissions.grants.length);
+    expect(assignments.length).toBeGreaterThanOrEqual(permissions.grants.filter((g) => g.assignedBy !== 'operator').length);
     for (const a of assignments) expect(a.role.unknown, `${a.where}: role not in builtin-roles.json or custom roles`).toBeUndefined();
   });
 
@@ -155,6 +158,11 @@ describe('role assignments against bicep/permissions.json', () => {
   it('has the role assignment of every permissions.json entry, at the scope it names', () => {
     for (const g of permissions.grants) {
       const found = assignments.filter((a) => matches(g, a));
+      if (g.assignedBy === 'operator') {
+        expect(found, `${g.id}: assignedBy operator, yet Bicep assigns it`).toEqual([]);
+        expect(g.assignedByReason, `${g.id}: assignedBy operator needs assignedByReason naming the doc`).toMatch(/docs\/[\w-]+\.md/);
+        continue;
+      }
       expect(found.length, `${g.id}: no role assignment of ${JSON.stringify(g.role)} for ${g.principal} at ${g.scope}`).toBeGreaterThanOrEqual(1);
       if (g.scope !== 'resourceGroup') expect(found.length, g.id).toBe(1);
       for (const a of found) {
@@ -194,9 +202,9 @@ describe('role assignments against bicep/permissions.json', () => {
     for (const g of permissions.grants) {
       for (const op of g.operations) {
         expect(op.codePath.length, `${g.id} ${op.operation}`).toBeGreaterThan(10);
-        expect(['implemented', 'planned']).toContain(op.status);
+        expect(op.status, `${g.id} ${op.operation}: every declared operation is implemented`).toBe('implemented');
         const files = [...op.codePath.matchAll(/\b((?:src|functions|orchestrations)\/[\w./-]+\.ts)\b/g)].map((x) => x[1]!);
-        if (op.status === 'implemented') for (const f of files) expect(existsSync(join(repoRoot, f)), `${g.id}: ${f} does not exist`).toBe(true);
+        for (const f of files) expect(existsSync(join(repoRoot, f)), `${g.id}: ${f} does not exist`).toBe(true);
       }
     }
   });
@@ -242,15 +250,16 @@ describe('Azure SDKs used by the code have their permissions.json entries', () =
     '@azure/monitor-opentelemetry': ['app-telemetry'],
     // storage-account-key rotation (src/adapters/storage-keys.ts): listKeys/regenerateKey on storage
     // accounts the operator enrols in ops.yaml, not on estate accounts Bicep knows; no Bicep role
-    // assignment, docs/rotation.md says which role to grant (Storage Account Key Operator Service Role).
-    '@azure/arm-storage': [],
+    // assignment (assignedBy operator), docs/rotation.md says which role to grant.
+    '@azure/arm-storage': ['app-storage-key-rotation'],
     // Backup encryption (src/adapters/key-wrap.ts): wrapKey/unwrapKey on the Key Vault key that
-    // backups.encryption.keyVaultKey names in ops.yaml (any vault); no Bicep role assignment yet,
-    // docs/backups.md says which role to grant (Key Vault Crypto User on that key or vault).
-    '@azure/keyvault-keys': [],
+    // backups.encryption.keyVaultKey names in ops.yaml (any vault); no Bicep role assignment (assignedBy
+    // operator), docs/backups.md says which role to grant.
+    '@azure/keyvault-keys': ['app-backup-key'],
   };
   // SDKs that need no role of their own (authentication, the Functions runtime, shared plumbing).
-  const NO_ROLE = new Set(['@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);
+  // @azure/arm-authorization: doctor lists the caller's own permissions, which needs no role.
+  const NO_ROLE = new Set(['@azure/arm-authorization', '@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);
 
   function sourceFiles(dir: string): string[] {
     if (!existsSync(dir)) return [];

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from 'node:https';
+import { allowsAzure, appAzurePolicy, armAuthorizationFailed, armOperation, armScope } from './azure-authz.js';
 import { loopbackAgent, vaultCertificate } from './keyvault-tls.js';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
@@ -35,6 +36,8 @@ const newKey = () => randomBytes(64).toString('base64');
 
 export class FakeArmStorage {
   readonly requests: RecordedArmStorageRequest[] = [];
+  /** Operations the caller holds (azure-authz.ts); undefined allows everything. */
+  policy: readonly string[] | undefined = appAzurePolicy();
   private readonly accounts: Account[] = [];
   private readonly issued = new Set<string>();
   private server: Server | undefined;
@@ -109,6 +112,8 @@ export class FakeArmStorage {
     };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !this.issued.has(token)) return reply(401, { error: { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing or invalid." } });
+    const action = armOperation(req.method ?? 'GET', url.pathname);
+    if (action !== undefined && !allowsAzure(this.policy, action)) return reply(403, { error: armAuthorizationFailed(action, armScope(req.method ?? 'GET', url.pathname)) });
     if (!m || req.method !== 'POST') return reply(404, { error: { code: 'NotFound', message: `No route for ${req.method} ${url.pathname}` } });
     if (!url.searchParams.get('api-version')) return reply(400, { error: { code: 'MissingApiVersionParameter', message: "The api-version query parameter (?api-version=) is required for all requests." } });
     const a = this.accounts.find((x) => x.subscriptionId === m[1] && x.resourceGroup.toLowerCase() === m[2]!.toLowerCase() && x.name === m[3]);

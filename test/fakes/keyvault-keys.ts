@@ -21,6 +21,7 @@ import { constants, createPublicKey, generateKeyPairSync, privateDecrypt, public
 import { createServer, type Agent, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { allowsAzure, appAzurePolicy, keyVaultForbidden, keyVaultOperation } from './azure-authz.js';
 import { loopbackAgent, vaultCertificate } from './keyvault-tls.js';
 
 const SCOPE = 'https://vault.azure.net/.default';
@@ -57,6 +58,8 @@ const b64u = (b: Buffer) => b.toString('base64url');
 
 export class FakeKeyVaultKeys {
   readonly requests: RecordedKeyRequest[] = [];
+  /** Data actions the caller holds (Azure RBAC permission model, azure-authz.ts); undefined allows everything. */
+  policy: readonly string[] | undefined = appAzurePolicy();
   private readonly keys = new Map<string, KeyVersion[]>();
   private readonly issued = new Set<string>();
   private server: Server | undefined;
@@ -150,6 +153,8 @@ export class FakeKeyVaultKeys {
       if (!apiVersion || !API_VERSIONS.has(apiVersion)) throw new KvError(400, 'BadParameter', `The specified version (${apiVersion ?? ''}) is not recognized.`);
       const parts = url.pathname.replace(/^\//, '').split('/').map(decodeURIComponent);
       if (parts[parts.length - 1] === '') parts.pop();
+      const action = keyVaultOperation(req.method ?? 'GET', parts);
+      if (!allowsAzure(this.policy, action)) return send(403, keyVaultForbidden(action, this.vaultName, parts));
       if (parts[0] !== 'keys' || !parts[1]) throw new KvError(404, 'NotFound', `The requested path ${url.pathname} was not found.`);
       const name = parts[1];
       const versions = this.keys.get(name);

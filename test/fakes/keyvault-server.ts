@@ -41,6 +41,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Agent } from 'node:https';
+import { allowsAzure, appAzurePolicy, keyVaultForbidden, keyVaultOperation } from './azure-authz.js';
 import { loopbackAgent, vaultCertificate } from './keyvault-tls.js';
 
 export const KEY_VAULT_SCOPE = 'https://vault.azure.net/.default';
@@ -129,6 +130,8 @@ const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 export class FakeKeyVault {
   readonly requests: RecordedVaultRequest[] = [];
+  /** Data actions the caller holds (Azure RBAC permission model, azure-authz.ts); undefined allows everything. */
+  policy: readonly string[] | undefined = appAzurePolicy();
   readonly vaultName: string;
   private readonly secrets = new Map<string, StoredSecret>();
   private readonly issued = new Set<string>();
@@ -319,6 +322,12 @@ export class FakeKeyVault {
     if (parts.length === 2 && parts[1] === '') parts.pop();
     // parts: ['secrets'] | ['secrets', name] | ['secrets', name, version|''|'versions'] | ['deletedsecrets', name(, 'recover')]
     const method = req.method ?? 'GET';
+    // 5. Authorization: the data action against the caller's role assignments (403 ForbiddenByRbac).
+    const action = keyVaultOperation(method, parts);
+    if (!allowsAzure(this.policy, action)) {
+      const f = keyVaultForbidden(action, this.vaultName, parts).error;
+      throw new VaultError(403, f.code, f.message, f.innererror.code);
+    }
     const [root, name, third] = parts;
     if (root === 'secrets') {
       if (name === undefined) {
@@ -379,7 +388,7 @@ export class FakeKeyVault {
   }
 
   private restoreSecret(body: Record<string, unknown>): unknown {
-    const blob = Buffer.from(String(body['value'] ?? ''), 'base64url');
+    const blob = Buffer.from(typeof body['value'] === 'string' ? body['value'] : '', 'base64url');
     let doc: { name: string; versions: StoredVersion[] };
     try {
       if (blob.subarray(0, 10).toString() !== 'AKVBACKUP1') throw new Error('magic');

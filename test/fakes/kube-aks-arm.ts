@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { allowsAzure, appAzurePolicy, armAuthorizationFailed, armOperation, armScope } from './azure-authz.js';
 import { testCertificate } from './kube-tls.js';
 
 export interface FakeAksCluster {
@@ -80,6 +81,8 @@ export class FakeAksArm {
   private baseUrl = '';
   /** PEM the ARM client must trust (pass as armClientOptions.tlsOptions.ca). */
   readonly caPem = testCertificate().certPem;
+  /** Operations the caller holds (azure-authz.ts); undefined allows everything. */
+  policy: readonly string[] | undefined = appAzurePolicy();
 
   constructor(private readonly acceptToken: (token: string) => boolean) {}
 
@@ -127,6 +130,8 @@ export class FakeAksArm {
           this.nextFailure = undefined;
           return send(f.status, { error: { code: f.code, message: f.message } });
         }
+        const action = armOperation(req.method ?? 'GET', url.pathname);
+        if (action !== undefined && !allowsAzure(this.policy, action)) return send(403, { error: armAuthorizationFailed(action, armScope(req.method ?? 'GET', url.pathname)) });
         const p = PATH.exec(url.pathname);
         if (req.method !== 'POST' || !p) return send(404, { error: { code: 'InvalidResourceType', message: `The resource type could not be found in the namespace for path '${url.pathname}'.` } });
         const c = this.clusters.find(

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { aksDataAction, dataActionsWithCodePaths, renderClusterRole, renderPermissionsJson, renderRoleDefinitions } from '../../src/permissions/generate.js';
+import { aksDataAction, dataActionsWithCodePaths, renderClusterRole, renderRoleDefinitions } from '../../src/permissions/generate.js';
+import { renderPermissionsJson } from '../../src/permissions/permissions-json.js';
 import { allows, appPolicy, KUBERNETES_PERMISSIONS } from '../../src/permissions/kubernetes.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -14,7 +15,7 @@ const read = (p: string) => readFileSync(join(root, p), 'utf8');
 describe('generated permission files', () => {
   it.each([
     ['bicep/modules/role-definitions.bicep', renderRoleDefinitions],
-    ['bicep/permissions.json', renderPermissionsJson],
+    ['bicep/permissions.json', () => renderPermissionsJson()],
     ['deploy/kubernetes/clusterrole.yaml', () => renderClusterRole()],
   ] as const)('%s is up to date (run npm run permissions)', (path, render) => {
     const current = read(path);

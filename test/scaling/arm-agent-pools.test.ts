@@ -198,6 +198,6 @@ describe('AgentPools adapter through @azure/arm-containerservice (HTTPS)', () =>
     arm.failNext({ method: 'GET', status: 403, code: 'AuthorizationFailed', message: "The client does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/agentPools/read'." });
     const err = (await pools.get(ref('compute')).catch((e: unknown) => e)) as AgentPoolError;
     expect(err).toMatchObject({ status: 403, code: 'AuthorizationFailed', transient: false });
-    expect(err.message).toMatch(/Fix: grant the function app identity "Azure Kubernetes Service Contributor Role"/);
+    expect(err.message).toMatch(/Fix: assign the custom role agentPoolOperator on the cluster/);
   });
 });

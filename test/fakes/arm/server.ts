@@ -37,12 +37,15 @@
 //     x-ms-ratelimit-remaining-subscription-reads / -writes (counting down);
 //   - throttleNext(n, retryAfterSeconds): the next n requests get 429 TooManyRequests with
 //     Retry-After and the remaining-requests header at 0, as ARM's throttling does;
-//   - failNext({...}): inject one error response for a matching request.
+//   - failNext({...}): inject one error response for a matching request;
+//   - authorization (azure-authz.ts): a routed request whose action `policy` (default: what
+//     src/permissions/azure.ts declares for the app) does not allow answers 403 AuthorizationFailed.
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/identity';
+import { allowsAzure, appAzurePolicy, armAuthorizationFailed, armOperation, armScope } from '../azure-authz.js';
 import { testCertificate } from '../kube-tls.js';
 
 export const ARM_SCOPE = 'https://management.azure.com/.default';
@@ -185,6 +188,8 @@ export class FakeArm {
   readonly resources = new ArmResources();
   url = '';
   readonly caPem: string;
+  /** Operations the caller holds (Azure wildcards); undefined allows everything. */
+  policy: readonly string[] | undefined = appAzurePolicy();
   private readonly routes: Route[] = [];
   private readonly operations = new Map<string, Operation>();
   private readonly failures: InjectedFailure[] = [];
@@ -211,7 +216,7 @@ export class FakeArm {
     const cert = options.http ? undefined : testCertificate();
     arm.server = cert ? createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, handler) : createHttpServer(handler);
     await new Promise<void>((resolve) => arm.server!.listen(0, '127.0.0.1', resolve));
-    arm.url = `${options.http ? 'http' : 'https'}://127.0.0.1:${(arm.server!.address() as AddressInfo).port}`;
+    arm.url = `${options.http ? 'http' : 'https'}://127.0.0.1:${(arm.server.address() as AddressInfo).port}`;
     return arm;
   }
 
@@ -386,6 +391,12 @@ export class FakeArm {
       } catch {
         return error(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.', budget);
       }
+    }
+    // ARM authorizes before the resource provider sees the request (a type no route serves stays 404 InvalidResourceType).
+    const action = this.routes.some((r) => r.regex.test(url.pathname)) ? armOperation(method, url.pathname) : undefined;
+    if (action !== undefined && !allowsAzure(this.policy, action)) {
+      const f = armAuthorizationFailed(action, armScope(method, url.pathname));
+      return error(403, f.code, f.message, budget);
     }
     for (const r of this.routes) {
       if (r.method !== method) continue;
