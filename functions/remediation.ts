@@ -4,7 +4,7 @@
 import type { InvocationContext } from '@azure/functions';
 import type { AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
-import { appSettings, auditStore, closedLoopEnv, configLoader, runbookEnv } from './lib/runtime.js';
+import { auditStore, closedLoopEnv, configLoader, notifyEnv, runbookEnv } from './lib/runtime.js';
 
 orchestration('remediation', async () => (await import('../orchestrations/remediation.js')).remediationOrchestrator);
 
@@ -45,16 +45,11 @@ activity('writeAudit', async () => {
 // Escalations and approval requests are also audited; every message goes to the configured
 // Teams/Slack targets (src/notify/activity.ts). Delivery failures never fail the activity.
 activity('notify', async () => {
-  const [audit, loadConfig, { notifyActivity }, { readNamedSetting }] = await Promise.all([
-    auditStore(),
-    configLoader(),
-    import('../src/notify/activity.js'),
-    import('../src/config/settings.js'),
-  ]);
+  const [audit, loadConfig, { notifyActivity }] = await Promise.all([auditStore(), configLoader(), import('../src/notify/activity.js')]);
   const delivered = new Set<string>();
   return (input: unknown, context: InvocationContext) =>
     notifyActivity(
-      { audit, config: loadConfig(), secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: appSettings().publicBaseUrl, delivered, log: (level, m) => context[level](m) },
+      { ...notifyEnv(), audit, config: loadConfig(), delivered, log: (level, m) => context[level](m) },
       input as NotifyInput,
     );
 });
