@@ -5,6 +5,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
 import { auditStore, closedLoopEnv, configLoader, notifyEnv, runbookEnv } from './lib/runtime.js';
+import { notifyOpsEvent } from './lib/ops-notify.js';
 
 orchestration('remediation', async () => (await import('../orchestrations/remediation.js')).remediationOrchestrator);
 
@@ -35,10 +36,13 @@ activity('silence', async () => {
   return (input: unknown) => silence(env, input as SilenceInput);
 });
 
+// Shared by remediation, backup, verify and restore drills: a failed job's result row is also
+// routed to people (src/notify/job-events.ts): paged when critical, chat or the morning digest.
 activity('writeAudit', async () => {
-  const audit = await auditStore();
-  return async (input: unknown) => {
+  const [audit, { eventFromJobResult }] = await Promise.all([auditStore(), import('../src/notify/job-events.js')]);
+  return async (input: unknown, context: InvocationContext) => {
     await audit.write([input as AuditRecord]);
+    await notifyOpsEvent(eventFromJobResult(input as AuditRecord), context);
   };
 });
 
