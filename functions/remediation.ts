@@ -2,7 +2,7 @@
 // Thin: the logic is in orchestrations/ and src/ (runbooks/run.ts, runbooks/closed-loop.ts,
 // notify/deliver.ts). Modules load on first use.
 import type { InvocationContext } from '@azure/functions';
-import type { AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
+import type { AuditRecord, EscalationPageInput, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
 import { auditStore, closedLoopEnv, configLoader, notifyEnv, runbookEnv } from './lib/runtime.js';
 import { notifyOpsEvent } from './lib/ops-notify.js';
@@ -44,6 +44,12 @@ activity('writeAudit', async () => {
     await audit.write([input as AuditRecord]);
     await notifyOpsEvent(eventFromJobResult(input as AuditRecord), context);
   };
+});
+
+// A waiting approval's escalation level: page (or resolve) its receivers, audited (src/notify/activity.ts).
+activity('escalationPage', async () => {
+  const [audit, loadConfig, { escalationPageActivity }] = await Promise.all([auditStore(), configLoader(), import('../src/notify/activity.js')]);
+  return (input: unknown, context: InvocationContext) => escalationPageActivity({ ...notifyEnv(), audit, config: loadConfig(), log: (level, m) => context[level](m) }, input as EscalationPageInput);
 });
 
 // Escalations and approval requests are also audited; every message goes to the configured
