@@ -40,7 +40,19 @@ export async function sendToTarget(deps: Pick<DeliverDeps, 'secret' | 'send' | '
   const url = deps.secret(t.urlSetting);
   if (!url) return { ok: false, attempts: 0, error: `app setting ${t.urlSetting} is not set` };
   if (!/^https?:\/\//i.test(url)) return { ok: false, attempts: 0, error: `app setting ${t.urlSetting} is not an http(s) URL` };
-  return postJson(url, t.type === 'teams' ? teamsPayload(message) : slackPayload(message), deps.send);
+  const r = await postJson(url, t.type === 'teams' ? teamsPayload(message) : slackPayload(message), deps.send);
+  // A receiver may echo the request URL in its error page: the URL (its path is the secret) never leaves here.
+  return r.error ? { ...r, error: scrubUrl(r.error, url) } : r;
+}
+
+function scrubUrl(text: string, url: string): string {
+  let path = '';
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // not a URL: the whole value is scrubbed below
+  }
+  return [url, ...(path.length > 1 ? [path] : [])].reduce((acc, s) => acc.split(s).join('[redacted]'), text);
 }
 
 export async function deliverNotification(deps: DeliverDeps, n: NotifyInput): Promise<DeliveryReport[]> {
