@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { handleAlertmanagerWebhook } from '../src/intake/webhook.js';
-import { appSettings, auditStore, configLoader, controlStore } from './lib/runtime.js';
+import { appSettings, auditStore, configLoader, controlStore, notifyEnv } from './lib/runtime.js';
 import { clientHttp } from './lib/durable-lazy.js';
 import { durableRemediationInstances } from './lib/durable-instances.js';
 import { readBodyLimited } from './lib/http-body.js';
@@ -27,8 +27,8 @@ export async function alertmanagerWebhook(request: HttpRequest, client: DurableC
       pause: () => isPaused(settings, control),
       storm: ControlStormStore.fromSettings(settings),
       page: async (p) => {
-        const [{ pageCritical }, { readNamedSetting }] = await Promise.all([import('../src/notify/activity.js'), import('../src/config/settings.js')]);
-        await pageCritical({ config: config(), secret: (name) => readNamedSetting(process.env, name), log: (level, m) => context[level](m) }, p);
+        const { pageCritical } = await import('../src/notify/activity.js');
+        await pageCritical({ ...notifyEnv(), config: config(), log: (level, m) => context[level](m) }, p);
       },
       now: () => new Date(),
       deliveryId: randomUUID,

@@ -15,7 +15,8 @@ import { identify, refused } from './lib/http.js';
 import type { BudgetSpec, BudgetNotifyInput } from '../src/budget/types.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import { activity, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
-import { appSettings, auditStore, configLoader, runbookEnv } from './lib/runtime.js';
+import { appSettings, auditStore, configLoader, notifyEnv, runbookEnv } from './lib/runtime.js';
+import { notifyOpsEvent } from './lib/ops-notify.js';
 import { readBodyLimited } from './lib/http-body.js';
 import { poolOfNode } from '../src/domain/protection.js';
 import { BUDGET_ACTIVITY, BUDGET_ENTITY, BUDGET_ORCHESTRATION } from '../src/budget/types.js';
@@ -128,21 +129,24 @@ activity(BUDGET_ACTIVITY.audit, async () => {
 
 // Audited, then sent to the configured Teams/Slack targets (src/notify); a failed delivery never fails the run.
 activity(BUDGET_ACTIVITY.notify, async () => {
-  const [audit, loadConfig, { deliverNotification }, { readNamedSetting }, { toNotifyInput, notificationAudit, recordStageMetric }] = await Promise.all([
+  const [audit, loadConfig, { deliverNotification }, { toNotifyInput, notificationAudit, recordStageMetric }, { eventFromBudget }] = await Promise.all([
     auditStore(),
     configLoader(),
     import('../src/notify/deliver.js'),
-    import('../src/config/settings.js'),
     import('../src/budget/notify.js'),
+    import('../src/notify/job-events.js'),
   ]);
   const delivered = new Set<string>();
   return async (input: unknown, context: InvocationContext) => {
     const n = input as BudgetNotifyInput;
     await audit.write([notificationAudit(n)]);
     recordStageMetric(n);
+    // A stage that fired or a failed enforcement goes through the routing (paged / chat / morning digest).
+    const routed = eventFromBudget(n);
+    if (routed) return notifyOpsEvent(routed, context);
     try {
       // No public base URL: the runbook run links do not apply to budget instances.
-      await deliverNotification({ config: loadConfig(), secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: undefined, delivered, log: (level, m) => context[level](m) }, toNotifyInput(n));
+      await deliverNotification({ ...notifyEnv(), config: loadConfig(), publicBaseUrl: undefined, delivered, log: (level, m) => context[level](m) }, toNotifyInput(n));
     } catch (e) {
       context.warn(`budget notification ${n.id} not delivered: ${(e as Error).message}`);
     }

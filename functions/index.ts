@@ -16,6 +16,7 @@ import './windows.js';
 import './health.js';
 import './hygiene.js';
 import './doctor.js';
+import './notify.js';
 
 // The app's own telemetry (docs/telemetry.md): OpenTelemetry to Application Insights and/or OTLP,
 // only when configured (nothing is loaded otherwise). Started in the background: the Azure

@@ -2,9 +2,10 @@
 // Thin: the logic is in orchestrations/ and src/ (runbooks/run.ts, runbooks/closed-loop.ts,
 // notify/deliver.ts). Modules load on first use.
 import type { InvocationContext } from '@azure/functions';
-import type { AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
+import type { AuditRecord, EscalationPageInput, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
-import { appSettings, auditStore, closedLoopEnv, configLoader, runbookEnv } from './lib/runtime.js';
+import { auditStore, closedLoopEnv, configLoader, notifyEnv, runbookEnv } from './lib/runtime.js';
+import { notifyOpsEvent } from './lib/ops-notify.js';
 
 orchestration('remediation', async () => (await import('../orchestrations/remediation.js')).remediationOrchestrator);
 
@@ -35,27 +36,31 @@ activity('silence', async () => {
   return (input: unknown) => silence(env, input as SilenceInput);
 });
 
+// Shared by remediation, backup, verify and restore drills: a failed job's result row is also
+// routed to people (src/notify/job-events.ts): paged when critical, chat or the morning digest.
 activity('writeAudit', async () => {
-  const [audit, { recordAuditMetrics }] = await Promise.all([auditStore(), import('../src/telemetry/metrics.js')]);
-  return async (input: unknown) => {
+  const [audit, { recordAuditMetrics }, { eventFromJobResult }] = await Promise.all([auditStore(), import('../src/telemetry/metrics.js'), import('../src/notify/job-events.js')]);
+  return async (input: unknown, context: InvocationContext) => {
     await audit.write([input as AuditRecord]);
     recordAuditMetrics([input as AuditRecord]);
+    await notifyOpsEvent(eventFromJobResult(input as AuditRecord), context);
   };
+});
+
+// A waiting approval's escalation level: page (or resolve) its receivers, audited (src/notify/activity.ts).
+activity('escalationPage', async () => {
+  const [audit, loadConfig, { escalationPageActivity }] = await Promise.all([auditStore(), configLoader(), import('../src/notify/activity.js')]);
+  return (input: unknown, context: InvocationContext) => escalationPageActivity({ ...notifyEnv(), audit, config: loadConfig(), log: (level, m) => context[level](m) }, input as EscalationPageInput);
 });
 
 // Escalations and approval requests are also audited; every message goes to the configured
 // Teams/Slack targets (src/notify/activity.ts). Delivery failures never fail the activity.
 activity('notify', async () => {
-  const [audit, loadConfig, { notifyActivity }, { readNamedSetting }] = await Promise.all([
-    auditStore(),
-    configLoader(),
-    import('../src/notify/activity.js'),
-    import('../src/config/settings.js'),
-  ]);
+  const [audit, loadConfig, { notifyActivity }] = await Promise.all([auditStore(), configLoader(), import('../src/notify/activity.js')]);
   const delivered = new Set<string>();
   return (input: unknown, context: InvocationContext) =>
     notifyActivity(
-      { audit, config: loadConfig(), secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: appSettings().publicBaseUrl, delivered, log: (level, m) => context[level](m) },
+      { ...notifyEnv(), audit, config: loadConfig(), delivered, log: (level, m) => context[level](m) },
       input as NotifyInput,
     );
 });

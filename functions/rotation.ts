@@ -8,6 +8,8 @@ import { guarded, identify, json, readJson, refused } from './lib/http.js';
 import { durableRuns } from './lib/durable-runs.js';
 import { rotationEnv, triggerEnv, ROTATION_ORCHESTRATION } from './lib/rotation-runtime.js';
 import type { RotationEnv } from '../src/rotation/activities.js';
+import type { RotationNotifyInput } from '../src/rotation/contracts.js';
+import { notifyOpsEvent } from './lib/ops-notify.js';
 import { actorOf, APPROVER_ROLE, OPERATOR_ROLE, proofText } from '../src/oncall/identity.js';
 import { raiseToWaiting, statusOfKind } from '../src/oncall/instance-events.js';
 
@@ -29,7 +31,6 @@ const ACTIVITIES: Array<[string, (m: Act) => (env: RotationEnv, input: never) =>
   ['rotationRollback', (m) => m.rollback],
   ['rotationRevertProvider', (m) => m.revertProvider],
   ['rotationAudit', (m) => m.writeAudit],
-  ['rotationNotify', (m) => m.notify],
 ];
 for (const [name, pick] of ACTIVITIES) {
   activity(name, async () => {
@@ -38,6 +39,16 @@ for (const [name, pick] of ACTIVITIES) {
     return async (input: unknown, context: InvocationContext) => fn(await rotationEnv((t) => context.warn(`ROTATION ${t}`)), input as never);
   });
 }
+
+// A rotation that did not end rotated: logged and audited, and routed to people (paged when it rolled back or failed).
+activity('rotationNotify', async () => {
+  const [m, { eventFromRotation }] = await Promise.all([import('../src/rotation/activities.js'), import('../src/notify/job-events.js')]);
+  return async (input: unknown, context: InvocationContext) => {
+    const n = input as RotationNotifyInput;
+    await m.notify(await rotationEnv((t) => context.warn(`ROTATION ${t}`)), n);
+    await notifyOpsEvent(eventFromRotation(n), context);
+  };
+});
 
 clientEventGrid(SECRET_ROTATION_EVENT_GRID_FUNCTION, {
   handler: async (event, client, context) => {

@@ -9,6 +9,7 @@ import type { PoolPlan } from '../src/scaling/plan.js';
 import { activity, clientTimer, orchestration } from './lib/durable-lazy.js';
 import { appSettings, configLoader, auditStore, controlStore } from './lib/runtime.js';
 import { startOnce } from './lib/durable-instances.js';
+import { notifyOpsEvent } from './lib/ops-notify.js';
 
 export const SCALING_SCHEDULE = '0 */5 * * * *';
 const SLOT_MS = 5 * 60_000;
@@ -42,9 +43,15 @@ function scalingDeps(): Promise<ScalingDeps> {
   return deps;
 }
 
+// A pool configured for enforce that falls back to forecast-only is told once a day (src/notify/job-events.ts).
 activity('scalingForecastPool', async () => {
-  const { forecastPoolActivity } = await import('../src/scaling/activities.js');
-  return async (input: unknown) => forecastPoolActivity(input as ForecastPoolInput, await scalingDeps());
+  const [{ forecastPoolActivity }, { eventFromScalingFallback }] = await Promise.all([import('../src/scaling/activities.js'), import('../src/notify/job-events.js')]);
+  return async (input: unknown, context: InvocationContext) => {
+    const i = input as ForecastPoolInput;
+    const out = await forecastPoolActivity(i, await scalingDeps());
+    await notifyOpsEvent(eventFromScalingFallback(i.plan, out, i.at), context);
+    return out;
+  };
 });
 
 activity('scalingApplyMinCount', async () => {

@@ -7,7 +7,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import type { ErrorBudgetGateInput } from '../src/slo/activities.js';
 import type { NotifyInput } from '../src/domain/types.js';
 import { activity } from './lib/durable-lazy.js';
-import { appSettings, auditStore, configLoader } from './lib/runtime.js';
+import { appSettings, auditStore, configLoader, notifyEnv } from './lib/runtime.js';
 
 export const SLO_SCHEDULE = '30 */5 * * * *';
 
@@ -24,11 +24,10 @@ activity('errorBudgetGate', async () => {
 app.timer('sloTimer', {
   schedule: SLO_SCHEDULE,
   handler: async (_timer, context) => {
-    const [{ evaluateSlos }, { prometheusClientFor }, { notifyActivity }, { readNamedSetting }, load, store, audit] = await Promise.all([
+    const [{ evaluateSlos }, { prometheusClientFor }, { notifyActivity }, load, store, audit] = await Promise.all([
       import('../src/slo/activities.js'),
       import('../src/adapters/prometheus.js'),
       import('../src/notify/activity.js'),
-      import('../src/config/settings.js'),
       configLoader(),
       sloStore(),
       auditStore(),
@@ -41,7 +40,7 @@ app.timer('sloTimer', {
       store,
       prometheus: (source) => prometheusClientFor(source, settings.managedIdentityClientId),
       notify: (n: NotifyInput) =>
-        notifyActivity({ audit, config: load(), secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: settings.publicBaseUrl, delivered: new Set(), log: (level, m) => context[level](m) }, n),
+        notifyActivity({ ...notifyEnv(), audit, config: load(), delivered: new Set(), log: (level, m) => context[level](m) }, n),
       nowMs: Date.now(),
       log: (m) => context.warn(m),
     });

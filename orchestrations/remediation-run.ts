@@ -3,7 +3,7 @@
 // time from context.df.currentUtcDateTime, everything else from activities and entities.
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { clip, type Gen } from './lib.js';
-import { targetKey, type AuditRecord, type NotifyInput, type RemediationInput, type RunbookPlan, type RunbookResult, type Target, type WriteAuditInput } from '../src/domain/types.js';
+import { targetKey, type AuditRecord, type EscalationPageInput, type NotifyInput, type RemediationInput, type RunbookPlan, type RunbookResult, type Target, type WriteAuditInput } from '../src/domain/types.js';
 import type { ReleaseOutcome } from '../src/domain/guard.js';
 import { GUARD_OP, guardEntityId, type GuardAcquireResponse, type GuardReleaseResponse } from './guard-entity.js';
 
@@ -16,6 +16,7 @@ export const ACTIVITY = {
   writeAudit: 'writeAudit',
   notify: 'notify',
   errorBudgetGate: 'errorBudgetGate',
+  escalationPage: 'escalationPage',
 } as const;
 
 /** Raised by the intake when Alertmanager reports the alert resolved (same value as src/intake/webhook.ts). */
@@ -172,6 +173,18 @@ export class Run {
       yield this.notify(kind, reason, detail, extra);
     } catch {
       // The activity logs its own failures; the remediation goes on.
+    }
+  }
+
+  /** Triggers or resolves escalation level `level` of the approval wait; one incident per run and level. A paging failure never fails the run. */
+  *page(level: number, action: EscalationPageInput['action'], why: string): Gen<void> {
+    const receivers = this.input.approval?.escalation?.[level]?.receivers ?? [];
+    const target = targetKey(this.target ?? this.input.target);
+    const input: EscalationPageInput = { key: `${this.instanceId}:awaiting-approval:level-${level}`, action, receivers, level, instanceId: this.instanceId, summary: clip(`${this.input.runbook} on ${target} waits for approval, level ${level + 1}: ${why}`, 1000), source: target.split('/')[0] ?? 'aksops', at: this.now() };
+    try {
+      yield this.context.df.callActivity(ACTIVITY.escalationPage, input);
+    } catch {
+      // The activity logs and audits its own failures.
     }
   }
 

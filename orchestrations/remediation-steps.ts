@@ -47,7 +47,7 @@ export function* awaitApproval(run: Run, plan: RunbookPlan, reason: string, w: W
     deadline: deadline.toISOString(),
   });
   const timer: TimerTask = run.context.df.createTimer(deadline);
-  const winner = yield* run.first([w.cancel, w.resolved, w.approval, timer]);
+  const { winner, paged } = yield* waitEscalating(run, deadline.getTime() - timeout * 1000, reason, [w.cancel, w.resolved, w.approval], timer);
   if (winner !== timer) timer.cancel();
   let outcome: ApprovalOutcome;
   if (winner === w.cancel) outcome = { result: 'cancelled', by: cancelledBy(w.cancel) };
@@ -77,7 +77,32 @@ export function* awaitApproval(run: Run, plan: RunbookPlan, reason: string, w: W
     detail: `${plan.summary}: ${detail}`,
     ...(decision ? { waitedSeconds: timeout - Math.round((deadline.getTime() - run.context.df.currentUtcDateTime.getTime()) / 1000) } : {}),
   });
+  // Approved, rejected, cancelled or resolved: nobody needs to be woken any more. A timeout keeps
+  // the pages open (the run escalates approval-timeout: someone still has to look).
+  if (outcome.result !== 'timeout') for (const level of paged) yield* run.page(level, 'resolve', `${plan.summary}: ${detail}`);
   return outcome;
+}
+
+/**
+ * Races the waiters and the approval deadline against the escalation levels (paging.escalation):
+ * each level's durable timer that wins pages its receivers once (escalationPage, deduplicated by
+ * run and level) and the wait goes on. Returns the task that ended the wait and the levels paged.
+ */
+function* waitEscalating(run: Run, requestedAtMs: number, reason: string, waiters: Task[], deadline: TimerTask): Gen<{ winner: Task; paged: number[] }> {
+  const levels = run.input.approval?.escalation ?? [];
+  const paged: number[] = [];
+  for (let level = 0; ; level++) {
+    const next = levels[level];
+    const esc = next ? run.context.df.createTimer(new Date(requestedAtMs + next.afterSeconds * 1000)) : undefined;
+    const winner = yield* run.first([...waiters, deadline, ...(esc ? [esc] : [])]);
+    if (esc && winner === esc) {
+      yield* run.page(level, 'trigger', `nobody approved within ${Math.round(next!.afterSeconds / 60)} minutes (${reason})`);
+      paged.push(level);
+      continue;
+    }
+    esc?.cancel();
+    return { winner, paged };
+  }
 }
 
 export interface ActOutcome {

@@ -1,6 +1,7 @@
 // Per-worker singletons for the trigger layer: settings, config and stores are built once on
 // first use (not at import: cold start is benchmarked) and shared by every invocation.
-import { readSettings, type Settings } from '../../src/config/settings.js';
+import { readNamedSetting, readSettings, type Settings } from '../../src/config/settings.js';
+import { appCredential } from '../../src/adapters/azure-credential.js';
 import type { CompiledConfig } from '../../src/config/load.js';
 import type { AuditStore } from '../../src/adapters/audit-store.js';
 import type { ControlStore } from '../../src/adapters/control-store.js';
@@ -45,6 +46,12 @@ export const closedLoopEnv = memoAsync<ClosedLoopEnv>(async () => {
   const token = appSettings().alertmanagerApiToken;
   return { ...env, alertmanager: (baseUrl: string) => new AlertmanagerClient({ baseUrl, token }) };
 });
+
+/** What every notification path needs besides the config (one home): app-setting secrets (never logged), links, the email credential. */
+export function notifyEnv(): { secret(name: string): string | undefined; publicBaseUrl: string | undefined; email: { credential: () => ReturnType<typeof appCredential> } } {
+  const s = appSettings();
+  return { secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: s.publicBaseUrl, email: { credential: () => appCredential(s.managedIdentityClientId) } };
+}
 
 /** For tests that change app settings between cases. */
 export function resetRuntime(): void {

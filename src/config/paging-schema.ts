@@ -46,7 +46,7 @@ export const pagingSchema = z.strictObject({
 export type PagingConfig = z.output<typeof pagingSchema>;
 export type PagingReceiver = PagingConfig['receivers'][number];
 
-export function checkPaging(p: PagingConfig, notifications: ReadonlySet<string>): { path: (string | number)[]; message: string }[] {
+export function checkPaging(p: PagingConfig, notifications: ReadonlySet<string>, approvalTimeout?: string): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
   const names = new Set<string>();
   p.receivers.forEach((r, i) => {
@@ -67,6 +67,8 @@ export function checkPaging(p: PagingConfig, notifications: ReadonlySet<string>)
     e.receivers.forEach((n, j) => known(n, ['paging', 'escalation', i, 'receivers', j]));
     const s = parseDuration(e.after)!;
     if (s <= last) issues.push({ path: ['paging', 'escalation', i, 'after'], message: 'must be later than the level before. Fix: list levels in increasing order, e.g. 15m, 30m' });
+    const timeout = approvalTimeout ? parseDuration(approvalTimeout) : null;
+    if (timeout && s >= timeout) issues.push({ path: ['paging', 'escalation', i, 'after'], message: `is not before approvals.timeout (${approvalTimeout}): this level would never page. Fix: lower it or raise approvals.timeout` });
     last = s;
   });
   return issues;

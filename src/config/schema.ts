@@ -77,14 +77,32 @@ const ruleSchema = z.strictObject({
   notify: z.array(z.string()).optional(),
 });
 
-const notificationSchema = z.strictObject({
-  name: z.string().min(1),
-  type: z.enum(['teams', 'slack']),
-  /** Name of the app setting that holds the webhook URL (a credential: never in the config). */
-  urlSetting: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an app setting name. Fix: e.g. TEAMS_WEBHOOK_URL' }),
-  /** Which messages this target receives; default all of them. */
-  events: z.array(z.enum(['approval-request', 'result', 'escalation'])).optional(),
-});
+const appSetting = (example: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: `must be an app setting name. Fix: e.g. ${example}` });
+/** Which messages a target receives; default all of them. */
+const events = z.array(z.enum(['approval-request', 'result', 'escalation'])).optional();
+
+const notificationSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    name: z.string().min(1),
+    type: z.enum(['teams', 'slack']),
+    /** Name of the app setting that holds the webhook URL (a credential: never in the config). */
+    urlSetting: appSetting('TEAMS_WEBHOOK_URL'),
+    events,
+  }),
+  // Azure Communication Services Email (src/notify/email.ts, docs/windows.md#email).
+  z.strictObject({
+    name: z.string().min(1),
+    type: z.literal('email'),
+    /** The Communication Services resource endpoint, https://<resource>.<geo>.communication.azure.com. */
+    endpoint: z.url({ protocol: /^https$/, message: 'must be the https endpoint of the Communication Services resource. Fix: e.g. https://aksops-acs.europe.communication.azure.com' }),
+    /** The MailFrom address of a domain connected to the resource. */
+    sender: z.email({ message: 'must be an email address of a domain connected to the resource. Fix: e.g. DoNotReply@ops.example.com' }),
+    to: z.array(z.email({ message: 'must be an email address. Fix: e.g. oncall@example.com' })).min(1, { message: 'is empty. Fix: list at least one recipient address' }),
+    /** App setting with the resource's access key (may be a Key Vault reference); absent = the app's managed identity. */
+    keySetting: appSetting('ACS_EMAIL_KEY').optional(),
+    events,
+  }),
+]);
 
 export const opsConfigSchema = z
   .strictObject({
@@ -208,7 +226,7 @@ export const opsConfigSchema = z
       if (seenNotif.has(n.name)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `"${n.name}" is used twice. Fix: give each notification target its own name` });
       seenNotif.add(n.name);
     });
-    if (cfg.paging) for (const issue of checkPaging(cfg.paging, seenNotif)) ctx.addIssue({ code: 'custom', ...issue });
+    if (cfg.paging) for (const issue of checkPaging(cfg.paging, seenNotif, cfg.approvals.timeout)) ctx.addIssue({ code: 'custom', ...issue });
     cfg.rules.forEach((r, i) => {
       (r.notify ?? []).forEach((n, j) => {
         if (!seenNotif.has(n)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'notify', j], message: `"${n}" is not a notification target. Fix: use one of ${[...seenNotif].join(', ') || '(none configured: add notifications[])'}` });
@@ -219,3 +237,4 @@ export const opsConfigSchema = z
 export type OpsConfig = z.output<typeof opsConfigSchema>;
 export type RuleConfig = OpsConfig['rules'][number];
 export type ClusterConfig = OpsConfig['clusters'][number];
+export type NotificationTarget = OpsConfig['notifications'][number];

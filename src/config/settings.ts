@@ -162,6 +162,11 @@ export const SETTINGS = {
     secret: true,
     requiredInAzure: false,
   },
+  ACS_EMAIL_KEY: {
+    description: 'Example email target key (notifications[].keySetting): the Azure Communication Services access key. Unset: email is sent with the managed identity.',
+    secret: true,
+    requiredInAzure: false,
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -115,6 +115,20 @@ export interface ApprovalPolicy {
   waivePlan?: boolean;
   /** How long to wait for a decision before escalating (the run then does not act). */
   timeoutSeconds: number;
+  /** paging.escalation: nobody decided `afterSeconds` after the request -> page these receivers (levels in order, before the timeout). */
+  escalation?: Array<{ afterSeconds: number; receivers: string[] }>;
+}
+
+/** The escalationPage activity's input: trigger or resolve one level's page of a waiting approval (deduplicated by `key`). */
+export interface EscalationPageInput {
+  key: string;
+  action: 'trigger' | 'resolve';
+  receivers: string[];
+  level: number;
+  instanceId: string;
+  summary: string;
+  source: string;
+  at: string;
 }
 
 export interface ProgressPolicy {

@@ -1,7 +1,8 @@
 // The notify activity, free of the Functions framework: escalations and approval requests are
 // recorded in the audit log, every message goes to the configured Teams/Slack targets.
 // Delivery failures are logged and returned, never thrown (a notification never fails a run).
-import type { AuditRecord, NotifyInput } from '../domain/types.js';
+import type { AuditRecord, EscalationPageInput, NotifyInput } from '../domain/types.js';
+import { redactSecrets } from '../domain/redact.js';
 import { deliverNotification, type DeliverDeps, type DeliveryReport } from './deliver.js';
 import { sendPage, type Page } from './paging.js';
 import { route } from './routing.js';
@@ -53,8 +54,39 @@ async function pageIfCritical(deps: NotifyActivityDeps, n: NotifyInput): Promise
 export async function pageCritical(deps: Pick<NotifyActivityDeps, 'config' | 'secret' | 'send' | 'log'>, p: Page): Promise<DeliveryReport[]> {
   const paging = deps.config.source.paging;
   if (!paging) return [];
+  return pageReceivers(deps, route(paging, deps.config.source.windows, 'critical', new Date(p.at)).page, p);
+}
+
+/**
+ * The escalationPage activity: one level of a waiting approval's escalation chain, triggered when
+ * its delay passed, resolved when the run was decided or cancelled. The dedup key is the run and
+ * level, so a retried activity or a replay updates the same incident. Audited with the receivers.
+ */
+export async function escalationPageActivity(deps: Pick<NotifyActivityDeps, 'config' | 'secret' | 'send' | 'log' | 'audit'>, e: EscalationPageInput): Promise<DeliveryReport[]> {
+  const reports = await pageReceivers(deps, e.receivers, { key: e.key, action: e.action, severity: 'critical', summary: e.summary, source: e.source, component: 'remediation', detail: e.summary, at: e.at });
+  const sent = reports.filter((r) => r.ok).map((r) => r.target);
+  const failed = reports.filter((r) => !r.ok).map((r) => `${r.target} (${r.error ?? 'error'})`);
+  await deps.audit.write([
+    {
+      id: `${e.key}:${e.action}`,
+      at: e.at,
+      kind: 'decision',
+      actor: 'orchestration',
+      instanceId: e.instanceId,
+      target: e.source,
+      decision: e.action === 'trigger' ? 'paged' : 'page-resolved',
+      result: failed.length === 0 ? 'sent' : sent.length > 0 ? 'partly-sent' : 'failed',
+      detail: redactSecrets(`escalation level ${e.level + 1} (paging.escalation[${e.level}]): ${e.summary}; receivers: ${e.receivers.join(', ') || '(none)'}${sent.length ? `; sent: ${sent.join(', ')}` : ''}${failed.length ? `; failed: ${failed.join(', ')}` : ''}`).slice(0, 4000),
+    },
+  ]);
+  return reports;
+}
+
+async function pageReceivers(deps: Pick<NotifyActivityDeps, 'config' | 'secret' | 'send' | 'log'>, names: string[], p: Page): Promise<DeliveryReport[]> {
+  const paging = deps.config.source.paging;
+  if (!paging) return [];
   const out: DeliveryReport[] = [];
-  for (const name of route(paging, deps.config.source.windows, 'critical', new Date(p.at)).page) {
+  for (const name of names) {
     const r = paging.receivers.find((x) => x.name === name);
     if (!r) continue;
     const page = await sendPage(r, p, deps.secret, deps.send);

@@ -4,6 +4,7 @@
 import type { CompiledConfig } from '../config/load.js';
 import type { ApprovalPolicy, ProgressPolicy, Target } from '../domain/types.js';
 import type { RunbookDefinition } from './catalogue.js';
+import { parseDuration } from '../domain/duration.js';
 
 /** The approval policy of a run; undefined for runbooks that change nothing (notify-only). */
 export function approvalPolicy(cfg: CompiledConfig, def: RunbookDefinition, target: Target, ruleApproval: 'required' | 'none' | undefined): ApprovalPolicy | undefined {
@@ -17,6 +18,9 @@ export function approvalPolicy(cfg: CompiledConfig, def: RunbookDefinition, targ
   if (ruleApproval === 'required') reasons.push('the rule requires approval');
   else if (ruleApproval !== 'none' && def.approval === 'required') reasons.push(`runbook ${def.name} requires approval`);
   const policy: ApprovalPolicy = { required: reasons.length > 0, timeoutSeconds: a.timeoutSeconds };
+  // Levels due before the timeout page people while the run waits (docs/windows.md#escalation-chain).
+  const levels = (cfg.source.paging?.escalation ?? []).map((e) => ({ afterSeconds: parseDuration(e.after)!, receivers: e.receivers })).filter((e) => e.afterSeconds < a.timeoutSeconds);
+  if (levels.length > 0) policy.escalation = levels;
   if (reasons.length > 0) policy.reason = reasons.join('; ');
   if (ruleApproval === 'none' && !inCluster && !inNamespace) policy.waivePlan = true;
   return policy;

@@ -3,7 +3,7 @@
 // sink, and the global pause switch. The activity fakes keep the contracts the real activities
 // must keep (orchestrations/remediation.ts): runRunbook is idempotent for (instanceId,
 // restartedAt) the way `kubectl rollout restart` is when the restartedAt value is fixed.
-import type { AuditRecord, PlanRunbookInput, RemediationInput, RunbookPlan, RunbookResult, SilenceInput, SilenceResult, Target, VerifyInput, VerifyResult } from '../../src/domain/types.js';
+import type { AuditRecord, EscalationPageInput, PlanRunbookInput, RemediationInput, RunbookPlan, RunbookResult, SilenceInput, SilenceResult, Target, VerifyInput, VerifyResult } from '../../src/domain/types.js';
 import { targetKey } from '../../src/domain/types.js';
 import { remediationOrchestrator, type NotifyInput, type ResolveTargetInput, type RunRunbookInput } from '../../orchestrations/remediation.js';
 import { GUARD_ENTITY, guardEntity } from '../../orchestrations/guard-entity.js';
@@ -49,6 +49,9 @@ export interface World {
   windows?: WindowsConfig;
   adhoc: AdhocWindow[];
   gateCalls: number;
+  /** Escalation pages as a PagerDuty-like service keeps them: one incident per dedup key. */
+  incidents: Map<string, { triggers: number; status: 'triggered' | 'resolved'; receivers: string[] }>;
+  pageCalls: number;
 }
 
 export function newWorld(): World {
@@ -68,6 +71,8 @@ export function newWorld(): World {
     silences: new Map(),
     adhoc: [],
     gateCalls: 0,
+    incidents: new Map(),
+    pageCalls: 0,
   };
 }
 
@@ -134,6 +139,13 @@ export function activitiesFor(world: World): HarnessOptions['activities'] {
       world.auditWrites++;
       if (world.auditFailsFor === record.kind) throw new Error('audit table unavailable (503)');
       world.audit.set(record.id, record);
+    },
+
+    escalationPage: (p: EscalationPageInput): void => {
+      world.pageCalls++;
+      const i = world.incidents.get(p.key) ?? { triggers: 0, status: 'triggered' as const, receivers: p.receivers };
+      if (p.action === 'trigger') world.incidents.set(p.key, { ...i, triggers: i.triggers + 1, status: i.status === 'resolved' ? 'resolved' : 'triggered' });
+      else if (world.incidents.has(p.key)) world.incidents.set(p.key, { ...i, status: 'resolved' });
     },
 
     notify: (n: NotifyInput): void => {
