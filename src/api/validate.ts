@@ -44,7 +44,14 @@ function invalid(where: 'body' | 'query', r: RouteDoc, error: z.ZodError, value:
     return [{ at, text }];
   });
   const first = problems[0]!;
-  return { status: 400, body: { error: `${problems.map((p) => p.text).join('; ')}. ${fix}`, parameter: first.at, ...(problems.length > 1 ? { problems: problems.map((p) => p.text) } : {}) } };
+  return {
+    status: 400,
+    body: {
+      error: `${problems.map((p) => p.text).join('; ')}. ${fix}`,
+      parameter: first.at,
+      ...(problems.length > 1 ? { problems: problems.map((p) => p.text) } : {}),
+    },
+  };
 }
 
 /** Parses a JSON body text ('' is {}) with the route's body schema. */
@@ -54,7 +61,16 @@ export function checkBody<T = Record<string, unknown>>(name: string, text: strin
   try {
     value = JSON.parse(text.trim() === '' ? '{}' : text);
   } catch {
-    return { ok: false, invalid: { status: 400, body: { error: `body: not valid JSON. Fix: send a JSON object as described by ${r.method} /api/${r.route} in GET /api/openapi.json.`, parameter: 'body' } } };
+    return {
+      ok: false,
+      invalid: {
+        status: 400,
+        body: {
+          error: `body: not valid JSON. Fix: send a JSON object as described by ${r.method} /api/${r.route} in GET /api/openapi.json.`,
+          parameter: 'body',
+        },
+      },
+    };
   }
   return checkValue<T>(r, 'body', value);
 }
@@ -65,7 +81,11 @@ export function checkBodyValue<T = Record<string, unknown>>(name: string, value:
 }
 
 /** Checks the query string with the route's query schema (only its own keys are read: `code` is the function key). */
-export function checkQuery<T = Record<string, string | undefined>>(name: string, params: { get(name: string): string | null }, method: Method = 'GET'): Checked<T> {
+export function checkQuery<T = Record<string, string | undefined>>(
+  name: string,
+  params: { get(name: string): string | null },
+  method: Method = 'GET',
+): Checked<T> {
   const r = routeDoc(name, method);
   const shape = r.query?.shape ?? {};
   const value: Record<string, string> = {};
@@ -80,7 +100,13 @@ function checkValue<T>(r: RouteDoc, where: 'body' | 'query', value: unknown): Ch
   const schema = where === 'body' ? r.body : r.query;
   if (!schema) throw new Error(`route ${r.method} ${r.name} has no ${where} schema in src/api/routes.ts`);
   if (where === 'body' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
-    return { ok: false, invalid: { status: 400, body: { error: `body: must be a JSON object. Fix: see the requestBody of ${r.method} /api/${r.route} in GET /api/openapi.json.`, parameter: 'body' } } };
+    return {
+      ok: false,
+      invalid: {
+        status: 400,
+        body: { error: `body: must be a JSON object. Fix: see the requestBody of ${r.method} /api/${r.route} in GET /api/openapi.json.`, parameter: 'body' },
+      },
+    };
   }
   const parsed = schema.safeParse(value);
   return parsed.success ? { ok: true, value: parsed.data as T } : { ok: false, invalid: invalid(where, r, parsed.error, value) };

@@ -22,7 +22,11 @@ beforeAll(async () => {
 });
 afterAll(async () => w?.stop());
 
-const headers = { 'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']), 'x-ms-client-principal-name': 'bob@contoso.com', 'content-type': 'application/json' };
+const headers = {
+  'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']),
+  'x-ms-client-principal-name': 'bob@contoso.com',
+  'content-type': 'application/json',
+};
 
 interface Case {
   route: string;
@@ -34,20 +38,118 @@ interface Case {
 }
 
 const BODY_CASES: Case[] = [
-  { route: 'runbooks/{name}', method: 'POST', url: '/api/runbooks/restart-pod', body: { params: { pod: 'x' }, dryRun: 'no' }, parameter: 'dryRun', message: /dryRun: must be true or false/ },
-  { route: 'runbooks/{name}', method: 'POST', url: '/api/runbooks/restart-pod', body: { params: { pod: ['x'] } }, parameter: 'params.pod', message: /params\.pod: must be a string, number or boolean/ },
-  { route: 'runbooks/{name}', method: 'POST', url: '/api/runbooks/restart-pod', body: { params: {}, dryrun: false }, parameter: 'dryrun', message: /dryrun: Unrecognized key/ },
-  { route: 'runbooks/runs/{id}/approve', method: 'POST', url: `/api/runbooks/runs/run-${'a'.repeat(32)}/approve`, body: { comment: 42 }, parameter: 'comment', message: /comment: must be a string \(got 42\)/ },
-  { route: 'runbooks/runs/{id}/cancel', method: 'POST', url: `/api/runbooks/runs/run-${'a'.repeat(32)}/cancel`, body: { reason: 'x'.repeat(501) }, parameter: 'reason', message: /reason: longer than 500 characters/ },
-  { route: 'pause', method: 'POST', url: '/api/pause', body: { paused: 'yes', reason: 'x' }, parameter: 'paused', message: /paused: must be true or false .*\(got "yes"\)/ },
-  { route: 'rotations', method: 'POST', url: '/api/rotations', body: { secret: 'redis password' }, parameter: 'secret', message: /secret: must be a Key Vault secret name/ },
-  { route: 'rotations/{instanceId}/approval', method: 'POST', url: '/api/rotations/rotation-x/approval', body: { approved: 'yes' }, parameter: 'approved', message: /approved: must be true or false/ },
-  { route: 'budgets/{name}/evaluate', method: 'POST', url: '/api/budgets/prod-nodes/evaluate', body: { mode: 'now' }, parameter: 'mode', message: /mode: expected "dry-run" or "enforce"/ },
-  { route: 'budgets/{name}/approval', method: 'POST', url: '/api/budgets/prod-nodes/approval', body: { approve: 1 }, parameter: 'approve', message: /approve: must be true or false .*\(got 1\)/ },
-  { route: 'backups', method: 'POST', url: '/api/backups', body: { parts: ['objects', 'everything'] }, parameter: 'parts.1', message: /parts\.1: must be one of objects, databases/ },
-  { route: 'restores', method: 'POST', url: '/api/restores', body: { backupId: BACKUP_ID, conflict: 'overwrite' }, parameter: 'conflict', message: /conflict: must be "skip" or "update"/ },
-  { route: 'windows', method: 'POST', url: '/api/windows', body: { cluster: 'ms5-prod', duration: '2h', reason: 'x', jobs: [] }, parameter: 'jobs', message: /jobs: must be a non-empty list of remediation/ },
-  { route: 'windows/{id}/close', method: 'POST', url: '/api/windows/w-00000000/close', body: { reason: 7 }, parameter: 'reason', message: /reason: must be a string/ },
+  {
+    route: 'runbooks/{name}',
+    method: 'POST',
+    url: '/api/runbooks/restart-pod',
+    body: { params: { pod: 'x' }, dryRun: 'no' },
+    parameter: 'dryRun',
+    message: /dryRun: must be true or false/,
+  },
+  {
+    route: 'runbooks/{name}',
+    method: 'POST',
+    url: '/api/runbooks/restart-pod',
+    body: { params: { pod: ['x'] } },
+    parameter: 'params.pod',
+    message: /params\.pod: must be a string, number or boolean/,
+  },
+  {
+    route: 'runbooks/{name}',
+    method: 'POST',
+    url: '/api/runbooks/restart-pod',
+    body: { params: {}, dryrun: false },
+    parameter: 'dryrun',
+    message: /dryrun: Unrecognized key/,
+  },
+  {
+    route: 'runbooks/runs/{id}/approve',
+    method: 'POST',
+    url: `/api/runbooks/runs/run-${'a'.repeat(32)}/approve`,
+    body: { comment: 42 },
+    parameter: 'comment',
+    message: /comment: must be a string \(got 42\)/,
+  },
+  {
+    route: 'runbooks/runs/{id}/cancel',
+    method: 'POST',
+    url: `/api/runbooks/runs/run-${'a'.repeat(32)}/cancel`,
+    body: { reason: 'x'.repeat(501) },
+    parameter: 'reason',
+    message: /reason: longer than 500 characters/,
+  },
+  {
+    route: 'pause',
+    method: 'POST',
+    url: '/api/pause',
+    body: { paused: 'yes', reason: 'x' },
+    parameter: 'paused',
+    message: /paused: must be true or false .*\(got "yes"\)/,
+  },
+  {
+    route: 'rotations',
+    method: 'POST',
+    url: '/api/rotations',
+    body: { secret: 'redis password' },
+    parameter: 'secret',
+    message: /secret: must be a Key Vault secret name/,
+  },
+  {
+    route: 'rotations/{instanceId}/approval',
+    method: 'POST',
+    url: '/api/rotations/rotation-x/approval',
+    body: { approved: 'yes' },
+    parameter: 'approved',
+    message: /approved: must be true or false/,
+  },
+  {
+    route: 'budgets/{name}/evaluate',
+    method: 'POST',
+    url: '/api/budgets/prod-nodes/evaluate',
+    body: { mode: 'now' },
+    parameter: 'mode',
+    message: /mode: expected "dry-run" or "enforce"/,
+  },
+  {
+    route: 'budgets/{name}/approval',
+    method: 'POST',
+    url: '/api/budgets/prod-nodes/approval',
+    body: { approve: 1 },
+    parameter: 'approve',
+    message: /approve: must be true or false .*\(got 1\)/,
+  },
+  {
+    route: 'backups',
+    method: 'POST',
+    url: '/api/backups',
+    body: { parts: ['objects', 'everything'] },
+    parameter: 'parts.1',
+    message: /parts\.1: must be one of objects, databases/,
+  },
+  {
+    route: 'restores',
+    method: 'POST',
+    url: '/api/restores',
+    body: { backupId: BACKUP_ID, conflict: 'overwrite' },
+    parameter: 'conflict',
+    message: /conflict: must be "skip" or "update"/,
+  },
+  {
+    route: 'windows',
+    method: 'POST',
+    url: '/api/windows',
+    body: { cluster: 'ms5-prod', duration: '2h', reason: 'x', jobs: [] },
+    parameter: 'jobs',
+    message: /jobs: must be a non-empty list of remediation/,
+  },
+  {
+    route: 'windows/{id}/close',
+    method: 'POST',
+    url: '/api/windows/w-00000000/close',
+    body: { reason: 7 },
+    parameter: 'reason',
+    message: /reason: must be a string/,
+  },
 ];
 
 const QUERY_CASES: Case[] = [
@@ -66,18 +168,28 @@ async function send(c: Case) {
 }
 
 describe('request bodies are checked with the schemas the OpenAPI description is generated from', () => {
-  it.each(BODY_CASES.map((c) => [`${c.method} ${c.url.slice(0, 60)} ${JSON.stringify(c.body).slice(0, 50)}`, c] as const))('%s: 400 naming the field, and the description rejects it too', async (_name, c) => {
-    const r = await send(c);
-    expect(r.status).toBe(400);
-    expect(r.body.parameter).toBe(c.parameter);
-    expect(r.body.error).toMatch(c.message);
-    expect(r.body.error).toContain('Fix: see the requestBody of POST /api/');
-    const schema = doc.paths[openApiPath(c.route)]![c.method.toLowerCase()]!.requestBody!.content['application/json']!.schema;
-    expect(ajv.validate(schema, c.body)).toBe(false);
-  });
+  it.each(BODY_CASES.map((c) => [`${c.method} ${c.url.slice(0, 60)} ${JSON.stringify(c.body).slice(0, 50)}`, c] as const))(
+    '%s: 400 naming the field, and the description rejects it too',
+    async (_name, c) => {
+      const r = await send(c);
+      expect(r.status).toBe(400);
+      expect(r.body.parameter).toBe(c.parameter);
+      expect(r.body.error).toMatch(c.message);
+      expect(r.body.error).toContain('Fix: see the requestBody of POST /api/');
+      const schema = doc.paths[openApiPath(c.route)]![c.method.toLowerCase()]!.requestBody!.content['application/json']!.schema;
+      expect(ajv.validate(schema, c.body)).toBe(false);
+    },
+  );
 
   it('a well-formed body passes the schema and reaches the feature checks (which still name their field)', async () => {
-    const r = await send({ route: 'windows', method: 'POST', url: '/api/windows', body: { cluster: 'nope', duration: '2h', reason: 'upgrade' }, parameter: 'cluster', message: /must name a configured cluster/ });
+    const r = await send({
+      route: 'windows',
+      method: 'POST',
+      url: '/api/windows',
+      body: { cluster: 'nope', duration: '2h', reason: 'upgrade' },
+      parameter: 'cluster',
+      message: /must name a configured cluster/,
+    });
     expect(r).toMatchObject({ status: 400, body: { parameter: 'cluster', error: expect.stringMatching(/must name a configured cluster \(ms5-prod\)/) } });
   });
 });
