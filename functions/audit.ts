@@ -3,7 +3,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { AuditStore, AuditQueryError, StoreError, isTransientStoreError, redactSecrets } from '../src/adapters/audit-store.js';
 import { readSettings } from '../src/config/settings.js';
-import { auditQueryFromParams } from '../src/domain/audit-query.js';
+import type { AuditQuery } from '../src/domain/audit-query.js';
+import type { auditQuery } from '../src/api/schemas.js';
+import type { z } from 'zod';
+import { validQuery } from './lib/http.js';
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
@@ -26,7 +29,9 @@ export function errorResponse(err: unknown, context: InvocationContext, what: st
 export function createAuditQueryHandler(store: () => AuditStore): Handler {
   return async (request, context) => {
     try {
-      const result = await store().query(auditQueryFromParams(request.query));
+      const q = await validQuery<z.output<typeof auditQuery>>(request, 'auditQuery');
+      if (!q.ok) return q.response;
+      const result = await store().query(q.value satisfies AuditQuery);
       return { status: 200, jsonBody: result };
     } catch (err) {
       return errorResponse(err, context, 'audit query');

@@ -12,11 +12,12 @@
 //   GET    /api/restores/{id}     the restore's status (instance ID from the POST)
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { activity, clientHttp, clientTimer, orchestration } from './lib/durable-lazy.js';
-import { identify, json, readJson, refused } from './lib/http.js';
+import { identify, json, readJson, refused, validBody, validQuery } from './lib/http.js';
 import { actorOf, APPROVER_ROLE, OPERATOR_ROLE } from '../src/oncall/identity.js';
 import { auditStore } from './lib/runtime.js';
 import { backupEnv, durableBackupInstances } from './lib/backup-runtime.js';
 import type { AuditRecord } from '../src/domain/types.js';
+import type { BackupRequestBody, RestoreRequestBody } from '../src/api/schemas.js';
 import { BACKUP_ACTIVITY_NAMES } from '../src/backup/activity-names.js';
 
 orchestration('backup', async () => (await import('../orchestrations/backup.js')).backupOrchestrator);
@@ -72,11 +73,13 @@ async function start(kind: 'backup' | 'restore', request: HttpRequest, client: P
   const body = read.body;
   const who = identify(request, body, need(kind, body));
   if (!who.ok) return refused(who);
+  const checked = await validBody(kind === 'backup' ? 'backupsStart' : 'restoresStart', body);
+  if (!checked.ok) return checked.response;
   try {
     const [t, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
     const actor = actorOf(who);
     const now = new Date();
-    const req = kind === 'backup' ? t.backupRequest(env.backups, body, now, actor) : t.restoreRequest(env.backups, body, now, actor);
+    const req = kind === 'backup' ? t.backupRequest(env.backups, checked.value as BackupRequestBody, now, actor) : t.restoreRequest(env.backups, checked.value as RestoreRequestBody, now, actor);
     const result = await durableBackupInstances(client).startOnce(req.orchestration, req.instanceId, req.input);
     await audit({ id: `${req.instanceId}:request`, at: now.toISOString(), kind: 'decision', actor, proof: who.proof, instanceId: req.instanceId, runbook: kind, decision: `${kind}-requested`, result, detail: JSON.stringify(req.input).slice(0, 2000) });
     return json(202, { instanceId: req.instanceId, result, input: req.input, statusUri: kind === 'backup' ? `/api/backups/${(req.input as { backupId: string }).backupId}` : `/api/restores/${encodeURIComponent(req.instanceId)}` });
@@ -94,8 +97,10 @@ clientHttp('backupsList', {
   authLevel: 'function',
   handler: async (request, _client, context) => {
     try {
+      const q = await validQuery<{ cluster?: string }>(request, 'backupsList');
+      if (!q.ok) return q.response;
       const [{ listAll }, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
-      const cluster = request.query.get('cluster') ?? undefined;
+      const cluster = q.value.cluster;
       if (cluster !== undefined && !env.backups.clusters.some((c) => c.cluster === cluster)) return json(400, { error: `cluster must be one of ${env.backups.clusters.map((c) => c.cluster).join(', ')}` });
       return json(200, { items: await listAll(env, cluster) });
     } catch (e) {
@@ -110,9 +115,11 @@ clientHttp('backupsShow', {
   authLevel: 'function',
   handler: async (request, client, context) => {
     try {
+      const q = await validQuery<{ cluster?: string; items?: 'true' | 'false' }>(request, 'backupsShow');
+      if (!q.ok) return q.response;
       const [{ showBackup }, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
       const id = request.params['id'] ?? '';
-      const shown = await showBackup(env, durableBackupInstances(client), id, request.query.get('cluster') ?? undefined, request.query.get('items') === 'true');
+      const shown = await showBackup(env, durableBackupInstances(client), id, q.value.cluster, q.value.items === 'true');
       return shown ? json(200, shown) : json(404, { error: `no backup ${id}` });
     } catch (e) {
       return failure(e, context, 'show backup');

@@ -11,7 +11,7 @@ import type { DurableClient } from 'durable-functions';
 import type { BudgetEnv } from '../src/budget/activities.js';
 import type { BudgetCaller, BudgetHttpDeps, HttpResult } from '../src/budget/http.js';
 import { actorOf, APPROVER_ROLE, OPERATOR_ROLE, proofText } from '../src/oncall/identity.js';
-import { identify, refused } from './lib/http.js';
+import { identify, refused, validQuery } from './lib/http.js';
 import type { BudgetSpec, BudgetNotifyInput } from '../src/budget/types.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import { activity, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
@@ -203,8 +203,10 @@ clientHttp('budgetsGet', {
   methods: ['GET'],
   authLevel: 'function',
   handler: async (request, client) => {
+    const q = await validQuery<{ at?: string }>(request, 'budgetsGet');
+    if (!q.ok) return q.response;
     const { handleGet } = await import('../src/budget/http.js');
-    return reply(await handleGet(await httpDeps(client), request.params['name'], request.query.get('at')));
+    return reply(await handleGet(await httpDeps(client), request.params['name'], q.value.at ?? null));
   },
 });
 

@@ -8,6 +8,9 @@
 import { app, type HttpResponseInit } from '@azure/functions';
 import { clientHttp } from './lib/durable-lazy.js';
 import { configLoader } from './lib/runtime.js';
+import { validQuery } from './lib/http.js';
+import type { runsQuery } from '../src/api/schemas.js';
+import type { z } from 'zod';
 
 const json = (status: number, body: unknown): HttpResponseInit => ({ status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, jsonBody: body });
 
@@ -38,7 +41,9 @@ clientHttp('runsList', {
   authLevel: 'function',
   handler: async (request, client, context) => {
     const [{ listRuns }, { parseRunsQuery }] = await Promise.all([import('../src/console/runs.js'), import('../src/console/runs-query.js')]);
-    const q = parseRunsQuery(request.query, new Date());
+    const checked = await validQuery<z.output<typeof runsQuery>>(request, 'runsList');
+    if (!checked.ok) return checked.response;
+    const q = parseRunsQuery(checked.value, new Date());
     if ('error' in q) return json(400, q);
     try {
       return json(200, await listRuns({ list: async (f) => (await client.getStatusBy({ ...f, runtimeStatus: f.runtimeStatus as never, showInput: false } as never)) as never }, q));

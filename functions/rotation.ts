@@ -4,7 +4,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { activity, clientEventGrid, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
-import { guarded, identify, json, readJson, refused } from './lib/http.js';
+import { guarded, identify, json, readJson, refused, validBody } from './lib/http.js';
 import { durableRuns } from './lib/durable-runs.js';
 import { rotationEnv, triggerEnv, ROTATION_ORCHESTRATION } from './lib/rotation-runtime.js';
 import type { RotationEnv } from '../src/rotation/activities.js';
@@ -79,19 +79,17 @@ export async function rotationsStart(request: HttpRequest, client: DurableClient
   const body = read.body;
   const who = identify(request, body, START);
   if (!who.ok) return refused(who);
-  if (typeof body['secret'] !== 'string' || !/^[0-9a-zA-Z-]{1,127}$/.test(body['secret'])) {
-    return json(400, { error: 'body must be {"secret": "<Key Vault secret name>", "dryRun"?: true, "version"?: "<current version>"}' });
-  }
-  if (body['dryRun'] !== undefined && typeof body['dryRun'] !== 'boolean') return json(400, { error: 'dryRun must be true or false' });
-  if (body['version'] !== undefined && (typeof body['version'] !== 'string' || !/^[0-9a-zA-Z]{1,64}$/.test(body['version']))) return json(400, { error: 'version must be a Key Vault version ID' });
+  const checked = await validBody<{ secret: string; dryRun?: boolean; version?: string }>('rotationsStart', body);
+  if (!checked.ok) return checked.response;
+  const { secret, dryRun, version } = checked.value;
   const { requestRotation } = await import('../src/rotation/trigger.js');
   try {
     const res = await requestRotation(await triggerEnv(client), {
-      secretName: body['secret'],
+      secretName: secret,
       reason: 'manual',
       actor: actorOf(who),
-      ...(body['dryRun'] === true ? { dryRun: true } : {}),
-      ...(typeof body['version'] === 'string' ? { version: body['version'] } : {}),
+      ...(dryRun === true ? { dryRun: true } : {}),
+      ...(version !== undefined ? { version } : {}),
     });
     const status = res.decision === 'started' ? 202 : res.decision === 'missing' || res.decision === 'not-enrolled' ? 404 : 200;
     return json(status, res);
@@ -120,8 +118,9 @@ export async function rotationsApprove(request: HttpRequest, client: DurableClie
   if (!read.ok) return read.response;
   const who = identify(request, read.body, APPROVE);
   if (!who.ok) return refused(who);
-  if (typeof read.body['approved'] !== 'boolean') return json(400, { error: 'body must be {"approved": true|false}', parameter: 'approved' });
-  const approved = read.body['approved'];
+  const checked = await validBody<{ approved: boolean }>('rotationsApprove', read.body);
+  if (!checked.ok) return checked.response;
+  const { approved } = checked.value;
   const { EVENT_ROTATION_APPROVAL } = await import('../src/rotation/contracts.js');
   return guarded(context, 'rotation approval', async () => {
     const r = await raiseToWaiting(durableRuns(client), id, ROTATION, EVENT_ROTATION_APPROVAL, { approved, by: `${actorOf(who)} (${proofText(who)})` });

@@ -10,6 +10,9 @@ import { activity, clientTimer, orchestration } from './lib/durable-lazy.js';
 import { appSettings, configLoader, auditStore, controlStore } from './lib/runtime.js';
 import { startOnce } from './lib/durable-instances.js';
 import { notifyOpsEvent } from './lib/ops-notify.js';
+import { validQuery } from './lib/http.js';
+import type { scalingQuery } from '../src/api/schemas.js';
+import type { z } from 'zod';
 
 export const SCALING_SCHEDULE = '0 */5 * * * *';
 const SLOT_MS = 5 * 60_000;
@@ -90,11 +93,9 @@ export interface ScalingReportDeps {
 /** GET /api/scaling/report?cluster=&pool=&days=7&series=true */
 export function createScalingReportHandler(d: ScalingReportDeps): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const cluster = request.query.get('cluster') ?? undefined;
-    const pool = request.query.get('pool') ?? undefined;
-    const daysText = request.query.get('days') ?? '7';
-    const days = Number(daysText);
-    if (!Number.isInteger(days) || days < 1 || days > 30) return { status: 400, jsonBody: { error: `days: "${daysText}" must be a whole number of days from 1 to 30`, parameter: 'days' } };
+    const q = await validQuery<z.output<typeof scalingQuery>>(request, 'scalingReport');
+    if (!q.ok) return q.response;
+    const { cluster, pool, days = 7 } = q.value;
     try {
       const [{ poolReport }, plans, store] = await Promise.all([import('../src/scaling/report.js'), d.plans(), d.store()]);
       const selected = plans.filter((p) => (!cluster || p.cluster === cluster) && (!pool || p.pool === pool));
@@ -107,7 +108,7 @@ export function createScalingReportHandler(d: ScalingReportDeps): (request: Http
       const pools = [];
       for (const p of selected) {
         const [rows, decisions] = await Promise.all([store.listForecasts(p.cluster, p.pool, since), store.listDecisions(p.cluster, p.pool, since)]);
-        pools.push({ configuredMode: p.mode, ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs, series: request.query.get('series') === 'true' }) });
+        pools.push({ configuredMode: p.mode, ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs, series: q.value.series === 'true' }) });
       }
       return { status: 200, jsonBody: { generatedAt: now.toISOString(), days, pools } };
     } catch (err) {

@@ -28,6 +28,23 @@ export async function readJson(request: HttpRequest, limit = MAX_JSON_BODY): Pro
   return { ok: false, response: json(400, { error: 'body: must be a JSON object', parameter: 'body' }) };
 }
 
+export type Valid<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
+
+/**
+ * A body checked with its route's schema (src/api/routes.ts: the one GET /api/openapi.json is
+ * generated from), or the 400 naming the field and the fix. Loaded on first use (cold start).
+ */
+export async function validBody<T>(route: string, body: Record<string, unknown>): Promise<Valid<T>> {
+  const r = (await import('../../src/api/validate.js')).checkBodyValue<T>(route, body);
+  return r.ok ? r : { ok: false, response: json(r.invalid.status, r.invalid.body) };
+}
+
+/** The query checked with its route's schema, or the 400 naming the parameter and the fix. */
+export async function validQuery<T>(request: HttpRequest, route: string): Promise<Valid<T>> {
+  const r = (await import('../../src/api/validate.js')).checkQuery<T>(route, request.query);
+  return r.ok ? r : { ok: false, response: json(r.invalid.status, r.invalid.body) };
+}
+
 /** The body as text, at most `limit` bytes (null when larger). */
 export function readText(request: HttpRequest, limit = MAX_JSON_BODY): Promise<string | null> {
   return request.method === 'GET' ? Promise.resolve('') : readBodyLimited(request, limit);

@@ -5,8 +5,9 @@ import { ROUTES, type RouteDoc } from './routes.js';
 
 type Json = Record<string, unknown>;
 
-function schema(t: z.ZodType): Json {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(t, { unrepresentable: 'any' }) as Json;
+/** Responses are described as sent (output); requests as accepted (input: a query number is a string). */
+function schema(t: z.ZodType, io: 'input' | 'output' = 'output'): Json {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(t, { unrepresentable: 'any', io }) as Json;
   return rest;
 }
 
@@ -15,7 +16,10 @@ export const openApiPath = (route: string): string => `/api/${route.replace(/\{\
 
 function operation(r: RouteDoc): Json {
   const params = [...openApiPath(r.route).matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-  for (const [name, description] of Object.entries(r.query ?? {})) params.push({ name, in: 'query', required: false, schema: { type: 'string' }, description } as never);
+  for (const [name, t] of Object.entries(r.query?.shape ?? {})) {
+    const { description, ...s } = schema(t as z.ZodType, 'input');
+    params.push({ name, in: 'query', required: false, schema: s, ...(description ? { description } : {}) } as never);
+  }
   const responses: Json = {};
   for (const [status, t] of Object.entries(r.responses)) {
     responses[status] = 'mediaType' in t ? { description: t.description, content: { [t.mediaType]: {} } } : { description: t.description ?? `HTTP ${status}`, content: { 'application/json': { schema: schema(t) } } };
@@ -27,7 +31,7 @@ function operation(r: RouteDoc): Json {
     'x-aksops-identity': r.identity,
     ...(r.identity === 'anonymous' ? { security: [] } : {}),
     ...(params.length ? { parameters: params } : {}),
-    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body) } } } } : {}),
+    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } } } : {}),
     responses,
   };
 }

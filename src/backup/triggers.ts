@@ -9,10 +9,11 @@ import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
 import { dueSlot, parseCron } from './schedule.js';
 import { BACKUP_PART_TYPES, backupIdFor, backupInstanceId, isBackupId, paths, type BackupPartType } from './manifest.js';
-import type { BackupInput, ConflictPolicy, DrillInput, RestoreInput } from '../domain/backup-types.js';
+import type { BackupInput, DrillInput, RestoreInput } from '../domain/backup-types.js';
 import type { BackupEnv } from './env.js';
 import { listBackups, type BackupListing } from './catalog.js';
 import { readManifest } from './manifest-write.js';
+import type { BackupRequestBody, RestoreRequestBody } from '../api/schemas.js';
 
 export const ORCHESTRATION = {
   backup: 'backup',
@@ -99,96 +100,69 @@ export class RequestError extends Error {
   }
 }
 
-function obj(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RequestError(400, `${what} must be a JSON object`);
-  return v as Record<string, unknown>;
-}
-
-function strings(v: unknown, field: string): string[] | undefined {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) throw new RequestError(400, `${field} must be a list of names`);
-  return v as string[];
-}
-
-function knownKeys(body: Record<string, unknown>, allowed: string[]): void {
-  const extra = Object.keys(body).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw new RequestError(400, `unknown field(s) ${extra.join(', ')}; accepted: ${allowed.join(', ')}`);
-}
-
-function clusterOf(b: BackupsConfig, v: unknown): string {
+function clusterOf(b: BackupsConfig, v: string | undefined): string {
   const clusters = b.clusters.map((c) => c.cluster);
   if (v === undefined && clusters.length === 1) return clusters[0]!;
-  if (typeof v !== 'string' || !clusters.includes(v)) throw new RequestError(400, `cluster must be one of ${clusters.join(', ')}`);
+  if (v === undefined || !clusters.includes(v)) throw new RequestError(400, `cluster must be one of ${clusters.join(', ')}`);
   return v;
 }
 
-/** POST /api/backups {cluster, parts?, namespaces?, databases?, retention?}: an on-demand backup. */
-export function backupRequest(b: BackupsConfig, rawBody: unknown, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
-  const body = obj(rawBody ?? {}, 'the body');
-  knownKeys(body, ['cluster', 'parts', 'namespaces', 'databases', 'retention']);
-  const cluster = clusterOf(b, body['cluster']);
-  const parts = strings(body['parts'], 'parts') ?? [...BACKUP_PART_TYPES];
-  for (const p of parts) if (!BACKUP_PART_TYPES.includes(p as BackupPartType)) throw new RequestError(400, `parts: "${p}" is not a part; use ${BACKUP_PART_TYPES.join(', ')}`);
-  const namespaces = strings(body['namespaces'], 'namespaces');
-  for (const ns of namespaces ?? []) if (checkName('namespace', ns)) throw new RequestError(400, `namespaces: ${checkName('namespace', ns)}`);
-  const databases = strings(body['databases'], 'databases');
-  if (body['retention'] !== undefined && typeof body['retention'] !== 'boolean') throw new RequestError(400, 'retention must be true or false');
+function namespaceNames(field: string, list: string[] | undefined): void {
+  for (const ns of list ?? []) if (checkName('namespace', ns)) throw new RequestError(400, `${field}: ${checkName('namespace', ns)}`);
+}
+
+/** POST /api/backups, its body already checked by the route schema (src/api/schemas.ts backupRequest). */
+export function backupRequest(b: BackupsConfig, body: BackupRequestBody, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
+  const cluster = clusterOf(b, body.cluster);
+  const parts = (body.parts ?? [...BACKUP_PART_TYPES]) as BackupPartType[];
+  const { namespaces, databases } = body;
+  namespaceNames('namespaces', namespaces);
   const backupId = backupIdFor(now, `manual-${suffix}`);
   const input: BackupInput = {
     backupId,
     cluster,
-    parts: parts as BackupPartType[],
+    parts,
     ...(namespaces || databases ? { scope: { ...(namespaces ? { namespaces } : {}), ...(databases ? { databases } : {}) } } : {}),
     trigger: 'http',
     requestedBy,
-    applyRetention: body['retention'] === true,
+    applyRetention: body.retention === true,
   };
   return { orchestration: ORCHESTRATION.backup, instanceId: backupInstanceId(cluster, backupId), input };
 }
 
-/** POST /api/restores: a restore (dry-run unless "dryRun": false); dashboards / keyVaultSecrets: uids / names, or ["*"]; volumes: {"ns/pvc": "new-pvc"}. */
-export function restoreRequest(b: BackupsConfig, rawBody: unknown, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
-  const body = obj(rawBody, 'the body');
-  knownKeys(body, ['cluster', 'sourceCluster', 'backupId', 'namespaces', 'kinds', 'namespaceMap', 'conflict', 'dryRun', 'databases', 'volumes', 'fromSnapshots', 'dashboards', 'keyVaultSecrets', 'buckets', 'bucketMap', 'clusterRbac']);
-  if (body['clusterRbac'] !== undefined && typeof body['clusterRbac'] !== 'boolean') throw new RequestError(400, 'clusterRbac must be true or false');
-  const cluster = clusterOf(b, body['cluster']);
-  const sourceCluster = body['sourceCluster'] === undefined ? cluster : clusterOf(b, body['sourceCluster']);
-  if (typeof body['backupId'] !== 'string' || !isBackupId(body['backupId'])) throw new RequestError(400, 'backupId must be a backup ID (GET /api/backups lists them)');
-  const conflict = (body['conflict'] ?? 'skip') as ConflictPolicy;
-  if (conflict !== 'skip' && conflict !== 'update') throw new RequestError(400, 'conflict must be "skip" or "update"');
-  if (body['dryRun'] !== undefined && typeof body['dryRun'] !== 'boolean') throw new RequestError(400, 'dryRun must be true or false');
-  const map = body['namespaceMap'] === undefined ? undefined : obj(body['namespaceMap'], 'namespaceMap');
+/** POST /api/restores (dry-run unless "dryRun": false), its body already checked by the route schema; dashboards / keyVaultSecrets: uids / names, or ["*"]. */
+export function restoreRequest(b: BackupsConfig, body: RestoreRequestBody, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
+  const cluster = clusterOf(b, body.cluster);
+  const sourceCluster = body.sourceCluster === undefined ? cluster : clusterOf(b, body.sourceCluster);
+  if (!isBackupId(body.backupId)) throw new RequestError(400, 'backupId must be a backup ID (GET /api/backups lists them)');
+  const map = body.namespaceMap;
   for (const [k, v] of Object.entries(map ?? {})) {
-    if (typeof v !== 'string' || checkName('namespace', v) || checkName('namespace', k)) throw new RequestError(400, `namespaceMap: "${k}": "${String(v)}" must map a namespace to a namespace name`);
+    if (checkName('namespace', v) || checkName('namespace', k)) throw new RequestError(400, `namespaceMap: "${k}": "${v}" must map a namespace to a namespace name`);
   }
-  const dbs = body['databases'] === undefined ? undefined : obj(body['databases'], 'databases');
-  for (const [k, v] of Object.entries(dbs ?? {})) if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(v)) throw new RequestError(400, `databases: "${k}" must map to a target database name`);
-  const bucketMap = body['bucketMap'] === undefined ? undefined : obj(body['bucketMap'], 'bucketMap');
-  for (const [k, v] of Object.entries(bucketMap ?? {})) if (typeof v !== 'string' || !bucketName.safeParse(v).success) throw new RequestError(400, `bucketMap: "${k}" must map an s3 entry name to an S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
-  const volumes = body['volumes'] === undefined ? undefined : obj(body['volumes'], 'volumes');
-  for (const [k, v] of Object.entries(volumes ?? {})) {
+  for (const [k, v] of Object.entries(body.bucketMap ?? {})) if (!bucketName.safeParse(v).success) throw new RequestError(400, `bucketMap: "${k}" must map an s3 entry name to an S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
+  for (const [k, v] of Object.entries(body.volumes ?? {})) {
     const [ns, pvc, extra] = k.split('/');
-    if (!ns || !pvc || extra !== undefined || checkName('namespace', ns) || checkName('name', pvc) || typeof v !== 'string' || checkName('name', v)) throw new RequestError(400, `volumes: "${k}" must be "namespace/pvc" mapped to a new PVC name`);
+    if (!ns || !pvc || extra !== undefined || checkName('namespace', ns) || checkName('name', pvc) || checkName('name', v)) throw new RequestError(400, `volumes: "${k}" must be "namespace/pvc" mapped to a new PVC name`);
   }
   const restoreId = `${compact(now)}-${suffix}`;
   const input: RestoreInput = {
     restoreId,
     cluster,
     ...(sourceCluster !== cluster ? { sourceCluster } : {}),
-    backupId: body['backupId'],
-    ...(strings(body['namespaces'], 'namespaces') ? { namespaces: strings(body['namespaces'], 'namespaces')! } : {}),
-    ...(strings(body['kinds'], 'kinds') ? { kinds: strings(body['kinds'], 'kinds')! } : {}),
-    ...(map ? { namespaceMap: map as Record<string, string> } : {}),
-    conflict,
-    dryRun: body['dryRun'] !== false,
-    ...(dbs ? { databases: dbs as Record<string, string> } : {}),
-    ...(volumes ? { volumes: volumes as Record<string, string> } : {}),
-    ...(body['fromSnapshots'] === true ? { fromSnapshots: true } : {}),
-    ...(strings(body['dashboards'], 'dashboards') ? { dashboards: strings(body['dashboards'], 'dashboards')! } : {}),
-    ...(strings(body['keyVaultSecrets'], 'keyVaultSecrets') ? { keyVaultSecrets: strings(body['keyVaultSecrets'], 'keyVaultSecrets')! } : {}),
-    ...(strings(body['buckets'], 'buckets') ? { buckets: strings(body['buckets'], 'buckets')! } : {}),
-    ...(bucketMap ? { bucketMap: bucketMap as Record<string, string> } : {}),
-    ...(body['clusterRbac'] === true ? { clusterRbac: true } : {}),
+    backupId: body.backupId,
+    ...(body.namespaces ? { namespaces: body.namespaces } : {}),
+    ...(body.kinds ? { kinds: body.kinds } : {}),
+    ...(map ? { namespaceMap: map } : {}),
+    conflict: body.conflict ?? 'skip',
+    dryRun: body.dryRun !== false,
+    ...(body.databases ? { databases: body.databases } : {}),
+    ...(body.volumes ? { volumes: body.volumes } : {}),
+    ...(body.fromSnapshots === true ? { fromSnapshots: true } : {}),
+    ...(body.dashboards ? { dashboards: body.dashboards } : {}),
+    ...(body.keyVaultSecrets ? { keyVaultSecrets: body.keyVaultSecrets } : {}),
+    ...(body.buckets ? { buckets: body.buckets } : {}),
+    ...(body.bucketMap ? { bucketMap: body.bucketMap } : {}),
+    ...(body.clusterRbac === true ? { clusterRbac: true } : {}),
     requestedBy,
   };
   return { orchestration: ORCHESTRATION.restore, instanceId: `restore:${cluster}:${restoreId}`, input };

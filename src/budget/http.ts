@@ -1,6 +1,7 @@
 // The budget HTTP endpoints and the timer, free of the Functions framework (functions/budgets.ts
 // adapts them): the Azure Monitor budget webhook, evaluate (dry-run preview or enforce now),
 // status, approval, and starting evaluations with idempotent instance IDs.
+import { checkBody } from '../api/validate.js';
 import type { AuditRecord } from '../domain/types.js';
 import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './notification.js';
 import { periodAt } from './period.js';
@@ -156,14 +157,10 @@ export interface BudgetCaller {
 export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefined, text: string, caller?: BudgetCaller): Promise<HttpResult> {
   const spec = find(deps, name);
   if (!spec) return notFound(name);
-  let body: { mode?: unknown; requestedBy?: unknown };
-  try {
-    body = text.trim() ? (JSON.parse(text) as typeof body) : {};
-  } catch {
-    return { status: 400, body: { error: 'body: not JSON. Fix: send {"mode": "dry-run"} or {"mode": "enforce"}' } };
-  }
+  const checked = checkBody<{ mode?: 'dry-run' | 'enforce'; requestedBy?: string }>('budgetsEvaluate', text);
+  if (!checked.ok) return checked.invalid;
+  const body = checked.value;
   const mode = body.mode ?? 'dry-run';
-  if (mode !== 'dry-run' && mode !== 'enforce') return { status: 400, body: { error: 'mode: expected "dry-run" or "enforce"' } };
   const requestedBy = caller ? `${caller.actor} (${caller.proof})` : typeof body.requestedBy === 'string' && /^[\w.@:+-]{1,100}$/.test(body.requestedBy) ? `user:${body.requestedBy}` : 'http';
   const now = deps.now();
   if (mode === 'enforce') {
@@ -187,13 +184,9 @@ export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefi
 export async function handleApproval(deps: BudgetHttpDeps, name: string | undefined, text: string, caller?: BudgetCaller): Promise<HttpResult> {
   const spec = find(deps, name);
   if (!spec) return notFound(name);
-  let body: { approve?: unknown; by?: unknown };
-  try {
-    body = JSON.parse(text || '{}') as typeof body;
-  } catch {
-    return { status: 400, body: { error: 'body: not JSON. Fix: send {"approve": true, "by": "alice@contoso.com"}' } };
-  }
-  if (typeof body.approve !== 'boolean') return { status: 400, body: { error: 'approve: expected true or false' } };
+  const checked = checkBody<{ approve: boolean; by?: string }>('budgetsApproval', text);
+  if (!checked.ok) return checked.invalid;
+  const body = checked.value;
   const by = caller ? `${caller.actor} (${caller.proof})` : typeof body.by === 'string' && /^[\w.@:+-]{1,100}$/.test(body.by) ? `user:${body.by}` : 'user:unknown';
   const period = periodAt(spec.period, deps.now());
   try {

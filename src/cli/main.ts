@@ -20,6 +20,7 @@ import { runPause, runResume, PAUSE_FLAGS } from './pause.js';
 import { runBudgetsApprove, runSecretsApprove, APPROVE_FLAGS } from './approvals.js';
 import { runSloRules, runSloStatus, SLO_RULES_FLAGS, SLO_STATUS_FLAGS } from './slo.js';
 import { runWindows, WINDOWS_FLAGS } from './windows.js';
+import { runCompletion } from './completion.js';
 import { projectInfo } from '../config/project-root.js';
 import type { CliIo } from './io.js';
 import { processIo } from './io.js';
@@ -94,6 +95,7 @@ export const COMMANDS: CommandSpec[] = [
   { path: 'slo status', summary: "Each SLO's error budget left, burn rates and status: from the app with --url, else read now from Prometheus.", run: runSloStatus, flags: SLO_STATUS_FLAGS },
   { path: 'windows list', summary: 'Maintenance windows, freezes and business hours: which are active at --at and when each next starts (docs/windows.md).', run: (a, io) => runWindows(['list', ...a], io), flags: WINDOWS_FLAGS },
   { path: 'windows check', summary: 'What the window gate answers for an automated action on --target CLUSTER[/NAMESPACE] at --at, and why.', run: (a, io) => runWindows(['check', ...a], io), flags: WINDOWS_FLAGS },
+  { path: 'completion', summary: 'Print a shell completion script: bash, zsh or fish.', run: (a, io) => runCompletion(a, io, () => buildProgram(io, [], () => undefined)), flags: {}, args: '<SHELL>', more: 'bash: source <(aksops completion bash)   zsh: source <(aksops completion zsh)   fish: aksops completion fish > ~/.config/fish/completions/aksops.fish' },
   { path: 'restore', summary: 'Restore a backup into the cluster of the kubeconfig context; a server-side dry-run unless --apply.', run: (a, io) => runRestore(a, io), flags: RESTORE_FLAGS },
 ];
 

@@ -180,31 +180,6 @@ function decodeCursor(cursor: string): { day: string; rowKey: string } {
   return { day: m[1]!, rowKey: m[2]! };
 }
 
-/** Reads an AuditQuery from HTTP-style parameters (a URLSearchParams or anything with get()). */
-export function auditQueryFromParams(params: { get(name: string): string | null }): AuditQuery {
-  const q: AuditQuery = {};
-  const since = params.get('since');
-  const until = params.get('until');
-  const target = params.get('target');
-  const instanceId = params.get('instanceId');
-  const limit = params.get('limit');
-  if (since !== null) q.since = since;
-  if (until !== null) q.until = until;
-  if (target !== null) q.target = target;
-  if (instanceId !== null) q.instanceId = instanceId;
-  for (const f of ['cluster', 'namespace', 'rule', 'decision', 'kind', 'cursor'] as const) {
-    const v = params.get(f);
-    if (v !== null && v !== '') q[f] = v;
-  }
-  if (limit !== null && limit !== '') {
-    if (!/^\d+$/.test(limit.trim()) || Number(limit) < 1) {
-      throw new AuditQueryError('limit', `limit: '${show(limit)}' is not a whole number of at least 1. Fix: pass e.g. limit=100 (at most ${AUDIT_QUERY_MAX_LIMIT}).`);
-    }
-    q.limit = Number(limit);
-  }
-  return q;
-}
-
 // ---- Row layout --------------------------------------------------------------------------
 
 /** Parses a record's `at`; throws when it is not a time (a record must never be silently misfiled). */

@@ -1,6 +1,7 @@
 // The global pause switch over HTTP, free of the Functions framework (functions/control.ts adapts
 // it): GET shows the effective state; POST {"paused", "reason", "by"?} sets the switch and audits
 // who did it and how that identity was proven. Needs the Operator role behind Easy Auth.
+import { checkBodyValue } from '../api/validate.js';
 import { createHash } from 'node:crypto';
 import { isPaused, type EffectivePause, type PauseState } from '../adapters/control-store.js';
 import type { Settings } from '../config/settings.js';
@@ -51,17 +52,14 @@ export async function setPause(deps: PauseDeps, headers: Headers, text: string |
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('body', `must be a JSON object. ${FIX}`);
   const b = body as Record<string, unknown>;
-  if (typeof b['paused'] !== 'boolean') {
-    return bad('paused', `must be true or false (a JSON boolean), got ${b['paused'] === undefined ? 'nothing' : JSON.stringify(b['paused']).slice(0, 40)}.`);
-  }
-  const reason = b['reason'];
-  if (typeof reason !== 'string' || reason.trim() === '') return bad('reason', 'required: say why, e.g. "reason": "maintenance window INC-1234".');
-  if (reason.length > 1000) return bad('reason', 'longer than 1000 characters.');
+  const checked = checkBodyValue<{ paused: boolean; reason: string }>('pauseSet', b);
+  if (!checked.ok) return checked.invalid;
+  const { paused, reason } = checked.value;
   const who = callerIdentity(headers, b, deps.settings, { role: OPERATOR_ROLE, purpose: 'pause or resume automation', field: 'by', fieldRequired: true, fieldFix: '"by": "you@example.com"' });
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
 
   const at = deps.now().toISOString();
-  const stored = await deps.control.setPause({ paused: b['paused'], reason: reason.trim(), by: who.by, at });
+  const stored = await deps.control.setPause({ paused, reason, by: who.by, at });
   const effective = await isPaused(deps.settings, { getPause: async () => stored });
   const record: AuditRecord = {
     id: `control:pause:${at}:${createHash('sha256').update(`${who.by}\0${stored.paused}\0${stored.reason}`).digest('hex').slice(0, 16)}`,

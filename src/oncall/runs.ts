@@ -20,6 +20,9 @@ import { targetKey, type AuditRecord, type RemediationInput, type Target } from 
 import { protectedReason } from '../domain/protection.js';
 import { RUNBOOKS, checkParams, describeCatalogue } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
+import type { z } from 'zod';
+import type { runbookStart } from '../api/schemas.js';
+import { checkBodyValue } from '../api/validate.js';
 import { approverIdentity, principalOf, proofText, requesterIdentity, type Headers } from './identity.js';
 
 export const REMEDIATION_ORCHESTRATION = 'remediation';
@@ -107,7 +110,7 @@ export function listRunbooks(): OncallResponse {
   return { status: 200, body: { runbooks: describeCatalogue() } };
 }
 
-const START_KEYS = new Set(['params', 'dryRun', 'cluster', 'requestedBy', 'reason', 'overrideWindows']);
+type RunbookStartBody = z.output<typeof runbookStart>;
 
 export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<OncallResponse> {
   const name = req.params['name'] ?? '';
@@ -117,29 +120,22 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
   if (isResponse(body)) return body;
   const who = requesterIdentity(req.headers, body, deps.settings);
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
-  for (const k of Object.keys(body)) if (!START_KEYS.has(k)) return bad(k, `unknown field; the body takes ${[...START_KEYS].join(', ')}`);
+  const checked = checkBodyValue<RunbookStartBody>('runbooksStart', body);
+  if (!checked.ok) return checked.invalid;
+  const start = checked.value;
   const cfg = deps.config();
 
-  // Parameters: JSON strings, numbers and booleans, checked as the runbook's schema says.
-  const raw = body['params'] ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('params', 'must be an object of parameter names to values');
+  // Parameters: JSON strings, numbers and booleans (the schema), checked as the runbook's schema says.
   const params: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof v === 'string') params[k] = v;
-    else if (typeof v === 'number' && Number.isFinite(v)) params[k] = String(v);
-    else if (typeof v === 'boolean') params[k] = String(v);
-    else return bad(`params.${k}`, 'must be a string, number or boolean');
-  }
+  for (const [k, v] of Object.entries(start.params ?? {})) params[k] = String(v);
   const problems = checkParams(def, params);
   if (problems.length > 0) {
     const param = /parameters? "([^"]+)"/.exec(problems[0]!)?.[1] ?? 'params';
     return { status: 400, body: { error: problems.join('; '), parameter: `params.${param}`, problems } };
   }
-  if (body['dryRun'] !== undefined && typeof body['dryRun'] !== 'boolean') return bad('dryRun', 'must be true or false');
-  const dryRun = deps.settings.forceDryRun || body['dryRun'] !== false;
-  if (body['overrideWindows'] !== undefined && typeof body['overrideWindows'] !== 'boolean') return bad('overrideWindows', 'must be true or false (true acts inside a maintenance window; docs/windows.md)');
+  const dryRun = deps.settings.forceDryRun || start.dryRun !== false;
 
-  let cluster = typeof body['cluster'] === 'string' ? body['cluster'] : undefined;
+  let cluster = start.cluster;
   if (cluster === undefined) {
     if (cfg.clusters.length !== 1) return bad('cluster', `required: several clusters are configured (${cfg.clusters.map((c) => c.name).join(', ')})`);
     cluster = cfg.clusters[0]!.name;
@@ -179,12 +175,12 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
     source: 'manual',
     requestedBy: who.by,
     progress: progressPolicy(cfg, name),
-    ...(body['overrideWindows'] === true ? { overrideWindows: true } : {}),
+    ...(start.overrideWindows === true ? { overrideWindows: true } : {}),
   };
   const approval = approvalPolicy(cfg, def, target, undefined);
   if (approval) input.approval = approval;
   await deps.runs.start(input);
-  const reason = typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : '';
+  const reason = start.reason ?? '';
   await deps.audit.write([
     {
       id: `${instanceId}:decision`,
@@ -198,7 +194,7 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
       target: targetKey(target),
       decision: 'start',
       dryRun,
-      detail: `on-call run via POST /api/runbooks/${name}${body['overrideWindows'] === true ? ' (overrides maintenance windows)' : ''}${reason ? `: ${reason}` : ''}`,
+      detail: `on-call run via POST /api/runbooks/${name}${start.overrideWindows === true ? ' (overrides maintenance windows)' : ''}${reason ? `: ${reason}` : ''}`,
     },
   ]);
   const l = links(deps, instanceId);
@@ -245,7 +241,8 @@ export async function decideRun(deps: OncallDeps, req: OncallRequest, decision: 
   const cfg = deps.config();
   const who = approverIdentity(req.headers, body, deps.settings, cfg.approvals.approverRole);
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
-  if (body['comment'] !== undefined && typeof body['comment'] !== 'string') return bad('comment', 'must be a string');
+  const checked = checkBodyValue<{ comment?: string }>(decision === 'approve' ? 'runbooksRunApprove' : 'runbooksRunReject', body);
+  if (!checked.ok) return checked.invalid;
   const s = await deps.runs.status(id);
   if (!s || s.name.toLowerCase() !== REMEDIATION_ORCHESTRATION) return { status: 404, body: { error: `no run ${id}` } };
   const phase = (s.customStatus as { phase?: unknown } | null)?.phase;
@@ -256,7 +253,7 @@ export async function decideRun(deps: OncallDeps, req: OncallRequest, decision: 
   if (decision === 'approve' && !cfg.approvals.allowSelfApproval && input.requestedBy && input.requestedBy.toLowerCase() === who.by.toLowerCase()) {
     return { status: 403, body: { error: `${who.by} started this run and may not approve it (approvals.allowSelfApproval is false): ask another approver` } };
   }
-  const comment = typeof body['comment'] === 'string' ? body['comment'].slice(0, 500) : undefined;
+  const comment = checked.value.comment;
   await deps.runs.raise(id, EVENT_APPROVAL, { decision, by: who.by, ...(comment ? { comment } : {}) });
   const at = deps.now().toISOString();
   await deps.audit.write([
@@ -292,9 +289,11 @@ export async function cancelRun(deps: OncallDeps, req: OncallRequest): Promise<O
     if (requester.ok && input.requestedBy && requester.by.toLowerCase() === input.requestedBy.toLowerCase()) who = requester;
   }
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
+  const checked = checkBodyValue<{ reason?: string }>('runbooksRunCancel', body);
+  if (!checked.ok) return checked.invalid;
   if (!s || s.name.toLowerCase() !== REMEDIATION_ORCHESTRATION) return { status: 404, body: { error: `no run ${id}` } };
   if (!LIVE.has(s.runtimeStatus)) return { status: 409, body: { error: `run ${id} has already ended (${s.runtimeStatus})` } };
-  const reason = typeof body['reason'] === 'string' ? body['reason'].slice(0, 500) : undefined;
+  const reason = checked.value.reason;
   await deps.runs.raise(id, EVENT_CANCEL, { by: who.by, ...(reason ? { reason } : {}) });
   const at = deps.now().toISOString();
   await deps.audit.write([

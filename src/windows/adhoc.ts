@@ -9,7 +9,9 @@ import type { AuditRecord } from '../domain/types.js';
 import { parseDuration } from '../domain/duration.js';
 import { redactSecrets } from '../domain/redact.js';
 import { approverIdentity, type AuthPolicy, type Headers } from '../oncall/identity.js';
-import { WINDOW_JOBS, type WindowJob } from '../config/windows-schema.js';
+import type { z } from 'zod';
+import type { windowOpen } from '../api/schemas.js';
+import { checkBodyValue } from '../api/validate.js';
 import type { AdhocWindow } from './policy.js';
 
 export const WINDOW_ROLE = 'Operator';
@@ -41,7 +43,6 @@ function parse(text: string): Record<string, unknown> | AdhocResponse {
 }
 
 const isResponse = (x: unknown): x is AdhocResponse => typeof x === 'object' && x !== null && 'status' in x && 'body' in x;
-const KEYS = new Set(['cluster', 'namespace', 'nodePool', 'jobs', 'duration', 'reason', 'requestedBy']);
 
 function record(w: AdhocWindow, at: string, decision: string, by: string, via: string, detail: string): AuditRecord {
   return { id: `window:${w.id}:${decision}`, at, kind: 'control', actor: `user:${by}`, decision, result: `window ${w.id} ${decision === 'window-open' ? `open until ${w.to}` : `closed at ${at}`}`, detail: `${detail} (identity via ${via})` };
@@ -52,24 +53,21 @@ export async function openWindow(deps: AdhocDeps, headers: Headers, text: string
   if (isResponse(b)) return b;
   const who = approverIdentity(headers, b, deps.auth, WINDOW_ROLE, 'requestedBy');
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
-  for (const k of Object.keys(b)) if (!KEYS.has(k)) return bad(k, `unknown field; the body takes ${[...KEYS].join(', ')}`);
+  const checked = checkBodyValue<z.output<typeof windowOpen>>('windowsOpen', b);
+  if (!checked.ok) return checked.invalid;
+  const { cluster, namespace, nodePool, jobs, duration, reason } = checked.value;
   const cfg = deps.config();
-  const cluster = b['cluster'];
-  if (typeof cluster !== 'string' || !cfg.clusters.some((c) => c.name === cluster)) return bad('cluster', `must name a configured cluster (${cfg.clusters.map((c) => c.name).join(', ')})`);
-  for (const f of ['namespace', 'nodePool'] as const) if (b[f] !== undefined && (typeof b[f] !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(b[f] as string))) return bad(f, 'must be a Kubernetes namespace or node pool name');
-  const jobs = b['jobs'];
-  if (jobs !== undefined && (!Array.isArray(jobs) || jobs.length === 0 || jobs.some((j) => !(WINDOW_JOBS as readonly unknown[]).includes(j)))) return bad('jobs', `must be a non-empty list of ${WINDOW_JOBS.join(', ')}`);
-  const secs = typeof b['duration'] === 'string' ? parseDuration(b['duration']) : null;
+  if (!cfg.clusters.some((c) => c.name === cluster)) return bad('cluster', `must name a configured cluster (${cfg.clusters.map((c) => c.name).join(', ')})`);
+  const secs = parseDuration(duration);
   if (secs === null || secs <= 0 || secs > MAX_SECONDS) return bad('duration', 'required, between 1m and 24h. Fix: e.g. "duration": "2h"');
-  if (typeof b['reason'] !== 'string' || b['reason'].trim() === '') return bad('reason', 'required: say why, e.g. "TimescaleDB 2.15 upgrade, CHG-1234"');
   const now = deps.now();
   const w: AdhocWindow = {
     id: `w-${randomUUID().slice(0, 8)}`,
-    scope: { cluster, ...(b['namespace'] ? { namespace: b['namespace'] as string } : {}), ...(b['nodePool'] ? { nodePool: b['nodePool'] as string } : {}), ...(jobs ? { jobs: jobs as WindowJob[] } : {}) },
+    scope: { cluster, ...(namespace ? { namespace } : {}), ...(nodePool ? { nodePool } : {}), ...(jobs ? { jobs } : {}) },
     from: now.toISOString(),
     to: new Date(now.getTime() + secs * 1000).toISOString(),
     by: who.by,
-    reason: redactSecrets(b['reason'].trim()).slice(0, 500),
+    reason: redactSecrets(reason).slice(0, 500),
   };
   await deps.store.open(w);
   await deps.audit([record(w, w.from, 'window-open', who.by, who.via, `maintenance window opened via POST /api/windows for ${JSON.stringify(w.scope)}: ${w.reason}`)]);
@@ -81,6 +79,8 @@ export async function closeWindow(deps: AdhocDeps, headers: Headers, id: string,
   if (isResponse(b)) return b;
   const who = approverIdentity(headers, b, deps.auth, WINDOW_ROLE, 'requestedBy');
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
+  const checked = checkBodyValue<{ reason?: string }>('windowsClose', b);
+  if (!checked.ok) return checked.invalid;
   if (!/^w-[0-9a-f]{8}$/.test(id)) return bad('id', 'is not a window id (w-xxxxxxxx)');
   const w = await deps.store.get(id);
   if (!w) return { status: 404, body: { error: `window ${id} does not exist; GET /api/windows lists them` } };
@@ -88,7 +88,7 @@ export async function closeWindow(deps: AdhocDeps, headers: Headers, id: string,
   if (w.closedAt || Date.parse(w.to) <= now.getTime()) return { status: 200, body: { window: w, note: 'already ended' } };
   const closed: AdhocWindow = { ...w, closedAt: now.toISOString() };
   await deps.store.open(closed);
-  const why = typeof b['reason'] === 'string' ? `: ${redactSecrets(b['reason']).slice(0, 500)}` : '';
+  const why = checked.value.reason !== undefined ? `: ${redactSecrets(checked.value.reason).slice(0, 500)}` : '';
   await deps.audit([record(closed, closed.closedAt!, 'window-close', who.by, who.via, `maintenance window closed early via POST /api/windows/${id}/close${why}`)]);
   return { status: 200, body: { window: closed } };
 }

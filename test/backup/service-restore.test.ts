@@ -3,6 +3,7 @@
 // step), the CLI's restore runner and the request parser; dry-run and conflicts. Grafana: the
 // HTTP fake (test/fakes/grafana.ts) with a Viewer and an Editor token; Key Vault: the HTTPS fake
 // driven by the real @azure/keyvault-secrets SecretClient.
+import { checkBodyValue } from '../../src/api/validate.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { createReplayHarness, forEachCrashPoint } from '../support/replay-harness.js';
@@ -146,7 +147,7 @@ describe('through the restore API, the orchestration and the CLI runner', () => 
       w.backups.clusters[0]!.keyVault = { vaultUri: kv.vaultUrl, secrets: ['*'] };
       w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, kv.credential() as never, kv.clientOptions());
       const req = restoreRequest(w.backups, { cluster: CLUSTER, backupId: ID, dashboards: ['*'], keyVaultSecrets: ['redis-password'], dryRun: false }, new Date('2025-01-02T00:00:00Z'), 'user:oncall', 'abc123');
-      expect(() => restoreRequest(w.backups, { cluster: CLUSTER, backupId: ID, dashboards: 'all' }, new Date(), 'u')).toThrow(/dashboards must be a list of names/);
+      expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, dashboards: 'all' })).toMatchObject({ ok: false, invalid: { status: 400, body: { parameter: 'dashboards', error: expect.stringContaining('must be a list of names') } } });
       const input = { ...(req.input as RestoreInput), namespaces: [] };
       // A crash after every step, each from a fresh target (what one restore would meet): it
       // always completes, writes each dashboard and secret once, and re-runs of an activity skip

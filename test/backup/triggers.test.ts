@@ -1,6 +1,7 @@
 // The triggers: schedule slots (one instance per slot, through the real DurableClient against the
 // fake Durable extension: a timer that fires twice starts one backup), request validation of
 // POST /api/backups and /api/restores, list and show.
+import { checkBodyValue } from '../../src/api/validate.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDurableExtension } from '../fakes/durable-extension.js';
 import { durableBackupInstances } from '../../functions/lib/backup-runtime.js';
@@ -71,8 +72,8 @@ describe('requests', () => {
     });
   });
 
-  it('refuses bad input with 400 and the reason', () => {
-    const bad = (body: unknown, fn: typeof backupRequest | typeof restoreRequest = backupRequest) => {
+  it('refuses bad input with 400 and the reason: shapes by the route schema, names by the config', () => {
+    const bad = (body: never, fn: typeof backupRequest | typeof restoreRequest = backupRequest) => {
       try {
         fn(config, body, now, 'x');
       } catch (e) {
@@ -81,15 +82,21 @@ describe('requests', () => {
       }
       throw new Error('accepted');
     };
-    expect(bad({})).toMatch(/cluster must be one of ms5-prod, packamal/);
-    expect(bad({ cluster: 'ms5-prod', parts: ['everything'] })).toMatch(/"everything" is not a part/);
-    expect(bad({ cluster: 'ms5-prod', namespaces: ['../etc'] })).toMatch(/not a valid namespace/);
-    expect(bad({ cluster: 'ms5-prod', evil: 1 })).toMatch(/unknown field\(s\) evil/);
-    expect(bad({ cluster: 'ms5-prod', backupId: 'x' }, restoreRequest)).toMatch(/backupId must be a backup ID/);
-    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', conflict: 'overwrite' }, restoreRequest)).toMatch(/conflict must be/);
-    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', namespaceMap: { shop: 'Bad NS' } }, restoreRequest)).toMatch(/namespaceMap/);
-    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { uploads: 'new' } }, restoreRequest)).toMatch(/volumes: "uploads" must be "namespace\/pvc" mapped to a new PVC name/);
-    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { 'media/uploads': '../x' } }, restoreRequest)).toMatch(/volumes: "media\/uploads"/);
+    expect(bad({} as never)).toMatch(/cluster must be one of ms5-prod, packamal/);
+    expect(bad({ cluster: 'ms5-prod', namespaces: ['../etc'] } as never)).toMatch(/not a valid namespace/);
+    expect(bad({ cluster: 'ms5-prod', backupId: 'x' } as never, restoreRequest)).toMatch(/backupId must be a backup ID/);
+    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', namespaceMap: { shop: 'Bad NS' } } as never, restoreRequest)).toMatch(/namespaceMap/);
+    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { uploads: 'new' } } as never, restoreRequest)).toMatch(/volumes: "uploads" must be "namespace\/pvc" mapped to a new PVC name/);
+    expect(bad({ cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', volumes: { 'media/uploads': '../x' } } as never, restoreRequest)).toMatch(/volumes: "media\/uploads"/);
+    // Shapes: the schema POST /api/backups and /api/restores validate with (and OpenAPI describes).
+    const shape = (route: string, body: unknown) => {
+      const r = checkBodyValue(route, body);
+      if (r.ok) throw new Error('accepted');
+      return r.invalid.body;
+    };
+    expect(shape('backupsStart', { cluster: 'ms5-prod', parts: ['everything'] })).toMatchObject({ parameter: 'parts.0', error: expect.stringContaining('must be one of objects, databases') });
+    expect(shape('backupsStart', { cluster: 'ms5-prod', evil: 1 })).toMatchObject({ parameter: 'evil', error: expect.stringContaining('Unrecognized key') });
+    expect(shape('restoresStart', { cluster: 'ms5-prod', backupId: '20250101T020000Z-nightly', conflict: 'overwrite' })).toMatchObject({ parameter: 'conflict', error: expect.stringContaining('must be "skip" or "update"') });
   });
 
   it('restores are dry-runs unless asked otherwise', () => {

@@ -55,8 +55,8 @@ describe('GET /api/audit', () => {
     ['?until=2024-13-01', 'until', /^until: '2024-13-01' is not an ISO 8601 time/],
     ['?since=2024-07-01T10:00:00', 'since', /not an ISO 8601 time/], // no zone: ambiguous
     ['?since=2024-07-03&until=2024-07-01', 'since', /is after until/],
-    ['?limit=abc', 'limit', /^limit: 'abc' is not a whole number/],
-    ['?limit=0', 'limit', /^limit: '0' is not a whole number of at least 1/],
+    ['?limit=abc', 'limit', /^limit: must be a whole number of at least 1 .*\(got "abc"\)\. Fix: see the parameters of GET \/api\/audit/],
+    ['?limit=0', 'limit', /^limit: must be a whole number of at least 1 .*\(got "0"\)/],
     ['?limit=-5', 'limit', /^limit:/],
   ])('400 for %s naming %s', async (query, parameter, message) => {
     const res = await handler(get(query), ctx());

@@ -3,6 +3,7 @@
 // to kube-system/deployer, because map targets were checked only for the namespaces restored.
 // Now every map target is checked against protection, and cluster-scoped RBAC is restored only
 // with the explicit `clusterRbac: true` option (which the HTTP route grants to Approvers only).
+import { checkBodyValue } from '../../src/api/validate.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createReplayHarness } from '../support/replay-harness.js';
 import { backupOrchestrator } from '../../orchestrations/backup.js';
@@ -64,7 +65,7 @@ describe('attack: restore rewrites binding subjects into kube-system', () => {
 
   it('POST /api/restores validation: clusterRbac must be a boolean and is carried to the orchestration', () => {
     const backups = w.env.backups;
-    expect(() => restoreRequest(backups, { cluster: CLUSTER, backupId: ID, clusterRbac: 'yes' }, new Date(), 'user:x')).toThrow(/clusterRbac must be true or false/);
+    expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, clusterRbac: 'yes' })).toMatchObject({ ok: false, invalid: { status: 400, body: { parameter: 'clusterRbac', error: expect.stringContaining('must be true or false') } } });
     expect(restoreRequest(backups, { cluster: CLUSTER, backupId: ID, clusterRbac: true }, new Date(), 'user:x').input).toMatchObject({ clusterRbac: true });
   });
 });
