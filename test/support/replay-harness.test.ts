@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as df from 'durable-functions';
 import type { EntityContext, OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import { EVENT, HarnessError, createReplayHarness, forEachCrashPoint, when, type HarnessOptions, type ReplayHarness } from '../support/replay-harness.js';
+import { EVENT, HarnessError, createReplayHarness, forEachCrashPoint, when, type HarnessOptions, type ReplayHarness } from './replay-harness.js';
 
 const counter = new df.EntityId('counter', 'c1');
 
