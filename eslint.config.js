@@ -10,7 +10,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.mutation.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
@@ -49,6 +49,20 @@ export default tseslint.config(
           patterns: [{ group: ['@azure/functions/*', 'durable-functions/*'], message: 'src/ is free of the Functions framework and Durable Functions.' }],
         },
       ],
+    },
+  },
+  {
+    // The console's browser modules are served as they are (no build step, not in tsconfig): plain JS rules only.
+    files: ['src/console/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['src/console/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'localStorage', 'sessionStorage', 'navigator', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'Headers', 'AbortController', 'Event', 'CustomEvent', 'HTMLElement', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame', 'Intl', 'matchMedia', 'ResizeObserver', 'Blob', 'structuredClone'].map((g) => [g, 'readonly']),
+      ),
     },
   },
   {

@@ -27,7 +27,6 @@ import { join } from 'node:path';
 import { type Benchmark, type BenchResult, nowMs, round, withRatio } from './lib.js';
 import { startAzurite } from '../test/support/azurite.js';
 import type { startFakeKubeApiServer } from '../test/fakes/kube-api-server.js';
-import type { KubeObject } from '../test/fakes/kube-resources.js';
 import { KubeRest } from '../src/adapters/kube-rest.js';
 import { BackupBlobStore } from '../src/adapters/blob-store.js';
 import { localKeyWrapper } from '../src/backup/crypto.js';
@@ -51,14 +50,14 @@ function seedObjects(kube: Awaited<ReturnType<typeof startFakeKubeApiServer>>): 
     for (let j = 0; j < PER_NAMESPACE; j++) {
       const name = `svc-${String(j).padStart(4, '0')}`;
       const kind = j % 4;
-      if (kind === 0) kube.seed('configmaps', { metadata: { name, namespace: ns, labels: { app: name } }, data: { 'config.yaml': `replicas: ${j}\nfeatures: [a, b, c]\n`.repeat(8) } } as KubeObject);
+      if (kind === 0) kube.seed('configmaps', { metadata: { name, namespace: ns, labels: { app: name } }, data: { 'config.yaml': `replicas: ${j}\nfeatures: [a, b, c]\n`.repeat(8) } });
       else if (kind === 1) {
         kube.seed('deployments', {
           metadata: { name, namespace: ns, labels: { app: name } },
           spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: `contoso.azurecr.io/${name}:1.${j}`, env: [{ name: 'MODE', value: 'prod' }], resources: { requests: { cpu: '100m', memory: '128Mi' } } }] } } },
         });
-      } else if (kind === 2) kube.seed('services', { metadata: { name, namespace: ns }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } } as KubeObject);
-      else kube.seed('secrets', { metadata: { name, namespace: ns }, type: 'Opaque', data: { password: randomBytes(24).toString('base64'), url: Buffer.from(`postgres://u:p@db/${name}`).toString('base64') } } as KubeObject);
+      } else if (kind === 2) kube.seed('services', { metadata: { name, namespace: ns }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
+      else kube.seed('secrets', { metadata: { name, namespace: ns }, type: 'Opaque', data: { password: randomBytes(24).toString('base64'), url: Buffer.from(`postgres://u:p@db/${name}`).toString('base64') } });
       n += 1;
     }
   }
@@ -139,7 +138,7 @@ async function kubeServerProcess(file: string): Promise<{ kubeConfig: KubeConfig
   const child = spawn(process.execPath, [fileURLToPath(new URL('./backup-kube-server.js', import.meta.url)), file, token], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n')[0];
       if (out.includes('\n') && line) resolve((JSON.parse(line) as { url: string }).url);

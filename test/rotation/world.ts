@@ -153,7 +153,7 @@ export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: 
         input,
         name: 'secretRotation',
         activities,
-        entities: { rotationSlots: rotationSlotsEntity as never },
+        entities: { rotationSlots: rotationSlotsEntity },
         ...(h.events ? { events: h.events } : {}),
         startTime: h.startTime ?? START,
       }),

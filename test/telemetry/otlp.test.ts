@@ -63,7 +63,7 @@ rules:
     params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}' }
     dryRun: false
 `);
-    const pod = seeded.pods[0]!.metadata!.name!;
+    const pod = seeded.pods[0]!.metadata.name!;
     const payload = {
       version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
       alerts: [{ status: 'firing', labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: '0e1000000000f001' }],
@@ -79,7 +79,7 @@ rules:
         pause: async () => ({ paused: false, reason: null }),
         now: () => new Date('2026-01-01T00:01:00Z'),
         deliveryId: () => 'delivery-1',
-      } as unknown as Parameters<typeof handleAlertmanagerWebhook>[1],
+      },
     );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(started?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);

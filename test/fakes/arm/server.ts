@@ -211,7 +211,7 @@ export class FakeArm {
     const cert = options.http ? undefined : testCertificate();
     arm.server = cert ? createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, handler) : createHttpServer(handler);
     await new Promise<void>((resolve) => arm.server!.listen(0, '127.0.0.1', resolve));
-    arm.url = `${options.http ? 'http' : 'https'}://127.0.0.1:${(arm.server!.address() as AddressInfo).port}`;
+    arm.url = `${options.http ? 'http' : 'https'}://127.0.0.1:${(arm.server.address() as AddressInfo).port}`;
     return arm;
   }
 
