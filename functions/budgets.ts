@@ -28,7 +28,7 @@ entity(BUDGET_ENTITY, async () => (await import('../orchestrations/budget-entity
 
 interface BudgetRuntime {
   env: BudgetEnv;
-  budgets(): BudgetSpec[];
+  budgets: () => BudgetSpec[];
 }
 
 let runtime: Promise<BudgetRuntime> | undefined;
@@ -132,7 +132,7 @@ activity(BUDGET_ACTIVITY.notify, async () => {
     configLoader(),
     import('../src/notify/deliver.js'),
     import('../src/config/settings.js'),
-    import('../src/budget/notify.js'),
+    import('../src/budget/notify-message.js'),
   ]);
   const delivered = new Set<string>();
   return async (input: unknown, context: InvocationContext) => {

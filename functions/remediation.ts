@@ -3,6 +3,7 @@
 // notify/deliver.ts). Modules load on first use.
 import type { InvocationContext } from '@azure/functions';
 import type { AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
+import { REMEDIATION_ACTIVITY } from '../src/domain/remediation-activities.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
 import { appSettings, auditStore, closedLoopEnv, configLoader, runbookEnv } from './lib/runtime.js';
 
@@ -10,32 +11,32 @@ orchestration('remediation', async () => (await import('../orchestrations/remedi
 
 entity('guard', async () => (await import('../orchestrations/guard-entity.js')).guardEntity as never);
 
-activity('resolveTarget', async () => {
+activity(REMEDIATION_ACTIVITY.resolveTarget, async () => {
   const [{ resolveTarget }, env] = await Promise.all([import('../src/runbooks/run.js'), runbookEnv()]);
   return (input: unknown) => resolveTarget(env, input as ResolveTargetInput);
 });
 
-activity('planRunbook', async () => {
+activity(REMEDIATION_ACTIVITY.planRunbook, async () => {
   const [{ planRunbook }, env] = await Promise.all([import('../src/runbooks/run.js'), runbookEnv()]);
   return (input: unknown) => planRunbook(env, input as PlanRunbookInput);
 });
 
-activity('runRunbook', async () => {
+activity(REMEDIATION_ACTIVITY.runRunbook, async () => {
   const [{ runRunbook }, env] = await Promise.all([import('../src/runbooks/run.js'), runbookEnv()]);
   return (input: unknown) => runRunbook(env, input as RunRunbookInput);
 });
 
-activity('verifyRemediation', async () => {
+activity(REMEDIATION_ACTIVITY.verifyRemediation, async () => {
   const [{ verifyRemediation }, env] = await Promise.all([import('../src/runbooks/closed-loop.js'), closedLoopEnv()]);
   return (input: unknown) => verifyRemediation(env, input as VerifyInput);
 });
 
-activity('silence', async () => {
+activity(REMEDIATION_ACTIVITY.silence, async () => {
   const [{ silence }, env] = await Promise.all([import('../src/runbooks/closed-loop.js'), closedLoopEnv()]);
   return (input: unknown) => silence(env, input as SilenceInput);
 });
 
-activity('writeAudit', async () => {
+activity(REMEDIATION_ACTIVITY.writeAudit, async () => {
   const audit = await auditStore();
   return async (input: unknown) => {
     await audit.write([input as AuditRecord]);
@@ -44,7 +45,7 @@ activity('writeAudit', async () => {
 
 // Escalations and approval requests are also audited; every message goes to the configured
 // Teams/Slack targets (src/notify/activity.ts). Delivery failures never fail the activity.
-activity('notify', async () => {
+activity(REMEDIATION_ACTIVITY.notify, async () => {
   const [audit, loadConfig, { notifyActivity }, { readNamedSetting }] = await Promise.all([
     auditStore(),
     configLoader(),

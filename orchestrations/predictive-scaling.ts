@@ -5,20 +5,15 @@
 // Deterministic: time from context.df.currentUtcDateTime, everything else from activities.
 // Registered as `predictiveScaling` in functions/scaling.ts.
 import { windowGate } from './window-gate.js';
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, ForecastPoolOutput } from '../src/scaling/activities.js';
 import { decideMinCount, type Decision } from '../src/scaling/decide.js';
 import type { PoolPlan } from '../src/scaling/plan.js';
 
-export const SCALING_ORCHESTRATION = 'predictiveScaling';
-
-export const SCALING_ACTIVITY = {
-  forecast: 'scalingForecastPool',
-  apply: 'scalingApplyMinCount',
-  record: 'scalingRecordDecision',
-} as const;
+import { SCALING_ACTIVITY, SCALING_ORCHESTRATION } from '../src/scaling/activity-names.js';
+export { SCALING_ACTIVITY, SCALING_ORCHESTRATION };
 
 export interface PredictiveScalingInput {
   pools: PoolPlan[];
@@ -55,7 +50,7 @@ export function decideForPool(plan: PoolPlan, out: ForecastPoolOutput, nowMs: nu
 }
 
 export function* predictiveScalingOrchestrator(context: OrchestrationContext): Gen<PredictiveScalingOutput> {
-  const input = context.df.getInput() as PredictiveScalingInput;
+  const input = context.df.getInput<PredictiveScalingInput>();
   const pools = input.pools;
   const at = context.df.currentUtcDateTime.toISOString();
   const status = (phase: ScalingStatus['phase'], done: number) => context.df.setCustomStatus({ phase, done, total: pools.length } satisfies ScalingStatus);

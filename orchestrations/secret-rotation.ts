@@ -225,7 +225,7 @@ class Run {
   rolled: { done: number; total: number } | undefined;
 
   constructor(private readonly context: OrchestrationContext) {
-    this.input = context.df.getInput() as RotationInput;
+    this.input = context.df.getInput<RotationInput>();
     this.instanceId = context.df.instanceId;
   }
 

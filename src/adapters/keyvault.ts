@@ -16,6 +16,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
 import { redactSecrets } from '../domain/redact.js';
 import { appCredential } from './azure-credential.js';
+import { AzureCallError } from './azure-call-error.js';
 
 /** Metadata of one secret version (never its value). Times are ISO strings. */
 export interface SecretVersionInfo {
@@ -61,16 +62,8 @@ export interface VaultSecrets {
   listSecrets(): Promise<SecretVersionInfo[]>;
 }
 
-export class VaultError extends Error {
+export class VaultError extends AzureCallError {
   override name = 'VaultError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly code: string | undefined,
-    readonly transient: boolean,
-  ) {
-    super(message);
-  }
 }
 export class VaultNotFoundError extends VaultError {
   override name = 'VaultNotFoundError';

@@ -19,25 +19,21 @@ import {
   type ResourceTypeRef,
 } from './objects.js';
 import {
-  buildManifest,
   paths,
   partIds,
   PART_FORMAT,
-  parseManifest,
   type EncryptionInfo,
-  type Manifest,
   type ManifestItem,
   type PartRecord,
 } from './manifest.js';
 import { encryptStream, newKeyDocument, openKeyDocument, type KeyDocument } from './crypto.js';
 import { parseDuration } from '../domain/duration.js';
+import { text } from '../domain/text.js';
 import type {
   BackupObjectsInput,
   BackupPlan,
   BackupPlanInput,
-  ManifestSummary,
   PartSummary,
-  WriteManifestInput,
 } from '../domain/backup-types.js';
 
 /** Blocks of object (NDJSON) blobs: most fit one block and go up as a single Put Blob. */
@@ -202,7 +198,7 @@ async function exportType(
       const pageOptions = { limit: options.pageSize, ...(options.labelSelector !== undefined && namespace !== null ? { labelSelector: options.labelSelector } : {}), restartOnExpired: false };
       for await (const page of rest.listPages(t, namespace, pageOptions)) {
         for (const obj of page) {
-          const name = String(obj.metadata?.['name'] ?? '');
+          const name = text(obj.metadata?.['name']);
           if (names && !names.has(name)) continue;
           const why = skipReason(t, obj);
           if (why) {

@@ -17,7 +17,7 @@ import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from 
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/redact.js';
-import { restoreDatabase } from './postgres.js';
+import { text } from '../domain/text.js';
 import type {
   DrillCheckInput,
   DrillCheckOutput,
@@ -135,7 +135,7 @@ async function readObjects(env: BackupEnv, source: string, backupId: string, it:
 
 function describe(t: ResourceTypeRef, obj: KubeJson): string {
   const meta = obj.metadata ?? {};
-  return `${t.kind} ${meta['namespace'] ? `${String(meta['namespace'])}/` : ''}${String(meta['name'])}`;
+  return `${t.kind} ${meta['namespace'] ? `${text(meta['namespace'])}/` : ''}${text(meta['name'], 'undefined')}`;
 }
 
 async function apply(rest: KubeRest, t: ResourceTypeRef, obj: KubeJson, input: RestoreStepInput, pendingNamespaces: Set<string>): Promise<'created' | 'updated' | 'skipped'> {
@@ -180,7 +180,7 @@ export async function restoreStep(env: BackupEnv, input: RestoreStepInput): Prom
       const obj = prepareForRestore(t, stored, { namespaceMap: input.namespaceMap, ...(snapshotsByPvc ? { snapshotsByPvc } : {}) });
       if (t.resource === 'namespaces' && t.group === '' && input.scratchLabel) {
         const meta = obj.metadata!;
-        meta['labels'] = { ...((meta['labels'] as Record<string, string> | undefined) ?? {}), [LABEL_SCRATCH]: input.scratchLabel };
+        meta['labels'] = { ...((meta['labels']) ?? {}), [LABEL_SCRATCH]: input.scratchLabel };
       }
       const id = describe(t, obj);
       const target = t.namespaced ? String(obj.metadata?.['namespace']) : undefined;

@@ -2,7 +2,7 @@
 // adapts them): the Azure Monitor budget webhook, evaluate (dry-run preview or enforce now),
 // status, approval, and starting evaluations with idempotent instance IDs.
 import type { AuditRecord } from '../domain/types.js';
-import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './notification.js';
+import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './alert-payload.js';
 import { periodAt } from './period.js';
 import type { BudgetState } from './state.js';
 import { budgetStatus, type Preview } from './status.js';
@@ -18,7 +18,7 @@ export interface BudgetInstances {
 }
 
 export interface BudgetHttpDeps {
-  budgets(): BudgetSpec[];
+  budgets: () => BudgetSpec[];
   instances: BudgetInstances;
   audit: { write(records: AuditRecord[]): Promise<void> };
   now(): Date;

@@ -44,7 +44,7 @@ async function withEnv(args: string[], io: CliIo, name: string, options: Paramet
     const primary = await factory(io, configPath(parsed.values['config'] as string | undefined, io.env));
     // --from secondary: every command reads the copy in the paired region (BACKUP_SECONDARY_*).
     const env = from === 'secondary' ? (await import('../backup/secondary.js')).secondaryEnv(primary) : primary;
-    return await body(env, parsed.values as Record<string, unknown>, parsed.positionals);
+    return await body(env, parsed.values, parsed.positionals);
   } catch (e) {
     if (e instanceof UsageError) return io.err(`aksops ${name}: ${e.message}`), 2;
     if (e instanceof ConfigError) return io.err(e.message), 1;

@@ -31,7 +31,7 @@ export async function runDoctor(args: string[], io: CliIo, deps?: DoctorDeps): P
   let json: boolean;
   try {
     const { values } = parseFlags(args, DOCTOR_FLAGS, 'doctor');
-    path = configPath(values.config as string | undefined, io.env);
+    path = configPath(values.config, io.env);
     json = values.json === true;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;

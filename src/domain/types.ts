@@ -188,7 +188,8 @@ export interface AuditRecord {
   runbook?: string;
   /** targetKey(...) of the target, when there is one. */
   target?: string;
-  decision?: Decision | string;
+  /** A Decision for alert intake; other jobs write their own verdicts. */
+  decision?: string;
   dryRun?: boolean;
   result?: string;
   error?: string;

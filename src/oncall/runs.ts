@@ -21,6 +21,7 @@ import { protectedReason } from '../domain/protection.js';
 import { RUNBOOKS, checkParams, describeCatalogue } from '../runbooks/catalogue.js';
 import { approvalPolicy, progressPolicy } from '../runbooks/policy.js';
 import { approverIdentity, principalOf, proofText, requesterIdentity, type Headers } from './identity.js';
+import { text } from '../domain/text.js';
 
 export const REMEDIATION_ORCHESTRATION = 'remediation';
 export const EVENT_APPROVAL = 'approval';
@@ -250,7 +251,7 @@ export async function decideRun(deps: OncallDeps, req: OncallRequest, decision: 
   if (!s || s.name.toLowerCase() !== REMEDIATION_ORCHESTRATION) return { status: 404, body: { error: `no run ${id}` } };
   const phase = (s.customStatus as { phase?: unknown } | null)?.phase;
   if (!LIVE.has(s.runtimeStatus) || phase !== 'awaiting-approval') {
-    return { status: 409, body: { error: `run ${id} is not waiting for approval (status ${s.runtimeStatus}, phase ${String(phase ?? 'unknown')})` } };
+    return { status: 409, body: { error: `run ${id} is not waiting for approval (status ${s.runtimeStatus}, phase ${text(phase, 'unknown')})` } };
   }
   const input = (s.input ?? {}) as Partial<RemediationInput>;
   if (decision === 'approve' && !cfg.approvals.allowSelfApproval && input.requestedBy && input.requestedBy.toLowerCase() === who.by.toLowerCase()) {

@@ -56,7 +56,7 @@ export async function openWindow(deps: AdhocDeps, headers: Headers, text: string
   const cfg = deps.config();
   const cluster = b['cluster'];
   if (typeof cluster !== 'string' || !cfg.clusters.some((c) => c.name === cluster)) return bad('cluster', `must name a configured cluster (${cfg.clusters.map((c) => c.name).join(', ')})`);
-  for (const f of ['namespace', 'nodePool'] as const) if (b[f] !== undefined && (typeof b[f] !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(b[f] as string))) return bad(f, 'must be a Kubernetes namespace or node pool name');
+  for (const f of ['namespace', 'nodePool'] as const) if (b[f] !== undefined && (typeof b[f] !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(b[f]))) return bad(f, 'must be a Kubernetes namespace or node pool name');
   const jobs = b['jobs'];
   if (jobs !== undefined && (!Array.isArray(jobs) || jobs.length === 0 || jobs.some((j) => !(WINDOW_JOBS as readonly unknown[]).includes(j)))) return bad('jobs', `must be a non-empty list of ${WINDOW_JOBS.join(', ')}`);
   const secs = typeof b['duration'] === 'string' ? parseDuration(b['duration']) : null;
