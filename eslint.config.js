@@ -52,6 +52,20 @@ export default tseslint.config(
     },
   },
   {
+    // The console's browser modules are served as they are (no build step, not in tsconfig): plain JS rules only.
+    files: ['src/console/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['src/console/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'localStorage', 'sessionStorage', 'navigator', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'Headers', 'AbortController', 'Event', 'CustomEvent', 'HTMLElement', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame', 'Intl', 'matchMedia', 'ResizeObserver', 'Blob', 'structuredClone'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests and benchmarks: the cycle check and the strictest promise rules matter less than readable tests.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -27,7 +27,6 @@ import { join } from 'node:path';
 import { type Benchmark, type BenchResult, nowMs, round, withRatio } from './lib.js';
 import { startAzurite } from '../test/support/azurite.js';
 import type { startFakeKubeApiServer } from '../test/fakes/kube-api-server.js';
-import type { KubeObject } from '../test/fakes/kube-resources.js';
 import { KubeRest } from '../src/adapters/kube-rest.js';
 import { BackupBlobStore } from '../src/adapters/blob-store.js';
 import { localKeyWrapper } from '../src/backup/crypto.js';

@@ -133,7 +133,7 @@ activity(BUDGET_ACTIVITY.notify, async () => {
     auditStore(),
     configLoader(),
     import('../src/notify/deliver.js'),
-    import('../src/budget/notify.js'),
+    import('../src/budget/notify-message.js'),
     import('../src/notify/job-events.js'),
   ]);
   const delivered = new Set<string>();

@@ -6,6 +6,7 @@ import type { DurableClient } from 'durable-functions';
 import { activity, clientEventGrid, clientHttp, clientTimer, entity, orchestration } from './lib/durable-lazy.js';
 import { guarded, identify, json, readJson, refused, validBody } from './lib/http.js';
 import { durableRuns } from './lib/durable-runs.js';
+import { ROTATION_ACTIVITY } from '../src/rotation/contracts.js';
 import { rotationEnv, triggerEnv, ROTATION_ORCHESTRATION } from './lib/rotation-runtime.js';
 import type { RotationEnv } from '../src/rotation/activities.js';
 import type { RotationNotifyInput } from '../src/rotation/contracts.js';
@@ -21,16 +22,16 @@ entity('rotationSlots', async () => (await import('../orchestrations/rotation-sl
 
 type Act = typeof import('../src/rotation/activities.js');
 const ACTIVITIES: Array<[string, (m: Act) => (env: RotationEnv, input: never) => Promise<unknown>]> = [
-  ['rotationPrepare', (m) => m.prepare],
-  ['rotationCreate', (m) => m.create],
-  ['rotationPropagate', (m) => m.propagate],
-  ['rotationRoll', (m) => m.roll],
-  ['rotationRolloutStatus', (m) => m.rolloutStatus],
-  ['rotationVerify', (m) => m.verify],
-  ['rotationPromote', (m) => m.promote],
-  ['rotationRollback', (m) => m.rollback],
-  ['rotationRevertProvider', (m) => m.revertProvider],
-  ['rotationAudit', (m) => m.writeAudit],
+  [ROTATION_ACTIVITY.prepare, (m) => m.prepare],
+  [ROTATION_ACTIVITY.create, (m) => m.create],
+  [ROTATION_ACTIVITY.propagate, (m) => m.propagate],
+  [ROTATION_ACTIVITY.roll, (m) => m.roll],
+  [ROTATION_ACTIVITY.rolloutStatus, (m) => m.rolloutStatus],
+  [ROTATION_ACTIVITY.verify, (m) => m.verify],
+  [ROTATION_ACTIVITY.promote, (m) => m.promote],
+  [ROTATION_ACTIVITY.rollback, (m) => m.rollback],
+  [ROTATION_ACTIVITY.revertProvider, (m) => m.revertProvider],
+  [ROTATION_ACTIVITY.audit, (m) => m.writeAudit],
 ];
 for (const [name, pick] of ACTIVITIES) {
   activity(name, async () => {
@@ -41,7 +42,7 @@ for (const [name, pick] of ACTIVITIES) {
 }
 
 // A rotation that did not end rotated: logged and audited, and routed to people (paged when it rolled back or failed).
-activity('rotationNotify', async () => {
+activity(ROTATION_ACTIVITY.notify, async () => {
   const [m, { eventFromRotation }] = await Promise.all([import('../src/rotation/activities.js'), import('../src/notify/job-events.js')]);
   return async (input: unknown, context: InvocationContext) => {
     const n = input as RotationNotifyInput;

@@ -6,6 +6,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import type { DecisionRecord } from '../src/adapters/scaling-store.js';
 import type { ApplyMinCountInput, ForecastPoolInput, ScalingDeps } from '../src/scaling/activities.js';
 import type { PoolPlan } from '../src/scaling/plan.js';
+import { SCALING_ACTIVITY, SCALING_ORCHESTRATION } from '../src/scaling/activity-names.js';
 import { activity, clientTimer, orchestration } from './lib/durable-lazy.js';
 import { appSettings, configLoader, auditStore, controlStore } from './lib/runtime.js';
 import { startOnce } from './lib/durable-instances.js';
@@ -17,7 +18,7 @@ import type { z } from 'zod';
 export const SCALING_SCHEDULE = '0 */5 * * * *';
 const SLOT_MS = 5 * 60_000;
 
-orchestration('predictiveScaling', async () => (await import('../orchestrations/predictive-scaling.js')).predictiveScalingOrchestrator);
+orchestration(SCALING_ORCHESTRATION, async () => (await import('../orchestrations/predictive-scaling.js')).predictiveScalingOrchestrator);
 
 let deps: Promise<ScalingDeps> | undefined;
 /** The adapters the activities use, built once per worker. */
@@ -47,7 +48,7 @@ function scalingDeps(): Promise<ScalingDeps> {
 }
 
 // A pool configured for enforce that falls back to forecast-only is told once a day (src/notify/job-events.ts).
-activity('scalingForecastPool', async () => {
+activity(SCALING_ACTIVITY.forecast, async () => {
   const [{ forecastPoolActivity }, { eventFromScalingFallback }] = await Promise.all([import('../src/scaling/activities.js'), import('../src/notify/job-events.js')]);
   return async (input: unknown, context: InvocationContext) => {
     const i = input as ForecastPoolInput;
@@ -57,12 +58,12 @@ activity('scalingForecastPool', async () => {
   };
 });
 
-activity('scalingApplyMinCount', async () => {
+activity(SCALING_ACTIVITY.apply, async () => {
   const { applyMinCountActivity } = await import('../src/scaling/activities.js');
   return async (input: unknown) => applyMinCountActivity(input as ApplyMinCountInput, await scalingDeps());
 });
 
-activity('scalingRecordDecision', async () => {
+activity(SCALING_ACTIVITY.record, async () => {
   const { recordDecisionActivity } = await import('../src/scaling/activities.js');
   return async (input: unknown) => recordDecisionActivity(input as DecisionRecord, await scalingDeps());
 });
@@ -79,7 +80,7 @@ clientTimer('scalingTimer', {
     const pools = scalingPlan(load());
     if (pools.length === 0) return;
     const instanceId = scalingInstanceId(new Date());
-    if ((await startOnce(client, 'predictiveScaling', instanceId, { pools })) === 'exists') return;
+    if ((await startOnce(client, SCALING_ORCHESTRATION, instanceId, { pools })) === 'exists') return;
     context.log(`predictive scaling ${instanceId} started for ${pools.length} pool(s)`);
   },
 });

@@ -6,6 +6,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import type { ErrorBudgetGateInput } from '../src/slo/activities.js';
 import type { NotifyInput } from '../src/domain/types.js';
+import { REMEDIATION_ACTIVITY } from '../src/domain/remediation-activities.js';
 import { activity } from './lib/durable-lazy.js';
 import { appSettings, auditStore, configLoader, notifyEnv } from './lib/runtime.js';
 
@@ -16,7 +17,7 @@ async function sloStore() {
   return SloStore.fromSettings(appSettings());
 }
 
-activity('errorBudgetGate', async () => {
+activity(REMEDIATION_ACTIVITY.errorBudgetGate, async () => {
   const [{ errorBudgetGateActivity }, load, store, audit] = await Promise.all([import('../src/slo/activities.js'), configLoader(), sloStore(), auditStore()]);
   return (input: unknown) => errorBudgetGateActivity({ config: load().source, store, audit: (r) => audit.write(r) }, input as ErrorBudgetGateInput);
 });

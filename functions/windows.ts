@@ -6,8 +6,10 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { dirname } from 'node:path';
 import type { WindowGateInput } from '../src/windows/gate-activity.js';
+import { WINDOW_GATE_ACTIVITY } from '../src/windows/activity-names.js';
 import type { AdhocDeps, AdhocResponse } from '../src/windows/adhoc.js';
 import { activity } from './lib/durable-lazy.js';
+import { bodyTooLarge, readText } from './lib/http.js';
 import { appSettings, auditStore, configLoader } from './lib/runtime.js';
 import { errorResponse } from './audit.js';
 
@@ -16,7 +18,7 @@ async function windowStore() {
   return WindowStore.fromSettings(appSettings());
 }
 
-activity('windowGate', async () => {
+activity(WINDOW_GATE_ACTIVITY, async () => {
   const [loadConfig, audit, store, { windowGate }, { holidayLoader }] = await Promise.all([configLoader(), auditStore(), windowStore(), import('../src/windows/gate-activity.js'), import('../src/windows/holidays.js')]);
   const holidays = holidayLoader({ baseDir: dirname(appSettings().opsConfigPath) });
   return (input: unknown, context: InvocationContext) =>
@@ -41,11 +43,13 @@ async function handle(context: InvocationContext, what: string, fn: (m: typeof i
 
 export const listWindowsHandler = (_r: HttpRequest, c: InvocationContext) => handle(c, 'list windows', (m, d) => m.listWindows(d));
 export const openWindowHandler = async (r: HttpRequest, c: InvocationContext) => {
-  const text = await r.text();
+  const text = await readText(r);
+  if (text === null) return bodyTooLarge();
   return handle(c, 'open window', (m, d) => m.openWindow(d, r.headers, text));
 };
 export const closeWindowHandler = async (r: HttpRequest, c: InvocationContext) => {
-  const text = await r.text();
+  const text = await readText(r);
+  if (text === null) return bodyTooLarge();
   return handle(c, 'close window', (m, d) => m.closeWindow(d, r.headers, r.params['id'] ?? '', text));
 };
 

@@ -65,7 +65,7 @@ interface Running {
 }
 
 export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOutput> {
-  const input = context.df.getInput() as BackupInput;
+  const input = context.df.getInput<BackupInput>();
   const startedAt = context.df.currentUtcDateTime.toISOString();
   const status: BackupStatus = { phase: 'planning', backupId: input.backupId, cluster: input.cluster, namespacesDone: 0, namespacesTotal: 0, partsDone: 0, partsTotal: 0, bytes: 0, failedParts: 0 };
   const setStatus = (s: Partial<BackupStatus>) => {
@@ -230,7 +230,7 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
 export const failureText = (e: unknown): string => errorText(e, { max: 400, stripActivityPrefix: true });
 
 export function* verificationOrchestrator(context: OrchestrationContext): Gen<VerifyReport> {
-  const input = context.df.getInput() as { cluster: string };
+  const input = context.df.getInput<{ cluster: string }>();
   context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster });
   const report = (yield context.df.callActivity(BACKUP_ACTIVITY.verifyLatest, input)) as VerifyReport;
   const record: AuditRecord = {

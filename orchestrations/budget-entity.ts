@@ -51,16 +51,16 @@ export function budgetEntityId(budget: string, periodKey: string): df.EntityId {
 type Op = (state: BudgetState, input: never) => { state: BudgetState; result: unknown };
 
 const OPS: Record<string, Op> = {
-  [BUDGET_OP.acquire]: acquireLease as Op,
-  [BUDGET_OP.release]: releaseLease as Op,
-  [BUDGET_OP.evaluate]: evaluate as Op,
-  [BUDGET_OP.stageFired]: markStageFired as Op,
-  [BUDGET_OP.stageRestored]: markStageRestored as Op,
-  [BUDGET_OP.intent]: recordIntent as Op,
-  [BUDGET_OP.applied]: markApplied as Op,
-  [BUDGET_OP.restored]: markRestored as Op,
-  [BUDGET_OP.lookbackDone]: setLookbackDone as Op,
-  [BUDGET_OP.approval]: recordApproval as Op,
+  [BUDGET_OP.acquire]: acquireLease,
+  [BUDGET_OP.release]: releaseLease,
+  [BUDGET_OP.evaluate]: evaluate,
+  [BUDGET_OP.stageFired]: markStageFired,
+  [BUDGET_OP.stageRestored]: markStageRestored,
+  [BUDGET_OP.intent]: recordIntent,
+  [BUDGET_OP.applied]: markApplied,
+  [BUDGET_OP.restored]: markRestored,
+  [BUDGET_OP.lookbackDone]: setLookbackDone,
+  [BUDGET_OP.approval]: recordApproval,
 };
 
 export const budgetEntity: EntityHandler<BudgetState> = (context: EntityContext<BudgetState>) => {

@@ -12,13 +12,8 @@ import type { ApplyMinCountInput, ApplyMinCountOutput, ForecastPoolInput, Foreca
 import { decideMinCount, type Decision } from '../src/scaling/decide.js';
 import type { PoolPlan } from '../src/scaling/plan.js';
 
-export const SCALING_ORCHESTRATION = 'predictiveScaling';
-
-export const SCALING_ACTIVITY = {
-  forecast: 'scalingForecastPool',
-  apply: 'scalingApplyMinCount',
-  record: 'scalingRecordDecision',
-} as const;
+import { SCALING_ACTIVITY, SCALING_ORCHESTRATION } from '../src/scaling/activity-names.js';
+export { SCALING_ACTIVITY, SCALING_ORCHESTRATION };
 
 export interface PredictiveScalingInput {
   pools: PoolPlan[];

@@ -5,19 +5,11 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { clip, type Gen } from './lib.js';
 import { targetKey, type AuditRecord, type EscalationPageInput, type NotifyInput, type RemediationInput, type RunbookPlan, type RunbookResult, type Target, type WriteAuditInput } from '../src/domain/types.js';
 import type { ReleaseOutcome } from '../src/domain/guard.js';
+import { REMEDIATION_ACTIVITY } from '../src/domain/remediation-activities.js';
 import { GUARD_OP, guardEntityId, type GuardAcquireResponse, type GuardReleaseResponse } from './guard-entity.js';
 
-export const ACTIVITY = {
-  resolveTarget: 'resolveTarget',
-  planRunbook: 'planRunbook',
-  runRunbook: 'runRunbook',
-  verifyRemediation: 'verifyRemediation',
-  silence: 'silence',
-  writeAudit: 'writeAudit',
-  notify: 'notify',
-  errorBudgetGate: 'errorBudgetGate',
-  escalationPage: 'escalationPage',
-} as const;
+/** The activity names (declared once in src/domain/remediation-activities.ts, shared with the registrations). */
+export const ACTIVITY = REMEDIATION_ACTIVITY;
 
 /** Raised by the intake when Alertmanager reports the alert resolved (same value as src/intake/webhook.ts). */
 export const EVENT_ALERT_RESOLVED = 'alertResolved';
@@ -92,7 +84,7 @@ export class Run {
   private readonly shown: Omit<RemediationStatus, 'phase' | 'runbook' | 'dryRun'> = {};
 
   constructor(readonly context: OrchestrationContext) {
-    this.input = context.df.getInput() as RemediationInput;
+    this.input = context.df.getInput<RemediationInput>();
     this.instanceId = context.df.instanceId;
     if (this.input.source) this.shown.source = this.input.source;
     if (this.input.requestedBy) this.shown.requestedBy = this.input.requestedBy;

@@ -77,6 +77,11 @@ function addStepOutput(out: RestoreOutput & { objects: string[] }, v: RestoreSte
 }
 
 /** The restore itself (shared by `restore` and the drill). `onStatus` receives progress. */
+/** The common fields of a run's final audit row (one per instance: the id is fixed). */
+function resultRow(context: OrchestrationContext, actor: string, job: 'restore' | 'restore-drill') {
+  return { id: `${context.df.instanceId}:result`, at: context.df.currentUtcDateTime.toISOString(), kind: 'result' as const, actor, instanceId: context.df.instanceId, runbook: job, decision: job };
+}
+
 export function* restoreSteps(context: OrchestrationContext, input: RestoreInput, onStatus: (s: Partial<RestoreStatus>) => void): Gen<RestoreOutput & { objects: string[] }> {
   const out: RestoreOutput & { objects: string[] } = { restoreId: input.restoreId, backupId: input.backupId, dryRun: input.dryRun, created: 0, updated: 0, skipped: 0, failed: [], databases: [], outcome: 'restored', objects: [] };
   let plan: RestorePlan;
@@ -173,7 +178,7 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
 }
 
 export function* restoreOrchestrator(context: OrchestrationContext): Gen<RestoreOutput> {
-  const input = context.df.getInput() as RestoreInput;
+  const input = context.df.getInput<RestoreInput>();
   const status: RestoreStatus = { phase: 'planning', restoreId: input.restoreId, backupId: input.backupId, stepsDone: 0, stepsTotal: 0, created: 0, failed: 0 };
   const onStatus = (s: Partial<RestoreStatus>) => {
     Object.assign(status, s);
@@ -183,14 +188,8 @@ export function* restoreOrchestrator(context: OrchestrationContext): Gen<Restore
   const result = yield* restoreSteps(context, input, onStatus);
   const { objects: _objects, ...out } = result;
   const record: AuditRecord = {
-    id: `${context.df.instanceId}:result`,
-    at: context.df.currentUtcDateTime.toISOString(),
-    kind: 'result',
-    actor: input.requestedBy,
-    instanceId: context.df.instanceId,
-    runbook: 'restore',
+    ...resultRow(context, input.requestedBy, 'restore'),
     target: `${input.cluster}/restore/${input.backupId}`,
-    decision: 'restore',
     dryRun: input.dryRun,
     result: out.outcome,
     detail: `${out.created} created, ${out.updated} updated, ${out.skipped} skipped, ${out.failed.length} failed${out.databases.length ? `, databases: ${out.databases.map((d) => `${d.name}->${d.target} ${d.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.volumes ? `, volumes: ${out.volumes.map((v) => `${v.source}->${v.target} ${v.ok ? 'ok' : 'failed'}`).join(', ')}` : ''}${out.error ? `; ${out.error}` : ''}`,
@@ -201,7 +200,7 @@ export function* restoreOrchestrator(context: OrchestrationContext): Gen<Restore
 }
 
 export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutput> {
-  const input = context.df.getInput() as DrillInput;
+  const input = context.df.getInput<DrillInput>();
   const status: RestoreStatus = { phase: 'planning', restoreId: input.drillId, backupId: '', stepsDone: 0, stepsTotal: 0, created: 0, failed: 0 };
   const onStatus = (s: Partial<RestoreStatus>) => {
     Object.assign(status, s);
@@ -253,14 +252,8 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     }
   }
   const record: AuditRecord = {
-    id: `${context.df.instanceId}:result`,
-    at: context.df.currentUtcDateTime.toISOString(),
-    kind: 'result',
-    actor: input.requestedBy,
-    instanceId: context.df.instanceId,
-    runbook: 'restore-drill',
+    ...resultRow(context, input.requestedBy, 'restore-drill'),
     target: `${input.cluster}/${input.namespace}`,
-    decision: 'restore-drill',
     result: out.outcome,
     detail: `backup ${out.backupId ?? '(none)'} from the ${from} account into ${input.scratchNamespace}: ${out.restored} restored,${out.recoverySeconds !== undefined ? ` recovered in ${out.recoverySeconds}s,` : ''} ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.error ? `; ${out.error}` : ''}`,
   };

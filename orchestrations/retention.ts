@@ -5,7 +5,7 @@
 import type { OrchestrationContext } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
-import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionOutput, RetentionPlanOutput } from '../src/domain/backup-types.js';
+import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionOutput, RetentionPlanOutput } from '../src/domain/retention-types.js';
 import { RETENTION_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 
 export { RETENTION_ACTIVITY };
@@ -43,7 +43,7 @@ export function* applyRetention(context: OrchestrationContext, cluster: string, 
 
 /** `backupRetention` orchestration: input RetentionInput (`now` is ignored: orchestration time is used). */
 export function* retentionOrchestrator(context: OrchestrationContext): Gen<RetentionOutput> {
-  const input = context.df.getInput() as RetentionInput;
+  const input = context.df.getInput<RetentionInput>();
   context.df.setCustomStatus({ phase: 'retention', cluster: input.cluster });
   const out = yield* applyRetention(context, input.cluster, input.dryRun === true);
   context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, deleted: out.deleted.length });

@@ -6,21 +6,21 @@
 // except where a module cannot be reached otherwise: `azurite: true` adds the suite's Azurite
 // global setup, started once per Stryker worker). New tests go in the per-feature folders.
 export const MODULES = {
-  'src/domain/protection.ts': ['test/unit/protection.test.ts', 'test/domain/protection-mutation.test.ts'],
-  'src/domain/guard.ts': ['test/unit/guard.test.ts', 'test/unit/guard-mutation.test.ts'],
-  'src/domain/matchers.ts': ['test/unit/matchers.test.ts', 'test/unit/matchers-conformance.test.ts', 'test/unit/matchers-config.test.ts'],
-  'src/domain/matchers-classic.ts': ['test/unit/matchers-conformance.test.ts', 'test/domain/matchers-parsers-mutation.test.ts'],
-  'src/domain/matchers-utf8.ts': ['test/unit/matchers-conformance.test.ts', 'test/domain/matchers-parsers-mutation.test.ts'],
-  'src/domain/go-text.ts': ['test/unit/matchers-conformance.test.ts', 'test/unit/go-text.test.ts'],
-  'src/domain/template.ts': ['test/unit/matchers.test.ts', 'test/unit/template-mutation.test.ts'],
+  'src/domain/protection.ts': ['test/domain/protection.test.ts', 'test/domain/protection-mutation.test.ts'],
+  'src/domain/guard.ts': ['test/domain/guard.test.ts', 'test/domain/guard-mutation.test.ts'],
+  'src/domain/matchers.ts': ['test/domain/matchers.test.ts', 'test/domain/matchers-conformance.test.ts', 'test/domain/matchers-config.test.ts'],
+  'src/domain/matchers-classic.ts': ['test/domain/matchers-conformance.test.ts', 'test/domain/matchers-parsers-mutation.test.ts'],
+  'src/domain/matchers-utf8.ts': ['test/domain/matchers-conformance.test.ts', 'test/domain/matchers-parsers-mutation.test.ts'],
+  'src/domain/go-text.ts': ['test/domain/matchers-conformance.test.ts'],
+  'src/domain/template.ts': ['test/domain/matchers.test.ts', 'test/domain/template-mutation.test.ts'],
   'src/backup/retention.ts': ['test/backup/core.test.ts', 'test/backup/retention-mutation.test.ts'],
   // The restore's protection and refusal checks (typeOf .. the cluster-RBAC refusal) and restoreStep.
   'src/backup/restore.ts': { tests: ['test/backup/restore-protection-mutation.test.ts'], azurite: true, mutate: ['src/backup/restore.ts:37-89', 'src/backup/restore.ts:161-201'] },
   'src/backup/restore-runner.ts': { tests: ['test/backup/restore-protection-mutation.test.ts'], azurite: true },
-  'src/intake/decide.ts': ['test/unit/decide.test.ts', 'test/unit/matchers-config.test.ts', 'test/unit/decide-mutation.test.ts'],
+  'src/intake/decide.ts': ['test/intake/decide.test.ts', 'test/domain/matchers-config.test.ts', 'test/intake/decide-mutation.test.ts'],
   'src/scaling/decide.ts': ['test/scaling/decide.test.ts', 'test/scaling/decide-mutation.test.ts', 'test/scaling/decide-mutation-2.test.ts'],
   'src/budget/plan.ts': ['test/budget/domain.test.ts', 'test/budget/plan-mutation.test.ts', 'test/budget/plan-mutation-2.test.ts'],
-  'src/runbooks/policy.ts': ['test/unit/runbooks-catalogue.test.ts', 'test/runbooks/policy-mutation.test.ts'],
+  'src/runbooks/policy.ts': ['test/runbooks/catalogue.test.ts', 'test/runbooks/policy-mutation.test.ts'],
   // The plan and refusal parts: protectedNamespace, planRunbook, runRunbook's checks before acting.
   'src/runbooks/run.ts': { tests: ['test/runbooks/plan-refusal-mutation.test.ts'], mutate: ['src/runbooks/run.ts:58-60', 'src/runbooks/run.ts:85-113'] },
   'src/windows/interval.ts': ['test/windows/interval.test.ts', 'test/windows/interval-mutation.test.ts', 'test/windows/evaluation-mutation.test.ts'],

@@ -22,7 +22,9 @@ type Handler = (triggerInput: unknown, context: InvocationContext) => Promise<un
 // Failed loads are retried on the next invocation (memoAsync), never kept for the worker's life.
 const loadSdk = memoAsync(() => import('durable-functions'));
 // createOrchestrator/createEntityFunction are what df.app.orchestration/entity register.
-const durableTesting = memoAsync(() => import('durable-functions/lib/src/util/testingUtils.js' as string) as Promise<Testing>);
+// A string variable, so TypeScript does not look for types the module does not ship.
+const TESTING_UTILS: string = 'durable-functions/lib/src/util/testingUtils.js';
+const durableTesting = memoAsync(() => import(TESTING_UTILS) as Promise<Testing>);
 export function durableSdk(): Promise<Sdk> {
   return loadSdk();
 }
@@ -99,6 +101,6 @@ export type ClientEventGridHandler = (event: EventGridEvent, client: DurableClie
 export function clientEventGrid(name: string, options: { handler: ClientEventGridHandler }): void {
   app.eventGrid(name, {
     extraInputs: [clientInput()],
-    handler: async (event, context) => options.handler(event as EventGridEvent, (await durableSdk()).getClient(context), context),
+    handler: async (event, context) => options.handler(event, (await durableSdk()).getClient(context), context),
   });
 }

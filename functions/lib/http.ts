@@ -15,10 +15,13 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 
 export type JsonBody = { ok: true; body: Record<string, unknown> } | { ok: false; response: HttpResponseInit };
 
+/** The answer to a body over the limit. */
+export const bodyTooLarge = (limit = MAX_JSON_BODY): HttpResponseInit => json(413, { error: `body larger than ${limit} bytes`, parameter: 'body' });
+
 /** The JSON object in the body ({} when empty), or the 413/400 answer. */
 export async function readJson(request: HttpRequest, limit = MAX_JSON_BODY): Promise<JsonBody> {
   const text = await readBodyLimited(request, limit);
-  if (text === null) return { ok: false, response: json(413, { error: `body larger than ${limit} bytes`, parameter: 'body' }) };
+  if (text === null) return { ok: false, response: bodyTooLarge(limit) };
   try {
     const v = JSON.parse(text === '' ? '{}' : text) as unknown;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return { ok: true, body: v as Record<string, unknown> };

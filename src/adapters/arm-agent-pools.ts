@@ -12,6 +12,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { AgentPool, ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import { appCredential } from './azure-credential.js';
+import { AzureCallError } from './azure-call-error.js';
 import { containerServiceClients, type ContainerServiceClients } from './arm-container-service.js';
 import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
 
@@ -33,16 +34,8 @@ export interface AgentPoolState {
   eTag: string | null;
 }
 
-export class AgentPoolError extends Error {
+export class AgentPoolError extends AzureCallError {
   override name = 'AgentPoolError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly code: string | undefined,
-    readonly transient: boolean,
-  ) {
-    super(message);
-  }
 }
 
 export interface AgentPoolsOptions {

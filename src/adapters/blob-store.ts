@@ -173,7 +173,7 @@ export class BackupBlobStore {
     let fill = 0;
     const ids: string[] = [];
     const inflight = new Set<Promise<void>>();
-    let failure: unknown;
+    let failure: Error | undefined;
 
     const stage = async (data: Buffer, release: () => void) => {
       while (inflight.size >= concurrency) await Promise.race(inflight);
@@ -192,7 +192,7 @@ export class BackupBlobStore {
         (e: unknown) => {
           inflight.delete(p);
           release();
-          failure ??= e;
+          failure ??= e instanceof Error ? e : new Error(String(e));
         },
       );
       inflight.add(p);

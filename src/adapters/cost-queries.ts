@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { QueryDefinition, ForecastDefinition } from '@azure/arm-costmanagement';
 import type { BudgetSpec, CostDriver, Period } from '../budget/types.js';
+import { text } from '../domain/text.js';
 
 export class CostQueryError extends Error {
   override name = 'CostQueryError';
@@ -89,7 +90,7 @@ export function readQueryRows(t: Table, groupColumn: string): { total: number; c
       if (currency !== null && currency !== row[cur]) throw new CostQueryError(`the query result mixes currencies (${currency}, ${String(row[cur])})`, undefined);
       currency = row[cur];
     }
-    const name = gi >= 0 ? String(row[gi] ?? '') || '(none)' : '(all)';
+    const name = gi >= 0 ? text(row[gi]) || '(none)' : '(all)';
     byGroup.set(name, (byGroup.get(name) ?? 0) + cost);
   }
   const groups = [...byGroup.entries()].map(([name, cost]) => ({ name, cost: round2(cost) })).sort((a, b) => b.cost - a.cost || a.name.localeCompare(b.name));

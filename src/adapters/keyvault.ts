@@ -18,6 +18,7 @@ import type { SecretClient, SecretClientOptions, SecretProperties } from '@azure
 import { redactSecrets } from '../domain/redact.js';
 import { appCredential } from './azure-credential.js';
 import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
+import { AzureCallError } from './azure-call-error.js';
 
 /** Metadata of one secret version (never its value). Times are ISO strings. */
 export interface SecretVersionInfo {
@@ -63,16 +64,8 @@ export interface VaultSecrets {
   listSecrets(): Promise<SecretVersionInfo[]>;
 }
 
-export class VaultError extends Error {
+export class VaultError extends AzureCallError {
   override name = 'VaultError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly code: string | undefined,
-    readonly transient: boolean,
-  ) {
-    super(message);
-  }
 }
 export class VaultNotFoundError extends VaultError {
   override name = 'VaultNotFoundError';

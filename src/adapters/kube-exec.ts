@@ -71,6 +71,7 @@ export function exitCodeOf(s: ExecStatus): number {
 
 export async function execStream(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[], options: ExecOptions = {}): Promise<ExecHandle> {
   const k8s = await import('@kubernetes/client-node');
+  // eslint-disable-next-line prefer-const -- the stdout callback reads it (as undefined) before the socket exists
   let ws: WebSocket | undefined;
   let pausedForStdout = false;
   const stdout = new PassThrough({ highWaterMark: options.stdoutBuffer ?? 4 * 1024 * 1024 });
@@ -147,13 +148,13 @@ export async function execStream(kc: KubeConfig, namespace: string, pod: string,
     const { default: WS } = await import('isomorphic-ws');
     // WebSocketHandler is not re-exported by the package index; the package has no exports map.
     const { WebSocketHandler } = await import('@kubernetes/client-node/dist/web-socket-handler.js');
-    handler = new WebSocketHandler(kc, (uri: string, _protocols: string[], opts: object) => new WS(uri, offered, opts) as never);
+    handler = new WebSocketHandler(kc, (uri: string, _protocols: string[], opts: object) => new WS(uri, offered, opts));
   }
   const exec = new k8s.Exec(kc, handler);
   const conn = await exec.exec(namespace, pod, container, command, stdout, stderr, stdin, false, (s) => {
-    status = s as ExecStatus;
+    status = s;
   });
-  ws = conn as unknown as WebSocket;
+  ws = conn;
   const protocol = ws.protocol;
   if (pausedForStdout) (ws as unknown as { pause(): void }).pause();
   endInput();

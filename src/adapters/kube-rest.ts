@@ -78,7 +78,7 @@ export class KubeRest {
         const cluster = this.kubeConfig.getCurrentCluster();
         if (!cluster) throw new Error('the kubeconfig has no current cluster');
         const opts: Record<string, unknown> & { headers?: Record<string, string> } = {};
-        await this.kubeConfig.applyToHTTPSOptions(opts as never);
+        await this.kubeConfig.applyToHTTPSOptions(opts);
         const base = new URL(cluster.server);
         const tls = {
           ...(opts['ca'] !== undefined ? { ca: opts['ca'] as string } : {}),

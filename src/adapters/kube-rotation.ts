@@ -67,7 +67,7 @@ export async function writeSecretKeys(apis: KubeApis, namespace: string, name: s
       throw fail(`create secret ${namespace}/${name}`, e);
     }
   }
-  const same = Object.entries(data).every(([k, v]) => current!.data?.[k] === v) && current.metadata?.annotations?.[VERSION_ANNOTATION] === version;
+  const same = Object.entries(data).every(([k, v]) => current.data?.[k] === v) && current.metadata?.annotations?.[VERSION_ANNOTATION] === version;
   if (same) return false;
   const { PatchStrategy, setHeaderOptions } = await clientNode();
   try {

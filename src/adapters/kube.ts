@@ -21,16 +21,16 @@
 //
 // Errors name the cluster and the fix, and never contain a token.
 import { existsSync } from 'node:fs';
-import { withThrottleCount } from '../telemetry/throttling.js';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { AppsV1Api, AutoscalingV2Api, BatchV1Api, CoreV1Api, KubeConfig, PolicyV1Api, StorageV1Api } from '@kubernetes/client-node';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import type { ContainerServiceClient, ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
+import type { ContainerServiceClientOptionalParams } from '@azure/arm-containerservice';
 import type { ClusterConfig } from '../config/schema.js';
 import type { Settings } from '../config/settings.js';
 import { appCredential } from './azure-credential.js';
 import { missingAzurePermissionHint } from '../permissions/azure-forbidden.js';
+import { containerServiceClients, type ContainerServiceClients } from './arm-container-service.js';
 
 /** Entra scope of the AKS AAD server application, the same for every AKS cluster. */
 export const AKS_AAD_SERVER_SCOPE = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
@@ -157,7 +157,8 @@ class CachingKubeAccess implements KubeAccess {
   private readonly local = new Map<string, Promise<KubeApis>>();
   private readonly endpoints = new Map<string, Promise<ClusterEndpoint>>();
   private readonly azureApis = new Map<string, { serial: number; apis: Promise<KubeApis> }>();
-  private readonly armClients = new Map<string, Promise<ContainerServiceClient>>();
+  /** One ContainerServiceClient per subscription (the shared cache in arm-container-service.ts). */
+  private readonly armClient: ContainerServiceClients;
   private credential: Promise<TokenCredential> | undefined;
   private token: CachedToken | undefined;
   private tokenRequest: Promise<CachedToken> | undefined;
@@ -166,6 +167,7 @@ class CachingKubeAccess implements KubeAccess {
   constructor(private readonly options: KubeAccessOptions) {
     this.now = options.now ?? Date.now;
     this.margin = options.refreshMarginMs ?? TOKEN_REFRESH_MARGIN_MS;
+    this.armClient = containerServiceClients(() => this.getCredential(), options.armClientOptions ?? {});
   }
 
   async forCluster(cluster: KubeClusterRef): Promise<KubeApis> {
@@ -299,13 +301,6 @@ class CachingKubeAccess implements KubeAccess {
         `cluster ${cluster}: could not get a Microsoft Entra token for the AKS API (scope ${AKS_AAD_SERVER_SCOPE}) from ${who}: ${this.redact((e as Error).message)}. Fix: in Azure, set AZURE_CLIENT_ID to the client ID of the function app's user-assigned identity; locally, run az login`,
       );
     }
-  }
-
-  private armClient(subscriptionId: string): Promise<ContainerServiceClient> {
-    return remember(this.armClients, subscriptionId, async () => {
-      const [{ ContainerServiceClient }, credential] = await Promise.all([import('@azure/arm-containerservice'), this.getCredential()]);
-      return new ContainerServiceClient(credential, subscriptionId, withThrottleCount('arm', this.options.armClientOptions ?? {}));
-    });
   }
 
   /** API server URL and CA of the AKS cluster, from the kubeconfig ARM hands out. */

@@ -8,10 +8,10 @@
 //   state      PartitionKey "state", RowKey "<cluster>~<pool>": when we last changed minCount
 //              (the cooldown's memory) and to what.
 // Writes are upserts keyed by time, so a re-run activity lands on the same rows.
-import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
 import type { RegularSeries } from '../forecast/series.js';
-import { classifyStoreError, getTableClient, tableConnectionInfo } from './table-client.js';
+import { getTableClient, tableConnectionInfo, TableStore } from './table-client.js';
+import { text } from '../domain/text.js';
 
 export interface ForecastRecord {
   cluster: string;
@@ -76,19 +76,9 @@ function compact<T extends Record<string, unknown>>(o: T): Record<string, unknow
   return out;
 }
 
-export class ScalingStore {
-  constructor(private readonly client: () => Promise<TableClient>, private readonly endpoint: string) {}
-
+export class ScalingStore extends TableStore {
   static fromSettings(settings: Settings): ScalingStore {
     return new ScalingStore(() => getTableClient(settings, settings.scalingTableName), tableConnectionInfo(settings).endpoint);
-  }
-
-  private async run<T>(what: string, fn: (c: TableClient) => Promise<T>): Promise<T> {
-    try {
-      return await fn(await this.client());
-    } catch (e) {
-      throw classifyStoreError(e, what, this.endpoint);
-    }
   }
 
   async writeForecast(r: ForecastRecord): Promise<void> {
@@ -121,8 +111,8 @@ export class ScalingStore {
           decisionUpper: num(e['decisionUpper']),
           neededNodes: num(e['neededNodes']),
           model: str(e['model']),
-          mode: String(e['mode'] ?? 'forecast-only'),
-          modeReasons: JSON.parse(String(e['modeReasons'] ?? '[]')) as string[],
+          mode: text(e['mode'], 'forecast-only'),
+          modeReasons: JSON.parse(text(e['modeReasons'], '[]')) as string[],
           actual: num(e['actual']),
         });
       }
@@ -164,15 +154,15 @@ export class ScalingStore {
           cluster,
           pool,
           at: String(e['at']),
-          instanceId: String(e['instanceId'] ?? ''),
+          instanceId: text(e['instanceId']),
           action: (e['action'] as DecisionRecord['action']) ?? 'hold',
           fromMinCount: num(e['fromMinCount']),
           toMinCount: num(e['toMinCount']),
           target: num(e['target']),
-          mode: String(e['mode'] ?? ''),
+          mode: text(e['mode']),
           apply: e['apply'] === true,
-          outcome: String(e['outcome'] ?? ''),
-          reasons: JSON.parse(String(e['reasons'] ?? '[]')) as string[],
+          outcome: text(e['outcome']),
+          reasons: JSON.parse(text(e['reasons'], '[]')) as string[],
         });
       }
       return out.sort((a, b) => (a.at < b.at ? -1 : 1));

@@ -1,10 +1,9 @@
 // Error-budget state per SLO in the control table (CONTROL_TABLE_NAME), partition "slo", row =
 // SLO name: the last computed state (JSON) and the lowest budget threshold already announced.
 // Upserts: a repeated timer tick lands on the same row.
-import type { TableClient } from '@azure/data-tables';
 import type { Settings } from '../config/settings.js';
 import type { SloState } from '../slo/budget.js';
-import { classifyStoreError, getTableClient, tableConnectionInfo } from './table-client.js';
+import { getTableClient, tableConnectionInfo, TableStore } from './table-client.js';
 
 export interface StoredSlo {
   state: SloState;
@@ -13,19 +12,9 @@ export interface StoredSlo {
 
 const PK = 'slo';
 
-export class SloStore {
-  constructor(private readonly client: () => Promise<TableClient>, private readonly endpoint: string) {}
-
+export class SloStore extends TableStore {
   static fromSettings(settings: Settings): SloStore {
     return new SloStore(() => getTableClient(settings, settings.controlTableName), tableConnectionInfo(settings).endpoint);
-  }
-
-  private async run<T>(what: string, fn: (c: TableClient) => Promise<T>): Promise<T> {
-    try {
-      return await fn(await this.client());
-    } catch (e) {
-      throw classifyStoreError(e, what, this.endpoint);
-    }
   }
 
   async put(s: StoredSlo): Promise<void> {

@@ -260,3 +260,16 @@ export function classifyStoreError(err: unknown, operation: string, endpoint?: s
     (e.name === 'AuthenticationError' && (statusCode === undefined || statusCode >= 500 || statusCode === 429));
   return transient ? new TransientStoreError(message, statusCode, code ?? causeCode) : new StoreError(message, statusCode, code ?? causeCode);
 }
+
+/** A store over one table: every call gets the shared client and turns failures into StoreError/TransientStoreError. */
+export class TableStore {
+  constructor(private readonly client: () => Promise<TableClient>, private readonly endpoint: string) {}
+
+  protected async run<T>(what: string, fn: (c: TableClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.client());
+    } catch (e) {
+      throw classifyStoreError(e, what, this.endpoint);
+    }
+  }
+}

@@ -1,6 +1,6 @@
 // Every HTTP route of the function app, described once: method, path, who may call it, query
 // parameters, request body and responses (zod schemas from src/api/schemas.ts). The OpenAPI
-// document is generated from this list, and test/integration/openapi.test.ts fails when a
+// document is generated from this list, and test/api/openapi.test.ts fails when a
 // registered route is missing here or a response the suite observes does not match.
 import { z } from 'zod';
 import * as s from './schemas.js';

@@ -15,8 +15,6 @@ import type {
   CheckSnapshotsInput,
   CheckSnapshotsOutput,
   CreateSnapshotsInput,
-  DeleteBackupInput,
-  DeleteBackupOutput,
   DrillCheckInput,
   DrillCheckOutput,
   ManifestSummary,
@@ -29,16 +27,16 @@ import type {
   RestoreStepInput,
   RestoreStepOutput,
   RestoreVolumeInput,
-  RetentionInput,
-  RetentionPlanOutput,
   SecondaryCopyReport,
   BackupSource,
   SnapshotState,
   WaitCrdsInput,
   WriteManifestInput,
 } from '../domain/backup-types.js';
+import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionPlanOutput } from '../domain/retention-types.js';
 import type { DatabaseRestoreResult } from './postgres.js';
 import type { RestoreVolumeResult } from './volumes.js';
+import { REMEDIATION_ACTIVITY } from '../domain/remediation-activities.js';
 
 export const BACKUP_ACTIVITY = {
   plan: 'backupPlan',
@@ -78,7 +76,7 @@ export const RESTORE_ACTIVITY = {
 } as const;
 
 /** Registered with the remediation (functions/remediation.ts); backups call it to audit. */
-export const WRITE_AUDIT_ACTIVITY = 'writeAudit';
+export const WRITE_AUDIT_ACTIVITY = REMEDIATION_ACTIVITY.writeAudit;
 
 export interface DeleteScratchInput {
   cluster: string;

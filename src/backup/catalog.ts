@@ -13,7 +13,7 @@ import { decryptStream } from './crypto.js';
 import { evaluateRetention } from './retention.js';
 import { parseDuration } from '../domain/duration.js';
 import { deleteSnapshotsOf } from './snapshots.js';
-import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionPlanOutput } from '../domain/backup-types.js';
+import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionPlanOutput } from '../domain/retention-types.js';
 
 export interface BackupListing {
   backupId: string;

@@ -8,7 +8,7 @@
 // The additional authenticated data is the blob's "container/path", so a ciphertext moved to
 // another name fails authentication. A fresh IV per blob; one data key never encrypts more
 // than a backup's few blobs, far from GCM's 2^32 invocation limit.
-import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type DecipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 export const MAGIC = Buffer.from('AKSOPSE1', 'ascii');
@@ -29,7 +29,7 @@ function checkKey(key: Buffer): void {
 export function encryptStream(dataKey: Buffer, aad: string): Transform {
   checkKey(dataKey);
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', dataKey, iv) as CipherGCM;
+  const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   let headerSent = false;
   const header = (t: Transform) => {
@@ -74,7 +74,7 @@ export function decryptStream(dataKey: Buffer, aad: string): Transform {
         head = Buffer.concat([head, data]);
         if (head.length < HEADER_BYTES) return cb();
         if (!head.subarray(0, MAGIC.length).equals(MAGIC)) return cb(new DecryptionError('not an aksops encrypted blob (bad magic)'));
-        decipher = createDecipheriv('aes-256-gcm', dataKey, head.subarray(MAGIC.length, HEADER_BYTES)) as DecipherGCM;
+        decipher = createDecipheriv('aes-256-gcm', dataKey, head.subarray(MAGIC.length, HEADER_BYTES));
         decipher.setAAD(Buffer.from(aad, 'utf8'));
         data = head.subarray(HEADER_BYTES);
         head = Buffer.alloc(0);

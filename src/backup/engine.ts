@@ -23,6 +23,7 @@ import { encryptStream, newKeyDocument, openKeyDocument, type KeyDocument } from
 import { parseDuration } from '../domain/duration.js';
 import type { BackupObjectsInput, BackupPlan, BackupPlanInput, PartSummary } from '../domain/backup-types.js';
 import { planVolumes } from './volume-plan.js';
+import { text } from '../domain/text.js';
 
 /** Blocks of object (NDJSON) blobs: most fit one block and go up as a single Put Blob. */
 export const OBJECT_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -192,7 +193,7 @@ async function exportType(
       const pageOptions = { limit: options.pageSize, ...(options.labelSelector !== undefined && namespace !== null ? { labelSelector: options.labelSelector } : {}), restartOnExpired: false };
       for await (const page of rest.listPages(t, namespace, pageOptions)) {
         for (const obj of page) {
-          const name = String(obj.metadata?.['name'] ?? '');
+          const name = text(obj.metadata?.['name']);
           if (names && !names.has(name)) continue;
           const why = skipReason(t, obj);
           if (why) {

@@ -196,15 +196,8 @@ export interface PartOutcome {
   error?: string;
 }
 
-export interface Manifest {
+export interface Manifest extends ManifestMeta {
   format: typeof MANIFEST_FORMAT;
-  backupId: string;
-  cluster: string;
-  tool: { name: string; version: string };
-  trigger: string;
-  requestedBy: string;
-  startedAt: string;
-  finishedAt: string;
   /** complete: every planned part stored; partial: some failed (listed in parts and warnings). */
   status: 'complete' | 'partial';
   parts: PartOutcome[];
@@ -213,7 +206,6 @@ export interface Manifest {
   /** Objects per Kubernetes kind ("Deployment.apps": 12), plus databases, dashboards, secrets, snapshots. */
   counts: Record<string, number>;
   totals: { items: number; bytes: number; objects: number };
-  encryption: EncryptionInfo | null;
   warnings: string[];
 }
 

@@ -17,6 +17,7 @@
 //   - namespaces inside the object that refer to the mapped namespace (RoleBinding subjects,
 //     the object's own metadata.namespace).
 import { qualifiedName, type KubeJson } from './objects.js';
+import { text } from '../domain/text.js';
 
 export const RESTORE_STAGES = [
   'crds',
@@ -104,7 +105,7 @@ const JOB_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid'];
 
 /** The object to create, from a stored (cleaned) object. Does not change `obj`. */
 export function prepareForRestore(t: { group: string; resource: string; namespaced: boolean }, obj: KubeJson, opts: PrepareOptions): KubeJson {
-  const out = structuredClone(obj) as KubeJson;
+  const out = structuredClone<KubeJson>(obj);
   const meta = (out.metadata = isObject(out.metadata) ? out.metadata : {});
   delete meta['ownerReferences'];
   const sourceNs = typeof meta['namespace'] === 'string' ? meta['namespace'] : undefined;
@@ -114,7 +115,7 @@ export function prepareForRestore(t: { group: string; resource: string; namespac
   const spec = isObject(out['spec']) ? out['spec'] : undefined;
 
   if (q === 'namespaces') {
-    const name = String(meta['name'] ?? '');
+    const name = text(meta['name']);
     meta['name'] = mapNamespace(name, opts.namespaceMap);
     if (isObject(meta['labels']) && meta['labels']['kubernetes.io/metadata.name'] !== undefined) {
       meta['labels']['kubernetes.io/metadata.name'] = meta['name'];

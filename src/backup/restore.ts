@@ -17,8 +17,8 @@ import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from 
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/redact.js';
-import { restoreDatabase } from './postgres.js';
 import { planVolumeRestores } from './volumes.js';
+import { text } from '../domain/text.js';
 import type {
   DrillCheckInput,
   DrillCheckOutput,
@@ -137,7 +137,7 @@ async function readObjects(env: BackupEnv, source: string, backupId: string, it:
 
 function describe(t: ResourceTypeRef, obj: KubeJson): string {
   const meta = obj.metadata ?? {};
-  return `${t.kind} ${meta['namespace'] ? `${String(meta['namespace'])}/` : ''}${String(meta['name'])}`;
+  return `${t.kind} ${meta['namespace'] ? `${text(meta['namespace'])}/` : ''}${text(meta['name'], 'undefined')}`;
 }
 
 async function apply(rest: KubeRest, t: ResourceTypeRef, obj: KubeJson, input: RestoreStepInput, pendingNamespaces: Set<string>): Promise<'created' | 'updated' | 'skipped'> {

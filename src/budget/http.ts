@@ -3,7 +3,7 @@
 // status, approval, and starting evaluations with idempotent instance IDs.
 import { checkBody } from '../api/validate.js';
 import type { AuditRecord } from '../domain/types.js';
-import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './notification.js';
+import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './alert-payload.js';
 import { periodAt } from './period.js';
 import type { BudgetState } from './state.js';
 import { budgetStatus, type Preview } from './status.js';
@@ -19,7 +19,7 @@ export interface BudgetInstances {
 }
 
 export interface BudgetHttpDeps {
-  budgets(): BudgetSpec[];
+  budgets: () => BudgetSpec[];
   instances: BudgetInstances;
   audit: { write(records: AuditRecord[]): Promise<void> };
   now(): Date;

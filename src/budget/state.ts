@@ -224,7 +224,7 @@ export function markStageRestored(state: BudgetState, req: { index: number; now:
   if (i < 0) return { state, result: { recorded: false } };
   const fired = [...state.fired];
   fired[i] = { ...fired[i]!, restoredAt: req.now, restoreReason: req.reason };
-  return { state: withLog({ ...state, fired }, req.now, `stage ${fired[i]!.name} restored (${req.reason})`), result: { recorded: true } };
+  return { state: withLog({ ...state, fired }, req.now, `stage ${fired[i].name} restored (${req.reason})`), result: { recorded: true } };
 }
 
 // ---------------------------------------------------------------- actions
@@ -285,7 +285,7 @@ export function stoppedClusters(state: BudgetState): string[] {
   return state.actions.filter((a) => a.kind === 'cluster-power' && isRestorable(a) && a.after['power'] === 'Stopped').map((a) => a.cluster);
 }
 
-export function setLookbackDone(state: BudgetState, req: { now: string }): { state: BudgetState; result: { recorded: boolean } } {
+export function setLookbackDone(state: BudgetState, _req: { now: string }): { state: BudgetState; result: { recorded: boolean } } {
   if (state.lookbackDone) return { state, result: { recorded: false } };
   return { state: { ...state, lookbackDone: true }, result: { recorded: true } };
 }

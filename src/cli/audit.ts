@@ -33,7 +33,7 @@ export async function runAudit(args: string[], io: CliIo): Promise<number> {
       const v = (values as Record<string, string | undefined>)[flag];
       if (v !== undefined) q.set(param, v);
     }
-    const r = await call(io, url, 'GET', `/api/audit?${q}`);
+    const r = await call(io, url, 'GET', `/api/audit?${q.toString()}`);
     if (r.status !== 200) return failure(io, 'audit', r);
     const body = r.body as { items: Record<string, unknown>[]; truncated: boolean; next?: string };
     printRows(io, format, body.items, ['at', 'kind', 'actor', 'target', 'rule', 'decision', 'result', 'instanceId'], body);

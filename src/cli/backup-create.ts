@@ -4,6 +4,7 @@
 import { parseFlags, UsageError } from './args.js';
 import { baseUrl, call, failure, progressLine, unreachable, waitFor, FINISHED } from './http.js';
 import type { CliIo } from './io.js';
+import { text } from '../domain/text.js';
 
 export const BACKUP_CREATE_FLAGS = {
   cluster: { type: 'string' },
@@ -38,7 +39,7 @@ export async function runBackupCreate(args: string[], io: CliIo): Promise<number
         if (s.status === 404) return { done: false, ok: false, line: 'Pending' };
         if (s.status !== 200) return { done: true, ok: false, line: `HTTP ${s.status}` };
         const b = s.body as Record<string, unknown>;
-        if (b['status'] !== 'incomplete') return { done: true, ok: (b['warnings'] as unknown[] | undefined)?.length === 0 || b['warnings'] === undefined, line: `complete: ${String(b['itemCount'] ?? 0)} items${(b['warnings'] as unknown[] | undefined)?.length ? `, ${(b['warnings'] as unknown[]).length} warnings` : ''}` };
+        if (b['status'] !== 'incomplete') return { done: true, ok: (b['warnings'] as unknown[] | undefined)?.length === 0 || b['warnings'] === undefined, line: `complete: ${text(b['itemCount'], '0')} items${(b['warnings'] as unknown[] | undefined)?.length ? `, ${(b['warnings'] as unknown[]).length} warnings` : ''}` };
         const o = (b['orchestration'] ?? {}) as Record<string, unknown>;
         return { done: FINISHED.has(String(o['runtimeStatus'])), ok: false, line: progressLine(o) };
       },

@@ -15,7 +15,7 @@ export const BUDGETS_STATUS_FLAGS = { config: { type: 'string' }, budget: { type
 export async function runBudgetsStatus(args: string[], io: CliIo): Promise<number> {
   let values: { config?: string; budget?: string; url?: string; at?: string };
   try {
-    values = parseFlags(args, BUDGETS_STATUS_FLAGS, 'budgets status').values as typeof values;
+    values = parseFlags(args, BUDGETS_STATUS_FLAGS, 'budgets status').values;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;

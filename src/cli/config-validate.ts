@@ -9,7 +9,7 @@ export async function runConfigValidate(args: string[], io: CliIo): Promise<numb
   let path: string;
   try {
     const { values } = parseFlags(args, CONFIG_FLAGS, 'config validate');
-    path = configPath(values.config as string | undefined, io.env);
+    path = configPath(values.config, io.env);
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;

@@ -3,6 +3,7 @@
 // poller for --wait that writes one progress line to stderr whenever the status changes.
 import { UsageError } from './args.js';
 import type { CliIo } from './io.js';
+import { text } from '../domain/text.js';
 
 export interface Http {
   status: number;
@@ -81,10 +82,11 @@ export async function waitFor(io: CliIo, command: string, o: WaitOptions): Promi
 /** A progress line from a Durable status (runtimeStatus, customStatus {phase, done/total or progress}). */
 export function progressLine(s: Record<string, unknown>): string {
   const custom = (s['customStatus'] ?? s) as Record<string, unknown> | null;
-  const p = (custom?.['progress'] ?? custom) as { done?: unknown; total?: unknown } | null;
+  const progress: unknown = custom?.['progress'] ?? custom;
+  const p = progress && typeof progress === 'object' ? (progress as Record<string, unknown>) : null;
   const phase = custom?.['phase'] ?? s['phase'];
-  const count = typeof p?.done === 'number' && typeof p.total === 'number' ? ` ${p.done}/${p.total}` : '';
-  return `${String(s['runtimeStatus'] ?? s['status'] ?? 'unknown')}${phase ? `, phase ${String(phase)}` : ''}${count}`;
+  const count = typeof p?.['done'] === 'number' && typeof p['total'] === 'number' ? ` ${p['done']}/${p['total']}` : '';
+  return `${text(s['runtimeStatus'] ?? s['status'], 'unknown')}${phase ? `, phase ${text(phase)}` : ''}${count}`;
 }
 
 export const FINISHED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);

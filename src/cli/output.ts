@@ -2,6 +2,7 @@
 // follows stdout: a TTY gets the table).
 import { UsageError } from './args.js';
 import type { CliIo } from './io.js';
+import { text } from '../domain/text.js';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -12,9 +13,7 @@ export function outputFormat(flag: string | undefined, io: CliIo, command: strin
 }
 
 function cell(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return s.replace(/\s+/g, ' ').slice(0, 80);
+  return text(v).replace(/\s+/g, ' ').slice(0, 80);
 }
 
 /** Fixed-width columns, header first; widths from the content (capped at 80 characters a cell). */

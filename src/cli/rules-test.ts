@@ -20,8 +20,8 @@ export async function runRulesTest(args: string[], io: CliIo): Promise<number> {
   try {
     const { values } = parseFlags(args, RULES_TEST_FLAGS, 'rules test');
     if (!values.payload) throw new UsageError('aksops rules test: --payload FILE is required (a saved Alertmanager webhook body, or - for stdin)');
-    cfgPath = configPath(values.config as string | undefined, io.env);
-    payloadPath = values.payload as string;
+    cfgPath = configPath(values.config, io.env);
+    payloadPath = values.payload;
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;

@@ -13,6 +13,7 @@ import { describeCatalogue, RUNBOOKS } from '../runbooks/catalogue.js';
 import { parseFlags, UsageError } from './args.js';
 import { baseUrl as appUrl, call, failure as httpFailure, FINISHED, unreachable, user, waitFor, type Http } from './http.js';
 import type { CliIo } from './io.js';
+import { text } from '../domain/text.js';
 
 const SUB = ['list', 'run', 'status', 'approve', 'reject', 'cancel'] as const;
 
@@ -50,8 +51,8 @@ function printRun(io: CliIo, b: Record<string, unknown>): void {
   const progress = b['progress'] as { done?: number; total?: number; detail?: string } | undefined;
   const approval = b['approval'] as { reason?: string; deadline?: string; decision?: string; by?: string } | undefined;
   const result = b['result'] as { action?: string; outcome?: string; detail?: string } | undefined;
-  io.out(`run ${String(b['id'])}: ${String(b['runbook'] ?? '')} on ${String(b['target'] ?? '')}${b['dryRun'] ? ' (dry-run)' : ''}`);
-  io.out(`  status: ${String(b['runtimeStatus'] ?? '')}, phase ${String(b['phase'] ?? '-')}${b['outcome'] ? `, outcome ${String(b['outcome'])}` : ''}`);
+  io.out(`run ${String(b['id'])}: ${text(b['runbook'])} on ${text(b['target'])}${b['dryRun'] ? ' (dry-run)' : ''}`);
+  io.out(`  status: ${text(b['runtimeStatus'])}, phase ${text(b['phase'], '-')}${b['outcome'] ? `, outcome ${text(b['outcome'])}` : ''}`);
   if (plan?.summary) io.out(`  plan: ${plan.summary}${plan.refusal ? ` (refused: ${plan.refusal})` : ''}`);
   for (const s of plan?.steps ?? []) io.out(`    - ${s}`);
   if (approval) io.out(`  approval: ${approval.reason ?? ''}${approval.decision ? `; ${approval.decision}${approval.by ? ` by ${approval.by}` : ''}` : `; decide before ${approval.deadline ?? '?'}`}`);
@@ -78,16 +79,16 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
     const id = positionals[0];
     // What the user must name comes before where to send it.
     if (sub === 'run' && !id) throw new UsageError('aksops runbooks run: NAME is required (aksops runbooks list shows them)');
-    const url = baseUrl(values.url as string | undefined, io);
+    const url = baseUrl(values.url, io);
     if (sub === 'run' && id) {
       if (!RUNBOOKS[id]) io.err(`aksops runbooks run: "${id}" is not in this CLI's catalogue; asking the app anyway`);
       const params: Record<string, string> = {};
-      for (const p of (values.param as string[] | undefined) ?? []) {
+      for (const p of (values.param) ?? []) {
         const eq = p.indexOf('=');
         if (eq <= 0) throw new UsageError(`aksops runbooks run: --param ${p} is not k=v`);
         params[p.slice(0, eq)] = p.slice(eq + 1);
       }
-      const key = (values['idempotency-key'] as string | undefined) ?? randomUUID();
+      const key = (values['idempotency-key']) ?? randomUUID();
       const body: Record<string, unknown> = { params, dryRun: values['dry-run'] === true };
       const who = user(io);
       if (who) body['requestedBy'] = who;

@@ -67,7 +67,7 @@ export async function runScalingBacktest(args: string[], io: CliIo): Promise<num
   let coverage: number | undefined;
   let warmupMs: number | undefined;
   try {
-    values = parseFlags(args, BACKTEST_FLAGS, 'scaling backtest').values as Record<string, string | undefined>;
+    values = parseFlags(args, BACKTEST_FLAGS, 'scaling backtest').values;
     if (!values.csv) throw new UsageError('aksops scaling backtest: --csv FILE is required (e.g. ../shared/data/traces/nab-nyc_taxi.csv)');
     stepMs = values.step !== undefined ? durationMs('step', values.step, '5m') : undefined;
     horizonMs = durationMs('horizon', values.horizon, '60m');

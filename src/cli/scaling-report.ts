@@ -22,7 +22,7 @@ export async function runScalingReport(args: string[], io: CliIo): Promise<numbe
     if (values.cluster) q.set('cluster', values.cluster);
     if (values.pool) q.set('pool', values.pool);
     if (values.days) q.set('days', values.days);
-    const r = await call(io, url, 'GET', `/api/scaling/report?${q}`);
+    const r = await call(io, url, 'GET', `/api/scaling/report?${q.toString()}`);
     if (r.status !== 200) return failure(io, 'scaling report', r);
     const body = r.body as { pools: Record<string, unknown>[] };
     const rows = body.pools.map((p) => {

@@ -19,7 +19,7 @@ export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typ
     name = positionals[0]!;
     if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) throw new UsageError(`aksops secrets rotate: "${name}" is not a Key Vault secret name`);
     // --url / $AKSOPS_URL like the other commands that call the app; --app is kept as an alias.
-    app = (values.url as string | undefined) ?? (values.app as string | undefined) ?? io.env['AKSOPS_URL'] ?? '';
+    app = (values.url) ?? (values.app) ?? io.env['AKSOPS_URL'] ?? '';
     if (!/^https?:\/\//.test(app)) throw new UsageError('aksops secrets rotate: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
     dryRun = values['dry-run'] === true;
     wait = values.wait === true;

@@ -1,9 +1,8 @@
 // `aksops secrets status`: where every enrolled secret stands, read from Key Vault (metadata only,
 // never values): current version, its stage tag, expiry, whether the sweep would rotate it now.
-import { ConfigError, loadConfigFile } from '../config/load.js';
 import { createVaultSecrets, type VaultSecrets } from '../adapters/keyvault.js';
 import { enrolment, rotationPolicy, sweepDecision, TAG } from '../rotation/model.js';
-import { configPath, parseFlags, UsageError } from './args.js';
+import { configPath, loadConfigOrReport, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
 export interface SecretsCliDeps {
@@ -20,20 +19,15 @@ export async function runSecretsStatus(args: string[], io: CliIo, deps: SecretsC
   let vaultUrl: string | undefined;
   try {
     const { values } = parseFlags(args, SECRETS_STATUS_FLAGS, 'secrets status');
-    path = configPath(values.config as string | undefined, io.env);
-    vaultUrl = (values.vault as string | undefined) ?? io.env['KEY_VAULT_URI'];
+    path = configPath(values.config, io.env);
+    vaultUrl = (values.vault) ?? io.env['KEY_VAULT_URI'];
     if (!vaultUrl) throw new UsageError('aksops secrets status: no vault. Fix: pass --vault https://<vault>.vault.azure.net or set KEY_VAULT_URI');
   } catch (e) {
     if (e instanceof UsageError) return io.err(e.message), 2;
     throw e;
   }
-  let cfg;
-  try {
-    cfg = loadConfigFile(path, io.cwd);
-  } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), 1;
-    throw e;
-  }
+  const cfg = loadConfigOrReport(path, io);
+  if (!cfg) return 1;
   const rot = cfg.source.rotation;
   const policy = rotationPolicy(rot);
   const vault = deps.vault(vaultUrl);

@@ -1,11 +1,10 @@
 // `aksops windows list|check`: which maintenance windows, freezes and business hours apply, at
 // an instant, to a target, and why; the same gate (src/windows/policy.ts) the orchestrations ask.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, loadConfigFile } from '../config/load.js';
 import { WINDOW_JOBS, type WindowJob } from '../config/windows-schema.js';
 import { activeWindows, businessHours, endOf, evaluateGate, intervalMatches, type WindowScope } from '../windows/policy.js';
 import { holidayLoader } from '../windows/holidays.js';
-import { configPath, parseFlags, UsageError } from './args.js';
+import { configPath, loadConfigOrReport, parseFlags, UsageError } from './args.js';
 import type { CliIo } from './io.js';
 
 export const WINDOWS_USAGE = `Usage:
@@ -49,13 +48,8 @@ export async function runWindows(args: string[], io: CliIo): Promise<number> {
   const at = values.at === undefined ? new Date() : new Date(values.at);
   if (values.at !== undefined && (!/(Z|[+-]\d{2}:?\d{2})$/i.test(values.at) || Number.isNaN(at.getTime()))) return io.err(`--at "${values.at}" is not an ISO time with an offset. Fix: e.g. --at 2026-12-05T02:30:00Z`), 2;
   const path = configPath(values.config, io.env);
-  let cfg;
-  try {
-    cfg = loadConfigFile(path, io.cwd);
-  } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), 1;
-    throw e;
-  }
+  const cfg = loadConfigOrReport(path, io);
+  if (!cfg) return 1;
   const w = cfg.source.windows;
   const full = isAbsolute(path) ? path : resolve(io.cwd, path);
   const extra = await holidayLoader({ baseDir: dirname(full) })(w, (m) => io.err(m));

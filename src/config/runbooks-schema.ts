@@ -161,7 +161,7 @@ export function compileRunbookSettings(r: RunbooksConfig): RunbookSettings {
   const stepText = r['expand-pvc'].step;
   const timeouts: Record<string, number> = {};
   for (const name of ['rollout-restart', 'rollback-deployment', 'scale-workload', 'drain-node', 'expand-pvc', 'run-job'] as const) {
-    const t = sec((r[name] as { timeout?: string }).timeout);
+    const t = sec((r[name]).timeout);
     if (t !== undefined) timeouts[name] = t;
   }
   return {

@@ -3,6 +3,7 @@
 // config. The resolved per-pool plan (defaults applied, durations in ms) is src/scaling/plan.ts.
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
+import { text } from '../domain/text.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, {
   message: 'is not a duration. Fix: write it like 30s, 5m, 1h, 14d',
@@ -104,11 +105,11 @@ export function checkScaling(scaling: ScalingConfig | undefined, clusters: Clust
   const byName = new Map(clusters.map((c) => [c.name, c]));
   const checkTunables = (t: Partial<Record<keyof typeof tunables, unknown>>, path: (string | number)[]) => {
     const cooldown = ms(t.cooldown as string | undefined);
-    if (cooldown !== undefined && cooldown < 600_000) ctx.addIssue({ code: 'custom', path: [...path, 'cooldown'], message: `is ${t.cooldown}, below the 10 minutes the autoscaler needs to act on a change. Fix: set at least 10m` });
+    if (cooldown !== undefined && cooldown < 600_000) ctx.addIssue({ code: 'custom', path: [...path, 'cooldown'], message: `is ${text(t.cooldown)}, below the 10 minutes the autoscaler needs to act on a change. Fix: set at least 10m` });
     const step = ms(t.step as string | undefined);
-    if (step !== undefined && (86_400_000 % step !== 0 || step % 1000 !== 0)) ctx.addIssue({ code: 'custom', path: [...path, 'step'], message: `${t.step} does not divide a day into whole seconds, so daily cycles cannot be found. Fix: use 1m, 5m, 10m, 15m, 30m or 1h` });
+    if (step !== undefined && (86_400_000 % step !== 0 || step % 1000 !== 0)) ctx.addIssue({ code: 'custom', path: [...path, 'step'], message: `${text(t.step)} does not divide a day into whole seconds, so daily cycles cannot be found. Fix: use 1m, 5m, 10m, 15m, 30m or 1h` });
     const history = ms(t.history as string | undefined);
-    if (history !== undefined && history < 86_400_000) ctx.addIssue({ code: 'custom', path: [...path, 'history'], message: `is ${t.history}; forecasting needs days of history (14d preferred, 7d to act). Fix: set 14d` });
+    if (history !== undefined && history < 86_400_000) ctx.addIssue({ code: 'custom', path: [...path, 'history'], message: `is ${text(t.history)}; forecasting needs days of history (14d preferred, 7d to act). Fix: set 14d` });
   };
   checkTunables(scaling.defaults, ['scaling', 'defaults']);
   const seen = new Set<string>();

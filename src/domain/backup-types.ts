@@ -1,9 +1,10 @@
-// Contracts of the backup, restore, retention and drill orchestrations and their activities.
+// Contracts of the backup, restore and drill orchestrations and their activities (retention: retention-types.ts).
 // They cross the durable history as JSON: no secret values, ever (data keys stay in the
 // activities; Key Vault and Grafana credentials are app-setting names).
 import type { ResourceTypeRef } from '../backup/objects.js';
 import type { BackupPartType, SnapshotRecord } from '../backup/manifest.js';
 import type { RestoreStage } from '../backup/restore-order.js';
+import type { RetentionOutput } from './retention-types.js';
 
 // ---------------------------------------------------------------------------- backup
 
@@ -214,39 +215,6 @@ export interface BackupStatus {
   bytes: number;
   failedParts: number;
   outcome?: BackupOutcome;
-}
-
-// ---------------------------------------------------------------------------- retention
-
-export interface RetentionInput {
-  cluster: string;
-  /** Orchestration time: the "now" of the policy. */
-  now: string;
-  dryRun?: boolean;
-}
-
-export interface RetentionPlanOutput {
-  expire: Array<{ backupId: string; reason: string }>;
-  keep: Array<{ backupId: string; reasons: string[] }>;
-}
-
-export interface DeleteBackupInput {
-  cluster: string;
-  backupId: string;
-  reason: string;
-}
-
-export interface DeleteBackupOutput {
-  backupId: string;
-  blobs: number;
-  /** Blobs deleted from the secondary account (same retention on both copies). */
-  secondaryBlobs?: number;
-  snapshots: number;
-}
-
-export interface RetentionOutput {
-  kept: number;
-  deleted: DeleteBackupOutput[];
 }
 
 // ---------------------------------------------------------------------------- restore

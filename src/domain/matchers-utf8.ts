@@ -161,7 +161,7 @@ export function utf8ParseMatchers(input: string): ParsedMatcher[] {
   // After the optional open brace: end of input or a close brace means no matchers.
   const p = hasOpenBrace ? l.peek() : first;
   if (p.err) fail(p.err.message);
-  let next: 'matcher' | 'close' = p.t.kind === 'eof' || p.t.kind === '}' ? 'close' : 'matcher';
+  const next: 'matcher' | 'close' = p.t.kind === 'eof' || p.t.kind === '}' ? 'close' : 'matcher';
   while (next === 'matcher') {
     const nameTok = expect(l, ['quoted', 'unquoted'], 'expected label name');
     if (nameTok === 'eof') fail(`end of input: expected label name`);

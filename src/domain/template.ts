@@ -23,7 +23,7 @@ export function compileTemplate(source: string): CompiledTemplate {
     if (before) parts.push({ text: before });
     parts.push({ label: m[1]! });
     labels.push(m[1]!);
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   const rest = source.slice(last);
   if (ANY_BRACES.test(rest)) throw unsupported(source);

@@ -176,7 +176,7 @@ export function runEngine(y: Float64Array, o: EngineOptions): EngineResult {
           continue;
         }
         const e = v - f;
-        bounds[m]![j]!.push(t, e, pendingScale[m]![j]![slot]!, pendingQ[m]![j]![slot]!);
+        bounds[m]![j]!.push(t, e, pendingScale[m]![j]![slot], pendingQ[m]![j]![slot]);
         loss += asymmetricLoss(e, underCost);
       }
       losses[m]!.push(complete ? loss : NaN);

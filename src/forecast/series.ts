@@ -165,3 +165,14 @@ export function periodSteps(periodMs: number, stepMs: number): number | null {
   const p = periodMs / stepMs;
   return Number.isInteger(p) && p >= 2 ? p : null;
 }
+
+/** A series made ready for the engine: which steps were observed, gaps filled causally (seasonally
+ * when a day is a whole number of steps), and the horizon and lead in steps. */
+export function prepareSeries(series: RegularSeries, horizonMs: number, leadMs: number) {
+  const { stepMs } = series;
+  const n = series.values.length;
+  const day = periodSteps(DAY_MS, stepMs);
+  const observed = new Uint8Array(n).map((_, i) => (Number.isNaN(series.values[i]!) ? 0 : 1));
+  const filled = fillGapsCausal(series.values, { seasonSteps: day ?? 0 });
+  return { n, day, observed, gapsFilled: filled.filled, y: filled.values, H: stepsIn(horizonMs, stepMs), L: Math.max(1, Math.ceil(leadMs / stepMs)) };
+}

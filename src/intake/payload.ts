@@ -128,7 +128,7 @@ export function validateWebhook(body: Json): AlertmanagerWebhook {
   return {
     version,
     groupKey: str(body['groupKey'], 'groupKey', PAYLOAD_LIMITS.stringLength, true),
-    truncatedAlerts: (truncated as number | undefined) ?? 0,
+    truncatedAlerts: (truncated) ?? 0,
     status: status(body['status'], 'status'),
     receiver: str(body['receiver'], 'receiver', 512, true),
     groupLabels: labelMap(body['groupLabels'], 'groupLabels', PAYLOAD_LIMITS.labelValueLength, true),

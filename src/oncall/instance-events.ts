@@ -3,6 +3,7 @@
 // instance has ended), so "202 accepted" would otherwise be answered for an approval nobody will
 // ever read, or one aimed at another job's instance (#12).
 import type { RunStatus } from './runs.js';
+import { text } from '../domain/text.js';
 
 export interface InstanceEvents {
   status(instanceId: string): Promise<RunStatus | null>;
@@ -33,7 +34,7 @@ export async function raiseToWaiting(port: InstanceEvents, instanceId: string, t
   if (!s) return { ok: false, status: 404, error: `no ${target.kind} ${instanceId}` };
   const phase = (s.customStatus as { phase?: unknown } | null)?.phase;
   if (!LIVE.has(s.runtimeStatus) || phase !== target.phase) {
-    return { ok: false, status: 409, error: `${target.kind} ${instanceId} is not waiting for approval (status ${s.runtimeStatus}, phase ${String(phase ?? 'unknown')})` };
+    return { ok: false, status: 409, error: `${target.kind} ${instanceId} is not waiting for approval (status ${s.runtimeStatus}, phase ${text(phase, 'unknown')})` };
   }
   await port.raise(instanceId, event, data);
   return { ok: true };

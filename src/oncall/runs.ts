@@ -24,6 +24,7 @@ import type { z } from 'zod';
 import type { runbookStart } from '../api/schemas.js';
 import { checkBodyValue } from '../api/validate.js';
 import { approverIdentity, principalOf, proofText, requesterIdentity, type Headers } from './identity.js';
+import { text } from '../domain/text.js';
 
 export const REMEDIATION_ORCHESTRATION = 'remediation';
 export const EVENT_APPROVAL = 'approval';
@@ -247,7 +248,7 @@ export async function decideRun(deps: OncallDeps, req: OncallRequest, decision: 
   if (!s || s.name.toLowerCase() !== REMEDIATION_ORCHESTRATION) return { status: 404, body: { error: `no run ${id}` } };
   const phase = (s.customStatus as { phase?: unknown } | null)?.phase;
   if (!LIVE.has(s.runtimeStatus) || phase !== 'awaiting-approval') {
-    return { status: 409, body: { error: `run ${id} is not waiting for approval (status ${s.runtimeStatus}, phase ${String(phase ?? 'unknown')})` } };
+    return { status: 409, body: { error: `run ${id} is not waiting for approval (status ${s.runtimeStatus}, phase ${text(phase, 'unknown')})` } };
   }
   const input = (s.input ?? {}) as Partial<RemediationInput>;
   if (decision === 'approve' && !cfg.approvals.allowSelfApproval && input.requestedBy && input.requestedBy.toLowerCase() === who.by.toLowerCase()) {

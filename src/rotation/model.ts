@@ -371,7 +371,7 @@ export function parseKeyVaultEvent(e: unknown): { ok: true; event: KeyVaultSecre
   const data = ev['data'];
   if (typeof data !== 'object' || data === null) return { ok: false, reason: 'the event has no data' };
   const d = data as Record<string, unknown>;
-  const pick = (a: string, b: string) => (typeof d[a] === 'string' ? (d[a] as string) : typeof d[b] === 'string' ? (d[b] as string) : undefined);
+  const pick = (a: string, b: string) => (typeof d[a] === 'string' ? (d[a]) : typeof d[b] === 'string' ? (d[b]) : undefined);
   const objectType = pick('ObjectType', 'objectType');
   if (objectType !== undefined && objectType.toLowerCase() !== 'secret') return { ok: false, reason: `object type ${objectType} is not a secret` };
   const vaultName = pick('VaultName', 'vaultName');

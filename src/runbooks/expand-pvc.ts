@@ -27,7 +27,7 @@ const capacity = (pvc: V1PersistentVolumeClaim): number | null => parseQuantity(
 export function resizeState(pvc: V1PersistentVolumeClaim, want: number): { done: boolean; failed?: string; message: string } {
   const cap = capacity(pvc) ?? 0;
   const conditions = pvc.status?.conditions ?? [];
-  const allocated = (pvc.status as { allocatedResourceStatuses?: Record<string, string> } | undefined)?.allocatedResourceStatuses?.['storage'];
+  const allocated = (pvc.status)?.allocatedResourceStatuses?.['storage'];
   if (allocated && /Failed$/.test(allocated)) return { done: false, failed: `the resize failed (status.allocatedResourceStatuses.storage=${allocated})`, message: allocated };
   const err = conditions.find((c) => (c.type === 'ControllerResizeError' || c.type === 'NodeResizeError') && c.status === 'True');
   if (err) return { done: false, failed: `the resize failed (${err.type}: ${err.message ?? ''})`, message: err.type };

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { parseDuration } from '../domain/duration.js';
-import { FIELD_MANAGER, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
+import { FIELD_MANAGER, KubeCallError, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
 
 const DELETE = 'delete-failed-jobs';
 const RUN = 'run-job';
@@ -85,7 +85,7 @@ export const deleteFailedJobs: RunbookModule = {
         deleted++;
       } catch (e) {
         if (isKubeStatus(e, 404) || isKubeStatus(e, 409)) gone++;
-        else await kube(target, `delete job ${target.namespace}/${j.name}`, () => Promise.reject(e));
+        else throw new KubeCallError(target, `delete job ${target.namespace}/${j.name}`, e);
       }
     }
     const names = list.map((j) => j.name).join(', ');
@@ -171,7 +171,7 @@ export const runJob: RunbookModule = {
       try {
         await ctx.apis.batch.createNamespacedJob({ namespace, body: jobBody(ctx, template, namespace, name, instanceId, args.labels ?? {}), fieldManager: FIELD_MANAGER, ...dryRunQuery(dryRun) });
       } catch (e) {
-        if (!isKubeStatus(e, 409)) await kube(target, `create ${label(target)}`, () => Promise.reject(e));
+        if (!isKubeStatus(e, 409)) throw new KubeCallError(target, `create ${label(target)}`, e);
         outcome = 'already-done';
       }
       if (dryRun) return result({ action: `would ${action}`, outcome: 'done' });

@@ -33,7 +33,7 @@ const SKIP_ANNOTATIONS = new Set([
 const revisionOf = (rs: V1ReplicaSet): number => Number(rs.metadata?.annotations?.[REVISION] ?? 0) || 0;
 
 function withoutHash(t: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
-  const c = structuredClone(t ?? {}) as V1PodTemplateSpec;
+  const c = structuredClone<V1PodTemplateSpec>(t ?? {});
   if (c.metadata?.labels) {
     delete c.metadata.labels['pod-template-hash'];
   }
@@ -43,7 +43,7 @@ function withoutHash(t: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v as object)
+    return `{${Object.keys(v)
       .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)

@@ -39,6 +39,7 @@ export async function readWorkload(apis: Pick<RunbookApis, 'apps'>, target: Targ
 }
 
 export function rolloutStatusOf(kind: WorkloadKind, w: Workload): RolloutStatus {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: Workload is a union; the rule misreads client-node's classes as one type
   if (kind === 'Deployment') return deploymentStatus(w as V1Deployment);
   if (kind === 'StatefulSet') return statefulSetStatus(w as V1StatefulSet);
   return daemonSetStatus(w as V1DaemonSet);
@@ -51,6 +52,7 @@ export function pausedDeploymentRefusal(target: Target): string {
 
 /** Why a restart of this workload cannot roll out, or undefined. */
 export function restartRefusal(kind: WorkloadKind, w: Workload, target: Target): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: Workload is a union; the rule misreads client-node's classes as one type
   if (kind === 'Deployment' && (w as V1Deployment).spec?.paused) return pausedDeploymentRefusal(target);
   if (kind !== 'Deployment') {
     const type = (w as V1StatefulSet | V1DaemonSet).spec?.updateStrategy?.type;
@@ -89,6 +91,7 @@ export const rolloutRestart: RunbookModule = {
     const summary = `rollout-restart ${label(target)}`;
     if (!w) return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} does not exist` });
     const refusal = restartRefusal(target.kind, w, target);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: Workload is a union; the rule misreads client-node's classes as one type
     const replicas = target.kind === 'DaemonSet' ? (w as V1DaemonSet).status?.desiredNumberScheduled ?? 0 : (w as V1Deployment).spec?.replicas ?? 1;
     return planFor(RUNBOOK, target, `${summary} (${replicas} ${target.kind === 'DaemonSet' ? 'pods' : 'replicas'})`, [
       `strategic-merge-patch ${label(target)}: spec.template.metadata.annotations["${RESTARTED_AT_ANNOTATION}"] = <run start time>`,

@@ -26,7 +26,7 @@ export interface RunbookEnv {
   config: CompiledConfig;
   kube: KubeAccess;
   /** Fails closed: throws when the switch cannot be read, so nothing acts. */
-  isPaused(): Promise<{ paused: boolean; reason: string | null }>;
+  isPaused: () => Promise<{ paused: boolean; reason: string | null }>;
 }
 
 /** Each catalogue runbook's implementation, one file each; the compiler checks the names against RUNBOOKS. */

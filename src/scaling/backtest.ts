@@ -5,7 +5,7 @@
 import { baselineForecasts, CANDIDATES, runEngine, type CandidateKind, type EngineOptions, type EngineResult } from '../forecast/engine.js';
 import { evaluateForecast, r3 } from '../forecast/metrics.js';
 import type { PeriodCheck } from '../forecast/periodicity.js';
-import { DAY_MS, fillGapsCausal, periodSteps, stepsIn, type RegularSeries } from '../forecast/series.js';
+import { DAY_MS, periodSteps, prepareSeries, stepsIn, type RegularSeries } from '../forecast/series.js';
 import type { DecisionPolicy } from './decide.js';
 import { effectiveMode, type ModeVerdict } from './mode.js';
 import { SCALING_DEFAULTS } from './plan.js';
@@ -143,13 +143,7 @@ function goal(value: number | null, goalText: string, ok: (v: number) => boolean
 
 export function runBacktest(input: RegularSeries, options: BacktestOptions): BacktestResult {
   const { stepMs, startMs } = input;
-  const n = input.values.length;
-  const day = periodSteps(DAY_MS, stepMs);
-  const observed = new Uint8Array(n).map((_, i) => (Number.isNaN(input.values[i]!) ? 0 : 1));
-  const filled = fillGapsCausal(input.values, { seasonSteps: day ?? 0 });
-  const y = filled.values;
-  const H = stepsIn(options.horizonMs, stepMs);
-  const L = Math.max(1, Math.ceil(options.leadMs / stepMs));
+  const { n, day, observed, gapsFilled, y, H, L } = prepareSeries(input, options.horizonMs, options.leadMs);
   const policy: DecisionPolicy = {
     minCount: options.minNodes ?? 1,
     maxCount: 1000,
@@ -227,7 +221,7 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
   }
   const iso = (ms: number) => new Date(ms).toISOString();
   const summary: BacktestSummary = {
-    series: { points: n, stepMinutes: stepMs / 60_000, days: r3((n * stepMs) / DAY_MS)!, start: iso(startMs), end: iso(startMs + (n - 1) * stepMs), gapsFilled: filled.filled },
+    series: { points: n, stepMinutes: stepMs / 60_000, days: r3((n * stepMs) / DAY_MS)!, start: iso(startMs), end: iso(startMs + (n - 1) * stepMs), gapsFilled },
     settings: {
       horizonMinutes: (H * stepMs) / 60_000,
       leadMinutes: (L * stepMs) / 60_000,

@@ -8,7 +8,7 @@
 import { baselineForecasts, runEngine, type CandidateKind, type PathPoint } from '../forecast/engine.js';
 import { evaluateForecast, r3 } from '../forecast/metrics.js';
 import { detectPeriodicity, type PeriodicityReport } from '../forecast/periodicity.js';
-import { DAY_MS, fillGapsCausal, periodSteps, stepsIn, type RegularSeries } from '../forecast/series.js';
+import { DAY_MS, prepareSeries, stepsIn, type RegularSeries } from '../forecast/series.js';
 import { boundCost } from './cost.js';
 import type { DecisionPolicy } from './decide.js';
 
@@ -50,13 +50,7 @@ export interface PoolForecast {
 
 export function forecastPool(series: RegularSeries, o: PoolForecastOptions): PoolForecast {
   const { stepMs } = series;
-  const n = series.values.length;
-  const day = periodSteps(DAY_MS, stepMs);
-  const observed = new Uint8Array(n).map((_, i) => (Number.isNaN(series.values[i]!) ? 0 : 1));
-  const filled = fillGapsCausal(series.values, { seasonSteps: day ?? 0 });
-  const y = filled.values;
-  const H = stepsIn(o.horizonMs, stepMs);
-  const L = Math.max(1, Math.ceil(o.leadMs / stepMs));
+  const { n, day, observed, gapsFilled, y, H, L } = prepareSeries(series, o.horizonMs, o.leadMs);
   const W = Math.max(0, Math.ceil(o.decisionWindowMs / stepMs) - 1);
   const window = Math.min(n - 1, stepsIn(o.qualityWindowMs ?? 2 * DAY_MS, stepMs));
   const firstFit = n - 1 - window;
@@ -91,7 +85,7 @@ export function forecastPool(series: RegularSeries, o: PoolForecastOptions): Poo
   const hw = engine.final.model;
   return {
     historyDays: (n * stepMs) / DAY_MS,
-    gapsFilled: filled.filled,
+    gapsFilled,
     periodicity: n >= 3 ? detectPeriodicity(y, stepMs) : null,
     model: hw ? engine.names[hw] : null,
     decisionUpper: Number.isFinite(du) ? du : null,

@@ -30,7 +30,7 @@ export function sloReport(config: Pick<OpsConfig, 'slo'>, stored: Map<string, St
     policies: section.policies.map((p) => ({
       name: p.name,
       slos: p.slos,
-      scope: Object.fromEntries(Object.entries(p.scope).filter(([, v]) => v !== undefined)) as Record<string, string[]>,
+      scope: Object.fromEntries(Object.entries(p.scope).filter(([, v]) => v !== undefined)),
       whenExhausted: p.whenExhausted,
       whenBurningFast: p.whenBurningFast,
     })),

@@ -7,7 +7,7 @@ import type { AuditRecord } from '../domain/types.js';
 import type { WindowsConfig } from '../config/windows-schema.js';
 import { evaluateGate, type AdhocWindow, type GateRequest, type GateVerdict, type HolidayDates } from './policy.js';
 
-export const WINDOW_GATE_ACTIVITY = 'windowGate';
+export { WINDOW_GATE_ACTIVITY } from './activity-names.js';
 
 export interface WindowGateInput extends GateRequest {
   instanceId: string;

@@ -219,14 +219,14 @@ export interface HoursVerdict {
 export function businessHours(w: WindowsConfig | undefined, at: Date, extra: HolidayDates = NO_EXTRA): HoursVerdict {
   const bh = w?.businessHours;
   if (!bh) return { inHours: true, nextStart: null };
-  const c = compiled(w!, extra);
+  const c = compiled(w, extra);
   const inside = (t: Date) =>
-    bh.intervals.some((n) => intervalMatches(w!, n, t, extra)) &&
+    bh.intervals.some((n) => intervalMatches(w, n, t, extra)) &&
     !bh.holidays.some((h) => {
       const cal = c.holidays.get(h);
       return cal !== undefined && onDate(cal.dates, cal.zone, t);
     });
   if (inside(at)) return { inHours: true, nextStart: null };
-  const start = endOf((t) => !inside(t), at, datedStops(w!, bh.intervals, extra));
+  const start = endOf((t) => !inside(t), at, datedStops(w, bh.intervals, extra));
   return { inHours: false, nextStart: start?.toISOString() ?? null };
 }

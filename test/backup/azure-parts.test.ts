@@ -36,7 +36,7 @@ describe('Key Vault key as the key encryption key', () => {
 
   it('wraps each backup\'s data key (RSA-OAEP-256) and unwraps it in the vault, also after the key was rotated', async () => {
     const keyId = kv.createKey('backup-kek');
-    const wrapper = keyVaultKeyWrapper(keyId, kv.credential() as never, kv.clientOptions());
+    const wrapper = keyVaultKeyWrapper(keyId, kv.credential(), kv.clientOptions());
     const { doc, dataKey } = await newKeyDocument(wrapper);
     const v1 = kv.versions('backup-kek')[0]!;
     expect(doc.kek).toEqual({ kind: 'key-vault', id: `${keyId}/${v1}`, wrapAlgorithm: 'RSA-OAEP-256' });
@@ -53,7 +53,7 @@ describe('Key Vault key as the key encryption key', () => {
 
   it('a backup whose Secrets are encrypted under the Key Vault key decrypts with it', async () => {
     const keyId = kv.createKey('backup-kek');
-    w.env.keyWrapper = async () => keyVaultKeyWrapper(keyId, kv.credential() as never, kv.clientOptions());
+    w.env.keyWrapper = async () => keyVaultKeyWrapper(keyId, kv.credential(), kv.clientOptions());
     seedShop(w.kube, 'shop');
     const plan = await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['objects'] });
     const part = await backupObjects(w.env, { backupId: ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
@@ -80,7 +80,7 @@ describe('Key Vault secrets part', () => {
     vault.seed('redis-password', 'redis-Pa55!');
     vault.seed('grafana-token', 'glsa_token');
     w.backups.clusters[0]!.keyVault = { vaultUri: vault.vaultUrl, secrets: ['pg-*', 'redis-*'] };
-    w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, vault.credential() as never, vault.clientOptions());
+    w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, vault.credential(), vault.clientOptions());
     await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['keyVault'] });
     const s = await backupKeyVault(w.env, { backupId: ID, cluster: CLUSTER });
     expect(s).toMatchObject({ part: 'keyvault', items: 2 });

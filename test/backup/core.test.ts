@@ -267,14 +267,14 @@ describe('encryption', () => {
     const chunks: Buffer[] = [];
     for (let i = 0; i < plain.length; i += 777) chunks.push(plain.subarray(i, i + 777));
     const enc: Buffer[] = [];
-    await pipeline(Readable.from(chunks), encryptStream(key, 'aad'), async function* (src: AsyncIterable<Buffer>) {
+    await pipeline(Readable.from(chunks), encryptStream(key, 'aad'), async (src: AsyncIterable<Buffer>) => {
       for await (const c of src) enc.push(c);
     });
     const encBlob = Buffer.concat(enc);
     const dec: Buffer[] = [];
     const pieces: Buffer[] = [];
     for (let i = 0; i < encBlob.length; i += 5) pieces.push(encBlob.subarray(i, i + 5));
-    await pipeline(Readable.from(pieces), decryptStream(key, 'aad'), async function* (src: AsyncIterable<Buffer>) {
+    await pipeline(Readable.from(pieces), decryptStream(key, 'aad'), async (src: AsyncIterable<Buffer>) => {
       for await (const c of src) dec.push(c);
     });
     expect(Buffer.concat(dec)).toEqual(plain);

@@ -39,7 +39,7 @@ describe('object export', () => {
     seedShop(w.kube, 'shop');
     seedShop(w.kube, 'analytics');
     w.kube.seed('namespaces', { metadata: { name: 'kube-system' } });
-    w.kube.seed('configmaps', { metadata: { name: 'coredns', namespace: 'kube-system' }, data: {} } as KubeObject);
+    w.kube.seed('configmaps', { metadata: { name: 'coredns', namespace: 'kube-system' }, data: {} });
     const { plan, parts } = await runObjects();
     expect(plan.namespaces).toEqual(['analytics', 'shop']); // kube-system excluded by default
     expect(plan.namespacedTypes.map((t) => t.resource)).not.toEqual(expect.arrayContaining(['events']));
@@ -120,7 +120,7 @@ describe('object export', () => {
 
   it('pages with limit/continue and starts a list again when the continue token expires (410)', async () => {
     w.backups.clusters[0]!.objects.pageSize = 10;
-    for (let i = 0; i < 25; i++) w.kube.seed('configmaps', { metadata: { name: `cm-${String(i).padStart(2, '0')}`, namespace: 'bulk' }, data: { i: String(i) } } as KubeObject);
+    for (let i = 0; i < 25; i++) w.kube.seed('configmaps', { metadata: { name: `cm-${String(i).padStart(2, '0')}`, namespace: 'bulk' }, data: { i: String(i) } });
     let compacted = false;
     const compactOnSecondPage: SubresourceHandler = (_r, req) => {
       if (!compacted && req.path === '/api/v1/namespaces/bulk/configmaps' && req.query['continue']) {
@@ -150,8 +150,8 @@ describe('object export', () => {
     w.backups.clusters[0]!.objects.excludeKinds = ['Secret', 'pods'];
     w.backups.clusters[0]!.objects.labelSelector = 'app.kubernetes.io/part-of=ms5';
     w.backups.clusters[0]!.objects.clusterResources.storageClasses = ['managed-csi'];
-    w.kube.seed('storageclasses', { metadata: { name: 'managed-csi' }, provisioner: 'disk.csi.azure.com' } as KubeObject);
-    w.kube.seed('storageclasses', { metadata: { name: 'other' }, provisioner: 'file.csi.azure.com' } as KubeObject);
+    w.kube.seed('storageclasses', { metadata: { name: 'managed-csi' }, provisioner: 'disk.csi.azure.com' });
+    w.kube.seed('storageclasses', { metadata: { name: 'other' }, provisioner: 'file.csi.azure.com' });
     unavailableDiscovery(w.kube.registry, 'metrics.k8s.io/v1beta1');
     seedShop(w.kube, 'shop');
     const { plan, parts } = await runObjects();

@@ -17,7 +17,6 @@ import type { BackupInput, BackupOutput, BackupStatus } from '../../src/domain/b
 import type { AuditRecord } from '../../src/domain/types.js';
 import { simulateControllers } from '../fakes/kube-backup-controllers.js';
 import { configureExec } from '../fakes/kube-exec.js';
-import type { KubeObject } from '../fakes/kube-resources.js';
 import { CLUSTER, createWorld, seedShop, type World } from './world.js';
 
 const worlds: World[] = [];
@@ -48,7 +47,7 @@ async function newRun(opts: { backupInput?: Partial<BackupInput>; world?: Parame
   if (opts.blobs) w.env.blobs = opts.blobs(w);
   simulateControllers(w.kube.registry, { snapshots: { readyAfterReads: 2 } });
   seedShop(w.kube, 'shop');
-  w.kube.seed('configmaps', { metadata: { name: 'settings', namespace: 'analytics' }, data: { mode: 'batch' } } as KubeObject);
+  w.kube.seed('configmaps', { metadata: { name: 'settings', namespace: 'analytics' }, data: { mode: 'batch' } });
   await opts.seed?.(w);
   const audit = new Map<string, AuditRecord>();
   const activities = {
@@ -57,7 +56,7 @@ async function newRun(opts: { backupInput?: Partial<BackupInput>; world?: Parame
       audit.set(r.id, r);
     },
   };
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: input(opts.backupInput), activities: activities as never, startTime: START, name: 'backup' });
+  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: input(opts.backupInput), activities: activities, startTime: START, name: 'backup' });
   return { w, audit, h };
 }
 
@@ -258,7 +257,7 @@ describe('retention', () => {
         orchestrator: backupOrchestrator,
         instanceId: `old-${t}`,
         input: input({ backupId: backupIdFor(new Date(t), 'nightly'), applyRetention: false }),
-        activities: { ...backupActivities(r.w.env), writeAudit: async () => undefined } as never,
+        activities: { ...backupActivities(r.w.env), writeAudit: async () => undefined },
         startTime: t,
       });
       expect((await h.run()).status).toBe('completed');
@@ -283,7 +282,7 @@ describe('retention', () => {
     ]);
 
     // The retention orchestration on its own, dry-run: audits what it would delete, deletes nothing.
-    const dry = createReplayHarness({ orchestrator: retentionOrchestrator, instanceId: 'ret-dry', input: { cluster: CLUSTER, now: '', dryRun: true }, activities: { ...backupActivities(r.w.env), writeAudit: async (a: AuditRecord) => void r.audit.set(a.id, a) } as never, startTime: '2025-01-05T00:00:00.000Z' });
+    const dry = createReplayHarness({ orchestrator: retentionOrchestrator, instanceId: 'ret-dry', input: { cluster: CLUSTER, now: '', dryRun: true }, activities: { ...backupActivities(r.w.env), writeAudit: async (a: AuditRecord) => void r.audit.set(a.id, a) }, startTime: '2025-01-05T00:00:00.000Z' });
     const dres = await dry.run();
     expect((dres.output as { deleted: unknown[] }).deleted).toEqual([]);
     expect((await listBackups(r.w.env, CLUSTER)).length).toBe(2);

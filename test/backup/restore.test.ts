@@ -50,7 +50,7 @@ afterEach(async () => {
 /** What must be equal between the original and the restored object (minus what the target assigns). */
 function comparable(resource: string, o: KubeObject): unknown {
   const { metadata, status: _s, ...rest } = structuredClone(o);
-  const spec = rest.spec as Record<string, unknown> | undefined;
+  const spec = rest.spec;
   if (resource === 'services' && spec && spec['clusterIP'] !== 'None') {
     delete spec['clusterIP'];
     delete spec['clusterIPs'];
@@ -135,7 +135,7 @@ describe('round trip', () => {
     simulateControllers(w.kube.registry, { snapshots: { readyAfterReads: 1 } });
     w.backups.clusters[0]!.snapshots = [{ namespace: 'shop', pvc: 'analysis-results', volumeSnapshotClass: 'csi-azuredisk-vsc', readyTimeout: '10m' }];
     await backup(['objects', 'snapshots']);
-    await w.kube.registry.delete((await import('../fakes/kube-resources.js')).resourceType('persistentvolumeclaims'), 'shop', 'analysis-results', { dryRun: false }, undefined);
+    w.kube.registry.delete((await import('../fakes/kube-resources.js')).resourceType('persistentvolumeclaims'), 'shop', 'analysis-results', { dryRun: false }, undefined);
     const { out } = await restore({ namespaces: ['shop'], kinds: ['persistentvolumeclaims'], fromSnapshots: true });
     expect(out.created).toBe(1);
     const pvc = w.kube.get('persistentvolumeclaims', 'shop', 'analysis-results')!;

@@ -53,7 +53,7 @@ afterEach(async () => w.stop());
 async function backup(copy = false): Promise<BackupOutput> {
   const configured = w.env.secondaryBlobs;
   if (!copy) delete w.env.secondaryBlobs;
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-01T02:00:00.000Z' });
+  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-01T02:00:00.000Z' });
   const r = await h.run();
   w.env.secondaryBlobs = configured;
   expect(r.status).toBe('completed');
@@ -101,7 +101,7 @@ describe('copy to the secondary account', () => {
 
   it('a backup without a secondary account reports none', async () => {
     delete w.env.secondaryBlobs;
-    const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-01T02:00:00.000Z' });
+    const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-01T02:00:00.000Z' });
     expect(((await h.run()).output as BackupOutput)).toMatchObject({ outcome: 'complete', secondary: null });
   });
 
@@ -175,7 +175,7 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
       orchestrator: drillOrchestrator,
       instanceId: 'drill:ms5-prod:secondary:20250105T040000Z',
       input: { drillId: 'drill-secondary-20250105t0400', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-dr-20250105t0400', timeoutSeconds: 900, from: 'secondary', requestedBy: 'schedule:drill' },
-      activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never,
+      activities: { ...backupActivities(w.env), writeAudit: async () => undefined },
       startTime: '2025-01-05T04:00:00.000Z',
     });
     const r = await h.run();
@@ -185,7 +185,7 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     expect((r.output as DrillOutput).restored).toBeGreaterThan(15);
     expect(w.kube.get('namespaces', undefined, 'aksops-drill-dr-20250105t0400')).toBeUndefined();
     // The same drill from the primary finds nothing: the primary's blobs are gone.
-    const primaryDrill = createReplayHarness({ orchestrator: drillOrchestrator, instanceId: 'drill:ms5-prod:primary', input: { drillId: 'drill-primary', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-p', timeoutSeconds: 900, requestedBy: 'test' }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-05T05:00:00.000Z' });
+    const primaryDrill = createReplayHarness({ orchestrator: drillOrchestrator, instanceId: 'drill:ms5-prod:primary', input: { drillId: 'drill-primary', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-p', timeoutSeconds: 900, requestedBy: 'test' }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-05T05:00:00.000Z' });
     expect(((await primaryDrill.run()).output as DrillOutput)).toMatchObject({ outcome: 'failed', from: 'primary', backupId: null });
   });
 });

@@ -49,7 +49,7 @@ beforeEach(async () => {
   vault.seed('pg-admin', 'pg-admin-Pa55-v2!');
   vault.seed('redis-password', 'redis-Pa55!');
   w.backups.clusters[0]!.keyVault = { vaultUri: vault.vaultUrl, secrets: ['*'] };
-  w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, vault.credential() as never, vault.clientOptions());
+  w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, vault.credential(), vault.clientOptions());
   useGrafana(source);
   await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['grafana', 'keyVault'] });
   const parts = [await backupGrafana(w.env, { backupId: ID, cluster: CLUSTER }), await backupKeyVault(w.env, { backupId: ID, cluster: CLUSTER })];
@@ -112,10 +112,10 @@ describe('Key Vault secrets', () => {
     const target = await startFakeKeyVault({ vaultName: 'kv-ms5-dr' });
     try {
       w.backups.clusters[0]!.keyVault = { vaultUri: target.vaultUrl, secrets: ['*'] };
-      w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, target.credential() as never, target.clientOptions());
+      w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, target.credential(), target.clientOptions());
       const dry = await restoreKeyVault(w.env, base({ dryRun: true }));
       expect([dry.created, dry.failed]).toEqual([2, []]);
-      const client = new SecretClient(target.vaultUrl, target.credential() as never, target.clientOptions());
+      const client = new SecretClient(target.vaultUrl, target.credential(), target.clientOptions());
       await expect(client.getSecret('pg-admin')).rejects.toThrow(/not found/);
       const r = await restoreKeyVault(w.env, base());
       expect([r.created, r.objects]).toEqual([2, ['KeyVaultSecret pg-admin', 'KeyVaultSecret redis-password']]);
@@ -145,7 +145,7 @@ describe('through the restore API, the orchestration and the CLI runner', () => 
     try {
       useGrafana(target);
       w.backups.clusters[0]!.keyVault = { vaultUri: kv.vaultUrl, secrets: ['*'] };
-      w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, kv.credential() as never, kv.clientOptions());
+      w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, kv.credential(), kv.clientOptions());
       const req = restoreRequest(w.backups, { cluster: CLUSTER, backupId: ID, dashboards: ['*'], keyVaultSecrets: ['redis-password'], dryRun: false }, new Date('2025-01-02T00:00:00Z'), 'user:oncall', 'abc123');
       expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, dashboards: 'all' })).toMatchObject({ ok: false, invalid: { status: 400, body: { parameter: 'dashboards', error: expect.stringContaining('must be a list of names') } } });
       const input = { ...(req.input as RestoreInput), namespaces: [] };
@@ -160,8 +160,8 @@ describe('through the restore API, the orchestration and the CLI runner', () => 
         const v = await startFakeKeyVault({ vaultName: `kv-ms5-dr${vaults.length}` });
         vaults.push(v);
         w.backups.clusters[0]!.keyVault = { vaultUri: v.vaultUrl, secrets: ['*'] };
-        w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, v.credential() as never, v.clientOptions());
-        return createReplayHarness({ orchestrator: restoreOrchestrator, instanceId: req.instanceId, input, activities: { ...backupActivities(w.env), writeAudit: async () => undefined } as never, startTime: '2025-01-02T00:00:00.000Z' });
+        w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, v.credential(), v.clientOptions());
+        return createReplayHarness({ orchestrator: restoreOrchestrator, instanceId: req.instanceId, input, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-02T00:00:00.000Z' });
       };
       try {
         const { cleanResult, points } = await forEachCrashPoint(make, (_h, r) => {

@@ -94,9 +94,9 @@ export function shopObjects(ns: string): Array<[string, KubeObject]> {
   };
   return [
     ['serviceaccounts', { metadata: { name: 'api', namespace: ns, labels } }],
-    ['configmaps', { metadata: { name: 'api-config', namespace: ns, labels }, data: { LOG_LEVEL: 'info', CELERY_BROKER: 'redis://redis:6379/0', 'settings.toml': '[server]\nworkers = 4\n' } } as KubeObject],
-    ['secrets', { metadata: { name: 'api-credentials', namespace: ns, labels }, type: 'Opaque', data: { DATABASE_PASSWORD: PASSWORD_B64, DATABASE_URL: Buffer.from(SECRET_VALUES[2]!).toString('base64') } } as KubeObject],
-    ['secrets', { metadata: { name: 'registry-pull', namespace: ns }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{"contoso.azurecr.io":{"auth":"dXNlcjpwYXNz"}}}').toString('base64') } } as KubeObject],
+    ['configmaps', { metadata: { name: 'api-config', namespace: ns, labels }, data: { LOG_LEVEL: 'info', CELERY_BROKER: 'redis://redis:6379/0', 'settings.toml': '[server]\nworkers = 4\n' } }],
+    ['secrets', { metadata: { name: 'api-credentials', namespace: ns, labels }, type: 'Opaque', data: { DATABASE_PASSWORD: PASSWORD_B64, DATABASE_URL: Buffer.from(SECRET_VALUES[2]!).toString('base64') } }],
+    ['secrets', { metadata: { name: 'registry-pull', namespace: ns }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{"contoso.azurecr.io":{"auth":"dXNlcjpwYXNz"}}}').toString('base64') } }],
     ['persistentvolumeclaims', {
       metadata: { name: 'analysis-results', namespace: ns, annotations: { 'pv.kubernetes.io/bind-completed': 'yes', 'volume.kubernetes.io/storage-provisioner': 'disk.csi.azure.com' } },
       spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'managed-csi', resources: { requests: { storage: '20Gi' } }, volumeName: 'pvc-5f1e', volumeMode: 'Filesystem' },
@@ -137,8 +137,8 @@ export function shopObjects(ns: string): Array<[string, KubeObject]> {
     }],
     ['poddisruptionbudgets', { metadata: { name: 'api', namespace: ns }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'api' } } } }],
     ['networkpolicies', { metadata: { name: 'api-ingress', namespace: ns }, spec: { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] }] } }],
-    ['roles', { metadata: { name: 'api', namespace: ns }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] } as KubeObject],
-    ['rolebindings', { metadata: { name: 'api', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'api' }, subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: ns }] } as KubeObject],
+    ['roles', { metadata: { name: 'api', namespace: ns }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'] }] }],
+    ['rolebindings', { metadata: { name: 'api', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'api' }, subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: ns }] }],
   ];
 }
 
@@ -155,9 +155,9 @@ export function seedShop(kube: FakeKubeApiServer, ns: string): { kept: number } 
   kube.seedPod({ namespace: ns, name: 'api-7d9f8-abcde', labels: { app: 'api' }, ownerReferences: [controllerRef(rs)] });
   kube.seed('pods', { ...podObject({ namespace: ns, name: 'report-28934-xyz' }), status: { phase: 'Succeeded' } });
   kube.seedPod({ namespace: ns, name: 'debug-shell' }); // a bare pod: kept
-  kube.seed('events', { metadata: { name: 'api.17a', namespace: ns }, involvedObject: { kind: 'Pod', name: 'api-7d9f8-abcde' }, reason: 'Started', message: 'Started container api' } as KubeObject);
-  kube.seed('endpoints', { metadata: { name: 'api', namespace: ns }, subsets: [] } as KubeObject);
-  kube.seed('endpointslices', { metadata: { name: 'api-x1', namespace: ns }, addressType: 'IPv4', endpoints: [] } as KubeObject);
-  kube.seed('secrets', { metadata: { name: 'api-token-x', namespace: ns, annotations: { 'kubernetes.io/service-account.name': 'api' } }, type: 'kubernetes.io/service-account-token', data: { token: 'dG9rZW4=' } } as KubeObject);
+  kube.seed('events', { metadata: { name: 'api.17a', namespace: ns }, involvedObject: { kind: 'Pod', name: 'api-7d9f8-abcde' }, reason: 'Started', message: 'Started container api' });
+  kube.seed('endpoints', { metadata: { name: 'api', namespace: ns }, subsets: [] });
+  kube.seed('endpointslices', { metadata: { name: 'api-x1', namespace: ns }, addressType: 'IPv4', endpoints: [] });
+  kube.seed('secrets', { metadata: { name: 'api-token-x', namespace: ns, annotations: { 'kubernetes.io/service-account.name': 'api' } }, type: 'kubernetes.io/service-account-token', data: { token: 'dG9rZW4=' } });
   return { kept: objs.length + 1 /* debug pod */ + 1 /* Namespace object */ };
 }

@@ -21,7 +21,7 @@ import {
 } from '../../src/budget/state.js';
 import { planStage } from '../../src/budget/plan.js';
 import { allocateByRequests, nodeCosts, poolOfScaleSet } from '../../src/budget/allocation.js';
-import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from '../../src/budget/notification.js';
+import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from '../../src/budget/alert-payload.js';
 import type { EstateSnapshot, PoolSnapshot, Step } from '../../src/budget/types.js';
 import { fixtureBudget, loadFixture, SUB } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 // The budget functions as the Functions host indexes them: the compiled app loaded with the
 // stand-in @azure/functions-core (test/support/functions-core-stub.cjs), as in
-// test/integration/registrations.test.ts. Needs `npm run build` (npm test does it first).
+// test/functions/registrations.test.ts. Needs `npm run build` (npm test does it first).
 import { describe, expect, it } from 'vitest';
 import { loadRegistrations, type Registration } from '../support/registrations.js';
 import { readFileSync } from 'node:fs';

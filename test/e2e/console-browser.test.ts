@@ -43,7 +43,7 @@ async function open(hash: string): Promise<void> {
 
 async function axeSerious(): Promise<string[]> {
   await page.addScriptTag({ path: AXE });
-  const r = (await page.evaluate(async () => (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({ resultTypes: ['violations'] }))) as { violations: { id: string; impact: string; nodes: unknown[] }[] };
+  const r = (await page.evaluate(async () => (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({ resultTypes: ['violations'] })));
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
 }
 

@@ -16,6 +16,7 @@
 // Unknown uid: 404 {"message":"Dashboard not found"}. limit above 5000: 422 (Grafana's maximum).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from '../../src/domain/text.js';
 
 export interface FakeDashboard {
   uid: string;
@@ -44,7 +45,7 @@ export class FakeGrafana {
   }
 
   async start(): Promise<this> {
-    this.server = createServer(async (req, res) => {
+    this.server = createServer((req, res) => void (async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -95,7 +96,7 @@ export class FakeGrafana {
         });
       }
       return send(404, { message: 'Not found' });
-    });
+    })());
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
@@ -103,7 +104,7 @@ export class FakeGrafana {
 
   private write(path: string, body: Record<string, unknown>, send: (status: number, body: unknown) => void): void {
     if (path === '/api/folders') {
-      const uid = String(body['uid'] ?? '');
+      const uid = text(body['uid']);
       if (uid === '' || typeof body['title'] !== 'string') return send(400, { message: 'bad request data' });
       if (this.folders.has(uid)) return send(409, { message: 'a folder with the same uid already exists' });
       this.folders.set(uid, body['title']);

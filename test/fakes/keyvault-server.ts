@@ -43,6 +43,7 @@ import type { AddressInfo } from 'node:net';
 import type { Agent } from 'node:https';
 import { allowsAzure, appAzurePolicy, keyVaultForbidden, keyVaultOperation } from './azure-authz.js';
 import { loopbackAgent, vaultCertificate } from './keyvault-tls.js';
+import { text } from '../../src/domain/text.js';
 
 export const KEY_VAULT_SCOPE = 'https://vault.azure.net/.default';
 export const FAKE_TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -388,7 +389,7 @@ export class FakeKeyVault {
   }
 
   private restoreSecret(body: Record<string, unknown>): unknown {
-    const blob = Buffer.from(typeof body['value'] === 'string' ? body['value'] : '', 'base64url');
+    const blob = Buffer.from(text(body['value']), 'base64url');
     let doc: { name: string; versions: StoredVersion[] };
     try {
       if (blob.subarray(0, 10).toString() !== 'AKVBACKUP1') throw new Error('magic');

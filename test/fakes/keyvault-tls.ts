@@ -29,5 +29,5 @@ export function loopbackAgent(): Agent {
     if (typeof options === 'object' && options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
     else callback(null, '127.0.0.1', 4);
   };
-  return new Agent({ ca: vaultCertificate().certPem, keepAlive: false, lookup: lookup as never });
+  return new Agent({ ca: vaultCertificate().certPem, keepAlive: false, lookup: lookup });
 }

@@ -20,6 +20,7 @@ import { KubeRegistry, objectKey, rfc3339 } from './kube-registry.js';
 import { isPlainObject } from './kube-patch.js';
 import { resourceType } from './kube-resources.js';
 import { SUBRESOURCE_HANDLERS, type SubresourceHandler } from './kube-subresources.js';
+import { text } from '../../src/domain/text.js';
 
 export interface ControllerOptions {
   snapshots?: { readyAfterReads: number; failNames?: string[] };
@@ -55,7 +56,7 @@ const controllersHandler: SubresourceHandler = (registry, req) => {
     const obj = store.get(rt.resource, k);
     if (!obj || (obj.status ?? {})['readyToUse'] === true || isPlainObject((obj.status ?? {})['error'])) return null;
     const src = (obj.spec ?? {})['source'] as Record<string, unknown> | undefined;
-    const pvcName = String(src?.['persistentVolumeClaimName'] ?? '');
+    const pvcName = text(src?.['persistentVolumeClaimName']);
     const pvc = store.get('persistentvolumeclaims', `${ns}/${pvcName}`);
     if (!pvc || (c.o.snapshots.failNames ?? []).includes(name)) {
       obj.status = { readyToUse: false, error: { message: pvc ? `Failed to create snapshot: error creating snapshot of volume: injected failure` : `Failed to check and update snapshot content: failed to get input parameters to create snapshot ${name}: "the PVC ${pvcName} not yet bound to a PV"`, time: rfc3339(new Date()) } };

@@ -19,6 +19,7 @@
 //   controller simulation (kube-backup-controllers.ts).
 import type { KindHooks, KubeObject, ResourceType } from './kube-resources.js';
 import { deepEqual, isPlainObject } from './kube-patch.js';
+import { text as str } from '../../src/domain/text.js';
 
 export type BackupResourceName =
   | 'configmaps'
@@ -43,7 +44,6 @@ export type BackupResourceName =
 
 type Cause = { field: string; message: string; reason?: string };
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 const metaFields = {
   'metadata.name': (o: KubeObject) => str(o.metadata.name),
   'metadata.namespace': (o: KubeObject) => str(o.metadata.namespace),

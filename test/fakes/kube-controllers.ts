@@ -65,7 +65,7 @@ export function storageClassObject(name: string, allowVolumeExpansion: boolean):
     reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',
     ...(allowVolumeExpansion ? { allowVolumeExpansion: true } : {}),
-  } as KubeObject;
+  };
 }
 
 export function pvcObject(namespace: string, name: string, opts: { storageClassName: string; size: string }): KubeObject {
@@ -104,7 +104,7 @@ export function seedJobPods(kube: FakeKubeApiServer, job: KubeObject, count: num
   for (let i = 0; i < count; i++) {
     const labels = { ...((job.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels ?? {}), 'job-name': job.metadata.name!, 'batch.kubernetes.io/job-name': job.metadata.name! };
     const pod = kube.seedPod({ namespace: job.metadata.namespace!, name: `${job.metadata.name}-${i}x${i}`, labels, ownerReferences: [controllerRef(job)] });
-    out.push(kube.modify('pods', pod.metadata.namespace!, pod.metadata.name!, (p) => ((p.status ??= {})['phase'] = phase)));
+    out.push(kube.modify('pods', pod.metadata.namespace, pod.metadata.name!, (p) => ((p.status ??= {})['phase'] = phase)));
   }
   return out;
 }
@@ -198,7 +198,7 @@ export function rolloutDeployment(kube: FakeKubeApiServer, namespace: string, na
     const conditions: Obj[] = [
       { type: 'Available', status: progress === 'complete' ? 'True' : 'False', reason: progress === 'complete' ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
       progress === 'stuck'
-        ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${current!.metadata.name}" has timed out progressing.` }
+        ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${current.metadata.name}" has timed out progressing.` }
         : { type: 'Progressing', status: 'True', reason: progress === 'complete' ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' },
     ];
     d.status = {

@@ -37,6 +37,7 @@ import { isPlainObject } from './kube-patch.js';
 import { resourceType } from './kube-resources.js';
 import { KubeStatusError, statusError, type StatusBody } from './kube-status.js';
 import type { RecordedRequest } from './kube-api-server.js';
+import { text } from '../../src/domain/text.js';
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
 export const SUPPORTED_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -140,7 +141,7 @@ export function handleWebSocketUpgrade(ctx: UpgradeContext, req: IncomingMessage
   const podName = decodeURIComponent(m[2]!);
   const pod = ctx.registry.store.get('pods', `${namespace}/${podName}`);
   if (!pod) return fail(statusError.notFound(resourceType('pods'), podName));
-  const containers = ((pod.spec ?? {})['containers'] as unknown[] | undefined)?.filter(isPlainObject).map((c) => String(c['name'])) ?? [];
+  const containers = ((pod.spec ?? {})['containers'] as unknown[] | undefined)?.filter(isPlainObject).map((c) => text(c['name'], 'undefined')) ?? [];
   const container = url.searchParams.get('container') ?? (containers.length === 1 ? containers[0]! : '');
   if (container === '') return fail(statusError.badRequest(`a container name must be specified for pod ${podName}, choose one of: [${containers.join(' ')}]`));
   if (!containers.includes(container)) return fail(statusError.badRequest(`container ${container} is not valid for pod ${podName}`));

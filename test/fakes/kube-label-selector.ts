@@ -2,6 +2,7 @@
 // eviction subresource evaluate them (metav1.LabelSelectorAsSelector): an empty selector
 // matches everything, a missing one nothing.
 import { isPlainObject } from './kube-patch.js';
+import { text } from '../../src/domain/text.js';
 
 export function parseLabelSelectorObject(selector: unknown): (labels: Record<string, string>) => boolean {
   if (!isPlainObject(selector)) return () => false;
@@ -11,7 +12,7 @@ export function parseLabelSelectorObject(selector: unknown): (labels: Record<str
     for (const [k, v] of Object.entries(matchLabels)) if (labels[k] !== v) return false;
     for (const e of exprs) {
       if (!isPlainObject(e)) return false;
-      const key = String(e['key']);
+      const key = text(e['key'], 'undefined');
       const values = Array.isArray(e['values']) ? e['values'].map(String) : [];
       const has = Object.prototype.hasOwnProperty.call(labels, key);
       switch (e['operator']) {

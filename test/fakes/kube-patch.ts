@@ -8,6 +8,7 @@
 //   found in pods and workload templates, and the $patch / $retainKeys /
 //   $deleteFromPrimitiveList / $setElementOrder directives.
 import { statusError } from './kube-status.js';
+import { text } from '../../src/domain/text.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -119,13 +120,13 @@ export function applyJsonPatch(target: unknown, patch: unknown): unknown {
           doc = path === '' ? clone(op['value']!) : addAt(removeAt(doc, path), path, clone(op['value']!));
           break;
         case 'move': {
-          const from = String(op['from'] ?? '');
+          const from = text(op['from']);
           const v = getAt(doc, from);
           doc = addAt(removeAt(doc, from), path, v);
           break;
         }
         case 'copy':
-          doc = addAt(doc, path, clone(getAt(doc, String(op['from'] ?? ''))));
+          doc = addAt(doc, path, clone(getAt(doc, text(op['from']))));
           break;
         case 'test':
           if (!deepEqual(getAt(doc, path), op['value'])) throw new Error(`testing value ${path} failed: test failed`);
@@ -240,7 +241,7 @@ function strategicMerge(original: unknown, patch: JsonObject): unknown {
       if (merged === undefined) delete out[k];
       else out[k] = merged as Json;
     } else if (Array.isArray(v)) {
-      const merged = mergeList(k, Array.isArray(out[k]) ? (out[k] as Json[]) : undefined, v);
+      const merged = mergeList(k, Array.isArray(out[k]) ? (out[k]) : undefined, v);
       if (merged === undefined) delete out[k];
       else out[k] = merged;
     } else {

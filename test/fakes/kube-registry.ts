@@ -125,7 +125,7 @@ export class KubeRegistry {
     // List items carry no apiVersion/kind on the wire (only the list has them).
     const items = page.map(({ obj }) => {
       const { apiVersion: _v, kind: _k, ...rest } = obj;
-      return rest as KubeObject;
+      return rest;
     });
     return { apiVersion: apiVersionOf(rt), kind: rt.listKind, metadata, items };
   }

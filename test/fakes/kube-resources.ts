@@ -11,6 +11,7 @@ import { RUNBOOK_RESOURCE_TYPES, type RunbookResourceName } from './kube-runbook
 import { ROTATION_RESOURCE_TYPES, type RotationResourceName } from './kube-rotation-resources.js';
 // Backups and restores: application-namespace kinds, CRDs, VolumeSnapshots (kube-backup-resources.ts).
 import { BACKUP_RESOURCE_TYPES, type BackupResourceName } from './kube-backup-resources.js';
+import { text as str } from '../../src/domain/text.js';
 
 /** A stored object as JSON: the fake does not type kinds beyond what it needs. */
 export interface KubeObject {
@@ -90,7 +91,6 @@ export function apiVersionOf(rt: ResourceType): string {
   return rt.group ? `${rt.group}/${rt.version}` : rt.version;
 }
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 const metaFields = {
   'metadata.name': (o: KubeObject) => str(o.metadata.name),
   'metadata.namespace': (o: KubeObject) => str(o.metadata.namespace),
@@ -151,7 +151,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
 
 export type ResourceName = 'pods' | 'namespaces' | 'nodes' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | RunbookResourceName | BackupResourceName | RotationResourceName;
 
-export function resourceType(resource: ResourceName | string): ResourceType {
+export function resourceType(resource: string): ResourceType {
   const rt = RESOURCE_TYPES.find((r) => r.resource === resource);
   if (!rt) throw new Error(`fake kube-apiserver does not serve resource "${resource}"`);
   return rt;

@@ -4,10 +4,10 @@
 //   of what it mounted (status {podName, secretProviderClassName, mounted, targetPath,
 //   objects[{id, version}]}; a CRD without a status subresource, written whole by the driver).
 import type { KubeObject, ResourceType } from './kube-resources.js';
+import { text as str } from '../../src/domain/text.js';
 
 export type RotationResourceName = 'secretproviderclasspodstatuses';
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 const metaFields = {
   'metadata.name': (o: KubeObject) => str(o.metadata.name),
   'metadata.namespace': (o: KubeObject) => str(o.metadata.namespace),

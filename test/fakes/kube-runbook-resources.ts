@@ -17,10 +17,10 @@ import { KubeStatusError } from './kube-status.js';
 import type { KindHooks, KubeObject, ResourceType } from './kube-resources.js';
 import { isPlainObject, deepEqual } from './kube-patch.js';
 import { parseQuantity } from './kube-quantity.js';
+import { text as str } from '../../src/domain/text.js';
 
 export type RunbookResourceName = 'jobs' | 'poddisruptionbudgets' | 'horizontalpodautoscalers' | 'storageclasses' | 'persistentvolumeclaims';
 
-const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 const metaFields = {
   'metadata.name': (o: KubeObject) => str(o.metadata.name),
   'metadata.namespace': (o: KubeObject) => str(o.metadata.namespace),
@@ -127,7 +127,7 @@ const hpaHooks: KindHooks = {
     const causes: Cause[] = [];
     if (!Number.isInteger(min) || (min as number) < 1) causes.push({ field: 'spec.minReplicas', message: `Invalid value: ${JSON.stringify(min)}: must be greater than or equal to 1` });
     if (!Number.isInteger(max) || (max as number) < 1) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(max)}: must be greater than 0` });
-    else if (Number.isInteger(min) && (max as number) < (min as number)) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${max}: must be greater than or equal to \`minReplicas\`` });
+    else if (Number.isInteger(min) && (max as number) < (min as number)) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(max)}: must be greater than or equal to \`minReplicas\`` });
     if (!isPlainObject(spec['scaleTargetRef'])) causes.push({ field: 'spec.scaleTargetRef', message: 'Required value', reason: 'FieldValueRequired' });
     return causes;
   },

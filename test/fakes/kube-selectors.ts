@@ -63,7 +63,7 @@ export function parseLabelSelector(selector: string | undefined): LabelPredicate
   return (labels) =>
     reqs.every((r) => {
       const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
-      const v = has ? labels![r.key]! : undefined;
+      const v = has ? labels[r.key]! : undefined;
       switch (r.op) {
         case 'exists':
           return has;

@@ -19,6 +19,7 @@ import { isPlainObject } from './kube-patch.js';
 import { resourceType, type KubeObject } from './kube-resources.js';
 import { parseLabelSelectorObject } from './kube-label-selector.js';
 import { KubeStatusError, statusError } from './kube-status.js';
+import { text } from '../../src/domain/text.js';
 
 export interface SubresourceRequest {
   method: string;
@@ -36,7 +37,7 @@ const CREATE_QUERY = ['pretty', 'dryRun', 'fieldManager', 'fieldValidation'];
 function tooManyRequests(message: string, retryAfterSeconds: number, cause: string): KubeStatusError {
   return new KubeStatusError({
     kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'TooManyRequests', code: 429,
-    details: { causes: [{ reason: 'DisruptionBudget', message: cause }], ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}) } as never,
+    details: { causes: [{ reason: 'DisruptionBudget', message: cause }], ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}) },
   });
 }
 
@@ -66,9 +67,9 @@ export const evictionHandler: SubresourceHandler = (registry, req) => {
   }
   if (!isPlainObject(body)) throw statusError.badRequest('not a Eviction object');
   if (body['apiVersion'] !== undefined && body['apiVersion'] !== 'policy/v1' && body['apiVersion'] !== 'policy/v1beta1') {
-    throw statusError.badRequest(`the API version in the data (${String(body['apiVersion'])}) does not match the expected API version (policy/v1)`);
+    throw statusError.badRequest(`the API version in the data (${text(body['apiVersion'])}) does not match the expected API version (policy/v1)`);
   }
-  if (body['kind'] !== undefined && body['kind'] !== 'Eviction') throw statusError.badRequest(`${String(body['kind'])} is not an Eviction`);
+  if (body['kind'] !== undefined && body['kind'] !== 'Eviction') throw statusError.badRequest(`${text(body['kind'])} is not an Eviction`);
   const meta = isPlainObject(body['metadata']) ? body['metadata'] : {};
   if (meta['name'] !== name) throw statusError.badRequest('name in URL does not match name in Eviction object');
   const deleteOptions = isPlainObject(body['deleteOptions']) ? body['deleteOptions'] : {};

@@ -71,7 +71,7 @@ export function startPagerDuty(routingKey: string): Promise<PagingServer> {
       if (!p || typeof p['summary'] !== 'string' || typeof p['source'] !== 'string' || !['critical', 'error', 'warning', 'info'].includes(p['severity'] as string)) return invalid("'payload' is invalid or missing summary, source or severity");
       const open = s.incidents.get(dk);
       if (open && open.status === 'triggered') open.triggers++;
-      else s.incidents.set(dk, { key: dk, status: 'triggered', triggers: 1, summary: p['summary'] as string, severity: p['severity'] as string });
+      else s.incidents.set(dk, { key: dk, status: 'triggered', triggers: 1, summary: p['summary'], severity: p['severity'] as string });
     } else if (action === 'resolve') {
       const open = s.incidents.get(dk);
       if (open) open.status = 'resolved';

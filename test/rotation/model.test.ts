@@ -194,7 +194,7 @@ describe('rotation slots entity', () => {
   const req = (id: string, secret: string, now = '2025-01-01T00:00:00Z') => ({ instanceId: id, secret, max: 2, now, leaseSeconds: 3600 });
   it('limits concurrency, allows one rotation per secret, re-grants the same instance, drops expired leases', () => {
     let st = { holders: {} };
-    let r = acquireSlot(st, req('a', 's1'));
+    const r = acquireSlot(st, req('a', 's1'));
     expect(r.response.granted).toBe(true);
     st = r.state;
     expect(acquireSlot(st, req('a', 's1')).response.granted).toBe(true);

@@ -1,5 +1,5 @@
 // The rotation functions as the host indexes them (compiled app + stand-in @azure/functions-core,
-// as test/integration/registrations.test.ts does): the Event Grid trigger Bicep subscribes
+// as test/functions/registrations.test.ts does): the Event Grid trigger Bicep subscribes
 // (secretRotationEventGrid), the sweep timer, the on-call HTTP routes, the orchestration, the
 // slots entity and every activity the orchestrator calls.
 import { describe, expect, it } from 'vitest';

@@ -15,7 +15,7 @@ const plan = (i: number): PoolPlan => ({
   prometheus: { url: 'http://prometheus:9090', auth: 'none' }, mode: 'enforce', protected: false, resource: 'cpu', allocatablePerNode: 4, headroom: 0.1,
   policy: { minCount: 1, maxCount: 20, maxStepUp: 5, maxStepDown: 2, cooldownMs: 10 * MIN, lowerAfterMs: 30 * MIN },
   leadMs: 8 * MIN, horizonMs: 60 * MIN, stepMs: 5 * MIN, historyMs: 14 * 86_400_000, coverage: 0.95, underCost: 2, queries: {},
-} as PoolPlan);
+});
 
 async function count(pools: number) {
   const state = { minCount: 2, maxCount: 30, nodeCount: 3, enableAutoScaling: true, poolMode: 'User', lastChangeAtMs: null };

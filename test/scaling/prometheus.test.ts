@@ -24,7 +24,7 @@ const cores = Float64Array.from(trace.values, (v, i) => (i >= GAP_FROM && i < GA
 let prom: PrometheusInstance;
 let calls: { start: number; end: number }[] = [];
 const countingFetch: typeof fetch = async (input, init) => {
-  const body = new URLSearchParams(String(init?.body ?? ''));
+  const body = new URLSearchParams(typeof init?.body === 'string' ? init.body : '');
   if (body.get('start')) calls.push({ start: Number(body.get('start')), end: Number(body.get('end')) });
   return fetch(input, init);
 };

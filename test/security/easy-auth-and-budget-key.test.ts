@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { evaluate, type BicepModel, type ResourceDecl } from '../bicep/model.js';
 import { loadProject } from '../bicep/project.js';
+import { text as asText } from '../../src/domain/text.js';
 
 const project = await loadProject();
 const app = project.model('modules/functionapp.bicep');
@@ -23,7 +24,7 @@ describe('attack: one leaked key opens everything', () => {
     expect(text).not.toMatch(/listKeys\([^)]*host\/default/);
     expect(text).toContain("listKeys('${site.id}/functions/${budgetWebhookFunctionName}'");
     const fn = evaluate(budgets.params.get('budgetWebhookFunctionName')?.defaultValue, { model: budgets });
-    expect(readFileSync(new URL('../../functions/budgets.ts', import.meta.url), 'utf8')).toContain(`clientHttp('${String(fn)}'`);
+    expect(readFileSync(new URL('../../functions/budgets.ts', import.meta.url), 'utf8')).toContain(`clientHttp('${asText(fn)}'`);
   });
 
   it('Easy Auth (authsettingsV2) requires sign-in with Entra ID and excludes exactly the two webhook routes', () => {

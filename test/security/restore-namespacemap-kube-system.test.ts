@@ -27,7 +27,7 @@ beforeEach(async () => {
     metadata: { name: 'ci-deployer-admin' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'ci' }],
-  } as never);
+  });
   w.backups.clusters[0]!.objects.clusterResources.clusterRoleBindings = ['*'];
   const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: activities(), startTime: '2025-01-01T02:00:00.000Z' });
   expect((await h.run()).status).toBe('completed');
@@ -42,7 +42,7 @@ async function restore(over: Partial<RestoreInput>) {
   return h.run();
 }
 
-const subjectNs = () => ((w.kube.get('clusterrolebindings' as never, null as never, 'ci-deployer-admin') as unknown as { subjects: Array<{ namespace: string }> }).subjects[0]!.namespace);
+const subjectNs = () => ((w.kube.get('clusterrolebindings', null as never, 'ci-deployer-admin') as unknown as { subjects: Array<{ namespace: string }> }).subjects[0]!.namespace);
 
 describe('attack: restore rewrites binding subjects into kube-system', () => {
   it('refuses a namespaceMap whose target is protected, even for a namespace not being restored', async () => {

@@ -53,7 +53,7 @@ function start(c: Case): { h: ReplayHarness; world: World; gateCalls: () => numb
     instanceId: input.instanceId,
     input,
     activities: { ...activitiesFor(world), [ACTIVITY.errorBudgetGate]: gate },
-    entities: { [GUARD_ENTITY]: guardEntity as (ctx: never) => unknown },
+    entities: { [GUARD_ENTITY]: guardEntity },
     events: c.approve ? [{ name: EVENT_APPROVAL, input: { decision: 'approve', by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }] : [],
   });
   return { h, world, gateCalls: () => calls };

@@ -50,7 +50,7 @@ export async function appRoutes(): Promise<CapturedRoute[]> {
   app.http = ((name: string, o: { route?: string; methods?: string[]; authLevel?: string; handler: HttpHandler }) => {
     const route = o.route ?? name;
     list.push({ name, route, methods: o.methods ?? ['GET', 'POST'], authLevel: o.authLevel ?? 'anonymous', handler: o.handler, pattern: pattern(route) });
-  }) as typeof app.http;
+  });
   try {
     await import('../../functions/index.js');
   } finally {
@@ -68,7 +68,7 @@ export interface AppHost {
 }
 
 async function write(res: import('node:http').ServerResponse, r: HttpResponseInit): Promise<{ status: number; contentType: string; body: unknown }> {
-  const headers = new Headers(r.headers as ConstructorParameters<typeof Headers>[0]);
+  const headers = new Headers(r.headers);
   let payload: Buffer | string | undefined;
   if (r.jsonBody !== undefined) {
     payload = JSON.stringify(r.jsonBody);
@@ -85,8 +85,7 @@ async function write(res: import('node:http').ServerResponse, r: HttpResponseIni
 export async function startAppHost(durable: FakeDurableExtension): Promise<AppHost> {
   const routes = await appRoutes();
   const observed: Observed[] = [];
-  let server: Server;
-  server = createServer((req, res) => {
+  const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
       const method = req.method ?? 'GET';
@@ -100,11 +99,11 @@ export async function startAppHost(durable: FakeDurableExtension): Promise<AppHo
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const request = new HttpRequest({ method, url: url.href, headers, params: Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])), ...(chunks.length ? { body: { bytes: Buffer.concat(chunks) } } : {}) } as never);
+      const request = new HttpRequest({ method, url: url.href, headers, params: Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])), ...(chunks.length ? { body: { bytes: Buffer.concat(chunks) } } : {}) });
       const { context } = durable.invocation(route.name);
       try {
         const r = await route.handler(request, context);
-        const w = await write(res, r as HttpResponseInit);
+        const w = await write(res, r);
         observed.push({ name: route.name, method, route: route.route, ...w });
       } catch (e) {
         res.writeHead(500, { 'content-type': 'text/plain' });

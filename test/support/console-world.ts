@@ -80,7 +80,7 @@ export async function startConsoleWorld(o: { auditRows?: number; now?: Date; aut
   const backup = await createWorld({ tag: 'console' });
   const suffix = Math.random().toString(36).slice(2, 8);
   const dir = mkdtempSync(join(tmpdir(), 'console-world-'));
-  writeFileSync(join(dir, 'ops.yaml'), configYaml(backup.backups.containers as unknown as Record<string, string>));
+  writeFileSync(join(dir, 'ops.yaml'), configYaml(backup.backups.containers));
   const env: Record<string, string> = {
     AzureWebJobsStorage: inject('azurite').connectionString,
     OPS_CONFIG_PATH: join(dir, 'ops.yaml'),

@@ -182,7 +182,7 @@ export function remediationHarness(world: World, input: RemediationInput, events
     instanceId: input.instanceId,
     input,
     activities: activitiesFor(world),
-    entities: { [GUARD_ENTITY]: guardEntity as (c: never) => unknown },
+    entities: { [GUARD_ENTITY]: guardEntity },
     events,
   });
 }

@@ -11,7 +11,7 @@ import { createVaultSecrets } from '../../src/adapters/keyvault.js';
 import { backupActivities } from '../../src/backup/activities.js';
 import { BACKUP_ACTIVITY } from '../../src/backup/activity-names.js';
 import { backupIdFor } from '../../src/backup/manifest.js';
-import { recordStageMetric } from '../../src/budget/notify.js';
+import { recordStageMetric } from '../../src/budget/notify-message.js';
 import type { AuditRecord } from '../../src/domain/types.js';
 import { writeAudit } from '../../src/rotation/activities.js';
 import type { RotationEnv } from '../../src/rotation/activities.js';

@@ -57,7 +57,10 @@ describe('Alertmanager time_intervals semantics', () => {
       [{ location: 'Mars/Olympus' }, /not an IANA time zone/],
       [{ location: 'Local' }, /not an IANA time zone/],
     ];
-    for (const [spec, msg] of bad) expect(() => compileInterval(spec), JSON.stringify(spec)).toThrow(IntervalError), expect(() => compileInterval(spec)).toThrow(msg);
+    for (const [spec, msg] of bad) {
+      expect(() => compileInterval(spec), JSON.stringify(spec)).toThrow(IntervalError);
+      expect(() => compileInterval(spec)).toThrow(msg);
+    }
   });
 
   it('29 February: -1 is the 29th in a leap year, the 28th otherwise; 29 does not exist in 2027; 1:31 is clamped', () => {

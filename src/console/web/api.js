@@ -4,9 +4,9 @@
 // asks for an identity (docs/console.md).
 export const session = {
   get key() { return sessionStorage.getItem('aksops.key') ?? ''; },
-  set key(v) { v ? sessionStorage.setItem('aksops.key', v) : sessionStorage.removeItem('aksops.key'); },
+  set key(v) { if (v) sessionStorage.setItem('aksops.key', v); else sessionStorage.removeItem('aksops.key'); },
   get user() { return sessionStorage.getItem('aksops.user') ?? ''; },
-  set user(v) { v ? sessionStorage.setItem('aksops.user', v) : sessionStorage.removeItem('aksops.user'); },
+  set user(v) { if (v) sessionStorage.setItem('aksops.user', v); else sessionStorage.removeItem('aksops.user'); },
 };
 
 export class ApiError extends Error {

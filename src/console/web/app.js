@@ -41,8 +41,8 @@ function App() {
   const [route, setRoute] = useState(parseHash());
   useEffect(() => {
     const on = () => setRoute(parseHash());
-    addEventListener('hashchange', on);
-    return () => removeEventListener('hashchange', on);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
   }, []);
   const page = PAGES.find((p) => p[0] === route.page);
   useEffect(() => { document.title = `${page[1]} · aksops console`; }, [page]);

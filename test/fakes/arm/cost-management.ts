@@ -23,6 +23,7 @@
 // the retry headers (QPU, entity, tenant, Retry-After).
 import { randomUUID } from 'node:crypto';
 import { armError, type ArmRequest, type ArmResponse, type FakeArm } from './server.js';
+import { text } from '../../../src/domain/text.js';
 
 export interface CostRow {
   /** YYYY-MM-DD (UTC usage date). */
@@ -173,17 +174,17 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     if (from > to) bad('timePeriod.from must be before timePeriod.to.');
     const ds = b.dataset;
     if (!ds || typeof ds !== 'object') bad('dataset is required.');
-    if (ds.granularity !== undefined && ds.granularity !== 'None' && ds.granularity !== 'Daily' && ds.granularity !== 'Monthly') bad(`granularity '${String(ds.granularity)}' is not supported.`);
+    if (ds.granularity !== undefined && ds.granularity !== 'None' && ds.granularity !== 'Daily' && ds.granularity !== 'Monthly') bad(`granularity '${text(ds.granularity)}' is not supported.`);
     const agg = Object.values(ds.aggregation ?? {});
     if (agg.length === 0 || agg.length > 2) bad('dataset.aggregation must have 1 or 2 clauses.');
     for (const a of agg) {
       if (a.function !== 'Sum') bad(`aggregation function '${String(a.function)}' is not supported (Sum).`);
       if (typeof a.name !== 'string' || !COST_COLUMNS.has(a.name.toLowerCase())) bad(`aggregation column '${String(a.name)}' is not supported.`);
     }
-    const groups = (ds.grouping ?? []).map((g) => {
+    const groups = (ds.grouping ?? []).map((g): { type: 'Dimension' | 'TagKey'; name: string } => {
       if (g.type !== 'Dimension' && g.type !== 'TagKey') bad(`grouping type '${String(g.type)}' is not supported.`);
       if (typeof g.name !== 'string' || (g.type === 'Dimension' && !DIMENSIONS[g.name.toLowerCase()])) bad(`grouping column '${String(g.name)}' is not supported.`);
-      return { type: g.type as 'Dimension' | 'TagKey', name: g.name };
+      return { type: g.type, name: g.name };
     });
     if (groups.length > 2) bad('dataset.grouping can have at most 2 clauses.');
     if (forecast && groups.length > 0) bad('grouping is not supported by forecast.');

@@ -103,7 +103,7 @@ async function makeRun(opts: { paused?: boolean } = {}): Promise<Run> {
       // As functions/remediation.ts: escalations and approval requests are audited, results only sent.
       notify: (i: unknown) => ((i as NotifyInput).kind === 'result' ? undefined : audit.write([{ id: (i as NotifyInput).id, at: (i as NotifyInput).at, kind: 'result', actor: 'orchestration', decision: 'escalated' }])),
     },
-    entities: { guard: guardEntity as never },
+    entities: { guard: guardEntity },
     events: [{ name: 'alertResolved', input: { endsAt: '2025-01-01T00:05:00Z' }, when: when.idleIn('verifying') }],
   });
   return { harness, kube, audit };

@@ -2,7 +2,7 @@
 // behaviours drift from kube-apiserver, every test built on the fake is worthless.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiException, AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { startFakeKubeApiServer, type FakeKubeApiServer } from './kube-api-server.js';
 
 let kube: FakeKubeApiServer;
 let core: CoreV1Api;

@@ -35,7 +35,7 @@ const alert = (labels: Record<string, string>, fingerprint = 'a1') => ({
   status: 'firing' as const, labels, annotations: {}, startsAt: '2026-11-22T02:58:31.201Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint,
 });
 const payload = (alerts: ReturnType<typeof alert>[]): AlertmanagerWebhook =>
-  ({ version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts }) as AlertmanagerWebhook;
+  ({ version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts });
 
 describe('intake protection of nodes in protected pools', () => {
   it('refuses a node of a globally or per-cluster protected pool, and allows other pools', () => {

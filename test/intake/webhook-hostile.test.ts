@@ -184,7 +184,7 @@ describe('hostile input to the webhook', () => {
       } catch (e) {
         throw new Error(`case ${i} crashed the handler: ${(e as Error).stack}\nbody: ${body.slice(0, 300)}`);
       }
-      if (res.status < 400 || res.status > 499 || typeof res.body['error'] !== 'string' || (res.body['error'] as string).length < 10) {
+      if (res.status < 400 || res.status > 499 || typeof res.body['error'] !== 'string' || (res.body['error']).length < 10) {
         throw new Error(`case ${i} answered ${res.status} ${JSON.stringify(res.body).slice(0, 300)}\nbody: ${body.slice(0, 300)}`);
       }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -221,7 +221,7 @@ describe('hostile input to the webhook', () => {
     const decisions = res.body['decisions'] as { fingerprint: string; decision: string; reason?: string }[];
     const byFp = new Map(decisions.map((d) => [d.fingerprint, d]));
     for (const a of alerts.slice(0, -2)) {
-      const d = byFp.get(a.fingerprint as string)!;
+      const d = byFp.get(a.fingerprint)!;
       // A namespace value like "kube-system/…" may also be refused as protected or as no-match by the rule's matcher; never started.
       expect(['invalid', 'no-match', 'protected'], `${a.fingerprint}: ${JSON.stringify(d)}`).toContain(d.decision);
     }

@@ -39,6 +39,7 @@ function text(data: Record<string, unknown>, field: string, required: boolean, m
   if (typeof v !== 'string' && typeof v !== 'number') throw new BudgetPayloadError(`data.${field}: expected a string`);
   const s = String(v);
   if (s.length > max) throw new BudgetPayloadError(`data.${field}: longer than ${max} characters`);
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point of this check
   if (/[\u0000-\u001f]/.test(s)) throw new BudgetPayloadError(`data.${field}: contains control characters`);
   return s;
 }

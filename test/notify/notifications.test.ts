@@ -164,7 +164,7 @@ describe('a run whose receivers fail, and the secret scan', () => {
     };
     const h = createReplayHarness({
       orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities,
-      entities: { guard: guardEntity as never },
+      entities: { guard: guardEntity },
       events: [{ name: 'approval', input: { decision: 'approve', by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }],
     });
     const result = await h.run();
@@ -191,7 +191,7 @@ describe('a run whose receivers fail, and the secret scan', () => {
     const h = createReplayHarness({
       orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input,
       activities: { ...activitiesFor(world), notify: () => { throw new Error('audit table unavailable (503)'); } },
-      entities: { guard: guardEntity as never },
+      entities: { guard: guardEntity },
     });
     const r = await h.run();
     expect(r.status).toBe('completed');

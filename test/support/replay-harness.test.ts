@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as df from 'durable-functions';
 import type { EntityContext, OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import { EVENT, HarnessError, createReplayHarness, forEachCrashPoint, when, type HarnessOptions, type ReplayHarness } from '../support/replay-harness.js';
+import { EVENT, HarnessError, createReplayHarness, forEachCrashPoint, when, type HarnessOptions, type ReplayHarness } from './replay-harness.js';
 
 const counter = new df.EntityId('counter', 'c1');
 
@@ -63,7 +63,7 @@ function tourHarness(extra: Partial<HarnessOptions> = {}): { h: ReplayHarness; b
     instanceId: 'tour-1',
     input: null,
     activities: bankActivities(bank),
-    entities: { counter: counterEntity as (c: never) => unknown },
+    entities: { counter: counterEntity },
     events: [{ name: 'approve', input: { by: 'alice' }, when: when.idleIn('waiting') }],
     ...extra,
   });
@@ -137,7 +137,7 @@ describe('replay harness', () => {
         instanceId: 'tour-2',
         input: null,
         activities: { charge: (i: { amount: number }) => { total += i.amount; return 'charged'; } },
-        entities: { counter: counterEntity as (c: never) => unknown },
+        entities: { counter: counterEntity },
         events: [{ name: 'approve', when: when.idleIn('waiting') }],
       });
     const h = make();
@@ -203,7 +203,7 @@ describe('replay harness', () => {
         return 'no error?';
       },
       instanceId: 'e', input: null, activities: {},
-      entities: { Counter: counterEntity as (c: never) => unknown },
+      entities: { Counter: counterEntity },
     });
     expect((await h.run()).output).toBe('entity failed');
     expect(h.entityState<number>(counter)).toBe(2);

@@ -8,17 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKubeAccess } from '../src/adapters/kube.js';
-import { parseConfig } from '../src/config/load.js';
-import { readSettings } from '../src/config/settings.js';
-import type { RemediationInput, RunRunbookInput } from '../src/domain/types.js';
-import { handleAlertmanagerWebhook } from '../src/intake/webhook.js';
-import { runRunbook, type RunbookEnv } from '../src/runbooks/run.js';
-import { METRIC } from '../src/telemetry/metrics.js';
-import { startTelemetry, type TelemetryHandle } from '../src/telemetry/setup.js';
-import { traced } from '../functions/lib/durable-lazy.js';
-import { startFakeKubeApiServer, type FakeKubeApiServer } from './fakes/kube-api-server.js';
-import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver.js';
+import { createKubeAccess } from '../../src/adapters/kube.js';
+import { parseConfig } from '../../src/config/load.js';
+import { readSettings } from '../../src/config/settings.js';
+import type { RemediationInput, RunRunbookInput } from '../../src/domain/types.js';
+import { handleAlertmanagerWebhook } from '../../src/intake/webhook.js';
+import { runRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
+import { METRIC } from '../../src/telemetry/metrics.js';
+import { startTelemetry, type TelemetryHandle } from '../../src/telemetry/setup.js';
+import { traced } from '../../functions/lib/durable-lazy.js';
+import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const WEBHOOK_TOKEN = 'whk-3f9a1c77e2b04d55a0c1d2e3f4a5b6c7';
 const KUBE_TOKEN = 'kube-secret-token-8e7d6c5b4a39281706f5e4d3c2b1a0ff';
@@ -63,7 +63,7 @@ rules:
     params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}' }
     dryRun: false
 `);
-    const pod = seeded.pods[0]!.metadata!.name!;
+    const pod = seeded.pods[0]!.metadata.name!;
     const payload = {
       version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
       alerts: [{ status: 'firing', labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: '0e1000000000f001' }],
@@ -79,7 +79,7 @@ rules:
         pause: async () => ({ paused: false, reason: null }),
         now: () => new Date('2026-01-01T00:01:00Z'),
         deliveryId: () => 'delivery-1',
-      } as unknown as Parameters<typeof handleAlertmanagerWebhook>[1],
+      },
     );
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(started?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);

@@ -83,7 +83,7 @@ runbooks: { progressInterval: 30s, drain-node: { timeout: 10m, pools: { compute:
       writeAudit: (r: unknown) => void audit.set((r as AuditRecord).id, r as AuditRecord),
       notify: (x: unknown) => void notes.push(x as NotifyInput),
     },
-    entities: { guard: guardEntity as never },
+    entities: { guard: guardEntity },
     events: [{ name: 'approval', input: { decision: 'approve', by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }],
   });
   return { harness, kube, audit, notes };

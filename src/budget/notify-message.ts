@@ -1,4 +1,4 @@
-// Budget notifications through the app's notification targets (src/notify: Teams/Slack, delivery
+// Budget notifications as messages for the app's notification targets (src/notify: Teams/Slack, delivery
 // with retries, URLs read from app settings and never logged) and the audit log. Pure mapping
 // here; the activity in functions/budgets.ts sends.
 import type { AuditRecord, NotifyInput } from '../domain/types.js';

@@ -28,7 +28,7 @@ const WINDOWS = (over: Record<string, unknown> = {}) =>
 const resolvedWhileVerifying: PlannedEvent = { name: EVENT_ALERT_RESOLVED, input: { endsAt: '2026-10-24T03:05:00Z' }, when: when.idleIn('verifying') };
 
 function harness(world: World, startTime: string, input: RemediationInput = remediationInput(), events: PlannedEvent[] = [resolvedWhileVerifying]): ReplayHarness {
-  return createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: activitiesFor(world), entities: { [GUARD_ENTITY]: guardEntity as (c: never) => unknown }, events, startTime });
+  return createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: activitiesFor(world), entities: { [GUARD_ENTITY]: guardEntity }, events, startTime });
 }
 
 const windowRows = (w: World) => [...w.audit.values()].filter((r) => r.id.startsWith('window:'));
@@ -68,7 +68,7 @@ describe('remediation inside a maintenance window (replayed, crash after every s
   it('an alert that resolves during the wait ends the run without acting', async () => {
     const world = newWorld();
     world.windows = WINDOWS();
-    const h = harness(world, '2026-10-24T01:30:00.000Z', remediationInput(), [{ name: EVENT_ALERT_RESOLVED, input: { endsAt: '2026-10-24T01:40:00Z' }, when: when.phase('waiting-for-window' as never) }]);
+    const h = harness(world, '2026-10-24T01:30:00.000Z', remediationInput(), [{ name: EVENT_ALERT_RESOLVED, input: { endsAt: '2026-10-24T01:40:00Z' }, when: when.phase('waiting-for-window') }]);
     const r = await h.run();
     expect(r.output).toMatchObject({ outcome: 'resolved-before-action' });
     expect(world.mutations).toBe(0);
@@ -123,7 +123,7 @@ describe('window gate unavailable', () => {
   it('a failing windowGate activity (storage down) means not acting: skipped with the reason', async () => {
     const world = newWorld();
     const input = remediationInput();
-    const h = createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: { ...activitiesFor(world), windowGate: () => { throw new Error('control table unavailable (503)'); } }, entities: { [GUARD_ENTITY]: guardEntity as (c: never) => unknown }, startTime: '2026-10-24T01:30:00.000Z' });
+    const h = createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: { ...activitiesFor(world), windowGate: () => { throw new Error('control table unavailable (503)'); } }, entities: { [GUARD_ENTITY]: guardEntity }, startTime: '2026-10-24T01:30:00.000Z' });
     const r = await h.run();
     expect(r.output).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining('window gate unavailable, not acting') });
     expect(world.mutations).toBe(0);

@@ -57,7 +57,7 @@ beforeAll(async () => {
   durable = await new FakeDurableExtension().start();
   // Completed remediations stay around: a resend must not start them again.
   const port = await freePort();
-  receiver = createServer(async (req, res) => {
+  receiver = createServer((req, res) => void (async () => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
@@ -69,7 +69,7 @@ beforeAll(async () => {
     deliveries.push({ status: out.status ?? 200, payload: JSON.parse(text) as Delivery['payload'], decisions: body.decisions ?? [] });
     res.writeHead(out.status ?? 200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(out.jsonBody));
-  });
+  })());
   await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
   const config = `
 route:
