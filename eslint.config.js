@@ -10,7 +10,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.mutation.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.mutation.config.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
@@ -44,7 +46,10 @@ export default tseslint.config(
         {
           paths: [
             { name: '@azure/functions', message: 'src/ is free of the Functions framework: take plain inputs; adapt in functions/.' },
-            { name: 'durable-functions', message: 'src/ is free of Durable Functions: orchestration code goes in orchestrations/, client calls in functions/lib/.' },
+            {
+              name: 'durable-functions',
+              message: 'src/ is free of Durable Functions: orchestration code goes in orchestrations/, client calls in functions/lib/.',
+            },
           ],
           patterns: [{ group: ['@azure/functions/*', 'durable-functions/*'], message: 'src/ is free of the Functions framework and Durable Functions.' }],
         },
@@ -61,7 +66,35 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'history', 'localStorage', 'sessionStorage', 'navigator', 'fetch', 'URL', 'URLSearchParams', 'FormData', 'Headers', 'AbortController', 'Event', 'CustomEvent', 'HTMLElement', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'requestAnimationFrame', 'Intl', 'matchMedia', 'ResizeObserver', 'Blob', 'structuredClone'].map((g) => [g, 'readonly']),
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'localStorage',
+          'sessionStorage',
+          'navigator',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'FormData',
+          'Headers',
+          'AbortController',
+          'Event',
+          'CustomEvent',
+          'HTMLElement',
+          'console',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'requestAnimationFrame',
+          'Intl',
+          'matchMedia',
+          'ResizeObserver',
+          'Blob',
+          'structuredClone',
+        ].map((g) => [g, 'readonly']),
       ),
     },
   },

@@ -17,7 +17,10 @@ const kube = await startFakeKubeApiServer({ token });
 kube.seedPod({ namespace: 'db', name: 'pg-0', labels: { app: 'pg' }, spec: { containers: [{ name: 'postgres', image: 'postgres:15' }] } });
 // psql (the TimescaleDB check after pg_dump) answers nothing: a plain PostgreSQL.
 const psql = (argv: string[]) => argv[0] === 'psql' || argv.some((a) => a.includes('exec psql'));
-configureExec(kube.registry, { rewrite: (req) => (psql(req.command) ? ['true'] : req.command.some((a) => a.includes('tar -C')) ? ['tar', '-C', dirname(file), '-cf', '-', basename(file)] : ['cat', file]) });
+configureExec(kube.registry, {
+  rewrite: (req) =>
+    psql(req.command) ? ['true'] : req.command.some((a) => a.includes('tar -C')) ? ['tar', '-C', dirname(file), '-cf', '-', basename(file)] : ['cat', file],
+});
 process.stdout.write(`${JSON.stringify({ url: kube.url })}\n`);
 process.on('SIGTERM', () => {
   void kube.stop().then(() => process.exit(0));

@@ -71,24 +71,54 @@ async function run(): Promise<BenchResult[]> {
     {
       // The same bytes as S3_OBJECTS objects, put straight into s3rver (any v4 signature of key S3RVER).
       const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-      const c = new S3Client({ endpoint: `http://127.0.0.1:${s3.port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+      const c = new S3Client({
+        endpoint: `http://127.0.0.1:${s3.port}`,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
       const per = BYTES / S3_OBJECTS;
-      for (let i = 0; i < S3_OBJECTS; i++) await c.send(new PutObjectCommand({ Bucket: 'media', Key: `objects/${i}.bin`, Body: createReadStream(file, { start: i * per, end: (i + 1) * per - 1 }), ContentLength: per }));
+      for (let i = 0; i < S3_OBJECTS; i++)
+        await c.send(
+          new PutObjectCommand({
+            Bucket: 'media',
+            Key: `objects/${i}.bin`,
+            Body: createReadStream(file, { start: i * per, end: (i + 1) * per - 1 }),
+            ContentLength: per,
+          }),
+        );
       c.destroy();
     }
     const server = await kubeServerProcess(file);
     cleanups.push(() => server.stop());
     const pod = { namespace: 'db', podSelector: 'app=pg', expectedSize: `${BYTES / MIB}Mi` };
     const backups = backupsSchema.parse({
-      containers: { objects: 'bench-objects', databases: 'bench-dumps', snapshots: 'bench-snaps', grafana: 'bench-grafana', keyVault: 'bench-kv', appData: 'bench-data' },
+      containers: {
+        objects: 'bench-objects',
+        databases: 'bench-dumps',
+        snapshots: 'bench-snaps',
+        grafana: 'bench-grafana',
+        keyVault: 'bench-kv',
+        appData: 'bench-data',
+      },
       encryption: { localKeySetting: 'BACKUP_LOCAL_KEY' },
-      clusters: [{
-        cluster: 'bench',
-        databases: [{ name: 'pg', database: 'ms5', ...pod }],
-        redis: [{ name: 'cache', ...pod }],
-        prometheus: [{ name: 'prom', ...pod }],
-        s3: [{ name: 'media', endpoint: `http://127.0.0.1:${s3.port}`, bucket: 'media', credentials: { keyVault: { accessKeyIdSecret: 'k', secretAccessKeySecret: 's' } } }],
-      }],
+      clusters: [
+        {
+          cluster: 'bench',
+          databases: [{ name: 'pg', database: 'ms5', ...pod }],
+          redis: [{ name: 'cache', ...pod }],
+          prometheus: [{ name: 'prom', ...pod }],
+          s3: [
+            {
+              name: 'media',
+              endpoint: `http://127.0.0.1:${s3.port}`,
+              bucket: 'media',
+              credentials: { keyVault: { accessKeyIdSecret: 'k', secretAccessKeySecret: 's' } },
+            },
+          ],
+        },
+      ],
     });
     const rest = new KubeRest(server.kubeConfig);
     cleanups.push(() => rest.close());
@@ -143,8 +173,22 @@ async function run(): Promise<BenchResult[]> {
     const mb = BYTES / MIB;
     const base = round((mb / baseBest) * 1000, 1);
     return [
-      ...STREAMS.map((s) => withRatio({ name: `backup.stream.${s.name}_mb_per_second`, value: round((mb / best.get(s.name)!) * 1000, 1), unit: 'MiB/s', better: 'higher', baseline: base, goal: 'ratio >= 0.8 against uploadStream from a file' })),
-      ...STREAMS.map((s) => ({ name: `backup.stream.${s.name}_peak_rss_mb`, value: round(peaks.get(s.name)! / MIB, 1), unit: 'MiB', better: 'lower' as const })),
+      ...STREAMS.map((s) =>
+        withRatio({
+          name: `backup.stream.${s.name}_mb_per_second`,
+          value: round((mb / best.get(s.name)!) * 1000, 1),
+          unit: 'MiB/s',
+          better: 'higher',
+          baseline: base,
+          goal: 'ratio >= 0.8 against uploadStream from a file',
+        }),
+      ),
+      ...STREAMS.map((s) => ({
+        name: `backup.stream.${s.name}_peak_rss_mb`,
+        value: round(peaks.get(s.name)! / MIB, 1),
+        unit: 'MiB',
+        better: 'lower' as const,
+      })),
       { name: 'backup.stream.idle_rss_mb', value: round(idle / MIB, 1), unit: 'MiB', better: 'lower' },
       { name: 'backup.stream.peak_rss_mb', value: round(peak / MIB, 1), unit: 'MiB', better: 'lower', goal: '< 200 MB for the whole backup path' },
     ];

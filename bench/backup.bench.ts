@@ -50,21 +50,51 @@ function seedObjects(kube: Awaited<ReturnType<typeof startFakeKubeApiServer>>): 
     for (let j = 0; j < PER_NAMESPACE; j++) {
       const name = `svc-${String(j).padStart(4, '0')}`;
       const kind = j % 4;
-      if (kind === 0) kube.seed('configmaps', { metadata: { name, namespace: ns, labels: { app: name } }, data: { 'config.yaml': `replicas: ${j}\nfeatures: [a, b, c]\n`.repeat(8) } });
+      if (kind === 0)
+        kube.seed('configmaps', {
+          metadata: { name, namespace: ns, labels: { app: name } },
+          data: { 'config.yaml': `replicas: ${j}\nfeatures: [a, b, c]\n`.repeat(8) },
+        });
       else if (kind === 1) {
         kube.seed('deployments', {
           metadata: { name, namespace: ns, labels: { app: name } },
-          spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: `contoso.azurecr.io/${name}:1.${j}`, env: [{ name: 'MODE', value: 'prod' }], resources: { requests: { cpu: '100m', memory: '128Mi' } } }] } } },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: name } },
+            template: {
+              metadata: { labels: { app: name } },
+              spec: {
+                containers: [
+                  {
+                    name: 'app',
+                    image: `contoso.azurecr.io/${name}:1.${j}`,
+                    env: [{ name: 'MODE', value: 'prod' }],
+                    resources: { requests: { cpu: '100m', memory: '128Mi' } },
+                  },
+                ],
+              },
+            },
+          },
         });
-      } else if (kind === 2) kube.seed('services', { metadata: { name, namespace: ns }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
-      else kube.seed('secrets', { metadata: { name, namespace: ns }, type: 'Opaque', data: { password: randomBytes(24).toString('base64'), url: Buffer.from(`postgres://u:p@db/${name}`).toString('base64') } });
+      } else if (kind === 2)
+        kube.seed('services', { metadata: { name, namespace: ns }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
+      else
+        kube.seed('secrets', {
+          metadata: { name, namespace: ns },
+          type: 'Opaque',
+          data: { password: randomBytes(24).toString('base64'), url: Buffer.from(`postgres://u:p@db/${name}`).toString('base64') },
+        });
       n += 1;
     }
   }
   return n;
 }
 
-function env(kube: Awaited<ReturnType<typeof startFakeKubeApiServer>>, connectionString: string, clusterBackup: Record<string, unknown>): { env: BackupEnv; rest: KubeRest } {
+function env(
+  kube: Awaited<ReturnType<typeof startFakeKubeApiServer>>,
+  connectionString: string,
+  clusterBackup: Record<string, unknown>,
+): { env: BackupEnv; rest: KubeRest } {
   const backups = backupsSchema.parse({
     containers: { objects: 'bench-objects', databases: 'bench-dumps', snapshots: 'bench-snaps', grafana: 'bench-grafana', keyVault: 'bench-kv' },
     encryption: { localKeySetting: 'BACKUP_LOCAL_KEY' },
@@ -99,7 +129,8 @@ async function objectExport(connectionString: string): Promise<BenchResult[]> {
     const listOnce = async () => {
       const t0 = nowMs();
       let n = 0;
-      for (const ns of plan0.namespaces) for (const t of plan0.namespacedTypes) for await (const page of rest.listPages(t, ns, { limit: 500 })) n += page.length;
+      for (const ns of plan0.namespaces)
+        for (const t of plan0.namespacedTypes) for await (const page of rest.listPages(t, ns, { limit: 500 })) n += page.length;
       return { ms: nowMs() - t0, n };
     };
     await listOnce();
@@ -125,7 +156,13 @@ async function objectExport(connectionString: string): Promise<BenchResult[]> {
     }
     await rest.close();
     return [
-      withRatio({ name: 'backup.objects_per_second', value: round((total / best) * 1000, 0), unit: 'objects/s', better: 'higher', baseline: round((base.n / base.ms) * 1000, 0) }),
+      withRatio({
+        name: 'backup.objects_per_second',
+        value: round((total / best) * 1000, 0),
+        unit: 'objects/s',
+        better: 'higher',
+        baseline: round((base.n / base.ms) * 1000, 0),
+      }),
     ];
   } finally {
     await kube.stop();
@@ -135,7 +172,9 @@ async function objectExport(connectionString: string): Promise<BenchResult[]> {
 /** The fake API server in a child process (the function does not host the API server). */
 export async function kubeServerProcess(file: string): Promise<{ kubeConfig: KubeConfig; stop(): Promise<void> }> {
   const token = randomBytes(16).toString('hex');
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./backup-kube-server.js', import.meta.url)), file, token], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./backup-kube-server.js', import.meta.url)), file, token], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -226,9 +265,22 @@ async function dumpStreaming(connectionString: string): Promise<BenchResult[]> {
     await rest.close();
     const mb = DUMP_BYTES / (1024 * 1024);
     return [
-      withRatio({ name: 'backup.dump_mb_per_second', value: round((mb / execBest) * 1000, 1), unit: 'MiB/s', better: 'higher', baseline: round((mb / baseBest) * 1000, 1), goal: 'ratio >= 0.8 against uploadStream from a file' }),
+      withRatio({
+        name: 'backup.dump_mb_per_second',
+        value: round((mb / execBest) * 1000, 1),
+        unit: 'MiB/s',
+        better: 'higher',
+        baseline: round((mb / baseBest) * 1000, 1),
+        goal: 'ratio >= 0.8 against uploadStream from a file',
+      }),
       { name: 'backup.dump_peak_rss_mb', value: round(peak / (1024 * 1024), 1), unit: 'MiB', better: 'lower', goal: '< 200 MB' },
-      { name: 'backup.dump_rss_over_idle_mb', value: round((peak - baseRss) / (1024 * 1024), 1), unit: 'MiB', better: 'lower', baseline: round(baseRss / (1024 * 1024), 1) },
+      {
+        name: 'backup.dump_rss_over_idle_mb',
+        value: round((peak - baseRss) / (1024 * 1024), 1),
+        unit: 'MiB',
+        better: 'lower',
+        baseline: round(baseRss / (1024 * 1024), 1),
+      },
     ];
   } finally {
     await server.stop();
@@ -244,7 +296,8 @@ export const backupBenchmark: Benchmark = {
       const filter = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? '';
       const out: BenchResult[] = [];
       // The dump first: its peak memory is measured from a process that did nothing else yet.
-      if (filter === '' || filter === 'backup' || 'backup.dump_mb_per_second backup.dump_peak_rss_mb'.includes(filter)) out.push(...(await dumpStreaming(azurite.connectionString)));
+      if (filter === '' || filter === 'backup' || 'backup.dump_mb_per_second backup.dump_peak_rss_mb'.includes(filter))
+        out.push(...(await dumpStreaming(azurite.connectionString)));
       if (filter === '' || filter === 'backup' || 'backup.objects_per_second'.includes(filter)) out.push(...(await objectExport(azurite.connectionString)));
       return out;
     } finally {

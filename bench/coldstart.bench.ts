@@ -19,10 +19,18 @@ function timeNode(args: string[]): number {
 
 /** Milliseconds to import the entry point, measured inside the process (telemetry keeps it alive after). */
 function importMs(entry: string, env: Record<string, string>): number {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(entry)}); process.stdout.write(String(performance.now() - t)); process.exit(0)`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true', ...env },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const t = performance.now(); await import(${JSON.stringify(entry)}); process.stdout.write(String(performance.now() - t)); process.exit(0)`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true', ...env },
+    },
+  );
   if (r.status !== 0) throw new Error(`import failed: ${r.stderr.toString()}`);
   return Number(r.stdout.toString());
 }
@@ -34,13 +42,18 @@ function importMs(entry: string, env: Record<string, string>): number {
  */
 function readyMs(entry: string, setup: string, env: Record<string, string>): number {
   const code = `const t = performance.now(); await import(${JSON.stringify(entry)}); const s = await import(${JSON.stringify(setup)}); await s.startTelemetry(${JSON.stringify(env)}); process.stdout.write(String(performance.now() - t)); process.exit(0)`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true' } });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true' },
+  });
   if (r.status !== 0) throw new Error(`import failed: ${r.stderr.toString()}`);
   return Number(r.stdout.toString());
 }
 
 /** An Application Insights connection string for a closed port: the distro loads, nothing is sent. */
-const TELEMETRY_ENV = { APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/' };
+const TELEMETRY_ENV = {
+  APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/',
+};
 
 export const coldstartBenchmark: Benchmark = {
   name: 'coldstart',
@@ -71,9 +84,27 @@ export const coldstartBenchmark: Benchmark = {
     const a = median(app);
     const b = median(base);
     return [
-      withRatio({ name: 'coldstart.import_with_telemetry_ms', value: round(median(telemetry), 1), unit: 'ms', better: 'lower', baseline: round(median(plain), 1) }),
-      withRatio({ name: 'coldstart.telemetry_ready_azure_monitor_ms', value: round(median(ready), 1), unit: 'ms', better: 'lower', baseline: round(median(plain), 1) }),
-      withRatio({ name: 'coldstart.telemetry_ready_otlp_ms', value: round(median(readyOtlp), 1), unit: 'ms', better: 'lower', baseline: round(median(plain), 1) }),
+      withRatio({
+        name: 'coldstart.import_with_telemetry_ms',
+        value: round(median(telemetry), 1),
+        unit: 'ms',
+        better: 'lower',
+        baseline: round(median(plain), 1),
+      }),
+      withRatio({
+        name: 'coldstart.telemetry_ready_azure_monitor_ms',
+        value: round(median(ready), 1),
+        unit: 'ms',
+        better: 'lower',
+        baseline: round(median(plain), 1),
+      }),
+      withRatio({
+        name: 'coldstart.telemetry_ready_otlp_ms',
+        value: round(median(readyOtlp), 1),
+        unit: 'ms',
+        better: 'lower',
+        baseline: round(median(plain), 1),
+      }),
       withRatio({ name: 'coldstart.import_ms', value: round(a, 1), unit: 'ms', better: 'lower', baseline: round(b, 1) }),
       { name: 'coldstart.extra_ms', value: round(a - b, 1), unit: 'ms', better: 'lower', goal: '< 300 ms over node -e 0' },
     ];

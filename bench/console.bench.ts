@@ -15,7 +15,15 @@ import { readSettings } from '../src/config/settings.js';
 import { consoleAssets } from '../src/console/assets.js';
 import { type Benchmark, type BenchResult, median, nowMs, round, withRatio } from './lib.js';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export const consoleBenchmark: Benchmark = {
   name: 'console',
@@ -53,7 +61,14 @@ export const consoleBenchmark: Benchmark = {
       const raw = assets.reduce((s, a) => s + a.body.length, 0);
       const gz = assets.reduce((s, a) => s + gzipSync(a.body).length, 0);
       return [
-        withRatio({ name: 'console audit page load, 10k rows', value: round(median(big), 1), unit: 'ms', better: 'lower', baseline: round(median(small), 1), goal: 'does not grow with the table (one server-side page)' }),
+        withRatio({
+          name: 'console audit page load, 10k rows',
+          value: round(median(big), 1),
+          unit: 'ms',
+          better: 'lower',
+          baseline: round(median(small), 1),
+          goal: 'does not grow with the table (one server-side page)',
+        }),
         { name: 'console shipped assets (raw)', value: round(raw / 1024, 1), unit: 'KiB', better: 'lower' },
         { name: 'console shipped assets (gzip)', value: round(gz / 1024, 1), unit: 'KiB', better: 'lower' },
       ];

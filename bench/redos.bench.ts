@@ -34,14 +34,38 @@ export const redosBenchmark: Benchmark = {
       const backtracking = new RegExp(`^(?:${m.value})$`);
       const re2 = new Map(RE2_LENGTHS.map((n) => [n, time(() => m.re!.test(c.hostile(n)), 50)]));
       const bt = new Map(BACKTRACK_LENGTHS.map((n) => [n, time(() => backtracking.test(c.hostile(n)), 3)]));
-      if (m.re!.test(c.hostile(64)) || backtracking.test(c.hostile(16))) throw new Error(`redos benchmark: ${c.id} hostile value matched; the workload is broken`);
+      if (m.re!.test(c.hostile(64)) || backtracking.test(c.hostile(16)))
+        throw new Error(`redos benchmark: ${c.id} hostile value matched; the workload is broken`);
       for (const n of BACKTRACK_LENGTHS) {
-        out.push(withRatio({ name: `redos.${c.id}.re2_ms_n${n}`, value: round(time(() => m.re!.test(c.hostile(n)), 50), 4), unit: 'ms', better: 'lower', baseline: round(bt.get(n)!, 4) }));
+        out.push(
+          withRatio({
+            name: `redos.${c.id}.re2_ms_n${n}`,
+            value: round(
+              time(() => m.re!.test(c.hostile(n)), 50),
+              4,
+            ),
+            unit: 'ms',
+            better: 'lower',
+            baseline: round(bt.get(n)!, 4),
+          }),
+        );
       }
       for (const n of RE2_LENGTHS.slice(1)) out.push({ name: `redos.${c.id}.re2_ms_n${n}`, value: round(re2.get(n)!, 4), unit: 'ms', better: 'lower' });
       // Linear time: 16x the length costs about 16x the time (constant per character).
-      out.push({ name: `redos.${c.id}.re2_growth_256_to_4096`, value: round(re2.get(4096)! / re2.get(256)!, 2), unit: 'x', better: 'lower', goal: '<= 16 (linear)' });
-      out.push({ name: `redos.${c.id}.backtracking_growth_16_to_24`, value: round(bt.get(24)! / bt.get(16)!, 1), unit: 'x', better: 'lower', goal: 'exponential: ~2x per character' });
+      out.push({
+        name: `redos.${c.id}.re2_growth_256_to_4096`,
+        value: round(re2.get(4096)! / re2.get(256)!, 2),
+        unit: 'x',
+        better: 'lower',
+        goal: '<= 16 (linear)',
+      });
+      out.push({
+        name: `redos.${c.id}.backtracking_growth_16_to_24`,
+        value: round(bt.get(24)! / bt.get(16)!, 1),
+        unit: 'x',
+        better: 'lower',
+        goal: 'exponential: ~2x per character',
+      });
     }
     return out;
   },

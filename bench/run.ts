@@ -10,7 +10,16 @@ import { redosBenchmark } from './redos.bench.js';
 import { secondaryCopyBenchmark } from './secondary-copy.bench.js';
 import { backupStreamsBenchmark } from './backup-streams.bench.js';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, redosBenchmark, coldstartBenchmark, scalingBenchmark, backupBenchmark, secondaryCopyBenchmark, backupStreamsBenchmark, consoleBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  intakeBenchmark,
+  redosBenchmark,
+  coldstartBenchmark,
+  scalingBenchmark,
+  backupBenchmark,
+  secondaryCopyBenchmark,
+  backupStreamsBenchmark,
+  consoleBenchmark,
+];
 
 async function main(argv: string[]): Promise<void> {
   const json = argv.includes('--json');
@@ -32,7 +41,9 @@ async function main(argv: string[]): Promise<void> {
   }
   for (const r of results) {
     const base = r.baseline !== undefined ? `  baseline ${r.baseline} ${r.unit}  ratio ${r.ratio}` : '';
-    process.stdout.write(`${r.name.padEnd(36)} ${String(r.value).padStart(12)} ${r.unit.padEnd(10)} (${r.better} is better)${base}${r.goal ? `  goal: ${r.goal}` : ''}\n`);
+    process.stdout.write(
+      `${r.name.padEnd(36)} ${String(r.value).padStart(12)} ${r.unit.padEnd(10)} (${r.better} is better)${base}${r.goal ? `  goal: ${r.goal}` : ''}\n`,
+    );
   }
 }
 

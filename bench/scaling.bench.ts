@@ -90,10 +90,38 @@ async function fitForecast(): Promise<BenchResult[]> {
     fullCpu.push(median(f.cpu));
   }
   return [
-    withRatio({ name: 'scaling.fit_forecast_cpu_ms', value: round(median(fullCpu), 2), unit: 'ms', better: 'lower', baseline: round(median(baseCpu), 2), goal: '< 20 ms per series (CPU time: not inflated by other jobs on the machine)' }),
-    withRatio({ name: 'scaling.fit_forecast_cpu_max_ms', value: round(Math.max(...fullCpu), 2), unit: 'ms', better: 'lower', baseline: round(Math.max(...baseCpu), 2), goal: '< 20 ms' }),
-    withRatio({ name: 'scaling.fit_forecast_ms', value: round(median(full), 2), unit: 'ms', better: 'lower', baseline: round(median(base), 2), goal: '< 20 ms per series (2 weeks of 5-min data)' }),
-    withRatio({ name: 'scaling.fit_forecast_max_ms', value: round(Math.max(...full), 2), unit: 'ms', better: 'lower', baseline: round(Math.max(...base), 2), goal: '< 20 ms' }),
+    withRatio({
+      name: 'scaling.fit_forecast_cpu_ms',
+      value: round(median(fullCpu), 2),
+      unit: 'ms',
+      better: 'lower',
+      baseline: round(median(baseCpu), 2),
+      goal: '< 20 ms per series (CPU time: not inflated by other jobs on the machine)',
+    }),
+    withRatio({
+      name: 'scaling.fit_forecast_cpu_max_ms',
+      value: round(Math.max(...fullCpu), 2),
+      unit: 'ms',
+      better: 'lower',
+      baseline: round(Math.max(...baseCpu), 2),
+      goal: '< 20 ms',
+    }),
+    withRatio({
+      name: 'scaling.fit_forecast_ms',
+      value: round(median(full), 2),
+      unit: 'ms',
+      better: 'lower',
+      baseline: round(median(base), 2),
+      goal: '< 20 ms per series (2 weeks of 5-min data)',
+    }),
+    withRatio({
+      name: 'scaling.fit_forecast_max_ms',
+      value: round(Math.max(...full), 2),
+      unit: 'ms',
+      better: 'lower',
+      baseline: round(Math.max(...base), 2),
+      goal: '< 20 ms',
+    }),
   ];
 }
 
@@ -111,9 +139,30 @@ function backtestFigures(): BenchResult[] {
       { name: `${p}.wape`, value: f.wape ?? NaN, unit: 'ratio', better: 'lower' },
       { name: `${p}.accuracy`, value: f.accuracy ?? NaN, unit: 'ratio', better: 'higher', goal: 'reported, not a gate' },
       { name: `${p}.coverage`, value: f.coverage ?? NaN, unit: 'share', better: 'higher', goal: '~0.95' },
-      withRatio({ name: `${p}.under_provisioned`, value: pred.underProvisionedShare ?? NaN, unit: 'share', better: 'lower', baseline: react.underProvisionedShare ?? NaN, goal: '<= 0.05' }),
-      withRatio({ name: `${p}.node_hours`, value: pred.nodeHours ?? NaN, unit: 'node-h', better: 'lower', baseline: react.nodeHours ?? NaN, goal: 'ratio <= 1.15' }),
-      withRatio({ name: `${p}.waiting_demand_minutes`, value: pred.waitingDemandMinutes ?? NaN, unit: 'unit-min', better: 'lower', baseline: react.waitingDemandMinutes ?? NaN, goal: 'ratio < 1' }),
+      withRatio({
+        name: `${p}.under_provisioned`,
+        value: pred.underProvisionedShare ?? NaN,
+        unit: 'share',
+        better: 'lower',
+        baseline: react.underProvisionedShare ?? NaN,
+        goal: '<= 0.05',
+      }),
+      withRatio({
+        name: `${p}.node_hours`,
+        value: pred.nodeHours ?? NaN,
+        unit: 'node-h',
+        better: 'lower',
+        baseline: react.nodeHours ?? NaN,
+        goal: 'ratio <= 1.15',
+      }),
+      withRatio({
+        name: `${p}.waiting_demand_minutes`,
+        value: pred.waitingDemandMinutes ?? NaN,
+        unit: 'unit-min',
+        better: 'lower',
+        baseline: react.waitingDemandMinutes ?? NaN,
+        goal: 'ratio < 1',
+      }),
     );
   }
   return out;
@@ -122,7 +171,8 @@ function backtestFigures(): BenchResult[] {
 export const scalingBenchmark: Benchmark = {
   name: 'scaling',
   async run(): Promise<BenchResult[]> {
-    if (!existsSync(tracesDir())) throw new Error(`scaling benchmark: ${tracesDir()} is missing (the shared traces). Fix: run from the repo next to ../shared/data/traces`);
+    if (!existsSync(tracesDir()))
+      throw new Error(`scaling benchmark: ${tracesDir()} is missing (the shared traces). Fix: run from the repo next to ../shared/data/traces`);
     return [...(await fitForecast()), ...backtestFigures()];
   },
 };

@@ -19,11 +19,16 @@ const SIZE = Number(process.env['BENCH_COPY_MIB'] ?? 128) * MIB;
 
 async function run(): Promise<BenchResult[]> {
   const keys = { benchprimary: randomBytes(32).toString('base64'), benchsecondary: randomBytes(32).toString('base64') };
-  const azurite = await startAzurite({ accounts: Object.entries(keys).map(([n, k]) => `${n}:${k}`).join(';') });
+  const azurite = await startAzurite({
+    accounts: Object.entries(keys)
+      .map(([n, k]) => `${n}:${k}`)
+      .join(';'),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'bench-copy-'));
   try {
     const origin = new URL(azurite.blobEndpoint).origin;
-    const store = (n: keyof typeof keys) => new BackupBlobStore({ connectionString: `DefaultEndpointsProtocol=http;AccountName=${n};AccountKey=${keys[n]};BlobEndpoint=${origin}/${n};` });
+    const store = (n: keyof typeof keys) =>
+      new BackupBlobStore({ connectionString: `DefaultEndpointsProtocol=http;AccountName=${n};AccountKey=${keys[n]};BlobEndpoint=${origin}/${n};` });
     const primary = store('benchprimary');
     const secondary = store('benchsecondary');
     const file = join(dir, 'payload');
@@ -50,7 +55,14 @@ async function run(): Promise<BenchResult[]> {
     if (size !== SIZE) throw new Error(`copy has ${size} bytes, expected ${SIZE}`);
     hash.digest('hex');
     return [
-      withRatio({ name: 'backup.secondary_copy_mb_per_second', value: round(SIZE / MIB / copySeconds, 1), unit: 'MiB/s', better: 'higher', baseline: round(SIZE / MIB / rawSeconds, 1), goal: 'ratio >= 0.8' }),
+      withRatio({
+        name: 'backup.secondary_copy_mb_per_second',
+        value: round(SIZE / MIB / copySeconds, 1),
+        unit: 'MiB/s',
+        better: 'higher',
+        baseline: round(SIZE / MIB / rawSeconds, 1),
+        goal: 'ratio >= 0.8',
+      }),
       { name: 'backup.secondary_copy_peak_rss_mb', value: round(peak / MIB, 1), unit: 'MiB', better: 'lower', goal: '< 200 MB' },
     ];
   } finally {

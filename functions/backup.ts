@@ -67,7 +67,12 @@ function need(kind: 'backup' | 'restore', body: Record<string, unknown>) {
   return { role: OPERATOR_ROLE, purpose: `start ${kind}s` };
 }
 
-async function start(kind: 'backup' | 'restore', request: HttpRequest, client: Parameters<typeof durableBackupInstances>[0], context: InvocationContext): Promise<HttpResponseInit> {
+async function start(
+  kind: 'backup' | 'restore',
+  request: HttpRequest,
+  client: Parameters<typeof durableBackupInstances>[0],
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const read = await readJson(request);
   if (!read.ok) return read.response;
   const body = read.body;
@@ -79,10 +84,29 @@ async function start(kind: 'backup' | 'restore', request: HttpRequest, client: P
     const [t, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
     const actor = actorOf(who);
     const now = new Date();
-    const req = kind === 'backup' ? t.backupRequest(env.backups, checked.value as BackupRequestBody, now, actor) : t.restoreRequest(env.backups, checked.value as RestoreRequestBody, now, actor);
+    const req =
+      kind === 'backup'
+        ? t.backupRequest(env.backups, checked.value as BackupRequestBody, now, actor)
+        : t.restoreRequest(env.backups, checked.value as RestoreRequestBody, now, actor);
     const result = await durableBackupInstances(client).startOnce(req.orchestration, req.instanceId, req.input);
-    await audit({ id: `${req.instanceId}:request`, at: now.toISOString(), kind: 'decision', actor, proof: who.proof, instanceId: req.instanceId, runbook: kind, decision: `${kind}-requested`, result, detail: JSON.stringify(req.input).slice(0, 2000) });
-    return json(202, { instanceId: req.instanceId, result, input: req.input, statusUri: kind === 'backup' ? `/api/backups/${(req.input as { backupId: string }).backupId}` : `/api/restores/${encodeURIComponent(req.instanceId)}` });
+    await audit({
+      id: `${req.instanceId}:request`,
+      at: now.toISOString(),
+      kind: 'decision',
+      actor,
+      proof: who.proof,
+      instanceId: req.instanceId,
+      runbook: kind,
+      decision: `${kind}-requested`,
+      result,
+      detail: JSON.stringify(req.input).slice(0, 2000),
+    });
+    return json(202, {
+      instanceId: req.instanceId,
+      result,
+      input: req.input,
+      statusUri: kind === 'backup' ? `/api/backups/${(req.input as { backupId: string }).backupId}` : `/api/restores/${encodeURIComponent(req.instanceId)}`,
+    });
   } catch (e) {
     return failure(e, context, `start ${kind}`);
   }
@@ -101,7 +125,8 @@ clientHttp('backupsList', {
       if (!q.ok) return q.response;
       const [{ listAll }, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
       const cluster = q.value.cluster;
-      if (cluster !== undefined && !env.backups.clusters.some((c) => c.cluster === cluster)) return json(400, { error: `cluster must be one of ${env.backups.clusters.map((c) => c.cluster).join(', ')}` });
+      if (cluster !== undefined && !env.backups.clusters.some((c) => c.cluster === cluster))
+        return json(400, { error: `cluster must be one of ${env.backups.clusters.map((c) => c.cluster).join(', ')}` });
       return json(200, { items: await listAll(env, cluster) });
     } catch (e) {
       return failure(e, context, 'list backups');

@@ -38,7 +38,17 @@ let runtime: Promise<BudgetRuntime> | undefined;
 function budgetRuntime(): Promise<BudgetRuntime> {
   runtime ??= (async () => {
     const settings = appSettings();
-    const [rb, loadConfig, { AgentPools }, { ManagedClusters }, { ArmOperations }, { AksEstate }, { CostManagementSource, TableCostCache }, { compileBudgets }, { namespaceReport, quantity }] = await Promise.all([
+    const [
+      rb,
+      loadConfig,
+      { AgentPools },
+      { ManagedClusters },
+      { ArmOperations },
+      { AksEstate },
+      { CostManagementSource, TableCostCache },
+      { compileBudgets },
+      { namespaceReport, quantity },
+    ] = await Promise.all([
       runbookEnv(),
       configLoader(),
       import('../src/adapters/arm-agent-pools.js'),
@@ -51,7 +61,13 @@ function budgetRuntime(): Promise<BudgetRuntime> {
     ]);
     const identity = settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {};
     const clusters = new ManagedClusters(identity);
-    const estate = new AksEstate({ config: loadConfig, kube: rb.kube, pools: new AgentPools(identity), clusters, operations: new ArmOperations({ credential: () => clusters.credential() }) });
+    const estate = new AksEstate({
+      config: loadConfig,
+      kube: rb.kube,
+      pools: new AgentPools(identity),
+      clusters,
+      operations: new ArmOperations({ credential: () => clusters.credential() }),
+    });
     const cost = new CostManagementSource({ cache: TableCostCache.fromSettings(settings, settings.costCacheTableName), ...identity });
     const azure = (name: string) => {
       const c = loadConfig().clusters.find((x) => x.name === name);
@@ -90,7 +106,11 @@ function budgetRuntime(): Promise<BudgetRuntime> {
             },
             poolCosts: async (name, period, now) => {
               const c = azure(name);
-              const mc = await clusters.get({ subscriptionId: c.azure!.subscriptionId, resourceGroup: c.azure!.resourceGroup, clusterName: c.azure!.clusterName });
+              const mc = await clusters.get({
+                subscriptionId: c.azure!.subscriptionId,
+                resourceGroup: c.azure!.resourceGroup,
+                clusterName: c.azure!.clusterName,
+              });
               if (!mc.nodeResourceGroup) return {};
               return cost.poolCosts(c.azure!.subscriptionId, mc.nodeResourceGroup, period, new Date(now));
             },
@@ -106,7 +126,11 @@ function budgetRuntime(): Promise<BudgetRuntime> {
 
 // ---------------------------------------------------------------- activities
 
-const withEnv = <I, O>(fn: (env: BudgetEnv, input: I) => Promise<O>) => async () => async (input: unknown) => fn((await budgetRuntime()).env, input as I);
+const withEnv =
+  <I, O>(fn: (env: BudgetEnv, input: I) => Promise<O>) =>
+  async () =>
+  async (input: unknown) =>
+    fn((await budgetRuntime()).env, input as I);
 
 activity(BUDGET_ACTIVITY.gate, async () => {
   const { budgetGate } = await import('../src/budget/activities.js');
@@ -146,7 +170,10 @@ activity(BUDGET_ACTIVITY.notify, async () => {
     if (routed) return notifyOpsEvent(routed, context);
     try {
       // No public base URL: the runbook run links do not apply to budget instances.
-      await deliverNotification({ ...notifyEnv(), config: loadConfig(), publicBaseUrl: undefined, delivered, log: (level, m) => context[level](m) }, toNotifyInput(n));
+      await deliverNotification(
+        { ...notifyEnv(), config: loadConfig(), publicBaseUrl: undefined, delivered, log: (level, m) => context[level](m) },
+        toNotifyInput(n),
+      );
     } catch (e) {
       context.warn(`budget notification ${n.id} not delivered: ${(e as Error).message}`);
     }

@@ -12,7 +12,11 @@ import { validQuery } from './lib/http.js';
 import type { runsQuery } from '../src/api/schemas.js';
 import type { z } from 'zod';
 
-const json = (status: number, body: unknown): HttpResponseInit => ({ status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, jsonBody: body });
+const json = (status: number, body: unknown): HttpResponseInit => ({
+  status,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  jsonBody: body,
+});
 
 app.http('consoleAssets', {
   route: 'console/{*path}',
@@ -46,7 +50,13 @@ clientHttp('runsList', {
     const q = parseRunsQuery(checked.value, new Date());
     if ('error' in q) return json(400, q);
     try {
-      return json(200, await listRuns({ list: async (f) => (await client.getStatusBy({ ...f, runtimeStatus: f.runtimeStatus as never, showInput: false } as never)) as never }, q));
+      return json(
+        200,
+        await listRuns(
+          { list: async (f) => (await client.getStatusBy({ ...f, runtimeStatus: f.runtimeStatus as never, showInput: false } as never)) as never },
+          q,
+        ),
+      );
     } catch (e) {
       const { redactSecrets } = await import('../src/domain/redact.js');
       context.error(`list runs failed: ${redactSecrets((e as Error).message)}`);

@@ -26,7 +26,10 @@ export interface HygieneResult {
 
 export function createHygieneHandler(d: HygieneDeps): (timer: Timer, client: PurgeClient, context: InvocationContext) => Promise<HygieneResult> {
   return async (_timer, client, context) => {
-    const [{ purgeFinishedInstances, deleteRowsBefore, cutoff }, { redactSecrets }] = await Promise.all([import('../src/retention/purge.js'), import('../src/domain/redact.js')]);
+    const [{ purgeFinishedInstances, deleteRowsBefore, cutoff }, { redactSecrets }] = await Promise.all([
+      import('../src/retention/purge.js'),
+      import('../src/domain/redact.js'),
+    ]);
     const now = (d.now ?? (() => new Date()))();
     const retention = await d.retention();
     const s = d.settings();

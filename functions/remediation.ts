@@ -2,7 +2,16 @@
 // Thin: the logic is in orchestrations/ and src/ (runbooks/run.ts, runbooks/closed-loop.ts,
 // notify/deliver.ts). Modules load on first use.
 import type { InvocationContext } from '@azure/functions';
-import type { AuditRecord, EscalationPageInput, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../src/domain/types.js';
+import type {
+  AuditRecord,
+  EscalationPageInput,
+  NotifyInput,
+  PlanRunbookInput,
+  ResolveTargetInput,
+  RunRunbookInput,
+  SilenceInput,
+  VerifyInput,
+} from '../src/domain/types.js';
 import { REMEDIATION_ACTIVITY } from '../src/domain/remediation-activities.js';
 import { activity, entity, orchestration } from './lib/durable-lazy.js';
 import { auditStore, closedLoopEnv, configLoader, notifyEnv, runbookEnv } from './lib/runtime.js';
@@ -40,7 +49,11 @@ activity(REMEDIATION_ACTIVITY.silence, async () => {
 // Shared by remediation, backup, verify and restore drills: a failed job's result row is also
 // routed to people (src/notify/job-events.ts): paged when critical, chat or the morning digest.
 activity(REMEDIATION_ACTIVITY.writeAudit, async () => {
-  const [audit, { recordAuditMetrics }, { eventFromJobResult }] = await Promise.all([auditStore(), import('../src/telemetry/metrics.js'), import('../src/notify/job-events.js')]);
+  const [audit, { recordAuditMetrics }, { eventFromJobResult }] = await Promise.all([
+    auditStore(),
+    import('../src/telemetry/metrics.js'),
+    import('../src/notify/job-events.js'),
+  ]);
   return async (input: unknown, context: InvocationContext) => {
     await audit.write([input as AuditRecord]);
     recordAuditMetrics([input as AuditRecord]);
@@ -51,7 +64,8 @@ activity(REMEDIATION_ACTIVITY.writeAudit, async () => {
 // A waiting approval's escalation level: page (or resolve) its receivers, audited (src/notify/activity.ts).
 activity(REMEDIATION_ACTIVITY.escalationPage, async () => {
   const [audit, loadConfig, { escalationPageActivity }] = await Promise.all([auditStore(), configLoader(), import('../src/notify/activity.js')]);
-  return (input: unknown, context: InvocationContext) => escalationPageActivity({ ...notifyEnv(), audit, config: loadConfig(), log: (level, m) => context[level](m) }, input as EscalationPageInput);
+  return (input: unknown, context: InvocationContext) =>
+    escalationPageActivity({ ...notifyEnv(), audit, config: loadConfig(), log: (level, m) => context[level](m) }, input as EscalationPageInput);
 });
 
 // Escalations and approval requests are also audited; every message goes to the configured
@@ -60,8 +74,5 @@ activity(REMEDIATION_ACTIVITY.notify, async () => {
   const [audit, loadConfig, { notifyActivity }] = await Promise.all([auditStore(), configLoader(), import('../src/notify/activity.js')]);
   const delivered = new Set<string>();
   return (input: unknown, context: InvocationContext) =>
-    notifyActivity(
-      { ...notifyEnv(), audit, config: loadConfig(), delivered, log: (level, m) => context[level](m) },
-      input as NotifyInput,
-    );
+    notifyActivity({ ...notifyEnv(), audit, config: loadConfig(), delivered, log: (level, m) => context[level](m) }, input as NotifyInput);
 });

@@ -65,7 +65,9 @@ clientTimer('secretRotationSweep', {
   handler: async (_timer, client, context) => {
     const { sweep } = await import('../src/rotation/trigger.js');
     const res = await sweep(await triggerEnv(client));
-    context.log(`secret rotation sweep: ${res.checked} enrolled secret(s) checked; ${res.results.map((r) => `${r.secretName} ${r.decision}`).join(', ') || 'none due'}`);
+    context.log(
+      `secret rotation sweep: ${res.checked} enrolled secret(s) checked; ${res.results.map((r) => `${r.secretName} ${r.decision}`).join(', ') || 'none due'}`,
+    );
   },
 });
 
@@ -108,7 +110,14 @@ export async function rotationsStatus(request: HttpRequest, client: DurableClien
   return guarded(context, 'rotation status', async () => {
     const s = await statusOfKind(durableRuns(client), id, ROTATION);
     if (!s) return json(404, { error: `no rotation ${id}` });
-    return json(200, { instanceId: id, runtimeStatus: s.runtimeStatus, customStatus: s.customStatus, output: s.output, createdTime: s.createdTime, lastUpdatedTime: s.lastUpdatedTime });
+    return json(200, {
+      instanceId: id,
+      runtimeStatus: s.runtimeStatus,
+      customStatus: s.customStatus,
+      output: s.output,
+      createdTime: s.createdTime,
+      lastUpdatedTime: s.lastUpdatedTime,
+    });
   });
 }
 

@@ -41,14 +41,20 @@ clientHttp('runbooksStart', {
   route: 'runbooks/{name}',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request, client, context) => guarded(context, 'start runbook', async () => respond(await (await import('../src/oncall/runs.js')).startRun(await deps(request, client), await toRequest(request)))),
+  handler: (request, client, context) =>
+    guarded(context, 'start runbook', async () =>
+      respond(await (await import('../src/oncall/runs.js')).startRun(await deps(request, client), await toRequest(request))),
+    ),
 });
 
 clientHttp('runbooksRunStatus', {
   route: 'runbooks/runs/{id}',
   methods: ['GET'],
   authLevel: 'function',
-  handler: (request, client, context) => guarded(context, 'read run', async () => respond(await (await import('../src/oncall/runs.js')).getRun(await deps(request, client), await toRequest(request)))),
+  handler: (request, client, context) =>
+    guarded(context, 'read run', async () =>
+      respond(await (await import('../src/oncall/runs.js')).getRun(await deps(request, client), await toRequest(request))),
+    ),
 });
 
 for (const decision of ['approve', 'reject'] as const) {
@@ -62,7 +68,15 @@ for (const decision of ['approve', 'reject'] as const) {
         const d = await deps(request, client);
         if (request.method === 'GET') {
           const page = await m.approvalPage(d, await toRequest(request), decision);
-          return { status: page.status, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; connect-src 'self'", 'X-Frame-Options': 'DENY' }, body: page.html };
+          return {
+            status: page.status,
+            headers: {
+              'Content-Type': 'text/html; charset=utf-8',
+              'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; connect-src 'self'",
+              'X-Frame-Options': 'DENY',
+            },
+            body: page.html,
+          };
         }
         return respond(await m.decideRun(d, await toRequest(request), decision));
       }),
@@ -73,5 +87,8 @@ clientHttp('runbooksRunCancel', {
   route: 'runbooks/runs/{id}/cancel',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request, client, context) => guarded(context, 'cancel run', async () => respond(await (await import('../src/oncall/runs.js')).cancelRun(await deps(request, client), await toRequest(request)))),
+  handler: (request, client, context) =>
+    guarded(context, 'cancel run', async () =>
+      respond(await (await import('../src/oncall/runs.js')).cancelRun(await deps(request, client), await toRequest(request))),
+    ),
 });

@@ -49,7 +49,10 @@ function scalingDeps(): Promise<ScalingDeps> {
 
 // A pool configured for enforce that falls back to forecast-only is told once a day (src/notify/job-events.ts).
 activity(SCALING_ACTIVITY.forecast, async () => {
-  const [{ forecastPoolActivity }, { eventFromScalingFallback }] = await Promise.all([import('../src/scaling/activities.js'), import('../src/notify/job-events.js')]);
+  const [{ forecastPoolActivity }, { eventFromScalingFallback }] = await Promise.all([
+    import('../src/scaling/activities.js'),
+    import('../src/notify/job-events.js'),
+  ]);
   return async (input: unknown, context: InvocationContext) => {
     const i = input as ForecastPoolInput;
     const out = await forecastPoolActivity(i, await scalingDeps());
@@ -102,14 +105,20 @@ export function createScalingReportHandler(d: ScalingReportDeps): (request: Http
       const selected = plans.filter((p) => (!cluster || p.cluster === cluster) && (!pool || p.pool === pool));
       if (selected.length === 0) {
         const known = plans.map((p) => p.key).join(', ') || '(none: ops.yaml has no scaling section)';
-        return { status: 404, jsonBody: { error: `no configured pool matches${cluster ? ` cluster=${cluster}` : ''}${pool ? ` pool=${pool}` : ''}. Configured: ${known}` } };
+        return {
+          status: 404,
+          jsonBody: { error: `no configured pool matches${cluster ? ` cluster=${cluster}` : ''}${pool ? ` pool=${pool}` : ''}. Configured: ${known}` },
+        };
       }
       const now = (d.now ?? (() => new Date()))();
       const since = new Date(now.getTime() - days * 86_400_000).toISOString();
       const pools = [];
       for (const p of selected) {
         const [rows, decisions] = await Promise.all([store.listForecasts(p.cluster, p.pool, since), store.listDecisions(p.cluster, p.pool, since)]);
-        pools.push({ configuredMode: p.mode, ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs, series: q.value.series === 'true' }) });
+        pools.push({
+          configuredMode: p.mode,
+          ...poolReport(p.cluster, p.pool, rows, decisions, { policy: p.policy, leadMs: p.leadMs, series: q.value.series === 'true' }),
+        });
       }
       return { status: 200, jsonBody: { generatedAt: now.toISOString(), days, pools } };
     } catch (err) {

@@ -40,12 +40,13 @@ app.timer('sloTimer', {
       config,
       store,
       prometheus: (source) => prometheusClientFor(source, settings.managedIdentityClientId),
-      notify: (n: NotifyInput) =>
-        notifyActivity({ ...notifyEnv(), audit, config: load(), delivered: new Set(), log: (level, m) => context[level](m) }, n),
+      notify: (n: NotifyInput) => notifyActivity({ ...notifyEnv(), audit, config: load(), delivered: new Set(), log: (level, m) => context[level](m) }, n),
       nowMs: Date.now(),
       log: (m) => context.warn(m),
     });
-    context.log(`SLOs: ${result.states.map((s) => `${s.slo} ${s.status}`).join(', ') || 'none read'}${result.failed.length ? `; ${result.failed.length} failed` : ''}`);
+    context.log(
+      `SLOs: ${result.states.map((s) => `${s.slo} ${s.status}`).join(', ') || 'none read'}${result.failed.length ? `; ${result.failed.length} failed` : ''}`,
+    );
   },
 });
 

@@ -19,10 +19,24 @@ async function windowStore() {
 }
 
 activity(WINDOW_GATE_ACTIVITY, async () => {
-  const [loadConfig, audit, store, { windowGate }, { holidayLoader }] = await Promise.all([configLoader(), auditStore(), windowStore(), import('../src/windows/gate-activity.js'), import('../src/windows/holidays.js')]);
+  const [loadConfig, audit, store, { windowGate }, { holidayLoader }] = await Promise.all([
+    configLoader(),
+    auditStore(),
+    windowStore(),
+    import('../src/windows/gate-activity.js'),
+    import('../src/windows/holidays.js'),
+  ]);
   const holidays = holidayLoader({ baseDir: dirname(appSettings().opsConfigPath) });
   return (input: unknown, context: InvocationContext) =>
-    windowGate({ windows: () => loadConfig().source.windows, adhoc: () => store.list(), holidays: () => holidays(loadConfig().source.windows, (m) => context.warn(m)), audit: (r) => audit.write(r) }, input as WindowGateInput);
+    windowGate(
+      {
+        windows: () => loadConfig().source.windows,
+        adhoc: () => store.list(),
+        holidays: () => holidays(loadConfig().source.windows, (m) => context.warn(m)),
+        audit: (r) => audit.write(r),
+      },
+      input as WindowGateInput,
+    );
 });
 
 async function deps(): Promise<AdhocDeps> {
@@ -32,7 +46,11 @@ async function deps(): Promise<AdhocDeps> {
 
 const respond = (r: AdhocResponse): HttpResponseInit => ({ status: r.status, jsonBody: r.body });
 
-async function handle(context: InvocationContext, what: string, fn: (m: typeof import('../src/windows/adhoc.js'), d: AdhocDeps) => Promise<AdhocResponse>): Promise<HttpResponseInit> {
+async function handle(
+  context: InvocationContext,
+  what: string,
+  fn: (m: typeof import('../src/windows/adhoc.js'), d: AdhocDeps) => Promise<AdhocResponse>,
+): Promise<HttpResponseInit> {
   try {
     const [m, d] = await Promise.all([import('../src/windows/adhoc.js'), deps()]);
     return respond(await fn(m, d));

@@ -42,7 +42,12 @@ export function* actionGates(context: OrchestrationContext, action: string, scop
 }
 
 /** The error-budget policy for one disruptive action: proceed, approval, or skip (held past maxWait, or not waiting). */
-export function* errorBudgetGate(context: OrchestrationContext, action: string, scope: WindowScope, opts: Pick<ActionGateOptions, 'target' | 'noWait'>): Gen<ActionGateResult> {
+export function* errorBudgetGate(
+  context: OrchestrationContext,
+  action: string,
+  scope: WindowScope,
+  opts: Pick<ActionGateOptions, 'target' | 'noWait'>,
+): Gen<ActionGateResult> {
   let waitedSeconds = 0;
   for (;;) {
     const at = context.df.currentUtcDateTime.toISOString();
@@ -62,7 +67,8 @@ export function* errorBudgetGate(context: OrchestrationContext, action: string, 
     if (v.verdict === 'allow') return { decision: 'proceed', reason: v.reason ?? 'error budget allows it' };
     if (v.verdict === 'approval') return { decision: 'approval', reason: v.reason };
     if (opts.noWait) return { decision: 'skip', reason: `${v.reason}; the next run asks again` };
-    if (holdExpired(v, waitedSeconds)) return { decision: 'skip', reason: `${v.reason}; still held after ${Math.round(waitedSeconds / 60)} minutes, so nothing was done` };
+    if (holdExpired(v, waitedSeconds))
+      return { decision: 'skip', reason: `${v.reason}; still held after ${Math.round(waitedSeconds / 60)} minutes, so nothing was done` };
     const next = new Date(context.df.currentUtcDateTime.getTime() + v.recheckSeconds * 1000);
     context.df.setCustomStatus({ phase: 'held-by-error-budget', policy: v.policy, until: next.toISOString(), action });
     yield context.df.createTimer(next);

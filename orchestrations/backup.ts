@@ -49,7 +49,6 @@ export const PART_RETRY_DELAYS_SECONDS = [30, 120];
 /** Snapshot status polls: every 10 s at first, then every 60 s. */
 export const SNAPSHOT_POLL_SECONDS = [10, 10, 20, 30, 60];
 
-
 interface Job {
   part: string;
   activity: string;
@@ -67,7 +66,17 @@ interface Running {
 export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOutput> {
   const input = context.df.getInput<BackupInput>();
   const startedAt = context.df.currentUtcDateTime.toISOString();
-  const status: BackupStatus = { phase: 'planning', backupId: input.backupId, cluster: input.cluster, namespacesDone: 0, namespacesTotal: 0, partsDone: 0, partsTotal: 0, bytes: 0, failedParts: 0 };
+  const status: BackupStatus = {
+    phase: 'planning',
+    backupId: input.backupId,
+    cluster: input.cluster,
+    namespacesDone: 0,
+    namespacesTotal: 0,
+    partsDone: 0,
+    partsTotal: 0,
+    bytes: 0,
+    failedParts: 0,
+  };
   const setStatus = (s: Partial<BackupStatus>) => {
     Object.assign(status, s);
     context.df.setCustomStatus({ ...status });
@@ -81,7 +90,13 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
     const planInput: BackupPlanInput = { backupId: input.backupId, cluster: input.cluster, parts: input.parts, ...(input.scope ? { scope: input.scope } : {}) };
     plan = (yield context.df.callActivity(BACKUP_ACTIVITY.plan, planInput)) as BackupPlan;
   } catch (e) {
-    return yield* finish(context, input, setStatus, { backupId: input.backupId, cluster: input.cluster, outcome: 'failed', failed, error: `planning failed: ${failureText(e)}` });
+    return yield* finish(context, input, setStatus, {
+      backupId: input.backupId,
+      cluster: input.cluster,
+      outcome: 'failed',
+      failed,
+      error: `planning failed: ${failureText(e)}`,
+    });
   }
 
   // Snapshots first: they are the point-in-time part; their readiness is awaited at the end.
@@ -89,7 +104,11 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   if (plan.snapshots.length > 0) {
     setStatus({ phase: 'snapshotting' });
     try {
-      snapshots = (yield context.df.callActivity(BACKUP_ACTIVITY.createSnapshots, { backupId: plan.backupId, cluster: plan.cluster, targets: plan.snapshots } satisfies CreateSnapshotsInput)) as SnapshotState[];
+      snapshots = (yield context.df.callActivity(BACKUP_ACTIVITY.createSnapshots, {
+        backupId: plan.backupId,
+        cluster: plan.cluster,
+        targets: plan.snapshots,
+      } satisfies CreateSnapshotsInput)) as SnapshotState[];
     } catch (e) {
       failed.push({ part: partIds.snapshots, error: failureText(e) });
     }
@@ -98,16 +117,47 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   const base = { backupId: plan.backupId, cluster: plan.cluster };
   const jobs: Job[] = [];
   if (plan.objects) {
-    jobs.push({ part: partIds.clusterObjects, activity: BACKUP_ACTIVITY.objects, namespace: false, input: { ...base, namespace: null, types: [], namespaces: plan.namespaces, clusterTypes: plan.clusterTypes } satisfies BackupObjectsInput });
-    for (const ns of plan.namespaces) jobs.push({ part: partIds.namespace(ns), activity: BACKUP_ACTIVITY.objects, namespace: true, input: { ...base, namespace: ns, types: plan.namespacedTypes } satisfies BackupObjectsInput });
+    jobs.push({
+      part: partIds.clusterObjects,
+      activity: BACKUP_ACTIVITY.objects,
+      namespace: false,
+      input: { ...base, namespace: null, types: [], namespaces: plan.namespaces, clusterTypes: plan.clusterTypes } satisfies BackupObjectsInput,
+    });
+    for (const ns of plan.namespaces)
+      jobs.push({
+        part: partIds.namespace(ns),
+        activity: BACKUP_ACTIVITY.objects,
+        namespace: true,
+        input: { ...base, namespace: ns, types: plan.namespacedTypes } satisfies BackupObjectsInput,
+      });
   }
-  for (const db of plan.databases) jobs.push({ part: partIds.database(db), activity: BACKUP_ACTIVITY.database, namespace: false, input: { ...base, database: db } satisfies BackupDatabaseInput });
+  for (const db of plan.databases)
+    jobs.push({
+      part: partIds.database(db),
+      activity: BACKUP_ACTIVITY.database,
+      namespace: false,
+      input: { ...base, database: db } satisfies BackupDatabaseInput,
+    });
   if (plan.grafana) jobs.push({ part: partIds.grafana, activity: BACKUP_ACTIVITY.grafana, namespace: false, input: base satisfies BackupSimplePartInput });
   if (plan.keyVault) jobs.push({ part: partIds.keyVault, activity: BACKUP_ACTIVITY.keyVault, namespace: false, input: base satisfies BackupSimplePartInput });
-  for (const name of plan.redis ?? []) jobs.push({ part: partIds.redis(name), activity: BACKUP_ACTIVITY.redis, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
-  for (const name of plan.s3 ?? []) jobs.push({ part: partIds.s3(name), activity: BACKUP_ACTIVITY.s3, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
-  for (const name of plan.prometheus ?? []) jobs.push({ part: partIds.prometheus(name), activity: BACKUP_ACTIVITY.prometheus, namespace: false, input: { ...base, name } satisfies BackupPrometheusInput });
-  for (const v of plan.volumes ?? []) jobs.push({ part: partIds.volume(v.namespace, v.pvc), activity: BACKUP_ACTIVITY.volume, namespace: false, input: { ...base, ...v } satisfies BackupVolumeInput });
+  for (const name of plan.redis ?? [])
+    jobs.push({ part: partIds.redis(name), activity: BACKUP_ACTIVITY.redis, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
+  for (const name of plan.s3 ?? [])
+    jobs.push({ part: partIds.s3(name), activity: BACKUP_ACTIVITY.s3, namespace: false, input: { ...base, name } satisfies BackupRedisInput });
+  for (const name of plan.prometheus ?? [])
+    jobs.push({
+      part: partIds.prometheus(name),
+      activity: BACKUP_ACTIVITY.prometheus,
+      namespace: false,
+      input: { ...base, name } satisfies BackupPrometheusInput,
+    });
+  for (const v of plan.volumes ?? [])
+    jobs.push({
+      part: partIds.volume(v.namespace, v.pvc),
+      activity: BACKUP_ACTIVITY.volume,
+      namespace: false,
+      input: { ...base, ...v } satisfies BackupVolumeInput,
+    });
   setStatus({ phase: 'backing-up', partsTotal: jobs.length + (snapshots.length > 0 ? 1 : 0), namespacesTotal: plan.namespaces.length });
 
   // Sliding window of at most plan.concurrency parts (running or waiting to retry).
@@ -119,7 +169,10 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
       running.push({ job, task: context.df.callActivity(job.activity, job.input), attempt: 1, waiting: false });
     }
     const winner = (yield context.df.Task.any(running.map((r) => r.task))) as Task;
-    const r = running.splice(running.findIndex((x) => x.task === winner), 1)[0]!;
+    const r = running.splice(
+      running.findIndex((x) => x.task === winner),
+      1,
+    )[0]!;
     if (r.waiting) {
       running.push({ job: r.job, task: context.df.callActivity(r.job.activity, r.job.input), attempt: r.attempt + 1, waiting: false });
       continue;
@@ -149,14 +202,19 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
     let records: SnapshotRecord[] = [];
     try {
       for (let poll = 0; ; poll++) {
-        records = (yield context.df.callActivity(BACKUP_ACTIVITY.checkSnapshots, { cluster: plan.cluster, snapshots } satisfies CheckSnapshotsInput)) as SnapshotRecord[];
+        records = (yield context.df.callActivity(BACKUP_ACTIVITY.checkSnapshots, {
+          cluster: plan.cluster,
+          snapshots,
+        } satisfies CheckSnapshotsInput)) as SnapshotRecord[];
         const now = context.df.currentUtcDateTime.getTime();
         const pending = records.filter((x) => !x.readyToUse && x.error === undefined && now < created + (timeoutOf.get(`${x.namespace}/${x.pvc}`) ?? 0) * 1000);
         if (pending.length === 0 || now >= deadline) break;
         const wait = SNAPSHOT_POLL_SECONDS[Math.min(poll, SNAPSHOT_POLL_SECONDS.length - 1)]!;
         yield context.df.createTimer(new Date(now + wait * 1000));
       }
-      records = records.map((x) => (x.readyToUse || x.error !== undefined ? x : { ...x, error: `not readyToUse within ${timeoutOf.get(`${x.namespace}/${x.pvc}`)}s` }));
+      records = records.map((x) =>
+        x.readyToUse || x.error !== undefined ? x : { ...x, error: `not readyToUse within ${timeoutOf.get(`${x.namespace}/${x.pvc}`)}s` },
+      );
       yield context.df.callActivity(BACKUP_ACTIVITY.recordSnapshots, { ...base, records } satisfies RecordSnapshotsInput);
       done.push(partIds.snapshots);
       setStatus({ partsDone: status.partsDone + 1 });
@@ -185,7 +243,10 @@ export function* backupOrchestrator(context: OrchestrationContext): Gen<BackupOu
   const out: BackupOutput = { ...base, outcome: manifest.status, manifest, failed };
   setStatus({ phase: 'copying-to-secondary' });
   try {
-    out.secondary = (yield context.df.callActivity(BACKUP_ACTIVITY.copyToSecondary, { cluster: input.cluster, backupId: input.backupId })) as SecondaryCopyReport | null;
+    out.secondary = (yield context.df.callActivity(BACKUP_ACTIVITY.copyToSecondary, {
+      cluster: input.cluster,
+      backupId: input.backupId,
+    })) as SecondaryCopyReport | null;
   } catch (e) {
     // The backup is complete on the primary; the next run's copy (or `aksops backup copy`) retries.
     out.error = `copy to the secondary region failed: ${failureText(e)}`;
@@ -206,7 +267,7 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
   const m = out.manifest;
   const detail =
     out.outcome === 'failed'
-      ? out.error ?? 'failed'
+      ? (out.error ?? 'failed')
       : `${m!.items} item(s), ${m!.objects} object(s), ${m!.bytes} bytes${out.failed.length > 0 ? `; failed parts: ${out.failed.map((f) => f.part).join(', ')}` : ''}${out.retention ? `; retention deleted ${out.retention.deleted.length}` : ''}${out.secondary ? `; copied to the secondary region (lag ${out.secondary.lagSeconds}s)` : ''}${out.error ? `; ${out.error}` : ''}`;
   const record: AuditRecord = {
     id: `${context.df.instanceId}:result`,
@@ -243,7 +304,9 @@ export function* verificationOrchestrator(context: OrchestrationContext): Gen<Ve
     target: `${input.cluster}/backup/${report.backupId || '(none)'}`,
     decision: 'verify',
     result: report.ok ? 'verified' : 'verify-failed',
-    detail: report.error ?? `${report.checked} item(s), ${report.bytes} bytes; ${report.mismatches.length} mismatch(es), ${report.missing.length} missing, ${report.undecryptable.length} undecryptable, ${report.archived.length} archived (not read)`,
+    detail:
+      report.error ??
+      `${report.checked} item(s), ${report.bytes} bytes; ${report.mismatches.length} mismatch(es), ${report.missing.length} missing, ${report.undecryptable.length} undecryptable, ${report.archived.length} archived (not read)`,
   };
   yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, ok: report.ok });

@@ -20,15 +20,40 @@ import { awaitStageApproval, closeStages, fireStage, restoreActions } from './bu
 import { errorText } from './lib.js';
 
 export { BUDGET_ACTIVITY, BUDGET_ORCHESTRATION, EVENT_BUDGET_APPROVAL, type BudgetApprovalEvent, type BudgetEnforcementInput } from '../src/budget/types.js';
-export { LOOKBACK_PERIODS, LRO_DEADLINE_SECONDS, MAX_THROTTLE_RETRIES, type BudgetEnforcementOutput, type BudgetPhase, type BudgetStatus } from './budget-run.js';
+export {
+  LOOKBACK_PERIODS,
+  LRO_DEADLINE_SECONDS,
+  MAX_THROTTLE_RETRIES,
+  type BudgetEnforcementOutput,
+  type BudgetPhase,
+  type BudgetStatus,
+} from './budget-run.js';
 
 export function* budgetEnforcementOrchestrator(context: OrchestrationContext): Gen<BudgetEnforcementOutput> {
   const run = new BudgetRun(context);
   const { budget, period } = run.input;
-  const out: BudgetEnforcementOutput = { outcome: 'evaluated', mode: run.mode, level: -1, actualPercent: null, forecastPercent: null, fired: [], released: [], applied: 0, restored: 0, failed: 0, notes: [] };
+  const out: BudgetEnforcementOutput = {
+    outcome: 'evaluated',
+    mode: run.mode,
+    level: -1,
+    actualPercent: null,
+    forecastPercent: null,
+    fired: [],
+    released: [],
+    applied: 0,
+    restored: 0,
+    failed: 0,
+    notes: [],
+  };
 
   run.status('acquiring-lease');
-  const acquired = (yield run.entity(BUDGET_OP.acquire, { instanceId: run.instanceId, now: run.now(), leaseSeconds: run.leaseSeconds(), budget: budget.name, period: period.key })) as { granted: boolean; holder?: string };
+  const acquired = (yield run.entity(BUDGET_OP.acquire, {
+    instanceId: run.instanceId,
+    now: run.now(),
+    leaseSeconds: run.leaseSeconds(),
+    budget: budget.name,
+    period: period.key,
+  })) as { granted: boolean; holder?: string };
   if (!acquired.granted) {
     out.outcome = 'busy';
     out.notes.push(`another evaluation (${acquired.holder ?? '?'}) holds this budget and period`);
@@ -65,9 +90,23 @@ export function* budgetEnforcementOrchestrator(context: OrchestrationContext): G
     }
     let m: Measurement;
     try {
-      m = (yield context.df.callActivity(BUDGET_ACTIVITY.measure, { budget, period, now: run.now(), refresh: run.input.refresh } satisfies BudgetMeasureInput)) as Measurement;
+      m = (yield context.df.callActivity(BUDGET_ACTIVITY.measure, {
+        budget,
+        period,
+        now: run.now(),
+        refresh: run.input.refresh,
+      } satisfies BudgetMeasureInput)) as Measurement;
     } catch (e) {
-      m = { period: period.key, actual: null, forecast: null, currency: budget.currency, asOf: run.now(), drivers: [], notes: [`cost data unavailable: ${errorText(e)}`], cached: false };
+      m = {
+        period: period.key,
+        actual: null,
+        forecast: null,
+        currency: budget.currency,
+        asOf: run.now(),
+        drivers: [],
+        notes: [`cost data unavailable: ${errorText(e)}`],
+        cached: false,
+      };
     }
     out.notes.push(...m.notes);
     out.actualPercent = percent(m.actual, budget.amount);
@@ -75,7 +114,13 @@ export function* budgetEnforcementOrchestrator(context: OrchestrationContext): G
     if (m.actual === null && m.forecast === null) out.outcome = 'no-data';
 
     // 3. Decide.
-    const decision = (yield run.entity(BUDGET_OP.evaluate, { instanceId: run.instanceId, now: run.now(), mode: run.mode, spec: budget, measurement: m })) as Decision;
+    const decision = (yield run.entity(BUDGET_OP.evaluate, {
+      instanceId: run.instanceId,
+      now: run.now(),
+      mode: run.mode,
+      spec: budget,
+      measurement: m,
+    })) as Decision;
     out.level = decision.level;
     if (gate.paused) {
       out.outcome = 'paused';
@@ -96,7 +141,12 @@ export function* budgetEnforcementOrchestrator(context: OrchestrationContext): G
         if (!ok) break;
         yield run.entity(BUDGET_OP.stageRestored, { index: idx, now: run.now(), reason: 'hysteresis' });
         out.released.push(budget.stages[idx]!.name);
-        yield run.notify('restore', budget.stages[idx]!.name, `stage ${budget.stages[idx]!.name} restored: ${basisText(budget, idx, m)} is below ${budget.stages[idx]!.threshold - budget.stages[idx]!.hysteresis} %`, todo.map((a) => `restored ${a.description}`));
+        yield run.notify(
+          'restore',
+          budget.stages[idx]!.name,
+          `stage ${budget.stages[idx]!.name} restored: ${basisText(budget, idx, m)} is below ${budget.stages[idx]!.threshold - budget.stages[idx]!.hysteresis} %`,
+          todo.map((a) => `restored ${a.description}`),
+        );
       }
     }
     // A budget switched back to dry-run gives back what it changed (unless everything is forced to dry-run).

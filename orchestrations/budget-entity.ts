@@ -40,7 +40,8 @@ export const BUDGET_OP = {
 
 /** Entity key: budget names are slugs and period keys dates, so "." separates them unambiguously. */
 export function budgetEntityKey(budget: string, periodKey: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(budget) || !/^\d{4}-\d{2}-\d{2}$/.test(periodKey)) throw new RangeError(`bad budget entity key parts: ${budget} ${periodKey}`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(budget) || !/^\d{4}-\d{2}-\d{2}$/.test(periodKey))
+    throw new RangeError(`bad budget entity key parts: ${budget} ${periodKey}`);
   return `${budget}.${periodKey}`;
 }
 

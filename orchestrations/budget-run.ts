@@ -6,7 +6,15 @@ import type { EntityId, OrchestrationContext, Task, TimerTask } from 'durable-fu
 import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import { percent, stoppedClusters, type BudgetState } from '../src/budget/state.js';
-import { BUDGET_ACTIVITY, type BudgetEnforcementInput, type BudgetMode, type BudgetNotifyInput, type BudgetReport, type BudgetSpec, type Measurement } from '../src/budget/types.js';
+import {
+  BUDGET_ACTIVITY,
+  type BudgetEnforcementInput,
+  type BudgetMode,
+  type BudgetNotifyInput,
+  type BudgetReport,
+  type BudgetSpec,
+  type Measurement,
+} from '../src/budget/types.js';
 import { budgetEntityId } from './budget-entity.js';
 
 /** Earlier periods checked for changes still to restore when a new period starts. */

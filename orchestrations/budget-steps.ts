@@ -42,7 +42,12 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
     plan = (yield run.context.df.callActivity(BUDGET_ACTIVITY.plan, planInput)) as StagePlan;
   } catch (e) {
     out.failed++;
-    run.audit('action', { result: 'failed', decision: `stage ${stage.name}`, error: errorText(e), detail: 'planning failed; the stage fires again at the next evaluation' });
+    run.audit('action', {
+      result: 'failed',
+      decision: `stage ${stage.name}`,
+      error: errorText(e),
+      detail: 'planning failed; the stage fires again at the next evaluation',
+    });
     yield* run.flushAudit();
     yield run.notify('failure', stage.name, `stage ${stage.name} could not be planned: ${errorText(e)}`, []);
     return false;
@@ -50,7 +55,11 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
   let report: BudgetReport | null = null;
   if (budget.allocationClusters.length > 0) {
     try {
-      report = (yield run.context.df.callActivity(BUDGET_ACTIVITY.report, { budget, period: run.input.period, now: run.now() } satisfies BudgetReportInput)) as BudgetReport;
+      report = (yield run.context.df.callActivity(BUDGET_ACTIVITY.report, {
+        budget,
+        period: run.input.period,
+        now: run.now(),
+      } satisfies BudgetReportInput)) as BudgetReport;
     } catch (e) {
       report = { namespaces: [], idle: [], notes: [`namespace allocation unavailable: ${errorText(e)}`] };
     }
@@ -60,8 +69,18 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
   if (run.mode === 'dry-run') {
     for (const s of plan.steps) run.audit('action', { decision: `stage ${stage.name}`, result: 'dry-run', detail: `would: ${s.description}` });
     yield* run.flushAudit();
-    yield run.entity(BUDGET_OP.stageFired, { index: idx, name: stage.name, mode: 'dry-run', now: run.now(), percent: percent(stage.basis === 'actual' ? m.actual : m.forecast, budget.amount) });
-    yield run.notify('dry-run', stage.name, `[dry-run] ${head}`, [...plan.steps.map((s) => `would: ${s.description}`), ...plan.skipped.map((s) => `skipped ${s.target}: ${s.reason}`), ...context]);
+    yield run.entity(BUDGET_OP.stageFired, {
+      index: idx,
+      name: stage.name,
+      mode: 'dry-run',
+      now: run.now(),
+      percent: percent(stage.basis === 'actual' ? m.actual : m.forecast, budget.amount),
+    });
+    yield run.notify('dry-run', stage.name, `[dry-run] ${head}`, [
+      ...plan.steps.map((s) => `would: ${s.description}`),
+      ...plan.skipped.map((s) => `skipped ${s.target}: ${s.reason}`),
+      ...context,
+    ]);
     return true;
   }
   const lines: string[] = [];
@@ -77,7 +96,13 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
     lines.push(r);
   }
   yield* run.flushAudit();
-  yield run.entity(BUDGET_OP.stageFired, { index: idx, name: stage.name, mode: 'enforce', now: run.now(), percent: percent(stage.basis === 'actual' ? m.actual : m.forecast, budget.amount) });
+  yield run.entity(BUDGET_OP.stageFired, {
+    index: idx,
+    name: stage.name,
+    mode: 'enforce',
+    now: run.now(),
+    percent: percent(stage.basis === 'actual' ? m.actual : m.forecast, budget.amount),
+  });
   yield run.notify('stage', stage.name, head, [...lines, ...plan.skipped.map((s) => `skipped ${s.target}: ${s.reason}`), ...context]);
   run.stage = undefined;
   return true;
@@ -87,8 +112,17 @@ export function* fireStage(run: BudgetRun, idx: number, m: Measurement, out: Bud
 export function* applyStep(run: BudgetRun, step: Step, out: BudgetEnforcementOutput): Gen<string> {
   // Maintenance windows and freezes (docs/windows.md), then the error-budget policy (docs/slo.md):
   // every budget step takes capacity away, so it waits, or is skipped, or needs the stage's approval.
-  const gate = yield* actionGates(run.context, step.description, { cluster: step.cluster, ...(step.namespace ? { namespace: step.namespace } : {}), ...(step.pool ? { nodePool: step.pool } : {}), job: 'budgets' }, { target: step.target, impact: 'disruptive' });
-  if (gate.decision === 'skip' || (gate.decision === 'approval' && !(run.mode === 'enforce' && run.input.budget.stages[step.stage]?.approvalTimeoutSeconds != null))) return `skipped: ${gate.reason}`;
+  const gate = yield* actionGates(
+    run.context,
+    step.description,
+    { cluster: step.cluster, ...(step.namespace ? { namespace: step.namespace } : {}), ...(step.pool ? { nodePool: step.pool } : {}), job: 'budgets' },
+    { target: step.target, impact: 'disruptive' },
+  );
+  if (
+    gate.decision === 'skip' ||
+    (gate.decision === 'approval' && !(run.mode === 'enforce' && run.input.budget.stages[step.stage]?.approvalTimeoutSeconds != null))
+  )
+    return `skipped: ${gate.reason}`;
   let current: Values;
   try {
     current = (yield run.context.df.callActivity(BUDGET_ACTIVITY.readStep, { step } satisfies BudgetReadStepInput)) as Values;
@@ -101,11 +135,13 @@ export function* applyStep(run: BudgetRun, step: Step, out: BudgetEnforcementOut
   const intent = (yield run.entity(BUDGET_OP.intent, { step, before: current, now: run.now() })) as IntentResult;
   let before: Values;
   if (intent.accepted) before = current;
-  else if (intent.existing.status === 'intended') before = intent.existing.before; // an interrupted earlier attempt: resume it
+  else if (intent.existing.status === 'intended')
+    before = intent.existing.before; // an interrupted earlier attempt: resume it
   else return `already recorded: ${step.description} (${intent.existing.status})`;
   const res = yield* changeWithPolling(run, step, before, 'apply');
   if (res.outcome === 'skipped' && /^paused/.test(res.detail)) return 'paused';
-  const recorded = res.outcome === 'done' || res.outcome === 'already' ? 'applied' : res.outcome === 'drifted' || res.outcome === 'skipped' ? 'skipped' : 'failed';
+  const recorded =
+    res.outcome === 'done' || res.outcome === 'already' ? 'applied' : res.outcome === 'drifted' || res.outcome === 'skipped' ? 'skipped' : 'failed';
   const detail = 'detail' in res ? res.detail : undefined;
   yield run.entity(BUDGET_OP.applied, { id: step.id, outcome: recorded, now: run.now(), ...(detail ? { detail } : {}) });
   run.settled.add(step.id);
@@ -145,7 +181,8 @@ export function* changeWithPolling(run: BudgetRun, step: Step, before: Values, d
       continue;
     }
     if (res.outcome === 'pending') {
-      if (run.context.df.currentUtcDateTime.getTime() >= deadline) return { outcome: 'failed', detail: `not finished after ${LRO_DEADLINE_SECONDS / 60} minutes: ${res.detail}` };
+      if (run.context.df.currentUtcDateTime.getTime() >= deadline)
+        return { outcome: 'failed', detail: `not finished after ${LRO_DEADLINE_SECONDS / 60} minutes: ${res.detail}` };
       yield run.wait(res.retryAfterSeconds);
       try {
         const check: BudgetCheckStepInput = { step, target };
@@ -163,9 +200,17 @@ export function* changeWithPolling(run: BudgetRun, step: Step, before: Values, d
 // ------------------------------------------------------------ restore
 
 /** Restores recorded changes (given newest first). False when something is left to restore later. */
-export function* restoreActions(run: BudgetRun, entityId: EntityId, periodKey: string, actions: ActionRecord[], reason: 'new-period' | 'hysteresis', out: BudgetEnforcementOutput): Gen<boolean> {
+export function* restoreActions(
+  run: BudgetRun,
+  entityId: EntityId,
+  periodKey: string,
+  actions: ActionRecord[],
+  reason: 'new-period' | 'hysteresis',
+  out: BudgetEnforcementOutput,
+): Gen<boolean> {
   if (run.input.forceDryRun) {
-    for (const a of actions) run.audit('action', { target: a.target, result: 'dry-run', detail: `would restore (${reason}): ${a.description}; back to ${showValues(a.before)}` });
+    for (const a of actions)
+      run.audit('action', { target: a.target, result: 'dry-run', detail: `would restore (${reason}): ${a.description}; back to ${showValues(a.before)}` });
     yield* run.flushAudit();
     return false;
   }
@@ -186,18 +231,36 @@ export function* restoreActions(run: BudgetRun, entityId: EntityId, periodKey: s
       out.failed++;
       complete = false;
     }
-    run.audit('action', { target: a.target, decision: `restore (${reason}, period ${periodKey})`, result: outcome, detail: `${a.description}; back to ${showValues(a.before)}${detail ? ` (${detail})` : ''}` });
+    run.audit('action', {
+      target: a.target,
+      decision: `restore (${reason}, period ${periodKey})`,
+      result: outcome,
+      detail: `${a.description}; back to ${showValues(a.before)}${detail ? ` (${detail})` : ''}`,
+    });
     if (outcome === 'drifted') lines.push(`not restored, changed by someone else since: ${a.description} (${detail ?? ''})`);
     else lines.push(`${outcome}: ${a.target} back to ${showValues(a.before)}`);
   }
   yield* run.flushAudit();
-  if (reason === 'new-period' && actions.length > 0) yield run.notify('restore', undefined, `${run.input.budget.name}: period ${periodKey} is over; restored what it changed`, lines);
-  if (lines.some((l) => l.startsWith('not restored'))) yield run.notify('drift', undefined, `${run.input.budget.name}: some changes were not restored because someone changed the target since`, lines.filter((l) => l.startsWith('not restored')));
+  if (reason === 'new-period' && actions.length > 0)
+    yield run.notify('restore', undefined, `${run.input.budget.name}: period ${periodKey} is over; restored what it changed`, lines);
+  if (lines.some((l) => l.startsWith('not restored')))
+    yield run.notify(
+      'drift',
+      undefined,
+      `${run.input.budget.name}: some changes were not restored because someone changed the target since`,
+      lines.filter((l) => l.startsWith('not restored')),
+    );
   return complete;
 }
 
 /** Marks the stages of the restored actions restored once none of their changes is left. */
-export function* closeStages(run: BudgetRun, entityId: EntityId, before: BudgetState, restored: ActionRecord[], reason: 'new-period' | 'hysteresis'): Gen<void> {
+export function* closeStages(
+  run: BudgetRun,
+  entityId: EntityId,
+  before: BudgetState,
+  restored: ActionRecord[],
+  reason: 'new-period' | 'hysteresis',
+): Gen<void> {
   const after = (yield run.context.df.callEntity(entityId, BUDGET_OP.get, {})) as BudgetState;
   const stages = new Set([...before.fired.filter((f) => f.restoredAt === undefined).map((f) => f.index), ...restored.map((a) => a.stage)]);
   for (const idx of [...stages].sort((a, b) => b - a)) {
@@ -214,7 +277,12 @@ export function* awaitStageApproval(run: BudgetRun, idx: number): Gen<boolean> {
   const stage = run.input.budget.stages[idx]!;
   run.stage = stage.name;
   yield run.entity(BUDGET_OP.approval, { stage: idx, status: 'requested', at: run.now(), instanceId: run.instanceId });
-  yield run.notify('approval', stage.name, `${run.input.budget.name}: stage ${stage.name} waits for approval (POST /api/budgets/${run.input.budget.name}/approval {"approve": true|false}) until ${new Date(run.context.df.currentUtcDateTime.getTime() + stage.approvalTimeoutSeconds! * 1000).toISOString()}`, []);
+  yield run.notify(
+    'approval',
+    stage.name,
+    `${run.input.budget.name}: stage ${stage.name} waits for approval (POST /api/budgets/${run.input.budget.name}/approval {"approve": true|false}) until ${new Date(run.context.df.currentUtcDateTime.getTime() + stage.approvalTimeoutSeconds! * 1000).toISOString()}`,
+    [],
+  );
   run.status('awaiting-approval');
   const deadline = new Date(run.context.df.currentUtcDateTime.getTime() + stage.approvalTimeoutSeconds! * 1000);
   const timer = run.context.df.createTimer(deadline);
@@ -224,7 +292,12 @@ export function* awaitStageApproval(run: BudgetRun, idx: number): Gen<boolean> {
     const winner = yield run.context.df.Task.any([event, timer]);
     if (winner !== event) {
       yield run.entity(BUDGET_OP.approval, { stage: idx, status: 'expired', at: run.now(), instanceId: run.instanceId });
-      run.audit('decision', { decision: `stage ${stage.name}`, result: 'approval-expired', detail: 'no decision before the timeout: the stage did not act (it asks again at the next evaluation)', waitedSeconds: waited() });
+      run.audit('decision', {
+        decision: `stage ${stage.name}`,
+        result: 'approval-expired',
+        detail: 'no decision before the timeout: the stage did not act (it asks again at the next evaluation)',
+        waitedSeconds: waited(),
+      });
       yield* run.flushAudit();
       yield run.notify('approval', stage.name, `${run.input.budget.name}: no decision on stage ${stage.name} before the timeout; it did not act`, []);
       return false;

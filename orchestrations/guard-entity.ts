@@ -4,7 +4,16 @@
 // operations. Registration (df.app.entity(GUARD_ENTITY, guardEntity)) lives in functions/.
 import * as df from 'durable-functions';
 import type { EntityContext, EntityHandler } from 'durable-functions';
-import { acquire, initialGuardState, release, reset, type AcquireRequest, type GuardState, type RefusalReason, type ReleaseRequest } from '../src/domain/guard.js';
+import {
+  acquire,
+  initialGuardState,
+  release,
+  reset,
+  type AcquireRequest,
+  type GuardState,
+  type RefusalReason,
+  type ReleaseRequest,
+} from '../src/domain/guard.js';
 import { targetKey, type Target } from '../src/domain/types.js';
 
 export const GUARD_ENTITY = 'guard';
@@ -12,9 +21,7 @@ export const GUARD_ENTITY = 'guard';
 export const GUARD_OP = { acquire: 'acquire', release: 'release', reset: 'reset', get: 'get' } as const;
 
 /** What `acquire` returns to the orchestration (never the whole state). */
-export type GuardAcquireResponse =
-  | { granted: true; takeoverFrom?: string }
-  | { granted: false; reason: RefusalReason; detail: string; retryAfter?: string };
+export type GuardAcquireResponse = { granted: true; takeoverFrom?: string } | { granted: false; reason: RefusalReason; detail: string; retryAfter?: string };
 
 export type GuardReleaseResponse = { released: true; breakerOpened: boolean } | { released: false; reason: 'not-holder' };
 
@@ -72,7 +79,9 @@ export const guardEntity: EntityHandler<GuardState> = (context: EntityContext<Gu
       const r = acquire(state, required<AcquireRequest>(context, 'acquire'));
       context.df.setState(r.state);
       const res: GuardAcquireResponse = r.granted
-        ? r.takeoverFrom ? { granted: true, takeoverFrom: r.takeoverFrom } : { granted: true }
+        ? r.takeoverFrom
+          ? { granted: true, takeoverFrom: r.takeoverFrom }
+          : { granted: true }
         : r.retryAfter !== undefined
           ? { granted: false, reason: r.reason, detail: r.detail, retryAfter: new Date(r.retryAfter).toISOString() }
           : { granted: false, reason: r.reason, detail: r.detail };

@@ -41,12 +41,26 @@ export interface ScalingStatus {
   total: number;
 }
 
-
 /** The decision for one pool from its forecast outcome (pure; exported for tests). */
 export function decideForPool(plan: PoolPlan, out: ForecastPoolOutput, nowMs: number): Decision {
-  if (!out.ok) return { action: 'hold', fromMinCount: out.state?.minCount ?? 0, toMinCount: out.state?.minCount ?? 0, target: null, apply: false, reasons: [`no forecast: ${out.error ?? 'unknown error'}`] };
+  if (!out.ok)
+    return {
+      action: 'hold',
+      fromMinCount: out.state?.minCount ?? 0,
+      toMinCount: out.state?.minCount ?? 0,
+      target: null,
+      apply: false,
+      reasons: [`no forecast: ${out.error ?? 'unknown error'}`],
+    };
   if (!out.state) return { action: 'hold', fromMinCount: 0, toMinCount: 0, target: null, apply: false, reasons: [out.stateNote ?? 'pool state unknown'] };
-  return decideMinCount({ nowMs, desiredNodes: out.desiredNodes, state: out.state, policy: plan.policy, mode: out.effectiveMode, protectedPool: plan.protected });
+  return decideMinCount({
+    nowMs,
+    desiredNodes: out.desiredNodes,
+    state: out.state,
+    policy: plan.policy,
+    mode: out.effectiveMode,
+    protectedPool: plan.protected,
+  });
 }
 
 export function* predictiveScalingOrchestrator(context: OrchestrationContext): Gen<PredictiveScalingOutput> {
@@ -72,7 +86,12 @@ export function* predictiveScalingOrchestrator(context: OrchestrationContext): G
     // never asks it); a held scale-down is not applied and the next run (5 minutes) asks again.
     const scaleDown = decision.toMinCount < decision.fromMinCount;
     const gate = decision.apply
-      ? yield* actionGates(context, `minCount ${decision.fromMinCount} -> ${decision.toMinCount}`, { cluster: plan.cluster, nodePool: plan.pool, job: 'scaling' }, { scaleDown, impact: scaleDown ? 'disruptive' : 'restorative', noWait: true, target: plan.key })
+      ? yield* actionGates(
+          context,
+          `minCount ${decision.fromMinCount} -> ${decision.toMinCount}`,
+          { cluster: plan.cluster, nodePool: plan.pool, job: 'scaling' },
+          { scaleDown, impact: scaleDown ? 'disruptive' : 'restorative', noWait: true, target: plan.key },
+        )
       : null;
     if (gate && gate.decision !== 'proceed') reasons.push(gate.reason);
     if (decision.apply && gate?.decision === 'proceed') {
@@ -102,7 +121,15 @@ export function* predictiveScalingOrchestrator(context: OrchestrationContext): G
       reasons,
     };
     yield context.df.callActivity(SCALING_ACTIVITY.record, record);
-    results.push({ key: plan.key, action: decision.action, fromMinCount: record.fromMinCount, toMinCount: record.toMinCount, mode: out.effectiveMode, outcome, reasons });
+    results.push({
+      key: plan.key,
+      action: decision.action,
+      fromMinCount: record.fromMinCount,
+      toMinCount: record.toMinCount,
+      mode: out.effectiveMode,
+      outcome,
+      reasons,
+    });
   }
   status('done', pools.length);
   return { at, pools: results };

@@ -25,10 +25,25 @@ export function* errorBudgetHold(run: Run, target: Target, plan: RunbookPlan, w:
       v = (yield run.context.df.callActivity(ACTIVITY.errorBudgetGate, { target, impact, at: run.now() } satisfies ErrorBudgetGateInput)) as GateVerdict;
     } catch (e) {
       // Fail closed: nobody can tell the service can afford a disruption, so a human decides.
-      v = { verdict: 'approval', policy: 'error-budget', reason: `the error budget could not be read (${errorText(e)}): a human decides`, maxWaitSeconds: 0, recheckSeconds: 0 };
+      v = {
+        verdict: 'approval',
+        policy: 'error-budget',
+        reason: `the error budget could not be read (${errorText(e)}): a human decides`,
+        maxWaitSeconds: 0,
+        recheckSeconds: 0,
+      };
     }
     if (v.verdict === 'allow') {
-      if (waitedSeconds > 0) yield run.audit('policy', { decision: 'released', result: 'error-budget', detail: `${plan.summary}: the error budget allows it again after ${Math.round(waitedSeconds / 60)} minutes` }, ':released');
+      if (waitedSeconds > 0)
+        yield run.audit(
+          'policy',
+          {
+            decision: 'released',
+            result: 'error-budget',
+            detail: `${plan.summary}: the error budget allows it again after ${Math.round(waitedSeconds / 60)} minutes`,
+          },
+          ':released',
+        );
       return {};
     }
     if (v.verdict === 'approval') {
@@ -36,7 +51,11 @@ export function* errorBudgetHold(run: Run, target: Target, plan: RunbookPlan, w:
       return { approval: v.reason };
     }
     if (check === 0) {
-      yield run.audit('policy', { decision: 'held', result: 'error-budget', detail: `${plan.summary}: ${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}` });
+      yield run.audit('policy', {
+        decision: 'held',
+        result: 'error-budget',
+        detail: `${plan.summary}: ${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}`,
+      });
     }
     if (waitedSeconds + v.recheckSeconds > v.maxWaitSeconds) {
       return { end: { outcome: 'timed-out', reason: `${v.reason}; still held after ${Math.round(waitedSeconds / 60)} minutes, so nothing was done` } };
@@ -46,7 +65,12 @@ export function* errorBudgetHold(run: Run, target: Target, plan: RunbookPlan, w:
     const winner = yield* run.first([timer, w.resolved, w.cancel]);
     if (winner !== timer) {
       timer.cancel();
-      return { end: winner === w.cancel ? { outcome: 'cancelled', reason: 'cancelled while held by the error-budget policy' } : { outcome: 'resolved-before-action', reason: 'the alert resolved while the error-budget policy held the action; nothing was done' } };
+      return {
+        end:
+          winner === w.cancel
+            ? { outcome: 'cancelled', reason: 'cancelled while held by the error-budget policy' }
+            : { outcome: 'resolved-before-action', reason: 'the alert resolved while the error-budget policy held the action; nothing was done' },
+      };
     }
     waitedSeconds += v.recheckSeconds;
   }

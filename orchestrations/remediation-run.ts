@@ -3,7 +3,17 @@
 // time from context.df.currentUtcDateTime, everything else from activities and entities.
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { clip, type Gen } from './lib.js';
-import { targetKey, type AuditRecord, type EscalationPageInput, type NotifyInput, type RemediationInput, type RunbookPlan, type RunbookResult, type Target, type WriteAuditInput } from '../src/domain/types.js';
+import {
+  targetKey,
+  type AuditRecord,
+  type EscalationPageInput,
+  type NotifyInput,
+  type RemediationInput,
+  type RunbookPlan,
+  type RunbookResult,
+  type Target,
+  type WriteAuditInput,
+} from '../src/domain/types.js';
 import type { ReleaseOutcome } from '../src/domain/guard.js';
 import { REMEDIATION_ACTIVITY } from '../src/domain/remediation-activities.js';
 import { GUARD_OP, guardEntityId, type GuardAcquireResponse, type GuardReleaseResponse } from './guard-entity.js';
@@ -72,7 +82,6 @@ export interface RemediationStatus {
   verification?: { alert: string; healthy: boolean | null; detail: string };
 }
 
-
 const MAX_STEPS_SHOWN = 40;
 
 export class Run {
@@ -111,7 +120,8 @@ export class Run {
   }
 
   showPlan(plan: RunbookPlan): void {
-    const steps = plan.steps.length > MAX_STEPS_SHOWN ? [...plan.steps.slice(0, MAX_STEPS_SHOWN), `... ${plan.steps.length - MAX_STEPS_SHOWN} more`] : plan.steps;
+    const steps =
+      plan.steps.length > MAX_STEPS_SHOWN ? [...plan.steps.slice(0, MAX_STEPS_SHOWN), `... ${plan.steps.length - MAX_STEPS_SHOWN} more`] : plan.steps;
     this.shown.plan = { summary: plan.summary, steps, ...(plan.refusal ? { refusal: plan.refusal } : {}) };
   }
 
@@ -172,7 +182,16 @@ export class Run {
   *page(level: number, action: EscalationPageInput['action'], why: string): Gen<void> {
     const receivers = this.input.approval?.escalation?.[level]?.receivers ?? [];
     const target = targetKey(this.target ?? this.input.target);
-    const input: EscalationPageInput = { key: `${this.instanceId}:awaiting-approval:level-${level}`, action, receivers, level, instanceId: this.instanceId, summary: clip(`${this.input.runbook} on ${target} waits for approval, level ${level + 1}: ${why}`, 1000), source: target.split('/')[0] ?? 'aksops', at: this.now() };
+    const input: EscalationPageInput = {
+      key: `${this.instanceId}:awaiting-approval:level-${level}`,
+      action,
+      receivers,
+      level,
+      instanceId: this.instanceId,
+      summary: clip(`${this.input.runbook} on ${target} waits for approval, level ${level + 1}: ${why}`, 1000),
+      source: target.split('/')[0] ?? 'aksops',
+      at: this.now(),
+    };
     try {
       yield this.context.df.callActivity(ACTIVITY.escalationPage, input);
     } catch {
@@ -208,7 +227,10 @@ export class Run {
       outcome,
     })) as GuardReleaseResponse;
     if (res.released && res.breakerOpened) {
-      yield* this.escalate('breaker-opened', `circuit breaker opened on ${targetKey(target)} after this ${outcome} remediation; automated actions on it stop until a human resets it`);
+      yield* this.escalate(
+        'breaker-opened',
+        `circuit breaker opened on ${targetKey(target)} after this ${outcome} remediation; automated actions on it stop until a human resets it`,
+      );
     }
   }
 
@@ -229,4 +251,3 @@ export function unwrap(task: Task): unknown {
   if (task.isFaulted) throw task.result;
   return task.result;
 }
-

@@ -4,7 +4,17 @@
 // then Alertmanager and the target's health), and the Alertmanager silence around it all.
 // Deterministic: no clock, no I/O; every decision comes from a task's result.
 import type { Task, TimerTask } from 'durable-functions';
-import { targetKey, type RunbookPlan, type RunbookResult, type RunRunbookInput, type SilenceInput, type SilenceResult, type Target, type VerifyInput, type VerifyResult } from '../src/domain/types.js';
+import {
+  targetKey,
+  type RunbookPlan,
+  type RunbookResult,
+  type RunRunbookInput,
+  type SilenceInput,
+  type SilenceResult,
+  type Target,
+  type VerifyInput,
+  type VerifyResult,
+} from '../src/domain/types.js';
 import { ACTIVITY, type Run } from './remediation-run.js';
 import { clip, errorText, type Gen } from './lib.js';
 
@@ -58,18 +68,23 @@ export function* awaitApproval(run: Run, plan: RunbookPlan, reason: string, w: W
     const by = typeof ev.by === 'string' && ev.by !== '' ? ev.by : 'unknown';
     const comment = typeof ev.comment === 'string' && ev.comment !== '' ? clip(ev.comment, 500) : undefined;
     // Anything but an explicit approve is a rejection: a malformed event never lets the action through.
-    outcome = ev.decision === 'approve' ? { result: 'approved', by, ...(comment ? { comment } : {}) } : { result: 'rejected', by, ...(comment ? { comment } : {}) };
+    outcome =
+      ev.decision === 'approve' ? { result: 'approved', by, ...(comment ? { comment } : {}) } : { result: 'rejected', by, ...(comment ? { comment } : {}) };
   }
   const decision = outcome.result === 'approved' ? 'approve' : outcome.result === 'rejected' ? 'reject' : outcome.result === 'timeout' ? 'timeout' : undefined;
   if (decision) {
     run.status('awaiting-approval', { approval: { reason, deadline: deadline.toISOString(), decision, ...('by' in outcome ? { by: outcome.by } : {}) } });
   }
   const detail =
-    outcome.result === 'approved' ? `approved by ${outcome.by}${outcome.comment ? `: ${outcome.comment}` : ''}`
-    : outcome.result === 'rejected' ? `rejected by ${outcome.by}${outcome.comment ? `: ${outcome.comment}` : ''}`
-    : outcome.result === 'timeout' ? `nobody decided within ${Math.round(timeout / 60)} minutes; the action was not taken`
-    : outcome.result === 'resolved' ? 'the alert resolved while waiting for approval; the run is cancelled'
-    : `cancelled by ${outcome.by} while waiting for approval`;
+    outcome.result === 'approved'
+      ? `approved by ${outcome.by}${outcome.comment ? `: ${outcome.comment}` : ''}`
+      : outcome.result === 'rejected'
+        ? `rejected by ${outcome.by}${outcome.comment ? `: ${outcome.comment}` : ''}`
+        : outcome.result === 'timeout'
+          ? `nobody decided within ${Math.round(timeout / 60)} minutes; the action was not taken`
+          : outcome.result === 'resolved'
+            ? 'the alert resolved while waiting for approval; the run is cancelled'
+            : `cancelled by ${outcome.by} while waiting for approval`;
   yield run.audit('approval', {
     actor: 'by' in outcome ? `user:${outcome.by}` : 'orchestration',
     decision: outcome.result,
@@ -143,7 +158,14 @@ export function* actUntilDone(run: Run, target: Target, plan: RunbookPlan, w: Wa
     result = (yield run.context.df.callActivity(ACTIVITY.runRunbook, base)) as RunbookResult;
   } catch (e) {
     error = errorText(e);
-    result = { runbook: input.runbook, dryRun: input.dryRun, action: `${input.runbook} on ${targetKey(target)}`, actedOn: target, outcome: 'failed', detail: error };
+    result = {
+      runbook: input.runbook,
+      dryRun: input.dryRun,
+      action: `${input.runbook} on ${targetKey(target)}`,
+      actedOn: target,
+      outcome: 'failed',
+      detail: error,
+    };
   }
   yield run.audit('action', {
     dryRun: input.dryRun,
@@ -162,11 +184,21 @@ export function* actUntilDone(run: Run, target: Target, plan: RunbookPlan, w: Wa
   for (let iteration = 1; ; iteration++) {
     const pending = result.pending;
     if (!pending && errors === 0) break;
-    run.status('waiting-for-progress', { progress: { done: result.progress?.done ?? 0, total: result.progress?.total ?? 0, detail: clip(pending?.reason ?? lastError, 500) } });
+    run.status('waiting-for-progress', {
+      progress: { done: result.progress?.done ?? 0, total: result.progress?.total ?? 0, detail: clip(pending?.reason ?? lastError, 500) },
+    });
     const now = run.context.df.currentUtcDateTime.getTime();
     if (now >= deadline) {
       const left = pending?.reason ?? lastError;
-      return { result: { ...first, outcome: 'failed', detail: `timed out after ${Math.round(progress.timeoutSeconds / 60)} minutes; left: ${left}`, ...(result.progress ? { progress: result.progress } : {}) }, timedOut: true };
+      return {
+        result: {
+          ...first,
+          outcome: 'failed',
+          detail: `timed out after ${Math.round(progress.timeoutSeconds / 60)} minutes; left: ${left}`,
+          ...(result.progress ? { progress: result.progress } : {}),
+        },
+        timedOut: true,
+      };
     }
     const wait = Math.max(1, Math.min(pending?.retryAfterSeconds ?? progress.intervalSeconds, progress.intervalSeconds * 10));
     const timer: TimerTask = run.context.df.createTimer(new Date(Math.min(now + wait * 1000, deadline)));
@@ -179,11 +211,20 @@ export function* actUntilDone(run: Run, target: Target, plan: RunbookPlan, w: Wa
       const next = (yield run.context.df.callActivity(ACTIVITY.runRunbook, { ...base, iteration } satisfies RunRunbookInput)) as RunbookResult;
       errors = 0;
       result = next;
-      if (next.outcome === 'failed' || next.outcome === 'skipped') return { result: { ...first, outcome: next.outcome === 'failed' ? 'failed' : first.outcome, detail: next.detail ?? next.action, ...(next.progress ? { progress: next.progress } : {}) } };
+      if (next.outcome === 'failed' || next.outcome === 'skipped')
+        return {
+          result: {
+            ...first,
+            outcome: next.outcome === 'failed' ? 'failed' : first.outcome,
+            detail: next.detail ?? next.action,
+            ...(next.progress ? { progress: next.progress } : {}),
+          },
+        };
     } catch (e) {
       errors++;
       lastError = `check ${iteration} failed: ${errorText(e)}`;
-      if (errors >= MAX_CHECK_ERRORS) return { result: { ...first, outcome: 'failed', detail: `${MAX_CHECK_ERRORS} checks in a row failed; last: ${lastError}` }, error: lastError };
+      if (errors >= MAX_CHECK_ERRORS)
+        return { result: { ...first, outcome: 'failed', detail: `${MAX_CHECK_ERRORS} checks in a row failed; last: ${lastError}` }, error: lastError };
       result = { ...result, pending: { reason: lastError, retryAfterSeconds: progress.intervalSeconds } };
     }
   }
@@ -198,7 +239,8 @@ function settle(r: RunbookResult): RunbookResult {
   return rest;
 }
 
-export type Verdict = { verdict: 'effective' | 'ineffective' | 'unverified'; detail: string; verification?: VerifyResult } | { verdict: 'cancelled'; by: string };
+export type Verdict =
+  { verdict: 'effective' | 'ineffective' | 'unverified'; detail: string; verification?: VerifyResult } | { verdict: 'cancelled'; by: string };
 
 /**
  * d. Did the action work? Wait verifyAfterSeconds (a durable timer; the alert resolving ends the
@@ -269,7 +311,12 @@ export function* expireSilence(run: Run, silenceId: string | undefined): Gen<voi
   const alert = run.input.alert;
   if (!silenceId || !alert) return;
   try {
-    yield run.context.df.callActivity(ACTIVITY.silence, { op: 'expire', instanceId: run.instanceId, silenceId, externalURL: alert.externalURL } satisfies SilenceInput);
+    yield run.context.df.callActivity(ACTIVITY.silence, {
+      op: 'expire',
+      instanceId: run.instanceId,
+      silenceId,
+      externalURL: alert.externalURL,
+    } satisfies SilenceInput);
   } catch {
     // The silence ends on its own at its endsAt.
   }

@@ -34,7 +34,17 @@ export type { RemediationOutcome, RemediationOutput, RemediationPhase, Remediati
 export const LEASE_MARGIN_SECONDS = 1800;
 
 // ---- Activity contracts: defined in src/domain/types.ts (the activities in src/ implement them).
-export type { ResolveTargetInput, RunRunbookInput, WriteAuditInput, NotifyInput, PlanRunbookInput, VerifyInput, VerifyResult, SilenceInput, SilenceResult } from '../src/domain/types.js';
+export type {
+  ResolveTargetInput,
+  RunRunbookInput,
+  WriteAuditInput,
+  NotifyInput,
+  PlanRunbookInput,
+  VerifyInput,
+  VerifyResult,
+  SilenceInput,
+  SilenceResult,
+} from '../src/domain/types.js';
 
 export function* remediationOrchestrator(context: OrchestrationContext): Gen<RemediationOutput> {
   const run = new Run(context);
@@ -66,8 +76,16 @@ export function* remediationOrchestrator(context: OrchestrationContext): Gen<Rem
   const target = resolveTask.result as Target;
   run.target = target;
   // Maintenance windows and freezes, at the moment of acting (docs/windows.md).
-  const gate = yield* windowGate(context, run.input.runbook, windowScope(target, run.input.source === 'manual' ? 'runbooks' : 'remediation'), { override: run.input.overrideWindows === true, interrupt: [w.resolved, w.cancel] });
-  if (gate.interruptedBy) return yield* run.finish(gate.interruptedBy === w.cancel ? { outcome: 'cancelled', reason: `cancelled while waiting: ${gate.reason}` } : { outcome: 'resolved-before-action', reason: `alert resolved while waiting: ${gate.reason}` });
+  const gate = yield* windowGate(context, run.input.runbook, windowScope(target, run.input.source === 'manual' ? 'runbooks' : 'remediation'), {
+    override: run.input.overrideWindows === true,
+    interrupt: [w.resolved, w.cancel],
+  });
+  if (gate.interruptedBy)
+    return yield* run.finish(
+      gate.interruptedBy === w.cancel
+        ? { outcome: 'cancelled', reason: `cancelled while waiting: ${gate.reason}` }
+        : { outcome: 'resolved-before-action', reason: `alert resolved while waiting: ${gate.reason}` },
+    );
   if (gate.decision === 'skip') return yield* run.finish({ outcome: 'skipped', reason: gate.reason });
   run.windowApproval = gate.decision === 'approval' ? gate.reason : '';
 
@@ -89,7 +107,11 @@ export function* remediationOrchestrator(context: OrchestrationContext): Gen<Rem
   }
   if (first !== acquireTask) {
     if (acquired.granted) yield* run.release('noop');
-    return yield* run.finish(first === w.cancel ? { outcome: 'cancelled', reason: 'cancelled before acting' } : { outcome: 'resolved-before-action', reason: 'alert resolved before acting' });
+    return yield* run.finish(
+      first === w.cancel
+        ? { outcome: 'cancelled', reason: 'cancelled before acting' }
+        : { outcome: 'resolved-before-action', reason: 'alert resolved before acting' },
+    );
   }
   if (!acquired.granted) return yield* run.refuse(acquired);
 
@@ -117,7 +139,13 @@ interface Ended {
 
 function leaseSeconds(run: Run): number {
   const i = run.input;
-  return i.verifyAfterSeconds + (i.approval ? i.approval.timeoutSeconds : 0) + (i.progress?.timeoutSeconds ?? 0) + (i.errorBudget?.maxWaitSeconds ?? 0) + LEASE_MARGIN_SECONDS;
+  return (
+    i.verifyAfterSeconds +
+    (i.approval ? i.approval.timeoutSeconds : 0) +
+    (i.progress?.timeoutSeconds ?? 0) +
+    (i.errorBudget?.maxWaitSeconds ?? 0) +
+    LEASE_MARGIN_SECONDS
+  );
 }
 
 function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended> {
@@ -127,7 +155,14 @@ function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended>
   // c. Plan: what will change, read from the cluster; refusals (paused Deployment, storage class
   // without expansion, no previous revision, pool budget, ...) end the run here.
   run.status('planning');
-  const planInput: PlanRunbookInput = { runbook: input.runbook, params: input.params, target, instanceId: run.instanceId, at: run.now(), ...(input.alert ? { labels: input.alert.labels } : {}) };
+  const planInput: PlanRunbookInput = {
+    runbook: input.runbook,
+    params: input.params,
+    target,
+    instanceId: run.instanceId,
+    at: run.now(),
+    ...(input.alert ? { labels: input.alert.labels } : {}),
+  };
   let plan: RunbookPlan;
   try {
     plan = (yield run.context.df.callActivity(ACTIVITY.planRunbook, planInput)) as RunbookPlan;
@@ -148,7 +183,12 @@ function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended>
   // d. Approval, when the runbook, the rule or the scope requires it, or the plan does (a
   // scale-down) and the rule did not waive it, or the error budget does. Dry-runs need none.
   const a = input.approval;
-  const reasons = [a?.required ? a.reason ?? 'approval required' : '', run.windowApproval, plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : '', held.approval ?? ''].filter(Boolean);
+  const reasons = [
+    a?.required ? (a.reason ?? 'approval required') : '',
+    run.windowApproval,
+    plan.requiresApproval && !(a?.waivePlan ?? false) ? plan.requiresApproval : '',
+    held.approval ?? '',
+  ].filter(Boolean);
   let approvedBy: string | undefined;
   if (reasons.length > 0 && !input.dryRun) {
     const decision = yield* awaitApproval(run, plan, reasons.join('; '), w);
@@ -157,11 +197,29 @@ function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended>
         approvedBy = decision.by;
         break;
       case 'rejected':
-        return { out: { outcome: 'rejected', reason: `rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}` }, releaseAs: 'noop', announce: true, plan };
+        return {
+          out: { outcome: 'rejected', reason: `rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}` },
+          releaseAs: 'noop',
+          announce: true,
+          plan,
+        };
       case 'timeout':
-        return { out: { outcome: 'approval-timeout', reason: `nobody approved "${plan.summary}" within ${Math.round((a?.timeoutSeconds ?? 0) / 60)} minutes; nothing was done` }, releaseAs: 'noop', announce: true, plan };
+        return {
+          out: {
+            outcome: 'approval-timeout',
+            reason: `nobody approved "${plan.summary}" within ${Math.round((a?.timeoutSeconds ?? 0) / 60)} minutes; nothing was done`,
+          },
+          releaseAs: 'noop',
+          announce: true,
+          plan,
+        };
       case 'resolved':
-        return { out: { outcome: 'resolved-before-action', reason: 'the alert resolved while waiting for approval; nothing was done' }, releaseAs: 'noop', announce: true, plan };
+        return {
+          out: { outcome: 'resolved-before-action', reason: 'the alert resolved while waiting for approval; nothing was done' },
+          releaseAs: 'noop',
+          announce: true,
+          plan,
+        };
       case 'cancelled':
         return { out: { outcome: 'cancelled', reason: `cancelled by ${decision.by} while waiting for approval` }, releaseAs: 'noop', announce: true, plan };
     }
@@ -171,23 +229,40 @@ function* planApproveActVerify(run: Run, target: Target, w: Waiters): Gen<Ended>
   const withApprover = (o: RemediationOutput): RemediationOutput => (approvedBy ? { ...o, approvedBy } : o);
 
   // e. Silence the alert while acting and verifying (rules[].silence), expire it after.
-  const silenceId = input.silence?.enabled && input.alert && !input.dryRun
-    ? yield* createSilence(run, target, Math.min(input.silence.maxSeconds, input.verifyAfterSeconds + (input.progress?.timeoutSeconds ?? 0) + 600))
-    : undefined;
+  const silenceId =
+    input.silence?.enabled && input.alert && !input.dryRun
+      ? yield* createSilence(run, target, Math.min(input.silence.maxSeconds, input.verifyAfterSeconds + (input.progress?.timeoutSeconds ?? 0) + 600))
+      : undefined;
   try {
     // f. Act, and follow a long action (rollout, drain, resize, Job) to its end.
     const acted = yield* actUntilDone(run, target, plan, w);
     const result = acted.result;
-    run.status('acting', { result: { action: clip(result.action, 500), outcome: result.outcome, ...(result.detail ? { detail: clip(result.detail, 1000) } : {}) } });
-    if (acted.cancelledBy) return { out: withApprover({ outcome: 'cancelled', reason: `cancelled by ${acted.cancelledBy} while the action was in progress`, result }), releaseAs: 'noop', announce: true, plan };
-    if (acted.timedOut) return { out: withApprover({ outcome: 'timed-out', reason: result.detail ?? 'timed out', result }), releaseAs: input.dryRun ? 'dry-run' : 'failed', announce: true, plan };
-    if (result.outcome === 'failed') return { out: withApprover({ outcome: 'failed', result }), releaseAs: input.dryRun ? 'dry-run' : 'failed', announce: true, plan };
+    run.status('acting', {
+      result: { action: clip(result.action, 500), outcome: result.outcome, ...(result.detail ? { detail: clip(result.detail, 1000) } : {}) },
+    });
+    if (acted.cancelledBy)
+      return {
+        out: withApprover({ outcome: 'cancelled', reason: `cancelled by ${acted.cancelledBy} while the action was in progress`, result }),
+        releaseAs: 'noop',
+        announce: true,
+        plan,
+      };
+    if (acted.timedOut)
+      return {
+        out: withApprover({ outcome: 'timed-out', reason: result.detail ?? 'timed out', result }),
+        releaseAs: input.dryRun ? 'dry-run' : 'failed',
+        announce: true,
+        plan,
+      };
+    if (result.outcome === 'failed')
+      return { out: withApprover({ outcome: 'failed', result }), releaseAs: input.dryRun ? 'dry-run' : 'failed', announce: true, plan };
     if (result.outcome === 'skipped') return { out: withApprover({ outcome: 'skipped', result }), releaseAs: 'noop', announce: true, plan };
     if (input.dryRun) return { out: { outcome: 'dry-run', result }, releaseAs: 'dry-run', announce: true, plan };
 
     // g. Closed loop.
     const v = yield* verify(run, target, plan, w);
-    if (v.verdict === 'cancelled') return { out: withApprover({ outcome: 'cancelled', reason: `cancelled by ${v.by} while verifying`, result }), releaseAs: 'noop', announce: true, plan };
+    if (v.verdict === 'cancelled')
+      return { out: withApprover({ outcome: 'cancelled', reason: `cancelled by ${v.by} while verifying`, result }), releaseAs: 'noop', announce: true, plan };
     const out = withApprover({ outcome: v.verdict, result, ...(v.verdict !== 'effective' ? { reason: clip(v.detail, 1000) } : {}) });
     return { out, releaseAs: v.verdict === 'effective' ? 'effective' : 'ineffective', announce: true, plan };
   } finally {

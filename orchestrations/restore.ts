@@ -13,10 +13,6 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import type { Gen } from './lib.js';
 import type { AuditRecord } from '../src/domain/types.js';
 import type {
-  DrillCheckInput,
-  DrillCheckOutput,
-  DrillInput,
-  DrillOutput,
   RestoreDatabaseInput,
   RestoreInput,
   RestoreOutput,
@@ -27,6 +23,7 @@ import type {
   RestoreVolumeInput,
   WaitCrdsInput,
 } from '../src/domain/backup-types.js';
+import type { DrillCheckInput, DrillCheckOutput, DrillInput, DrillOutput } from '../src/domain/drill-types.js';
 import { failureText } from './backup.js';
 import { RESTORE_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 
@@ -36,7 +33,6 @@ export const STEP_CONCURRENCY = 4;
 export const CRD_WAIT_POLLS = 30;
 export const CRD_POLL_SECONDS = 10;
 export const DRILL_POLL_SECONDS = 15;
-
 
 export interface RestoreStatus {
   phase: 'planning' | 'restoring' | 'waiting-for-crds' | 'databases' | 'volumes' | 'services' | 'checking' | 'cleaning-up' | 'done';
@@ -50,7 +46,11 @@ export interface RestoreStatus {
 }
 
 /** Activities in parallel, at most `limit` at a time; each result or error, in input order. */
-function* settle(context: OrchestrationContext, calls: Array<{ name: string; input: unknown }>, limit: number): Gen<Array<{ ok: true; value: unknown } | { ok: false; error: string }>> {
+function* settle(
+  context: OrchestrationContext,
+  calls: Array<{ name: string; input: unknown }>,
+  limit: number,
+): Gen<Array<{ ok: true; value: unknown } | { ok: false; error: string }>> {
   const results: Array<{ ok: true; value: unknown } | { ok: false; error: string }> = new Array(calls.length);
   const running: Array<{ i: number; task: Task }> = [];
   let next = 0;
@@ -61,7 +61,10 @@ function* settle(context: OrchestrationContext, calls: Array<{ name: string; inp
       next += 1;
     }
     const winner = (yield context.df.Task.any(running.map((r) => r.task))) as Task;
-    const r = running.splice(running.findIndex((x) => x.task === winner), 1)[0]!;
+    const r = running.splice(
+      running.findIndex((x) => x.task === winner),
+      1,
+    )[0]!;
     results[r.i] = winner.isFaulted ? { ok: false, error: failureText(winner.result) } : { ok: true, value: winner.result };
   }
   return results;
@@ -79,11 +82,34 @@ function addStepOutput(out: RestoreOutput & { objects: string[] }, v: RestoreSte
 /** The restore itself (shared by `restore` and the drill). `onStatus` receives progress. */
 /** The common fields of a run's final audit row (one per instance: the id is fixed). */
 function resultRow(context: OrchestrationContext, actor: string, job: 'restore' | 'restore-drill') {
-  return { id: `${context.df.instanceId}:result`, at: context.df.currentUtcDateTime.toISOString(), kind: 'result' as const, actor, instanceId: context.df.instanceId, runbook: job, decision: job };
+  return {
+    id: `${context.df.instanceId}:result`,
+    at: context.df.currentUtcDateTime.toISOString(),
+    kind: 'result' as const,
+    actor,
+    instanceId: context.df.instanceId,
+    runbook: job,
+    decision: job,
+  };
 }
 
-export function* restoreSteps(context: OrchestrationContext, input: RestoreInput, onStatus: (s: Partial<RestoreStatus>) => void): Gen<RestoreOutput & { objects: string[] }> {
-  const out: RestoreOutput & { objects: string[] } = { restoreId: input.restoreId, backupId: input.backupId, dryRun: input.dryRun, created: 0, updated: 0, skipped: 0, failed: [], databases: [], outcome: 'restored', objects: [] };
+export function* restoreSteps(
+  context: OrchestrationContext,
+  input: RestoreInput,
+  onStatus: (s: Partial<RestoreStatus>) => void,
+): Gen<RestoreOutput & { objects: string[] }> {
+  const out: RestoreOutput & { objects: string[] } = {
+    restoreId: input.restoreId,
+    backupId: input.backupId,
+    dryRun: input.dryRun,
+    created: 0,
+    updated: 0,
+    skipped: 0,
+    failed: [],
+    databases: [],
+    outcome: 'restored',
+    objects: [],
+  };
   let plan: RestorePlan;
   try {
     plan = (yield context.df.callActivity(RESTORE_ACTIVITY.plan, input)) as RestorePlan;
@@ -132,7 +158,11 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
           pending = (yield context.df.callActivity(RESTORE_ACTIVITY.waitCrds, { cluster: input.cluster, names: pending } satisfies WaitCrdsInput)) as string[];
           if (pending.length > 0) yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + CRD_POLL_SECONDS * 1000));
         }
-        for (const n of pending) out.failed.push({ object: `CustomResourceDefinition ${n}`, error: `not Established within ${CRD_WAIT_POLLS * CRD_POLL_SECONDS}s; its custom resources may fail` });
+        for (const n of pending)
+          out.failed.push({
+            object: `CustomResourceDefinition ${n}`,
+            error: `not Established within ${CRD_WAIT_POLLS * CRD_POLL_SECONDS}s; its custom resources may fail`,
+          });
         onStatus({ phase: 'restoring' });
       }
     }
@@ -140,7 +170,16 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
   if (plan.databases.length > 0) {
     onStatus({ phase: 'databases' });
     for (const db of plan.databases) {
-      const dbInput: RestoreDatabaseInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, database: db.name, target: db.target, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}) };
+      const dbInput: RestoreDatabaseInput = {
+        restoreId: input.restoreId,
+        cluster: input.cluster,
+        sourceCluster: input.sourceCluster ?? input.cluster,
+        backupId: input.backupId,
+        database: db.name,
+        target: db.target,
+        dryRun: input.dryRun,
+        ...(input.from ? { from: input.from } : {}),
+      };
       try {
         yield context.df.callActivity(RESTORE_ACTIVITY.database, dbInput);
         out.databases.push({ name: db.name, target: db.target, ok: true });
@@ -152,7 +191,15 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
   // PVCs into new PVCs (file-level copies), after the objects (their namespaces exist by then).
   for (const v of plan.volumes ?? []) {
     onStatus({ phase: 'volumes' });
-    const volumeInput: RestoreVolumeInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, volume: v, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}) };
+    const volumeInput: RestoreVolumeInput = {
+      restoreId: input.restoreId,
+      cluster: input.cluster,
+      sourceCluster: input.sourceCluster ?? input.cluster,
+      backupId: input.backupId,
+      volume: v,
+      dryRun: input.dryRun,
+      ...(input.from ? { from: input.from } : {}),
+    };
     const row = { source: `${v.namespace}/${v.pvc}`, target: `${v.target.namespace}/${v.target.name}` };
     try {
       const r = (yield context.df.callActivity(RESTORE_ACTIVITY.volume, volumeInput)) as { entries: number };
@@ -162,11 +209,25 @@ export function* restoreSteps(context: OrchestrationContext, input: RestoreInput
     }
   }
   // Grafana dashboards and Key Vault secrets, after the cluster's objects and databases.
-  const services = [[RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'], [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets'], [RESTORE_ACTIVITY.s3, plan.buckets, 'S3 objects']] as const;
+  const services = [
+    [RESTORE_ACTIVITY.grafana, plan.dashboards, 'Grafana dashboards'],
+    [RESTORE_ACTIVITY.keyVault, plan.keyVaultSecrets, 'Key Vault secrets'],
+    [RESTORE_ACTIVITY.s3, plan.buckets, 'S3 objects'],
+  ] as const;
   for (const [name, names, what] of services) {
     if (!names || names.length === 0) continue;
     onStatus({ phase: 'services' });
-    const serviceInput: RestoreServiceInput = { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: input.sourceCluster ?? input.cluster, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun, ...(input.from ? { from: input.from } : {}), ...(input.bucketMap ? { bucketMap: input.bucketMap } : {}) };
+    const serviceInput: RestoreServiceInput = {
+      restoreId: input.restoreId,
+      cluster: input.cluster,
+      sourceCluster: input.sourceCluster ?? input.cluster,
+      backupId: input.backupId,
+      names,
+      conflict: input.conflict,
+      dryRun: input.dryRun,
+      ...(input.from ? { from: input.from } : {}),
+      ...(input.bucketMap ? { bucketMap: input.bucketMap } : {}),
+    };
     try {
       addStepOutput(out, (yield context.df.callActivity(name, serviceInput)) as RestoreStepOutput);
     } catch (e) {
@@ -209,7 +270,16 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
   onStatus({});
   const from = input.from ?? 'primary';
   const started = context.df.currentUtcDateTime.getTime();
-  const out: DrillOutput = { drillId: input.drillId, backupId: null, scratchNamespace: input.scratchNamespace, outcome: 'failed', restored: 0, missing: [], unavailable: [], from };
+  const out: DrillOutput = {
+    drillId: input.drillId,
+    backupId: null,
+    scratchNamespace: input.scratchNamespace,
+    outcome: 'failed',
+    restored: 0,
+    missing: [],
+    unavailable: [],
+    from,
+  };
   const backupId = (yield context.df.callActivity(RESTORE_ACTIVITY.latest, { cluster: input.cluster, namespace: input.namespace, from })) as string | null;
   if (!backupId) {
     out.error = `no complete backup of namespace ${input.namespace} in cluster ${input.cluster}`;
@@ -219,7 +289,18 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     try {
       const r = yield* restoreSteps(
         context,
-        { restoreId: input.drillId, cluster: input.cluster, backupId, namespaces: [input.namespace], namespaceMap: { [input.namespace]: input.scratchNamespace }, conflict: 'skip', dryRun: false, scratchLabel: input.drillId, from, requestedBy: input.requestedBy },
+        {
+          restoreId: input.drillId,
+          cluster: input.cluster,
+          backupId,
+          namespaces: [input.namespace],
+          namespaceMap: { [input.namespace]: input.scratchNamespace },
+          conflict: 'skip',
+          dryRun: false,
+          scratchLabel: input.drillId,
+          from,
+          requestedBy: input.requestedBy,
+        },
         onStatus,
       );
       out.restored = r.created;
@@ -231,7 +312,11 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
         const deadline = context.df.currentUtcDateTime.getTime() + input.timeoutSeconds * 1000;
         let check: DrillCheckOutput = { missing: [], unavailable: [] };
         for (;;) {
-          check = (yield context.df.callActivity(RESTORE_ACTIVITY.drillCheck, { cluster: input.cluster, namespace: input.scratchNamespace, expected } satisfies DrillCheckInput)) as DrillCheckOutput;
+          check = (yield context.df.callActivity(RESTORE_ACTIVITY.drillCheck, {
+            cluster: input.cluster,
+            namespace: input.scratchNamespace,
+            expected,
+          } satisfies DrillCheckInput)) as DrillCheckOutput;
           const now = context.df.currentUtcDateTime.getTime();
           if ((check.missing.length === 0 && check.unavailable.length === 0) || now + DRILL_POLL_SECONDS * 1000 > deadline) break;
           yield context.df.createTimer(new Date(now + DRILL_POLL_SECONDS * 1000));
@@ -245,7 +330,11 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     } finally {
       onStatus({ phase: 'cleaning-up' });
       try {
-        yield context.df.callActivity(RESTORE_ACTIVITY.deleteScratch, { cluster: input.cluster, namespace: input.scratchNamespace, scratchLabel: input.drillId });
+        yield context.df.callActivity(RESTORE_ACTIVITY.deleteScratch, {
+          cluster: input.cluster,
+          namespace: input.scratchNamespace,
+          scratchLabel: input.drillId,
+        });
       } catch (e) {
         out.error = `${out.error ? `${out.error}; ` : ''}scratch namespace not deleted: ${failureText(e)}`;
       }

@@ -10,7 +10,6 @@ import { RETENTION_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity
 
 export { RETENTION_ACTIVITY };
 
-
 export function* applyRetention(context: OrchestrationContext, cluster: string, dryRun = false): Gen<RetentionOutput> {
   const now = context.df.currentUtcDateTime.toISOString();
   const plan = (yield context.df.callActivity(RETENTION_ACTIVITY.plan, { cluster, now } satisfies RetentionInput)) as RetentionPlanOutput;
@@ -34,9 +33,16 @@ export function* applyRetention(context: OrchestrationContext, cluster: string, 
       yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, audit({ result: 'would-delete' }));
       continue;
     }
-    const deleted = (yield context.df.callActivity(RETENTION_ACTIVITY.delete, { cluster, backupId: e.backupId, reason: e.reason } satisfies DeleteBackupInput)) as DeleteBackupOutput;
+    const deleted = (yield context.df.callActivity(RETENTION_ACTIVITY.delete, {
+      cluster,
+      backupId: e.backupId,
+      reason: e.reason,
+    } satisfies DeleteBackupInput)) as DeleteBackupOutput;
     out.deleted.push(deleted);
-    yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, audit({ result: 'deleted', detail: `${e.reason}; ${deleted.blobs} blob(s), ${deleted.snapshots} VolumeSnapshot(s)` }));
+    yield context.df.callActivity(
+      WRITE_AUDIT_ACTIVITY,
+      audit({ result: 'deleted', detail: `${e.reason}; ${deleted.blobs} blob(s), ${deleted.snapshots} VolumeSnapshot(s)` }),
+    );
   }
   return out;
 }

@@ -46,7 +46,6 @@ import { ROTATION_SLOTS_ENTITY, ROTATION_SLOTS_KEY, SLOTS_OP, type AcquireRespon
 export const SLOT_WAIT_SECONDS = 6 * 3600;
 export const SLOT_RETRY_SECONDS = 60;
 
-
 class StepFailed extends Error {}
 
 export function* secretRotationOrchestrator(context: OrchestrationContext): Gen<RotationOutput> {
@@ -84,19 +83,35 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
 
   // 1. Still the current version? (A stale or out-of-order request stops here, having changed nothing.)
   run.status('preparing');
-  const prep = (yield run.call(A.prepare, { instanceId: run.instanceId, secretName: input.secretName, fromVersion: input.fromVersion } satisfies PrepareInput)) as PrepareOutput;
+  const prep = (yield run.call(A.prepare, {
+    instanceId: run.instanceId,
+    secretName: input.secretName,
+    fromVersion: input.fromVersion,
+  } satisfies PrepareInput)) as PrepareOutput;
   if (prep.state !== 'ready') return { outcome: 'stale', reason: prep.detail };
   // Maintenance: wait for the next allowed slot (the window's end); freeze: the approval step below.
   // Then the error-budget policy (docs/slo.md): the roll-out restarts healthy consumers, so while the
   // cluster's budget is spent or burning fast it waits, or needs the approval step below.
-  const gate = input.dryRun ? null : yield* actionGates(context, `rotate ${input.secretName}`, { cluster: input.cluster, job: 'rotation' }, { target: `keyvault/${input.secretName}`, impact: 'disruptive' });
+  const gate = input.dryRun
+    ? null
+    : yield* actionGates(
+        context,
+        `rotate ${input.secretName}`,
+        { cluster: input.cluster, job: 'rotation' },
+        { target: `keyvault/${input.secretName}`, impact: 'disruptive' },
+      );
   if (gate?.decision === 'skip') return { outcome: 'skipped', reason: gate.reason };
 
   // 2. New credential, stored as a pending version.
   run.status('creating');
   let created: CreateOutput;
   try {
-    created = (yield run.call(A.create, { instanceId: run.instanceId, secretName: input.secretName, fromVersion: input.fromVersion, dryRun: input.dryRun } satisfies CreateInput)) as CreateOutput;
+    created = (yield run.call(A.create, {
+      instanceId: run.instanceId,
+      secretName: input.secretName,
+      fromVersion: input.fromVersion,
+      dryRun: input.dryRun,
+    } satisfies CreateInput)) as CreateOutput;
   } catch (e) {
     // Nothing consumers use has changed: the current version and its credential are untouched.
     yield run.audit('create', 'action', { result: 'failed', error: failureText(e) });
@@ -107,7 +122,10 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
     return { outcome: 'dry-run', reason: created.detail };
   }
   run.newVersion = created.version;
-  yield run.audit('create', 'action', { result: created.created ? 'done' : 'already-done', detail: `${created.detail} (version ${created.version}, credential ${created.credential})` });
+  yield run.audit('create', 'action', {
+    result: created.created ? 'done' : 'already-done',
+    detail: `${created.detail} (version ${created.version}, credential ${created.credential})`,
+  });
 
   // 3-5. Propagate, [approve], roll, verify: any failure rolls back.
   let failure: string | undefined;
@@ -115,14 +133,22 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
   let restartedAt = run.now();
   try {
     run.status('propagating');
-    const p = yield* run.step(A.propagate, { instanceId: run.instanceId, secretName: input.secretName, version: created.version, dryRun: false } satisfies PropagateInput, 'propagate');
+    const p = yield* run.step(
+      A.propagate,
+      { instanceId: run.instanceId, secretName: input.secretName, version: created.version, dryRun: false } satisfies PropagateInput,
+      'propagate',
+    );
     yield run.audit('propagate', 'action', { result: 'done', detail: String((p as { detail: string }).detail) });
 
     if (input.approval.required || gate?.decision === 'approval') {
       run.status('awaiting-approval');
       const askedAt = run.nowMs();
       const approval = yield* waitForApproval(context, run);
-      yield run.audit('approval', 'decision', { decision: approval.approved ? 'approved' : 'rejected', detail: approval.detail, waitedSeconds: Math.round((run.nowMs() - askedAt) / 1000) });
+      yield run.audit('approval', 'decision', {
+        decision: approval.approved ? 'approved' : 'rejected',
+        detail: approval.detail,
+        waitedSeconds: Math.round((run.nowMs() - askedAt) / 1000),
+      });
       if (!approval.approved) {
         rejected = true;
         throw new StepFailed(`not approved: ${approval.detail}`);
@@ -131,13 +157,21 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
 
     run.status('rolling-out');
     restartedAt = run.now();
-    const rolled = yield* run.step(A.roll, { instanceId: run.instanceId, secretName: input.secretName, restartedAt, dryRun: false } satisfies RollInput, 'roll');
+    const rolled = yield* run.step(
+      A.roll,
+      { instanceId: run.instanceId, secretName: input.secretName, restartedAt, dryRun: false } satisfies RollInput,
+      'roll',
+    );
     yield run.audit('roll', 'action', { result: 'done', detail: String((rolled as { detail: string }).detail) });
     const rollout = yield* waitForRollout(context, run, restartedAt);
     if (rollout.state !== 'done') throw new StepFailed(`rollout ${rollout.state}: ${rollout.detail}`);
 
     run.status('verifying');
-    const v = (yield* run.step(A.verify, { instanceId: run.instanceId, secretName: input.secretName, version: created.version, restartedAt } satisfies VerifyInput, 'verify')) as VerifyOutput;
+    const v = (yield* run.step(
+      A.verify,
+      { instanceId: run.instanceId, secretName: input.secretName, version: created.version, restartedAt } satisfies VerifyInput,
+      'verify',
+    )) as VerifyOutput;
     yield run.audit('verify', 'action', { result: v.ok ? 'ok' : 'failed', detail: v.detail });
     if (!v.ok) throw new StepFailed(`verification failed: ${v.detail}`);
   } catch (e) {
@@ -153,9 +187,18 @@ function* rotate(context: OrchestrationContext, run: Run): Gen<RotationOutput> {
   // 6. Promote: the new version is current; the strategy retires what it retires.
   run.status('promoting');
   try {
-    const p = (yield run.call(A.promote, { instanceId: run.instanceId, secretName: input.secretName, version: created.version, fromVersion: input.fromVersion } satisfies PromoteInput)) as PromoteOutput;
+    const p = (yield run.call(A.promote, {
+      instanceId: run.instanceId,
+      secretName: input.secretName,
+      version: created.version,
+      fromVersion: input.fromVersion,
+    } satisfies PromoteInput)) as PromoteOutput;
     yield run.audit('promote', 'action', { result: p.warnings.length > 0 ? 'done-with-warnings' : 'done', detail: [p.detail, ...p.warnings].join('; ') });
-    return { outcome: p.warnings.length > 0 ? 'rotated-with-warnings' : 'rotated', newVersion: created.version, ...(p.warnings.length > 0 ? { reason: p.warnings.join('; ') } : {}) };
+    return {
+      outcome: p.warnings.length > 0 ? 'rotated-with-warnings' : 'rotated',
+      newVersion: created.version,
+      ...(p.warnings.length > 0 ? { reason: p.warnings.join('; ') } : {}),
+    };
   } catch (e) {
     // Consumers run on the new, verified credential; the old one still works. Only the stage tags
     // and the retirement are missing: a human (or the next run) finishes them.
@@ -169,9 +212,19 @@ function* rollback(context: OrchestrationContext, run: Run, failedVersion: strin
   run.status('rolling-back');
   yield run.audit('failure', 'action', { result: 'failed', error: why });
   try {
-    const rb = (yield run.call(A.rollback, { instanceId: run.instanceId, secretName: input.secretName, fromVersion: input.fromVersion, failedVersion } satisfies RollbackInput)) as RollbackOutput;
+    const rb = (yield run.call(A.rollback, {
+      instanceId: run.instanceId,
+      secretName: input.secretName,
+      fromVersion: input.fromVersion,
+      failedVersion,
+    } satisfies RollbackInput)) as RollbackOutput;
     run.restoredVersion = rb.restoredVersion;
-    yield run.call(A.propagate, { instanceId: run.instanceId, secretName: input.secretName, version: rb.restoredVersion, dryRun: false } satisfies PropagateInput);
+    yield run.call(A.propagate, {
+      instanceId: run.instanceId,
+      secretName: input.secretName,
+      version: rb.restoredVersion,
+      dryRun: false,
+    } satisfies PropagateInput);
     const restartedAt = run.now();
     yield run.call(A.roll, { instanceId: run.instanceId, secretName: input.secretName, restartedAt, dryRun: false } satisfies RollInput);
     const rollout = yield* waitForRollout(context, run, restartedAt);
@@ -179,7 +232,14 @@ function* rollback(context: OrchestrationContext, run: Run, failedVersion: strin
     if (rollout.state === 'done') {
       // Only now, with every consumer back on the restored credential, undo the failed one.
       try {
-        reverted = ((yield run.call(A.revertProvider, { instanceId: run.instanceId, secretName: input.secretName, failedVersion, restoredVersion: rb.restoredVersion } satisfies RevertProviderInput)) as { detail: string }).detail;
+        reverted = (
+          (yield run.call(A.revertProvider, {
+            instanceId: run.instanceId,
+            secretName: input.secretName,
+            failedVersion,
+            restoredVersion: rb.restoredVersion,
+          } satisfies RevertProviderInput)) as { detail: string }
+        ).detail;
       } catch (e) {
         reverted = `undoing the failed credential failed: ${failureText(e)}`;
       }
@@ -282,17 +342,25 @@ class Run {
 
   *finish(out: RotationOutput): Gen<RotationOutput> {
     this.status('auditing');
-    const detail = [out.newVersion ? `new version ${out.newVersion}` : '', out.restoredVersion ? `restored as ${out.restoredVersion}` : '', out.reason ?? ''].filter((x) => x !== '').join('; ');
+    const detail = [out.newVersion ? `new version ${out.newVersion}` : '', out.restoredVersion ? `restored as ${out.restoredVersion}` : '', out.reason ?? '']
+      .filter((x) => x !== '')
+      .join('; ');
     yield this.audit('result', 'result', { result: out.outcome, detail: detail || out.outcome });
     if (out.outcome !== 'rotated' && out.outcome !== 'dry-run' && out.outcome !== 'stale') {
-      const n: RotationNotifyInput = { id: `${this.instanceId}:notify`, at: this.now(), instanceId: this.instanceId, secretName: this.input.secretName, outcome: out.outcome, detail: detail || out.outcome };
+      const n: RotationNotifyInput = {
+        id: `${this.instanceId}:notify`,
+        at: this.now(),
+        instanceId: this.instanceId,
+        secretName: this.input.secretName,
+        outcome: out.outcome,
+        detail: detail || out.outcome,
+      };
       yield this.call(A.notify, n);
     }
     this.status('done', out.outcome);
     return out;
   }
 }
-
 
 /** A rotation step's failure, up to 400 characters. */
 function failureText(e: unknown): string {

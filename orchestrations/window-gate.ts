@@ -24,7 +24,12 @@ export interface WindowGateOptions {
 
 export type WindowGateResult = GateVerdict & { interruptedBy?: Task };
 
-export function* windowGate(context: OrchestrationContext, action: string, scope: WindowScope, opts: WindowGateOptions = {}): Generator<Task, WindowGateResult, unknown> {
+export function* windowGate(
+  context: OrchestrationContext,
+  action: string,
+  scope: WindowScope,
+  opts: WindowGateOptions = {},
+): Generator<Task, WindowGateResult, unknown> {
   const since = context.df.currentUtcDateTime.toISOString();
   for (;;) {
     const input: WindowGateInput = {

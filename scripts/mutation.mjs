@@ -15,7 +15,11 @@ export const MODULES = {
   'src/domain/template.ts': ['test/domain/matchers.test.ts', 'test/domain/template-mutation.test.ts'],
   'src/backup/retention.ts': ['test/backup/core.test.ts', 'test/backup/retention-mutation.test.ts'],
   // The restore's protection and refusal checks (typeOf .. the cluster-RBAC refusal) and restoreStep.
-  'src/backup/restore.ts': { tests: ['test/backup/restore-protection-mutation.test.ts'], azurite: true, mutate: ['src/backup/restore.ts:37-89', 'src/backup/restore.ts:161-201'] },
+  'src/backup/restore.ts': {
+    tests: ['test/backup/restore-protection-mutation.test.ts'],
+    azurite: true,
+    mutate: ['src/backup/restore.ts:37-89', 'src/backup/restore.ts:161-201'],
+  },
   'src/backup/restore-runner.ts': { tests: ['test/backup/restore-protection-mutation.test.ts'], azurite: true },
   'src/intake/decide.ts': ['test/intake/decide.test.ts', 'test/domain/matchers-config.test.ts', 'test/intake/decide-mutation.test.ts'],
   'src/scaling/decide.ts': ['test/scaling/decide.test.ts', 'test/scaling/decide-mutation.test.ts', 'test/scaling/decide-mutation-2.test.ts'],
@@ -91,7 +95,9 @@ if (onlyChanged) {
   const changed = changedSince(base);
   report.base = base;
   if (changed === null) {
-    process.stdout.write(`mutation: ${base} is not in this clone (shallow or single-commit): no module run. Fix: fetch more history, or set MUTATION_BASE to a commit this clone has\n`);
+    process.stdout.write(
+      `mutation: ${base} is not in this clone (shallow or single-commit): no module run. Fix: fetch more history, or set MUTATION_BASE to a commit this clone has\n`,
+    );
     writeReport();
     process.exit(0);
   }
@@ -154,11 +160,19 @@ for (const mod of modules) {
   process.stderr.write(`mutation: ${mod}: ${score.toFixed(1)} % (${detected} killed, ${undetected} survived, ${seconds} s)\n`);
 }
 if (scores.length > 0) process.stdout.write('\nmodule                                   score    killed  survived  seconds\n');
-for (const s of scores) process.stdout.write(`${s.mod.padEnd(40)} ${s.score.toFixed(1).padStart(5)} %  ${String(s.detected).padStart(6)}  ${String(s.undetected).padStart(8)}  ${String(s.seconds).padStart(7)}\n`);
+for (const s of scores)
+  process.stdout.write(
+    `${s.mod.padEnd(40)} ${s.score.toFixed(1).padStart(5)} %  ${String(s.detected).padStart(6)}  ${String(s.undetected).padStart(8)}  ${String(s.seconds).padStart(7)}\n`,
+  );
 if (report.notRun.length > 0) process.stdout.write(`mutation: not run within MUTATION_BUDGET_SECONDS=${budgetMs / 1000}: ${report.notRun.join(', ')}\n`);
 report.below = scores.filter((s) => s.score < report.threshold).map((s) => s.mod);
 writeReport();
 if (report.below.length > 0) {
-  process.stdout.write(`mutation: below the ${report.threshold} % threshold: ${scores.filter((s) => report.below.includes(s.mod)).map((s) => `${s.mod} ${s.score.toFixed(1)} %`).join(', ')}. Fix: add tests that fail on the survivors listed above, or list an equivalent mutant in docs/testing.md\n`);
+  process.stdout.write(
+    `mutation: below the ${report.threshold} % threshold: ${scores
+      .filter((s) => report.below.includes(s.mod))
+      .map((s) => `${s.mod} ${s.score.toFixed(1)} %`)
+      .join(', ')}. Fix: add tests that fail on the survivors listed above, or list an equivalent mutant in docs/testing.md\n`,
+  );
   process.exit(1);
 }

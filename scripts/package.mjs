@@ -13,7 +13,9 @@ import { pathToFileURL } from 'node:url';
 const out = process.argv[2] ?? '.deploy';
 const configSource = process.env.OPS_CONFIG_SOURCE || 'ops.yaml';
 if (!existsSync(configSource)) {
-  console.error(`package: the operations config ${configSource} does not exist. Fix: create ops.yaml at the project root (start from examples/ops.yaml), or set OPS_CONFIG_SOURCE to its path.`);
+  console.error(
+    `package: the operations config ${configSource} does not exist. Fix: create ops.yaml at the project root (start from examples/ops.yaml), or set OPS_CONFIG_SOURCE to its path.`,
+  );
   process.exit(1);
 }
 const { loadConfigFile } = await import(pathToFileURL(resolve('dist/src/config/load.js')).href);

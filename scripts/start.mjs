@@ -51,7 +51,8 @@ const configPath = values.OPS_CONFIG_PATH ?? 'ops.yaml';
 
 // 4. The operations config must be valid before anything starts.
 const check = spawnSync(process.execPath, ['bin/aksops.js', 'config', 'validate', '--config', configPath], { stdio: 'inherit' });
-if (check.status !== 0) fail(`${configPath} is not valid (see above). Copy examples/ops.yaml to ops.yaml, adapt it, and set OPS_CONFIG_PATH in local.settings.json.`);
+if (check.status !== 0)
+  fail(`${configPath} is not valid (see above). Copy examples/ops.yaml to ops.yaml, adapt it, and set OPS_CONFIG_PATH in local.settings.json.`);
 
 // 5. Which Kubernetes context local clusters (kubeContext in the config) will use.
 const kubeconfig = process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube', 'config');
@@ -74,7 +75,24 @@ if (await portOpen(10002)) {
   say('Azurite (or another storage emulator) is already listening on 10000-10002; using it');
 } else {
   mkdirSync('.azurite', { recursive: true });
-  azurite = spawn(process.execPath, [join(root, 'node_modules/azurite/dist/src/azurite.js'), '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--location', '.azurite', '--blobPort', '10000', '--queuePort', '10001', '--tablePort', '10002'], { stdio: 'inherit' });
+  azurite = spawn(
+    process.execPath,
+    [
+      join(root, 'node_modules/azurite/dist/src/azurite.js'),
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--location',
+      '.azurite',
+      '--blobPort',
+      '10000',
+      '--queuePort',
+      '10001',
+      '--tablePort',
+      '10002',
+    ],
+    { stdio: 'inherit' },
+  );
   for (let i = 0; i < 100 && !(await portOpen(10002)); i++) await new Promise((r) => setTimeout(r, 100));
   if (!(await portOpen(10002))) fail('Azurite did not start on ports 10000-10002 (are they in use by another program?)');
   say('Azurite started (data in .azurite/)');

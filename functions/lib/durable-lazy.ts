@@ -4,7 +4,17 @@
 // lib/src/app.js, trigger.js, input.js); the SDK costs ~170 ms to import, and cold start is
 // benchmarked, so we register the same metadata and load the SDK on the first invocation.
 import { withSpan } from '../../src/telemetry/trace.js';
-import { app, input, trigger, type EventGridEvent, type HttpRequest, type HttpResponseInit, type InvocationContext, type FunctionInput, type Timer } from '@azure/functions';
+import {
+  app,
+  input,
+  trigger,
+  type EventGridEvent,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+  type FunctionInput,
+  type Timer,
+} from '@azure/functions';
 import type { DurableClient, OrchestrationHandler, EntityHandler, ActivityHandler } from 'durable-functions';
 import { memoAsync } from '../../src/domain/memo-async.js';
 import { keepErrorMessages } from '../../orchestrations/entity-errors.js';
@@ -59,9 +69,20 @@ export function activity(name: string, load: () => Promise<ActivityHandler>): vo
 /** Each activity runs in a span under the trace its run carries (input.traceparent), see src/telemetry/trace.ts. */
 export function traced(name: string, handler: ActivityHandler): ActivityHandler {
   return (async (input: unknown, context: InvocationContext) => {
-    const parent = typeof input === 'object' && input !== null && typeof (input as { traceparent?: unknown }).traceparent === 'string' ? (input as { traceparent: string }).traceparent : undefined;
-    const instanceId = typeof input === 'object' && input !== null && typeof (input as { instanceId?: unknown }).instanceId === 'string' ? (input as { instanceId: string }).instanceId : undefined;
-    return withSpan(`activity ${name}`, instanceId ? { 'aksops.instance_id': instanceId } : {}, () => Promise.resolve((handler as (i: unknown, c: InvocationContext) => unknown)(input, context)), parent);
+    const parent =
+      typeof input === 'object' && input !== null && typeof (input as { traceparent?: unknown }).traceparent === 'string'
+        ? (input as { traceparent: string }).traceparent
+        : undefined;
+    const instanceId =
+      typeof input === 'object' && input !== null && typeof (input as { instanceId?: unknown }).instanceId === 'string'
+        ? (input as { instanceId: string }).instanceId
+        : undefined;
+    return withSpan(
+      `activity ${name}`,
+      instanceId ? { 'aksops.instance_id': instanceId } : {},
+      () => Promise.resolve((handler as (i: unknown, c: InvocationContext) => unknown)(input, context)),
+      parent,
+    );
   }) as ActivityHandler;
 }
 

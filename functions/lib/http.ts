@@ -11,7 +11,11 @@ export { readBodyLimited };
 /** Largest JSON body of an on-call route (webhooks have WEBHOOK_MAX_BODY_BYTES). */
 export const MAX_JSON_BODY = 64 * 1024;
 
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({ status, headers: { 'Content-Type': 'application/json', ...headers }, jsonBody: body });
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
+  status,
+  headers: { 'Content-Type': 'application/json', ...headers },
+  jsonBody: body,
+});
 
 export type JsonBody = { ok: true; body: Record<string, unknown> } | { ok: false; response: HttpResponseInit };
 
@@ -60,7 +64,11 @@ export function identify(request: HttpRequest, body: Record<string, unknown>, ne
 
 /** The 401/403 answer of a refused identity. */
 export function refused(who: Extract<IdentityResult, { ok: false }>): HttpResponseInit {
-  return json(who.status, { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) }, who.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+  return json(
+    who.status,
+    { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) },
+    who.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
+  );
 }
 
 /** Runs a handler; a thrown dependency failure becomes 503 with Retry-After and a redacted log line. */
@@ -70,6 +78,10 @@ export async function guarded(context: InvocationContext, what: string, fn: () =
   } catch (e) {
     const { redactSecrets } = await import('../../src/domain/redact.js');
     context.error(`${what} failed: ${redactSecrets((e as Error).message ?? String(e))}`);
-    return json(503, { error: `${what} failed: a dependency (Durable Functions or storage) is unavailable; retry shortly (invocation ${context.invocationId})` }, { 'Retry-After': '5' });
+    return json(
+      503,
+      { error: `${what} failed: a dependency (Durable Functions or storage) is unavailable; retry shortly (invocation ${context.invocationId})` },
+      { 'Retry-After': '5' },
+    );
   }
 }

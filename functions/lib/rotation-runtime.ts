@@ -17,7 +17,8 @@ let env: Promise<Omit<RotationEnv, 'notify'>> | undefined;
 export function rotationVault(): Promise<VaultSecrets> {
   vault ??= (async () => {
     const s = appSettings();
-    if (!s.keyVaultUri) throw new Error('KEY_VAULT_URI is not set. Fix: set it to the vault URI (Bicep sets it in Azure; locally add it to local.settings.json)');
+    if (!s.keyVaultUri)
+      throw new Error('KEY_VAULT_URI is not set. Fix: set it to the vault URI (Bicep sets it in Azure; locally add it to local.settings.json)');
     const { createVaultSecrets } = await import('../../src/adapters/keyvault.js');
     return createVaultSecrets({ vaultUrl: s.keyVaultUri, ...(s.managedIdentityClientId ? { managedIdentityClientId: s.managedIdentityClientId } : {}) });
   })();

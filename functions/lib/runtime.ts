@@ -26,7 +26,9 @@ export async function configLoader(): Promise<() => CompiledConfig> {
 
 export const auditStore = memoAsync<AuditStore>(() => import('../../src/adapters/audit-store.js').then((m) => m.AuditStore.fromSettings(appSettings())));
 
-export const controlStore = memoAsync<ControlStore>(() => import('../../src/adapters/control-store.js').then((m) => m.ControlStore.fromSettings(appSettings())));
+export const controlStore = memoAsync<ControlStore>(() =>
+  import('../../src/adapters/control-store.js').then((m) => m.ControlStore.fromSettings(appSettings())),
+);
 
 /** What the runbook activities need; one KubeAccess per worker so tokens and clients are cached. */
 export const runbookEnv = memoAsync<RunbookEnv>(async () => {
@@ -48,9 +50,17 @@ export const closedLoopEnv = memoAsync<ClosedLoopEnv>(async () => {
 });
 
 /** What every notification path needs besides the config (one home): app-setting secrets (never logged), links, the email credential. */
-export function notifyEnv(): { secret(name: string): string | undefined; publicBaseUrl: string | undefined; email: { credential: () => ReturnType<typeof appCredential> } } {
+export function notifyEnv(): {
+  secret(name: string): string | undefined;
+  publicBaseUrl: string | undefined;
+  email: { credential: () => ReturnType<typeof appCredential> };
+} {
   const s = appSettings();
-  return { secret: (name) => readNamedSetting(process.env, name), publicBaseUrl: s.publicBaseUrl, email: { credential: () => appCredential(s.managedIdentityClientId) } };
+  return {
+    secret: (name) => readNamedSetting(process.env, name),
+    publicBaseUrl: s.publicBaseUrl,
+    email: { credential: () => appCredential(s.managedIdentityClientId) },
+  };
 }
 
 /** For tests that change app settings between cases. */

@@ -44,7 +44,8 @@ export class AksEstate implements EstatePort {
   private ref(cluster: string) {
     const c = this.o.config().clusters.find((x) => x.name === cluster);
     if (!c) throw new Error(`cluster "${cluster}" is not in the operations config. Fix: add it to clusters[]`);
-    if (!c.azure) throw new Error(`cluster ${cluster} has no azure block, so ARM cannot reach it. Fix: give clusters[].azure {subscriptionId, resourceGroup, clusterName}`);
+    if (!c.azure)
+      throw new Error(`cluster ${cluster} has no azure block, so ARM cannot reach it. Fix: give clusters[].azure {subscriptionId, resourceGroup, clusterName}`);
     return { subscriptionId: c.azure.subscriptionId, resourceGroup: c.azure.resourceGroup, clusterName: c.azure.clusterName };
   }
 
@@ -139,6 +140,9 @@ export class AksEstate implements EstatePort {
   async scaleDeployment(cluster: string, namespace: string, name: string, replicas: number): Promise<void> {
     const apis = await this.o.kube.forCluster(this.kubeRef(cluster));
     const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
-    await apis.apps.patchNamespacedDeployment({ name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await apis.apps.patchNamespacedDeployment(
+      { name, namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 }

@@ -106,7 +106,10 @@ export class AlertmanagerClient {
     }
     const text = await res.text();
     if (!res.ok) {
-      throw new AlertmanagerError(`Alertmanager ${this.base} answered ${res.status} to ${method} ${path.split('?')[0]}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`, res.status);
+      throw new AlertmanagerError(
+        `Alertmanager ${this.base} answered ${res.status} to ${method} ${path.split('?')[0]}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`,
+        res.status,
+      );
     }
     if (text === '') return null;
     try {

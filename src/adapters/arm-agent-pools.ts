@@ -78,7 +78,7 @@ function wrap(e: unknown, ref: AgentPoolRef, what: string): AgentPoolError {
     status === 403
       ? ` ${missingAzurePermissionHint(message) ?? 'Fix: assign the custom role agentPoolOperator on the cluster to the function app identity (bicep/permissions.json#app-aks-node-pools).'}`
       : status === 404
-        ? ' Fix: check scaling.clusters[].pools[].name and the cluster\'s azure block in the config.'
+        ? " Fix: check scaling.clusters[].pools[].name and the cluster's azure block in the config."
         : '';
   return new AgentPoolError(`${what} ${describe(ref)}: ARM ${status ?? 'error'}${code ? ` ${code}` : ''}: ${message}${fix}`, status, code, transient);
 }
@@ -121,10 +121,20 @@ export class AgentPools {
       const current = await this.raw(ref);
       const before = stateOf(current);
       if (!before.enableAutoScaling) {
-        throw new AgentPoolError(`refusing to change ${describe(ref)}: its cluster autoscaler is off, so minCount means nothing (and we never set count by hand).`, undefined, 'AutoscalerDisabled', false);
+        throw new AgentPoolError(
+          `refusing to change ${describe(ref)}: its cluster autoscaler is off, so minCount means nothing (and we never set count by hand).`,
+          undefined,
+          'AutoscalerDisabled',
+          false,
+        );
       }
       if (before.maxCount !== null && minCount > before.maxCount) {
-        throw new AgentPoolError(`refusing to set minCount ${minCount} on ${describe(ref)}: above its maxCount ${before.maxCount}.`, undefined, 'AboveMaxCount', false);
+        throw new AgentPoolError(
+          `refusing to set minCount ${minCount} on ${describe(ref)}: above its maxCount ${before.maxCount}.`,
+          undefined,
+          'AboveMaxCount',
+          false,
+        );
       }
       if (before.minCount === minCount) return { before, after: before, changed: false };
       // Send the pool back as read, with the new minCount: a PUT replaces the whole pool.

@@ -6,7 +6,10 @@ import type { ContainerServiceClient, ContainerServiceClientOptionalParams } fro
 
 export type ContainerServiceClients = (subscriptionId: string) => Promise<ContainerServiceClient>;
 
-export function containerServiceClients(credential: () => Promise<TokenCredential>, clientOptions: ContainerServiceClientOptionalParams = {}): ContainerServiceClients {
+export function containerServiceClients(
+  credential: () => Promise<TokenCredential>,
+  clientOptions: ContainerServiceClientOptionalParams = {},
+): ContainerServiceClients {
   const clients = new Map<string, Promise<ContainerServiceClient>>();
   return (subscriptionId) => {
     let c = clients.get(subscriptionId);

@@ -55,7 +55,11 @@ function wrap(e: unknown, ref: ClusterRef, what: string): ManagedClusterError {
       : status === 404
         ? ' Fix: check clusters[].azure (subscriptionId, resourceGroup, clusterName) in the config'
         : '';
-  return new ManagedClusterError(`${what} AKS cluster ${ref.clusterName} (${ref.resourceGroup}): ARM ${status ?? 'error'}${code ? ` ${code}` : ''}: ${err.details?.error?.message ?? err.message ?? String(e)}.${fix}`, status, code);
+  return new ManagedClusterError(
+    `${what} AKS cluster ${ref.clusterName} (${ref.resourceGroup}): ARM ${status ?? 'error'}${code ? ` ${code}` : ''}: ${err.details?.error?.message ?? err.message ?? String(e)}.${fix}`,
+    status,
+    code,
+  );
 }
 
 export class ManagedClusters {
@@ -77,7 +81,12 @@ export class ManagedClusters {
     try {
       const mc = await (await this.client(ref.subscriptionId)).managedClusters.get(ref.resourceGroup, ref.clusterName);
       const code = mc.powerState?.code;
-      return { power: code === 'Running' || code === 'Stopped' ? code : 'Unknown', provisioningState: mc.provisioningState ?? 'Unknown', fqdn: mc.fqdn ?? null, nodeResourceGroup: mc.nodeResourceGroup ?? null };
+      return {
+        power: code === 'Running' || code === 'Stopped' ? code : 'Unknown',
+        provisioningState: mc.provisioningState ?? 'Unknown',
+        fqdn: mc.fqdn ?? null,
+        nodeResourceGroup: mc.nodeResourceGroup ?? null,
+      };
     } catch (e) {
       throw wrap(e, ref, 'read');
     }
@@ -87,7 +96,10 @@ export class ManagedClusters {
   async beginPower(ref: ClusterRef, power: 'Running' | 'Stopped'): Promise<{ statusUrl: string | null }> {
     try {
       const client = await this.client(ref.subscriptionId);
-      const poller = power === 'Stopped' ? client.managedClusters.stop(ref.resourceGroup, ref.clusterName) : client.managedClusters.start(ref.resourceGroup, ref.clusterName);
+      const poller =
+        power === 'Stopped'
+          ? client.managedClusters.stop(ref.resourceGroup, ref.clusterName)
+          : client.managedClusters.start(ref.resourceGroup, ref.clusterName);
       await poller.submitted();
       const serialized = JSON.parse(await poller.serialize()) as { state?: { config?: { operationLocation?: string } } };
       return { statusUrl: serialized.state?.config?.operationLocation ?? null };

@@ -27,7 +27,10 @@ export interface ArmPermissionsOptions {
 
 export function armPermissions(options: ArmPermissionsOptions = {}): (scope: ArmScope) => Promise<PermissionSet[]> {
   return async (scope) => {
-    const [{ AuthorizationManagementClient }, credential] = await Promise.all([import('@azure/arm-authorization'), options.credential ?? appCredential(options.managedIdentityClientId)]);
+    const [{ AuthorizationManagementClient }, credential] = await Promise.all([
+      import('@azure/arm-authorization'),
+      options.credential ?? appCredential(options.managedIdentityClientId),
+    ]);
     const client = new AuthorizationManagementClient(credential, scope.subscriptionId, options.clientOptions);
     const out: PermissionSet[] = [];
     const pages = scope.resource

@@ -35,7 +35,21 @@ const MAX_BATCH_ENTITIES = 100;
 const MAX_BATCH_BYTES = 3_000_000;
 
 const STRING_FIELDS = [
-  'at', 'kind', 'actor', 'proof', 'instanceId', 'fingerprint', 'alertname', 'rule', 'runbook', 'target', 'decision', 'result', 'error', 'detail', 'id',
+  'at',
+  'kind',
+  'actor',
+  'proof',
+  'instanceId',
+  'fingerprint',
+  'alertname',
+  'rule',
+  'runbook',
+  'target',
+  'decision',
+  'result',
+  'error',
+  'detail',
+  'id',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 function sha256Hex(text: string): string {

@@ -20,7 +20,10 @@ export class ReadSasIssuer {
   private key: Promise<{ svc: BlobServiceClient; udk?: import('@azure/storage-blob').UserDelegationKey }> | undefined;
 
   // The wall clock: the storage service checks the SAS times against its own clock.
-  constructor(private readonly store: BackupBlobStore, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly store: BackupBlobStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async url(container: string, path: string): Promise<string> {
     const sdk = await import('@azure/storage-blob');
@@ -35,7 +38,18 @@ export class ReadSasIssuer {
     const blob = svc.getContainerClient(container).getBlobClient(path);
     const permissions = sdk.BlobSASPermissions.parse('r');
     if (!udk) return blob.generateSasUrl({ permissions, startsOn, expiresOn });
-    const q = sdk.generateBlobSASQueryParameters({ containerName: container, blobName: path, permissions, startsOn, expiresOn: udk.signedExpiresOn < expiresOn ? udk.signedExpiresOn : expiresOn, protocol: sdk.SASProtocol.Https }, udk, svc.accountName);
+    const q = sdk.generateBlobSASQueryParameters(
+      {
+        containerName: container,
+        blobName: path,
+        permissions,
+        startsOn,
+        expiresOn: udk.signedExpiresOn < expiresOn ? udk.signedExpiresOn : expiresOn,
+        protocol: sdk.SASProtocol.Https,
+      },
+      udk,
+      svc.accountName,
+    );
     return `${blob.url}?${q.toString()}`;
   }
 }

@@ -102,7 +102,9 @@ export class BackupBlobStore {
 
   constructor(private readonly connection: BlobStoreConnection) {
     if (!connection.connectionString && !connection.serviceUri) {
-      throw new Error('No backup storage configured. Fix: set BACKUP_BLOB_SERVICE_URI (Azure, managed identity) or BACKUP_STORAGE_CONNECTION (a connection string, e.g. Azurite)');
+      throw new Error(
+        'No backup storage configured. Fix: set BACKUP_BLOB_SERVICE_URI (Azure, managed identity) or BACKUP_STORAGE_CONNECTION (a connection string, e.g. Azurite)',
+      );
     }
   }
 
@@ -157,10 +159,21 @@ export class BackupBlobStore {
   }
 
   /** Streams `source` into a new blob; see the file header. Never overwrites. */
-  async writeOnce(container: string, path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable, options: WriteOptions): Promise<StoredBlob> {
+  async writeOnce(
+    container: string,
+    path: string,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
+    options: WriteOptions,
+  ): Promise<StoredBlob> {
     const cc = await this.container(container);
     const blob = cc.getBlockBlobClient(path);
-    const sizeAt = typeof options.blockSize === 'number' ? ((n: number) => () => n)(options.blockSize) : options.blockSize;
+    const sizeAt =
+      typeof options.blockSize === 'number'
+        ? (
+            (n: number) => () =>
+              n
+          )(options.blockSize)
+        : options.blockSize;
     const concurrency = Math.max(1, options.concurrency ?? 4);
     const nonce = randomBytes(6).toString('hex');
     const blockId = (i: number) => Buffer.from(`${nonce}${String(i).padStart(6, '0')}`, 'ascii').toString('base64');
@@ -181,7 +194,10 @@ export class BackupBlobStore {
         release();
         throw failure;
       }
-      if (ids.length >= MAX_BLOCKS) throw new BlobWriteError(`${container}/${path}: more than ${MAX_BLOCKS} blocks; the expected size is far too small. Fix: raise expectedSize in the config`);
+      if (ids.length >= MAX_BLOCKS)
+        throw new BlobWriteError(
+          `${container}/${path}: more than ${MAX_BLOCKS} blocks; the expected size is far too small. Fix: raise expectedSize in the config`,
+        );
       const id = blockId(ids.length);
       ids.push(id);
       const p: Promise<void> = blob.stageBlock(id, data, data.length).then(
@@ -265,7 +281,13 @@ export class BackupBlobStore {
   }
 
   /** Writes a small document once (JSON text or bytes). */
-  async writeOnceBuffer(container: string, path: string, data: Buffer | string, metadata: Record<string, string> = {}, contentType = 'application/json'): Promise<StoredBlob> {
+  async writeOnceBuffer(
+    container: string,
+    path: string,
+    data: Buffer | string,
+    metadata: Record<string, string> = {},
+    contentType = 'application/json',
+  ): Promise<StoredBlob> {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     return this.writeOnce(container, path, [buf], { blockSize: buf.length + 1, metadata, contentType });
   }
@@ -276,7 +298,9 @@ export class BackupBlobStore {
     if (!props) throw new BlobWriteError(`${container}/${path} was reported to exist but cannot be read`);
     const sha = props.metadata['aksopssha256'];
     if (!sha || !/^[0-9a-f]{64}$/.test(sha)) {
-      throw new BlobWriteError(`${container}/${path} exists but was not written by aksops (no aksopssha256 metadata). Fix: move it away; backup blobs are never overwritten`);
+      throw new BlobWriteError(
+        `${container}/${path} exists but was not written by aksops (no aksopssha256 metadata). Fix: move it away; backup blobs are never overwritten`,
+      );
     }
     return { container, path, size: props.size, sha256: sha, existed: true, metadata: props.metadata };
   }
@@ -326,7 +350,13 @@ export class BackupBlobStore {
     const cc = await this.container(container);
     const out: BlobListing[] = [];
     for await (const b of cc.listBlobsFlat({ prefix, includeMetadata: true })) {
-      out.push({ name: b.name, size: b.properties.contentLength ?? 0, metadata: b.metadata ?? {}, lastModified: b.properties.lastModified, accessTier: b.properties.accessTier });
+      out.push({
+        name: b.name,
+        size: b.properties.contentLength ?? 0,
+        metadata: b.metadata ?? {},
+        lastModified: b.properties.lastModified,
+        accessTier: b.properties.accessTier,
+      });
     }
     return out;
   }

@@ -148,7 +148,9 @@ export class ControlStormStore {
     const client = await this.client();
     const out = new Set<string>();
     try {
-      for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${STORM_PARTITION}' and RowKey ge 'breaker-' and RowKey lt 'breaker.'` } })) {
+      for await (const e of client.listEntities<Record<string, unknown>>({
+        queryOptions: { filter: `PartitionKey eq '${STORM_PARTITION}' and RowKey ge 'breaker-' and RowKey lt 'breaker.'` },
+      })) {
         if (typeof e['until'] === 'string' && Date.parse(e['until']) > now.getTime() && typeof e['cluster'] === 'string') out.add(e['cluster']);
       }
     } catch (err) {
@@ -161,10 +163,18 @@ export class ControlStormStore {
   async trip(cluster: string, until: string, reason: string): Promise<void> {
     const client = await this.client();
     try {
-      await client.upsertEntity({ partitionKey: STORM_PARTITION, rowKey: `breaker-${Buffer.from(cluster).toString('hex')}`, cluster, until, reason: redactSecrets(reason).slice(0, MAX_REASON) }, 'Replace');
+      await client.upsertEntity(
+        {
+          partitionKey: STORM_PARTITION,
+          rowKey: `breaker-${Buffer.from(cluster).toString('hex')}`,
+          cluster,
+          until,
+          reason: redactSecrets(reason).slice(0, MAX_REASON),
+        },
+        'Replace',
+      );
     } catch (err) {
       throw classifyStoreError(err, 'trip the storm breaker');
     }
   }
 }
-

@@ -54,7 +54,6 @@ export class CostThrottledError extends Error {
   }
 }
 
-
 export interface CostManagementOptions {
   cache: CostCache;
   credential?: TokenCredential;
@@ -107,7 +106,10 @@ export class CostManagementSource {
     const cached = await this.options.cache.get(key);
     const age = cached ? (now.getTime() - Date.parse(cached.fetchedAt)) / 1000 : Infinity;
     const periodOver = now.getTime() >= Date.parse(period.end);
-    const fresh = cached !== null && (age < (input.refresh ? MIN_REQUERY_SECONDS : budget.refreshIntervalSeconds) || (periodOver && Date.parse(cached.fetchedAt) >= Date.parse(period.end) + 2 * 86_400_000));
+    const fresh =
+      cached !== null &&
+      (age < (input.refresh ? MIN_REQUERY_SECONDS : budget.refreshIntervalSeconds) ||
+        (periodOver && Date.parse(cached.fetchedAt) >= Date.parse(period.end) + 2 * 86_400_000));
     let data: CachedCost | null = cached;
     if (!fresh) {
       const until = await this.options.cache.throttledUntil();
@@ -121,7 +123,9 @@ export class CostManagementSource {
           if (e instanceof CostThrottledError) {
             const untilNew = new Date(now.getTime() + e.retryAfterSeconds * 1000).toISOString();
             await this.options.cache.setThrottledUntil(untilNew);
-            notes.push(`Cost Management throttled the query (retry after ${e.retryAfterSeconds}s, not before ${untilNew}); ${cached ? `using data from ${cached.fetchedAt}` : 'no data yet'}`);
+            notes.push(
+              `Cost Management throttled the query (retry after ${e.retryAfterSeconds}s, not before ${untilNew}); ${cached ? `using data from ${cached.fetchedAt}` : 'no data yet'}`,
+            );
           } else {
             throw e;
           }
@@ -133,11 +137,22 @@ export class CostManagementSource {
     let actual = data.actual;
     let forecast = data.forecast;
     if (data.currency !== null && data.currency !== budget.currency) {
-      notes.push(`Cost Management reports ${data.currency} but the budget is in ${budget.currency}: not compared. Fix: set the budget's currency to ${data.currency} (the billing currency)`);
+      notes.push(
+        `Cost Management reports ${data.currency} but the budget is in ${budget.currency}: not compared. Fix: set the budget's currency to ${data.currency} (the billing currency)`,
+      );
       actual = null;
       forecast = null;
     }
-    return { period: period.key, actual, forecast, currency: data.currency ?? budget.currency, asOf: data.fetchedAt, drivers: data.drivers.slice(0, budget.topDrivers.count), notes, cached: data === cached };
+    return {
+      period: period.key,
+      actual,
+      forecast,
+      currency: data.currency ?? budget.currency,
+      asOf: data.fetchedAt,
+      drivers: data.drivers.slice(0, budget.topDrivers.count),
+      notes,
+      cached: data === cached,
+    };
   }
 
   /** Queries cost to date (grouped) and the forecast. Throws CostThrottledError when told to wait long. */
@@ -174,20 +189,37 @@ export class CostManagementSource {
    * Cost per AKS node pool over the period so far, from the node resource group grouped by
    * ResourceId (scale sets aks-<pool>-<n>-vmss). Cached like measure(); throttling is thrown.
    */
-  async poolCosts(subscriptionId: string, nodeResourceGroup: string, period: Period, now: Date, refreshIntervalSeconds = 4 * 3600): Promise<Record<string, number>> {
-    const spec = { scope: { subscriptionId, resourceGroup: nodeResourceGroup }, costType: 'ActualCost' as const, topDrivers: { groupBy: 'ResourceId', count: 1000 } };
+  async poolCosts(
+    subscriptionId: string,
+    nodeResourceGroup: string,
+    period: Period,
+    now: Date,
+    refreshIntervalSeconds = 4 * 3600,
+  ): Promise<Record<string, number>> {
+    const spec = {
+      scope: { subscriptionId, resourceGroup: nodeResourceGroup },
+      costType: 'ActualCost' as const,
+      topDrivers: { groupBy: 'ResourceId', count: 1000 },
+    };
     const key = cacheKey('pool-costs', spec, period);
     const cached = await this.options.cache.get(key);
     let data = cached;
     if (!cached || now.getTime() - Date.parse(cached.fetchedAt) >= refreshIntervalSeconds * 1000) {
       const until = await this.options.cache.throttledUntil();
       if (until !== null && Date.parse(until) > now.getTime()) {
-        if (!cached) throw new CostThrottledError(`Cost Management is throttling this tenant until ${until}`, Math.ceil((Date.parse(until) - now.getTime()) / 1000));
+        if (!cached)
+          throw new CostThrottledError(`Cost Management is throttling this tenant until ${until}`, Math.ceil((Date.parse(until) - now.getTime()) / 1000));
       } else {
         const client = await this.getClient();
         const res = await this.call(() => client.query.usage(scopeOf(spec), actualQuery(spec, period, now), this.observe()));
         const r = readQueryRows({ columns: res.columns ?? [], rows: res.rows ?? [] }, 'ResourceId');
-        data = { fetchedAt: now.toISOString(), actual: r.total, forecast: null, currency: r.currency, drivers: r.groups.filter((g) => poolOfScaleSet(g.name) !== null) };
+        data = {
+          fetchedAt: now.toISOString(),
+          actual: r.total,
+          forecast: null,
+          currency: r.currency,
+          drivers: r.groups.filter((g) => poolOfScaleSet(g.name) !== null),
+        };
         await this.options.cache.put(key, data);
       }
     }
@@ -217,7 +249,10 @@ export class CostManagementSource {
     req.headers.set('Accept', 'application/json');
     const res = await client.sendRequest(req);
     if (res.status === 429 || res.status >= 400) {
-      const err = new Error(`Cost Management ${res.status} on the next page: ${(res.bodyAsText ?? '').slice(0, 300)}`) as Error & { statusCode: number; response: { headers: { get(n: string): string | undefined } } };
+      const err = new Error(`Cost Management ${res.status} on the next page: ${(res.bodyAsText ?? '').slice(0, 300)}`) as Error & {
+        statusCode: number;
+        response: { headers: { get(n: string): string | undefined } };
+      };
       err.statusCode = res.status;
       err.response = { headers: res.headers };
       throw err;
@@ -253,10 +288,10 @@ export class CostManagementSource {
           status === 403 && missingAzurePermissionHint(err.message)
             ? ` ${missingAzurePermissionHint(err.message)}`
             : status === 401 || status === 403
-            ? ' Fix: assign "Cost Management Reader" on the budget scope to the function app identity (bicep/modules/budgets.bicep does for the budget resource groups)'
-            : status === 404
-              ? ' Fix: check budgets[].scope (subscriptionId, resourceGroup)'
-              : '';
+              ? ' Fix: assign "Cost Management Reader" on the budget scope to the function app identity (bicep/modules/budgets.bicep does for the budget resource groups)'
+              : status === 404
+                ? ' Fix: check budgets[].scope (subscriptionId, resourceGroup)'
+                : '';
         throw new CostQueryError(`Cost Management query failed${status ? ` (${status})` : ''}: ${(err.message ?? String(e)).split('\n')[0]}.${fix}`, status);
       }
     }

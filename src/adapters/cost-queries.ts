@@ -76,7 +76,8 @@ const COST_COLUMNS = ['Cost', 'PreTaxCost', 'totalCost', 'CostUSD', 'PreTaxCostU
 /** Total, currency and groups of a Query result, read by column name. */
 export function readQueryRows(t: Table, groupColumn: string): { total: number; currency: string | null; groups: CostDriver[] } {
   const ci = column(t, COST_COLUMNS);
-  if (t.rows.length > 0 && ci < 0) throw new CostQueryError(`the query result has no cost column (columns: ${t.columns.map((c) => c.name).join(', ')})`, undefined);
+  if (t.rows.length > 0 && ci < 0)
+    throw new CostQueryError(`the query result has no cost column (columns: ${t.columns.map((c) => c.name).join(', ')})`, undefined);
   const cur = column(t, ['Currency', 'BillingCurrency']);
   const gi = column(t, [groupColumn, groupColumn.replace(/^tag:/, ''), 'TagValue']);
   const byGroup = new Map<string, number>();
@@ -87,7 +88,8 @@ export function readQueryRows(t: Table, groupColumn: string): { total: number; c
     if (!Number.isFinite(cost)) throw new CostQueryError(`the query result has a non-numeric cost: ${JSON.stringify(row[ci])}`, undefined);
     total += cost;
     if (cur >= 0 && typeof row[cur] === 'string') {
-      if (currency !== null && currency !== row[cur]) throw new CostQueryError(`the query result mixes currencies (${currency}, ${String(row[cur])})`, undefined);
+      if (currency !== null && currency !== row[cur])
+        throw new CostQueryError(`the query result mixes currencies (${currency}, ${String(row[cur])})`, undefined);
       currency = row[cur];
     }
     const name = gi >= 0 ? text(row[gi]) || '(none)' : '(all)';

@@ -127,9 +127,20 @@ class SdkVaultSecrets implements VaultSecrets {
     try {
       url = new URL(options.vaultUrl);
     } catch {
-      throw new VaultError(`KEY_VAULT_URI '${redactSecrets(options.vaultUrl)}' is not a URL. Fix: set it to the vault URI, e.g. https://kv-ms5-prod.vault.azure.net/`, undefined, undefined, false);
+      throw new VaultError(
+        `KEY_VAULT_URI '${redactSecrets(options.vaultUrl)}' is not a URL. Fix: set it to the vault URI, e.g. https://kv-ms5-prod.vault.azure.net/`,
+        undefined,
+        undefined,
+        false,
+      );
     }
-    if (url.protocol !== 'https:') throw new VaultError(`KEY_VAULT_URI must use https (got ${url.protocol}). Fix: use the vault URI from az keyvault show --query properties.vaultUri`, undefined, undefined, false);
+    if (url.protocol !== 'https:')
+      throw new VaultError(
+        `KEY_VAULT_URI must use https (got ${url.protocol}). Fix: use the vault URI from az keyvault show --query properties.vaultUri`,
+        undefined,
+        undefined,
+        false,
+      );
     this.vaultUrl = url.origin;
   }
 
@@ -178,7 +189,10 @@ class SdkVaultSecrets implements VaultSecrets {
       throw err;
     }
     // Stable: listing order breaks ties of the second-resolution creation time.
-    return out.map((v, i) => ({ v, i })).sort((a, b) => (a.v.createdOn ?? '').localeCompare(b.v.createdOn ?? '') || a.i - b.i).map((x) => x.v);
+    return out
+      .map((v, i) => ({ v, i }))
+      .sort((a, b) => (a.v.createdOn ?? '').localeCompare(b.v.createdOn ?? '') || a.i - b.i)
+      .map((x) => x.v);
   }
 
   async value(name: string, version: string): Promise<string> {
@@ -238,11 +252,20 @@ class SdkVaultSecrets implements VaultSecrets {
     const r = (e ?? {}) as { statusCode?: number; code?: string; message?: string; response?: { headers?: { get(n: string): string | undefined } } };
     const status = typeof r.statusCode === 'number' ? r.statusCode : undefined;
     const code = typeof r.code === 'string' ? r.code : undefined;
-    const detail = redactSecrets(String(r.message ?? e).split('\n')[0]!.slice(0, 300));
+    const detail = redactSecrets(
+      String(r.message ?? e)
+        .split('\n')[0]!
+        .slice(0, 300),
+    );
     const where = `${this.vaultUrl}: ${what} failed (${[status, code].filter((x) => x !== undefined).join(' ') || 'no answer'}): ${detail}`;
     if (status === 404) return new VaultNotFoundError(where, status, code, false);
     if (status === 409) {
-      return new VaultConflictError(`${where}. Fix: the name is soft-deleted; recover it (az keyvault secret recover) or purge it, then retry`, status, code, false);
+      return new VaultConflictError(
+        `${where}. Fix: the name is soft-deleted; recover it (az keyvault secret recover) or purge it, then retry`,
+        status,
+        code,
+        false,
+      );
     }
     if (status === 429) {
       const ra = Number(r.response?.headers?.get('retry-after') ?? '');
@@ -251,7 +274,12 @@ class SdkVaultSecrets implements VaultSecrets {
     const hint = status === 403 ? missingAzurePermissionHint(String(r.message ?? '')) : undefined;
     if (hint) return new VaultError(`${where}. ${hint}`, status, code, false);
     if (status === 401 || status === 403) {
-      return new VaultError(`${where}. Fix: grant the app's identity the Key Vault Secrets Officer role on the vault (bicep/permissions.json app-keyvault-secrets)`, status, code, false);
+      return new VaultError(
+        `${where}. Fix: grant the app's identity the Key Vault Secrets Officer role on the vault (bicep/permissions.json app-keyvault-secrets)`,
+        status,
+        code,
+        false,
+      );
     }
     const transient = status === undefined || status === 408 || status >= 500;
     return new VaultError(where, status, code, transient);

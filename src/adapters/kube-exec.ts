@@ -69,7 +69,14 @@ export function exitCodeOf(s: ExecStatus): number {
   return -1;
 }
 
-export async function execStream(kc: KubeConfig, namespace: string, pod: string, container: string, command: string[], options: ExecOptions = {}): Promise<ExecHandle> {
+export async function execStream(
+  kc: KubeConfig,
+  namespace: string,
+  pod: string,
+  container: string,
+  command: string[],
+  options: ExecOptions = {},
+): Promise<ExecHandle> {
   const k8s = await import('@kubernetes/client-node');
   // eslint-disable-next-line prefer-const -- the stdout callback reads it (as undefined) before the socket exists
   let ws: WebSocket | undefined;
@@ -163,7 +170,11 @@ export async function execStream(kc: KubeConfig, namespace: string, pod: string,
       resolveDone({ exitCode: exitCodeOf(status), status, stderr: stderrText, protocol });
     } else {
       stdout.destroy(new Error('the exec connection closed before the command reported its exit status'));
-      rejectDone(new Error(`exec in ${namespace}/${pod}/${container}: the connection closed before the command reported its exit status${stderrText ? ` (stderr: ${stderrText.trim().slice(-500)})` : ''}`));
+      rejectDone(
+        new Error(
+          `exec in ${namespace}/${pod}/${container}: the connection closed before the command reported its exit status${stderrText ? ` (stderr: ${stderrText.trim().slice(-500)})` : ''}`,
+        ),
+      );
     }
     stdin?.destroy();
   });

@@ -86,7 +86,8 @@ export class KubeRest {
           ...(opts['key'] !== undefined ? { key: opts['key'] as string } : {}),
           ...(opts['rejectUnauthorized'] !== undefined ? { rejectUnauthorized: opts['rejectUnauthorized'] as boolean } : {}),
         };
-        const agent = base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 16, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets: 16 });
+        const agent =
+          base.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 16, ...tls }) : new HttpAgent({ keepAlive: true, maxSockets: 16 });
         (await previous?.catch(() => undefined))?.agent.destroy();
         return { base, headers: { ...(opts.headers ?? {}) }, agent, at: this.now() };
       })();
@@ -150,7 +151,9 @@ export class KubeRest {
    */
   async discover(): Promise<{ groupVersions: DiscoveredGroupVersion[]; failed: Array<{ groupVersion: string; error: string }> }> {
     const api = await this.request<{ versions?: string[] }>('GET', '/api');
-    const apis = await this.request<{ groups?: Array<{ name: string; preferredVersion?: { groupVersion: string }; versions?: Array<{ groupVersion: string }> }> }>('GET', '/apis');
+    const apis = await this.request<{
+      groups?: Array<{ name: string; preferredVersion?: { groupVersion: string }; versions?: Array<{ groupVersion: string }> }>;
+    }>('GET', '/apis');
     const gvs: string[] = [];
     if ((api.versions ?? []).includes('v1')) gvs.push('v1');
     for (const g of apis.groups ?? []) {

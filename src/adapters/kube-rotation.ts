@@ -46,7 +46,14 @@ export async function readSecretKey(apis: KubeApis, namespace: string, name: str
 }
 
 /** Writes keys of a Secret (creating it when missing). Returns false when every key already held the value. */
-export async function writeSecretKeys(apis: KubeApis, namespace: string, name: string, values: Record<string, string>, version: string, dryRun: boolean): Promise<boolean> {
+export async function writeSecretKeys(
+  apis: KubeApis,
+  namespace: string,
+  name: string,
+  values: Record<string, string>,
+  version: string,
+  dryRun: boolean,
+): Promise<boolean> {
   const data = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));
   let current: { data?: Record<string, string>; metadata?: { annotations?: Record<string, string> } } | undefined;
   try {
@@ -72,7 +79,13 @@ export async function writeSecretKeys(apis: KubeApis, namespace: string, name: s
   const { PatchStrategy, setHeaderOptions } = await clientNode();
   try {
     await apis.core.patchNamespacedSecret(
-      { name, namespace, body: { metadata: { annotations: { [VERSION_ANNOTATION]: version } }, data }, fieldManager: FIELD_MANAGER, ...(dryRun ? { dryRun: 'All' } : {}) },
+      {
+        name,
+        namespace,
+        body: { metadata: { annotations: { [VERSION_ANNOTATION]: version } }, data },
+        fieldManager: FIELD_MANAGER,
+        ...(dryRun ? { dryRun: 'All' } : {}),
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   } catch (e) {
@@ -83,7 +96,13 @@ export async function writeSecretKeys(apis: KubeApis, namespace: string, name: s
 
 interface Workload {
   metadata?: { generation?: number; annotations?: Record<string, string> };
-  spec?: { replicas?: number; paused?: boolean; selector?: { matchLabels?: Record<string, string> }; template?: { metadata?: { annotations?: Record<string, string> } }; updateStrategy?: { type?: string } };
+  spec?: {
+    replicas?: number;
+    paused?: boolean;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: { metadata?: { annotations?: Record<string, string> } };
+    updateStrategy?: { type?: string };
+  };
   status?: Record<string, unknown> & { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> };
 }
 
@@ -140,28 +159,36 @@ export async function rolloutState(apis: KubeApis, c: Consumer, restartedAt: str
   const w = await readWorkload(apis, c);
   if (!w) return { state: 'failed', detail: `${label} does not exist` };
   const at = w.spec?.template?.metadata?.annotations?.[RESTARTED_AT];
-  if (at !== restartedAt) return { state: 'failed', detail: `${label} does not carry ${RESTARTED_AT}=${restartedAt} (it has ${at ?? 'none'}): restarted by someone else, or the restart was lost` };
+  if (at !== restartedAt)
+    return {
+      state: 'failed',
+      detail: `${label} does not carry ${RESTARTED_AT}=${restartedAt} (it has ${at ?? 'none'}): restarted by someone else, or the restart was lost`,
+    };
   const s = w.status ?? {};
   const generation = w.metadata?.generation ?? 0;
   if (num(s['observedGeneration']) < generation) return { state: 'progressing', detail: `${label}: waiting for the rollout to be observed` };
   const replicas = w.spec?.replicas ?? 1;
   if (c.kind === 'Deployment') {
     const progressing = (s.conditions ?? []).find((x) => x.type === 'Progressing');
-    if (progressing?.reason === 'ProgressDeadlineExceeded') return { state: 'failed', detail: `${label} exceeded its progress deadline: ${progressing.message ?? ''}`.trim() };
+    if (progressing?.reason === 'ProgressDeadlineExceeded')
+      return { state: 'failed', detail: `${label} exceeded its progress deadline: ${progressing.message ?? ''}`.trim() };
     const updated = num(s['updatedReplicas']);
     if (updated < replicas) return { state: 'progressing', detail: `${label}: ${updated} of ${replicas} new replicas updated` };
     if (num(s['replicas']) > updated) return { state: 'progressing', detail: `${label}: ${num(s['replicas']) - updated} old replicas pending termination` };
-    if (num(s['availableReplicas']) < updated) return { state: 'progressing', detail: `${label}: ${num(s['availableReplicas'])} of ${updated} updated replicas available` };
+    if (num(s['availableReplicas']) < updated)
+      return { state: 'progressing', detail: `${label}: ${num(s['availableReplicas'])} of ${updated} updated replicas available` };
     return { state: 'done', detail: `${label} rolled out (${replicas} available)` };
   }
   if (c.kind === 'StatefulSet') {
     if (w.spec?.updateStrategy?.type === 'OnDelete') return { state: 'failed', detail: `${label} uses updateStrategy OnDelete: a restart does not roll it` };
     if (num(s['readyReplicas']) < replicas) return { state: 'progressing', detail: `${label}: ${num(s['readyReplicas'])} of ${replicas} pods ready` };
-    if (s['updateRevision'] !== s['currentRevision']) return { state: 'progressing', detail: `${label}: waiting for pods to update to revision ${String(s['updateRevision'])}` };
+    if (s['updateRevision'] !== s['currentRevision'])
+      return { state: 'progressing', detail: `${label}: waiting for pods to update to revision ${String(s['updateRevision'])}` };
     return { state: 'done', detail: `${label} rolled out` };
   }
   const desired = num(s['desiredNumberScheduled']);
-  if (num(s['updatedNumberScheduled']) < desired) return { state: 'progressing', detail: `${label}: ${num(s['updatedNumberScheduled'])} of ${desired} pods updated` };
+  if (num(s['updatedNumberScheduled']) < desired)
+    return { state: 'progressing', detail: `${label}: ${num(s['updatedNumberScheduled'])} of ${desired} pods updated` };
   if (num(s['numberAvailable']) < desired) return { state: 'progressing', detail: `${label}: ${num(s['numberAvailable'])} of ${desired} pods available` };
   return { state: 'done', detail: `${label} rolled out` };
 }
@@ -178,10 +205,15 @@ export async function consumerPods(apis: KubeApis, c: Consumer): Promise<string[
   const w = await readWorkload(apis, c);
   const labels = w?.spec?.selector?.matchLabels;
   if (!labels) return [];
-  const labelSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const labelSelector = Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   try {
     const list = await apis.core.listNamespacedPod({ namespace: c.namespace, labelSelector });
-    return list.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '').filter((n) => n !== '');
+    return list.items
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .map((p) => p.metadata?.name ?? '')
+      .filter((n) => n !== '');
   } catch (e) {
     throw fail(`list pods of ${c.kind.toLowerCase()} ${c.namespace}/${c.name}`, e);
   }
@@ -200,5 +232,10 @@ export async function csiPodStatuses(apis: KubeApis, namespace: string, secretPr
   return (list.items ?? [])
     .map((i) => i.status ?? {})
     .filter((s) => s.secretProviderClassName === secretProviderClass)
-    .map((s) => ({ podName: s.podName ?? '', secretProviderClassName: s.secretProviderClassName ?? '', mounted: s.mounted === true, objects: (s.objects ?? []).map((o) => ({ id: o.id ?? '', version: o.version ?? '' })) }));
+    .map((s) => ({
+      podName: s.podName ?? '',
+      secretProviderClassName: s.secretProviderClassName ?? '',
+      mounted: s.mounted === true,
+      objects: (s.objects ?? []).map((o) => ({ id: o.id ?? '', version: o.version ?? '' })),
+    }));
 }

@@ -177,7 +177,9 @@ class CachingKubeAccess implements KubeAccess {
       return remember(this.local, cacheKey(cluster.name, context), () => this.viaKubeconfig(cluster.name, context));
     }
     if (cluster.azure === undefined) {
-      throw new Error(`cluster ${cluster.name}: names neither azure nor kubeContext. Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context`);
+      throw new Error(
+        `cluster ${cluster.name}: names neither azure nor kubeContext. Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context`,
+      );
     }
     return this.viaAzure(cluster.name, cluster.azure);
   }
@@ -210,13 +212,17 @@ class CachingKubeAccess implements KubeAccess {
         kc.mergeConfig(more, true);
       }
     } catch (e) {
-      throw new Error(`cluster ${name}: kubeconfig ${where} could not be read (${(e as Error).message}). Fix: check the file is a valid kubeconfig (kubectl config view)`);
+      throw new Error(
+        `cluster ${name}: kubeconfig ${where} could not be read (${(e as Error).message}). Fix: check the file is a valid kubeconfig (kubectl config view)`,
+      );
     }
     if (context === CURRENT_CONTEXT) {
       // `npm start` runs against whatever context kubectl currently points at.
       const current = kc.getCurrentContext();
       if (!current) {
-        throw new Error(`cluster ${name}: kubeContext is '${CURRENT_CONTEXT}' but ${where} has no current-context. Fix: kubectl config use-context <name>, or name the context in ops.yaml`);
+        throw new Error(
+          `cluster ${name}: kubeContext is '${CURRENT_CONTEXT}' but ${where} has no current-context. Fix: kubectl config use-context <name>, or name the context in ops.yaml`,
+        );
       }
       context = current;
     }
@@ -228,7 +234,9 @@ class CachingKubeAccess implements KubeAccess {
     }
     kc.setCurrentContext(context);
     if (!kc.getCurrentCluster()) {
-      throw new Error(`cluster ${name}: kube context '${context}' in ${where} refers to a cluster entry that does not exist. Fix: repair the context (kubectl config get-contexts)`);
+      throw new Error(
+        `cluster ${name}: kube context '${context}' in ${where} refers to a cluster entry that does not exist. Fix: repair the context (kubectl config get-contexts)`,
+      );
     }
     return buildApis(k8s, name, 'kubeconfig', kc);
   }
@@ -316,19 +324,25 @@ class CachingKubeAccess implements KubeAccess {
       throw this.armError(name, id, e);
     }
     if (!kubeconfigText) {
-      throw new Error(`cluster ${name}: ARM listClusterUserCredential for ${id} returned no kubeconfig. Fix: check the cluster is provisioned (az aks show --ids ${id})`);
+      throw new Error(
+        `cluster ${name}: ARM listClusterUserCredential for ${id} returned no kubeconfig. Fix: check the cluster is provisioned (az aks show --ids ${id})`,
+      );
     }
     const k8s = await loadClientNode();
     const kc = new k8s.KubeConfig();
     try {
       kc.loadFromString(kubeconfigText);
     } catch (e) {
-      throw new Error(`cluster ${name}: the kubeconfig ARM returned for ${id} could not be parsed (${(e as Error).message}). Fix: report this; az aks get-credentials shows what ARM returns`);
+      throw new Error(
+        `cluster ${name}: the kubeconfig ARM returned for ${id} could not be parsed (${(e as Error).message}). Fix: report this; az aks get-credentials shows what ARM returns`,
+      );
     }
     // The user section may hold credentials (clusters with local accounts): never read it.
     const c = kc.getCurrentCluster() ?? kc.getClusters()[0];
     if (!c?.server || !c.caData) {
-      throw new Error(`cluster ${name}: the kubeconfig ARM returned for ${id} has no server or certificate-authority-data. Fix: check the cluster with az aks show --ids ${id}`);
+      throw new Error(
+        `cluster ${name}: the kubeconfig ARM returned for ${id} has no server or certificate-authority-data. Fix: check the cluster with az aks show --ids ${id}`,
+      );
     }
     return { server: c.server, caData: c.caData };
   }
@@ -345,9 +359,13 @@ class CachingKubeAccess implements KubeAccess {
       );
     }
     if (status === 404) {
-      return new Error(`cluster ${name}: AKS cluster ${id} not found (${detail}). Fix: check azure.subscriptionId, azure.resourceGroup and azure.clusterName of cluster ${name} in the ops config`);
+      return new Error(
+        `cluster ${name}: AKS cluster ${id} not found (${detail}). Fix: check azure.subscriptionId, azure.resourceGroup and azure.clusterName of cluster ${name} in the ops config`,
+      );
     }
-    return new Error(`cluster ${name}: reading the API server address of ${id} from ARM failed (${detail}). Fix: retry; if it persists check ARM availability and the cluster state (az aks show --ids ${id})`);
+    return new Error(
+      `cluster ${name}: reading the API server address of ${id} from ARM failed (${detail}). Fix: retry; if it persists check ARM availability and the cluster state (az aks show --ids ${id})`,
+    );
   }
 
   /** Belt and braces: a token never reaches an error message, whoever wrote the message. */

@@ -88,7 +88,16 @@ export class NotifyStore {
   async enqueue(item: DigestItem): Promise<void> {
     const t = await this.table();
     try {
-      await t.upsertEntity({ partitionKey: DIGEST, rowKey: `${item.digestAt}|${rowKey(`${item.target}|${item.key}`)}`, digestAt: item.digestAt, target: item.target, json: JSON.stringify(item) }, 'Replace');
+      await t.upsertEntity(
+        {
+          partitionKey: DIGEST,
+          rowKey: `${item.digestAt}|${rowKey(`${item.target}|${item.key}`)}`,
+          digestAt: item.digestAt,
+          target: item.target,
+          json: JSON.stringify(item),
+        },
+        'Replace',
+      );
     } catch (err) {
       throw classifyStoreError(err, 'queue a warning for the digest', this.endpoint);
     }
@@ -109,7 +118,8 @@ export class NotifyStore {
     const out: DigestItem[] = [];
     try {
       const { odata } = await import('@azure/data-tables');
-      for await (const e of t.listEntities<{ json: string }>({ queryOptions: { filter: odata`PartitionKey eq ${DIGEST} and RowKey le ${last}` } })) out.push(JSON.parse(e.json) as DigestItem);
+      for await (const e of t.listEntities<{ json: string }>({ queryOptions: { filter: odata`PartitionKey eq ${DIGEST} and RowKey le ${last}` } }))
+        out.push(JSON.parse(e.json) as DigestItem);
     } catch (err) {
       throw classifyStoreError(err, 'read the digest queue', this.endpoint);
     }

@@ -50,7 +50,16 @@ export function createPostgresAdmin(server: PostgresServer, adminUser: string, a
   const where = `postgres ${server.host}:${server.port}/${server.database}`;
   const connect = async (user: string, password: string): Promise<Client> => {
     const pg = (await import('pg')).default;
-    const client = new pg.Client({ host: server.host, port: server.port, database: server.database, user, password, ssl: ssl(server.sslmode), connectionTimeoutMillis: 10_000, statement_timeout: 15_000 });
+    const client = new pg.Client({
+      host: server.host,
+      port: server.port,
+      database: server.database,
+      user,
+      password,
+      ssl: ssl(server.sslmode),
+      connectionTimeoutMillis: 10_000,
+      statement_timeout: 15_000,
+    });
     client.on('error', () => undefined);
     await client.connect();
     return client;
@@ -65,13 +74,16 @@ export function createPostgresAdmin(server: PostgresServer, adminUser: string, a
       try {
         c = await connect(adminUser, adminPassword);
         const r = await c.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role]);
-        if (r.rows.length === 0) throw new PostgresAdminError(`${where}: role ${role} does not exist. Fix: CREATE ROLE ${role} LOGIN (with the same grants as its partner role)`);
+        if (r.rows.length === 0)
+          throw new PostgresAdminError(`${where}: role ${role} does not exist. Fix: CREATE ROLE ${role} LOGIN (with the same grants as its partner role)`);
         if (!r.rows[0]!.rolcanlogin) throw new PostgresAdminError(`${where}: role ${role} cannot log in. Fix: ALTER ROLE ${role} LOGIN`);
         const stmt = await c.query<{ sql: string }>("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql", [role, scramVerifier(password)]);
         await c.query(stmt.rows[0]!.sql);
       } catch (e) {
         if (e instanceof PostgresAdminError) throw e;
-        throw new PostgresAdminError(`${where}: changing the password of role ${role} as ${adminUser} failed: ${message(e)}. Fix: the admin role needs CREATEROLE (or to be superuser) and must be able to connect`);
+        throw new PostgresAdminError(
+          `${where}: changing the password of role ${role} as ${adminUser} failed: ${message(e)}. Fix: the admin role needs CREATEROLE (or to be superuser) and must be able to connect`,
+        );
       } finally {
         await c?.end().catch(() => undefined);
       }

@@ -102,7 +102,8 @@ export class PrometheusClient {
   constructor(private readonly options: PrometheusClientOptions) {
     this.fetchImpl = options.fetch ?? fetch;
     this.base = options.baseUrl.replace(/\/+$/, '');
-    if (!/^https?:\/\//.test(this.base)) throw new PrometheusError(`Prometheus URL "${options.baseUrl}" is not http(s). Fix: e.g. http://prometheus.monitoring:9090`, undefined, undefined, false);
+    if (!/^https?:\/\//.test(this.base))
+      throw new PrometheusError(`Prometheus URL "${options.baseUrl}" is not http(s). Fix: e.g. http://prometheus.monitoring:9090`, undefined, undefined, false);
   }
 
   /** Every series of a range query on the aligned grid, NaN where there was no sample. */
@@ -148,7 +149,11 @@ export class PrometheusClient {
     });
   }
 
-  private async post(path: string, form: Record<string, string>, resultType: 'matrix' | 'vector' = 'matrix'): Promise<NonNullable<MatrixResponse['data']>['result']> {
+  private async post(
+    path: string,
+    form: Record<string, string>,
+    resultType: 'matrix' | 'vector' = 'matrix',
+  ): Promise<NonNullable<MatrixResponse['data']>['result']> {
     const retries = this.options.retries ?? 2;
     let delay = this.options.retryDelayMs ?? 500;
     for (let attempt = 0; ; attempt++) {
@@ -183,12 +188,18 @@ export class PrometheusClient {
     if (!res.ok || body?.status !== 'success') {
       const transient = TRANSIENT_STATUS.has(res.status) || res.status >= 500;
       const detail = body?.error ?? text.slice(0, 200);
-      const err = new PrometheusError(`Prometheus at ${this.base} answered ${res.status}${body?.errorType ? ` ${body.errorType}` : ''}: ${detail}`, res.status, body?.errorType, transient);
+      const err = new PrometheusError(
+        `Prometheus at ${this.base} answered ${res.status}${body?.errorType ? ` ${body.errorType}` : ''}: ${detail}`,
+        res.status,
+        body?.errorType,
+        transient,
+      );
       const ra = res.headers.get('retry-after');
       if (ra !== null && Number.isFinite(Number(ra))) Object.assign(err, { retryAfterMs: Math.min(30_000, Number(ra) * 1000) });
       throw err;
     }
-    if (body.data?.resultType !== resultType) throw new PrometheusError(`Prometheus at ${this.base}: expected a ${resultType}, got ${body.data?.resultType}`, res.status, undefined, false);
+    if (body.data?.resultType !== resultType)
+      throw new PrometheusError(`Prometheus at ${this.base}: expected a ${resultType}, got ${body.data?.resultType}`, res.status, undefined, false);
     return body.data.result;
   }
 }
@@ -255,7 +266,12 @@ export interface PoolDemand {
 /** Requests history and allocatable per node for one pool. */
 export async function fetchPoolDemand(client: PrometheusClient, q: PoolDemandQuery): Promise<PoolDemand> {
   const vars = { pool: q.pool, resource: q.resource };
-  const requests = await client.queryRange({ query: renderQuery(q.requestsQuery ?? DEFAULT_QUERIES.requests, vars), startMs: q.startMs, endMs: q.endMs, stepMs: q.stepMs });
+  const requests = await client.queryRange({
+    query: renderQuery(q.requestsQuery ?? DEFAULT_QUERIES.requests, vars),
+    startMs: q.startMs,
+    endMs: q.endMs,
+    stepMs: q.stepMs,
+  });
   const grid = alignRange(q.startMs, q.endMs, q.stepMs);
   const values = new Float64Array(grid.points).fill(NaN);
   for (const s of requests) {
@@ -287,7 +303,11 @@ export async function fetchPoolDemand(client: PrometheusClient, q: PoolDemandQue
 export const AZURE_MONITOR_PROMETHEUS_SCOPE = 'https://prometheus.monitor.azure.com/.default';
 
 /** A Prometheus client for a configured source; managed-identity sources get Entra tokens (cached by @azure/identity). */
-export function prometheusClientFor(source: { url: string; auth: 'none' | 'managed-identity' }, managedIdentityClientId?: string, extra: Partial<PrometheusClientOptions> = {}): PrometheusClient {
+export function prometheusClientFor(
+  source: { url: string; auth: 'none' | 'managed-identity' },
+  managedIdentityClientId?: string,
+  extra: Partial<PrometheusClientOptions> = {},
+): PrometheusClient {
   let credential: Promise<import('@azure/identity').TokenCredential> | undefined;
   const token =
     source.auth === 'managed-identity'

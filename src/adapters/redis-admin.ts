@@ -66,8 +66,10 @@ export function createRedisAdmin(server: RedisServer, adminUser: string, adminPa
   const admin = <T>(what: string, fn: (send: (args: string[]) => Promise<unknown>) => Promise<T>) =>
     withClient(adminUser, adminPassword, `${what} (as ${adminUser}; Fix: the admin user needs +acl)`, fn);
   return {
-    addPassword: (user, password) => admin(`adding a password to ACL user ${user}`, async (send) => void (await send(['ACL', 'SETUSER', user, 'on', `>${password}`]))),
-    removePassword: (user, password) => admin(`removing a password from ACL user ${user}`, async (send) => void (await send(['ACL', 'SETUSER', user, `<${password}`]))),
+    addPassword: (user, password) =>
+      admin(`adding a password to ACL user ${user}`, async (send) => void (await send(['ACL', 'SETUSER', user, 'on', `>${password}`]))),
+    removePassword: (user, password) =>
+      admin(`removing a password from ACL user ${user}`, async (send) => void (await send(['ACL', 'SETUSER', user, `<${password}`]))),
     keepOnly: (user, keep) =>
       admin(`cleaning the passwords of ACL user ${user}`, async (send) => {
         const hashes = passwordHashes(await send(['ACL', 'GETUSER', user]));

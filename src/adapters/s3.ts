@@ -34,7 +34,11 @@ export async function s3Client(a: S3Access): Promise<S3Client> {
 
 export class S3Failure extends Error {
   override name = 'S3Failure';
-  constructor(message: string, readonly code: string | undefined, readonly status: number | undefined) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly status: number | undefined,
+  ) {
     super(message);
   }
 }

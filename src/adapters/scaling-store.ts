@@ -84,7 +84,10 @@ export class ScalingStore extends TableStore {
   async writeForecast(r: ForecastRecord): Promise<void> {
     const { cluster, pool, at, modeReasons, ...rest } = r;
     await this.run('write forecast', (c) =>
-      c.upsertEntity({ partitionKey: fcPk(cluster, pool), rowKey: at, cluster, pool, at, modeReasons: JSON.stringify(modeReasons), ...compact(rest) }, 'Replace'),
+      c.upsertEntity(
+        { partitionKey: fcPk(cluster, pool), rowKey: at, cluster, pool, at, modeReasons: JSON.stringify(modeReasons), ...compact(rest) },
+        'Replace',
+      ),
     );
   }
 

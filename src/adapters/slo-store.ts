@@ -19,7 +19,10 @@ export class SloStore extends TableStore {
 
   async put(s: StoredSlo): Promise<void> {
     await this.run('write SLO state', (c) =>
-      c.upsertEntity({ partitionKey: PK, rowKey: s.state.slo, state: JSON.stringify(s.state), ...(s.lastNotified === null ? {} : { lastNotified: s.lastNotified }) }, 'Replace'),
+      c.upsertEntity(
+        { partitionKey: PK, rowKey: s.state.slo, state: JSON.stringify(s.state), ...(s.lastNotified === null ? {} : { lastNotified: s.lastNotified }) },
+        'Replace',
+      ),
     );
   }
 

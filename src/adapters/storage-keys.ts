@@ -37,7 +37,10 @@ export function createStorageKeys(options: StorageKeysOptions = {}): StorageKeys
     let c = clients.get(subscriptionId);
     if (!c) {
       c = (async () => {
-        const [{ StorageManagementClient }, credential] = await Promise.all([import('@azure/arm-storage'), options.credential ?? appCredential(options.managedIdentityClientId)]);
+        const [{ StorageManagementClient }, credential] = await Promise.all([
+          import('@azure/arm-storage'),
+          options.credential ?? appCredential(options.managedIdentityClientId),
+        ]);
         return new StorageManagementClient(credential, subscriptionId, options.clientOptions ?? {});
       })();
       clients.set(subscriptionId, c);
@@ -49,8 +52,16 @@ export function createStorageKeys(options: StorageKeysOptions = {}): StorageKeys
   const err = (a: StorageAccountRef, what: string, e: unknown) => {
     const r = (e ?? {}) as { statusCode?: number; code?: string; message?: string };
     const hint = r.statusCode === 403 ? missingAzurePermissionHint(r.message) : undefined;
-    const fix = hint ? `. ${hint}` : r.statusCode === 403 ? '. Fix: grant the app identity Microsoft.Storage/storageAccounts/listkeys/action and regeneratekey/action on the account' : '';
-    return new StorageKeysError(`${where(a)}: ${what} failed (${[r.statusCode, r.code].filter((x) => x !== undefined).join(' ')}): ${String(r.message ?? e).split('\n')[0]!.slice(0, 200)}${fix}`);
+    const fix = hint
+      ? `. ${hint}`
+      : r.statusCode === 403
+        ? '. Fix: grant the app identity Microsoft.Storage/storageAccounts/listkeys/action and regeneratekey/action on the account'
+        : '';
+    return new StorageKeysError(
+      `${where(a)}: ${what} failed (${[r.statusCode, r.code].filter((x) => x !== undefined).join(' ')}): ${String(r.message ?? e)
+        .split('\n')[0]!
+        .slice(0, 200)}${fix}`,
+    );
   };
   const keysOf = (res: { keys?: Array<{ keyName?: string; value?: string }> }) =>
     (res.keys ?? []).filter((k): k is { keyName: KeyName; value: string } => (k.keyName === 'key1' || k.keyName === 'key2') && typeof k.value === 'string');

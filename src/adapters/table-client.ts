@@ -179,9 +179,7 @@ async function buildClient(settings: Settings, tableName: string, options: Table
     }
   } catch (err) {
     // The SDK's parse errors can quote the connection string: never pass them on as they are.
-    throw new StoreError(
-      `Could not create a table client for ${info.endpoint} (${info.auth}): ${redactSecrets((err as Error).message ?? String(err))}`,
-    );
+    throw new StoreError(`Could not create a table client for ${info.endpoint} (${info.auth}): ${redactSecrets((err as Error).message ?? String(err))}`);
   }
   if (options.createTable !== false) {
     try {
@@ -263,7 +261,10 @@ export function classifyStoreError(err: unknown, operation: string, endpoint?: s
 
 /** A store over one table: every call gets the shared client and turns failures into StoreError/TransientStoreError. */
 export class TableStore {
-  constructor(private readonly client: () => Promise<TableClient>, private readonly endpoint: string) {}
+  constructor(
+    private readonly client: () => Promise<TableClient>,
+    private readonly endpoint: string,
+  ) {}
 
   protected async run<T>(what: string, fn: (c: TableClient) => Promise<T>): Promise<T> {
     try {

@@ -53,7 +53,8 @@ export class WindowStore {
     const client = await this.table();
     const out: AdhocWindow[] = [];
     try {
-      for await (const e of client.listEntities<{ json: string }>({ queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` } })) out.push(JSON.parse(e.json) as AdhocWindow);
+      for await (const e of client.listEntities<{ json: string }>({ queryOptions: { filter: `PartitionKey eq '${WINDOW_PARTITION}'` } }))
+        out.push(JSON.parse(e.json) as AdhocWindow);
     } catch (err) {
       throw classifyStoreError(err, 'list windows', this.endpoint);
     }

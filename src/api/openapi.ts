@@ -22,7 +22,10 @@ function operation(r: RouteDoc): Json {
   }
   const responses: Json = {};
   for (const [status, t] of Object.entries(r.responses)) {
-    responses[status] = 'mediaType' in t ? { description: t.description, content: { [t.mediaType]: {} } } : { description: t.description ?? `HTTP ${status}`, content: { 'application/json': { schema: schema(t) } } };
+    responses[status] =
+      'mediaType' in t
+        ? { description: t.description, content: { [t.mediaType]: {} } }
+        : { description: t.description ?? `HTTP ${status}`, content: { 'application/json': { schema: schema(t) } } };
   }
   return {
     operationId: `${r.name}${r.method === 'GET' && ROUTES.some((o) => o.name === r.name && o.method === 'POST') ? 'Page' : ''}`,
@@ -44,7 +47,11 @@ export function openApiDocument(version: string): Json {
   for (const r of ROUTES) (paths[openApiPath(r.route)] ??= {})[r.method.toLowerCase()] = operation(r);
   cached = {
     openapi: '3.1.0',
-    info: { title: 'aks-estate-ops', version, description: 'Day-2 operations for AKS estates. Identities and roles: docs/security.md. Every route is under /api.' },
+    info: {
+      title: 'aks-estate-ops',
+      version,
+      description: 'Day-2 operations for AKS estates. Identities and roles: docs/security.md. Every route is under /api.',
+    },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: { securitySchemes: { functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' } } },
     security: [{ functionKey: [] }],

@@ -15,7 +15,9 @@ const wholeNumber = (min: number, max: number, error = `must be a whole number f
 };
 const trueFalse = z.enum(['true', 'false'], { error: 'must be true or false' });
 
-export const error = z.looseObject({ error: z.string(), parameter: z.string().optional() }).describe('What is wrong and how to fix it; `parameter` names the field.');
+export const error = z
+  .looseObject({ error: z.string(), parameter: z.string().optional() })
+  .describe('What is wrong and how to fix it; `parameter` names the field.');
 const iso = z.string().describe('ISO 8601 time');
 const nullableIso = z.union([iso, z.null()]);
 
@@ -47,7 +49,13 @@ export const auditPage = z.looseObject({
 });
 
 const pauseSwitch = z.union([z.looseObject({ paused: z.boolean(), reason: z.string(), by: z.string(), at: iso }), z.null()]);
-export const pauseState = z.looseObject({ paused: z.boolean(), source: z.union([z.string(), z.null()]).optional(), setting: z.boolean(), switch: pauseSwitch, note: z.string().optional() });
+export const pauseState = z.looseObject({
+  paused: z.boolean(),
+  source: z.union([z.string(), z.null()]).optional(),
+  setting: z.boolean(),
+  switch: pauseSwitch,
+  note: z.string().optional(),
+});
 const reasonText = 'required: say why, e.g. "reason": "maintenance window INC-1234"';
 export const pauseRequest = z.object({
   paused: bool,
@@ -56,9 +64,16 @@ export const pauseRequest = z.object({
 });
 
 const param = z.looseObject({ kind: z.string(), required: z.boolean().optional(), description: z.string().optional() });
-export const runbookList = z.looseObject({ runbooks: z.array(z.looseObject({ name: z.string(), description: z.string(), approval: z.string(), params: z.record(z.string(), param) })) });
+export const runbookList = z.looseObject({
+  runbooks: z.array(z.looseObject({ name: z.string(), description: z.string(), approval: z.string(), params: z.record(z.string(), param) })),
+});
 export const runbookStart = z.strictObject({
-  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }), { error: 'must be an object of parameter names to values' }).optional().describe("The runbook's parameters (GET /api/runbooks)"),
+  params: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or boolean' }), {
+      error: 'must be an object of parameter names to values',
+    })
+    .optional()
+    .describe("The runbook's parameters (GET /api/runbooks)"),
   dryRun: bool.optional().describe('Default true'),
   overrideWindows: bool.optional().describe('true acts inside a maintenance window (docs/windows.md)'),
   cluster: z.string({ error: 'must be a configured cluster name' }).optional(),
@@ -67,7 +82,14 @@ export const runbookStart = z.strictObject({
 });
 const runLinks = { statusUrl: z.string().optional(), approveUrl: z.string().optional(), rejectUrl: z.string().optional(), cancelUrl: z.string().optional() };
 export const runStarted = z.looseObject({ id: z.string(), idempotencyKey: z.string().optional(), existing: z.boolean().optional(), ...runLinks });
-export const runStatus = z.looseObject({ id: z.string(), runtimeStatus: z.string(), phase: z.union([z.string(), z.null()]).optional(), runbook: z.string().optional(), target: z.string().optional(), dryRun: z.boolean().optional() });
+export const runStatus = z.looseObject({
+  id: z.string(),
+  runtimeStatus: z.string(),
+  phase: z.union([z.string(), z.null()]).optional(),
+  runbook: z.string().optional(),
+  target: z.string().optional(),
+  dryRun: z.boolean().optional(),
+});
 export const runDecision = z.object({
   approver: claimedName.optional(),
   comment: z.string({ error: 'must be a string' }).max(500, { error: 'longer than 500 characters' }).optional(),
@@ -103,42 +125,64 @@ export const overview = z.looseObject({
 });
 
 export const rotationStart = z.object({
-  secret: z.string({ error: 'required: the Key Vault secret name' }).regex(/^[0-9a-zA-Z-]{1,127}$/, { error: 'must be a Key Vault secret name (1-127 letters, digits, -)' }),
+  secret: z
+    .string({ error: 'required: the Key Vault secret name' })
+    .regex(/^[0-9a-zA-Z-]{1,127}$/, { error: 'must be a Key Vault secret name (1-127 letters, digits, -)' }),
   dryRun: bool.optional(),
-  version: z.string({ error: 'must be a Key Vault version ID' }).regex(/^[0-9a-zA-Z]{1,64}$/, { error: 'must be a Key Vault version ID' }).optional().describe('The current version; starting the same version twice does nothing'),
+  version: z
+    .string({ error: 'must be a Key Vault version ID' })
+    .regex(/^[0-9a-zA-Z]{1,64}$/, { error: 'must be a Key Vault version ID' })
+    .optional()
+    .describe('The current version; starting the same version twice does nothing'),
 });
 export const rotationDecision = z.looseObject({ decision: z.string(), secretName: z.string().optional(), instanceId: z.string().optional() });
 export const durableStatus = z.looseObject({ instanceId: z.string(), runtimeStatus: z.string().optional(), customStatus: z.unknown().optional() });
 export const rotationApproval = z.object({ approved: bool });
 
 export const budgetStatus = z.looseObject({ name: z.string(), stages: z.array(z.looseObject({ name: z.string(), threshold: z.number(), state: z.string() })) });
-export const budgetEvaluate = z.object({ mode: z.enum(['dry-run', 'enforce'], { error: 'expected "dry-run" or "enforce"' }).optional().describe('Default dry-run'), requestedBy: claimedName.optional() });
+export const budgetEvaluate = z.object({
+  mode: z.enum(['dry-run', 'enforce'], { error: 'expected "dry-run" or "enforce"' }).optional().describe('Default dry-run'),
+  requestedBy: claimedName.optional(),
+});
 export const budgetApproval = z.object({ approve: bool, by: claimedName.optional() });
 export const accepted = z.looseObject({}).describe('Accepted; the body says what was started or raised');
 
 const clusterName = z.string({ error: 'must be a configured cluster name' });
 export const backupRequest = z.strictObject({
   cluster: clusterName.optional().describe('Required when several clusters are configured'),
-  parts: z.array(z.enum(BACKUP_PART_TYPES as [string, ...string[]], { error: `must be one of ${BACKUP_PART_TYPES.join(', ')}` }), { error: 'must be a list of parts' }).optional().describe('Default: every part'),
+  parts: z
+    .array(z.enum(BACKUP_PART_TYPES as [string, ...string[]], { error: `must be one of ${BACKUP_PART_TYPES.join(', ')}` }), {
+      error: 'must be a list of parts',
+    })
+    .optional()
+    .describe('Default: every part'),
   namespaces: names.optional(),
   databases: names.optional(),
   retention: bool.optional().describe('Apply retention after the backup'),
 });
-const nameMap = (what: string) => z.record(z.string(), z.string({ error: `must map to a ${what} name` }), { error: `must be an object of names to ${what} names` });
+const nameMap = (what: string) =>
+  z.record(z.string(), z.string({ error: `must map to a ${what} name` }), { error: `must be an object of names to ${what} names` });
 export const restoreRequest = z.strictObject({
   cluster: clusterName.optional(),
-  sourceCluster: clusterName.optional().describe('Restore another cluster\'s backup (cross-cluster)'),
+  sourceCluster: clusterName.optional().describe("Restore another cluster's backup (cross-cluster)"),
   backupId: z.string({ error: 'required: a backup ID (GET /api/backups lists them)' }),
   namespaces: names.optional(),
   kinds: names.optional(),
   namespaceMap: nameMap('namespace').optional(),
   conflict: z.enum(['skip', 'update'], { error: 'must be "skip" or "update"' }).optional().describe('Default skip'),
   dryRun: bool.optional().describe('Default true'),
-  databases: z.record(z.string(), z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, { error: 'must map to a target database name' }), { error: 'must be an object of dumped database names to target database names' }).optional(),
+  databases: z
+    .record(z.string(), z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, { error: 'must map to a target database name' }), {
+      error: 'must be an object of dumped database names to target database names',
+    })
+    .optional(),
   fromSnapshots: bool.optional(),
   dashboards: names.optional().describe('Grafana dashboard uids, or ["*"]'),
   keyVaultSecrets: names.optional().describe('Key Vault secret names, or ["*"]'),
-  volumes: z.record(z.string(), z.string({ error: 'must map to a new PVC name' }), { error: 'must be an object of "namespace/pvc" to new PVC names' }).optional().describe('PVC file copies to restore into new PVCs: {"ns/pvc": "new-pvc"}'),
+  volumes: z
+    .record(z.string(), z.string({ error: 'must map to a new PVC name' }), { error: 'must be an object of "namespace/pvc" to new PVC names' })
+    .optional()
+    .describe('PVC file copies to restore into new PVCs: {"ns/pvc": "new-pvc"}'),
   buckets: names.optional().describe('S3 entries (backups.clusters[].s3[].name) to restore'),
   bucketMap: nameMap('S3 bucket').optional().describe('Restore an S3 entry into another bucket: {entry: bucket}'),
   clusterRbac: bool.optional().describe('Restore cluster-scoped RBAC (needs the Approver role)'),
@@ -148,21 +192,53 @@ export type RestoreRequestBody = z.output<typeof restoreRequest>;
 export const started = z.looseObject({ instanceId: z.string(), result: z.string(), statusUri: z.string() });
 export const backupSummary = z.looseObject({ backupId: z.string(), cluster: z.string() });
 export const backupList = z.looseObject({ items: z.array(backupSummary) });
-export const backupManifest = z.looseObject({ backupId: z.string(), cluster: z.string(), itemCount: z.number().int().optional(), items: z.array(z.looseObject({})).optional(), status: z.string().optional() });
+export const backupManifest = z.looseObject({
+  backupId: z.string(),
+  cluster: z.string(),
+  itemCount: z.number().int().optional(),
+  items: z.array(z.looseObject({})).optional(),
+  status: z.string().optional(),
+});
 
-const series = z.looseObject({ at: z.array(z.string()), actual: z.array(z.union([z.number(), z.null()])), forecast: z.array(z.union([z.number(), z.null()])), upper: z.array(z.union([z.number(), z.null()])), predictiveCapacity: z.array(z.union([z.number(), z.null()])), reactiveCapacity: z.array(z.union([z.number(), z.null()])) });
+const series = z.looseObject({
+  at: z.array(z.string()),
+  actual: z.array(z.union([z.number(), z.null()])),
+  forecast: z.array(z.union([z.number(), z.null()])),
+  upper: z.array(z.union([z.number(), z.null()])),
+  predictiveCapacity: z.array(z.union([z.number(), z.null()])),
+  reactiveCapacity: z.array(z.union([z.number(), z.null()])),
+});
 export const scalingReport = z.looseObject({
   generatedAt: iso,
   days: z.number().int(),
-  pools: z.array(z.looseObject({ cluster: z.string(), pool: z.string(), configuredMode: z.string(), mode: z.union([z.string(), z.null()]), modeReasons: z.array(z.string()), intervals: z.number().int(), from: nullableIso, to: nullableIso, forecast: z.looseObject({}), provisioning: z.looseObject({}), series: series.optional() })),
+  pools: z.array(
+    z.looseObject({
+      cluster: z.string(),
+      pool: z.string(),
+      configuredMode: z.string(),
+      mode: z.union([z.string(), z.null()]),
+      modeReasons: z.array(z.string()),
+      intervals: z.number().int(),
+      from: nullableIso,
+      to: nullableIso,
+      forecast: z.looseObject({}),
+      provisioning: z.looseObject({}),
+      series: series.optional(),
+    }),
+  ),
 });
 
-const k8sName = z.string({ error: 'must be a Kubernetes name' }).regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be a Kubernetes namespace or node pool name' });
+const k8sName = z
+  .string({ error: 'must be a Kubernetes name' })
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be a Kubernetes namespace or node pool name' });
 export const windowOpen = z.strictObject({
   cluster: clusterName,
   namespace: k8sName.optional(),
   nodePool: k8sName.optional(),
-  jobs: z.array(z.enum(WINDOW_JOBS, { error: `must be one of ${WINDOW_JOBS.join(', ')}` }), { error: `must be a list of ${WINDOW_JOBS.join(', ')}` }).min(1, { error: `must be a non-empty list of ${WINDOW_JOBS.join(', ')}` }).optional(),
+  jobs: z
+    .array(z.enum(WINDOW_JOBS, { error: `must be one of ${WINDOW_JOBS.join(', ')}` }), { error: `must be a list of ${WINDOW_JOBS.join(', ')}` })
+    .min(1, { error: `must be a non-empty list of ${WINDOW_JOBS.join(', ')}` })
+    .optional(),
   duration: z.string({ error: 'required, between 1m and 24h. Fix: e.g. "duration": "2h"' }),
   reason: z.string({ error: reasonText }).trim().min(1, { error: reasonText }),
   requestedBy: claimedName.optional(),
@@ -181,14 +257,24 @@ export const auditQuery = z.object({
   decision: text('decision (start, duplicate, approve, ...)'),
   kind: text('decision, action, result, approval, control, ...'),
   instanceId: text('orchestration instance'),
-  limit: wholeNumber(1, Number.MAX_SAFE_INTEGER, 'must be a whole number of at least 1 (at most 1000 are returned)').optional().describe('default 100; at most 1000 are returned'),
+  limit: wholeNumber(1, Number.MAX_SAFE_INTEGER, 'must be a whole number of at least 1 (at most 1000 are returned)')
+    .optional()
+    .describe('default 100; at most 1000 are returned'),
   cursor: z.string().max(2048, { error: 'longer than 2048 characters' }).optional().describe('`next` of the previous page'),
 });
-export const runsQuery = z.object({ since: text('ISO time or duration ago: add finished runs created since'), limit: wholeNumber(1, 500).optional().describe('1..500, default 100') });
+export const runsQuery = z.object({
+  since: text('ISO time or duration ago: add finished runs created since'),
+  limit: wholeNumber(1, 500).optional().describe('1..500, default 100'),
+});
 export const budgetQuery = z.object({ at: text('ISO time inside the period (default now)') });
 export const backupsQuery = z.object({ cluster: text('one cluster') });
 export const backupQuery = z.object({ cluster: text('the cluster'), items: trueFalse.optional().describe('true: include the items') });
-export const scalingQuery = z.object({ cluster: text('one cluster'), pool: text('one pool'), days: wholeNumber(1, 30).optional().describe('1..30, default 7'), series: trueFalse.optional().describe('true: add the chart series') });
+export const scalingQuery = z.object({
+  cluster: text('one cluster'),
+  pool: text('one pool'),
+  days: wholeNumber(1, 30).optional().describe('1..30, default 7'),
+  series: trueFalse.optional().describe('true: add the chart series'),
+});
 
 const labels = z.record(z.string(), z.string());
 export const alertmanagerPayload = z
@@ -202,7 +288,17 @@ export const alertmanagerPayload = z
     commonLabels: labels,
     commonAnnotations: labels,
     externalURL: z.string().describe('Never called (docs/security.md)'),
-    alerts: z.array(z.looseObject({ status: z.enum(['firing', 'resolved']), labels, annotations: labels, startsAt: iso, endsAt: iso, generatorURL: z.string().optional(), fingerprint: z.string() })),
+    alerts: z.array(
+      z.looseObject({
+        status: z.enum(['firing', 'resolved']),
+        labels,
+        annotations: labels,
+        startsAt: iso,
+        endsAt: iso,
+        generatorURL: z.string().optional(),
+        fingerprint: z.string(),
+      }),
+    ),
   })
   .describe('Alertmanager webhook payload version 4; unknown fields are accepted');
 
@@ -211,4 +307,11 @@ export const openApiDocument = z.looseObject({ openapi: z.string(), paths: z.loo
 
 const check = z.looseObject({ check: z.string(), status: z.enum(['ok', 'fail']), detail: z.string(), fix: z.string().optional() });
 export const health = z.looseObject({ healthy: z.boolean(), checks: z.array(check) }).describe('Each check with its status; a failed one names the fix');
-export const doctor = z.looseObject({ ok: z.boolean().optional(), failed: z.number().int().optional(), rows: z.array(z.looseObject({ check: z.string(), status: z.enum(['ok', 'fail', 'skip']), detail: z.string(), fix: z.string().optional() })).optional(), error: z.string().optional() }).describe('Each check with its status and the fix; `error` when the checks could not start');
+export const doctor = z
+  .looseObject({
+    ok: z.boolean().optional(),
+    failed: z.number().int().optional(),
+    rows: z.array(z.looseObject({ check: z.string(), status: z.enum(['ok', 'fail', 'skip']), detail: z.string(), fix: z.string().optional() })).optional(),
+    error: z.string().optional(),
+  })
+  .describe('Each check with its status and the fix; `error` when the checks could not start');

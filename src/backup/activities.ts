@@ -49,7 +49,18 @@ export function backupActivities(env: BackupEnv): BackupActivities {
       const m = await latestComplete(env, i.cluster);
       const report = m
         ? await verifyBackup(env, i.cluster, m.backupId)
-        : { backupId: '', cluster: i.cluster, ok: false, checked: 0, bytes: 0, mismatches: [], missing: [], archived: [], undecryptable: [], error: `cluster ${i.cluster} has no complete backup` };
+        : {
+            backupId: '',
+            cluster: i.cluster,
+            ok: false,
+            checked: 0,
+            bytes: 0,
+            mismatches: [],
+            missing: [],
+            archived: [],
+            undecryptable: [],
+            error: `cluster ${i.cluster} has no complete backup`,
+          };
       count('backupVerify', { cluster: i.cluster, result: report.ok ? 'ok' : m ? 'failed' : 'no-backup' });
       return report;
     },

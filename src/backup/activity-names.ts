@@ -15,8 +15,6 @@ import type {
   CheckSnapshotsInput,
   CheckSnapshotsOutput,
   CreateSnapshotsInput,
-  DrillCheckInput,
-  DrillCheckOutput,
   ManifestSummary,
   PartSummary,
   RecordSnapshotsInput,
@@ -33,6 +31,7 @@ import type {
   WaitCrdsInput,
   WriteManifestInput,
 } from '../domain/backup-types.js';
+import type { DrillCheckInput, DrillCheckOutput } from '../domain/drill-types.js';
 import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionPlanOutput } from '../domain/retention-types.js';
 import type { DatabaseRestoreResult } from './postgres.js';
 import type { RestoreVolumeResult } from './volumes.js';
@@ -120,7 +119,11 @@ type Values<T> = T[keyof T];
 export type BackupActivityName = Values<typeof BACKUP_ACTIVITY> | Values<typeof RETENTION_ACTIVITY> | Values<typeof RESTORE_ACTIVITY>;
 
 /** Every activity name, for the registration loop. */
-export const BACKUP_ACTIVITY_NAMES: readonly BackupActivityName[] = [...Object.values(BACKUP_ACTIVITY), ...Object.values(RETENTION_ACTIVITY), ...Object.values(RESTORE_ACTIVITY)];
+export const BACKUP_ACTIVITY_NAMES: readonly BackupActivityName[] = [
+  ...Object.values(BACKUP_ACTIVITY),
+  ...Object.values(RETENTION_ACTIVITY),
+  ...Object.values(RESTORE_ACTIVITY),
+];
 
 /** The implementations: one function per name, typed by its contract. */
 export type BackupActivities = { [K in BackupActivityName]: (input: BackupActivityContracts[K][0]) => Promise<BackupActivityContracts[K][1]> };

@@ -176,7 +176,9 @@ export async function deleteBackup(env: BackupEnv, input: DeleteBackupInput): Pr
   }
   const blobs = manifestGone + (await deleteBackupBlobs(env.blobs, env.backups.containers, input.cluster, input.backupId));
   // The same retention on the copy in the secondary region.
-  const secondary = env.secondaryBlobs ? { secondaryBlobs: await deleteBackupBlobs(env.secondaryBlobs, env.backups.containers, input.cluster, input.backupId) } : {};
+  const secondary = env.secondaryBlobs
+    ? { secondaryBlobs: await deleteBackupBlobs(env.secondaryBlobs, env.backups.containers, input.cluster, input.backupId) }
+    : {};
   return { backupId: input.backupId, blobs, snapshots, ...secondary };
 }
 

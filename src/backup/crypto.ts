@@ -140,7 +140,9 @@ const RFC3394_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 export function localKeyWrapper(settingName: string, kekBase64: string): KeyWrapper {
   const kek = Buffer.from(kekBase64, 'base64');
   if (kek.length !== 32) {
-    throw new Error(`App setting ${settingName} must hold a base64 256-bit key (32 bytes), it holds ${kek.length} bytes. Fix: set it to the output of \`openssl rand -base64 32\``);
+    throw new Error(
+      `App setting ${settingName} must hold a base64 256-bit key (32 bytes), it holds ${kek.length} bytes. Fix: set it to the output of \`openssl rand -base64 32\``,
+    );
   }
   const id = `setting:${settingName}`;
   return {
@@ -153,7 +155,10 @@ export function localKeyWrapper(settingName: string, kekBase64: string): KeyWrap
       return { wrapped: Buffer.concat([c.update(dataKey), c.final()]), keyId: id };
     },
     async unwrap(wrapped, keyId) {
-      if (keyId !== id) throw new Error(`the data key was wrapped with ${keyId}, but the local key is ${id}. Fix: set ${keyId.replace(/^setting:/, '')} to the key used when the backup was made`);
+      if (keyId !== id)
+        throw new Error(
+          `the data key was wrapped with ${keyId}, but the local key is ${id}. Fix: set ${keyId.replace(/^setting:/, '')} to the key used when the backup was made`,
+        );
       try {
         const d = createDecipheriv('id-aes256-wrap', kek, RFC3394_IV);
         return Buffer.concat([d.update(wrapped), d.final()]);
@@ -175,13 +180,23 @@ export interface KeyDocument {
 export async function newKeyDocument(wrapper: KeyWrapper): Promise<{ doc: KeyDocument; dataKey: Buffer }> {
   const dataKey = newDataKey();
   const { wrapped, keyId } = await wrapper.wrap(dataKey);
-  return { doc: { format: 'aksops-key/v1', algorithm: 'AES-256-GCM', kek: { kind: wrapper.kind, id: keyId, wrapAlgorithm: wrapper.wrapAlgorithm }, wrappedKey: wrapped.toString('base64') }, dataKey };
+  return {
+    doc: {
+      format: 'aksops-key/v1',
+      algorithm: 'AES-256-GCM',
+      kek: { kind: wrapper.kind, id: keyId, wrapAlgorithm: wrapper.wrapAlgorithm },
+      wrappedKey: wrapped.toString('base64'),
+    },
+    dataKey,
+  };
 }
 
 export async function openKeyDocument(doc: KeyDocument, wrapper: KeyWrapper): Promise<Buffer> {
   if (doc.format !== 'aksops-key/v1') throw new Error('key.json: unknown format');
   if (doc.kek.kind !== wrapper.kind) {
-    throw new Error(`the backup's data key is wrapped by a ${doc.kek.kind} key (${doc.kek.id}), but a ${wrapper.kind} key is configured. Fix: configure backups.encryption to reach ${doc.kek.id}`);
+    throw new Error(
+      `the backup's data key is wrapped by a ${doc.kek.kind} key (${doc.kek.id}), but a ${wrapper.kind} key is configured. Fix: configure backups.encryption to reach ${doc.kek.id}`,
+    );
   }
   const key = await wrapper.unwrap(Buffer.from(doc.wrappedKey, 'base64'), doc.kek.id);
   checkKey(key);

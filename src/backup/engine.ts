@@ -114,7 +114,11 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
   if (parts.has('databases')) {
     const only = input.scope?.databases;
     plan.databases = cfg.databases.map((d) => d.name).filter((n) => !only || only.includes(n));
-    for (const n of only ?? []) if (!cfg.databases.some((d) => d.name === n)) throw new Error(`database "${n}" is not configured for cluster ${input.cluster}. Fix: use one of ${cfg.databases.map((d) => d.name).join(', ') || '(none configured)'}`);
+    for (const n of only ?? [])
+      if (!cfg.databases.some((d) => d.name === n))
+        throw new Error(
+          `database "${n}" is not configured for cluster ${input.cluster}. Fix: use one of ${cfg.databases.map((d) => d.name).join(', ') || '(none configured)'}`,
+        );
   }
   if (parts.has('volumes')) {
     const v = await planVolumes(env, input.cluster, input.scope?.namespaces);
@@ -134,7 +138,10 @@ export async function planBackup(env: BackupEnv, input: BackupPlanInput): Promis
     // Only kinds the app's role may list: another kind would fail the whole part with a 403.
     const listable = all.filter((t) => t.namespaced && appAllows('list', t.group, t.resource));
     const unlisted = all.filter((t) => t.namespaced && !listable.includes(t)).map(qualifiedName);
-    if (unlisted.length > 0) plan.warnings.push(`not backed up, the app's Kubernetes role does not grant list on: ${unlisted.join(', ')}. Fix: add them to BACKUP_NAMESPACED_KINDS in src/permissions/kubernetes.ts, run npm run permissions and redeploy the role`);
+    if (unlisted.length > 0)
+      plan.warnings.push(
+        `not backed up, the app's Kubernetes role does not grant list on: ${unlisted.join(', ')}. Fix: add them to BACKUP_NAMESPACED_KINDS in src/permissions/kubernetes.ts, run npm run permissions and redeploy the role`,
+      );
     plan.namespacedTypes = listable;
     const byQualified = new Map(restorableTypes(discovery.groupVersions).map((t) => [qualifiedName(t), t]));
     for (const [key, q] of Object.entries(CLUSTER_RESOURCE_TYPES) as Array<[keyof typeof CLUSTER_RESOURCE_TYPES, string]>) {
@@ -190,7 +197,11 @@ async function exportType(
     async function* lines(): AsyncGenerator<Buffer> {
       let buf: string[] = [];
       let size = 0;
-      const pageOptions = { limit: options.pageSize, ...(options.labelSelector !== undefined && namespace !== null ? { labelSelector: options.labelSelector } : {}), restartOnExpired: false };
+      const pageOptions = {
+        limit: options.pageSize,
+        ...(options.labelSelector !== undefined && namespace !== null ? { labelSelector: options.labelSelector } : {}),
+        restartOnExpired: false,
+      };
       for await (const page of rest.listPages(t, namespace, pageOptions)) {
         for (const obj of page) {
           const name = text(obj.metadata?.['name']);
@@ -236,9 +247,19 @@ async function exportType(
         const src = Readable.from(all());
         src.on('error', (e) => enc.destroy(e));
         src.pipe(enc);
-        stored = await env.blobs.writeOnce(container, path, enc, { blockSize: OBJECT_BLOCK_BYTES, concurrency: 2, metadata, contentType: 'application/octet-stream' });
+        stored = await env.blobs.writeOnce(container, path, enc, {
+          blockSize: OBJECT_BLOCK_BYTES,
+          concurrency: 2,
+          metadata,
+          contentType: 'application/octet-stream',
+        });
       } else {
-        stored = await env.blobs.writeOnce(container, path, all(), { blockSize: OBJECT_BLOCK_BYTES, concurrency: 2, metadata, contentType: 'application/x-ndjson' });
+        stored = await env.blobs.writeOnce(container, path, all(), {
+          blockSize: OBJECT_BLOCK_BYTES,
+          concurrency: 2,
+          metadata,
+          contentType: 'application/x-ndjson',
+        });
       }
     } catch (e) {
       // The continue token expired mid-list (410): nothing was committed; list again.

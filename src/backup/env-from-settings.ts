@@ -49,7 +49,8 @@ function lazyCredential(credential: () => Promise<TokenCredential>): TokenCreden
 
 /** The secondary backup account (paired region), or undefined when none is configured. */
 export function secondaryBlobStore(settings: Settings, credential: () => Promise<TokenCredential>): BackupBlobStore | undefined {
-  if (settings.backupSecondaryBlobServiceUri) return new BackupBlobStore({ serviceUri: settings.backupSecondaryBlobServiceUri, credential: lazyCredential(credential) });
+  if (settings.backupSecondaryBlobServiceUri)
+    return new BackupBlobStore({ serviceUri: settings.backupSecondaryBlobServiceUri, credential: lazyCredential(credential) });
   if (settings.backupSecondaryStorageConnection) return new BackupBlobStore({ connectionString: settings.backupSecondaryStorageConnection });
   return undefined;
 }
@@ -68,7 +69,9 @@ export function backupBlobStore(settings: Settings, credential: () => Promise<To
   }
   const conn = settings.backupStorageConnection ?? settings.storageConnection;
   if (!conn || /^\s*$/.test(conn)) {
-    throw new Error('No backup storage configured. Fix: set BACKUP_BLOB_SERVICE_URI (Azure, managed identity), or BACKUP_STORAGE_CONNECTION / AzureWebJobsStorage (a connection string, e.g. UseDevelopmentStorage=true for Azurite)');
+    throw new Error(
+      'No backup storage configured. Fix: set BACKUP_BLOB_SERVICE_URI (Azure, managed identity), or BACKUP_STORAGE_CONNECTION / AzureWebJobsStorage (a connection string, e.g. UseDevelopmentStorage=true for Azurite)',
+    );
   }
   return new BackupBlobStore({ connectionString: conn });
 }
@@ -105,7 +108,10 @@ export function backupEnvFrom(deps: { settings: Settings; env: Record<string, st
       }
       const name = backups.encryption.localKeySetting!;
       const value = readNamedSetting(env, name);
-      if (!value) throw new Error(`app setting ${name} (backups.encryption.localKeySetting) is not set. Fix: set it to a base64 256-bit key (openssl rand -base64 32); keep it safe: without it the backups' Secrets cannot be read`);
+      if (!value)
+        throw new Error(
+          `app setting ${name} (backups.encryption.localKeySetting) is not set. Fix: set it to a base64 256-bit key (openssl rand -base64 32); keep it safe: without it the backups' Secrets cannot be read`,
+        );
       return localKeyWrapper(name, value);
     },
     setting: (name) => readNamedSetting(env, name),

@@ -46,7 +46,9 @@ export interface KeyVaultSecretsPort {
 export function clusterBackupConfig(env: BackupEnv, cluster: string): ClusterBackupConfig {
   const c = env.backups.clusters.find((x) => x.cluster === cluster);
   if (!c) {
-    throw new Error(`cluster ${cluster} has no backups.clusters entry in the ops config. Fix: add one (docs/backups.md), or use one of ${env.backups.clusters.map((x) => x.cluster).join(', ')}`);
+    throw new Error(
+      `cluster ${cluster} has no backups.clusters entry in the ops config. Fix: add one (docs/backups.md), or use one of ${env.backups.clusters.map((x) => x.cluster).join(', ')}`,
+    );
   }
   return c;
 }

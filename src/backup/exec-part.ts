@@ -20,7 +20,12 @@ export interface ExecPart extends ExecToBlob {
   quiet?: RegExp;
 }
 
-export async function backupExecPart(env: BackupEnv, input: { backupId: string; cluster: string }, p: ExecPart, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
+export async function backupExecPart(
+  env: BackupEnv,
+  input: { backupId: string; cluster: string },
+  p: ExecPart,
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<PartSummary> {
   const existing = await readPartRecord(env, input.cluster, input.backupId, p.part);
   if (existing) return summarize(existing, true);
   const warnings: string[] = [];
@@ -31,7 +36,15 @@ export async function backupExecPart(env: BackupEnv, input: { backupId: string; 
     stored = r.stored;
     warnings.push(...r.warnings.filter((w) => !p.quiet?.test(w)));
   }
-  const item: ManifestItem = { part: p.part, type: p.type, container: p.container, path: p.path, size: stored.size, sha256: stored.sha256, ...(await p.fields(pod)) };
+  const item: ManifestItem = {
+    part: p.part,
+    type: p.type,
+    container: p.container,
+    path: p.path,
+    size: stored.size,
+    sha256: stored.sha256,
+    ...(await p.fields(pod)),
+  };
   const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part: p.part, items: [item], warnings });
   return summarize(record, false);
 }

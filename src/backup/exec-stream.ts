@@ -25,7 +25,12 @@ export interface PodTarget {
 }
 
 /** The Running pod a selector picks (first by name), and the container to exec in. `what` names the config entry in errors. */
-export async function findPod(env: BackupEnv, cluster: string, where: { namespace: string; podSelector: string; container?: string | undefined }, what: string): Promise<PodTarget> {
+export async function findPod(
+  env: BackupEnv,
+  cluster: string,
+  where: { namespace: string; podSelector: string; container?: string | undefined },
+  what: string,
+): Promise<PodTarget> {
   const { rest } = await env.kube(cluster);
   const pods: Array<{ name: string; containers: string[] }> = [];
   for await (const page of rest.listPages(PODS, where.namespace, { labelSelector: where.podSelector, limit: 100 })) {
@@ -42,13 +47,21 @@ export async function findPod(env: BackupEnv, cluster: string, where: { namespac
   if (!pod) throw new Error(`no Running pod in ${where.namespace} matches ${where.podSelector} (${what}). Fix: check podSelector, or that the workload is up`);
   const container = where.container ?? pod.containers[0];
   if (!container || !pod.containers.includes(container)) {
-    throw new Error(`pod ${where.namespace}/${pod.name} has no container "${where.container}" (it has ${pod.containers.join(', ')}). Fix: set container of ${what}`);
+    throw new Error(
+      `pod ${where.namespace}/${pod.name} has no container "${where.container}" (it has ${pod.containers.join(', ')}). Fix: set container of ${what}`,
+    );
   }
   return { namespace: where.namespace, pod: pod.name, container };
 }
 
 /** Runs a command and returns its stdout as text (small outputs: detection queries). */
-export async function execText(env: BackupEnv, cluster: string, t: PodTarget, command: string[], execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+export async function execText(
+  env: BackupEnv,
+  cluster: string,
+  t: PodTarget,
+  command: string[],
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const { kubeConfig } = await env.kube(cluster);
   const handle = await execStream(kubeConfig, t.namespace, t.pod, t.container, command, execOptions);
   const chunks: Buffer[] = [];
@@ -75,7 +88,14 @@ export interface ExecToBlob {
 }
 
 /** Streams the command's stdout into a write-once blob; stderr of a successful run comes back as warnings. */
-export async function execToBlob(env: BackupEnv, cluster: string, t: PodTarget, command: string[], to: ExecToBlob, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<{ stored: StoredBlob; warnings: string[] }> {
+export async function execToBlob(
+  env: BackupEnv,
+  cluster: string,
+  t: PodTarget,
+  command: string[],
+  to: ExecToBlob,
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<{ stored: StoredBlob; warnings: string[] }> {
   const warnings: string[] = [];
   const { kubeConfig } = await env.kube(cluster);
   const sizes = blockSizeFor(to.expectedBytes);
@@ -87,7 +107,8 @@ export async function execToBlob(env: BackupEnv, cluster: string, t: PodTarget, 
     }
     // Commit only after the tool reported success.
     const r = await handle.done;
-    if (r.exitCode !== 0) throw new Error(`${to.what} in ${t.namespace}/${t.pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
+    if (r.exitCode !== 0)
+      throw new Error(`${to.what} in ${t.namespace}/${t.pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
     await to.observe?.end();
     if (r.stderr.trim() !== '') warnings.push(`${to.what}: ${r.stderr.trim().slice(-300)}`);
   }
@@ -114,7 +135,15 @@ export async function storedBlob(env: BackupEnv, container: string, path: string
  * Streams a manifest item into a command's stdin (`command(size)`: the command must read exactly
  * `size` bytes, e.g. `head -c`, so it ends without a stdin half-close, which the v4 protocol lacks).
  */
-export async function blobToExec(env: BackupEnv, cluster: string, t: PodTarget, item: ManifestItem, command: (size: number) => string[], what: string, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<{ bytes: number; sha256: string; stdout: string }> {
+export async function blobToExec(
+  env: BackupEnv,
+  cluster: string,
+  t: PodTarget,
+  item: ManifestItem,
+  command: (size: number) => string[],
+  what: string,
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<{ bytes: number; sha256: string; stdout: string }> {
   const { kubeConfig } = await env.kube(cluster);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -128,9 +157,12 @@ export async function blobToExec(env: BackupEnv, cluster: string, t: PodTarget, 
   handle.stdout.on('data', (c: Buffer) => out.length < 64 && out.push(c));
   const r = await handle.done;
   const sha = hash.digest('hex');
-  if (r.exitCode !== 0) throw new Error(`${what} in ${t.namespace}/${t.pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
+  if (r.exitCode !== 0)
+    throw new Error(`${what} in ${t.namespace}/${t.pod} failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.status.message || '').slice(-600)}`);
   if (bytes !== item.size || sha !== item.sha256) {
-    throw new Error(`${item.container}/${item.path} does not match the manifest (${bytes} bytes, sha256 ${sha}; expected ${item.size}, ${item.sha256}): ${what} may be incomplete`);
+    throw new Error(
+      `${item.container}/${item.path} does not match the manifest (${bytes} bytes, sha256 ${sha}; expected ${item.size}, ${item.sha256}): ${what} may be incomplete`,
+    );
   }
   return { bytes, sha256: sha, stdout: Buffer.concat(out).toString('utf8') };
 }

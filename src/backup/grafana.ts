@@ -20,10 +20,18 @@ export class GrafanaAccessError extends Error {}
 type GrafanaConfig = NonNullable<ClusterBackupConfig['grafana']>;
 
 /** GET and POST on the configured Grafana (URL from config only), token from the app setting; errors never carry the token. */
-export function grafanaClient(env: BackupEnv, cluster: string, write = false): { cfg: GrafanaConfig; get: (path: string) => Promise<unknown>; call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }> } {
+export function grafanaClient(
+  env: BackupEnv,
+  cluster: string,
+  write = false,
+): {
+  cfg: GrafanaConfig;
+  get: (path: string) => Promise<unknown>;
+  call: (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
+} {
   const cfg = clusterBackupConfig(env, cluster).grafana;
   if (!cfg) throw new Error(`cluster ${cluster} has no backups grafana section`);
-  const setting = write ? cfg.restoreTokenSetting ?? cfg.tokenSetting : cfg.tokenSetting;
+  const setting = write ? (cfg.restoreTokenSetting ?? cfg.tokenSetting) : cfg.tokenSetting;
   const token = env.setting(setting);
   if (!token) throw new Error(`app setting ${setting} (the Grafana service-account token) is not set. Fix: set it, as a Key Vault reference in Azure`);
   const doFetch = env.fetch ?? fetch;
@@ -44,7 +52,9 @@ export function grafanaClient(env: BackupEnv, cluster: string, write = false): {
     return { status: res.status, body: parsed, text };
   };
   const fail = (method: string, path: string, r: { status: number; text: string }) =>
-    new (r.status === 401 || r.status === 403 ? GrafanaAccessError : Error)(`Grafana ${method} ${path}: HTTP ${r.status}${r.status === 401 || r.status === 403 ? ` (check the token in ${setting} and its role${write ? ': restores need Editor' : ''})` : ''}: ${r.text.slice(0, 200).split(token).join('[redacted]')}`);
+    new (r.status === 401 || r.status === 403 ? GrafanaAccessError : Error)(
+      `Grafana ${method} ${path}: HTTP ${r.status}${r.status === 401 || r.status === 403 ? ` (check the token in ${setting} and its role${write ? ': restores need Editor' : ''})` : ''}: ${r.text.slice(0, 200).split(token).join('[redacted]')}`,
+    );
   return {
     cfg,
     async get(path) {
@@ -81,7 +91,9 @@ export async function backupGrafana(env: BackupEnv, input: BackupSimplePartInput
     for (let d = queue.shift(); d; d = queue.shift()) {
       const doc = (await get(`/api/dashboards/uid/${encodeURIComponent(d.uid)}`)) as { dashboard?: unknown; meta?: unknown };
       const path = paths.grafana(input.cluster, input.backupId, d.uid);
-      const stored = await env.blobs.writeOnceBuffer(container, path, JSON.stringify({ dashboard: doc.dashboard, meta: doc.meta }), { aksopsuid: encodeURIComponent(d.uid) });
+      const stored = await env.blobs.writeOnceBuffer(container, path, JSON.stringify({ dashboard: doc.dashboard, meta: doc.meta }), {
+        aksopsuid: encodeURIComponent(d.uid),
+      });
       items.push({ part, type: 'grafana', container, path, size: stored.size, sha256: stored.sha256, uid: d.uid, title: d.title });
     }
   };

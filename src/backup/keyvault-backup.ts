@@ -38,7 +38,13 @@ export async function backupKeyVault(env: BackupEnv, input: BackupSimplePartInpu
   for (const name of names) {
     const blob = await kv.backupSecret(name);
     const path = paths.keyVault(input.cluster, input.backupId, name);
-    const stored = await env.blobs.writeOnceBuffer(container, path, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength), { aksopssecret: name }, 'application/octet-stream');
+    const stored = await env.blobs.writeOnceBuffer(
+      container,
+      path,
+      Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
+      { aksopssecret: name },
+      'application/octet-stream',
+    );
     items.push({ part, type: 'keyvault', container, path, size: stored.size, sha256: stored.sha256, secret: name });
   }
   const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items, warnings });
@@ -46,7 +52,11 @@ export async function backupKeyVault(env: BackupEnv, input: BackupSimplePartInpu
 }
 
 /** The port over a real SecretClient (loaded lazily). */
-export async function keyVaultSecretsPort(vaultUri: string, credential: import('@azure/identity').TokenCredential, options: Record<string, unknown> = {}): Promise<KeyVaultSecretsPort> {
+export async function keyVaultSecretsPort(
+  vaultUri: string,
+  credential: import('@azure/identity').TokenCredential,
+  options: Record<string, unknown> = {},
+): Promise<KeyVaultSecretsPort> {
   const { SecretClient } = await import('@azure/keyvault-secrets');
   const client = new SecretClient(vaultUri, credential, withThrottleCount('keyvault', options));
   return {

@@ -23,7 +23,11 @@ export async function restoreKeyVault(env: BackupEnv, input: RestoreServiceInput
     const id = `KeyVaultSecret ${name}`;
     if (live.has(name)) {
       if (input.conflict === 'skip') out.skipped += 1;
-      else out.failed.push({ object: id, error: 'exists in the vault: Key Vault cannot restore over a secret. Fix: delete and purge it first, or restore with conflict skip' });
+      else
+        out.failed.push({
+          object: id,
+          error: 'exists in the vault: Key Vault cannot restore over a secret. Fix: delete and purge it first, or restore with conflict skip',
+        });
       continue;
     }
     try {

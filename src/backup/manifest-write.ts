@@ -14,7 +14,16 @@ export async function readManifest(env: BackupEnv, cluster: string, backupId: st
 }
 
 export function manifestSummary(m: Manifest, path: string): ManifestSummary {
-  return { backupId: m.backupId, cluster: m.cluster, status: m.status, items: m.totals.items, bytes: m.totals.bytes, objects: m.totals.objects, warnings: m.warnings.length, path };
+  return {
+    backupId: m.backupId,
+    cluster: m.cluster,
+    status: m.status,
+    items: m.totals.items,
+    bytes: m.totals.bytes,
+    objects: m.totals.objects,
+    warnings: m.warnings.length,
+    path,
+  };
 }
 
 export async function writeManifest(env: BackupEnv, input: WriteManifestInput): Promise<ManifestSummary> {
@@ -67,7 +76,13 @@ export async function writeManifest(env: BackupEnv, input: WriteManifestInput): 
  * Items of one kind a service restore asks for by name (["*"]: all): only from a complete backup,
  * and every name asked for must be in it.
  */
-export async function requestedItems(env: BackupEnv, input: { sourceCluster: string; backupId: string; names: string[] }, type: ManifestItem['type'], nameOf: (i: ManifestItem) => string | undefined, what: string): Promise<ManifestItem[]> {
+export async function requestedItems(
+  env: BackupEnv,
+  input: { sourceCluster: string; backupId: string; names: string[] },
+  type: ManifestItem['type'],
+  nameOf: (i: ManifestItem) => string | undefined,
+  what: string,
+): Promise<ManifestItem[]> {
   const m = await readManifest(env, input.sourceCluster, input.backupId);
   if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
   const all = m.items.filter((i) => i.type === type);

@@ -29,7 +29,17 @@ export const CLUSTER_SCOPE_DIR = '_cluster';
 export const BACKUP_ID_PATTERN = /^(\d{8}T\d{6}Z)-([a-z0-9][a-z0-9-]{0,45})$/;
 
 export type BackupPartType = 'objects' | 'databases' | 'snapshots' | 'grafana' | 'keyVault' | 'redis' | 'prometheus' | 's3' | 'volumes';
-export const BACKUP_PART_TYPES: readonly BackupPartType[] = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3', 'volumes'];
+export const BACKUP_PART_TYPES: readonly BackupPartType[] = [
+  'objects',
+  'databases',
+  'snapshots',
+  'grafana',
+  'keyVault',
+  'redis',
+  'prometheus',
+  's3',
+  'volumes',
+];
 
 export interface BackupContainers {
   objects: string;
@@ -52,7 +62,10 @@ export const DEFAULT_CONTAINERS: BackupContainers = {
 };
 
 function compactTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** `20250101T020000Z-nightly`. `label` is a schedule name or `manual-<suffix>`. */
@@ -233,7 +246,8 @@ export function buildManifest(meta: ManifestMeta, records: PartRecord[], failed:
   const counts: Record<string, number> = {};
   const add = (k: string, n: number) => (counts[k] = (counts[k] ?? 0) + n);
   for (const r of [...records].sort((a, b) => (a.part < b.part ? -1 : a.part > b.part ? 1 : 0))) {
-    if (r.backupId !== meta.backupId || r.cluster !== meta.cluster) throw new Error(`part record ${r.part} belongs to ${r.cluster}/${r.backupId}, not ${meta.cluster}/${meta.backupId}`);
+    if (r.backupId !== meta.backupId || r.cluster !== meta.cluster)
+      throw new Error(`part record ${r.part} belongs to ${r.cluster}/${r.backupId}, not ${meta.cluster}/${meta.backupId}`);
     for (const it of r.items) {
       const key = `${it.container}/${it.path}`;
       if (seen.has(key)) throw new Error(`blob ${key} is claimed twice (parts ${r.part} and another)`);
@@ -287,7 +301,8 @@ export function parseManifest(text: string, where: string): Manifest {
   }
   const o = m as Partial<Manifest>;
   if (typeof m !== 'object' || m === null || o.format !== MANIFEST_FORMAT) throw new Error(`${where}: not an ${MANIFEST_FORMAT} manifest`);
-  if (!Array.isArray(o.items) || typeof o.backupId !== 'string' || typeof o.cluster !== 'string') throw new Error(`${where}: manifest lacks items, backupId or cluster`);
+  if (!Array.isArray(o.items) || typeof o.backupId !== 'string' || typeof o.cluster !== 'string')
+    throw new Error(`${where}: manifest lacks items, backupId or cluster`);
   for (const [i, it] of o.items.entries()) {
     if (typeof it.path !== 'string' || typeof it.container !== 'string' || typeof it.size !== 'number' || !/^[0-9a-f]{64}$/.test(String(it.sha256))) {
       throw new Error(`${where}: items[${i}] lacks path, container, size or sha256`);

@@ -119,7 +119,12 @@ function cmp(a: string, b: string): number {
 
 /** Glob with `*` (any run of characters) and `?` (one character), anchored. */
 export function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(text);
 }
 
@@ -178,7 +183,16 @@ export function skipReason(t: ResourceTypeRef, obj: KubeJson): string | null {
   return null;
 }
 
-const NOISE_METADATA = ['managedFields', 'uid', 'resourceVersion', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const NOISE_METADATA = [
+  'managedFields',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'generation',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 
 /** The object as stored: apiVersion and kind set, server-populated fields removed. Does not change `obj`. */
 export function cleanObject(t: ResourceTypeRef, obj: KubeJson): KubeJson {

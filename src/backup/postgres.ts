@@ -79,24 +79,32 @@ export function databasePod(env: BackupEnv, cluster: string, db: DatabaseBackupC
 
 export async function backupDatabase(env: BackupEnv, input: BackupDatabaseInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
   const db = dbConfig(env, input.cluster, input.database);
-  return backupExecPart(env, input, {
-    part: partIds.database(db.name),
-    type: 'database',
-    container: env.backups.containers.databases,
-    path: paths.database(input.cluster, input.backupId, db.name),
-    where: db,
-    command: pgDumpCommand(db),
-    expectedBytes: parseSize(db.expectedSize)!,
-    metadata: { aksopsdatabase: db.database, aksopsformat: 'pg_dump-custom' },
-    what: `pg_dump of ${db.database}`,
-    // After the dump (so a database that cannot be dumped reports pg_dump's error): is it TimescaleDB?
-    fields: async (pod) => {
-      const detect = await execText(env, input.cluster, pod, timescaleDetectCommand(db), execOptions);
-      if (detect.exitCode !== 0) throw new Error(`looking up extensions of ${db.database} in ${db.namespace}/${pod.pod} failed (exit ${detect.exitCode}): ${detect.stderr.trim().slice(-600)}`);
-      const timescale = detect.stdout.trim();
-      return { database: db.name, format: 'pg_dump-custom', ...(timescale ? { extensions: { timescaledb: timescale } } : {}) };
+  return backupExecPart(
+    env,
+    input,
+    {
+      part: partIds.database(db.name),
+      type: 'database',
+      container: env.backups.containers.databases,
+      path: paths.database(input.cluster, input.backupId, db.name),
+      where: db,
+      command: pgDumpCommand(db),
+      expectedBytes: parseSize(db.expectedSize)!,
+      metadata: { aksopsdatabase: db.database, aksopsformat: 'pg_dump-custom' },
+      what: `pg_dump of ${db.database}`,
+      // After the dump (so a database that cannot be dumped reports pg_dump's error): is it TimescaleDB?
+      fields: async (pod) => {
+        const detect = await execText(env, input.cluster, pod, timescaleDetectCommand(db), execOptions);
+        if (detect.exitCode !== 0)
+          throw new Error(
+            `looking up extensions of ${db.database} in ${db.namespace}/${pod.pod} failed (exit ${detect.exitCode}): ${detect.stderr.trim().slice(-600)}`,
+          );
+        const timescale = detect.stdout.trim();
+        return { database: db.name, format: 'pg_dump-custom', ...(timescale ? { extensions: { timescaledb: timescale } } : {}) };
+      },
     },
-  }, execOptions);
+    execOptions,
+  );
 }
 
 export interface DatabaseRestoreResult {
@@ -109,7 +117,11 @@ export interface DatabaseRestoreResult {
 }
 
 /** Streams a dump from Blob into pg_restore in the database pod. Checks the checksum on the way. */
-export async function restoreDatabase(env: BackupEnv, input: RestoreDatabaseInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<DatabaseRestoreResult> {
+export async function restoreDatabase(
+  env: BackupEnv,
+  input: RestoreDatabaseInput,
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<DatabaseRestoreResult> {
   const manifest = await readManifest(env, input.sourceCluster, input.backupId);
   if (!manifest) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
   const item = manifest.items.find((i) => i.type === 'database' && i.database === input.database);
@@ -119,6 +131,14 @@ export async function restoreDatabase(env: BackupEnv, input: RestoreDatabaseInpu
   const ts = timescale ? { timescaledb: timescale } : {};
   if (input.dryRun) return { database: input.database, target: input.target, bytes: item.size, sha256: item.sha256, ...ts };
   const pod = await databasePod(env, input.cluster, db);
-  const r = await blobToExec(env, input.cluster, pod, item, (size) => pgRestoreCommand(db, input.target, size, timescale !== undefined), `pg_restore into ${input.target}`, execOptions);
+  const r = await blobToExec(
+    env,
+    input.cluster,
+    pod,
+    item,
+    (size) => pgRestoreCommand(db, input.target, size, timescale !== undefined),
+    `pg_restore into ${input.target}`,
+    execOptions,
+  );
   return { database: input.database, target: input.target, bytes: r.bytes, sha256: r.sha256, ...ts };
 }

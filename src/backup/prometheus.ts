@@ -46,18 +46,23 @@ function prometheusConfig(env: BackupEnv, cluster: string, name: string): Promet
 
 export async function backupPrometheus(env: BackupEnv, input: BackupPrometheusInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
   const p = prometheusConfig(env, input.cluster, input.name);
-  return backupExecPart(env, input, {
-    part: partIds.prometheus(p.name),
-    type: 'prometheus',
-    container: env.backups.containers.appData,
-    path: paths.prometheus(input.cluster, input.backupId, p.name),
-    where: p,
-    command: prometheusSnapshotCommand(p),
-    expectedBytes: parseSize(p.expectedSize)!,
-    metadata: { aksopsprometheus: p.name, aksopsformat: 'tar' },
-    what: `the TSDB snapshot of ${p.name}`,
-    fields: async () => ({ name: p.name, format: 'tar' }),
-  }, execOptions);
+  return backupExecPart(
+    env,
+    input,
+    {
+      part: partIds.prometheus(p.name),
+      type: 'prometheus',
+      container: env.backups.containers.appData,
+      path: paths.prometheus(input.cluster, input.backupId, p.name),
+      where: p,
+      command: prometheusSnapshotCommand(p),
+      expectedBytes: parseSize(p.expectedSize)!,
+      metadata: { aksopsprometheus: p.name, aksopsformat: 'tar' },
+      what: `the TSDB snapshot of ${p.name}`,
+      fields: async () => ({ name: p.name, format: 'tar' }),
+    },
+    execOptions,
+  );
 }
 
 export interface RestorePrometheusInput {
@@ -70,13 +75,25 @@ export interface RestorePrometheusInput {
   dryRun: boolean;
 }
 
-export async function restorePrometheus(env: BackupEnv, input: RestorePrometheusInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<{ name: string; bytes: number; sha256: string }> {
+export async function restorePrometheus(
+  env: BackupEnv,
+  input: RestorePrometheusInput,
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<{ name: string; bytes: number; sha256: string }> {
   const m = await readManifest(env, input.sourceCluster, input.backupId);
   if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
   const item = m.items.find((i) => i.type === 'prometheus' && i.name === input.name);
   if (!item) throw new Error(`backup ${input.backupId} holds no TSDB snapshot of prometheus ${input.name}`);
   if (input.dryRun) return { name: input.name, bytes: item.size, sha256: item.sha256 };
-  const r = await blobToExec(env, input.cluster, input.target, item, (size) => untarCommand(input.target.dataDir, size), `unpacking into ${input.target.dataDir}`, execOptions);
+  const r = await blobToExec(
+    env,
+    input.cluster,
+    input.target,
+    item,
+    (size) => untarCommand(input.target.dataDir, size),
+    `unpacking into ${input.target.dataDir}`,
+    execOptions,
+  );
   return { name: input.name, bytes: r.bytes, sha256: r.sha256 };
 }
 

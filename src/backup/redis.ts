@@ -42,20 +42,25 @@ function redisConfig(env: BackupEnv, cluster: string, name: string): RedisBackup
 
 export async function backupRedis(env: BackupEnv, input: BackupRedisInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<PartSummary> {
   const r = redisConfig(env, input.cluster, input.name);
-  return backupExecPart(env, input, {
-    part: partIds.redis(r.name),
-    type: 'redis',
-    container: env.backups.containers.appData,
-    path: paths.redis(input.cluster, input.backupId, r.name),
-    where: r,
-    command: redisRdbCommand(r),
-    expectedBytes: parseSize(r.expectedSize)!,
-    metadata: { aksopsredis: r.name, aksopsformat: 'rdb' },
-    what: `redis-cli --rdb of ${r.name}`,
-    // redis-cli reports its progress on stderr ("Transfer finished with success").
-    quiet: /Transfer finished with success/,
-    fields: async () => ({ name: r.name, format: 'rdb' }),
-  }, execOptions);
+  return backupExecPart(
+    env,
+    input,
+    {
+      part: partIds.redis(r.name),
+      type: 'redis',
+      container: env.backups.containers.appData,
+      path: paths.redis(input.cluster, input.backupId, r.name),
+      where: r,
+      command: redisRdbCommand(r),
+      expectedBytes: parseSize(r.expectedSize)!,
+      metadata: { aksopsredis: r.name, aksopsformat: 'rdb' },
+      what: `redis-cli --rdb of ${r.name}`,
+      // redis-cli reports its progress on stderr ("Transfer finished with success").
+      quiet: /Transfer finished with success/,
+      fields: async () => ({ name: r.name, format: 'rdb' }),
+    },
+    execOptions,
+  );
 }
 
 export interface RestoreRedisInput {
@@ -69,12 +74,32 @@ export interface RestoreRedisInput {
 }
 
 /** Writes the backed-up RDB into the target pod's file, checksum-checked against the manifest. */
-export async function restoreRedis(env: BackupEnv, input: RestoreRedisInput, execOptions: Pick<ExecOptions, 'protocols'> = {}): Promise<{ name: string; path: string; bytes: number; sha256: string }> {
+export async function restoreRedis(
+  env: BackupEnv,
+  input: RestoreRedisInput,
+  execOptions: Pick<ExecOptions, 'protocols'> = {},
+): Promise<{ name: string; path: string; bytes: number; sha256: string }> {
   const m = await readManifest(env, input.sourceCluster, input.backupId);
   if (!m) throw new Error(`backup ${input.sourceCluster}/${input.backupId} has no manifest: it is incomplete and is never restored`);
   const item = m.items.find((i) => i.type === 'redis' && i.name === input.name);
-  if (!item) throw new Error(`backup ${input.backupId} holds no snapshot of redis ${input.name} (it has ${m.items.filter((i) => i.type === 'redis').map((i) => i.name).join(', ') || 'none'})`);
+  if (!item)
+    throw new Error(
+      `backup ${input.backupId} holds no snapshot of redis ${input.name} (it has ${
+        m.items
+          .filter((i) => i.type === 'redis')
+          .map((i) => i.name)
+          .join(', ') || 'none'
+      })`,
+    );
   if (input.dryRun) return { name: input.name, path: input.target.path, bytes: item.size, sha256: item.sha256 };
-  const r = await blobToExec(env, input.cluster, input.target, item, (size) => writeFileCommand(input.target.path, size), `writing ${input.target.path}`, execOptions);
+  const r = await blobToExec(
+    env,
+    input.cluster,
+    input.target,
+    item,
+    (size) => writeFileCommand(input.target.path, size),
+    `writing ${input.target.path}`,
+    execOptions,
+  );
   return { name: input.name, path: input.target.path, bytes: r.bytes, sha256: r.sha256 };
 }

@@ -10,22 +10,47 @@ import { restoreS3 } from './s3-restore.js';
 import { restoreVolumeStep } from './volumes.js';
 import type { RestoreInput, RestoreOutput } from '../domain/backup-types.js';
 
-export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line: string) => void = () => undefined, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<RestoreOutput> {
-  const out: RestoreOutput = { restoreId: input.restoreId, backupId: input.backupId, dryRun: input.dryRun, created: 0, updated: 0, skipped: 0, failed: [], databases: [], outcome: 'restored' };
+export async function runRestore(
+  env: BackupEnv,
+  input: RestoreInput,
+  log: (line: string) => void = () => undefined,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<RestoreOutput> {
+  const out: RestoreOutput = {
+    restoreId: input.restoreId,
+    backupId: input.backupId,
+    dryRun: input.dryRun,
+    created: 0,
+    updated: 0,
+    skipped: 0,
+    failed: [],
+    databases: [],
+    outcome: 'restored',
+  };
   const plan = await planRestore(env, input);
   for (const w of plan.warnings) log(`warning: ${w}`);
   const source = input.sourceCluster ?? input.cluster;
   for (const step of plan.steps) {
     const r = await restoreStep(env, {
-      restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, step, namespaces: plan.namespaces,
-      namespaceMap: input.namespaceMap ?? {}, conflict: input.conflict, dryRun: input.dryRun, fromSnapshots: input.fromSnapshots === true,
+      restoreId: input.restoreId,
+      cluster: input.cluster,
+      sourceCluster: source,
+      backupId: input.backupId,
+      step,
+      namespaces: plan.namespaces,
+      namespaceMap: input.namespaceMap ?? {},
+      conflict: input.conflict,
+      dryRun: input.dryRun,
+      fromSnapshots: input.fromSnapshots === true,
       ...(input.scratchLabel ? { scratchLabel: input.scratchLabel } : {}),
     });
     out.created += r.created;
     out.updated += r.updated;
     out.skipped += r.skipped;
     out.failed.push(...r.failed);
-    log(`${step.stage}${step.namespace ? ` ${step.namespace}` : ''}: ${r.created} ${input.dryRun ? 'would be created' : 'created'}, ${r.updated} updated, ${r.skipped} skipped, ${r.failed.length} failed`);
+    log(
+      `${step.stage}${step.namespace ? ` ${step.namespace}` : ''}: ${r.created} ${input.dryRun ? 'would be created' : 'created'}, ${r.updated} updated, ${r.skipped} skipped, ${r.failed.length} failed`,
+    );
     const crds = r.objects.filter((o) => o.startsWith('CustomResourceDefinition ')).map((o) => o.slice('CustomResourceDefinition '.length));
     if (step.stage === 'crds' && crds.length > 0 && !input.dryRun) {
       let pending = crds;
@@ -38,7 +63,15 @@ export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line
   }
   for (const db of plan.databases) {
     try {
-      await restoreDatabase(env, { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, database: db.name, target: db.target, dryRun: input.dryRun });
+      await restoreDatabase(env, {
+        restoreId: input.restoreId,
+        cluster: input.cluster,
+        sourceCluster: source,
+        backupId: input.backupId,
+        database: db.name,
+        target: db.target,
+        dryRun: input.dryRun,
+      });
       out.databases.push({ name: db.name, target: db.target, ok: true });
       log(`database ${db.name} -> ${db.target}: ${input.dryRun ? 'would be restored' : 'restored'}`);
     } catch (e) {
@@ -48,23 +81,47 @@ export async function runRestore(env: BackupEnv, input: RestoreInput, log: (line
   for (const v of plan.volumes ?? []) {
     const row = { source: `${v.namespace}/${v.pvc}`, target: `${v.target.namespace}/${v.target.name}` };
     try {
-      const r = await restoreVolumeStep(env, { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, volume: v, dryRun: input.dryRun });
+      const r = await restoreVolumeStep(env, {
+        restoreId: input.restoreId,
+        cluster: input.cluster,
+        sourceCluster: source,
+        backupId: input.backupId,
+        volume: v,
+        dryRun: input.dryRun,
+      });
       (out.volumes ??= []).push({ ...row, ok: true, entries: r.entries });
-      log(`volume ${row.source} -> new PVC ${row.target} (${r.storageClassName ?? 'default class'}, ${r.storage}): ${input.dryRun ? 'would be restored' : `restored, ${r.entries} entries`}`);
+      log(
+        `volume ${row.source} -> new PVC ${row.target} (${r.storageClassName ?? 'default class'}, ${r.storage}): ${input.dryRun ? 'would be restored' : `restored, ${r.entries} entries`}`,
+      );
     } catch (e) {
       (out.volumes ??= []).push({ ...row, ok: false, error: (e as Error).message });
     }
   }
-  for (const [names, restore, what] of [[plan.dashboards, restoreGrafana, 'Grafana dashboards'], [plan.keyVaultSecrets, restoreKeyVault, 'Key Vault secrets'], [plan.buckets, restoreS3, 'S3 objects']] as const) {
+  for (const [names, restore, what] of [
+    [plan.dashboards, restoreGrafana, 'Grafana dashboards'],
+    [plan.keyVaultSecrets, restoreKeyVault, 'Key Vault secrets'],
+    [plan.buckets, restoreS3, 'S3 objects'],
+  ] as const) {
     if (!names || names.length === 0) continue;
     try {
-      const r = await restore(env, { restoreId: input.restoreId, cluster: input.cluster, sourceCluster: source, backupId: input.backupId, names, conflict: input.conflict, dryRun: input.dryRun, ...(input.bucketMap ? { bucketMap: input.bucketMap } : {}) });
+      const r = await restore(env, {
+        restoreId: input.restoreId,
+        cluster: input.cluster,
+        sourceCluster: source,
+        backupId: input.backupId,
+        names,
+        conflict: input.conflict,
+        dryRun: input.dryRun,
+        ...(input.bucketMap ? { bucketMap: input.bucketMap } : {}),
+      });
       out.created += r.created;
       out.updated += r.updated;
       out.skipped += r.skipped;
       out.failed.push(...r.failed);
       if (r.conflicts?.length) out.conflicts = [...(out.conflicts ?? []), ...r.conflicts];
-      log(`${what}: ${r.created} ${input.dryRun ? 'would be created' : 'created'}, ${r.updated} updated, ${r.skipped} skipped (exist), ${r.failed.length} failed`);
+      log(
+        `${what}: ${r.created} ${input.dryRun ? 'would be created' : 'created'}, ${r.updated} updated, ${r.skipped} skipped (exist), ${r.failed.length} failed`,
+      );
     } catch (e) {
       out.failed.push({ object: what, error: (e as Error).message });
     }

@@ -19,24 +19,28 @@ import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/redact.js';
 import { planVolumeRestores } from './volumes.js';
 import { text } from '../domain/text.js';
-import type {
-  DrillCheckInput,
-  DrillCheckOutput,
-  RestoreInput,
-  RestorePlan,
-  RestoreStep,
-  RestoreStepInput,
-  RestoreStepOutput,
-  WaitCrdsInput,
-} from '../domain/backup-types.js';
+import type { RestoreInput, RestorePlan, RestoreStep, RestoreStepInput, RestoreStepOutput, WaitCrdsInput } from '../domain/backup-types.js';
+import type { DrillCheckInput, DrillCheckOutput } from '../domain/drill-types.js';
 
 export const NAMESPACE_TYPE: ResourceTypeRef = { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false };
-const CRD_TYPE: ResourceTypeRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false };
+const CRD_TYPE: ResourceTypeRef = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  resource: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
 /** Label put on namespaces a drill creates; only such namespaces are ever deleted by a drill. */
 export const LABEL_SCRATCH = 'aksops.io/scratch';
 
 function typeOf(it: ManifestItem): ResourceTypeRef {
-  return { group: it.group ?? '', version: it.version ?? 'v1', resource: it.resource ?? '', kind: it.kind ?? '', namespaced: it.namespaced ?? it.namespace !== null };
+  return {
+    group: it.group ?? '',
+    version: it.version ?? 'v1',
+    resource: it.resource ?? '',
+    kind: it.kind ?? '',
+    namespaced: it.namespaced ?? it.namespace !== null,
+  };
 }
 
 // The one protection check of restores (repoint it at src/domain/protection.ts when that lands).
@@ -52,14 +56,20 @@ const CLUSTER_RBAC = new Set(['clusterroles', 'clusterrolebindings']);
  */
 function checkNamespaceMap(env: BackupEnv, cluster: string, map: Record<string, string>): void {
   for (const [from, to] of Object.entries(map)) {
-    if (isProtected(env, cluster, to)) throw new Error(`namespaceMap: "${from}" -> "${to}": namespace ${to} is protected in cluster ${cluster}: nothing is restored or rebound into it. Fix: map it to another namespace`);
+    if (isProtected(env, cluster, to))
+      throw new Error(
+        `namespaceMap: "${from}" -> "${to}": namespace ${to} is protected in cluster ${cluster}: nothing is restored or rebound into it. Fix: map it to another namespace`,
+      );
   }
 }
 
 export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<RestorePlan> {
   const source = input.sourceCluster ?? input.cluster;
   const m = await readManifest(env, source, input.backupId);
-  if (!m) throw new Error(`backup ${source}/${input.backupId} has no manifest: it is incomplete (or does not exist) and is never restored. Fix: pick a complete backup (aksops backup list)`);
+  if (!m)
+    throw new Error(
+      `backup ${source}/${input.backupId} has no manifest: it is incomplete (or does not exist) and is never restored. Fix: pick a complete backup (aksops backup list)`,
+    );
   const map = input.namespaceMap ?? {};
   checkNamespaceMap(env, input.cluster, map);
   const warnings: string[] = [];
@@ -70,7 +80,10 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
   for (const ns of namespaces) {
     if (!backedUpNs.includes(ns)) throw new Error(`backup ${input.backupId} holds no objects of namespace ${ns} (it has ${backedUpNs.join(', ') || 'none'})`);
     const target = mapNamespace(ns, map);
-    if (isProtected(env, input.cluster, target)) throw new Error(`namespace ${target} is protected in cluster ${input.cluster}: nothing is restored into it. Fix: map it to another namespace (namespaceMap)`);
+    if (isProtected(env, input.cluster, target))
+      throw new Error(
+        `namespace ${target} is protected in cluster ${input.cluster}: nothing is restored into it. Fix: map it to another namespace (namespaceMap)`,
+      );
   }
   const kinds = input.kinds;
   const wanted = (it: ManifestItem): boolean => {
@@ -86,7 +99,9 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
   };
   const rbac = objectItems.filter((i) => wanted(i) && typeOf(i).group === 'rbac.authorization.k8s.io' && CLUSTER_RBAC.has(typeOf(i).resource));
   if (rbac.length > 0 && input.clusterRbac !== true) {
-    throw new Error(`the restore would apply cluster-scoped RBAC (${[...new Set(rbac.map((i) => typeOf(i).resource))].join(', ')}): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out`);
+    throw new Error(
+      `the restore would apply cluster-scoped RBAC (${[...new Set(rbac.map((i) => typeOf(i).resource))].join(', ')}): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out`,
+    );
   }
   const steps: RestoreStep[] = [];
   for (const stage of RESTORE_STAGES) {
@@ -100,7 +115,10 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
       // Within a step, items keep restore order (e.g. Deployments before Jobs).
       const order = (p: string) => {
         const it = inStage.find((x) => x.path === p)!;
-        return RESTORE_STAGES.indexOf(stageOf(typeOf(it))) * 1000 + ['deployments.apps', 'statefulsets.apps', 'daemonsets.apps', 'cronjobs.batch', 'jobs.batch'].indexOf(qualifiedName(typeOf(it)));
+        return (
+          RESTORE_STAGES.indexOf(stageOf(typeOf(it))) * 1000 +
+          ['deployments.apps', 'statefulsets.apps', 'daemonsets.apps', 'cronjobs.batch', 'jobs.batch'].indexOf(qualifiedName(typeOf(it)))
+        );
       };
       steps.push({ stage, namespace: ns, items: items.sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1)) });
     }
@@ -115,10 +133,24 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
     if (absent.length > 0) throw new Error(`backup ${input.backupId} holds no ${what} ${absent.join(', ')} (it has ${have.length} ${what}s)`);
     return names && names.length > 0 ? { [type === 'grafana' ? 'dashboards' : type === 's3' ? 'buckets' : 'keyVaultSecrets']: names } : {};
   };
-  const volumes = planVolumeRestores(m, input.volumes, (ns) => mapNamespace(ns, map), (ns) => isProtected(env, input.cluster, ns));
+  const volumes = planVolumeRestores(
+    m,
+    input.volumes,
+    (ns) => mapNamespace(ns, map),
+    (ns) => isProtected(env, input.cluster, ns),
+  );
   return {
-    restoreId: input.restoreId, backupId: input.backupId, namespaces, steps, databases, crds: [], warnings, ...(volumes.length > 0 ? { volumes } : {}),
-    ...held('grafana', input.dashboards, 'dashboard'), ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'), ...held('s3', input.buckets, 's3 entry'),
+    restoreId: input.restoreId,
+    backupId: input.backupId,
+    namespaces,
+    steps,
+    databases,
+    crds: [],
+    warnings,
+    ...(volumes.length > 0 ? { volumes } : {}),
+    ...held('grafana', input.dashboards, 'dashboard'),
+    ...held('keyvault', input.keyVaultSecrets, 'Key Vault secret'),
+    ...held('s3', input.buckets, 's3 entry'),
   };
 }
 
@@ -140,7 +172,13 @@ function describe(t: ResourceTypeRef, obj: KubeJson): string {
   return `${t.kind} ${meta['namespace'] ? `${text(meta['namespace'])}/` : ''}${text(meta['name'], 'undefined')}`;
 }
 
-async function apply(rest: KubeRest, t: ResourceTypeRef, obj: KubeJson, input: RestoreStepInput, pendingNamespaces: Set<string>): Promise<'created' | 'updated' | 'skipped'> {
+async function apply(
+  rest: KubeRest,
+  t: ResourceTypeRef,
+  obj: KubeJson,
+  input: RestoreStepInput,
+  pendingNamespaces: Set<string>,
+): Promise<'created' | 'updated' | 'skipped'> {
   const meta = obj.metadata ?? {};
   const ns = t.namespaced ? String(meta['namespace']) : null;
   const name = String(meta['name']);
@@ -168,7 +206,12 @@ export async function restoreStep(env: BackupEnv, input: RestoreStepInput): Prom
   const snapshotsByPvc = input.fromSnapshots
     ? Object.fromEntries(m.snapshots.filter((s) => s.readyToUse).map((s) => [`${s.namespace}/${s.pvc}`, s.name]))
     : undefined;
-  const restoredNs = new Set(m.items.filter((i) => i.type === 'objects' || i.type === 'secrets').map((i) => i.namespace).filter((n): n is string => typeof n === 'string'));
+  const restoredNs = new Set(
+    m.items
+      .filter((i) => i.type === 'objects' || i.type === 'secrets')
+      .map((i) => i.namespace)
+      .filter((n): n is string => typeof n === 'string'),
+  );
   const pendingNamespaces = new Set([...restoredNs].map((n) => mapNamespace(n, input.namespaceMap)));
   for (const path of input.step.items) {
     const it = m.items.find((i) => i.path === path);
@@ -182,7 +225,7 @@ export async function restoreStep(env: BackupEnv, input: RestoreStepInput): Prom
       const obj = prepareForRestore(t, stored, { namespaceMap: input.namespaceMap, ...(snapshotsByPvc ? { snapshotsByPvc } : {}) });
       if (t.resource === 'namespaces' && t.group === '' && input.scratchLabel) {
         const meta = obj.metadata!;
-        meta['labels'] = { ...((meta['labels']) ?? {}), [LABEL_SCRATCH]: input.scratchLabel };
+        meta['labels'] = { ...(meta['labels'] ?? {}), [LABEL_SCRATCH]: input.scratchLabel };
       }
       const id = describe(t, obj);
       const target = t.namespaced ? String(obj.metadata?.['namespace']) : undefined;
@@ -209,7 +252,7 @@ export async function waitCrds(env: BackupEnv, input: WaitCrdsInput): Promise<st
   for (const name of input.names) {
     try {
       const crd = await rest.get(CRD_TYPE, null, name);
-      const conds = ((crd['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []);
+      const conds = (crd['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
       if (!conds.some((c) => c.type === 'Established' && c.status === 'True')) pending.push(name);
     } catch (e) {
       if (isKubeRestStatus(e, 404)) pending.push(name);
@@ -232,7 +275,7 @@ function available(kind: string, obj: KubeJson): boolean {
   if (Number(st['observedGeneration'] ?? -1) < gen) return false;
   if (kind === 'DaemonSet') return Number(st['numberAvailable'] ?? 0) >= Number(st['desiredNumberScheduled'] ?? 1);
   const want = Number(spec['replicas'] ?? 1);
-  return Number(kind === 'StatefulSet' ? st['readyReplicas'] ?? 0 : st['availableReplicas'] ?? 0) >= want;
+  return Number(kind === 'StatefulSet' ? (st['readyReplicas'] ?? 0) : (st['availableReplicas'] ?? 0)) >= want;
 }
 
 /**
@@ -247,7 +290,9 @@ export async function drillCheck(env: BackupEnv, input: DrillCheckInput, types: 
     const d = await rest.discover();
     for (const gv of d.groupVersions) {
       const [g, v] = gv.groupVersion.includes('/') ? gv.groupVersion.split('/') : ['', gv.groupVersion];
-      for (const r of gv.resources) if (!r.name.includes('/') && !discovered.has(r.kind)) discovered.set(r.kind, { group: g!, version: v!, resource: r.name, kind: r.kind, namespaced: r.namespaced });
+      for (const r of gv.resources)
+        if (!r.name.includes('/') && !discovered.has(r.kind))
+          discovered.set(r.kind, { group: g!, version: v!, resource: r.name, kind: r.kind, namespaced: r.namespaced });
     }
   }
   for (const id of input.expected) {
@@ -271,7 +316,10 @@ export async function drillCheck(env: BackupEnv, input: DrillCheckInput, types: 
 }
 
 /** Deletes a drill's scratch namespace, only if it carries the drill's scratch label. */
-export async function deleteScratchNamespace(env: BackupEnv, input: { cluster: string; namespace: string; scratchLabel: string }): Promise<'deleted' | 'absent'> {
+export async function deleteScratchNamespace(
+  env: BackupEnv,
+  input: { cluster: string; namespace: string; scratchLabel: string },
+): Promise<'deleted' | 'absent'> {
   const { rest } = await env.kube(input.cluster);
   let ns: KubeJson;
   try {
@@ -281,7 +329,8 @@ export async function deleteScratchNamespace(env: BackupEnv, input: { cluster: s
     throw e;
   }
   const label = ((ns.metadata ?? {})['labels'] as Record<string, string> | undefined)?.[LABEL_SCRATCH];
-  if (label !== input.scratchLabel) throw new Error(`namespace ${input.namespace} is not this drill's scratch namespace (label ${LABEL_SCRATCH}=${label ?? '(none)'}): not deleted`);
+  if (label !== input.scratchLabel)
+    throw new Error(`namespace ${input.namespace} is not this drill's scratch namespace (label ${LABEL_SCRATCH}=${label ?? '(none)'}): not deleted`);
   try {
     await rest.delete(NAMESPACE_TYPE, null, input.namespace, { propagationPolicy: 'Background' });
   } catch (e) {

@@ -112,7 +112,8 @@ export function evaluateRetention(backups: BackupRef[], policy: RetentionPolicy,
       continue;
     }
     const ageSeconds = (now.getTime() - timeOf(b)) / 1000;
-    if (ageSeconds > policy.incompleteAfterSeconds) decision.expire.push({ backupId: b.backupId, reason: `incomplete (no manifest) for more than ${policy.incompleteAfterSeconds}s` });
+    if (ageSeconds > policy.incompleteAfterSeconds)
+      decision.expire.push({ backupId: b.backupId, reason: `incomplete (no manifest) for more than ${policy.incompleteAfterSeconds}s` });
     else decision.keep.push({ backupId: b.backupId, reasons: ['incomplete, may still be running'] });
   }
   return decision;

@@ -13,7 +13,14 @@ const SECRET_TYPE = { group: '', version: 'v1', resource: 'secrets', kind: 'Secr
 
 export function s3Config(env: BackupEnv, cluster: string, name: string): S3BackupConfig {
   const cfg = clusterBackupConfig(env, cluster).s3.find((x) => x.name === name);
-  if (!cfg) throw new Error(`s3 entry "${name}" is not configured for cluster ${cluster}. Fix: add it to backups.clusters[].s3, or use one of ${clusterBackupConfig(env, cluster).s3.map((x) => x.name).join(', ') || '(none configured)'}`);
+  if (!cfg)
+    throw new Error(
+      `s3 entry "${name}" is not configured for cluster ${cluster}. Fix: add it to backups.clusters[].s3, or use one of ${
+        clusterBackupConfig(env, cluster)
+          .s3.map((x) => x.name)
+          .join(', ') || '(none configured)'
+      }`,
+    );
   return cfg;
 }
 
@@ -26,7 +33,10 @@ async function keyPair(env: BackupEnv, cluster: string, cfg: S3BackupConfig): Pr
     try {
       obj = await rest.get(SECRET_TYPE, s.namespace, s.name);
     } catch (e) {
-      if (isKubeRestStatus(e, 404)) throw new Error(`${where}: Secret ${s.namespace}/${s.name} does not exist. Fix: create it with the keys ${s.accessKeyIdKey} and ${s.secretAccessKeyKey}`);
+      if (isKubeRestStatus(e, 404))
+        throw new Error(
+          `${where}: Secret ${s.namespace}/${s.name} does not exist. Fix: create it with the keys ${s.accessKeyIdKey} and ${s.secretAccessKeyKey}`,
+        );
       throw new Error(`${where}: reading Secret ${s.namespace}/${s.name} failed: ${(e as Error).message.split('\n')[0]}`);
     }
     const data = (obj['data'] ?? {}) as Record<string, string>;
@@ -46,7 +56,9 @@ async function keyPair(env: BackupEnv, cluster: string, cfg: S3BackupConfig): Pr
       return await env.keyVaultSecretValue!(vault, name);
     } catch (e) {
       const status = (e as { statusCode?: number }).statusCode;
-      throw new Error(`${where}.keyVault: reading secret ${name} from ${vault} failed (${status ? `HTTP ${status}` : 'no answer'}). Fix: check the name and that the app identity has Key Vault Secrets User`);
+      throw new Error(
+        `${where}.keyVault: reading secret ${name} from ${vault} failed (${status ? `HTTP ${status}` : 'no answer'}). Fix: check the name and that the app identity has Key Vault Secrets User`,
+      );
     }
   };
   return { accessKeyId: await read(kv.accessKeyIdSecret), secretAccessKey: await read(kv.secretAccessKeySecret) };

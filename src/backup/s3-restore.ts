@@ -18,7 +18,14 @@ const MAX_PUT_BYTES = 5 * 1024 ** 3;
 
 export async function restoreS3(env: BackupEnv, input: RestoreServiceInput): Promise<RestoreStepOutput> {
   const wanted = await requestedItems(env, input, 's3', (i) => i.name, 's3 entry');
-  const out: Required<Pick<RestoreStepOutput, 'conflicts'>> & RestoreStepOutput = { created: 0, updated: 0, skipped: 0, failed: [], objects: [], conflicts: [] };
+  const out: Required<Pick<RestoreStepOutput, 'conflicts'>> & RestoreStepOutput = {
+    created: 0,
+    updated: 0,
+    skipped: 0,
+    failed: [],
+    objects: [],
+    conflicts: [],
+  };
   const byName = new Map<string, ManifestItem[]>();
   for (const it of wanted) byName.set(it.name ?? '', [...(byName.get(it.name ?? '') ?? []), it]);
   const { HeadObjectCommand, PutObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
@@ -44,18 +51,31 @@ export async function restoreS3(env: BackupEnv, input: RestoreServiceInput): Pro
             continue;
           }
         }
-        if (it.size > MAX_PUT_BYTES) throw new Error(`${it.size} bytes is over the 5 GiB a single PutObject takes; copy this object by hand from ${it.container}/${it.path}`);
+        if (it.size > MAX_PUT_BYTES)
+          throw new Error(`${it.size} bytes is over the 5 GiB a single PutObject takes; copy this object by hand from ${it.container}/${it.path}`);
         if (!input.dryRun) {
           const hash = createHash('sha256');
-          const body = ((await env.blobs.read(it.container, it.path)) as Readable).pipe(new Transform({ transform: (c: Buffer, _e, cb) => (hash.update(c), cb(null, c)) }));
+          const body = ((await env.blobs.read(it.container, it.path)) as Readable).pipe(
+            new Transform({ transform: (c: Buffer, _e, cb) => (hash.update(c), cb(null, c)) }),
+          );
           try {
-            await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: it.size, ChecksumSHA256: Buffer.from(it.sha256, 'hex').toString('base64') }));
+            await client.send(
+              new PutObjectCommand({
+                Bucket: bucket,
+                Key: key,
+                Body: body,
+                ContentLength: it.size,
+                ChecksumSHA256: Buffer.from(it.sha256, 'hex').toString('base64'),
+              }),
+            );
           } catch (e) {
             throw s3Failure(e, `PutObject ${bucket}/${key}`);
           }
           if (hash.digest('hex') !== it.sha256) {
             if (!exists) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
-            throw new Error(`the backed-up bytes of ${it.container}/${it.path} do not match the manifest's SHA-256; ${exists ? 'the object was overwritten with them' : 'the object was removed again'}. Fix: restore from another backup (aksops backup verify finds the damaged ones)`);
+            throw new Error(
+              `the backed-up bytes of ${it.container}/${it.path} do not match the manifest's SHA-256; ${exists ? 'the object was overwritten with them' : 'the object was removed again'}. Fix: restore from another backup (aksops backup verify finds the damaged ones)`,
+            );
           }
         }
         if (exists) out.updated += 1;

@@ -64,8 +64,17 @@ export async function backupS3(env: BackupEnv, input: BackupS3Input): Promise<Pa
   const where = `s3 ${cfg.name} (bucket ${cfg.bucket})`;
 
   const fromStored = (key: string, s: StoredBlob): ManifestItem => ({
-    part, type: 's3', container, path: s.path, size: s.size, sha256: s.sha256, name: cfg.name, bucket: cfg.bucket, key,
-    etag: s.metadata['aksopss3etag'] ?? '', lastModified: s.metadata['aksopss3modified'] ?? '',
+    part,
+    type: 's3',
+    container,
+    path: s.path,
+    size: s.size,
+    sha256: s.sha256,
+    name: cfg.name,
+    bucket: cfg.bucket,
+    key,
+    etag: s.metadata['aksopss3etag'] ?? '',
+    lastModified: s.metadata['aksopss3modified'] ?? '',
   });
 
   const one = async (o: { key: string; etag: string; size: number; lastModified: string }) => {
@@ -92,7 +101,11 @@ export async function backupS3(env: BackupEnv, input: BackupS3Input): Promise<Pa
       stored = await env.blobs.writeOnce(container, path, res.Body as Readable, {
         blockSize: size < SINGLE_PUT_BYTES ? size + 1 : blockSizeFor(size).at,
         concurrency: 2,
-        metadata: { aksopss3etag: res.ETag ?? o.etag, aksopss3modified: res.LastModified?.toISOString() ?? o.lastModified, aksopss3key: encodeURIComponent(o.key).slice(0, 4000) },
+        metadata: {
+          aksopss3etag: res.ETag ?? o.etag,
+          aksopss3modified: res.LastModified?.toISOString() ?? o.lastModified,
+          aksopss3key: encodeURIComponent(o.key).slice(0, 4000),
+        },
         contentType: res.ContentType ?? 'application/octet-stream',
       });
     }
@@ -103,17 +116,27 @@ export async function backupS3(env: BackupEnv, input: BackupS3Input): Promise<Pa
   do {
     let page;
     try {
-      page = await client.send(new ListObjectsV2Command({ Bucket: cfg.bucket, MaxKeys: cfg.listPageSize, ...(cfg.prefix ? { Prefix: cfg.prefix } : {}), ...(token ? { ContinuationToken: token } : {}) }));
+      page = await client.send(
+        new ListObjectsV2Command({
+          Bucket: cfg.bucket,
+          MaxKeys: cfg.listPageSize,
+          ...(cfg.prefix ? { Prefix: cfg.prefix } : {}),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
     } catch (e) {
       throw s3Failure(e, `${where}: ListObjectsV2`);
     }
-    const queue = (page.Contents ?? []).filter((c) => c.Key !== undefined).map((c) => ({ key: c.Key!, etag: c.ETag ?? '', size: c.Size ?? 0, lastModified: c.LastModified?.toISOString() ?? '' }));
+    const queue = (page.Contents ?? [])
+      .filter((c) => c.Key !== undefined)
+      .map((c) => ({ key: c.Key!, etag: c.ETag ?? '', size: c.Size ?? 0, lastModified: c.LastModified?.toISOString() ?? '' }));
     const worker = async () => {
       for (let o = queue.shift(); o; o = queue.shift()) await one(o);
     };
     await Promise.all(Array.from({ length: Math.min(cfg.concurrency, queue.length) }, worker));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    if (page.IsTruncated && !token) warnings.push('the server said the listing is truncated but gave no continuation token: the rest of the bucket is not backed up');
+    if (page.IsTruncated && !token)
+      warnings.push('the server said the listing is truncated but gave no continuation token: the rest of the bucket is not backed up');
   } while (token);
   items.sort((a, b) => (a.key! < b.key! ? -1 : a.key! > b.key! ? 1 : 0));
   const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items, warnings });

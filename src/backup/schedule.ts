@@ -24,13 +24,17 @@ export interface Cron {
 export function parseCron(text: string, timezone = 'UTC'): Cron {
   const parts = text.trim().split(/\s+/);
   if (parts.length !== 5) {
-    throw new Error(`"${text}" has ${parts.length} fields; a schedule has five (minute hour day-of-month month day-of-week). Fix: e.g. "0 2 * * *" for 02:00 daily`);
+    throw new Error(
+      `"${text}" has ${parts.length} fields; a schedule has five (minute hour day-of-month month day-of-week). Fix: e.g. "0 2 * * *" for 02:00 daily`,
+    );
   }
   if (!validZone(timezone)) throw new Error(`"${text}" is not a cron schedule in ${timezone}: not an IANA time zone. Fix: e.g. Europe/London or UTC`);
   try {
     return { text, timezone, job: new Croner(parts.join(' '), { timezone, mode: '5-part', domAndDow: false, paused: true }) };
   } catch (e) {
-    throw new Error(`"${text}" is not a cron schedule in ${timezone}: ${(e as Error).message}. Fix: five fields, each *, N, A-B, A,B or */N, e.g. "30 2 * * *"`);
+    throw new Error(
+      `"${text}" is not a cron schedule in ${timezone}: ${(e as Error).message}. Fix: five fields, each *, N, A-B, A,B or */N, e.g. "30 2 * * *"`,
+    );
   }
 }
 

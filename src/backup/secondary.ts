@@ -19,7 +19,9 @@ import { listBackups, verifyBackup } from './catalog.js';
 /** The environment of the secondary account: the same config, the secondary's blobs. */
 export function secondaryEnv(env: BackupEnv): BackupEnv {
   if (!env.secondaryBlobs) {
-    throw new Error('no secondary backup account is configured. Fix: set BACKUP_SECONDARY_BLOB_SERVICE_URI (Azure: the secondaryBlobEndpoint output of bicep/main.bicep) or BACKUP_SECONDARY_STORAGE_CONNECTION (a connection string)');
+    throw new Error(
+      'no secondary backup account is configured. Fix: set BACKUP_SECONDARY_BLOB_SERVICE_URI (Azure: the secondaryBlobEndpoint output of bicep/main.bicep) or BACKUP_SECONDARY_STORAGE_CONNECTION (a connection string)',
+    );
   }
   return { ...env, blobs: env.secondaryBlobs };
 }
@@ -47,8 +49,14 @@ export async function copyToSecondary(env: BackupEnv, cluster: string, backupId:
   // Verify on the secondary against the primary's manifest, before the secondary gets its own.
   const check = await verifyBackup(target, cluster, backupId, manifest);
   if (!check.ok) {
-    const bad = [...check.missing.map((p) => `${p} missing`), ...check.mismatches.map((m) => `${m.path} sha256 ${m.actual} (expected ${m.expected})`), ...check.undecryptable.map((u) => `${u.path}: ${u.error}`)];
-    throw new Error(`the copy of ${cluster}/${backupId} on the secondary does not match the manifest (${bad.join('; ') || check.error}); the secondary manifest is not written, the next run retries`);
+    const bad = [
+      ...check.missing.map((p) => `${p} missing`),
+      ...check.mismatches.map((m) => `${m.path} sha256 ${m.actual} (expected ${m.expected})`),
+      ...check.undecryptable.map((u) => `${u.path}: ${u.error}`),
+    ];
+    throw new Error(
+      `the copy of ${cluster}/${backupId} on the secondary does not match the manifest (${bad.join('; ') || check.error}); the secondary manifest is not written, the next run retries`,
+    );
   }
   report.verified = check.checked;
   const manifestSize = (await env.blobs.properties(objects, manifestPath))?.size ?? 0;

@@ -18,7 +18,13 @@ import { partIds, PART_FORMAT, type SnapshotRecord } from './manifest.js';
 import { readPartRecord, summarize, writePartRecord } from './engine.js';
 import type { CheckSnapshotsInput, CreateSnapshotsInput, PartSummary, RecordSnapshotsInput, SnapshotState } from '../domain/backup-types.js';
 
-export const VOLUME_SNAPSHOT: ResourceTypeRef = { group: 'snapshot.storage.k8s.io', version: 'v1', resource: 'volumesnapshots', kind: 'VolumeSnapshot', namespaced: true };
+export const VOLUME_SNAPSHOT: ResourceTypeRef = {
+  group: 'snapshot.storage.k8s.io',
+  version: 'v1',
+  resource: 'volumesnapshots',
+  kind: 'VolumeSnapshot',
+  namespaced: true,
+};
 export const LABEL_BACKUP = 'aksops.io/backup-id';
 export const LABEL_CLUSTER = 'aksops.io/cluster';
 
@@ -37,12 +43,21 @@ export async function createSnapshots(env: BackupEnv, input: CreateSnapshotsInpu
     const name = snapshotName(input.backupId, t.pvc);
     const state: SnapshotState = { namespace: t.namespace, pvc: t.pvc, name, volumeSnapshotClass: t.volumeSnapshotClass };
     try {
-      await rest.create(VOLUME_SNAPSHOT, t.namespace, {
-        apiVersion: 'snapshot.storage.k8s.io/v1',
-        kind: 'VolumeSnapshot',
-        metadata: { name, namespace: t.namespace, labels: { [LABEL_BACKUP]: input.backupId, [LABEL_CLUSTER]: input.cluster, 'app.kubernetes.io/managed-by': 'aksops' } },
-        spec: { volumeSnapshotClassName: t.volumeSnapshotClass, source: { persistentVolumeClaimName: t.pvc } },
-      }, false);
+      await rest.create(
+        VOLUME_SNAPSHOT,
+        t.namespace,
+        {
+          apiVersion: 'snapshot.storage.k8s.io/v1',
+          kind: 'VolumeSnapshot',
+          metadata: {
+            name,
+            namespace: t.namespace,
+            labels: { [LABEL_BACKUP]: input.backupId, [LABEL_CLUSTER]: input.cluster, 'app.kubernetes.io/managed-by': 'aksops' },
+          },
+          spec: { volumeSnapshotClassName: t.volumeSnapshotClass, source: { persistentVolumeClaimName: t.pvc } },
+        },
+        false,
+      );
     } catch (e) {
       if (!isKubeRestStatus(e, 409)) state.error = (e as Error).message;
     }
@@ -53,7 +68,13 @@ export async function createSnapshots(env: BackupEnv, input: CreateSnapshotsInpu
 
 function record(s: SnapshotState, obj: Record<string, unknown> | undefined): SnapshotRecord {
   const status = (obj?.['status'] ?? {}) as Record<string, unknown>;
-  const r: SnapshotRecord = { namespace: s.namespace, pvc: s.pvc, name: s.name, volumeSnapshotClassName: s.volumeSnapshotClass, readyToUse: status['readyToUse'] === true };
+  const r: SnapshotRecord = {
+    namespace: s.namespace,
+    pvc: s.pvc,
+    name: s.name,
+    volumeSnapshotClassName: s.volumeSnapshotClass,
+    readyToUse: status['readyToUse'] === true,
+  };
   if (typeof status['restoreSize'] === 'string') r.restoreSize = status['restoreSize'];
   if (typeof status['boundVolumeSnapshotContentName'] === 'string') r.boundVolumeSnapshotContentName = status['boundVolumeSnapshotContentName'];
   if (typeof status['creationTime'] === 'string') r.creationTime = status['creationTime'];
@@ -85,8 +106,18 @@ export async function recordSnapshots(env: BackupEnv, input: RecordSnapshotsInpu
   const part = partIds.snapshots;
   const existing = await readPartRecord(env, input.cluster, input.backupId, part);
   if (existing) return summarize(existing, true);
-  const warnings = input.records.filter((r) => !r.readyToUse).map((r) => `VolumeSnapshot ${r.namespace}/${r.name} of PVC ${r.pvc} is not ready: ${r.error ?? 'not readyToUse'}`);
-  const rec = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items: [], snapshots: input.records, warnings });
+  const warnings = input.records
+    .filter((r) => !r.readyToUse)
+    .map((r) => `VolumeSnapshot ${r.namespace}/${r.name} of PVC ${r.pvc} is not ready: ${r.error ?? 'not readyToUse'}`);
+  const rec = await writePartRecord(env, {
+    format: PART_FORMAT,
+    backupId: input.backupId,
+    cluster: input.cluster,
+    part,
+    items: [],
+    snapshots: input.records,
+    warnings,
+  });
   return summarize(rec, false);
 }
 

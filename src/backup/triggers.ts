@@ -9,7 +9,8 @@ import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
 import { dueSlot, parseCron } from './schedule.js';
 import { BACKUP_PART_TYPES, backupIdFor, backupInstanceId, isBackupId, paths, type BackupPartType } from './manifest.js';
-import type { BackupInput, DrillInput, RestoreInput } from '../domain/backup-types.js';
+import type { BackupInput, RestoreInput } from '../domain/backup-types.js';
+import type { DrillInput } from '../domain/drill-types.js';
 import type { BackupEnv } from './env.js';
 import { listBackups, type BackupListing } from './catalog.js';
 import { readManifest } from './manifest-write.js';
@@ -44,7 +45,10 @@ export interface InstancesPort {
 }
 
 function compact(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** Every run a timer tick at `now` should start: backups, verifications, the drill. Pure. */
@@ -63,7 +67,9 @@ export function dueRuns(b: BackupsConfig, now: Date): StartRequest[] {
   }
   if (b.verify) {
     const slot = dueSlot(parseCron(b.verify.cron, b.timezone), now, within);
-    if (slot) for (const cluster of planned) out.push({ orchestration: ORCHESTRATION.verification, instanceId: `verify:${cluster}:${compact(slot)}`, input: { cluster } });
+    if (slot)
+      for (const cluster of planned)
+        out.push({ orchestration: ORCHESTRATION.verification, instanceId: `verify:${cluster}:${compact(slot)}`, input: { cluster } });
   }
   if (b.drill) {
     const slot = dueSlot(parseCron(b.drill.cron, b.timezone), now, within);
@@ -112,7 +118,13 @@ function namespaceNames(field: string, list: string[] | undefined): void {
 }
 
 /** POST /api/backups, its body already checked by the route schema (src/api/schemas.ts backupRequest). */
-export function backupRequest(b: BackupsConfig, body: BackupRequestBody, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
+export function backupRequest(
+  b: BackupsConfig,
+  body: BackupRequestBody,
+  now: Date,
+  requestedBy: string,
+  suffix = randomBytes(3).toString('hex'),
+): StartRequest {
   const cluster = clusterOf(b, body.cluster);
   const parts = (body.parts ?? [...BACKUP_PART_TYPES]) as BackupPartType[];
   const { namespaces, databases } = body;
@@ -131,18 +143,28 @@ export function backupRequest(b: BackupsConfig, body: BackupRequestBody, now: Da
 }
 
 /** POST /api/restores (dry-run unless "dryRun": false), its body already checked by the route schema; dashboards / keyVaultSecrets: uids / names, or ["*"]. */
-export function restoreRequest(b: BackupsConfig, body: RestoreRequestBody, now: Date, requestedBy: string, suffix = randomBytes(3).toString('hex')): StartRequest {
+export function restoreRequest(
+  b: BackupsConfig,
+  body: RestoreRequestBody,
+  now: Date,
+  requestedBy: string,
+  suffix = randomBytes(3).toString('hex'),
+): StartRequest {
   const cluster = clusterOf(b, body.cluster);
   const sourceCluster = body.sourceCluster === undefined ? cluster : clusterOf(b, body.sourceCluster);
   if (!isBackupId(body.backupId)) throw new RequestError(400, 'backupId must be a backup ID (GET /api/backups lists them)');
   const map = body.namespaceMap;
   for (const [k, v] of Object.entries(map ?? {})) {
-    if (checkName('namespace', v) || checkName('namespace', k)) throw new RequestError(400, `namespaceMap: "${k}": "${v}" must map a namespace to a namespace name`);
+    if (checkName('namespace', v) || checkName('namespace', k))
+      throw new RequestError(400, `namespaceMap: "${k}": "${v}" must map a namespace to a namespace name`);
   }
-  for (const [k, v] of Object.entries(body.bucketMap ?? {})) if (!bucketName.safeParse(v).success) throw new RequestError(400, `bucketMap: "${k}" must map an s3 entry name to an S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
+  for (const [k, v] of Object.entries(body.bucketMap ?? {}))
+    if (!bucketName.safeParse(v).success)
+      throw new RequestError(400, `bucketMap: "${k}" must map an s3 entry name to an S3 bucket name (3-63 lower-case letters, digits, "." and "-")`);
   for (const [k, v] of Object.entries(body.volumes ?? {})) {
     const [ns, pvc, extra] = k.split('/');
-    if (!ns || !pvc || extra !== undefined || checkName('namespace', ns) || checkName('name', pvc) || checkName('name', v)) throw new RequestError(400, `volumes: "${k}" must be "namespace/pvc" mapped to a new PVC name`);
+    if (!ns || !pvc || extra !== undefined || checkName('namespace', ns) || checkName('name', pvc) || checkName('name', v))
+      throw new RequestError(400, `volumes: "${k}" must be "namespace/pvc" mapped to a new PVC name`);
   }
   const restoreId = `${compact(now)}-${suffix}`;
   const input: RestoreInput = {
@@ -180,7 +202,13 @@ export async function listAll(env: BackupEnv, cluster?: string): Promise<BackupL
  * GET /api/backups/{id}[?cluster=&items=true]: the manifest (items only when asked), or, for a
  * backup without a manifest, its orchestration status.
  */
-export async function showBackup(env: BackupEnv, port: InstancesPort | undefined, id: string, cluster?: string, items = false): Promise<Record<string, unknown> | null> {
+export async function showBackup(
+  env: BackupEnv,
+  port: InstancesPort | undefined,
+  id: string,
+  cluster?: string,
+  items = false,
+): Promise<Record<string, unknown> | null> {
   if (!isBackupId(id)) throw new RequestError(400, `"${id}" is not a backup ID`);
   for (const c of cluster ? [cluster] : env.backups.clusters.map((x) => x.cluster)) {
     const m = await readManifest(env, c, id);

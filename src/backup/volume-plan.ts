@@ -14,12 +14,16 @@ import type { BackupVolumeInputRef as VolumeRef } from '../domain/backup-types.j
 async function appAwareClaims(env: BackupEnv, rest: KubeRest, cluster: string, namespace: string): Promise<Map<string, string>> {
   const cfg = clusterBackupConfig(env, cluster);
   const covered = new Map<string, string>();
-  const entries = [...cfg.databases.map((d) => ['database', d] as const), ...cfg.redis.map((r) => ['redis', r] as const), ...cfg.prometheus.map((p) => ['prometheus', p] as const)];
+  const entries = [
+    ...cfg.databases.map((d) => ['database', d] as const),
+    ...cfg.redis.map((r) => ['redis', r] as const),
+    ...cfg.prometheus.map((p) => ['prometheus', p] as const),
+  ];
   for (const [kind, e] of entries) {
     if (e.namespace !== namespace) continue;
     for await (const page of rest.listPages(PODS, namespace, { labelSelector: e.podSelector, limit: 500 })) {
       for (const p of page) {
-        for (const vol of ((p['spec'] as { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } | undefined)?.volumes ?? [])) {
+        for (const vol of (p['spec'] as { volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> } | undefined)?.volumes ?? []) {
           const claim = vol.persistentVolumeClaim?.claimName;
           if (claim) covered.set(claim, `${kind} ${e.name}`);
         }
@@ -52,11 +56,13 @@ export async function planVolumes(env: BackupEnv, cluster: string, namespaces?: 
         found.add(name);
         const by = covered.get(name);
         if (by) warnings.push(`PVC ${v.namespace}/${name} not copied file by file: ${by} backs it up application-aware`);
-        else if ((pvc['status'] as { phase?: string } | undefined)?.phase !== 'Bound') warnings.push(`PVC ${v.namespace}/${name} is not Bound: nothing to copy`);
+        else if ((pvc['status'] as { phase?: string } | undefined)?.phase !== 'Bound')
+          warnings.push(`PVC ${v.namespace}/${name} is not Bound: nothing to copy`);
         else if (!volumes.some((x) => x.namespace === v.namespace && x.pvc === name)) volumes.push({ namespace: v.namespace, pvc: name });
       }
     }
-    for (const n of v.pvcs ?? []) if (!found.has(n)) warnings.push(`PVC ${v.namespace}/${n} is configured but does not exist${v.selector ? ` or does not match ${v.selector}` : ''}`);
+    for (const n of v.pvcs ?? [])
+      if (!found.has(n)) warnings.push(`PVC ${v.namespace}/${n} is configured but does not exist${v.selector ? ` or does not match ${v.selector}` : ''}`);
   }
   return { volumes, warnings };
 }

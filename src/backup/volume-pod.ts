@@ -99,7 +99,15 @@ export function volumePodManifest(s: VolumePodSpec): KubeJson {
       terminationGracePeriodSeconds: 1,
       activeDeadlineSeconds: deadline,
       ...(s.attachment.node
-        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [s.attachment.node] }] }] } } } }
+        ? {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [s.attachment.node] }] }],
+                },
+              },
+            },
+          }
         : {}),
       ...(s.attachment.tolerations.length > 0 ? { tolerations: s.attachment.tolerations } : {}),
       securityContext: {
@@ -143,17 +151,23 @@ async function getPod(rest: KubeRest, namespace: string, name: string): Promise<
 
 /** Why a pod will never become Running, or null while it may. */
 function startFailure(pod: KubeJson, image: string): string | null {
-  const st = (pod['status'] ?? {}) as { phase?: string; reason?: string; message?: string; containerStatuses?: Array<{ state?: { waiting?: { reason?: string; message?: string } } }> };
+  const st = (pod['status'] ?? {}) as {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    containerStatuses?: Array<{ state?: { waiting?: { reason?: string; message?: string } } }>;
+  };
   if (st.phase === 'Failed' || st.phase === 'Succeeded') return `it ended (${st.phase}${st.reason ? `: ${st.reason}` : ''})`;
   for (const c of st.containerStatuses ?? []) {
     const w = c.state?.waiting;
-    if (w?.reason && FATAL_WAITING.has(w.reason)) return `${w.reason}: ${(w.message ?? '').slice(0, 300)}. Fix: check pod.image (${image}) is reachable from the node (mirror it in your registry for private clusters)`;
+    if (w?.reason && FATAL_WAITING.has(w.reason))
+      return `${w.reason}: ${(w.message ?? '').slice(0, 300)}. Fix: check pod.image (${image}) is reachable from the node (mirror it in your registry for private clusters)`;
   }
   return null;
 }
 
 function pendingReason(pod: KubeJson): string {
-  const conds = ((pod['status'] as { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } | undefined)?.conditions ?? []);
+  const conds = (pod['status'] as { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } | undefined)?.conditions ?? [];
   const c = conds.find((x) => x.status === 'False' && x.message);
   return c ? `${c.type} ${c.reason ?? ''}: ${c.message}` : 'Pending';
 }
@@ -198,7 +212,9 @@ export async function startVolumePod(rest: KubeRest, manifest: KubeJson, pod: Vo
     }
     if (Date.now() > deadline) {
       await deleteVolumePod(rest, ns, name);
-      throw new Error(`copy pod ${ns}/${name} was not Running within ${pod.startTimeout} (${pendingReason(live)}). Fix: check the node has room for the pod's requests, or raise pod.startTimeout`);
+      throw new Error(
+        `copy pod ${ns}/${name} was not Running within ${pod.startTimeout} (${pendingReason(live)}). Fix: check the node has room for the pod's requests, or raise pod.startTimeout`,
+      );
     }
     await sleep(pollMs);
   }

@@ -37,7 +37,13 @@ export const TAR_OUT = ['sh', '-c', 'cd "$0" && exec tar --exclude=./lost+found 
 
 /** Unpacks exactly `size` bytes of tar from stdin into the mount, then prints how many entries it holds. */
 export function untarAndCount(size: number): string[] {
-  return ['sh', '-c', 'cd "$1" && head -c "$0" | tar -xf - && find . -mindepth 1 ! -path ./lost+found ! -path "./lost+found/*" | wc -l', String(size), VOLUME_MOUNT];
+  return [
+    'sh',
+    '-c',
+    'cd "$1" && head -c "$0" | tar -xf - && find . -mindepth 1 ! -path ./lost+found ! -path "./lost+found/*" | wc -l',
+    String(size),
+    VOLUME_MOUNT,
+  ];
 }
 
 /** Counts the entries of a tar stream as it passes (the root "./" excluded). */
@@ -67,7 +73,12 @@ export function tarEntryCounter(): { write(chunk: Buffer): Promise<void>; end():
 }
 
 function pvcFacts(pvc: KubeJson): NonNullable<ManifestItem['pvc']> {
-  const spec = (pvc['spec'] ?? {}) as { storageClassName?: string; accessModes?: string[]; volumeMode?: string; resources?: { requests?: { storage?: string } } };
+  const spec = (pvc['spec'] ?? {}) as {
+    storageClassName?: string;
+    accessModes?: string[];
+    volumeMode?: string;
+    resources?: { requests?: { storage?: string } };
+  };
   const status = (pvc['status'] ?? {}) as { capacity?: { storage?: string } };
   return {
     name: String(pvc.metadata?.['name']),
@@ -79,7 +90,9 @@ function pvcFacts(pvc: KubeJson): NonNullable<ManifestItem['pvc']> {
 }
 
 function volumeConfig(env: BackupEnv, cluster: string, v: VolumeRef): VolumeBackupConfig {
-  const c = clusterBackupConfig(env, cluster).volumes.find((x) => x.namespace === v.namespace && (x.pvcs === undefined || x.pvcs.includes(v.pvc)) && !x.exclude.includes(v.pvc));
+  const c = clusterBackupConfig(env, cluster).volumes.find(
+    (x) => x.namespace === v.namespace && (x.pvcs === undefined || x.pvcs.includes(v.pvc)) && !x.exclude.includes(v.pvc),
+  );
   if (!c) throw new Error(`PVC ${v.namespace}/${v.pvc} is not configured for a volume backup in cluster ${cluster}. Fix: add it to backups.clusters[].volumes`);
   return c;
 }
@@ -97,14 +110,21 @@ export interface VolumeStreamTarget {
  */
 export async function streamVolume(env: BackupEnv, cluster: string, pod: PodTarget, to: VolumeStreamTarget, execOptions: Pick<ExecOptions, 'protocols'> = {}) {
   const counter = tarEntryCounter();
-  const r = await execToBlob(env, cluster, pod, TAR_OUT, {
-    container: to.container,
-    path: to.path,
-    expectedBytes: to.expectedBytes,
-    metadata: () => ({ ...(to.metadata ?? {}), aksopsformat: 'tar', aksopsentries: String(counter.entries) }),
-    observe: counter,
-    what: `tar of ${pod.namespace}/${to.path.split('/').pop()}`,
-  }, execOptions);
+  const r = await execToBlob(
+    env,
+    cluster,
+    pod,
+    TAR_OUT,
+    {
+      container: to.container,
+      path: to.path,
+      expectedBytes: to.expectedBytes,
+      metadata: () => ({ ...(to.metadata ?? {}), aksopsformat: 'tar', aksopsentries: String(counter.entries) }),
+      observe: counter,
+      what: `tar of ${pod.namespace}/${to.path.split('/').pop()}`,
+    },
+    execOptions,
+  );
   return { ...r, entries: counter.entries };
 }
 
@@ -131,17 +151,33 @@ export async function backupVolume(env: BackupEnv, input: BackupVolumeInput, wai
   if (!stored) {
     const attachment = await findAttachment(rest, input.namespace, input.pvc);
     if (facts.accessModes.includes('ReadWriteOncePod') && attachment.mountedBy.length > 0) {
-      throw new Error(`PVC ${input.namespace}/${input.pvc} is ReadWriteOncePod and mounted by ${attachment.mountedBy.join(', ')}: no second pod can mount it. Fix: back it up with a CSI snapshot (backups.clusters[].snapshots)`);
+      throw new Error(
+        `PVC ${input.namespace}/${input.pvc} is ReadWriteOncePod and mounted by ${attachment.mountedBy.join(', ')}: no second pod can mount it. Fix: back it up with a CSI snapshot (backups.clusters[].snapshots)`,
+      );
     }
     const expectedBytes = Math.max(parseSize(facts.storage) ?? 0, parseSize(cfg.expectedSize)!);
-    const r = await withVolumePod(rest, { purpose: 'backup', id: input.backupId, namespace: input.namespace, pvc: input.pvc, pod: cfg.pod, attachment }, wait, (pod) =>
-      streamVolume(env, input.cluster, pod, { container, path, expectedBytes, metadata: { aksopsvolume: `${input.namespace}/${input.pvc}` } }),
+    const r = await withVolumePod(
+      rest,
+      { purpose: 'backup', id: input.backupId, namespace: input.namespace, pvc: input.pvc, pod: cfg.pod, attachment },
+      wait,
+      (pod) => streamVolume(env, input.cluster, pod, { container, path, expectedBytes, metadata: { aksopsvolume: `${input.namespace}/${input.pvc}` } }),
     );
     stored = r.stored;
     entries = r.entries;
     warnings.push(...r.warnings);
   }
-  const item: ManifestItem = { part, type: 'volume', container, path, size: stored.size, sha256: stored.sha256, namespace: input.namespace, format: 'tar', pvc: facts, entries };
+  const item: ManifestItem = {
+    part,
+    type: 'volume',
+    container,
+    path,
+    size: stored.size,
+    sha256: stored.sha256,
+    namespace: input.namespace,
+    format: 'tar',
+    pvc: facts,
+    entries,
+  };
   const record = await writePartRecord(env, { format: PART_FORMAT, backupId: input.backupId, cluster: input.cluster, part, items: [item], warnings });
   return summarize(record, false);
 }
@@ -155,15 +191,29 @@ export type VolumeRestore = RestoreVolumeInput['volume'];
  * Checks a restore request's volumes ({"ns/pvc": "new-name"}) against the manifest and the
  * protection rules; the target namespace follows the namespace mapping.
  */
-export function planVolumeRestores(m: Manifest, requested: Record<string, string> | undefined, mapNs: (ns: string) => string, isProtected: (ns: string) => boolean): VolumeRestore[] {
+export function planVolumeRestores(
+  m: Manifest,
+  requested: Record<string, string> | undefined,
+  mapNs: (ns: string) => string,
+  isProtected: (ns: string) => boolean,
+): VolumeRestore[] {
   return Object.entries(requested ?? {}).map(([source, name]) => {
     const [namespace, pvc] = source.split('/') as [string, string | undefined];
     const item = m.items.find((i) => i.type === 'volume' && i.namespace === namespace && i.pvc?.name === pvc);
-    if (!pvc || !item) throw new Error(`volumes: backup ${m.backupId} holds no copy of PVC ${source} (it has ${m.items.filter((i) => i.type === 'volume').map((i) => `${i.namespace}/${i.pvc?.name}`).join(', ') || 'none'})`);
+    if (!pvc || !item)
+      throw new Error(
+        `volumes: backup ${m.backupId} holds no copy of PVC ${source} (it has ${
+          m.items
+            .filter((i) => i.type === 'volume')
+            .map((i) => `${i.namespace}/${i.pvc?.name}`)
+            .join(', ') || 'none'
+        })`,
+      );
     const bad = checkName('name', name);
     if (bad) throw new Error(`volumes: "${source}" -> "${name}": ${bad}. Fix: a new PVC name`);
     const target = mapNs(namespace);
-    if (isProtected(target)) throw new Error(`volumes: namespace ${target} is protected: no PVC is restored into it. Fix: map ${namespace} to another namespace (namespaceMap)`);
+    if (isProtected(target))
+      throw new Error(`volumes: namespace ${target} is protected: no PVC is restored into it. Fix: map ${namespace} to another namespace (namespaceMap)`);
     return { namespace, pvc, target: { namespace: target, name } };
   });
 }
@@ -195,7 +245,15 @@ export async function restoreVolume(env: BackupEnv, input: RestoreVolumeInput, m
   const facts = item.pvc!;
   const { rest } = await env.kube(input.cluster);
   const marker = `${input.restoreId}:${input.sourceCluster}/${input.backupId}/${v.namespace}/${v.pvc}`;
-  const result: RestoreVolumeResult = { source: `${v.namespace}/${v.pvc}`, target: `${v.target.namespace}/${v.target.name}`, outcome: input.dryRun ? 'planned' : 'created', storageClassName: facts.storageClassName, storage: facts.storage, bytes: item.size, entries: item.entries ?? 0 };
+  const result: RestoreVolumeResult = {
+    source: `${v.namespace}/${v.pvc}`,
+    target: `${v.target.namespace}/${v.target.name}`,
+    outcome: input.dryRun ? 'planned' : 'created',
+    storageClassName: facts.storageClassName,
+    storage: facts.storage,
+    bytes: item.size,
+    entries: item.entries ?? 0,
+  };
   let live: KubeJson | null = null;
   try {
     live = await rest.get(PVCS, v.target.namespace, v.target.name);
@@ -203,14 +261,21 @@ export async function restoreVolume(env: BackupEnv, input: RestoreVolumeInput, m
     if (!isKubeRestStatus(e, 404)) throw e;
   }
   if (live && ((live.metadata?.['annotations'] ?? {}) as Record<string, string>)[RESTORED_FROM] !== marker) {
-    throw new Error(`PVC ${result.target} already exists: a restore never writes into an existing PVC. Fix: choose another name in volumes, or delete that PVC first`);
+    throw new Error(
+      `PVC ${result.target} already exists: a restore never writes into an existing PVC. Fix: choose another name in volumes, or delete that PVC first`,
+    );
   }
   if (!live) {
     const body: KubeJson = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: v.target.name, namespace: v.target.namespace, annotations: { [RESTORED_FROM]: marker } },
-      spec: { accessModes: facts.accessModes, resources: { requests: { storage: facts.storage } }, volumeMode: facts.volumeMode, ...(facts.storageClassName !== null ? { storageClassName: facts.storageClassName } : {}) },
+      spec: {
+        accessModes: facts.accessModes,
+        resources: { requests: { storage: facts.storage } },
+        volumeMode: facts.volumeMode,
+        ...(facts.storageClassName !== null ? { storageClassName: facts.storageClassName } : {}),
+      },
     };
     try {
       await rest.create(PVCS, v.target.namespace, body, input.dryRun);
@@ -222,11 +287,18 @@ export async function restoreVolume(env: BackupEnv, input: RestoreVolumeInput, m
   }
   if (input.dryRun) return result;
   // The pod settings (image, user) of the source namespace's entry in the target cluster's config, else the defaults.
-  const podCfg = env.backups.clusters.find((c) => c.cluster === input.cluster)?.volumes.find((x) => x.namespace === v.namespace)?.pod ?? volumePodSchema.parse({});
-  const found = await withVolumePod(rest, { purpose: 'restore', id: input.restoreId, namespace: v.target.namespace, pvc: v.target.name, pod: podCfg, attachment: { tolerations: [], mountedBy: [] } }, wait, async (pod) => {
-    const r = await blobToExec(env, input.cluster, pod, item, untarAndCount, `unpacking into PVC ${result.target}`);
-    return Number(r.stdout.trim());
-  });
-  if (found !== result.entries) throw new Error(`PVC ${result.target} holds ${found} entries after the restore, the backup has ${result.entries}: the restore is incomplete`);
+  const podCfg =
+    env.backups.clusters.find((c) => c.cluster === input.cluster)?.volumes.find((x) => x.namespace === v.namespace)?.pod ?? volumePodSchema.parse({});
+  const found = await withVolumePod(
+    rest,
+    { purpose: 'restore', id: input.restoreId, namespace: v.target.namespace, pvc: v.target.name, pod: podCfg, attachment: { tolerations: [], mountedBy: [] } },
+    wait,
+    async (pod) => {
+      const r = await blobToExec(env, input.cluster, pod, item, untarAndCount, `unpacking into PVC ${result.target}`);
+      return Number(r.stdout.trim());
+    },
+  );
+  if (found !== result.entries)
+    throw new Error(`PVC ${result.target} holds ${found} entries after the restore, the backup has ${result.entries}: the restore is incomplete`);
   return result;
 }

@@ -123,10 +123,19 @@ export async function budgetPlan(env: Pick<BudgetEnv, 'config' | 'estate'>, inpu
     try {
       snapshot.pools.push(...(await env.estate.listPools(c)));
     } catch (e) {
-      for (const a of stage.actions) if ((a.type === 'scaleDownPools' || a.type === 'scalePoolsToZero') && a.cluster === c) for (const p of a.pools) snapshot.errors.push({ target: `pool/${c}/${p}`, error: message(e) });
+      for (const a of stage.actions)
+        if ((a.type === 'scaleDownPools' || a.type === 'scalePoolsToZero') && a.cluster === c)
+          for (const p of a.pools) snapshot.errors.push({ target: `pool/${c}/${p}`, error: message(e) });
     }
   }
-  return planStage({ spec: input.budget, stage: input.stage, snapshot, protection: protectionOf(env.config.source), existing: input.existing, stoppedClusters: input.stoppedClusters });
+  return planStage({
+    spec: input.budget,
+    stage: input.stage,
+    snapshot,
+    protection: protectionOf(env.config.source),
+    existing: input.existing,
+    stoppedClusters: input.stoppedClusters,
+  });
 }
 
 interface Observed {
@@ -141,7 +150,11 @@ async function observe(env: Pick<BudgetEnv, 'estate'>, step: Step): Promise<Obse
     case 'pool-autoscaler':
     case 'pool-count': {
       const p = await env.estate.getPool(step.cluster, step.pool!);
-      return { values: poolValues(step.kind, p), busy: !/^(Succeeded|Failed|Canceled)$/i.test(p.provisioningState), failed: /^Failed$/i.test(p.provisioningState) };
+      return {
+        values: poolValues(step.kind, p),
+        busy: !/^(Succeeded|Failed|Canceled)$/i.test(p.provisioningState),
+        failed: /^Failed$/i.test(p.provisioningState),
+      };
     }
     case 'cluster-power': {
       const c = await env.estate.getCluster(step.cluster);
@@ -161,7 +174,8 @@ export async function budgetReadStep(env: Pick<BudgetEnv, 'estate'>, input: Budg
 function protectedNow(env: Pick<BudgetEnv, 'config'>, step: Step): string | null {
   const p = protectionOf(env.config.source);
   if (step.kind === 'workload-replicas' && (p.namespaces[step.cluster] ?? []).includes(step.namespace!)) return `namespace ${step.namespace} is protected`;
-  if ((step.kind === 'pool-autoscaler' || step.kind === 'pool-count') && (p.nodePools[step.cluster] ?? []).includes(step.pool!)) return `node pool ${step.pool} is protected`;
+  if ((step.kind === 'pool-autoscaler' || step.kind === 'pool-count') && (p.nodePools[step.cluster] ?? []).includes(step.pool!))
+    return `node pool ${step.pool} is protected`;
   if (step.kind === 'cluster-power' && step.after['power'] === 'Stopped') {
     const env2 = p.environments[step.cluster];
     if (env2 === undefined || /^prod(uction)?$/i.test(env2)) return `cluster ${step.cluster} is not a non-production cluster`;
@@ -172,7 +186,11 @@ function protectedNow(env: Pick<BudgetEnv, 'config'>, step: Step): string | null
 async function write(env: Pick<BudgetEnv, 'estate'>, step: Step, to: Values): Promise<{ done: true } | { done: false; statusUrl: string | null }> {
   switch (step.kind) {
     case 'pool-autoscaler': {
-      const change: PoolChange = { enableAutoScaling: to['enableAutoScaling'] === true, minCount: (to['minCount'] as number | null) ?? null, maxCount: (to['maxCount'] as number | null) ?? null };
+      const change: PoolChange = {
+        enableAutoScaling: to['enableAutoScaling'] === true,
+        minCount: (to['minCount'] as number | null) ?? null,
+        maxCount: (to['maxCount'] as number | null) ?? null,
+      };
       const op = await env.estate.updatePool(step.cluster, step.pool!, change);
       return { done: false, statusUrl: op?.statusUrl ?? null };
     }
@@ -191,8 +209,10 @@ async function write(env: Pick<BudgetEnv, 'estate'>, step: Step, to: Values): Pr
 }
 
 function errorOutcome(e: unknown): StepOutcome {
-  if (e instanceof ThrottledError || (e instanceof Error && e.name === 'ThrottledError')) return { outcome: 'throttled', retryAfterSeconds: (e as ThrottledError).retryAfterSeconds, detail: e.message };
-  if (e instanceof BusyError || (e instanceof Error && e.name === 'BusyError')) return { outcome: 'throttled', retryAfterSeconds: POLL_SECONDS, detail: e.message };
+  if (e instanceof ThrottledError || (e instanceof Error && e.name === 'ThrottledError'))
+    return { outcome: 'throttled', retryAfterSeconds: (e as ThrottledError).retryAfterSeconds, detail: e.message };
+  if (e instanceof BusyError || (e instanceof Error && e.name === 'BusyError'))
+    return { outcome: 'throttled', retryAfterSeconds: POLL_SECONDS, detail: e.message };
   throw e;
 }
 
@@ -210,7 +230,8 @@ export async function budgetApplyStep(env: BudgetEnv, input: BudgetApplyStepInpu
   try {
     const now = await observe(env, step);
     const current = pick(now.values, to);
-    if (sameValues(current, to)) return now.busy ? { outcome: 'pending', retryAfterSeconds: POLL_SECONDS, detail: `${step.target} is updating` } : { outcome: 'already', values: current };
+    if (sameValues(current, to))
+      return now.busy ? { outcome: 'pending', retryAfterSeconds: POLL_SECONDS, detail: `${step.target} is updating` } : { outcome: 'already', values: current };
     if (now.busy) return { outcome: 'throttled', retryAfterSeconds: POLL_SECONDS, detail: `another operation is running on ${step.target}` };
     if (!sameValues(current, pick(from, to))) {
       return { outcome: 'drifted', values: current, detail: `${step.target} holds ${showValues(current)}, expected ${showValues(from)}` };
@@ -231,8 +252,10 @@ export async function budgetCheckStep(env: Pick<BudgetEnv, 'estate'>, input: Bud
   try {
     if (input.statusUrl && env.estate.pollOperation) {
       const op = await env.estate.pollOperation(input.statusUrl);
-      if (op.status === 'InProgress') return { outcome: 'pending', retryAfterSeconds: POLL_SECONDS, detail: `${input.step.target}: operation in progress`, statusUrl: input.statusUrl };
-      if (op.status !== 'Succeeded') return { outcome: 'failed', detail: `${input.step.target}: the operation ${op.status.toLowerCase()}: ${op.error ?? ''}`.trim() };
+      if (op.status === 'InProgress')
+        return { outcome: 'pending', retryAfterSeconds: POLL_SECONDS, detail: `${input.step.target}: operation in progress`, statusUrl: input.statusUrl };
+      if (op.status !== 'Succeeded')
+        return { outcome: 'failed', detail: `${input.step.target}: the operation ${op.status.toLowerCase()}: ${op.error ?? ''}`.trim() };
     }
     const now = await observe(env, input.step);
     const current = pick(now.values, input.target);

@@ -56,7 +56,9 @@ export function parseBudgetNotification(body: unknown): BudgetNotification {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BudgetPayloadError('body: expected a JSON object');
   const b = body as Record<string, unknown>;
   if (b['schemaId'] !== BUDGET_SCHEMA_ID) {
-    throw new BudgetPayloadError(`schemaId: expected "${BUDGET_SCHEMA_ID}", got ${JSON.stringify(b['schemaId'] ?? null)}. Fix: point only cost budget alerts' action groups at this endpoint`);
+    throw new BudgetPayloadError(
+      `schemaId: expected "${BUDGET_SCHEMA_ID}", got ${JSON.stringify(b['schemaId'] ?? null)}. Fix: point only cost budget alerts' action groups at this endpoint`,
+    );
   }
   const data = b['data'];
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BudgetPayloadError('data: expected an object');

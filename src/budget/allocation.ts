@@ -59,7 +59,8 @@ export function allocateByRequests(nodes: AllocNode[], pods: AllocPod[], prices 
     const cpuScale = cpuReq > n.cpuCores && cpuReq > 0 ? n.cpuCores / cpuReq : 1;
     const ramScale = ramReq > n.memoryBytes && ramReq > 0 ? n.memoryBytes / ramReq : 1;
     for (const p of onNode) {
-      const c = (n.cpuCores > 0 ? (p.cpuCores * cpuScale) / n.cpuCores : 0) * cpuCost + (n.memoryBytes > 0 ? (p.memoryBytes * ramScale) / n.memoryBytes : 0) * ramCost;
+      const c =
+        (n.cpuCores > 0 ? (p.cpuCores * cpuScale) / n.cpuCores : 0) * cpuCost + (n.memoryBytes > 0 ? (p.memoryBytes * ramScale) / n.memoryBytes : 0) * ramCost;
       charged += c;
       const key = `${p.cluster}/${p.namespace}`;
       const cur = byNs.get(key) ?? { cluster: p.cluster, namespace: p.namespace, cost: 0 };

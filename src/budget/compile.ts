@@ -55,7 +55,9 @@ export function protectionOf(cfg: Pick<OpsConfig, 'clusters' | 'protected'>): Pr
   for (const c of cfg.clusters) {
     p.namespaces[c.name] = [...new Set([...ALWAYS_PROTECTED_NAMESPACES, ...(scopes.protectedNamespaces.get(c.name) ?? [])])];
     // System pools are protected for budgets even when the config does not list them (AKS needs them to run).
-    p.nodePools[c.name] = [...new Set([...(scopes.protectedNodePools.get(c.name) ?? []), ...(c.nodePools ?? []).filter((x) => x.mode === 'System').map((x) => x.name)])];
+    p.nodePools[c.name] = [
+      ...new Set([...(scopes.protectedNodePools.get(c.name) ?? []), ...(c.nodePools ?? []).filter((x) => x.mode === 'System').map((x) => x.name)]),
+    ];
     p.environments[c.name] = c.environment;
   }
   return p;

@@ -69,7 +69,10 @@ export async function startEvaluation(
 }
 
 /** The hourly timer: one evaluation per budget per hour. Failures of one budget do not stop the others. */
-export async function timerTick(deps: Pick<BudgetHttpDeps, 'budgets' | 'instances' | 'forceDryRun' | 'now'>, log: (level: 'info' | 'warn', m: string) => void): Promise<void> {
+export async function timerTick(
+  deps: Pick<BudgetHttpDeps, 'budgets' | 'instances' | 'forceDryRun' | 'now'>,
+  log: (level: 'info' | 'warn', m: string) => void,
+): Promise<void> {
   const now = deps.now();
   for (const spec of deps.budgets()) {
     try {
@@ -81,7 +84,11 @@ export async function timerTick(deps: Pick<BudgetHttpDeps, 'budgets' | 'instance
   }
 }
 
-const unavailable = (): HttpResult => ({ status: 503, body: { error: 'Durable Functions or storage is unavailable; retry later' }, headers: { 'retry-after': '30' } });
+const unavailable = (): HttpResult => ({
+  status: 503,
+  body: { error: 'Durable Functions or storage is unavailable; retry later' },
+  headers: { 'retry-after': '30' },
+});
 
 /**
  * POST /api/budgets/webhook: an Azure Monitor action group's budget notification. 400 for a body
@@ -131,7 +138,10 @@ function find(deps: Pick<BudgetHttpDeps, 'budgets'>, name: string | undefined): 
   return name ? (deps.budgets().find((b) => b.name === name) ?? null) : null;
 }
 
-const notFound = (name: string | undefined): HttpResult => ({ status: 404, body: { error: `no budget named ${name ?? ''}. Fix: use a budgets[].name from the config` } });
+const notFound = (name: string | undefined): HttpResult => ({
+  status: 404,
+  body: { error: `no budget named ${name ?? ''}. Fix: use a budgets[].name from the config` },
+});
 
 /** GET /api/budgets/{name}[?at=ISO]: the period's stages, last evaluation and changes in effect. */
 export async function handleGet(deps: BudgetHttpDeps, name: string | undefined, at: string | null): Promise<HttpResult> {
@@ -161,10 +171,15 @@ export async function handleEvaluate(deps: BudgetHttpDeps, name: string | undefi
   if (!checked.ok) return checked.invalid;
   const body = checked.value;
   const mode = body.mode ?? 'dry-run';
-  const requestedBy = caller ? `${caller.actor} (${caller.proof})` : typeof body.requestedBy === 'string' && /^[\w.@:+-]{1,100}$/.test(body.requestedBy) ? `user:${body.requestedBy}` : 'http';
+  const requestedBy = caller
+    ? `${caller.actor} (${caller.proof})`
+    : typeof body.requestedBy === 'string' && /^[\w.@:+-]{1,100}$/.test(body.requestedBy)
+      ? `user:${body.requestedBy}`
+      : 'http';
   const now = deps.now();
   if (mode === 'enforce') {
-    if (spec.mode !== 'enforce') return { status: 409, body: { error: `budget ${spec.name} is in dry-run. Fix: set budgets[].mode: enforce in the config to let it act` } };
+    if (spec.mode !== 'enforce')
+      return { status: 409, body: { error: `budget ${spec.name} is in dry-run. Fix: set budgets[].mode: enforce in the config to let it act` } };
     try {
       const r = await startEvaluation(deps, spec, 'http', now, true, requestedBy);
       return { status: 202, body: r };
@@ -187,7 +202,11 @@ export async function handleApproval(deps: BudgetHttpDeps, name: string | undefi
   const checked = checkBody<{ approve: boolean; by?: string }>('budgetsApproval', text);
   if (!checked.ok) return checked.invalid;
   const body = checked.value;
-  const by = caller ? `${caller.actor} (${caller.proof})` : typeof body.by === 'string' && /^[\w.@:+-]{1,100}$/.test(body.by) ? `user:${body.by}` : 'user:unknown';
+  const by = caller
+    ? `${caller.actor} (${caller.proof})`
+    : typeof body.by === 'string' && /^[\w.@:+-]{1,100}$/.test(body.by)
+      ? `user:${body.by}`
+      : 'user:unknown';
   const period = periodAt(spec.period, deps.now());
   try {
     const state = await deps.instances.entityState(spec.name, period.key);

@@ -12,7 +12,18 @@
 // Within a stage: workloads first, then pools, then cluster stops (a stopped cluster accepts no
 // other change, and its workloads and pools are left as they are). Protected scopes are skipped
 // whatever the config says: System pools, protected pools and namespaces, production clusters.
-import { targetKeyOf, showValues, type BudgetSpec, type EstateSnapshot, type PoolSnapshot, type Protection, type SkippedTarget, type StagePlan, type Step, type Values } from './types.js';
+import {
+  targetKeyOf,
+  showValues,
+  type BudgetSpec,
+  type EstateSnapshot,
+  type PoolSnapshot,
+  type Protection,
+  type SkippedTarget,
+  type StagePlan,
+  type Step,
+  type Values,
+} from './types.js';
 
 function step(stage: number, s: Omit<Step, 'id' | 'stage' | 'target'>): Step {
   const target = targetKeyOf(s);
@@ -59,8 +70,8 @@ export function planStage(input: PlanInput): StagePlan {
   const stopping = new Set<string>();
   for (const a of stage.actions) if (a.type === 'stopClusters') for (const c of a.clusters) if (stopRefusal(c) === null) stopping.add(c);
   const clusterBlocked = (cluster: string, target: string): boolean => {
-    if (stopped.has(cluster)) return skip(target, `cluster ${cluster} is stopped`), true;
-    if (stopping.has(cluster)) return skip(target, `cluster ${cluster} is stopped by this stage`), true;
+    if (stopped.has(cluster)) return (skip(target, `cluster ${cluster} is stopped`), true);
+    if (stopping.has(cluster)) return (skip(target, `cluster ${cluster} is stopped by this stage`), true);
     return false;
   };
 
@@ -94,7 +105,16 @@ export function planStage(input: PlanInput): StagePlan {
               skip(`deployment/${a.cluster}/${ns}/${d.name}/replicas`, 'already at 0 replicas');
               continue;
             }
-            into(workloads)(step(input.stage, { kind: 'workload-replicas', cluster: a.cluster, namespace: ns, name: d.name, after: { replicas: 0 }, description: `${a.cluster} deployment ${ns}/${d.name}: replicas ${d.replicas} -> 0` }));
+            into(workloads)(
+              step(input.stage, {
+                kind: 'workload-replicas',
+                cluster: a.cluster,
+                namespace: ns,
+                name: d.name,
+                after: { replicas: 0 },
+                description: `${a.cluster} deployment ${ns}/${d.name}: replicas ${d.replicas} -> 0`,
+              }),
+            );
           }
         }
         break;
@@ -140,7 +160,14 @@ export function planStage(input: PlanInput): StagePlan {
             skip(target, 'already stopped');
             continue;
           }
-          into(clusters)(step(input.stage, { kind: 'cluster-power', cluster: name, after: { power: 'Stopped' }, description: `${name}: stop the cluster (power Running -> Stopped)` }));
+          into(clusters)(
+            step(input.stage, {
+              kind: 'cluster-power',
+              cluster: name,
+              after: { power: 'Stopped' },
+              description: `${name}: stop the cluster (power Running -> Stopped)`,
+            }),
+          );
         }
         break;
       }
@@ -169,7 +196,15 @@ function scaleDown(stage: number, p: PoolSnapshot, maxCount: number | undefined)
   }
   if (maxCount === undefined) return { reason: 'the pool has no autoscaler and the action gives no maxCount to scale it down to' };
   if (p.count <= maxCount) return { reason: `count is already ${p.count} (target ${maxCount})` };
-  return [step(stage, { kind: 'pool-count', cluster: p.cluster, pool: p.name, after: { count: maxCount }, description: `${p.cluster} pool ${p.name}: count ${p.count} -> ${maxCount}` })];
+  return [
+    step(stage, {
+      kind: 'pool-count',
+      cluster: p.cluster,
+      pool: p.name,
+      after: { count: maxCount },
+      description: `${p.cluster} pool ${p.name}: count ${p.count} -> ${maxCount}`,
+    }),
+  ];
 }
 
 function toZero(stage: number, p: PoolSnapshot): Step[] | { reason: string } {

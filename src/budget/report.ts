@@ -16,8 +16,20 @@ export interface ReportPorts {
 }
 
 const UNITS: Record<string, number> = {
-  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A Kubernetes quantity ("250m", "2", "512Mi", "1e3") as a number, or 0 when absent/invalid. */
@@ -36,7 +48,10 @@ export async function namespaceReport(ports: ReportPorts, input: BudgetReportInp
   for (const cluster of input.budget.allocationClusters) {
     try {
       const [ns, ps, costs] = await Promise.all([ports.nodes(cluster), ports.pods(cluster), ports.poolCosts(cluster, input.period, input.now)]);
-      const withCost = nodeCosts(Object.fromEntries(Object.entries(costs).map(([pool, c]) => [`${cluster}/${pool}`, c])), ns.map((n) => ({ ...n, cluster })));
+      const withCost = nodeCosts(
+        Object.fromEntries(Object.entries(costs).map(([pool, c]) => [`${cluster}/${pool}`, c])),
+        ns.map((n) => ({ ...n, cluster })),
+      );
       nodes.push(...withCost);
       pods.push(...ps.map((p) => ({ ...p, cluster })));
     } catch (e) {
@@ -45,6 +60,8 @@ export async function namespaceReport(ports: ReportPorts, input: BudgetReportInp
   }
   if (nodes.length === 0) return { namespaces: [], idle: [], notes };
   const a = allocateByRequests(nodes, pods);
-  notes.push('namespace costs: node pool cost this period spread over current nodes, split by the running pods\' CPU and memory requests (OpenCost model); idle is capacity nobody requested');
+  notes.push(
+    "namespace costs: node pool cost this period spread over current nodes, split by the running pods' CPU and memory requests (OpenCost model); idle is capacity nobody requested",
+  );
   return { namespaces: a.namespaces, idle: a.idle, notes };
 }

@@ -134,7 +134,15 @@ export function checkStages(spec: Pick<BudgetSpec, 'amount' | 'stages'>, m: Pick
   const forecastPct = percent(m.forecast, spec.amount);
   const checks = spec.stages.map((s): StageCheck => {
     const p = s.basis === 'actual' ? actualPct : forecastPct;
-    return { index: s.index, name: s.name, basis: s.basis, threshold: s.threshold, percent: p, holds: p !== null && p >= s.threshold, releaseBelow: s.threshold - s.hysteresis };
+    return {
+      index: s.index,
+      name: s.name,
+      basis: s.basis,
+      threshold: s.threshold,
+      percent: p,
+      holds: p !== null && p >= s.threshold,
+      releaseBelow: s.threshold - s.hysteresis,
+    };
   });
   let level = -1;
   for (const c of checks) if (c.holds) level = Math.max(level, c.index);
@@ -211,7 +219,10 @@ export function evaluate(state: BudgetState, req: EvaluateRequest): { state: Bud
   return { state: { ...state, last }, result: d };
 }
 
-export function markStageFired(state: BudgetState, req: { index: number; name: string; mode: BudgetMode; now: string; percent: number | null }): { state: BudgetState; result: { recorded: boolean } } {
+export function markStageFired(
+  state: BudgetState,
+  req: { index: number; name: string; mode: BudgetMode; now: string; percent: number | null },
+): { state: BudgetState; result: { recorded: boolean } } {
   const list = req.mode === 'enforce' ? state.fired : state.dryRun;
   if (list.some((f) => f.index === req.index)) return { state, result: { recorded: false } };
   const rec: StageRecord = { index: req.index, name: req.name, mode: req.mode, firedAt: req.now, percent: req.percent };
@@ -219,7 +230,10 @@ export function markStageFired(state: BudgetState, req: { index: number; name: s
   return { state: withLog(next, req.now, `${req.mode === 'enforce' ? 'stage' : 'dry-run stage'} ${req.name} fired`), result: { recorded: true } };
 }
 
-export function markStageRestored(state: BudgetState, req: { index: number; now: string; reason: 'hysteresis' | 'new-period' }): { state: BudgetState; result: { recorded: boolean } } {
+export function markStageRestored(
+  state: BudgetState,
+  req: { index: number; now: string; reason: 'hysteresis' | 'new-period' },
+): { state: BudgetState; result: { recorded: boolean } } {
   const i = state.fired.findIndex((f) => f.index === req.index && f.restoredAt === undefined);
   if (i < 0) return { state, result: { recorded: false } };
   const fired = [...state.fired];
@@ -248,7 +262,10 @@ function updateAction(state: BudgetState, id: string, patch: Partial<ActionRecor
   return { ...state, actions };
 }
 
-export function markApplied(state: BudgetState, req: { id: string; outcome: 'applied' | 'skipped' | 'failed'; now: string; detail?: string }): { state: BudgetState; result: { recorded: boolean } } {
+export function markApplied(
+  state: BudgetState,
+  req: { id: string; outcome: 'applied' | 'skipped' | 'failed'; now: string; detail?: string },
+): { state: BudgetState; result: { recorded: boolean } } {
   const cur = state.actions.find((a) => a.id === req.id);
   if (!cur || cur.status !== 'intended') return { state, result: { recorded: false } };
   const patch: Partial<ActionRecord> = { status: req.outcome };
@@ -258,7 +275,10 @@ export function markApplied(state: BudgetState, req: { id: string; outcome: 'app
   return { state: withLog(next, req.now, `${req.outcome} ${cur.description}`), result: { recorded: true } };
 }
 
-export function markRestored(state: BudgetState, req: { id: string; outcome: 'restored' | 'drifted' | 'failed'; now: string; detail?: string }): { state: BudgetState; result: { recorded: boolean } } {
+export function markRestored(
+  state: BudgetState,
+  req: { id: string; outcome: 'restored' | 'drifted' | 'failed'; now: string; detail?: string },
+): { state: BudgetState; result: { recorded: boolean } } {
   const cur = state.actions.find((a) => a.id === req.id);
   if (!cur || !isRestorable(cur)) return { state, result: { recorded: false } };
   const status = req.outcome === 'failed' ? 'restore-failed' : req.outcome;
@@ -292,7 +312,10 @@ export function setLookbackDone(state: BudgetState, _req: { now: string }): { st
 
 export function recordApproval(state: BudgetState, req: ApprovalRecord): { state: BudgetState; result: { recorded: boolean } } {
   const approvals = [...state.approvals.filter((a) => !(a.stage === req.stage && a.instanceId === req.instanceId)), req];
-  return { state: withLog({ ...state, approvals }, req.at, `approval of stage ${req.stage}: ${req.status}${req.by ? ` by ${req.by}` : ''}`), result: { recorded: true } };
+  return {
+    state: withLog({ ...state, approvals }, req.at, `approval of stage ${req.stage}: ${req.status}${req.by ? ` by ${req.by}` : ''}`),
+    result: { recorded: true },
+  };
 }
 
 /** True when the values are what a step's record says was found before it (nothing left to restore). */

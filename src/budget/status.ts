@@ -87,7 +87,14 @@ export function budgetStatus(spec: BudgetSpec, period: Period, state: BudgetStat
     return v;
   });
   const view = (a: BudgetState['actions'][number]): ActionView => {
-    const v: ActionView = { stage: spec.stages[a.stage]?.name ?? String(a.stage), target: a.target, description: a.description, status: a.status, before: a.before, after: a.after };
+    const v: ActionView = {
+      stage: spec.stages[a.stage]?.name ?? String(a.stage),
+      target: a.target,
+      description: a.description,
+      status: a.status,
+      before: a.before,
+      after: a.after,
+    };
     if (a.appliedAt) v.appliedAt = a.appliedAt;
     if (a.restoredAt) v.restoredAt = a.restoredAt;
     if (a.detail) v.detail = a.detail;
@@ -122,13 +129,24 @@ export interface Preview {
 }
 
 /** A dry-run evaluation: measure, decide against the entity state, plan; changes nothing. */
-export async function previewEvaluation(env: Pick<BudgetEnv, 'config' | 'estate' | 'cost'>, spec: BudgetSpec, period: Period, state: BudgetState | null, now: string): Promise<Preview> {
+export async function previewEvaluation(
+  env: Pick<BudgetEnv, 'config' | 'estate' | 'cost'>,
+  spec: BudgetSpec,
+  period: Period,
+  state: BudgetState | null,
+  now: string,
+): Promise<Preview> {
   const measurement = await budgetMeasure(env, { budget: spec, period, now, refresh: false });
   const st = state ?? ({ fired: [], dryRun: [], actions: [], approvals: [] } as unknown as BudgetState);
   const decision = decide(st, { mode: 'enforce', spec, measurement });
   const plans: Preview['plans'] = [];
   for (const idx of decision.fire) {
-    const plan = await budgetPlan(env, { budget: spec, stage: idx, existing: st.actions.filter((a) => a.status !== 'intended').map((a) => a.id), stoppedClusters: stoppedClusters(st) });
+    const plan = await budgetPlan(env, {
+      budget: spec,
+      stage: idx,
+      existing: st.actions.filter((a) => a.status !== 'intended').map((a) => a.id),
+      stoppedClusters: stoppedClusters(st),
+    });
     plans.push({ stage: spec.stages[idx]!.name, plan });
   }
   const status = budgetStatus(spec, period, state);

@@ -20,11 +20,21 @@ function approver(name: string, path: (id: string) => string, body: (approve: bo
       io.out(JSON.stringify(r.body));
       return 0;
     } catch (e) {
-      if (e instanceof UsageError) return io.err(e.message), 2;
+      if (e instanceof UsageError) return (io.err(e.message), 2);
       return unreachable(io, name, e);
     }
   };
 }
 
-export const runBudgetsApprove = approver('budgets approve', (n) => `/api/budgets/${n}/approval`, (approve, by) => ({ approve, ...(by ? { by } : {}) }), 'budget NAME');
-export const runSecretsApprove = approver('secrets approve', (id) => `/api/rotations/${id}/approval`, (approved) => ({ approved }), 'rotation INSTANCE_ID (from aksops secrets rotate)');
+export const runBudgetsApprove = approver(
+  'budgets approve',
+  (n) => `/api/budgets/${n}/approval`,
+  (approve, by) => ({ approve, ...(by ? { by } : {}) }),
+  'budget NAME',
+);
+export const runSecretsApprove = approver(
+  'secrets approve',
+  (id) => `/api/rotations/${id}/approval`,
+  (approved) => ({ approved }),
+  'rotation INSTANCE_ID (from aksops secrets rotate)',
+);

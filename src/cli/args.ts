@@ -23,7 +23,7 @@ export function loadConfigOrReport(path: string, io: CliIo): CompiledConfig | nu
   try {
     return loadConfigFile(path, io.cwd);
   } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), null;
+    if (e instanceof ConfigError) return (io.err(e.message), null);
     throw e;
   }
 }

@@ -21,7 +21,18 @@ export const AUDIT_FLAGS = {
 } as const;
 
 /** CLI flag -> query parameter of GET /api/audit. */
-const PARAMS: Record<string, string> = { since: 'since', until: 'until', cluster: 'cluster', namespace: 'namespace', target: 'target', rule: 'rule', decision: 'decision', 'instance-id': 'instanceId', limit: 'limit', cursor: 'cursor' };
+const PARAMS: Record<string, string> = {
+  since: 'since',
+  until: 'until',
+  cluster: 'cluster',
+  namespace: 'namespace',
+  target: 'target',
+  rule: 'rule',
+  decision: 'decision',
+  'instance-id': 'instanceId',
+  limit: 'limit',
+  cursor: 'cursor',
+};
 
 export async function runAudit(args: string[], io: CliIo): Promise<number> {
   try {
@@ -40,7 +51,7 @@ export async function runAudit(args: string[], io: CliIo): Promise<number> {
     if (format === 'table' && body.next) io.err(`more rows: aksops audit ... --cursor ${body.next}`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     return unreachable(io, 'audit', e);
   }
 }

@@ -39,13 +39,18 @@ export async function runBackupCreate(args: string[], io: CliIo): Promise<number
         if (s.status === 404) return { done: false, ok: false, line: 'Pending' };
         if (s.status !== 200) return { done: true, ok: false, line: `HTTP ${s.status}` };
         const b = s.body as Record<string, unknown>;
-        if (b['status'] !== 'incomplete') return { done: true, ok: (b['warnings'] as unknown[] | undefined)?.length === 0 || b['warnings'] === undefined, line: `complete: ${text(b['itemCount'], '0')} items${(b['warnings'] as unknown[] | undefined)?.length ? `, ${(b['warnings'] as unknown[]).length} warnings` : ''}` };
+        if (b['status'] !== 'incomplete')
+          return {
+            done: true,
+            ok: (b['warnings'] as unknown[] | undefined)?.length === 0 || b['warnings'] === undefined,
+            line: `complete: ${text(b['itemCount'], '0')} items${(b['warnings'] as unknown[] | undefined)?.length ? `, ${(b['warnings'] as unknown[]).length} warnings` : ''}`,
+          };
         const o = (b['orchestration'] ?? {}) as Record<string, unknown>;
         return { done: FINISHED.has(String(o['runtimeStatus'])), ok: false, line: progressLine(o) };
       },
     });
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     return unreachable(io, 'backup create', e);
   }
 }

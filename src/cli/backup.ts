@@ -16,7 +16,10 @@ export type EnvFactory = (io: CliIo, config: string) => Promise<BackupEnv>;
 export const defaultEnvFactory: EnvFactory = async (io, path) => {
   const config = loadConfigFile(path, io.cwd);
   const settings = readSettings(io.env);
-  const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }] = await Promise.all([import('../backup/env-from-settings.js'), import('../adapters/kube.js')]);
+  const [{ backupEnvFrom }, { createKubeAccess, kubeAccessOptionsFromSettings }] = await Promise.all([
+    import('../backup/env-from-settings.js'),
+    import('../adapters/kube.js'),
+  ]);
   return backupEnvFrom({ settings, env: io.env, config, kube: createKubeAccess({ ...kubeAccessOptionsFromSettings(settings), preferKubeContext: true }) });
 };
 
@@ -30,12 +33,19 @@ function clusterOf(env: BackupEnv, flag: string | undefined): string {
   throw new UsageError(`several clusters have backups (${all.join(', ')}): pass --cluster`);
 }
 
-async function withEnv(args: string[], io: CliIo, name: string, options: Parameters<typeof parseFlags>[1], body: (env: BackupEnv, values: Record<string, unknown>, positionals: string[]) => Promise<number>, factory: EnvFactory): Promise<number> {
+async function withEnv(
+  args: string[],
+  io: CliIo,
+  name: string,
+  options: Parameters<typeof parseFlags>[1],
+  body: (env: BackupEnv, values: Record<string, unknown>, positionals: string[]) => Promise<number>,
+  factory: EnvFactory,
+): Promise<number> {
   let parsed: ReturnType<typeof parseFlags>;
   try {
     parsed = parseFlags(args, { config: { type: 'string' }, from: { type: 'string' }, ...options }, name);
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   try {
@@ -46,43 +56,64 @@ async function withEnv(args: string[], io: CliIo, name: string, options: Paramet
     const env = from === 'secondary' ? (await import('../backup/secondary.js')).secondaryEnv(primary) : primary;
     return await body(env, parsed.values, parsed.positionals);
   } catch (e) {
-    if (e instanceof UsageError) return io.err(`aksops ${name}: ${e.message}`), 2;
-    if (e instanceof ConfigError) return io.err(e.message), 1;
+    if (e instanceof UsageError) return (io.err(`aksops ${name}: ${e.message}`), 2);
+    if (e instanceof ConfigError) return (io.err(e.message), 1);
     io.err(`aksops ${name}: ${(e as Error).message}`);
     return 1;
   }
 }
 
 export function runBackupList(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
-  return withEnv(args, io, 'backup list', BACKUP_LIST_FLAGS, async (env, v) => {
-    const { listAll } = await import('../backup/triggers.js');
-    const cluster = v['cluster'] === undefined ? undefined : clusterOf(env, v['cluster'] as string);
-    for (const b of await listAll(env, cluster)) io.out(JSON.stringify(b));
-    return 0;
-  }, factory);
+  return withEnv(
+    args,
+    io,
+    'backup list',
+    BACKUP_LIST_FLAGS,
+    async (env, v) => {
+      const { listAll } = await import('../backup/triggers.js');
+      const cluster = v['cluster'] === undefined ? undefined : clusterOf(env, v['cluster'] as string);
+      for (const b of await listAll(env, cluster)) io.out(JSON.stringify(b));
+      return 0;
+    },
+    factory,
+  );
 }
 
 export function runBackupShow(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
-  return withEnv(args, io, 'backup show', BACKUP_SHOW_FLAGS, async (env, v, pos) => {
-    const id = pos[0];
-    if (!id || !isBackupId(id)) throw new UsageError('give the backup ID (aksops backup list shows them)');
-    const { showBackup } = await import('../backup/triggers.js');
-    const shown = await showBackup(env, undefined, id, v['cluster'] === undefined ? undefined : clusterOf(env, v['cluster'] as string), v['items'] === true);
-    if (!shown) return io.err(`aksops backup show: no backup ${id}`), 1;
-    io.out(JSON.stringify(shown, null, 2));
-    return 0;
-  }, factory);
+  return withEnv(
+    args,
+    io,
+    'backup show',
+    BACKUP_SHOW_FLAGS,
+    async (env, v, pos) => {
+      const id = pos[0];
+      if (!id || !isBackupId(id)) throw new UsageError('give the backup ID (aksops backup list shows them)');
+      const { showBackup } = await import('../backup/triggers.js');
+      const shown = await showBackup(env, undefined, id, v['cluster'] === undefined ? undefined : clusterOf(env, v['cluster'] as string), v['items'] === true);
+      if (!shown) return (io.err(`aksops backup show: no backup ${id}`), 1);
+      io.out(JSON.stringify(shown, null, 2));
+      return 0;
+    },
+    factory,
+  );
 }
 
 export function runBackupVerify(args: string[], io: CliIo, factory: EnvFactory = defaultEnvFactory): Promise<number> {
-  return withEnv(args, io, 'backup verify', BACKUP_LIST_FLAGS, async (env, v, pos) => {
-    const id = pos[0];
-    if (!id || !isBackupId(id)) throw new UsageError('give the backup ID (aksops backup list shows them)');
-    const { verifyBackup } = await import('../backup/catalog.js');
-    const report = await verifyBackup(env, clusterOf(env, v['cluster'] as string | undefined), id);
-    io.out(JSON.stringify(report, null, 2));
-    return report.ok ? 0 : 1;
-  }, factory);
+  return withEnv(
+    args,
+    io,
+    'backup verify',
+    BACKUP_LIST_FLAGS,
+    async (env, v, pos) => {
+      const id = pos[0];
+      if (!id || !isBackupId(id)) throw new UsageError('give the backup ID (aksops backup list shows them)');
+      const { verifyBackup } = await import('../backup/catalog.js');
+      const report = await verifyBackup(env, clusterOf(env, v['cluster'] as string | undefined), id);
+      io.out(JSON.stringify(report, null, 2));
+      return report.ok ? 0 : 1;
+    },
+    factory,
+  );
 }
 
 function pairs(list: unknown, flag: string): Record<string, string> {

@@ -17,21 +17,21 @@ export async function runBudgetsStatus(args: string[], io: CliIo): Promise<numbe
   try {
     values = parseFlags(args, BUDGETS_STATUS_FLAGS, 'budgets status').values;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   const at = values.at ? new Date(values.at) : new Date();
-  if (!Number.isFinite(at.getTime())) return io.err(`aksops budgets status: --at "${values.at}" is not a time. Fix: e.g. --at 2025-03-29T06:00:00Z`), 2;
+  if (!Number.isFinite(at.getTime())) return (io.err(`aksops budgets status: --at "${values.at}" is not a time. Fix: e.g. --at 2025-03-29T06:00:00Z`), 2);
   let budgets;
   try {
     budgets = compileBudgets(loadConfigFile(configPath(values.config, io.env), io.cwd).source);
   } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), 1;
+    if (e instanceof ConfigError) return (io.err(e.message), 1);
     throw e;
   }
   if (values.budget) {
     budgets = budgets.filter((b) => b.name === values.budget);
-    if (budgets.length === 0) return io.err(`aksops budgets status: no budget named ${values.budget}. Fix: use a budgets[].name from the config`), 1;
+    if (budgets.length === 0) return (io.err(`aksops budgets status: no budget named ${values.budget}. Fix: use a budgets[].name from the config`), 1);
   }
   if (budgets.length === 0) {
     io.err('aksops budgets status: the config has no budgets. Fix: add a budgets section (docs/budgets.md)');
@@ -56,7 +56,9 @@ export async function runBudgetsStatus(args: string[], io: CliIo): Promise<numbe
     }
     const text = await res.text();
     if (!res.ok) {
-      io.err(`aksops budgets status: ${b.name}: HTTP ${res.status} ${text.slice(0, 300)}${res.status === 401 ? '. Fix: set AKSOPS_FUNCTION_KEY to a function key of the app' : ''}`);
+      io.err(
+        `aksops budgets status: ${b.name}: HTTP ${res.status} ${text.slice(0, 300)}${res.status === 401 ? '. Fix: set AKSOPS_FUNCTION_KEY to a function key of the app' : ''}`,
+      );
       return 1;
     }
     io.out(JSON.stringify(JSON.parse(text)));

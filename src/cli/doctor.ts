@@ -37,20 +37,26 @@ export async function runDoctor(args: string[], io: CliIo, deps?: DoctorDeps): P
     path = configPath(values.config, io.env);
     json = values.json === true;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   let d: DoctorDeps;
   try {
     d = deps ?? (await doctorDeps(path, io.env, io.cwd));
   } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), 1;
+    if (e instanceof ConfigError) return (io.err(e.message), 1);
     throw e;
   }
   const { runDoctorChecks } = await import('../doctor/checks.js');
   const rows = await runDoctorChecks(d);
   const failed = rows.filter((r) => r.status === 'fail').length;
-  printRows(io, json ? 'json' : 'table', rows.map((r) => ({ ...r, fix: r.fix ?? '' })), ['check', 'status', 'detail', 'fix'], { ok: failed === 0, failed, rows });
+  printRows(
+    io,
+    json ? 'json' : 'table',
+    rows.map((r) => ({ ...r, fix: r.fix ?? '' })),
+    ['check', 'status', 'detail', 'fix'],
+    { ok: failed === 0, failed, rows },
+  );
   if (!json) io.out(failed === 0 ? `doctor: all ${rows.length} checks passed` : `doctor: ${failed} of ${rows.length} checks failed`);
   return failed === 0 ? 0 : 1;
 }

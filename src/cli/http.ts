@@ -21,7 +21,12 @@ export async function call(io: CliIo, url: string, method: string, path: string,
   const key = io.env['AKSOPS_FUNCTION_KEY'];
   const res = await fetch(`${url.replace(/\/+$/, '')}${path}`, {
     method,
-    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(key ? { 'x-functions-key': key } : {}), ...headers },
+    headers: {
+      accept: 'application/json',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(key ? { 'x-functions-key': key } : {}),
+      ...headers,
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(30_000),
   });
@@ -74,7 +79,7 @@ export async function waitFor(io: CliIo, command: string, o: WaitOptions): Promi
     if (s.line !== last) io.err(`${command}: ${s.line}`);
     last = s.line;
     if (s.done) return s.ok ? 0 : 1;
-    if (Date.now() > deadline) return io.err(`aksops ${command}: still not finished after the wait limit; it continues in the app`), 1;
+    if (Date.now() > deadline) return (io.err(`aksops ${command}: still not finished after the wait limit; it continues in the app`), 1);
     await sleep(interval);
   }
 }

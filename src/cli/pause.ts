@@ -14,7 +14,13 @@ export const PAUSE_FLAGS = {
 
 function show(io: CliIo, format: 'table' | 'json', body: Record<string, unknown>): void {
   const sw = body['switch'] as { reason?: string; by?: string; at?: string } | null;
-  printRows(io, format, [{ paused: body['paused'], source: body['source'], reason: sw?.reason, by: sw?.by, at: sw?.at, note: body['note'] }], ['paused', 'source', 'reason', 'by', 'at', 'note'], body);
+  printRows(
+    io,
+    format,
+    [{ paused: body['paused'], source: body['source'], reason: sw?.reason, by: sw?.by, at: sw?.at, note: body['note'] }],
+    ['paused', 'source', 'reason', 'by', 'at', 'note'],
+    body,
+  );
 }
 
 function command(paused: boolean): (args: string[], io: CliIo) => Promise<number> {
@@ -27,16 +33,17 @@ function command(paused: boolean): (args: string[], io: CliIo) => Promise<number
       if (values.status) {
         const r = await call(io, url, 'GET', '/api/pause');
         if (r.status !== 200) return failure(io, name, r);
-        return show(io, format, r.body as Record<string, unknown>), 0;
+        return (show(io, format, r.body as Record<string, unknown>), 0);
       }
-      if (!values.reason?.trim()) throw new UsageError(`aksops ${name}: --reason is required (it goes into the audit log), e.g. --reason "maintenance INC-1234"`);
+      if (!values.reason?.trim())
+        throw new UsageError(`aksops ${name}: --reason is required (it goes into the audit log), e.g. --reason "maintenance INC-1234"`);
       const by = user(io);
       const r = await call(io, url, 'POST', '/api/pause', { paused, reason: values.reason, ...(by ? { by } : {}) });
       if (r.status !== 200) return failure(io, name, r);
       show(io, format, r.body as Record<string, unknown>);
       return 0;
     } catch (e) {
-      if (e instanceof UsageError) return io.err(e.message), 2;
+      if (e instanceof UsageError) return (io.err(e.message), 2);
       return unreachable(io, name, e);
     }
   };

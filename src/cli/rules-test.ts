@@ -23,7 +23,7 @@ export async function runRulesTest(args: string[], io: CliIo): Promise<number> {
     cfgPath = configPath(values.config, io.env);
     payloadPath = values.payload;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   let text: string;
@@ -54,8 +54,8 @@ export async function runRulesTest(args: string[], io: CliIo): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), 1;
-    if (e instanceof PayloadError) return io.err(`${payloadPath}: ${e.message}`), 1;
+    if (e instanceof ConfigError) return (io.err(e.message), 1);
+    if (e instanceof PayloadError) return (io.err(`${payloadPath}: ${e.message}`), 1);
     throw e;
   }
 }

@@ -55,7 +55,10 @@ function printRun(io: CliIo, b: Record<string, unknown>): void {
   io.out(`  status: ${text(b['runtimeStatus'])}, phase ${text(b['phase'], '-')}${b['outcome'] ? `, outcome ${text(b['outcome'])}` : ''}`);
   if (plan?.summary) io.out(`  plan: ${plan.summary}${plan.refusal ? ` (refused: ${plan.refusal})` : ''}`);
   for (const s of plan?.steps ?? []) io.out(`    - ${s}`);
-  if (approval) io.out(`  approval: ${approval.reason ?? ''}${approval.decision ? `; ${approval.decision}${approval.by ? ` by ${approval.by}` : ''}` : `; decide before ${approval.deadline ?? '?'}`}`);
+  if (approval)
+    io.out(
+      `  approval: ${approval.reason ?? ''}${approval.decision ? `; ${approval.decision}${approval.by ? ` by ${approval.by}` : ''}` : `; decide before ${approval.deadline ?? '?'}`}`,
+    );
   if (progress) io.out(`  progress: ${progress.done ?? 0}/${progress.total ?? 0}${progress.detail ? ` (${progress.detail})` : ''}`);
   if (result) io.out(`  result: ${result.outcome ?? ''}: ${result.action ?? ''}${result.detail ? ` (${result.detail})` : ''}`);
 }
@@ -70,7 +73,10 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
       if (values.json) io.out(JSON.stringify(list, null, 2));
       else {
         for (const r of list) {
-          const params = Object.entries(r.params).map(([k, p]) => `${k}${p.required ? '' : '?'}:${p.kind}${p.kind === 'int' ? `[${p.min}..${p.max}]` : p.kind === 'enum' ? `(${(p.values ?? []).join('|')})` : ''}`);
+          const params = Object.entries(r.params).map(
+            ([k, p]) =>
+              `${k}${p.required ? '' : '?'}:${p.kind}${p.kind === 'int' ? `[${p.min}..${p.max}]` : p.kind === 'enum' ? `(${(p.values ?? []).join('|')})` : ''}`,
+          );
           io.out(`${r.name}${r.approval === 'required' ? ' (approval required)' : ''}\n  ${r.description}\n  params: ${params.join(' ') || '(none)'}`);
         }
       }
@@ -83,12 +89,12 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
     if (sub === 'run' && id) {
       if (!RUNBOOKS[id]) io.err(`aksops runbooks run: "${id}" is not in this CLI's catalogue; asking the app anyway`);
       const params: Record<string, string> = {};
-      for (const p of (values.param) ?? []) {
+      for (const p of values.param ?? []) {
         const eq = p.indexOf('=');
         if (eq <= 0) throw new UsageError(`aksops runbooks run: --param ${p} is not k=v`);
         params[p.slice(0, eq)] = p.slice(eq + 1);
       }
-      const key = (values['idempotency-key']) ?? randomUUID();
+      const key = values['idempotency-key'] ?? randomUUID();
       const body: Record<string, unknown> = { params, dryRun: values['dry-run'] === true };
       const who = user(io);
       if (who) body['requestedBy'] = who;
@@ -98,7 +104,9 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
       const b = r.body as Record<string, unknown>;
       if (values.json) io.out(JSON.stringify(b, null, 2));
       else {
-        io.out(`${r.status === 200 ? 'already started' : 'started'} run ${String(b['id'])} (${b['dryRun'] ? 'dry-run' : 'for real'}${b['approvalRequired'] ? ', waits for approval' : ''}); idempotency key ${key}`);
+        io.out(
+          `${r.status === 200 ? 'already started' : 'started'} run ${String(b['id'])} (${b['dryRun'] ? 'dry-run' : 'for real'}${b['approvalRequired'] ? ', waits for approval' : ''}); idempotency key ${key}`,
+        );
         io.out(`  status: aksops runbooks status ${String(b['id'])}`);
       }
       return values.wait ? waitRun(io, url, String(b['id'])) : 0;
@@ -119,10 +127,14 @@ export async function runRunbooks(args: string[], io: CliIo): Promise<number> {
     if (sub !== 'cancel' && values.comment) body['comment'] = values.comment;
     const r = await call(io, url, 'POST', `${path}/${sub}`, body);
     if (r.status !== 202) return failure(io, sub, r);
-    io.out(values.json ? JSON.stringify(r.body, null, 2) : `${sub === 'cancel' ? 'cancel requested' : `${sub}d`} run ${id} as ${String((r.body as { by?: string }).by ?? who ?? '')}`);
+    io.out(
+      values.json
+        ? JSON.stringify(r.body, null, 2)
+        : `${sub === 'cancel' ? 'cancel requested' : `${sub}d`} run ${id} as ${String((r.body as { by?: string }).by ?? who ?? '')}`,
+    );
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     return unreachable(io, `runbooks ${sub}`, e);
   }
 }

@@ -54,7 +54,8 @@ function plotWindow(from: string | undefined, to: string | undefined): { from: n
 
 export function rowsCsv(rows: BacktestRow[]): string {
   const lines = ['timestamp,actual,forecast,upper,nodes_predictive,nodes_reactive'];
-  for (const r of rows) lines.push(`${new Date(r.timestamp).toISOString()},${cell(r.actual)},${cell(r.forecast)},${cell(r.upper)},${r.nodesPredictive},${r.nodesReactive}`);
+  for (const r of rows)
+    lines.push(`${new Date(r.timestamp).toISOString()},${cell(r.actual)},${cell(r.forecast)},${cell(r.upper)},${r.nodesPredictive},${r.nodesReactive}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -76,7 +77,7 @@ export async function runScalingBacktest(args: string[], io: CliIo): Promise<num
     coverage = positive('coverage', values.coverage, 0.999);
     warmupMs = values.warmup !== undefined ? durationMs('warmup', values.warmup, '3d') : undefined;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   const file = resolve(io.cwd, values.csv);
@@ -95,7 +96,7 @@ export async function runScalingBacktest(args: string[], io: CliIo): Promise<num
       ...(stepMs !== undefined ? { stepMs } : {}),
     });
   } catch (e) {
-    if (e instanceof CsvSeriesError) return io.err(`${values.csv}: ${e.message}`), 1;
+    if (e instanceof CsvSeriesError) return (io.err(`${values.csv}: ${e.message}`), 1);
     throw e;
   }
   // Without a time column parseCsvSeries spaces rows by --step, default 5m.
@@ -116,9 +117,15 @@ export async function runScalingBacktest(args: string[], io: CliIo): Promise<num
   if (values.plot) {
     const cap = result.summary.settings.nodeCapacity;
     const window = plotWindow(values.from, values.to);
-    if (typeof window === 'string') return io.err(window), 2;
+    if (typeof window === 'string') return (io.err(window), 2);
     const rows = result.rows.filter((r) => r.timestamp >= window.from && r.timestamp <= window.to);
-    if (rows.length === 0) return io.err(`aksops scaling backtest: no rows between --from and --to. Fix: the series runs ${new Date(result.rows[0]!.timestamp).toISOString()} .. ${new Date(result.rows.at(-1)!.timestamp).toISOString()}`), 1;
+    if (rows.length === 0)
+      return (
+        io.err(
+          `aksops scaling backtest: no rows between --from and --to. Fix: the series runs ${new Date(result.rows[0]!.timestamp).toISOString()} .. ${new Date(result.rows.at(-1)!.timestamp).toISOString()}`,
+        ),
+        1
+      );
     const svg = lineChartSvg({
       title: `${basename(file)} ${parsed.valueColumn}: ${result.summary.model.final ?? 'no model'}, horizon ${result.summary.settings.horizonMinutes} min, lead ${result.summary.settings.leadMinutes} min`,
       times: rows.map((r) => r.timestamp),

@@ -28,12 +28,23 @@ export async function runScalingReport(args: string[], io: CliIo): Promise<numbe
     const rows = body.pools.map((p) => {
       const f = (p['forecast'] ?? {}) as Record<string, unknown>;
       const prov = (p['provisioning'] ?? {}) as Record<string, unknown>;
-      return { cluster: p['cluster'], pool: p['pool'], configured: p['configuredMode'], mode: p['mode'], mase: f['maseVsPersistence'], accuracy: f['accuracy'], coverage: f['coverage'], intervals: p['intervals'], extraNodeHours: prov['extraNodeHoursVsReactive'], reasons: (p['modeReasons'] as string[] | undefined)?.join('; ') };
+      return {
+        cluster: p['cluster'],
+        pool: p['pool'],
+        configured: p['configuredMode'],
+        mode: p['mode'],
+        mase: f['maseVsPersistence'],
+        accuracy: f['accuracy'],
+        coverage: f['coverage'],
+        intervals: p['intervals'],
+        extraNodeHours: prov['extraNodeHoursVsReactive'],
+        reasons: (p['modeReasons'] as string[] | undefined)?.join('; '),
+      };
     });
     printRows(io, format, rows, ['cluster', 'pool', 'configured', 'mode', 'mase', 'accuracy', 'coverage', 'intervals', 'extraNodeHours', 'reasons'], body);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     return unreachable(io, 'scaling report', e);
   }
 }

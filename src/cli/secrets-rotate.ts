@@ -15,16 +15,20 @@ export async function runSecretsRotate(args: string[], io: CliIo, fetchImpl: typ
   let wait: boolean;
   try {
     const { values, positionals } = parseFlags(args, SECRETS_ROTATE_FLAGS, 'secrets rotate');
-    if (positionals.length !== 1) throw new UsageError('aksops secrets rotate: name exactly one secret. Usage: aksops secrets rotate NAME --url https://<app>.azurewebsites.net [--dry-run]');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        'aksops secrets rotate: name exactly one secret. Usage: aksops secrets rotate NAME --url https://<app>.azurewebsites.net [--dry-run]',
+      );
     name = positionals[0]!;
     if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) throw new UsageError(`aksops secrets rotate: "${name}" is not a Key Vault secret name`);
     // --url / $AKSOPS_URL like the other commands that call the app; --app is kept as an alias.
-    app = (values.url) ?? (values.app) ?? io.env['AKSOPS_URL'] ?? '';
-    if (!/^https?:\/\//.test(app)) throw new UsageError('aksops secrets rotate: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
+    app = values.url ?? values.app ?? io.env['AKSOPS_URL'] ?? '';
+    if (!/^https?:\/\//.test(app))
+      throw new UsageError('aksops secrets rotate: the app URL is missing. Fix: pass --url https://<app>.azurewebsites.net or set AKSOPS_URL');
     dryRun = values['dry-run'] === true;
     wait = values.wait === true;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   const key = io.env['AKSOPS_FUNCTION_KEY'];

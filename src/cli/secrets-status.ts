@@ -20,10 +20,10 @@ export async function runSecretsStatus(args: string[], io: CliIo, deps: SecretsC
   try {
     const { values } = parseFlags(args, SECRETS_STATUS_FLAGS, 'secrets status');
     path = configPath(values.config, io.env);
-    vaultUrl = (values.vault) ?? io.env['KEY_VAULT_URI'];
+    vaultUrl = values.vault ?? io.env['KEY_VAULT_URI'];
     if (!vaultUrl) throw new UsageError('aksops secrets status: no vault. Fix: pass --vault https://<vault>.vault.azure.net or set KEY_VAULT_URI');
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
   const cfg = loadConfigOrReport(path, io);
@@ -43,7 +43,18 @@ export async function runSecretsStatus(args: string[], io: CliIo, deps: SecretsC
     const e = enrolment(rot, s.name, s.tags);
     if (!e) continue;
     const latest = await vault.latest(s.name);
-    const d = sweepDecision({ name: s.name, version: latest?.version ?? '', tags: s.tags, ...(s.expiresOn ? { expiresOn: s.expiresOn } : {}), ...(s.createdOn ? { createdOn: s.createdOn } : {}) }, e.validityDays, now, policy.windowSeconds);
+    const d = sweepDecision(
+      {
+        name: s.name,
+        version: latest?.version ?? '',
+        tags: s.tags,
+        ...(s.expiresOn ? { expiresOn: s.expiresOn } : {}),
+        ...(s.createdOn ? { createdOn: s.createdOn } : {}),
+      },
+      e.validityDays,
+      now,
+      policy.windowSeconds,
+    );
     io.out(
       JSON.stringify({
         name: s.name,
@@ -61,7 +72,18 @@ export async function runSecretsStatus(args: string[], io: CliIo, deps: SecretsC
     );
   }
   for (const c of rot?.secrets ?? []) {
-    if (!listed.some((s) => s.name.toLowerCase() === c.name.toLowerCase())) io.out(JSON.stringify({ name: c.name, strategy: c.strategy, enrolledBy: 'config', version: null, due: false, reason: 'missing', detail: `not in ${vault.vaultUrl}` }));
+    if (!listed.some((s) => s.name.toLowerCase() === c.name.toLowerCase()))
+      io.out(
+        JSON.stringify({
+          name: c.name,
+          strategy: c.strategy,
+          enrolledBy: 'config',
+          version: null,
+          due: false,
+          reason: 'missing',
+          detail: `not in ${vault.vaultUrl}`,
+        }),
+      );
   }
   return 0;
 }

@@ -25,31 +25,43 @@ function loadSlo(path: string | undefined, io: CliIo, command: string): { slo: N
   try {
     cfg = loadConfigFile(configPath(path, io.env), io.cwd).source;
   } catch (e) {
-    if (e instanceof ConfigError) return io.err(e.message), 1;
+    if (e instanceof ConfigError) return (io.err(e.message), 1);
     throw e;
   }
-  if (!cfg.slo) return io.err(`aksops ${command}: the config has no slo section. Fix: add slo: {prometheus, objectives} (docs/slo.md)`), 1;
+  if (!cfg.slo) return (io.err(`aksops ${command}: the config has no slo section. Fix: add slo: {prometheus, objectives} (docs/slo.md)`), 1);
   return { slo: cfg.slo };
 }
 
-function flags<T extends Record<string, string | boolean | undefined>>(args: string[], spec: Parameters<typeof parseFlags>[1], command: string, io: CliIo): T | number {
-  if (args.includes('--help') || args.includes('-h')) return io.out(SLO_USAGE), 0;
+function flags<T extends Record<string, string | boolean | undefined>>(
+  args: string[],
+  spec: Parameters<typeof parseFlags>[1],
+  command: string,
+  io: CliIo,
+): T | number {
+  if (args.includes('--help') || args.includes('-h')) return (io.out(SLO_USAGE), 0);
   try {
     return parseFlags(args, spec, command).values as T;
   } catch (e) {
-    if (e instanceof UsageError) return io.err(`${e.message}\n\n${SLO_USAGE}`), 2;
+    if (e instanceof UsageError) return (io.err(`${e.message}\n\n${SLO_USAGE}`), 2);
     throw e;
   }
 }
 
-export const SLO_RULES_FLAGS = { config: { type: 'string' }, format: { type: 'string' }, name: { type: 'string' }, namespace: { type: 'string' }, out: { type: 'string' } } as const;
+export const SLO_RULES_FLAGS = {
+  config: { type: 'string' },
+  format: { type: 'string' },
+  name: { type: 'string' },
+  namespace: { type: 'string' },
+  out: { type: 'string' },
+} as const;
 export const SLO_STATUS_FLAGS = { config: { type: 'string' }, url: { type: 'string' }, at: { type: 'string' } } as const;
 
 export async function runSloRules(args: string[], io: CliIo): Promise<number> {
   const v = flags<{ config?: string; format?: string; name?: string; namespace?: string; out?: string }>(args, SLO_RULES_FLAGS, 'slo rules', io);
   if (typeof v === 'number') return v;
   const format = v.format ?? 'prometheus';
-  if (format !== 'prometheus' && format !== 'prometheusrule') return io.err(`aksops slo rules: --format "${format}" is not a format. Fix: use prometheus or prometheusrule`), 2;
+  if (format !== 'prometheus' && format !== 'prometheusrule')
+    return (io.err(`aksops slo rules: --format "${format}" is not a format. Fix: use prometheus or prometheusrule`), 2);
   const loaded = loadSlo(v.config, io, 'slo rules');
   if (typeof loaded === 'number') return loaded;
   const text =
@@ -73,15 +85,21 @@ export async function runSloStatus(args: string[], io: CliIo): Promise<number> {
     try {
       res = await fetch(`${url.replace(/\/+$/, '')}/api/slo`, { headers: { accept: 'application/json', ...(key ? { 'x-functions-key': key } : {}) } });
     } catch (e) {
-      return io.err(`aksops slo status: ${url} cannot be reached (${(e as Error).message}). Fix: check --url / AKSOPS_URL`), 1;
+      return (io.err(`aksops slo status: ${url} cannot be reached (${(e as Error).message}). Fix: check --url / AKSOPS_URL`), 1);
     }
     const text = await res.text();
-    if (!res.ok) return io.err(`aksops slo status: HTTP ${res.status} ${text.slice(0, 300)}${res.status === 401 ? '. Fix: set AKSOPS_FUNCTION_KEY to a function key of the app' : ''}`), 1;
+    if (!res.ok)
+      return (
+        io.err(
+          `aksops slo status: HTTP ${res.status} ${text.slice(0, 300)}${res.status === 401 ? '. Fix: set AKSOPS_FUNCTION_KEY to a function key of the app' : ''}`,
+        ),
+        1
+      );
     for (const e of (JSON.parse(text) as { slos: unknown[] }).slos) io.out(JSON.stringify(e));
     return 0;
   }
   const at = v.at ? Date.parse(v.at) : Date.now();
-  if (!Number.isFinite(at)) return io.err(`aksops slo status: --at "${v.at}" is not a time. Fix: e.g. --at 2026-03-01T06:00:00Z`), 2;
+  if (!Number.isFinite(at)) return (io.err(`aksops slo status: --at "${v.at}" is not a time. Fix: e.g. --at 2026-03-01T06:00:00Z`), 2);
   const loaded = loadSlo(v.config, io, 'slo status');
   if (typeof loaded === 'number') return loaded;
   const { prometheusClientFor } = await import('../adapters/prometheus.js');

@@ -90,7 +90,9 @@ export function lineChartSvg(o: ChartOptions): string {
   const y = (v: number) => m.top + ph - ((v - lo) / (hi - lo)) * ph;
 
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
   parts.push(`<text x="${m.left}" y="22" font-size="15" font-weight="bold">${esc(o.title)}</text>`);
   for (let v = lo; v <= hi + 1e-9 * yStep; v += yStep) {
@@ -123,12 +125,16 @@ export function lineChartSvg(o: ChartOptions): string {
       if (min[b]! !== v) d += `V${y(min[b]!).toFixed(1)}`;
       pen = true;
     }
-    parts.push(`<path d="${d}" fill="none" stroke="${line.color}" stroke-width="${line.width ?? 1.2}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}><title>${esc(line.name)}</title></path>`);
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${line.color}" stroke-width="${line.width ?? 1.2}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}><title>${esc(line.name)}</title></path>`,
+    );
   });
   o.lines.forEach((line, li) => {
     const lx = m.left + li * Math.floor(pw / Math.max(1, o.lines.length));
     const ly = height - 14;
-    parts.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${line.color}" stroke-width="2"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${line.color}" stroke-width="2"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`,
+    );
     parts.push(`<text x="${lx + 30}" y="${ly}">${esc(line.name)}</text>`);
   });
   parts.push('</svg>');

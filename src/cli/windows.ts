@@ -40,13 +40,14 @@ export async function runWindows(args: string[], io: CliIo): Promise<number> {
   try {
     ({ values } = parseFlags(args.slice(1), FLAGS, `windows ${verb ?? ''}`.trim()));
   } catch (e) {
-    if (e instanceof UsageError) return io.err(e.message), 2;
+    if (e instanceof UsageError) return (io.err(e.message), 2);
     throw e;
   }
-  if (values.help || verb === '--help' || verb === '-h') return io.out(WINDOWS_USAGE), 0;
-  if (verb !== 'list' && verb !== 'check') return io.err(`aksops windows: say list or check.\n${WINDOWS_USAGE}`), 2;
+  if (values.help || verb === '--help' || verb === '-h') return (io.out(WINDOWS_USAGE), 0);
+  if (verb !== 'list' && verb !== 'check') return (io.err(`aksops windows: say list or check.\n${WINDOWS_USAGE}`), 2);
   const at = values.at === undefined ? new Date() : new Date(values.at);
-  if (values.at !== undefined && (!/(Z|[+-]\d{2}:?\d{2})$/i.test(values.at) || Number.isNaN(at.getTime()))) return io.err(`--at "${values.at}" is not an ISO time with an offset. Fix: e.g. --at 2026-12-05T02:30:00Z`), 2;
+  if (values.at !== undefined && (!/(Z|[+-]\d{2}:?\d{2})$/i.test(values.at) || Number.isNaN(at.getTime())))
+    return (io.err(`--at "${values.at}" is not an ISO time with an offset. Fix: e.g. --at 2026-12-05T02:30:00Z`), 2);
   const path = configPath(values.config, io.env);
   const cfg = loadConfigOrReport(path, io);
   if (!cfg) return 1;
@@ -58,24 +59,60 @@ export async function runWindows(args: string[], io: CliIo): Promise<number> {
   if (verb === 'list') {
     for (const ti of w?.timeIntervals ?? []) {
       const active = intervalMatches(w!, ti.name, at, extra);
-      io.out(JSON.stringify({ interval: ti.name, activeAt: at.toISOString(), active, nextStart: active ? null : nextStart((t) => intervalMatches(w!, ti.name, t, extra), at) }));
+      io.out(
+        JSON.stringify({
+          interval: ti.name,
+          activeAt: at.toISOString(),
+          active,
+          nextStart: active ? null : nextStart((t) => intervalMatches(w!, ti.name, t, extra), at),
+        }),
+      );
     }
-    for (const p of w?.policies ?? []) io.out(JSON.stringify({ policy: p.name, kind: p.kind, intervals: p.intervals, scope: p.scope, whenBlocked: p.whenBlocked, maxWait: p.maxWait, ...(p.prewarm ? { prewarm: p.prewarm } : {}) }));
+    for (const p of w?.policies ?? [])
+      io.out(
+        JSON.stringify({
+          policy: p.name,
+          kind: p.kind,
+          intervals: p.intervals,
+          scope: p.scope,
+          whenBlocked: p.whenBlocked,
+          maxWait: p.maxWait,
+          ...(p.prewarm ? { prewarm: p.prewarm } : {}),
+        }),
+      );
     io.out(JSON.stringify({ businessHours: w?.businessHours ?? null, at: at.toISOString(), ...hours }));
     return 0;
   }
 
-  if (!values.target) return io.err('aksops windows check: --target CLUSTER[/NAMESPACE] is required. See aksops windows check --help'), 2;
+  if (!values.target) return (io.err('aksops windows check: --target CLUSTER[/NAMESPACE] is required. See aksops windows check --help'), 2);
   const [cluster, namespace, rest] = values.target.split('/');
-  if (!cluster || rest !== undefined) return io.err(`--target "${values.target}" is not CLUSTER or CLUSTER/NAMESPACE. Fix: e.g. --target ms5-prod/timescaledb`), 2;
-  if (!cfg.clusters.some((c) => c.name === cluster)) return io.err(`--target: "${cluster}" is not a configured cluster (${cfg.clusters.map((c) => c.name).join(', ')})`), 1;
-  if (values.job !== undefined && !(WINDOW_JOBS as readonly string[]).includes(values.job)) return io.err(`--job "${values.job}" is not one of ${WINDOW_JOBS.join(', ')}`), 2;
+  if (!cluster || rest !== undefined)
+    return (io.err(`--target "${values.target}" is not CLUSTER or CLUSTER/NAMESPACE. Fix: e.g. --target ms5-prod/timescaledb`), 2);
+  if (!cfg.clusters.some((c) => c.name === cluster))
+    return (io.err(`--target: "${cluster}" is not a configured cluster (${cfg.clusters.map((c) => c.name).join(', ')})`), 1);
+  if (values.job !== undefined && !(WINDOW_JOBS as readonly string[]).includes(values.job))
+    return (io.err(`--job "${values.job}" is not one of ${WINDOW_JOBS.join(', ')}`), 2);
   const jobs = values.job ? [values.job as WindowJob] : [...WINDOW_JOBS];
   for (const job of jobs) {
     const scope: WindowScope = { cluster, job, ...(namespace ? { namespace } : {}), ...(values['node-pool'] ? { nodePool: values['node-pool'] } : {}) };
-    const v = evaluateGate(w, [], { scope, at: at.toISOString(), ...(values.override ? { override: true } : {}), ...(values['scale-down'] ? { scaleDown: true } : {}) }, extra);
+    const v = evaluateGate(
+      w,
+      [],
+      { scope, at: at.toISOString(), ...(values.override ? { override: true } : {}), ...(values['scale-down'] ? { scaleDown: true } : {}) },
+      extra,
+    );
     const why = activeWindows(w, [], scope, at, extra);
-    io.out(JSON.stringify({ job, target: values.target, at: at.toISOString(), decision: v.decision, reason: v.reason, ...(v.retryAt ? { retryAt: v.retryAt } : {}), windows: why }));
+    io.out(
+      JSON.stringify({
+        job,
+        target: values.target,
+        at: at.toISOString(),
+        decision: v.decision,
+        reason: v.reason,
+        ...(v.retryAt ? { retryAt: v.retryAt } : {}),
+        windows: why,
+      }),
+    );
   }
   io.out(JSON.stringify({ businessHours: hours.inHours ? 'in hours' : 'out of hours', ...(hours.nextStart ? { nextStart: hours.nextStart } : {}) }));
   return 0;

@@ -30,16 +30,20 @@ export function parseSize(text: string): number | null {
 
 const size = z.string().refine((s) => parseSize(s) !== null && parseSize(s)! > 0, { message: 'is not a size. Fix: write it like 500Mi, 50Gi, 2Ti' });
 
-const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, { message: 'is not a blob container name (3-63 lower-case letters, digits and single dashes)' });
+const containerName = z
+  .string()
+  .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, { message: 'is not a blob container name (3-63 lower-case letters, digits and single dashes)' });
 
 const slug = (example: string) =>
   z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: `must be lower-case letters, digits and "-" (at most 63). Fix: e.g. ${example}` });
 
 export const BACKUP_PARTS = ['objects', 'databases', 'snapshots', 'grafana', 'keyVault', 'redis', 'prometheus', 's3', 'volumes'] as const;
 
-const labelSelector = z.string().refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
-  message: 'is not an equality label selector. Fix: write it like app=timescaledb,role=primary',
-});
+const labelSelector = z
+  .string()
+  .refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
+    message: 'is not an equality label selector. Fix: write it like app=timescaledb,role=primary',
+  });
 
 const objectsSchema = z.strictObject({
   /** Namespaces to back up (globs); empty = all. */
@@ -77,7 +81,10 @@ const databaseSchema = z.strictObject({
   host: z.string().min(1).optional(),
   port: z.number().int().min(1).max(65535).optional(),
   /** Environment variable of the container holding the password (it never leaves the pod). */
-  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name. Fix: e.g. POSTGRES_PASSWORD' }).optional(),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name. Fix: e.g. POSTGRES_PASSWORD' })
+    .optional(),
   /** Expected dump size: picks the block size so 50,000 blocks cover it. */
   expectedSize: size.default('100Gi'),
 });
@@ -109,7 +116,10 @@ const prometheusSchema = z.strictObject({
   /** Port of the web API inside the pod (the snapshot call goes to 127.0.0.1 in the pod). */
   port: z.number().int().min(1).max(65535).default(9090),
   /** --storage.tsdb.path of the container. */
-  dataDir: z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path. Fix: e.g. /prometheus' }).default('/prometheus'),
+  dataDir: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]*$/, { message: 'must be an absolute path. Fix: e.g. /prometheus' })
+    .default('/prometheus'),
   expectedSize: size.default('100Gi'),
 });
 
@@ -160,7 +170,10 @@ const scheduleSchema = z.strictObject({
   timezone: zone.optional(),
   /** Clusters (default: every cluster with a backups.clusters entry). */
   clusters: z.array(z.string().min(1)).optional(),
-  parts: z.array(z.enum(BACKUP_PARTS)).min(1).default([...BACKUP_PARTS]),
+  parts: z
+    .array(z.enum(BACKUP_PARTS))
+    .min(1)
+    .default([...BACKUP_PARTS]),
   /** Apply the retention policy after the backup. */
   retention: z.boolean().default(true),
 });
@@ -240,20 +253,30 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
   if ((enc.keyVaultKey === undefined) === (enc.localKeySetting === undefined)) {
     issues.push({
       path: ['backups', 'encryption'],
-      message: 'must name exactly one of keyVaultKey and localKeySetting. Fix: keyVaultKey: https://<vault>.vault.azure.net/keys/<name> in Azure, or localKeySetting: BACKUP_LOCAL_KEY locally',
+      message:
+        'must name exactly one of keyVaultKey and localKeySetting. Fix: keyVaultKey: https://<vault>.vault.azure.net/keys/<name> in Azure, or localKeySetting: BACKUP_LOCAL_KEY locally',
     });
   }
   if (enc.keyVaultKey !== undefined && !/^https:\/\/[^/]+\/keys\/[0-9a-zA-Z-]{1,127}(\/[0-9a-f]{32})?\/?$/.test(enc.keyVaultKey)) {
-    issues.push({ path: ['backups', 'encryption', 'keyVaultKey'], message: 'is not a Key Vault key ID. Fix: https://<vault>.vault.azure.net/keys/<name> (optionally /<version>)' });
+    issues.push({
+      path: ['backups', 'encryption', 'keyVaultKey'],
+      message: 'is not a Key Vault key ID. Fix: https://<vault>.vault.azure.net/keys/<name> (optionally /<version>)',
+    });
   }
   const planned = new Set<string>();
   b.clusters.forEach((c, i) => {
-    if (!clusters.has(c.cluster)) issues.push({ path: ['backups', 'clusters', i, 'cluster'], message: `"${c.cluster}" is not a configured cluster. Fix: use one of ${known()}` });
-    if (planned.has(c.cluster)) issues.push({ path: ['backups', 'clusters', i, 'cluster'], message: `"${c.cluster}" has two entries. Fix: merge them into one` });
+    if (!clusters.has(c.cluster))
+      issues.push({ path: ['backups', 'clusters', i, 'cluster'], message: `"${c.cluster}" is not a configured cluster. Fix: use one of ${known()}` });
+    if (planned.has(c.cluster))
+      issues.push({ path: ['backups', 'clusters', i, 'cluster'], message: `"${c.cluster}" has two entries. Fix: merge them into one` });
     planned.add(c.cluster);
     const dbs = new Set<string>();
     c.databases.forEach((d, j) => {
-      if (dbs.has(d.name)) issues.push({ path: ['backups', 'clusters', i, 'databases', j, 'name'], message: `"${d.name}" is used twice. Fix: give each database dump its own name` });
+      if (dbs.has(d.name))
+        issues.push({
+          path: ['backups', 'clusters', i, 'databases', j, 'name'],
+          message: `"${d.name}" is used twice. Fix: give each database dump its own name`,
+        });
       dbs.add(d.name);
       const bad = checkName('namespace', d.namespace);
       if (bad) issues.push({ path: ['backups', 'clusters', i, 'databases', j, 'namespace'], message: `${bad}. Fix: the namespace of the database pod` });
@@ -261,7 +284,8 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
     for (const key of ['redis', 'prometheus'] as const) {
       const seen = new Set<string>();
       c[key].forEach((r, j) => {
-        if (seen.has(r.name)) issues.push({ path: ['backups', 'clusters', i, key, j, 'name'], message: `"${r.name}" is used twice. Fix: give each ${key} entry its own name` });
+        if (seen.has(r.name))
+          issues.push({ path: ['backups', 'clusters', i, key, j, 'name'], message: `"${r.name}" is used twice. Fix: give each ${key} entry its own name` });
         seen.add(r.name);
         const bad = checkName('namespace', r.namespace);
         if (bad) issues.push({ path: ['backups', 'clusters', i, key, j, 'namespace'], message: `${bad}. Fix: the namespace of the ${key} pod` });
@@ -269,7 +293,9 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
     }
     issues.push(...checkS3Entries(c.s3, ['backups', 'clusters', i, 's3']));
     c.volumes.forEach((v, j) => {
-      const bad = checkName('namespace', v.namespace) ?? (isAlwaysProtectedNamespace(v.namespace) ? `namespace ${v.namespace} is protected: no pod is ever created in it` : null);
+      const bad =
+        checkName('namespace', v.namespace) ??
+        (isAlwaysProtectedNamespace(v.namespace) ? `namespace ${v.namespace} is protected: no pod is ever created in it` : null);
       if (bad) issues.push({ path: ['backups', 'clusters', i, 'volumes', j, 'namespace'], message: `${bad}. Fix: the namespace of the PVCs` });
     });
     const pvcs = new Set<string>();
@@ -285,19 +311,31 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
   });
   const names = new Set<string>();
   b.schedules.forEach((s, i) => {
-    if (names.has(s.name)) issues.push({ path: ['backups', 'schedules', i, 'name'], message: `"${s.name}" is used twice. Fix: schedule names are part of backup IDs and must be unique` });
+    if (names.has(s.name))
+      issues.push({
+        path: ['backups', 'schedules', i, 'name'],
+        message: `"${s.name}" is used twice. Fix: schedule names are part of backup IDs and must be unique`,
+      });
     names.add(s.name);
-    if (s.name === 'manual' || s.name.startsWith('manual-')) issues.push({ path: ['backups', 'schedules', i, 'name'], message: '"manual" is reserved for on-demand backups. Fix: choose another name' });
+    if (s.name === 'manual' || s.name.startsWith('manual-'))
+      issues.push({ path: ['backups', 'schedules', i, 'name'], message: '"manual" is reserved for on-demand backups. Fix: choose another name' });
     try {
       parseCron(s.cron, s.timezone ?? b.timezone);
     } catch (e) {
       issues.push({ path: ['backups', 'schedules', i, 'cron'], message: (e as Error).message });
     }
     (s.clusters ?? []).forEach((c, j) => {
-      if (!planned.has(c)) issues.push({ path: ['backups', 'schedules', i, 'clusters', j], message: `"${c}" has no backups.clusters entry. Fix: add one, or use one of ${[...planned].join(', ')}` });
+      if (!planned.has(c))
+        issues.push({
+          path: ['backups', 'schedules', i, 'clusters', j],
+          message: `"${c}" has no backups.clusters entry. Fix: add one, or use one of ${[...planned].join(', ')}`,
+        });
     });
   });
-  for (const [key, cron] of [['verify', b.verify?.cron], ['drill', b.drill?.cron]] as const) {
+  for (const [key, cron] of [
+    ['verify', b.verify?.cron],
+    ['drill', b.drill?.cron],
+  ] as const) {
     if (cron === undefined) continue;
     try {
       parseCron(cron, b.timezone);
@@ -306,7 +344,11 @@ export function checkBackups(b: BackupsConfig, clusters: Set<string>): Issue[] {
     }
   }
   if (b.drill) {
-    if (!planned.has(b.drill.cluster)) issues.push({ path: ['backups', 'drill', 'cluster'], message: `"${b.drill.cluster}" has no backups.clusters entry. Fix: use one of ${[...planned].join(', ')}` });
+    if (!planned.has(b.drill.cluster))
+      issues.push({
+        path: ['backups', 'drill', 'cluster'],
+        message: `"${b.drill.cluster}" has no backups.clusters entry. Fix: use one of ${[...planned].join(', ')}`,
+      });
     const bad = checkName('namespace', b.drill.namespace);
     if (bad) issues.push({ path: ['backups', 'drill', 'namespace'], message: `${bad}. Fix: the namespace to restore in the drill` });
   }

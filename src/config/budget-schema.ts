@@ -35,7 +35,11 @@ const actionSchema = z.discriminatedUnion(
     /** Stop whole non-production clusters (managedClusters/stop). */
     z.strictObject({ type: z.literal('stopClusters'), clusters: z.array(z.string().min(1)).min(1, { message: 'is empty. Fix: name at least one cluster' }) }),
     /** Scale every Deployment of these namespaces to 0 replicas (previous replicas are recorded). */
-    z.strictObject({ type: z.literal('scaleNamespacesToZero'), cluster: z.string().min(1), namespaces: z.array(z.string().min(1)).min(1, { message: 'is empty. Fix: name at least one namespace' }) }),
+    z.strictObject({
+      type: z.literal('scaleNamespacesToZero'),
+      cluster: z.string().min(1),
+      namespaces: z.array(z.string().min(1)).min(1, { message: 'is empty. Fix: name at least one namespace' }),
+    }),
   ],
   { message: `is not a budget action. Fix: type is one of ${BUDGET_ACTION_TYPES.join(', ')}` },
 );
@@ -86,9 +90,12 @@ export const budgetSchema = z.strictObject({
   topDrivers: z
     .strictObject({
       /** ServiceName, ResourceGroupName, ResourceId, MeterCategory, or tag:<key>. */
-      groupBy: z.string().regex(/^(ServiceName|ResourceGroupName|ResourceId|MeterCategory|ResourceType|tag:[^\s]+)$/, {
-        message: 'is not a grouping. Fix: ServiceName, ResourceGroupName, ResourceId, MeterCategory, ResourceType or tag:<key>',
-      }).default('ServiceName'),
+      groupBy: z
+        .string()
+        .regex(/^(ServiceName|ResourceGroupName|ResourceId|MeterCategory|ResourceType|tag:[^\s]+)$/, {
+          message: 'is not a grouping. Fix: ServiceName, ResourceGroupName, ResourceId, MeterCategory, ResourceType or tag:<key>',
+        })
+        .default('ServiceName'),
       count: z.number().int().min(1).max(20).default(5),
     })
     .default({ groupBy: 'ServiceName', count: 5 }),
@@ -96,7 +103,10 @@ export const budgetSchema = z.strictObject({
   allocationClusters: z.array(z.string().min(1)).optional(),
   /** Notification targets (notifications[].name); default: all. */
   notify: z.array(z.string().min(1)).optional(),
-  stages: z.array(stageSchema).min(1, { message: 'is empty. Fix: add at least one stage, e.g. {name: warn, threshold: 80, basis: actual, actions: [{type: notify}]}' }).max(10),
+  stages: z
+    .array(stageSchema)
+    .min(1, { message: 'is empty. Fix: add at least one stage, e.g. {name: warn, threshold: 80, basis: actual, actions: [{type: notify}]}' })
+    .max(10),
 });
 
 export const budgetsSchema = z.array(budgetSchema);
@@ -141,23 +151,32 @@ export function checkBudgets(budgets: BudgetConfig[], ctx: BudgetCheckContext): 
   const names = new Set<string>();
   budgets.forEach((b, i) => {
     const at = (...p: (string | number)[]) => ['budgets', i, ...p];
-    if (names.has(b.name)) issues.push({ path: at('name'), message: `"${b.name}" is used by two budgets. Fix: give each budget its own name (it keys the enforcement state)` });
+    if (names.has(b.name))
+      issues.push({ path: at('name'), message: `"${b.name}" is used by two budgets. Fix: give each budget its own name (it keys the enforcement state)` });
     names.add(b.name);
     if (b.period.type === 'calendar-month' && b.period.startDay !== 1) {
       issues.push({ path: at('period', 'startDay'), message: 'applies to billing months only. Fix: remove it, or set period.type: billing-month' });
     }
     if ((parseDuration(b.refreshInterval) ?? 0) < 3600) {
-      issues.push({ path: at('refreshInterval'), message: 'is shorter than 1h; Cost Management data refreshes about every 4 hours and queries are throttled per tenant. Fix: 4h (at least 1h)' });
+      issues.push({
+        path: at('refreshInterval'),
+        message: 'is shorter than 1h; Cost Management data refreshes about every 4 hours and queries are throttled per tenant. Fix: 4h (at least 1h)',
+      });
     }
     (b.notify ?? []).forEach((n, j) => {
-      if (!ctx.notifications.includes(n)) issues.push({ path: at('notify', j), message: `"${n}" is not a notification target. Fix: use one of ${ctx.notifications.join(', ') || '(none configured: add notifications[])'}` });
+      if (!ctx.notifications.includes(n))
+        issues.push({
+          path: at('notify', j),
+          message: `"${n}" is not a notification target. Fix: use one of ${ctx.notifications.join(', ') || '(none configured: add notifications[])'}`,
+        });
     });
     (b.allocationClusters ?? []).forEach((c, j) => {
       if (!clusters.has(c)) issues.push({ path: at('allocationClusters', j), message: `"${c}" is not a configured cluster. Fix: use one of ${known}` });
     });
     const stageNames = new Set<string>();
     b.stages.forEach((s, k) => {
-      if (stageNames.has(s.name)) issues.push({ path: at('stages', k, 'name'), message: `"${s.name}" is used by two stages. Fix: give each stage its own name` });
+      if (stageNames.has(s.name))
+        issues.push({ path: at('stages', k, 'name'), message: `"${s.name}" is used by two stages. Fix: give each stage its own name` });
       stageNames.add(s.name);
       if (k > 0) {
         const prev = b.stages[k - 1]!;
@@ -183,11 +202,21 @@ export function checkBudgets(budgets: BudgetConfig[], ctx: BudgetCheckContext): 
             const c = clusters.get(name);
             if (!c) return void issues.push({ path: ap('clusters', n), message: `"${name}" is not a configured cluster. Fix: use one of ${known}` });
             once(`cluster:${name}`, ap('clusters', n), `cluster ${name}`);
-            if (c.azure === undefined) issues.push({ path: ap('clusters', n), message: `cluster ${name} has no azure block, so it cannot be stopped through ARM. Fix: give clusters[].azure, or remove it from stopClusters` });
+            if (c.azure === undefined)
+              issues.push({
+                path: ap('clusters', n),
+                message: `cluster ${name} has no azure block, so it cannot be stopped through ARM. Fix: give clusters[].azure, or remove it from stopClusters`,
+              });
             if (c.environment === undefined) {
-              issues.push({ path: ap('clusters', n), message: `cluster ${name} does not say which environment it is, and only non-production clusters may be stopped. Fix: set environment on cluster ${name} (e.g. dev or staging)` });
+              issues.push({
+                path: ap('clusters', n),
+                message: `cluster ${name} does not say which environment it is, and only non-production clusters may be stopped. Fix: set environment on cluster ${name} (e.g. dev or staging)`,
+              });
             } else if (/^prod(uction)?$/i.test(c.environment)) {
-              issues.push({ path: ap('clusters', n), message: `cluster ${name} is production (environment: ${c.environment}) and production is never stopped. Fix: remove it from stopClusters` });
+              issues.push({
+                path: ap('clusters', n),
+                message: `cluster ${name} is production (environment: ${c.environment}) and production is never stopped. Fix: remove it from stopClusters`,
+              });
             }
           });
           return;
@@ -201,26 +230,45 @@ export function checkBudgets(budgets: BudgetConfig[], ctx: BudgetCheckContext): 
             once(`ns:${a.cluster}/${ns}`, ap('namespaces', n), `namespace ${ns}`);
             if (isAlwaysProtectedNamespace(ns)) issues.push({ path: ap('namespaces', n), message: `namespace ${ns} is always protected. Fix: remove it` });
             else if (ctx.protectedNamespaces.includes(ns) || c.protectedNamespaces.includes(ns)) {
-              issues.push({ path: ap('namespaces', n), message: `namespace ${ns} is protected (protected.namespaces or clusters[].protectedNamespaces) and is never touched. Fix: remove it from the action, or stop protecting it` });
+              issues.push({
+                path: ap('namespaces', n),
+                message: `namespace ${ns} is protected (protected.namespaces or clusters[].protectedNamespaces) and is never touched. Fix: remove it from the action, or stop protecting it`,
+              });
             }
           });
           return;
         }
         // scaleDownPools / scalePoolsToZero
-        if (c.azure === undefined) issues.push({ path: ap('cluster'), message: `cluster ${a.cluster} has no azure block, so its node pools cannot be changed through ARM. Fix: give clusters[].azure` });
+        if (c.azure === undefined)
+          issues.push({
+            path: ap('cluster'),
+            message: `cluster ${a.cluster} has no azure block, so its node pools cannot be changed through ARM. Fix: give clusters[].azure`,
+          });
         const inventory = c.nodePools;
         a.pools.forEach((p, n) => {
           once(`pool:${a.cluster}/${p}`, ap('pools', n), `pool ${p}`);
           const pool = inventory?.find((x) => x.name === p);
           if (!inventory || inventory.length === 0) {
-            issues.push({ path: ap('pools', n), message: `cluster ${a.cluster} lists no nodePools, so pool "${p}" cannot be checked. Fix: list the cluster's pools in clusters[].nodePools ({name, mode: System|User})` });
+            issues.push({
+              path: ap('pools', n),
+              message: `cluster ${a.cluster} lists no nodePools, so pool "${p}" cannot be checked. Fix: list the cluster's pools in clusters[].nodePools ({name, mode: System|User})`,
+            });
           } else if (!pool) {
-            issues.push({ path: ap('pools', n), message: `"${p}" is not a node pool of cluster ${a.cluster}. Fix: use one of ${inventory.map((x) => x.name).join(', ')}` });
+            issues.push({
+              path: ap('pools', n),
+              message: `"${p}" is not a node pool of cluster ${a.cluster}. Fix: use one of ${inventory.map((x) => x.name).join(', ')}`,
+            });
           }
           if (pool?.mode === 'System') {
-            issues.push({ path: ap('pools', n), message: `pool ${p} is a System pool: system pools are protected (and can never go to zero). Fix: remove it; only user pools can be scaled down` });
+            issues.push({
+              path: ap('pools', n),
+              message: `pool ${p} is a System pool: system pools are protected (and can never go to zero). Fix: remove it; only user pools can be scaled down`,
+            });
           } else if (ctx.protectedNodePools.includes(p) || c.protectedNodePools.includes(p)) {
-            issues.push({ path: ap('pools', n), message: `pool ${p} is protected (protected.nodePools or clusters[].protectedNodePools) and is never touched. Fix: remove it from the action, or stop protecting it` });
+            issues.push({
+              path: ap('pools', n),
+              message: `pool ${p} is protected (protected.nodePools or clusters[].protectedNodePools) and is never touched. Fix: remove it from the action, or stop protecting it`,
+            });
           }
         });
       });

@@ -153,7 +153,10 @@ export function loadConfigFile(path: string, baseDir = process.cwd()): CompiledC
     text = readFileSync(full, 'utf8');
   } catch (e) {
     throw new ConfigError(full, [
-      { path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Fix: set OPS_CONFIG_PATH to the config file, or pass --config FILE (examples/ops.yaml is a complete example)` },
+      {
+        path: '',
+        message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Fix: set OPS_CONFIG_PATH to the config file, or pass --config FILE (examples/ops.yaml is a complete example)`,
+      },
     ]);
   }
   return parseConfig(text, full);

@@ -50,25 +50,39 @@ export function checkPaging(p: PagingConfig, notifications: ReadonlySet<string>,
   const issues: { path: (string | number)[]; message: string }[] = [];
   const names = new Set<string>();
   p.receivers.forEach((r, i) => {
-    if (names.has(r.name)) issues.push({ path: ['paging', 'receivers', i, 'name'], message: `"${r.name}" is used twice. Fix: give each receiver its own name` });
+    if (names.has(r.name))
+      issues.push({ path: ['paging', 'receivers', i, 'name'], message: `"${r.name}" is used twice. Fix: give each receiver its own name` });
     names.add(r.name);
   });
   const known = (n: string, path: (string | number)[]) => {
-    if (!names.has(n)) issues.push({ path, message: `"${n}" is not a paging receiver. Fix: use one of ${[...names].join(', ') || '(none: add paging.receivers)'}` });
+    if (!names.has(n))
+      issues.push({ path, message: `"${n}" is not a paging receiver. Fix: use one of ${[...names].join(', ') || '(none: add paging.receivers)'}` });
   };
   p.routes.critical.forEach((n, j) => known(n, ['paging', 'routes', 'critical', j]));
   for (const k of ['chat', 'digest'] as const) {
     p.routes[k]?.forEach((n, j) => {
-      if (!notifications.has(n)) issues.push({ path: ['paging', 'routes', k, j], message: `"${n}" is not a notification target (notifications[].name). Fix: use one of ${[...notifications].join(', ') || '(none configured)'}` });
+      if (!notifications.has(n))
+        issues.push({
+          path: ['paging', 'routes', k, j],
+          message: `"${n}" is not a notification target (notifications[].name). Fix: use one of ${[...notifications].join(', ') || '(none configured)'}`,
+        });
     });
   }
   let last = 0;
   p.escalation.forEach((e, i) => {
     e.receivers.forEach((n, j) => known(n, ['paging', 'escalation', i, 'receivers', j]));
     const s = parseDuration(e.after)!;
-    if (s <= last) issues.push({ path: ['paging', 'escalation', i, 'after'], message: 'must be later than the level before. Fix: list levels in increasing order, e.g. 15m, 30m' });
+    if (s <= last)
+      issues.push({
+        path: ['paging', 'escalation', i, 'after'],
+        message: 'must be later than the level before. Fix: list levels in increasing order, e.g. 15m, 30m',
+      });
     const timeout = approvalTimeout ? parseDuration(approvalTimeout) : null;
-    if (timeout && s >= timeout) issues.push({ path: ['paging', 'escalation', i, 'after'], message: `is not before approvals.timeout (${approvalTimeout}): this level would never page. Fix: lower it or raise approvals.timeout` });
+    if (timeout && s >= timeout)
+      issues.push({
+        path: ['paging', 'escalation', i, 'after'],
+        message: `is not before approvals.timeout (${approvalTimeout}): this level would never page. Fix: lower it or raise approvals.timeout`,
+      });
     last = s;
   });
   return issues;

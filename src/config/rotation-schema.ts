@@ -32,10 +32,14 @@ const postgresSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(5432),
   database: z.string().min(1).default('postgres'),
   /** Two login roles that take turns. */
-  roles: z.tuple([z.string().min(1).max(63), z.string().min(1).max(63)], { message: 'must name exactly two login roles. Fix: e.g. roles: [orders_a, orders_b]' }),
+  roles: z.tuple([z.string().min(1).max(63), z.string().min(1).max(63)], {
+    message: 'must name exactly two login roles. Fix: e.g. roles: [orders_a, orders_b]',
+  }),
   adminUser: z.string().min(1),
   /** Key Vault secret holding the admin password (never the password itself). */
-  adminSecret: z.string().regex(KEY_VAULT_SECRET_NAME, { message: 'is not a Key Vault secret name. Fix: the name of the secret that holds the admin password' }),
+  adminSecret: z
+    .string()
+    .regex(KEY_VAULT_SECRET_NAME, { message: 'is not a Key Vault secret name. Fix: the name of the secret that holds the admin password' }),
   sslmode: z.enum(['disable', 'require', 'verify-full']).default('verify-full'),
 });
 
@@ -45,7 +49,9 @@ const redisSchema = z.strictObject({
   /** The ACL user whose passwords rotate. */
   user: z.string().min(1),
   adminUser: z.string().min(1).default('default'),
-  adminSecret: z.string().regex(KEY_VAULT_SECRET_NAME, { message: 'is not a Key Vault secret name. Fix: the name of the secret that holds the admin password' }),
+  adminSecret: z
+    .string()
+    .regex(KEY_VAULT_SECRET_NAME, { message: 'is not a Key Vault secret name. Fix: the name of the secret that holds the admin password' }),
   tls: z.boolean().default(true),
 });
 
@@ -57,7 +63,9 @@ const storageSchema = z.strictObject({
 
 export const rotationSecretSchema = z.strictObject({
   /** The Key Vault secret. */
-  name: z.string().regex(KEY_VAULT_SECRET_NAME, { message: 'is not a Key Vault secret name (1-127 letters, digits and "-"). Fix: use the name shown by az keyvault secret list' }),
+  name: z.string().regex(KEY_VAULT_SECRET_NAME, {
+    message: 'is not a Key Vault secret name (1-127 letters, digits and "-"). Fix: use the name shown by az keyvault secret list',
+  }),
   strategy: z.enum(ROTATION_STRATEGIES),
   cluster: z.string().min(1),
   validityDays: z.number().int().min(1).max(3650).default(90),
@@ -67,8 +75,14 @@ export const rotationSecretSchema = z.strictObject({
       alphabet: z.enum(RANDOM_ALPHABETS).default('base64url'),
     })
     .optional(),
-  targets: z.array(z.string().regex(TARGET_PATTERN, { message: 'is not namespace/secret/key[=field]. Fix: e.g. shop/api-secrets/JWT_KEY, or shop/db/PGPASSWORD=password' })).default([]),
-  consumers: z.array(z.string().regex(CONSUMER_PATTERN, { message: 'is not namespace/Kind/name with Kind Deployment or StatefulSet. Fix: e.g. shop/Deployment/api' })).default([]),
+  targets: z
+    .array(
+      z.string().regex(TARGET_PATTERN, { message: 'is not namespace/secret/key[=field]. Fix: e.g. shop/api-secrets/JWT_KEY, or shop/db/PGPASSWORD=password' }),
+    )
+    .default([]),
+  consumers: z
+    .array(z.string().regex(CONSUMER_PATTERN, { message: 'is not namespace/Kind/name with Kind Deployment or StatefulSet. Fix: e.g. shop/Deployment/api' }))
+    .default([]),
   /** Consumers mount the secret with the Secrets Store CSI driver: wait for their SecretProviderClassPodStatus instead of writing targets. */
   csi: z.strictObject({ namespace: z.string().min(1), secretProviderClass: z.string().min(1), objectName: z.string().optional() }).optional(),
   approval: z.boolean().optional(),
@@ -101,13 +115,18 @@ export function checkRotation(rot: RotationConfig, clusters: Set<string>): Issue
   const seen = new Set<string>();
   const at = (i: number, ...p: (string | number)[]) => ['rotation', 'secrets', i, ...p];
   if (rot.defaultCluster !== undefined && !clusters.has(rot.defaultCluster)) {
-    issues.push({ path: ['rotation', 'defaultCluster'], message: `"${rot.defaultCluster}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}` });
+    issues.push({
+      path: ['rotation', 'defaultCluster'],
+      message: `"${rot.defaultCluster}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}`,
+    });
   }
   rot.secrets.forEach((s, i) => {
     if (typeof s.name !== 'string' || !Array.isArray(s.targets) || !Array.isArray(s.consumers)) return;
-    if (seen.has(s.name.toLowerCase())) issues.push({ path: at(i, 'name'), message: `"${s.name}" is enrolled twice (Key Vault names are case-insensitive). Fix: keep one entry per secret` });
+    if (seen.has(s.name.toLowerCase()))
+      issues.push({ path: at(i, 'name'), message: `"${s.name}" is enrolled twice (Key Vault names are case-insensitive). Fix: keep one entry per secret` });
     seen.add(s.name.toLowerCase());
-    if (!clusters.has(s.cluster)) issues.push({ path: at(i, 'cluster'), message: `"${s.cluster}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}` });
+    if (!clusters.has(s.cluster))
+      issues.push({ path: at(i, 'cluster'), message: `"${s.cluster}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}` });
     const need: Record<RotationStrategyName, 'postgres' | 'redis' | 'storage' | null> = {
       random: null,
       'postgres-alternating-users': 'postgres',
@@ -115,15 +134,22 @@ export function checkRotation(rot: RotationConfig, clusters: Set<string>): Issue
       'storage-account-key': 'storage',
     };
     const block = need[s.strategy];
-    if (block && s[block] === undefined) issues.push({ path: at(i, block), message: `is missing: strategy ${s.strategy} needs it. Fix: add ${block}: {...} (docs/rotation.md)` });
+    if (block && s[block] === undefined)
+      issues.push({ path: at(i, block), message: `is missing: strategy ${s.strategy} needs it. Fix: add ${block}: {...} (docs/rotation.md)` });
     for (const other of ['postgres', 'redis', 'storage'] as const) {
       if (other !== block && s[other] !== undefined) issues.push({ path: at(i, other), message: `does not apply to strategy ${s.strategy}. Fix: remove it` });
     }
     if (s.random !== undefined && s.strategy !== 'random' && s.strategy !== 'postgres-alternating-users' && s.strategy !== 'redis-acl') {
       issues.push({ path: at(i, 'random'), message: `does not apply to strategy ${s.strategy} (ARM generates storage keys). Fix: remove it` });
     }
-    if (s.postgres && s.postgres.roles[0] === s.postgres.roles[1]) issues.push({ path: at(i, 'postgres', 'roles'), message: 'names the same role twice. Fix: two different login roles take turns' });
-    if (s.targets.length === 0 && !s.csi) issues.push({ path: at(i, 'targets'), message: 'is empty and no csi is given, so the new value would reach no workload. Fix: list namespace/secret/key targets, or csi {namespace, secretProviderClass}' });
+    if (s.postgres && s.postgres.roles[0] === s.postgres.roles[1])
+      issues.push({ path: at(i, 'postgres', 'roles'), message: 'names the same role twice. Fix: two different login roles take turns' });
+    if (s.targets.length === 0 && !s.csi)
+      issues.push({
+        path: at(i, 'targets'),
+        message:
+          'is empty and no csi is given, so the new value would reach no workload. Fix: list namespace/secret/key targets, or csi {namespace, secretProviderClass}',
+      });
     // (Entries that failed their own pattern are reported by the schema already.)
     s.targets.forEach((t, j) => {
       const m = TARGET_PATTERN.exec(t);
@@ -132,11 +158,15 @@ export function checkRotation(rot: RotationConfig, clusters: Set<string>): Issue
       if (bad) issues.push({ path: at(i, 'targets', j), message: `${bad}. Fix: namespace/secret/key with Kubernetes names` });
       const field = m[4];
       if (field !== undefined && !fieldsOf(s.strategy).includes(field)) {
-        issues.push({ path: at(i, 'targets', j), message: `field "${field}" does not exist for strategy ${s.strategy}. Fix: use one of ${fieldsOf(s.strategy).join(', ')}` });
+        issues.push({
+          path: at(i, 'targets', j),
+          message: `field "${field}" does not exist for strategy ${s.strategy}. Fix: use one of ${fieldsOf(s.strategy).join(', ')}`,
+        });
       }
       if (field === undefined && (s.strategy === 'postgres-alternating-users' || s.strategy === 'redis-acl') && !/pass/i.test(m[3]!)) {
         // Not an error: the default field is the password; say so only when the key suggests otherwise.
-        if (/user/i.test(m[3]!)) issues.push({ path: at(i, 'targets', j), message: `key ${m[3]} looks like a user name but receives the password. Fix: write ${t}=username` });
+        if (/user/i.test(m[3]!))
+          issues.push({ path: at(i, 'targets', j), message: `key ${m[3]} looks like a user name but receives the password. Fix: write ${t}=username` });
       }
     });
     s.consumers.forEach((c, j) => {

@@ -12,7 +12,7 @@ const duration = z.string().refine((s) => parseDuration(s) !== null && parseDura
 const quantity = z.string().refine((s) => parseQuantity(s) !== null && parseQuantity(s)! > 0, {
   message: 'is not a storage quantity. Fix: write it like Kubernetes quantities, e.g. 10Gi, 500Gi, 1Ti',
 });
-const step = z.string().refine((s) => /^\d{1,3}%$/.test(s) ? Number(s.slice(0, -1)) > 0 : parseQuantity(s) !== null && parseQuantity(s)! > 0, {
+const step = z.string().refine((s) => (/^\d{1,3}%$/.test(s) ? Number(s.slice(0, -1)) > 0 : parseQuantity(s) !== null && parseQuantity(s)! > 0), {
   message: 'is neither a percentage nor a quantity. Fix: e.g. 20% or 10Gi',
 });
 
@@ -23,7 +23,9 @@ const poolBudget = z
     /** At least this many Ready, schedulable nodes left in the pool. */
     minHealthy: z.number().int().min(0).max(1000).optional(),
   })
-  .refine((b) => b.maxUnavailable !== undefined || b.minHealthy !== undefined, { message: 'names neither maxUnavailable nor minHealthy. Fix: give one or both' });
+  .refine((b) => b.maxUnavailable !== undefined || b.minHealthy !== undefined, {
+    message: 'names neither maxUnavailable nor minHealthy. Fix: give one or both',
+  });
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -95,7 +97,9 @@ export const approvalsSchema = z
     /** How long an approval request waits before it escalates (the run then does not act). */
     timeout: duration.default('30m'),
     /** Every run in these clusters / namespaces needs approval, whatever its rule says (production by config). */
-    requiredIn: z.strictObject({ clusters: z.array(z.string()).default([]), namespaces: z.array(z.string()).default([]) }).default({ clusters: [], namespaces: [] }),
+    requiredIn: z
+      .strictObject({ clusters: z.array(z.string()).default([]), namespaces: z.array(z.string()).default([]) })
+      .default({ clusters: [], namespaces: [] }),
     /** May the engineer who started a manual run approve it? (default: no, four eyes) */
     allowSelfApproval: z.boolean().default(false),
     /** The Entra ID app role an Easy Auth principal needs to approve or reject. */
@@ -136,7 +140,12 @@ export interface RunbookSettings {
   timeouts: Record<string, number>;
   rollbackWindowSeconds: number;
   scale: { maxReplicas: number; allowZero: boolean };
-  drain: { deleteEmptyDirData: boolean; force: boolean; defaultMaxUnavailable: number; pools: Record<string, { maxUnavailable?: number; minHealthy?: number }> };
+  drain: {
+    deleteEmptyDirData: boolean;
+    force: boolean;
+    defaultMaxUnavailable: number;
+    pools: Record<string, { maxUnavailable?: number; minHealthy?: number }>;
+  };
   expand: { stepPercent: number | null; stepBytes: number | null; maxBytes: number; max: string };
   deleteFailedJobs: { maxJobs: number };
   jobTemplates: Record<string, JobTemplateSettings>;
@@ -161,7 +170,7 @@ export function compileRunbookSettings(r: RunbooksConfig): RunbookSettings {
   const stepText = r['expand-pvc'].step;
   const timeouts: Record<string, number> = {};
   for (const name of ['rollout-restart', 'rollback-deployment', 'scale-workload', 'drain-node', 'expand-pvc', 'run-job'] as const) {
-    const t = sec((r[name]).timeout);
+    const t = sec(r[name].timeout);
     if (t !== undefined) timeouts[name] = t;
   }
   return {
@@ -180,7 +189,13 @@ export function compileRunbookSettings(r: RunbooksConfig): RunbookSettings {
     deleteFailedJobs: { maxJobs: r['delete-failed-jobs'].maxJobs },
     jobTemplates: Object.fromEntries(
       Object.entries(r['run-job'].templates).map(([name, t]) => {
-        const out: JobTemplateSettings = { namespace: t.namespace, image: t.image, env: t.env, backoffLimit: t.backoffLimit, alertLabelsAsEnv: t.alertLabelsAsEnv };
+        const out: JobTemplateSettings = {
+          namespace: t.namespace,
+          image: t.image,
+          env: t.env,
+          backoffLimit: t.backoffLimit,
+          alertLabelsAsEnv: t.alertLabelsAsEnv,
+        };
         if (t.command) out.command = t.command;
         if (t.args) out.args = t.args;
         if (t.serviceAccountName) out.serviceAccountName = t.serviceAccountName;
@@ -214,13 +229,22 @@ export function checkRunbooksConfig(
   const issues: Array<{ path: (string | number)[]; message: string }> = [];
   for (const [name, t] of Object.entries(cfg.runbooks['run-job'].templates)) {
     const badName = checkName('name', name);
-    if (badName) issues.push({ path: ['runbooks', 'run-job', 'templates', name], message: `template name ${badName}. Fix: use a Kubernetes-style name such as diag-dns` });
-    if (name.length > 40) issues.push({ path: ['runbooks', 'run-job', 'templates', name], message: 'template name is longer than 40 characters (the Job name adds a suffix). Fix: shorten it' });
+    if (badName)
+      issues.push({ path: ['runbooks', 'run-job', 'templates', name], message: `template name ${badName}. Fix: use a Kubernetes-style name such as diag-dns` });
+    if (name.length > 40)
+      issues.push({
+        path: ['runbooks', 'run-job', 'templates', name],
+        message: 'template name is longer than 40 characters (the Job name adds a suffix). Fix: shorten it',
+      });
     const badNs = checkName('namespace', t.namespace);
     if (badNs) issues.push({ path: ['runbooks', 'run-job', 'templates', name, 'namespace'], message: `${badNs}. Fix: give the namespace the Job runs in` });
   }
   cfg.approvals.requiredIn.clusters.forEach((c, i) => {
-    if (!clusters.has(c)) issues.push({ path: ['approvals', 'requiredIn', 'clusters', i], message: `"${c}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}` });
+    if (!clusters.has(c))
+      issues.push({
+        path: ['approvals', 'requiredIn', 'clusters', i],
+        message: `"${c}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}`,
+      });
   });
   cfg.approvals.requiredIn.namespaces.forEach((ns, i) => {
     const bad = checkName('namespace', ns);

@@ -6,9 +6,13 @@ import { checkName } from '../domain/k8s-names.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be lower-case letters, digits and "-" (at most 63). Fix: e.g. minio-media' });
 // S3 bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
-export const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'is not an S3 bucket name (3-63 lower-case letters, digits, "." and "-"). Fix: e.g. media-uploads' });
+export const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'is not an S3 bucket name (3-63 lower-case letters, digits, "." and "-"). Fix: e.g. media-uploads' });
 const secretKeyName = z.string().regex(/^[-._a-zA-Z0-9]{1,253}$/, { message: 'is not a Secret data key. Fix: e.g. accesskey' });
-const kvSecretName = z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, { message: 'is not a Key Vault secret name (letters, digits, "-"). Fix: e.g. minio-access-key' });
+const kvSecretName = z
+  .string()
+  .regex(/^[0-9a-zA-Z-]{1,127}$/, { message: 'is not a Key Vault secret name (letters, digits, "-"). Fix: e.g. minio-access-key' });
 
 const credentialsSchema = z.union(
   [
@@ -30,7 +34,10 @@ const credentialsSchema = z.union(
       }),
     }),
   ],
-  { message: 'must be {secret: {namespace, name}} (a Kubernetes Secret) or {keyVault: {accessKeyIdSecret, secretAccessKeySecret}}. Fix: see docs/backups.md "S3 buckets"' },
+  {
+    message:
+      'must be {secret: {namespace, name}} (a Kubernetes Secret) or {keyVault: {accessKeyIdSecret, secretAccessKeySecret}}. Fix: see docs/backups.md "S3 buckets"',
+  },
 );
 
 export const s3BackupSchema = z.strictObject({
@@ -60,7 +67,8 @@ export function checkS3Entries(entries: S3BackupConfig[], at: (string | number)[
   entries.forEach((e, j) => {
     if (seen.has(e.name)) issues.push({ path: [...at, j, 'name'], message: `"${e.name}" is used twice. Fix: give each s3 entry its own name` });
     seen.add(e.name);
-    if (!/^https?:\/\//.test(e.endpoint)) issues.push({ path: [...at, j, 'endpoint'], message: 'must be an http(s) URL. Fix: e.g. https://minio.ms5.example.com' });
+    if (!/^https?:\/\//.test(e.endpoint))
+      issues.push({ path: [...at, j, 'endpoint'], message: 'must be an http(s) URL. Fix: e.g. https://minio.ms5.example.com' });
     if ('secret' in e.credentials) {
       const badNs = checkName('namespace', e.credentials.secret.namespace);
       if (badNs) issues.push({ path: [...at, j, 'credentials', 'secret', 'namespace'], message: `${badNs}. Fix: the namespace of the Secret` });

@@ -53,7 +53,10 @@ const queueSchema = z.strictObject({
 });
 
 const poolSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { message: 'is not an AKS node pool name (lower-case letters and digits, at most 12, starting with a letter). Fix: use the name shown by az aks nodepool list' }),
+  name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, {
+    message:
+      'is not an AKS node pool name (lower-case letters and digits, at most 12, starting with a letter). Fix: use the name shown by az aks nodepool list',
+  }),
   /** Bounds for the minCount we set (within the pool's own maxCount). */
   minCount: z.number().int().min(0).max(1000),
   maxCount: z.number().int().min(1).max(1000),
@@ -105,21 +108,45 @@ export function checkScaling(scaling: ScalingConfig | undefined, clusters: Clust
   const byName = new Map(clusters.map((c) => [c.name, c]));
   const checkTunables = (t: Partial<Record<keyof typeof tunables, unknown>>, path: (string | number)[]) => {
     const cooldown = ms(t.cooldown as string | undefined);
-    if (cooldown !== undefined && cooldown < 600_000) ctx.addIssue({ code: 'custom', path: [...path, 'cooldown'], message: `is ${text(t.cooldown)}, below the 10 minutes the autoscaler needs to act on a change. Fix: set at least 10m` });
+    if (cooldown !== undefined && cooldown < 600_000)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'cooldown'],
+        message: `is ${text(t.cooldown)}, below the 10 minutes the autoscaler needs to act on a change. Fix: set at least 10m`,
+      });
     const step = ms(t.step as string | undefined);
-    if (step !== undefined && (86_400_000 % step !== 0 || step % 1000 !== 0)) ctx.addIssue({ code: 'custom', path: [...path, 'step'], message: `${text(t.step)} does not divide a day into whole seconds, so daily cycles cannot be found. Fix: use 1m, 5m, 10m, 15m, 30m or 1h` });
+    if (step !== undefined && (86_400_000 % step !== 0 || step % 1000 !== 0))
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'step'],
+        message: `${text(t.step)} does not divide a day into whole seconds, so daily cycles cannot be found. Fix: use 1m, 5m, 10m, 15m, 30m or 1h`,
+      });
     const history = ms(t.history as string | undefined);
-    if (history !== undefined && history < 86_400_000) ctx.addIssue({ code: 'custom', path: [...path, 'history'], message: `is ${text(t.history)}; forecasting needs days of history (14d preferred, 7d to act). Fix: set 14d` });
+    if (history !== undefined && history < 86_400_000)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'history'],
+        message: `is ${text(t.history)}; forecasting needs days of history (14d preferred, 7d to act). Fix: set 14d`,
+      });
   };
   checkTunables(scaling.defaults, ['scaling', 'defaults']);
   const seen = new Set<string>();
   scaling.clusters.forEach((sc, i) => {
     const cluster = byName.get(sc.cluster);
     if (!cluster) {
-      ctx.addIssue({ code: 'custom', path: ['scaling', 'clusters', i, 'cluster'], message: `"${sc.cluster}" is not a configured cluster. Fix: use one of ${[...byName.keys()].join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaling', 'clusters', i, 'cluster'],
+        message: `"${sc.cluster}" is not a configured cluster. Fix: use one of ${[...byName.keys()].join(', ')}`,
+      });
       return;
     }
-    if (seen.has(sc.cluster)) ctx.addIssue({ code: 'custom', path: ['scaling', 'clusters', i, 'cluster'], message: `"${sc.cluster}" is listed twice. Fix: list each cluster's pools once` });
+    if (seen.has(sc.cluster))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaling', 'clusters', i, 'cluster'],
+        message: `"${sc.cluster}" is listed twice. Fix: list each cluster's pools once`,
+      });
     seen.add(sc.cluster);
     const protectedPools = new Set([...globalProtected, ...cluster.protectedNodePools]);
     const poolNames = new Set<string>();
@@ -127,11 +154,32 @@ export function checkScaling(scaling: ScalingConfig | undefined, clusters: Clust
       const path = ['scaling', 'clusters', i, 'pools', j];
       if (poolNames.has(p.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `"${p.name}" is listed twice. Fix: one entry per pool` });
       poolNames.add(p.name);
-      if (p.queue && p.queries?.requests) ctx.addIssue({ code: 'custom', path: [...path, 'queue'], message: 'and queries.requests both define the pool\'s demand. Fix: keep one (queue forecasts the workers the queue needs; queries.requests the pods\' requests)' });
-      if (p.minCount > p.maxCount) ctx.addIssue({ code: 'custom', path: [...path, 'minCount'], message: `${p.minCount} is above maxCount ${p.maxCount}; AKS refuses minCount > maxCount. Fix: lower minCount or raise maxCount` });
+      if (p.queue && p.queries?.requests)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'queue'],
+          message:
+            "and queries.requests both define the pool's demand. Fix: keep one (queue forecasts the workers the queue needs; queries.requests the pods' requests)",
+        });
+      if (p.minCount > p.maxCount)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'minCount'],
+          message: `${p.minCount} is above maxCount ${p.maxCount}; AKS refuses minCount > maxCount. Fix: lower minCount or raise maxCount`,
+        });
       const mode = p.mode ?? scaling.defaults.mode ?? 'forecast-only';
-      if (mode === 'enforce' && protectedPools.has(p.name)) ctx.addIssue({ code: 'custom', path: [...path, 'mode'], message: `is enforce, but pool "${p.name}" is protected and is never changed. Fix: set mode: forecast-only, or remove it from the protected node pools` });
-      if (mode === 'enforce' && !cluster.azure) ctx.addIssue({ code: 'custom', path: [...path, 'mode'], message: `is enforce, but cluster "${sc.cluster}" has no azure block, so its agent pools cannot be changed. Fix: add azure {subscriptionId, resourceGroup, clusterName} to the cluster, or set mode: forecast-only` });
+      if (mode === 'enforce' && protectedPools.has(p.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'mode'],
+          message: `is enforce, but pool "${p.name}" is protected and is never changed. Fix: set mode: forecast-only, or remove it from the protected node pools`,
+        });
+      if (mode === 'enforce' && !cluster.azure)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'mode'],
+          message: `is enforce, but cluster "${sc.cluster}" has no azure block, so its agent pools cannot be changed. Fix: add azure {subscriptionId, resourceGroup, clusterName} to the cluster, or set mode: forecast-only`,
+        });
       checkTunables(p, path);
     });
   });

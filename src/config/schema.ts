@@ -46,14 +46,25 @@ const clusterSchema = z
     protectedNamespaces: nameList,
     protectedNodePools: nameList,
     /** What the cluster is for (dev, staging, production): budgets stop only non-production clusters. */
-    environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { message: 'must be a short lower-case word. Fix: e.g. dev, staging or production' }).optional(),
+    environment: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { message: 'must be a short lower-case word. Fix: e.g. dev, staging or production' })
+      .optional(),
     /** The cluster's node pools (ARM agentPools), so actions naming a pool can be checked (budgets). */
     nodePools: z
-      .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { message: 'is not an AKS node pool name (lower-case letters and digits, at most 12, starting with a letter). Fix: e.g. spot' }), mode: z.enum(['System', 'User']) }))
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z][a-z0-9]{0,11}$/, {
+            message: 'is not an AKS node pool name (lower-case letters and digits, at most 12, starting with a letter). Fix: e.g. spot',
+          }),
+          mode: z.enum(['System', 'User']),
+        }),
+      )
       .optional(),
   })
   .refine((c) => c.azure !== undefined || c.kubeContext !== undefined, {
-    message: 'names neither "azure" nor "kubeContext". Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context',
+    message:
+      'names neither "azure" nor "kubeContext". Fix: give azure {subscriptionId, resourceGroup, clusterName} for Azure, or kubeContext for a local kubeconfig context',
   });
 
 const ruleSchema = z.strictObject({
@@ -94,10 +105,15 @@ const notificationSchema = z.discriminatedUnion('type', [
     name: z.string().min(1),
     type: z.literal('email'),
     /** The Communication Services resource endpoint, https://<resource>.<geo>.communication.azure.com. */
-    endpoint: z.url({ protocol: /^https$/, message: 'must be the https endpoint of the Communication Services resource. Fix: e.g. https://aksops-acs.europe.communication.azure.com' }),
+    endpoint: z.url({
+      protocol: /^https$/,
+      message: 'must be the https endpoint of the Communication Services resource. Fix: e.g. https://aksops-acs.europe.communication.azure.com',
+    }),
     /** The MailFrom address of a domain connected to the resource. */
     sender: z.email({ message: 'must be an email address of a domain connected to the resource. Fix: e.g. DoNotReply@ops.example.com' }),
-    to: z.array(z.email({ message: 'must be an email address. Fix: e.g. oncall@example.com' })).min(1, { message: 'is empty. Fix: list at least one recipient address' }),
+    to: z
+      .array(z.email({ message: 'must be an email address. Fix: e.g. oncall@example.com' }))
+      .min(1, { message: 'is empty. Fix: list at least one recipient address' }),
     /** App setting with the resource's access key (may be a Key Vault reference); absent = the app's managed identity. */
     keySetting: appSetting('ACS_EMAIL_KEY').optional(),
     events,
@@ -153,7 +169,8 @@ export const opsConfigSchema = z
     checkScaling(cfg.scaling, cfg.clusters, cfg.protected.nodePools, ctx);
     const seenClusters = new Set<string>();
     cfg.clusters.forEach((c, i) => {
-      if (seenClusters.has(c.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `"${c.name}" is used by two clusters. Fix: give each cluster its own name` });
+      if (seenClusters.has(c.name))
+        ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `"${c.name}" is used by two clusters. Fix: give each cluster its own name` });
       seenClusters.add(c.name);
       c.protectedNamespaces.forEach((ns, j) => {
         const bad = checkName('namespace', ns);
@@ -163,7 +180,12 @@ export const opsConfigSchema = z
     if (cfg.clusters.length > 1) {
       cfg.clusters.forEach((c, i) => {
         if (Object.keys(c.alertLabels).length === 0) {
-          ctx.addIssue({ code: 'custom', path: ['clusters', i, 'alertLabels'], message: 'is empty while several clusters are configured, so alerts cannot be told apart. Fix: set the labels that identify this cluster, e.g. {cluster: ms5-prod}' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', i, 'alertLabels'],
+            message:
+              'is empty while several clusters are configured, so alerts cannot be told apart. Fix: set the labels that identify this cluster, e.g. {cluster: ms5-prod}',
+          });
         }
       });
     }
@@ -173,7 +195,12 @@ export const opsConfigSchema = z
     });
     const seenRules = new Set<string>();
     cfg.rules.forEach((r, i) => {
-      if (seenRules.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `"${r.name}" is used by two rules. Fix: rule names must be unique (they are part of the remediation ID)` });
+      if (seenRules.has(r.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'name'],
+          message: `"${r.name}" is used by two rules. Fix: rule names must be unique (they are part of the remediation ID)`,
+        });
       seenRules.add(r.name);
       let matcherCount = 0;
       let matchersValid = true;
@@ -186,21 +213,38 @@ export const opsConfigSchema = z
         }
       });
       if (matchersValid && matcherCount === 0 && r.matchers.length > 0) {
-        ctx.addIssue({ code: 'custom', path: ['rules', i, 'matchers'], message: 'hold no matcher (only empty sets such as {}), so the rule would match every alert. Fix: add at least one matcher, e.g. alertname="KubePodCrashLooping"' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'matchers'],
+          message:
+            'hold no matcher (only empty sets such as {}), so the rule would match every alert. Fix: add at least one matcher, e.g. alertname="KubePodCrashLooping"',
+        });
       }
       const def = RUNBOOKS[r.runbook];
       if (!def) {
-        ctx.addIssue({ code: 'custom', path: ['rules', i, 'runbook'], message: `"${r.runbook}" is not a runbook. Fix: use one of ${runbookNames().join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'runbook'],
+          message: `"${r.runbook}" is not a runbook. Fix: use one of ${runbookNames().join(', ')}`,
+        });
         return;
       }
       for (const [p, spec] of Object.entries(def.params)) {
         if (spec.required && r.params[p] === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['rules', i, 'params'], message: `lacks "${p}", which runbook ${def.name} requires. Fix: add ${p}: '{{ $labels.${p} }}' (or the label that holds it)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'params'],
+            message: `lacks "${p}", which runbook ${def.name} requires. Fix: add ${p}: '{{ $labels.${p} }}' (or the label that holds it)`,
+          });
         }
       }
       for (const [p, tpl] of Object.entries(r.params)) {
         if (!def.params[p]) {
-          ctx.addIssue({ code: 'custom', path: ['rules', i, 'params', p], message: `is not a parameter of runbook ${def.name}. Fix: remove it; the runbook takes ${Object.keys(def.params).join(', ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'params', p],
+            message: `is not a parameter of runbook ${def.name}. Fix: remove it; the runbook takes ${Object.keys(def.params).join(', ')}`,
+          });
         }
         try {
           compileTemplate(tpl);
@@ -209,7 +253,12 @@ export const opsConfigSchema = z
         }
       }
       (r.clusters ?? []).forEach((c, j) => {
-        if (!seenClusters.has(c)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'clusters', j], message: `"${c}" is not a configured cluster. Fix: use one of ${[...seenClusters].join(', ')}` });
+        if (!seenClusters.has(c))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'clusters', j],
+            message: `"${c}" is not a configured cluster. Fix: use one of ${[...seenClusters].join(', ')}`,
+          });
       });
     });
     if (cfg.rotation) for (const issue of checkRotation(cfg.rotation, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
@@ -218,18 +267,33 @@ export const opsConfigSchema = z
     if (cfg.windows) for (const issue of checkWindows(cfg.windows, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.backups) for (const issue of checkBackups(cfg.backups, seenClusters)) ctx.addIssue({ code: 'custom', ...issue });
     if (cfg.budgets) {
-      const budgetCtx = { clusters: cfg.clusters, protectedNamespaces: cfg.protected.namespaces, protectedNodePools: cfg.protected.nodePools, notifications: cfg.notifications.map((n) => n.name) };
+      const budgetCtx = {
+        clusters: cfg.clusters,
+        protectedNamespaces: cfg.protected.namespaces,
+        protectedNodePools: cfg.protected.nodePools,
+        notifications: cfg.notifications.map((n) => n.name),
+      };
       for (const issue of checkBudgets(cfg.budgets, budgetCtx)) ctx.addIssue({ code: 'custom', ...issue });
     }
     const seenNotif = new Set<string>();
     cfg.notifications.forEach((n, i) => {
-      if (seenNotif.has(n.name)) ctx.addIssue({ code: 'custom', path: ['notifications', i, 'name'], message: `"${n.name}" is used twice. Fix: give each notification target its own name` });
+      if (seenNotif.has(n.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', i, 'name'],
+          message: `"${n.name}" is used twice. Fix: give each notification target its own name`,
+        });
       seenNotif.add(n.name);
     });
     if (cfg.paging) for (const issue of checkPaging(cfg.paging, seenNotif, cfg.approvals.timeout)) ctx.addIssue({ code: 'custom', ...issue });
     cfg.rules.forEach((r, i) => {
       (r.notify ?? []).forEach((n, j) => {
-        if (!seenNotif.has(n)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'notify', j], message: `"${n}" is not a notification target. Fix: use one of ${[...seenNotif].join(', ') || '(none configured: add notifications[])'}` });
+        if (!seenNotif.has(n))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'notify', j],
+            message: `"${n}" is not a notification target. Fix: use one of ${[...seenNotif].join(', ') || '(none configured: add notifications[])'}`,
+          });
       });
     });
   });

@@ -104,7 +104,8 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   BACKUP_BLOB_SERVICE_URI: {
-    description: 'Blob service URI of the backup storage account (backups, docs/backups.md), reached with the managed identity, e.g. https://stbkxxxx.blob.core.windows.net/. Bicep sets it.',
+    description:
+      'Blob service URI of the backup storage account (backups, docs/backups.md), reached with the managed identity, e.g. https://stbkxxxx.blob.core.windows.net/. Bicep sets it.',
     requiredInAzure: true,
   },
   BACKUP_STORAGE_CONNECTION: {
@@ -113,7 +114,8 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   BACKUP_SECONDARY_BLOB_SERVICE_URI: {
-    description: 'Blob service URI of the secondary backup account in the paired region (UK West for UK South), reached with the managed identity: every complete backup is copied there (docs/backups.md, Second region). Bicep sets it when backupSecondaryLocation is set.',
+    description:
+      'Blob service URI of the secondary backup account in the paired region (UK West for UK South), reached with the managed identity: every complete backup is copied there (docs/backups.md, Second region). Bicep sets it when backupSecondaryLocation is set.',
     requiredInAzure: false,
   },
   BACKUP_SECONDARY_STORAGE_CONNECTION: {
@@ -122,12 +124,14 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   BACKUP_LOCAL_KEY: {
-    description: 'Local only: base64 256-bit key that wraps backup data keys when backups.encryption.localKeySetting names it (`openssl rand -base64 32`). In Azure use backups.encryption.keyVaultKey.',
+    description:
+      'Local only: base64 256-bit key that wraps backup data keys when backups.encryption.localKeySetting names it (`openssl rand -base64 32`). In Azure use backups.encryption.keyVaultKey.',
     secret: true,
     requiredInAzure: false,
   },
   KEY_VAULT_URI: {
-    description: 'URI of the Key Vault whose secrets are rotated (docs/rotation.md) and backed up (docs/backups.md), e.g. https://kv-ms5-prod.vault.azure.net/. Bicep sets it.',
+    description:
+      'URI of the Key Vault whose secrets are rotated (docs/rotation.md) and backed up (docs/backups.md), e.g. https://kv-ms5-prod.vault.azure.net/. Bicep sets it.',
     requiredInAzure: true,
   },
   ALERTMANAGER_API_TOKEN: {
@@ -136,12 +140,14 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   RUNBOOKS_AUTH: {
-    description: '"function-key" (default): on-call routes trust the function key; names in the body are recorded as claimed. "easy-auth": every on-call route needs an Easy Auth principal with the route\'s app role (Operator, Approver; docs/security.md); needs WEBSITE_AUTH_ENABLED=true.',
+    description:
+      '"function-key" (default): on-call routes trust the function key; names in the body are recorded as claimed. "easy-auth": every on-call route needs an Easy Auth principal with the route\'s app role (Operator, Approver; docs/security.md); needs WEBSITE_AUTH_ENABLED=true.',
     default: 'function-key',
     requiredInAzure: false,
   },
   WEBSITE_AUTH_ENABLED: {
-    description: 'Set by App Service ("True") when App Service Authentication (Easy Auth) is on. Only then are x-ms-client-principal headers trusted (docs/security.md); never set it yourself in Azure.',
+    description:
+      'Set by App Service ("True") when App Service Authentication (Easy Auth) is on. Only then are x-ms-client-principal headers trusted (docs/security.md); never set it yourself in Azure.',
     requiredInAzure: false,
   },
   PUBLIC_BASE_URL: {
@@ -149,7 +155,7 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   WEBSITE_HOSTNAME: {
-    description: 'Set by App Service: the app\'s host name (the default for PUBLIC_BASE_URL).',
+    description: "Set by App Service: the app's host name (the default for PUBLIC_BASE_URL).",
     requiredInAzure: false,
   },
   TEAMS_WEBHOOK_URL: {
@@ -163,7 +169,8 @@ export const SETTINGS = {
     requiredInAzure: false,
   },
   ACS_EMAIL_KEY: {
-    description: 'Example email target key (notifications[].keySetting): the Azure Communication Services access key. Unset: email is sent with the managed identity.',
+    description:
+      'Example email target key (notifications[].keySetting): the Azure Communication Services access key. Unset: email is sent with the managed identity.',
     secret: true,
     requiredInAzure: false,
   },
@@ -226,7 +233,9 @@ function positiveInt(env: Env, name: SettingName): number {
   const raw = get(env, name) ?? '';
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) {
-    throw new Error(`App setting ${name}="${raw}" is not a positive whole number. Fix: set it to e.g. ${SETTINGS[name] && (SETTINGS[name] as SettingSpec).default}.`);
+    throw new Error(
+      `App setting ${name}="${raw}" is not a positive whole number. Fix: set it to e.g. ${SETTINGS[name] && (SETTINGS[name] as SettingSpec).default}.`,
+    );
   }
   return n;
 }
@@ -272,14 +281,22 @@ export function readSettings(env: Env): Settings {
 function basicAuthPair(env: Env): void {
   const user = get(env, 'ALERTMANAGER_WEBHOOK_USERNAME');
   const pass = get(env, 'ALERTMANAGER_WEBHOOK_PASSWORD');
-  if (user && !pass) throw new Error('App setting ALERTMANAGER_WEBHOOK_USERNAME is set but ALERTMANAGER_WEBHOOK_PASSWORD is not: basic auth would accept an empty password. Fix: set the password (a Key Vault reference in Azure) or unset the username.');
-  if (pass && !user) throw new Error('App setting ALERTMANAGER_WEBHOOK_PASSWORD is set but ALERTMANAGER_WEBHOOK_USERNAME is not. Fix: set the username Alertmanager sends (basic_auth.username) or unset the password.');
+  if (user && !pass)
+    throw new Error(
+      'App setting ALERTMANAGER_WEBHOOK_USERNAME is set but ALERTMANAGER_WEBHOOK_PASSWORD is not: basic auth would accept an empty password. Fix: set the password (a Key Vault reference in Azure) or unset the username.',
+    );
+  if (pass && !user)
+    throw new Error(
+      'App setting ALERTMANAGER_WEBHOOK_PASSWORD is set but ALERTMANAGER_WEBHOOK_USERNAME is not. Fix: set the username Alertmanager sends (basic_auth.username) or unset the password.',
+    );
 }
 
 function runbooksAuth(env: Env): 'function-key' | 'easy-auth' {
   const v = (get(env, 'RUNBOOKS_AUTH') ?? 'function-key').trim().toLowerCase();
   if (v === 'easy-auth' && !bool(env, 'WEBSITE_AUTH_ENABLED')) {
-    throw new Error('App setting RUNBOOKS_AUTH="easy-auth" but WEBSITE_AUTH_ENABLED is not "true": App Service Authentication is not on, so principal headers could be forged. Fix: enable Easy Auth (bicep/modules/easyauth.bicep sets it up) or use RUNBOOKS_AUTH=function-key.');
+    throw new Error(
+      'App setting RUNBOOKS_AUTH="easy-auth" but WEBSITE_AUTH_ENABLED is not "true": App Service Authentication is not on, so principal headers could be forged. Fix: enable Easy Auth (bicep/modules/easyauth.bicep sets it up) or use RUNBOOKS_AUTH=function-key.',
+    );
   }
   if (v === 'function-key' || v === 'easy-auth') return v;
   throw new Error(`App setting RUNBOOKS_AUTH="${v}" is not supported. Fix: set it to "function-key" or "easy-auth".`);

@@ -9,7 +9,9 @@ const duration = z.string().refine((s) => parseDuration(s) !== null && parseDura
   message: 'is not a duration. Fix: write it like 5m, 1h, 28d',
 });
 
-const sloName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be lower-case letters, digits and "-" (at most 63). Fix: e.g. api-availability' });
+const sloName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'must be lower-case letters, digits and "-" (at most 63). Fix: e.g. api-availability' });
 
 /** Good/total events: PromQL with {{window}} where the range goes, e.g. sum(rate(http_requests_total{code!~"5.."}[{{window}}])). */
 const eventsSli = z.strictObject({
@@ -20,29 +22,33 @@ const eventsSli = z.strictObject({
 /** Latency: requests faster than `threshold` seconds are good, read from a Prometheus histogram. */
 const latencySli = z.strictObject({
   /** Histogram base name, e.g. http_request_duration_seconds (its _bucket and _count series are used). */
-  histogram: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, { message: 'is not a Prometheus metric name. Fix: the histogram base name without _bucket, e.g. http_request_duration_seconds' }),
+  histogram: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, {
+    message: 'is not a Prometheus metric name. Fix: the histogram base name without _bucket, e.g. http_request_duration_seconds',
+  }),
   /** Label matchers inside {...}, e.g. job="api",route!="/healthz". */
   selector: z.string().default(''),
   /** A bucket boundary (the `le` label value) in seconds, e.g. 0.3. */
   threshold: z.number().positive(),
 });
 
-export const sloSchema = z
-  .strictObject({
-    name: sloName,
-    /** The service it measures (a label on the generated rules and alerts). */
-    service: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, { message: 'must be a short name. Fix: e.g. fastapi-backend' }),
-    description: z.string().optional(),
-    /** Target in percent, e.g. 99.5. */
-    objective: z.number().gt(0, { message: 'must be above 0. Fix: a percentage such as 99.5' }).lt(100, { message: 'must be below 100 (an objective of 100 % leaves no error budget). Fix: e.g. 99.9' }),
-    /** Rolling window, e.g. 28d or 30d. */
-    window: duration.default('28d'),
-    sli: z
-      .strictObject({ events: eventsSli.optional(), latency: latencySli.optional() })
-      .refine((s) => (s.events === undefined) !== (s.latency === undefined), { message: 'needs exactly one of "events" or "latency". Fix: events: {good, total} with {{window}}, or latency: {histogram, threshold}' }),
-    /** Extra labels on the generated alerts (routing in Alertmanager), e.g. team: payments. */
-    labels: z.record(z.string(), z.string()).default({}),
-  });
+export const sloSchema = z.strictObject({
+  name: sloName,
+  /** The service it measures (a label on the generated rules and alerts). */
+  service: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, { message: 'must be a short name. Fix: e.g. fastapi-backend' }),
+  description: z.string().optional(),
+  /** Target in percent, e.g. 99.5. */
+  objective: z
+    .number()
+    .gt(0, { message: 'must be above 0. Fix: a percentage such as 99.5' })
+    .lt(100, { message: 'must be below 100 (an objective of 100 % leaves no error budget). Fix: e.g. 99.9' }),
+  /** Rolling window, e.g. 28d or 30d. */
+  window: duration.default('28d'),
+  sli: z.strictObject({ events: eventsSli.optional(), latency: latencySli.optional() }).refine((s) => (s.events === undefined) !== (s.latency === undefined), {
+    message: 'needs exactly one of "events" or "latency". Fix: events: {good, total} with {{window}}, or latency: {histogram, threshold}',
+  }),
+  /** Extra labels on the generated alerts (routing in Alertmanager), e.g. team: payments. */
+  labels: z.record(z.string(), z.string()).default({}),
+});
 
 const scopeSchema = z.strictObject({
   clusters: z.array(z.string().min(1)).optional(),
@@ -92,19 +98,28 @@ export function checkSlo(slo: SloSection, clusters: Set<string>): Issue[] {
     for (const k of ['good', 'total'] as const) {
       const q = s.sli.events?.[k];
       if (q !== undefined && !q.includes('{{window}}')) {
-        issues.push({ path: ['slo', 'objectives', i, 'sli', 'events', k], message: 'has no {{window}} placeholder, so every window would read the same range. Fix: write the range as [{{window}}], e.g. sum(rate(http_requests_total[{{window}}]))' });
+        issues.push({
+          path: ['slo', 'objectives', i, 'sli', 'events', k],
+          message:
+            'has no {{window}} placeholder, so every window would read the same range. Fix: write the range as [{{window}}], e.g. sum(rate(http_requests_total[{{window}}]))',
+        });
       }
     }
   });
   const policyNames = new Set<string>();
   slo.policies.forEach((p, i) => {
-    if (policyNames.has(p.name)) issues.push({ path: ['slo', 'policies', i, 'name'], message: `"${p.name}" is used by two policies. Fix: give each policy its own name` });
+    if (policyNames.has(p.name))
+      issues.push({ path: ['slo', 'policies', i, 'name'], message: `"${p.name}" is used by two policies. Fix: give each policy its own name` });
     policyNames.add(p.name);
     p.slos.forEach((n, j) => {
       if (!names.has(n)) issues.push({ path: ['slo', 'policies', i, 'slos', j], message: `"${n}" is not an SLO. Fix: use one of ${[...names].join(', ')}` });
     });
     (p.scope.clusters ?? []).forEach((c, j) => {
-      if (!clusters.has(c)) issues.push({ path: ['slo', 'policies', i, 'scope', 'clusters', j], message: `"${c}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}` });
+      if (!clusters.has(c))
+        issues.push({
+          path: ['slo', 'policies', i, 'scope', 'clusters', j],
+          message: `"${c}" is not a configured cluster. Fix: use one of ${[...clusters].join(', ')}`,
+        });
     });
   });
   return issues;

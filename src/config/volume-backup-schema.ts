@@ -5,9 +5,11 @@
 // a file copy of a live database is not).
 import { z } from 'zod';
 
-const labelSelector = z.string().refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
-  message: 'is not an equality label selector. Fix: write it like app=media,tier=storage',
-});
+const labelSelector = z
+  .string()
+  .refine((s) => /^\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*(,\s*[A-Za-z0-9./_-]+\s*(=|==|!=)\s*[A-Za-z0-9._-]*\s*)*$/.test(s), {
+    message: 'is not an equality label selector. Fix: write it like app=media,tier=storage',
+  });
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|K|M|G|T)?$/, { message: 'is not a Kubernetes quantity. Fix: e.g. 100m, 256Mi, 1' });
 const size = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, { message: 'is not a size. Fix: write it like 500Mi, 50Gi' });
 const duration = z.string().regex(/^\d+(s|m|h)$/, { message: 'is not a duration. Fix: e.g. 5m, 6h' });

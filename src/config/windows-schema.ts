@@ -77,7 +77,10 @@ export const windowsSchema = z.strictObject({
 export type WindowsConfig = z.output<typeof windowsSchema>;
 export type WindowPolicyConfig = WindowsConfig['policies'][number];
 
-interface Issue { path: (string | number)[]; message: string }
+interface Issue {
+  path: (string | number)[];
+  message: string;
+}
 
 /** Cross-checks: interval entries parse (Alertmanager's rules), names are unique and resolve. */
 export function checkWindows(w: WindowsConfig, clusters: ReadonlySet<string>): Issue[] {
@@ -115,10 +118,12 @@ export function checkWindows(w: WindowsConfig, clusters: ReadonlySet<string>): I
       }
     });
     ti.holidays.forEach((h, j) => known(holidays, h, at('timeIntervals', i, 'holidays', j), 'holiday calendar (windows.holidays)'));
-    if (ti.time_intervals.length + ti.dated.length + ti.holidays.length === 0) issues.push({ path: at('timeIntervals', i), message: 'matches nothing. Fix: give time_intervals, dated or holidays' });
+    if (ti.time_intervals.length + ti.dated.length + ti.holidays.length === 0)
+      issues.push({ path: at('timeIntervals', i), message: 'matches nothing. Fix: give time_intervals, dated or holidays' });
   });
   w.holidays.forEach((h, i) => {
-    if (h.ical && !/^https:\/\//.test(h.ical) && /^[a-z]+:\/\//i.test(h.ical)) issues.push({ path: at('holidays', i, 'ical'), message: 'is a URL that is not https. Fix: use an https URL or a file path' });
+    if (h.ical && !/^https:\/\//.test(h.ical) && /^[a-z]+:\/\//i.test(h.ical))
+      issues.push({ path: at('holidays', i, 'ical'), message: 'is a URL that is not https. Fix: use an https URL or a file path' });
   });
   w.policies.forEach((p, i) => {
     p.intervals.forEach((n, j) => known(intervals, n, at('policies', i, 'intervals', j), 'time interval (windows.timeIntervals)'));

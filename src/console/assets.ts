@@ -13,7 +13,12 @@ export interface Asset {
   etag: string;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
 /** Vendor modules: URL path -> file under node_modules (the import map in index.html names them). */
 export const VENDOR: Record<string, string> = {
@@ -77,7 +82,8 @@ export function serveAsset(path: string, ifNoneMatch: string | null): AssetRespo
   };
   if (key.endsWith('.html')) {
     const hashes = inlineScriptHashes(asset.body.toString('utf8')).join(' ');
-    headers['Content-Security-Policy'] = `default-src 'none'; script-src 'self' ${hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+    headers['Content-Security-Policy'] =
+      `default-src 'none'; script-src 'self' ${hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
     headers['X-Frame-Options'] = 'DENY';
     headers['Referrer-Policy'] = 'no-referrer';
   }

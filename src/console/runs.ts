@@ -64,8 +64,8 @@ export function summarize(s: InstanceStatus): RunSummary {
     target: str(c['target']),
     dryRun: typeof c['dryRun'] === 'boolean' ? c['dryRun'] : null,
     awaitingApproval: awaiting,
-    plan: (c['plan'] ?? null),
-    approval: (c['approval'] ?? null),
+    plan: c['plan'] ?? null,
+    approval: c['approval'] ?? null,
     decide,
   };
 }

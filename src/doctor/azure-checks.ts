@@ -33,7 +33,10 @@ export interface AzureDoctorDeps {
   fetch?: typeof fetch;
 }
 
-const msg = (e: unknown) => redactSecrets(e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+const msg = (e: unknown) =>
+  redactSecrets(e instanceof Error ? e.message : String(e))
+    .split('\n')[0]!
+    .slice(0, 300);
 
 function operationsOf(g: AzureGrant): string[] {
   return g.operations === 'kubernetes' ? dataActionsWithCodePaths().map((d) => d.action) : g.operations.map((o) => o.operation);
@@ -45,7 +48,14 @@ async function scopeRows(s: AzureScopeCheck): Promise<DoctorRow[]> {
   try {
     sets = await s.permissions();
   } catch (e) {
-    return [{ check: `azure ${s.label}: permissions`, status: 'fail', detail: msg(e), fix: `check the scope exists (${s.id}) and that the identity has any role there; the authorization API answers only for scopes the caller can see` }];
+    return [
+      {
+        check: `azure ${s.label}: permissions`,
+        status: 'fail',
+        detail: msg(e),
+        fix: `check the scope exists (${s.id}) and that the identity has any role there; the authorization API answers only for scopes the caller can see`,
+      },
+    ];
   }
   return grants.map((g): DoctorRow => {
     const ops = operationsOf(g);
@@ -53,7 +63,12 @@ async function scopeRows(s: AzureScopeCheck): Promise<DoctorRow[]> {
     const check = `azure ${s.label}: ${g.id}`;
     if (missing.length === 0) return { check, status: 'ok', detail: `${ops.length} operations allowed` };
     const shown = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
-    return { check, status: 'fail', detail: `missing ${shown}`, fix: `assign "${roleName(g)}" to the app's identity on ${s.id} (bicep/permissions.json#${g.id}; azd provision does)` };
+    return {
+      check,
+      status: 'fail',
+      detail: `missing ${shown}`,
+      fix: `assign "${roleName(g)}" to the app's identity on ${s.id} (bicep/permissions.json#${g.id}; azd provision does)`,
+    };
   });
 }
 
@@ -68,7 +83,9 @@ async function prometheusRow(p: PrometheusCheck, f: typeof fetch): Promise<Docto
   try {
     const headers: Record<string, string> = p.token ? { authorization: `Bearer ${await p.token()}` } : {};
     const res = await f(url, { headers, signal: AbortSignal.timeout(5_000) });
-    return res.ok ? { check, status: 'ok', detail: `${url.origin}${url.pathname} answered ${res.status}` } : { check, status: 'fail', detail: `${url.origin}${url.pathname} answered ${res.status}`, fix };
+    return res.ok
+      ? { check, status: 'ok', detail: `${url.origin}${url.pathname} answered ${res.status}` }
+      : { check, status: 'fail', detail: `${url.origin}${url.pathname} answered ${res.status}`, fix };
   } catch (e) {
     return { check, status: 'fail', detail: `${url.origin}: ${msg(e)}`, fix };
   }

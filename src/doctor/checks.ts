@@ -31,7 +31,8 @@ export interface DoctorDeps {
 }
 
 const msg = (e: unknown) => redactSecrets(e instanceof Error ? e.message : String(e));
-const ROLE_FIX = 'grant the shipped role: bicep/modules/role-definitions.bicep (Azure RBAC for Kubernetes) or deploy/kubernetes/clusterrole.yaml (Kubernetes RBAC); `npm run permissions` regenerates both';
+const ROLE_FIX =
+  'grant the shipped role: bicep/modules/role-definitions.bicep (Azure RBAC for Kubernetes) or deploy/kubernetes/clusterrole.yaml (Kubernetes RBAC); `npm run permissions` regenerates both';
 
 /** One permission per row: "<verb> <group>/<resource>", at the cluster scope (all namespaces). */
 async function permissionRows(cluster: string, kc: KubeConfig, policy: readonly KubeRule[]): Promise<DoctorRow[]> {
@@ -43,7 +44,14 @@ async function permissionRows(cluster: string, kc: KubeConfig, policy: readonly 
     } catch (e) {
       // Any HTTP answer (even 404 or 403) means the API server is reachable and authenticated us.
       if (!(e instanceof KubeRestError) || e.code === 401) {
-        return [{ check: `${cluster}: reachable`, status: 'fail', detail: msg(e), fix: 'check the cluster endpoint and network path from the app (private cluster: VNet integration), and the kubeconfig context or azure.resourceId in ops.yaml' }];
+        return [
+          {
+            check: `${cluster}: reachable`,
+            status: 'fail',
+            detail: msg(e),
+            fix: 'check the cluster endpoint and network path from the app (private cluster: VNet integration), and the kubeconfig context or azure.resourceId in ops.yaml',
+          },
+        ];
       }
     }
     const rows: DoctorRow[] = [{ check: `${cluster}: reachable`, status: 'ok', detail: kc.getCurrentCluster()?.server ?? '' }];
@@ -52,14 +60,29 @@ async function permissionRows(cluster: string, kc: KubeConfig, policy: readonly 
       for (const verb of r.verbs) {
         const name = `${cluster}: ${verb} ${r.group || 'core'}/${r.resource}`;
         try {
-          const review = await rest.request<{ status?: { allowed?: boolean; reason?: string } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-            body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, group: r.group, resource, ...(subresource ? { subresource } : {}) } } },
-          });
-          rows.push(review.status?.allowed
-            ? { check: name, status: 'ok', detail: 'allowed' }
-            : { check: name, status: 'fail', detail: `not allowed (${aksDataAction(r.group, r.resource, verb)})`, fix: ROLE_FIX });
+          const review = await rest.request<{ status?: { allowed?: boolean; reason?: string } }>(
+            'POST',
+            '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+            {
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SelfSubjectAccessReview',
+                spec: { resourceAttributes: { verb, group: r.group, resource, ...(subresource ? { subresource } : {}) } },
+              },
+            },
+          );
+          rows.push(
+            review.status?.allowed
+              ? { check: name, status: 'ok', detail: 'allowed' }
+              : { check: name, status: 'fail', detail: `not allowed (${aksDataAction(r.group, r.resource, verb)})`, fix: ROLE_FIX },
+          );
         } catch (e) {
-          rows.push({ check: name, status: 'fail', detail: msg(e), fix: 'the identity must be able to create selfsubjectaccessreviews (every authenticated user can by default)' });
+          rows.push({
+            check: name,
+            status: 'fail',
+            detail: msg(e),
+            fix: 'the identity must be able to create selfsubjectaccessreviews (every authenticated user can by default)',
+          });
         }
       }
     }
@@ -77,7 +100,12 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<DoctorRow[]> {
     try {
       kc = await d.kubeConfigFor(c);
     } catch (e) {
-      rows.push({ check: `${c.name}: credentials`, status: 'fail', detail: msg(e), fix: 'locally: az login and the kubeContext in ops.yaml; in Azure: the app identity needs Azure Kubernetes Service Cluster User on the cluster' });
+      rows.push({
+        check: `${c.name}: credentials`,
+        status: 'fail',
+        detail: msg(e),
+        fix: 'locally: az login and the kubeContext in ops.yaml; in Azure: the app identity needs Azure Kubernetes Service Cluster User on the cluster',
+      });
       continue;
     }
     rows.push(...(await permissionRows(c.name, kc, policy)));
@@ -86,9 +114,23 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<DoctorRow[]> {
     const url = new URL('-/ready', d.alertmanagerUrl.endsWith('/') ? d.alertmanagerUrl : `${d.alertmanagerUrl}/`);
     try {
       const res = await (d.fetch ?? fetch)(url, { signal: AbortSignal.timeout(5_000) });
-      rows.push(res.ok ? { check: 'alertmanager', status: 'ok', detail: `${url.origin} ready` } : { check: 'alertmanager', status: 'fail', detail: `${url.origin}/-/ready answered ${res.status}`, fix: 'check alertmanager.url in ops.yaml and that Alertmanager is up' });
+      rows.push(
+        res.ok
+          ? { check: 'alertmanager', status: 'ok', detail: `${url.origin} ready` }
+          : {
+              check: 'alertmanager',
+              status: 'fail',
+              detail: `${url.origin}/-/ready answered ${res.status}`,
+              fix: 'check alertmanager.url in ops.yaml and that Alertmanager is up',
+            },
+      );
     } catch (e) {
-      rows.push({ check: 'alertmanager', status: 'fail', detail: `${url.origin}: ${msg(e)}`, fix: 'check alertmanager.url in ops.yaml and the network path from the app' });
+      rows.push({
+        check: 'alertmanager',
+        status: 'fail',
+        detail: `${url.origin}: ${msg(e)}`,
+        fix: 'check alertmanager.url in ops.yaml and the network path from the app',
+      });
     }
   } else {
     rows.push({ check: 'alertmanager', status: 'skip', detail: 'alertmanager.url not set in ops.yaml' });
@@ -98,7 +140,12 @@ export async function runDoctorChecks(d: DoctorDeps): Promise<DoctorRow[]> {
       await d.storage();
       rows.push({ check: 'storage', status: 'ok', detail: 'audit table readable' });
     } catch (e) {
-      rows.push({ check: 'storage', status: 'fail', detail: msg(e), fix: 'check AzureWebJobsStorage / AzureWebJobsStorage__tableServiceUri and Storage Table Data Contributor for the identity' });
+      rows.push({
+        check: 'storage',
+        status: 'fail',
+        detail: msg(e),
+        fix: 'check AzureWebJobsStorage / AzureWebJobsStorage__tableServiceUri and Storage Table Data Contributor for the identity',
+      });
     }
   }
   if (d.azure) rows.push(...(await (await import('./azure-checks.js')).runAzureChecks({ ...(d.fetch ? { fetch: d.fetch } : {}), ...d.azure })));

@@ -129,10 +129,7 @@ export function resolveAuditQuery(query: AuditQuery, now: Date): ResolvedAuditQu
       ? new Date(until.getTime() - AUDIT_QUERY_DEFAULT_WINDOW_DAYS * 86_400_000)
       : parseTime('since', query.since, now);
   if (since.getTime() > until.getTime()) {
-    throw new AuditQueryError(
-      'since',
-      `since: ${since.toISOString()} is after until ${until.toISOString()}. Fix: pass a since earlier than until.`,
-    );
+    throw new AuditQueryError('since', `since: ${since.toISOString()} is after until ${until.toISOString()}. Fix: pass a since earlier than until.`);
   }
   const days = utcDaysNewestFirst(since, until).length;
   if (days > AUDIT_QUERY_MAX_DAYS) {
@@ -145,7 +142,10 @@ export function resolveAuditQuery(query: AuditQuery, now: Date): ResolvedAuditQu
   let limit = AUDIT_QUERY_DEFAULT_LIMIT;
   if (query.limit !== undefined) {
     if (!Number.isInteger(query.limit) || query.limit < 1) {
-      throw new AuditQueryError('limit', `limit: '${String(query.limit)}' is not a whole number of at least 1. Fix: pass e.g. limit=100 (at most ${AUDIT_QUERY_MAX_LIMIT}).`);
+      throw new AuditQueryError(
+        'limit',
+        `limit: '${String(query.limit)}' is not a whole number of at least 1. Fix: pass e.g. limit=100 (at most ${AUDIT_QUERY_MAX_LIMIT}).`,
+      );
     }
     limit = Math.min(query.limit, AUDIT_QUERY_MAX_LIMIT);
   }
@@ -160,8 +160,12 @@ export function resolveAuditQuery(query: AuditQuery, now: Date): ResolvedAuditQu
   }
   const cluster = checkFilter('cluster', query.cluster);
   const namespace = checkFilter('namespace', query.namespace);
-  if (namespace !== undefined && cluster === undefined) throw new AuditQueryError('namespace', 'namespace: needs cluster too (targets are cluster/namespace/kind/name). Fix: add cluster=<name>.');
-  for (const [p, v] of [['cluster', cluster], ['namespace', namespace]] as const) {
+  if (namespace !== undefined && cluster === undefined)
+    throw new AuditQueryError('namespace', 'namespace: needs cluster too (targets are cluster/namespace/kind/name). Fix: add cluster=<name>.');
+  for (const [p, v] of [
+    ['cluster', cluster],
+    ['namespace', namespace],
+  ] as const) {
     if (v !== undefined && v.includes('/')) throw new AuditQueryError(p, `${p}: '${show(v)}' contains '/'. Fix: pass the ${p} name alone.`);
   }
   if (cluster !== undefined) resolved.targetPrefix = namespace === undefined ? `${cluster}/` : `${cluster}/${namespace}/`;
@@ -176,7 +180,11 @@ export function encodeCursor(day: string, rowKey: string): string {
 
 function decodeCursor(cursor: string): { day: string; rowKey: string } {
   const m = /^(\d{4}-\d{2}-\d{2})\|(\d{13}_[A-Za-z0-9._:@+=-]{1,200})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new AuditQueryError('cursor', "cursor: not a cursor this API returned. Fix: pass the 'next' value of the previous page unchanged, or leave cursor out.");
+  if (!m)
+    throw new AuditQueryError(
+      'cursor',
+      "cursor: not a cursor this API returned. Fix: pass the 'next' value of the previous page unchanged, or leave cursor out.",
+    );
   return { day: m[1]!, rowKey: m[2]! };
 }
 

@@ -55,9 +55,7 @@ export interface ReleaseRequest {
   outcome: ReleaseOutcome;
 }
 
-export type ReleaseResult =
-  | { state: GuardState; released: true; breakerOpened: boolean }
-  | { state: GuardState; released: false; reason: 'not-holder' };
+export type ReleaseResult = { state: GuardState; released: true; breakerOpened: boolean } | { state: GuardState; released: false; reason: 'not-holder' };
 
 /** A lock older than this without a release is presumed abandoned (crashed or terminated run). */
 export const DEFAULT_LEASE_SECONDS = 3600;
@@ -84,21 +82,43 @@ export function acquire(state: GuardState, req: AcquireRequest): AcquireResult {
   // Idempotent: a retried or re-delivered acquire by the holder is granted again, unchanged.
   if (state.holder?.instanceId === req.instanceId) return { state, granted: true };
   if (state.breaker) {
-    return { state, granted: false, reason: 'circuit-open', detail: `circuit breaker open since ${iso(state.breaker.since)}: ${state.breaker.reason}; a human must reset it` };
+    return {
+      state,
+      granted: false,
+      reason: 'circuit-open',
+      detail: `circuit breaker open since ${iso(state.breaker.since)}: ${state.breaker.reason}; a human must reset it`,
+    };
   }
   const stale = state.holder !== null && now >= state.holder.leaseUntil;
   if (state.holder && !stale) {
-    return { state, granted: false, reason: 'busy', detail: `held by ${state.holder.instanceId} since ${iso(state.holder.since)}`, retryAfter: state.holder.leaseUntil };
+    return {
+      state,
+      granted: false,
+      reason: 'busy',
+      detail: `held by ${state.holder.instanceId} since ${iso(state.holder.since)}`,
+      retryAfter: state.holder.leaseUntil,
+    };
   }
   if (state.lastActionAt !== null && now < state.lastActionAt + policy.cooldownSeconds * 1000) {
     const until = state.lastActionAt + policy.cooldownSeconds * 1000;
-    return { state, granted: false, reason: 'cooldown', detail: `last action at ${iso(state.lastActionAt)}; cooldown ${policy.cooldownSeconds}s ends ${iso(until)}`, retryAfter: until };
+    return {
+      state,
+      granted: false,
+      reason: 'cooldown',
+      detail: `last action at ${iso(state.lastActionAt)}; cooldown ${policy.cooldownSeconds}s ends ${iso(until)}`,
+      retryAfter: until,
+    };
   }
   const recent = state.actions.filter((t) => t > now - policy.windowSeconds * 1000);
   if (recent.length >= policy.maxActionsPerWindow) {
     // The oldest counted action leaves the window first.
     const retryAfter = recent.length > 0 ? recent[0]! + policy.windowSeconds * 1000 : undefined;
-    const r: AcquireResult = { state, granted: false, reason: 'rate-limited', detail: `${recent.length} actions in the last ${policy.windowSeconds}s (max ${policy.maxActionsPerWindow})` };
+    const r: AcquireResult = {
+      state,
+      granted: false,
+      reason: 'rate-limited',
+      detail: `${recent.length} actions in the last ${policy.windowSeconds}s (max ${policy.maxActionsPerWindow})`,
+    };
     if (retryAfter !== undefined) r.retryAfter = retryAfter;
     return r;
   }

@@ -12,7 +12,8 @@ export function checkName(kind: NameKind, value: string): string | null {
   if (typeof value !== 'string' || value === '') return `is empty`;
   if (kind === 'namespace') {
     if (value.length > 63) return `"${short(value)}" is longer than 63 characters, so it cannot be a namespace`;
-    if (!DNS1123_LABEL.test(value)) return `"${short(value)}" is not a valid namespace (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
+    if (!DNS1123_LABEL.test(value))
+      return `"${short(value)}" is not a valid namespace (lower-case letters, digits and '-', starting and ending with a letter or digit)`;
     return null;
   }
   if (value.length > 253) return `"${short(value)}" is longer than 253 characters, so it cannot name a Kubernetes object`;

@@ -181,7 +181,8 @@ export function utf8ParseMatchers(input: string): ParsedMatcher[] {
   const close = l.peek();
   if (hasOpenBrace) {
     if (close.err) fail(`0:${l.column}: ${close.err.message}: expected close brace`);
-    if (close.t.kind !== '}') fail(`0:${l.column}: ${close.t.kind === 'eof' ? 'end of input' : `${close.t.start}:${close.t.end}: unexpected ${close.t.value}`}: expected close brace`);
+    if (close.t.kind !== '}')
+      fail(`0:${l.column}: ${close.t.kind === 'eof' ? 'end of input' : `${close.t.start}:${close.t.end}: unexpected ${close.t.value}`}: expected close brace`);
     l.scan();
   } else if (!close.err && close.t.kind === '}') {
     l.scan();

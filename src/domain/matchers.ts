@@ -52,10 +52,14 @@ const FIX =
 function refusal(entry: string, classic: Error, utf8: Error): MatcherSyntaxError {
   const am = `Alertmanager: ${classic.message}`;
   if (classic instanceof RegexSyntaxError) {
-    return new MatcherSyntaxError(`"${entry}": the regular expression does not compile (${am}). Fix: correct the regex; it has RE2 syntax, as in Alertmanager, and is anchored as ^(?:...)$`);
+    return new MatcherSyntaxError(
+      `"${entry}": the regular expression does not compile (${am}). Fix: correct the regex; it has RE2 syntax, as in Alertmanager, and is anchored as ^(?:...)$`,
+    );
   }
   if (classic.message.startsWith('matcher value contains unescaped double quote')) {
-    return new MatcherSyntaxError(`"${entry}": a double quote in the value is not closed or not escaped (${am}). Fix: quote the whole value and write an inner quote as \\", e.g. summary="say \\"hi\\""`);
+    return new MatcherSyntaxError(
+      `"${entry}": a double quote in the value is not closed or not escaped (${am}). Fix: quote the whole value and write an inner quote as \\", e.g. summary="say \\"hi\\""`,
+    );
   }
   return new MatcherSyntaxError(`"${entry}" is not a label matcher (${am}; its UTF-8 parser: ${utf8.message}). ${FIX}`);
 }
@@ -68,7 +72,10 @@ function deliberateRefusal(entry: string, parsed: ParsedMatcher[], ms: Matcher[]
   for (const [i, p] of parsed.entries()) {
     const m = ms[i]!;
     const reading = `Alertmanager reads it as ${m.name}${m.op}${JSON.stringify(m.value)}`;
-    if (m.name === '') return new MatcherSyntaxError(`"${entry}": the label name is empty; no alert has such a label (${reading}). This project refuses it. Fix: name the label, e.g. namespace="shop"`);
+    if (m.name === '')
+      return new MatcherSyntaxError(
+        `"${entry}": the label name is empty; no alert has such a label (${reading}). This project refuses it. Fix: name the label, e.g. namespace="shop"`,
+      );
     if (p.quoted) continue;
     if (/^[=!~]/.test(p.raw)) {
       return new MatcherSyntaxError(
@@ -90,7 +97,8 @@ function deliberateRefusal(entry: string, parsed: ParsedMatcher[], ms: Matcher[]
  */
 export function parseMatchers(entry: string): Matcher[] {
   // Go would read these as invalid UTF-8 and substitute U+FFFD; refuse instead of guessing.
-  if (hasLoneSurrogate(entry)) throw new MatcherSyntaxError(`"${entry}" is not valid UTF-8 (a lone surrogate). Fix: write the text as proper Unicode characters`);
+  if (hasLoneSurrogate(entry))
+    throw new MatcherSyntaxError(`"${entry}" is not valid UTF-8 (a lone surrogate). Fix: write the text as proper Unicode characters`);
   const classic = attempt(entry, 'classic');
   if ('ok' in classic) {
     const refused = deliberateRefusal(entry, classicParseMatchers(entry), classic.ok);
@@ -109,7 +117,8 @@ export function parseMatchers(entry: string): Matcher[] {
 /** Parses an entry that must hold exactly one matcher. */
 export function parseMatcher(text: string): Matcher {
   const ms = parseMatchers(text);
-  if (ms.length !== 1) throw new MatcherSyntaxError(`"${text}" holds ${ms.length} matchers where exactly one is expected. Fix: write one matcher, e.g. namespace="shop"`);
+  if (ms.length !== 1)
+    throw new MatcherSyntaxError(`"${text}" holds ${ms.length} matchers where exactly one is expected. Fix: write one matcher, e.g. namespace="shop"`);
   return ms[0]!;
 }
 

@@ -9,10 +9,7 @@ export const REDACTED = '[REDACTED]';
 const SECRET_KEY =
   '[A-Za-z0-9_.-]*?(?:password|passwd|pwd|passphrase|token|secret|key|sig|signature|credential|credentials|connectionstring|connection_string|authorization|auth|cookie)';
 // key=value, key: value, "key": "value", key='value' ... value quoted or up to a delimiter.
-const KEY_VALUE = new RegExp(
-  `(["']?)\\b(${SECRET_KEY})\\1(\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|[^\\s"',;&}\\]]+)`,
-  'gi',
-);
+const KEY_VALUE = new RegExp(`(["']?)\\b(${SECRET_KEY})\\1(\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'|[^\\s"',;&}\\]]+)`, 'gi');
 // An Authorization header's value, with or without its scheme word.
 const AUTH_HEADER =
   /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Digest|SharedKey|SharedKeyLite|SharedAccessSignature|Negotiate|Token)\s+)?[^\s"',;]+/gi;

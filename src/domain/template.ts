@@ -32,9 +32,7 @@ export function compileTemplate(source: string): CompiledTemplate {
 }
 
 function unsupported(source: string): Error {
-  return new Error(
-    `template "${source}" uses syntax other than label lookups. Fix: use {{ $labels.NAME }} (or {{ .Labels.NAME }}) and plain text only`,
-  );
+  return new Error(`template "${source}" uses syntax other than label lookups. Fix: use {{ $labels.NAME }} (or {{ .Labels.NAME }}) and plain text only`);
 }
 
 /** Renders against alert labels; returns the names of labels that were missing or empty. */

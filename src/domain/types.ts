@@ -280,7 +280,16 @@ export interface VerifyResult {
 
 /** silence: create or expire the run's Alertmanager silence. Never throws for Alertmanager failures (a silence is a courtesy). */
 export type SilenceInput =
-  | { op: 'create'; instanceId: string; labels: Record<string, string>; matchLabels: string[]; externalURL: string; durationSeconds: number; comment: string; at: string }
+  | {
+      op: 'create';
+      instanceId: string;
+      labels: Record<string, string>;
+      matchLabels: string[];
+      externalURL: string;
+      durationSeconds: number;
+      comment: string;
+      at: string;
+    }
   | { op: 'expire'; instanceId: string; silenceId: string; externalURL: string };
 
 export interface SilenceResult {

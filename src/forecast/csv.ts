@@ -38,7 +38,11 @@ export function parseTimestamp(cell: string): number {
     const n = Number(cell);
     return Math.abs(n) < 1e11 ? n * 1000 : n; // seconds until the year 5138, else milliseconds
   }
-  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(cell) ? `${cell.replace(' ', 'T')}Z` : /^\d{4}-\d{2}-\d{2}$/.test(cell) ? `${cell}T00:00:00Z` : cell;
+  const iso = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(cell)
+    ? `${cell.replace(' ', 'T')}Z`
+    : /^\d{4}-\d{2}-\d{2}$/.test(cell)
+      ? `${cell}T00:00:00Z`
+      : cell;
   return Date.parse(iso);
 }
 
@@ -69,7 +73,8 @@ export function parseCsvSeries(text: string, options: CsvSeriesOptions = {}): Cs
     let t: number;
     if (timeIdx >= 0) {
       t = parseTimestamp(cells[timeIdx] ?? '');
-      if (Number.isNaN(t)) throw new CsvSeriesError(`line ${r + 1}: "${cells[timeIdx] ?? ''}" is not a timestamp. Fix: use unix seconds or YYYY-MM-DD HH:MM:SS (UTC)`);
+      if (Number.isNaN(t))
+        throw new CsvSeriesError(`line ${r + 1}: "${cells[timeIdx] ?? ''}" is not a timestamp. Fix: use unix seconds or YYYY-MM-DD HH:MM:SS (UTC)`);
     } else {
       t = (options.startMs ?? 0) + (r - 1) * (step ?? 300_000);
     }

@@ -169,7 +169,7 @@ export function fitHoltWinters(y: ArrayLike<number>, n: number, periods: readonl
   from -= from % period;
   const scoreSteps = Math.min(options.scoreSteps ?? Math.round((3 * 24 * HOUR_MS) / stepMs), Math.max(1, n - from - maxH - 1));
   const scoreFrom = n - maxH - scoreSteps;
-  const view = from === 0 ? y : Array.prototype.slice.call(y, from, n) as number[];
+  const view = from === 0 ? y : (Array.prototype.slice.call(y, from, n) as number[]);
   const len = n - from;
   let best: FitResult | undefined;
   for (const params of parameterGrid(periods, stepMs)) {

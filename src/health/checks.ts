@@ -96,7 +96,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
           },
     );
   } catch (e) {
-    checks.push({ check: 'taskHub', status: 'fail', detail: msg(e), fix: 'check the storage account and the app identity\'s table access' });
+    checks.push({ check: 'taskHub', status: 'fail', detail: msg(e), fix: "check the storage account and the app identity's table access" });
   }
   return { healthy: checks.every((c) => c.status === 'ok'), checks };
 }

@@ -108,7 +108,15 @@ export function decideAlerts(payload: AlertmanagerWebhook, cfg: CompiledConfig, 
   for (const a of payload.alerts) {
     const cluster = clusterFor(cfg, a.labels);
     if (!cluster) {
-      out.push({ ...base(a), rule: null, runbook: null, target: null, decision: 'no-match', instanceId: null, reason: 'no configured cluster matches the alert labels (clusters[].alertLabels)' });
+      out.push({
+        ...base(a),
+        rule: null,
+        runbook: null,
+        target: null,
+        decision: 'no-match',
+        instanceId: null,
+        reason: 'no configured cluster matches the alert labels (clusters[].alertLabels)',
+      });
       continue;
     }
     const rules = matchingRules(cfg, a.labels, cluster.name);

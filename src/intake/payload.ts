@@ -59,7 +59,10 @@ function labelMap(v: Json, field: string, maxValue: number, optional = false): R
     if (++n > PAYLOAD_LIMITS.labelsPerAlert) throw new PayloadError(field, `has more than ${PAYLOAD_LIMITS.labelsPerAlert} entries`);
     // Prometheus drops "__"-prefixed labels before alerting; an incoming one is hostile or broken.
     if (k.length === 0 || k.length > PAYLOAD_LIMITS.labelNameLength || k.startsWith('__')) {
-      throw new PayloadError(`${field}`, `has an invalid name ${JSON.stringify(k.slice(0, 40))} (empty, longer than ${PAYLOAD_LIMITS.labelNameLength}, or starting with "__")`);
+      throw new PayloadError(
+        `${field}`,
+        `has an invalid name ${JSON.stringify(k.slice(0, 40))} (empty, longer than ${PAYLOAD_LIMITS.labelNameLength}, or starting with "__")`,
+      );
     }
     const val = v[k];
     if (typeof val !== 'string') throw new PayloadError(`${field}.${k}`, `expected a string, got ${describe(val)}`);
@@ -119,7 +122,10 @@ export function validateWebhook(body: Json): AlertmanagerWebhook {
   const rawAlerts = body['alerts'];
   if (!Array.isArray(rawAlerts)) throw new PayloadError('alerts', `expected an array of alerts, got ${describe(rawAlerts)}`);
   if (rawAlerts.length > PAYLOAD_LIMITS.alerts) {
-    throw new PayloadError('alerts', `has ${rawAlerts.length} alerts; at most ${PAYLOAD_LIMITS.alerts} are accepted per request (set max_alerts in the webhook_config)`);
+    throw new PayloadError(
+      'alerts',
+      `has ${rawAlerts.length} alerts; at most ${PAYLOAD_LIMITS.alerts} are accepted per request (set max_alerts in the webhook_config)`,
+    );
   }
   const truncated = body['truncatedAlerts'];
   if (truncated !== undefined && (typeof truncated !== 'number' || !Number.isInteger(truncated) || truncated < 0)) {
@@ -128,7 +134,7 @@ export function validateWebhook(body: Json): AlertmanagerWebhook {
   return {
     version,
     groupKey: str(body['groupKey'], 'groupKey', PAYLOAD_LIMITS.stringLength, true),
-    truncatedAlerts: (truncated) ?? 0,
+    truncatedAlerts: truncated ?? 0,
     status: status(body['status'], 'status'),
     receiver: str(body['receiver'], 'receiver', 512, true),
     groupLabels: labelMap(body['groupLabels'], 'groupLabels', PAYLOAD_LIMITS.labelValueLength, true),

@@ -40,7 +40,8 @@ export function admitStarts(clusters: string[], counts: Record<string, number>, 
   const added: Record<string, number> = {};
   const trip = new Set<string>();
   const refused = clusters.map((cluster) => {
-    if (open.has(cluster) || trip.has(cluster)) return `storm breaker open for cluster ${cluster}: automation for it is stopped for ${limits.breakerMinutes} min and escalated`;
+    if (open.has(cluster) || trip.has(cluster))
+      return `storm breaker open for cluster ${cluster}: automation for it is stopped for ${limits.breakerMinutes} min and escalated`;
     if ((c['*'] ?? 0) >= limits.globalPerMinute) return `estate-wide start limit reached (${limits.globalPerMinute} per minute, STORM_MAX_STARTS_PER_MINUTE)`;
     if ((c[cluster] ?? 0) >= limits.clusterPerMinute) {
       trip.add(cluster);

@@ -113,7 +113,10 @@ async function handleDelivery(req: WebhookRequest, deps: WebhookDeps): Promise<W
   const limit = settings.webhookMaxBodyBytes;
   const declared = req.contentLength === null ? NaN : Number(req.contentLength);
   if (Number.isFinite(declared) && declared > limit) {
-    return badRequest(413, `body is ${declared} bytes; at most ${limit} are accepted. Fix: lower max_alerts in the Alertmanager webhook_config, or raise WEBHOOK_MAX_BODY_BYTES`);
+    return badRequest(
+      413,
+      `body is ${declared} bytes; at most ${limit} are accepted. Fix: lower max_alerts in the Alertmanager webhook_config, or raise WEBHOOK_MAX_BODY_BYTES`,
+    );
   }
   const text = await req.readBody(limit);
   if (text === null) {
@@ -144,7 +147,11 @@ async function handleDelivery(req: WebhookRequest, deps: WebhookDeps): Promise<W
     return await decideAndSchedule(payload, config, deps, at, delivery);
   } catch (e) {
     deps.log?.('error', `webhook delivery ${delivery} failed transiently: ${(e as Error).message}`);
-    return { status: 503, headers: { 'Retry-After': '10' }, body: { error: 'a dependency (Durable Functions or storage) failed; Alertmanager will retry', delivery } };
+    return {
+      status: 503,
+      headers: { 'Retry-After': '10' },
+      body: { error: 'a dependency (Durable Functions or storage) failed; Alertmanager will retry', delivery },
+    };
   }
 }
 
@@ -212,7 +219,12 @@ async function applyStormLimits(decisions: PlannedAlert[], deps: WebhookDeps, at
   const minute = minuteOf(now);
   const [counts, open] = await Promise.all([deps.storm.counts(minute), deps.storm.openBreakers(now)]);
   const limits = deps.settings.storm;
-  const verdict = admitStarts(starts.map((d) => d.input!.target.cluster), counts, open, limits);
+  const verdict = admitStarts(
+    starts.map((d) => d.input!.target.cluster),
+    counts,
+    open,
+    limits,
+  );
   starts.forEach((d, i) => {
     const why = verdict.refused[i];
     if (why) {
@@ -229,13 +241,38 @@ async function applyStormLimits(decisions: PlannedAlert[], deps: WebhookDeps, at
     await deps.storm.trip(cluster, until, reason);
     deps.log?.('error', `STORM BREAKER tripped for cluster ${cluster}: ${reason}. Page the on-call; investigate before ${until}.`);
     // One incident per trip (the key is the trip's end); a failed page never fails the delivery.
-    await deps.page?.({ key: `storm-breaker:${cluster}:${until}`, action: 'trigger', severity: 'critical', summary: `storm breaker tripped for cluster ${cluster}`, source: cluster, component: 'remediation', detail: reason, at }).catch((e: unknown) => deps.log?.('warn', `storm breaker page not sent: ${(e as Error).message}`));
-    out.push({ id: `storm:${cluster}:${minute}`, at, kind: 'control', actor: 'alertmanager', target: cluster, decision: 'storm-breaker', result: 'escalated', detail: reason });
+    await deps
+      .page?.({
+        key: `storm-breaker:${cluster}:${until}`,
+        action: 'trigger',
+        severity: 'critical',
+        summary: `storm breaker tripped for cluster ${cluster}`,
+        source: cluster,
+        component: 'remediation',
+        detail: reason,
+        at,
+      })
+      .catch((e: unknown) => deps.log?.('warn', `storm breaker page not sent: ${(e as Error).message}`));
+    out.push({
+      id: `storm:${cluster}:${minute}`,
+      at,
+      kind: 'control',
+      actor: 'alertmanager',
+      target: cluster,
+      decision: 'storm-breaker',
+      result: 'escalated',
+      detail: reason,
+    });
   }
   return out;
 }
 
-async function act(d: PlannedAlert, states: Map<string, string | null>, pause: { paused: boolean; reason?: string | null }, deps: WebhookDeps): Promise<string | undefined> {
+async function act(
+  d: PlannedAlert,
+  states: Map<string, string | null>,
+  pause: { paused: boolean; reason?: string | null },
+  deps: WebhookDeps,
+): Promise<string | undefined> {
   if (d.decision === 'start' && d.input) {
     if (pause.paused) return `not started: automation is paused${pause.reason ? ` (${pause.reason})` : ''}`;
     const traceparent = currentTraceparent();

@@ -35,7 +35,12 @@ export interface DeliverDeps {
 }
 
 /** Sends one message to one target (Teams, Slack or email); `key` makes an email's Operation-Id. Never throws. */
-export async function sendToTarget(deps: Pick<DeliverDeps, 'secret' | 'send' | 'email'>, t: NotificationTarget, message: NotificationMessage, key: string): Promise<SendResult> {
+export async function sendToTarget(
+  deps: Pick<DeliverDeps, 'secret' | 'send' | 'email'>,
+  t: NotificationTarget,
+  message: NotificationMessage,
+  key: string,
+): Promise<SendResult> {
   if (t.type === 'email') return sendEmail(t, message, key, { ...deps.email, secret: deps.secret });
   const url = deps.secret(t.urlSetting);
   if (!url) return { ok: false, attempts: 0, error: `app setting ${t.urlSetting} is not set` };
@@ -66,10 +71,20 @@ export async function deliverNotification(deps: DeliverDeps, n: NotifyInput): Pr
       continue;
     }
     const r = await sendToTarget(deps, t, message, key);
-    const report: DeliveryReport = { target: t.name, type: t.type, ok: r.ok, attempts: r.attempts, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.error ? { error: r.error } : {}) };
+    const report: DeliveryReport = {
+      target: t.name,
+      type: t.type,
+      ok: r.ok,
+      attempts: r.attempts,
+      ...(r.status !== undefined ? { status: r.status } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
     reports.push(report);
     if (r.ok) deps.delivered?.add(key);
-    deps.log?.(r.ok ? 'info' : 'warn', `notification ${n.kind} ${n.reason} for run ${n.instanceId} to ${t.name} (${t.type}): ${r.ok ? `delivered (HTTP ${r.status})` : `not delivered after ${r.attempts} attempts: ${r.error}`}`);
+    deps.log?.(
+      r.ok ? 'info' : 'warn',
+      `notification ${n.kind} ${n.reason} for run ${n.instanceId} to ${t.name} (${t.type}): ${r.ok ? `delivered (HTTP ${r.status})` : `not delivered after ${r.attempts} attempts: ${r.error}`}`,
+    );
   }
   return reports;
 }

@@ -32,11 +32,27 @@ export function digestMessage(items: DigestItem[], digestAt: string): Notificati
   const steps = items.slice(0, MAX_LINES).map((i) => `${i.at} ${i.title}`);
   if (n > MAX_LINES) steps.push(`... ${n - MAX_LINES} more (aksops audit --decision routed)`);
   const summary = `Raised between ${items[0]?.at ?? digestAt} and ${items.at(-1)?.at ?? digestAt}, sent at the start of business hours (${digestAt}).`;
-  return { title, severity: 'warning', summary, facts: [{ name: 'Warnings', value: String(n) }], steps, links: [], text: [title, summary, ...steps.map((s) => `- ${s}`)].join('\n') };
+  return {
+    title,
+    severity: 'warning',
+    summary,
+    facts: [{ name: 'Warnings', value: String(n) }],
+    steps,
+    links: [],
+    text: [title, summary, ...steps.map((s) => `- ${s}`)].join('\n'),
+  };
 }
 
 export function digestKey(target: string, digestAt: string, items: DigestItem[]): string {
-  const h = createHash('sha256').update(items.map((i) => i.key).sort().join('\n')).digest('hex').slice(0, 16);
+  const h = createHash('sha256')
+    .update(
+      items
+        .map((i) => i.key)
+        .sort()
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16);
   return `digest:${digestAt.slice(0, 10)}:${target}:${h}`;
 }
 
@@ -77,7 +93,11 @@ export async function sendDueDigests(deps: Omit<OpsNotifyDeps, 'store'> & { stor
       target,
       decision: 'digest-sent',
       result: s.ok ? 'sent' : 'failed',
-      detail: `${items.length} warning(s) held for ${digestAt} to ${target} (${t.type})${s.ok ? '' : `: not sent (${s.error ?? 'error'}); kept for the next run`}: ${items.map((i) => i.key).join(', ')}`.slice(0, 4000),
+      detail:
+        `${items.length} warning(s) held for ${digestAt} to ${target} (${t.type})${s.ok ? '' : `: not sent (${s.error ?? 'error'}); kept for the next run`}: ${items.map((i) => i.key).join(', ')}`.slice(
+          0,
+          4000,
+        ),
     };
     await deps.audit.write([record]);
     deps.log?.(s.ok ? 'info' : 'warn', `digest ${key}: ${s.ok ? 'sent' : `not sent: ${s.error}`}`);

@@ -35,7 +35,8 @@ export function operationId(key: string): string {
 export async function sendEmail(t: EmailTarget, m: Pick<NotificationMessage, 'title' | 'text'>, idempotencyKey: string, deps: EmailDeps): Promise<SendResult> {
   const key = t.keySetting ? deps.secret(t.keySetting) : undefined;
   if (t.keySetting && !key) return { ok: false, attempts: 0, error: `app setting ${t.keySetting} is not set` };
-  if (!key && !deps.credential) return { ok: false, attempts: 0, error: `no credential for ${t.name}: set notifications[].keySetting or run with a managed identity` };
+  if (!key && !deps.credential)
+    return { ok: false, attempts: 0, error: `no credential for ${t.name}: set notifications[].keySetting or run with a managed identity` };
   try {
     const { EmailClient } = await import('@azure/communication-email');
     const options: EmailClientOptions = { retryOptions: { maxRetries: 3 }, ...deps.emailClientOptions };

@@ -19,10 +19,32 @@ const cluster = (target: string | undefined) => (target ?? '').split('/')[0] || 
 export function eventFromJobResult(r: AuditRecord): OpsEvent | null {
   if (r.kind !== 'result' || !r.instanceId) return null;
   const base = { source: cluster(r.target), at: r.at, instanceId: r.instanceId, detail: r.detail ?? '' };
-  if (r.decision === 'backup' && r.result === 'failed') return { ...base, key: `backup-failed:${r.instanceId}`, severity: 'critical', component: 'backup', summary: `backup ${r.target ?? ''} failed` };
-  if (r.decision === 'backup' && r.result === 'partial') return { ...base, key: `backup-partial:${r.instanceId}`, severity: 'warning', component: 'backup', summary: `backup ${r.target ?? ''} is partial: some parts failed` };
-  if (r.decision === 'verify' && r.result === 'verify-failed') return { ...base, key: `verify-failed:${r.instanceId}`, severity: 'critical', component: 'backup-verify', summary: `verification of ${r.target ?? ''} failed` };
-  if (r.decision === 'restore-drill' && r.result === 'failed') return { ...base, key: `drill-failed:${r.instanceId}`, severity: 'critical', component: 'restore-drill', summary: `restore drill of ${r.target ?? ''} failed` };
+  if (r.decision === 'backup' && r.result === 'failed')
+    return { ...base, key: `backup-failed:${r.instanceId}`, severity: 'critical', component: 'backup', summary: `backup ${r.target ?? ''} failed` };
+  if (r.decision === 'backup' && r.result === 'partial')
+    return {
+      ...base,
+      key: `backup-partial:${r.instanceId}`,
+      severity: 'warning',
+      component: 'backup',
+      summary: `backup ${r.target ?? ''} is partial: some parts failed`,
+    };
+  if (r.decision === 'verify' && r.result === 'verify-failed')
+    return {
+      ...base,
+      key: `verify-failed:${r.instanceId}`,
+      severity: 'critical',
+      component: 'backup-verify',
+      summary: `verification of ${r.target ?? ''} failed`,
+    };
+  if (r.decision === 'restore-drill' && r.result === 'failed')
+    return {
+      ...base,
+      key: `drill-failed:${r.instanceId}`,
+      severity: 'critical',
+      component: 'restore-drill',
+      summary: `restore drill of ${r.target ?? ''} failed`,
+    };
   return null;
 }
 
@@ -30,7 +52,16 @@ export function eventFromJobResult(r: AuditRecord): OpsEvent | null {
 export function eventFromRotation(n: { instanceId: string; at: string; secretName: string; outcome: string; detail: string }): OpsEvent | null {
   if (['rotated', 'dry-run', 'stale', 'rejected', 'skipped'].includes(n.outcome)) return null;
   const what = n.outcome === 'rolled-back' ? 'was rolled back' : `ended ${n.outcome}`;
-  return { key: `rotation-${n.outcome}:${n.instanceId}`, severity: n.outcome === 'rotated-with-warnings' ? 'warning' : 'critical', component: 'rotation', source: 'aksops', summary: `rotation of secret ${n.secretName} ${what}`, detail: n.detail, at: n.at, instanceId: n.instanceId };
+  return {
+    key: `rotation-${n.outcome}:${n.instanceId}`,
+    severity: n.outcome === 'rotated-with-warnings' ? 'warning' : 'critical',
+    component: 'rotation',
+    source: 'aksops',
+    summary: `rotation of secret ${n.secretName} ${what}`,
+    detail: n.detail,
+    at: n.at,
+    instanceId: n.instanceId,
+  };
 }
 
 /** A budget stage that fired (warning) or an enforcement that failed (critical); other budget messages are not routed here. */
@@ -51,7 +82,11 @@ export function eventFromBudget(n: BudgetNotifyInput): OpsEvent | null {
 }
 
 /** A pool configured for enforce that runs forecast-only this round (mode.ts says why); once per pool and UTC day. */
-export function eventFromScalingFallback(plan: { cluster: string; pool: string; mode: string }, out: { effectiveMode: string; modeReasons: string[] }, at: string): OpsEvent | null {
+export function eventFromScalingFallback(
+  plan: { cluster: string; pool: string; mode: string },
+  out: { effectiveMode: string; modeReasons: string[] },
+  at: string,
+): OpsEvent | null {
   if (plan.mode !== 'enforce' || out.effectiveMode === 'enforce') return null;
   return {
     key: `scaling-fallback:${plan.cluster}/${plan.pool}:${at.slice(0, 10)}`,

@@ -76,20 +76,54 @@ export async function notifyOps(deps: OpsNotifyDeps, e: OpsEvent): Promise<OpsNo
   const claimKey = `event:${e.key}`;
   const claim = await deps.store.claim(claimKey, now);
   const r = route(deps.config.source.paging, deps.config.source.windows, e.severity, new Date(e.at));
-  if (!claim.granted) return { decision: claim.why === 'sent' ? 'already-sent' : 'in-flight', why: `${e.key} was ${claim.why === 'sent' ? 'already sent' : 'being sent by another run'}`, delivered: [], failed: [], queued: [] };
+  if (!claim.granted)
+    return {
+      decision: claim.why === 'sent' ? 'already-sent' : 'in-flight',
+      why: `${e.key} was ${claim.why === 'sent' ? 'already sent' : 'being sent by another run'}`,
+      delivered: [],
+      failed: [],
+      queued: [],
+    };
   const reports: DeliveryReport[] = [];
-  if (e.severity === 'critical') reports.push(...(await pageCritical(deps, { key: e.key, action: 'trigger', severity: 'critical', summary: e.summary, source: e.source, component: e.component, detail: e.detail ?? '', at: e.at })));
+  if (e.severity === 'critical')
+    reports.push(
+      ...(await pageCritical(deps, {
+        key: e.key,
+        action: 'trigger',
+        severity: 'critical',
+        summary: e.summary,
+        source: e.source,
+        component: e.component,
+        detail: e.detail ?? '',
+        at: e.at,
+      })),
+    );
   const message = eventMessage(e);
   const chat = r.digestAt ? [] : targetsNamed(deps.config, r.chat, e.targets);
   for (const t of chat) {
     const s = await sendToTarget(deps, t, message, `${e.key}|${t.name}`);
-    reports.push({ target: t.name, type: t.type, ok: s.ok, attempts: s.attempts, ...(s.status !== undefined ? { status: s.status } : {}), ...(s.error ? { error: s.error } : {}) });
+    reports.push({
+      target: t.name,
+      type: t.type,
+      ok: s.ok,
+      attempts: s.attempts,
+      ...(s.status !== undefined ? { status: s.status } : {}),
+      ...(s.error ? { error: s.error } : {}),
+    });
     deps.log?.(s.ok ? 'info' : 'warn', `${e.component} ${e.severity} ${e.key} to ${t.name} (${t.type}): ${s.ok ? 'delivered' : `not delivered: ${s.error}`}`);
   }
   const queued: string[] = [];
   if (r.digestAt) {
     for (const t of targetsNamed(deps.config, r.digest, e.targets)) {
-      await deps.store.enqueue({ digestAt: r.digestAt, target: t.name, key: e.key, at: e.at, severity: e.severity, title: message.title, summary: message.summary });
+      await deps.store.enqueue({
+        digestAt: r.digestAt,
+        target: t.name,
+        key: e.key,
+        at: e.at,
+        severity: e.severity,
+        title: message.title,
+        summary: message.summary,
+      });
       queued.push(t.name);
     }
   }
@@ -105,8 +139,23 @@ export async function notifyOps(deps: OpsNotifyDeps, e: OpsEvent): Promise<OpsNo
     delivered.length ? `delivered: ${delivered.join(', ')}` : '',
     failed.length ? `failed: ${failed.map((f) => `${f.target} (${f.error ?? 'error'})`).join(', ')}` : '',
     `event: ${e.summary}`,
-  ].filter(Boolean).join('; ');
-  await deps.audit.write([{ id: `notify:${e.key}`, at: now.toISOString(), kind: 'decision', actor: 'orchestration', ...(e.instanceId ? { instanceId: e.instanceId } : {}), runbook: e.component, target: e.source, decision: 'routed', result: decision, detail: clean(detail, 4000) }]);
+  ]
+    .filter(Boolean)
+    .join('; ');
+  await deps.audit.write([
+    {
+      id: `notify:${e.key}`,
+      at: now.toISOString(),
+      kind: 'decision',
+      actor: 'orchestration',
+      ...(e.instanceId ? { instanceId: e.instanceId } : {}),
+      runbook: e.component,
+      target: e.source,
+      decision: 'routed',
+      result: decision,
+      detail: clean(detail, 4000),
+    },
+  ]);
   // Something was delivered or queued (or there was nothing to send): done. Only a total failure is retried by the next run.
   await deps.store.settle(claimKey, delivered.length > 0 || queued.length > 0 || reports.length === 0, now);
   return { decision, why: r.why, delivered, failed, queued };

@@ -27,7 +27,15 @@ export interface Page {
   at: string;
 }
 
-export interface PageReport { receiver: string; type: PagingReceiver['type']; ok: boolean; status?: number; attempts: number; error?: string; dedupKey: string }
+export interface PageReport {
+  receiver: string;
+  type: PagingReceiver['type'];
+  ok: boolean;
+  status?: number;
+  attempts: number;
+  error?: string;
+  dedupKey: string;
+}
 
 /** ≤ 255 characters (PagerDuty) and ≤ 512 (Opsgenie alias); no secret goes into it. */
 export function dedupKey(key: string): string {
@@ -41,7 +49,16 @@ export function pagerdutyBody(routingKey: string, p: Page): Record<string, unkno
     routing_key: routingKey,
     event_action: 'trigger',
     dedup_key: dk,
-    payload: { summary: p.summary.slice(0, 1024), source: p.source, severity: p.severity, timestamp: p.at, component: p.component, group: p.source, class: p.component, custom_details: { detail: p.detail ?? '', key: p.key } },
+    payload: {
+      summary: p.summary.slice(0, 1024),
+      source: p.source,
+      severity: p.severity,
+      timestamp: p.at,
+      component: p.component,
+      group: p.source,
+      class: p.component,
+      custom_details: { detail: p.detail ?? '', key: p.key },
+    },
   };
 }
 
@@ -50,8 +67,20 @@ const PRIORITY = { critical: 'P1', warning: 'P3', info: 'P5' } as const;
 export function opsgenieRequest(base: string, p: Page): { url: string; body: Record<string, unknown> } {
   const alias = dedupKey(p.key);
   const root = base.replace(/\/+$/, '');
-  if (p.action === 'resolve') return { url: `${root}/v2/alerts/${encodeURIComponent(alias)}/close?identifierType=alias`, body: { source: 'aksops', note: p.summary.slice(0, 25000) } };
-  return { url: `${root}/v2/alerts`, body: { message: p.summary.slice(0, 130), alias, description: (p.detail ?? p.summary).slice(0, 15000), priority: PRIORITY[p.severity], source: 'aksops', tags: [p.component, p.source], details: { key: p.key, at: p.at } } };
+  if (p.action === 'resolve')
+    return { url: `${root}/v2/alerts/${encodeURIComponent(alias)}/close?identifierType=alias`, body: { source: 'aksops', note: p.summary.slice(0, 25000) } };
+  return {
+    url: `${root}/v2/alerts`,
+    body: {
+      message: p.summary.slice(0, 130),
+      alias,
+      description: (p.detail ?? p.summary).slice(0, 15000),
+      priority: PRIORITY[p.severity],
+      source: 'aksops',
+      tags: [p.component, p.source],
+      details: { key: p.key, at: p.at },
+    },
+  };
 }
 
 export async function sendPage(r: PagingReceiver, p: Page, secret: (name: string) => string | undefined, opts: SendOptions = {}): Promise<PageReport> {

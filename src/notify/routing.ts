@@ -20,15 +20,30 @@ export interface Route {
   why: string;
 }
 
-export function route(paging: PagingConfig | undefined, windows: WindowsConfig | undefined, severity: 'critical' | 'warning' | 'info', at: Date, extra?: HolidayDates): Route {
+export function route(
+  paging: PagingConfig | undefined,
+  windows: WindowsConfig | undefined,
+  severity: 'critical' | 'warning' | 'info',
+  at: Date,
+  extra?: HolidayDates,
+): Route {
   const chat = paging?.routes.chat ?? null;
   if (severity === 'critical') return { page: paging?.routes.critical ?? [], chat, why: 'critical: paged at once' };
   const h = businessHours(windows, at, extra);
   if (h.inHours) return { page: [], chat, why: `${severity} in business hours: chat` };
-  return { page: [], chat: [], digestAt: h.nextStart ?? at.toISOString(), digest: paging?.routes.digest ?? chat, why: `${severity} out of hours: morning digest at ${h.nextStart ?? 'once business hours are configured'}` };
+  return {
+    page: [],
+    chat: [],
+    digestAt: h.nextStart ?? at.toISOString(),
+    digest: paging?.routes.digest ?? chat,
+    why: `${severity} out of hours: morning digest at ${h.nextStart ?? 'once business hours are configured'}`,
+  };
 }
 
 /** The escalation levels due `elapsedSeconds` after an approval was requested (in order). */
 export function escalationDue(paging: PagingConfig | undefined, elapsedSeconds: number): { level: number; receivers: string[]; after: string }[] {
-  return (paging?.escalation ?? []).map((e, level) => ({ level, receivers: e.receivers, after: e.after, s: parseDuration(e.after)! })).filter((e) => e.s <= elapsedSeconds).map(({ level, receivers, after }) => ({ level, receivers, after }));
+  return (paging?.escalation ?? [])
+    .map((e, level) => ({ level, receivers: e.receivers, after: e.after, s: parseDuration(e.after)! }))
+    .filter((e) => e.s <= elapsedSeconds)
+    .map(({ level, receivers, after }) => ({ level, receivers, after }));
 }

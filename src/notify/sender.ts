@@ -49,7 +49,11 @@ export async function postJson(url: string, payload: unknown, opts: SendOptions 
       if (Number.isFinite(ra) && ra >= 0) retryAfterMs = ra * 1000;
     } catch (e) {
       const err = e as { name?: string; cause?: { code?: string } };
-      last = { ok: false, attempts: i, error: err.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs ?? 5000} ms` : `transport error ${err.cause?.code ?? err.name ?? 'unknown'}` };
+      last = {
+        ok: false,
+        attempts: i,
+        error: err.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs ?? 5000} ms` : `transport error ${err.cause?.code ?? err.name ?? 'unknown'}`,
+      };
     }
     if (i < attempts) await sleep(Math.min(maxDelay, retryAfterMs ?? (opts.backoffMs ?? 500) * 2 ** (i - 1)));
   }

@@ -15,9 +15,13 @@ export function slackPayload(m: NotificationMessage): object {
   const blocks: object[] = [
     { type: 'header', text: { type: 'plain_text', text: m.title.slice(0, 150), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: `${ICON[m.severity]} ${slackEscape(m.summary)}`.slice(0, 3000) } },
-    { type: 'section', fields: m.facts.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: `*${slackEscape(f.name)}*\n${slackEscape(f.value)}`.slice(0, 2000) })) },
+    {
+      type: 'section',
+      fields: m.facts.slice(0, 10).map((f) => ({ type: 'mrkdwn', text: `*${slackEscape(f.name)}*\n${slackEscape(f.value)}`.slice(0, 2000) })),
+    },
   ];
-  if (m.steps.length > 0) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Plan*\n${m.steps.map((s) => `• ${slackEscape(s)}`).join('\n')}`.slice(0, 3000) } });
+  if (m.steps.length > 0)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Plan*\n${m.steps.map((s) => `• ${slackEscape(s)}`).join('\n')}`.slice(0, 3000) } });
   if (m.links.length > 0) {
     blocks.push({
       type: 'actions',

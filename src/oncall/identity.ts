@@ -41,7 +41,14 @@ interface ClientPrincipal {
 }
 
 const ROLE_TYPES = ['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
-const NAME_TYPES = ['preferred_username', 'upn', 'email', 'name', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn'];
+const NAME_TYPES = [
+  'preferred_username',
+  'upn',
+  'email',
+  'name',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn',
+];
 
 /** Decodes x-ms-client-principal. Exported for its tests; routes use callerIdentity. */
 export function decodePrincipal(headers: Headers): Principal | null {
@@ -53,7 +60,9 @@ export function decodePrincipal(headers: Headers): Principal | null {
   } catch {
     return null;
   }
-  const claims = Array.isArray(p.claims) ? p.claims.filter((c): c is { typ: string; val: string } => typeof c?.typ === 'string' && typeof c.val === 'string') : [];
+  const claims = Array.isArray(p.claims)
+    ? p.claims.filter((c): c is { typ: string; val: string } => typeof c?.typ === 'string' && typeof c.val === 'string')
+    : [];
   const roleTypes = new Set([...ROLE_TYPES, ...(p.role_typ ? [p.role_typ] : [])]);
   const roles = [...new Set(claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val))];
   const nameTypes = [...(p.name_typ ? [p.name_typ] : []), ...NAME_TYPES];
@@ -97,7 +106,11 @@ export function callerIdentity(headers: Headers, body: Record<string, unknown>, 
   const p = principalOf(headers, policy);
   if (p) {
     if (need.role && !p.roles.includes(need.role)) {
-      return { ok: false, status: 403, error: `${p.name} lacks the app role "${need.role}" needed to ${need.purpose ?? 'do this'}. Fix: assign the role to the user in the app registration (docs/security.md, roles)` };
+      return {
+        ok: false,
+        status: 403,
+        error: `${p.name} lacks the app role "${need.role}" needed to ${need.purpose ?? 'do this'}. Fix: assign the role to the user in the app registration (docs/security.md, roles)`,
+      };
     }
     return { ok: true, by: p.name, proof: 'easy-auth', claimed: false, via: 'easy-auth' };
   }
@@ -106,7 +119,12 @@ export function callerIdentity(headers: Headers, body: Record<string, unknown>, 
   const v = field ? body[field] : undefined;
   if (field && (typeof v !== 'string' || v.trim() === '')) {
     if (!need.fieldRequired) return { ok: true, by: 'function-key', proof: 'function-key', claimed: false, via: 'field' };
-    return { ok: false, status: 401, error: `${field}: required when the request carries no Easy Auth principal (x-ms-client-principal). Fix: add ${need.fieldFix ?? `"${field}": "you@example.com"`}`, parameter: field };
+    return {
+      ok: false,
+      status: 401,
+      error: `${field}: required when the request carries no Easy Auth principal (x-ms-client-principal). Fix: add ${need.fieldFix ?? `"${field}": "you@example.com"`}`,
+      parameter: field,
+    };
   }
   if (!field) return { ok: true, by: 'function-key', proof: 'function-key', claimed: false, via: 'field' };
   if (!NAME.test((v as string).trim())) return { ok: false, status: 401, error: `${field}: not a name or e-mail address`, parameter: field };
@@ -126,12 +144,24 @@ export function proofText(id: Identity): string {
 
 /** The identity of an approver (approve, reject, cancel). */
 export function approverIdentity(headers: Headers, body: Record<string, unknown>, policy: AuthPolicy, role: string, field = 'approver'): IdentityResult {
-  return callerIdentity(headers, body, policy, { role, purpose: 'approve, reject or cancel runs', field, fieldRequired: true, fieldFix: `"${field}": "you@example.com"` });
+  return callerIdentity(headers, body, policy, {
+    role,
+    purpose: 'approve, reject or cancel runs',
+    field,
+    fieldRequired: true,
+    fieldFix: `"${field}": "you@example.com"`,
+  });
 }
 
 /** The identity of whoever starts a run (needs the Operator role behind Easy Auth). */
 export function requesterIdentity(headers: Headers, body: Record<string, unknown>, policy: AuthPolicy, role = OPERATOR_ROLE): IdentityResult {
-  return callerIdentity(headers, body, policy, { role, purpose: 'start runbooks', field: 'requestedBy', fieldRequired: true, fieldFix: '"requestedBy": "you@example.com" (the CLI sends $USER)' });
+  return callerIdentity(headers, body, policy, {
+    role,
+    purpose: 'start runbooks',
+    field: 'requestedBy',
+    fieldRequired: true,
+    fieldFix: '"requestedBy": "you@example.com" (the CLI sends $USER)',
+  });
 }
 
 /** App roles of the app registration (bicep/modules/easyauth.bicep). Approvers decide; Operators start. */

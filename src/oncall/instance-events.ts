@@ -22,7 +22,11 @@ export interface EventTarget {
 const LIVE = new Set(['Running', 'Pending', 'Suspended', 'ContinuedAsNew']);
 
 /** The instance's status when it is of kind `target`; null when it is not (or does not exist). */
-export async function statusOfKind(port: Pick<InstanceEvents, 'status'>, instanceId: string, target: Pick<EventTarget, 'orchestration'>): Promise<RunStatus | null> {
+export async function statusOfKind(
+  port: Pick<InstanceEvents, 'status'>,
+  instanceId: string,
+  target: Pick<EventTarget, 'orchestration'>,
+): Promise<RunStatus | null> {
   const s = await port.status(instanceId);
   return s && s.name.toLowerCase() === target.orchestration.toLowerCase() ? s : null;
 }
@@ -34,7 +38,11 @@ export async function raiseToWaiting(port: InstanceEvents, instanceId: string, t
   if (!s) return { ok: false, status: 404, error: `no ${target.kind} ${instanceId}` };
   const phase = (s.customStatus as { phase?: unknown } | null)?.phase;
   if (!LIVE.has(s.runtimeStatus) || phase !== target.phase) {
-    return { ok: false, status: 409, error: `${target.kind} ${instanceId} is not waiting for approval (status ${s.runtimeStatus}, phase ${text(phase, 'unknown')})` };
+    return {
+      ok: false,
+      status: 409,
+      error: `${target.kind} ${instanceId} is not waiting for approval (status ${s.runtimeStatus}, phase ${text(phase, 'unknown')})`,
+    };
   }
   await port.raise(instanceId, event, data);
   return { ok: true };

@@ -55,7 +55,13 @@ export async function setPause(deps: PauseDeps, headers: Headers, text: string |
   const checked = checkBodyValue<{ paused: boolean; reason: string }>('pauseSet', b);
   if (!checked.ok) return checked.invalid;
   const { paused, reason } = checked.value;
-  const who = callerIdentity(headers, b, deps.settings, { role: OPERATOR_ROLE, purpose: 'pause or resume automation', field: 'by', fieldRequired: true, fieldFix: '"by": "you@example.com"' });
+  const who = callerIdentity(headers, b, deps.settings, {
+    role: OPERATOR_ROLE,
+    purpose: 'pause or resume automation',
+    field: 'by',
+    fieldRequired: true,
+    fieldFix: '"by": "you@example.com"',
+  });
   if (!who.ok) return { status: who.status, body: { error: who.error, ...(who.parameter ? { parameter: who.parameter } : {}) } };
 
   const at = deps.now().toISOString();

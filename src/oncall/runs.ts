@@ -96,7 +96,8 @@ function jsonBody(req: OncallRequest, allowEmpty: boolean): Record<string, unkno
   return parsed as Record<string, unknown>;
 }
 
-const isResponse = (v: unknown): v is OncallResponse => typeof v === 'object' && v !== null && 'status' in v && 'body' in v && typeof (v as { status: unknown }).status === 'number';
+const isResponse = (v: unknown): v is OncallResponse =>
+  typeof v === 'object' && v !== null && 'status' in v && 'body' in v && typeof (v as { status: unknown }).status === 'number';
 
 export function manualRunId(runbook: string, key: string): string {
   return `run-${createHash('sha256').update(`${runbook}|${key}`).digest('hex').slice(0, 32)}`;
@@ -153,7 +154,11 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
   const instanceId = manualRunId(name, key);
   const existing = await deps.runs.status(instanceId);
   if (existing) {
-    return { status: 200, headers: { Location: links(deps, instanceId).statusUrl }, body: { id: instanceId, idempotencyKey: key, existing: true, runtimeStatus: existing.runtimeStatus, ...links(deps, instanceId) } };
+    return {
+      status: 200,
+      headers: { Location: links(deps, instanceId).statusUrl },
+      body: { id: instanceId, idempotencyKey: key, existing: true, runtimeStatus: existing.runtimeStatus, ...links(deps, instanceId) },
+    };
   }
 
   // The guard, judged now with its own rules (the orchestration takes it for real).
@@ -161,7 +166,14 @@ export async function startRun(deps: OncallDeps, req: OncallRequest): Promise<On
   const state = (await deps.runs.guardState(target)) ?? initialGuardState();
   const preview = acquire(state, { instanceId, now: now.getTime(), policy: cfg.defaultGuard });
   if (!preview.granted) {
-    return { status: 409, body: { error: `the guard of ${targetKey(target)} refuses a run now (${preview.reason}): ${preview.detail}`, reason: preview.reason, target: targetKey(target) } };
+    return {
+      status: 409,
+      body: {
+        error: `the guard of ${targetKey(target)} refuses a run now (${preview.reason}): ${preview.detail}`,
+        reason: preview.reason,
+        target: targetKey(target),
+      },
+    };
   }
 
   const input: RemediationInput = {
@@ -298,9 +310,21 @@ export async function cancelRun(deps: OncallDeps, req: OncallRequest): Promise<O
   await deps.runs.raise(id, EVENT_CANCEL, { by: who.by, ...(reason ? { reason } : {}) });
   const at = deps.now().toISOString();
   await deps.audit.write([
-    { id: `${id}:cancel:${createHash('sha256').update(`${who.by}|${at}`).digest('hex').slice(0, 12)}`, at, kind: 'control', actor: `user:${who.by}`, proof: who.proof, instanceId: id, decision: 'cancel', detail: `cancel requested via POST /api/runbooks/runs/${id}/cancel (${proofText(who)})${reason ? `: ${reason}` : ''}` },
+    {
+      id: `${id}:cancel:${createHash('sha256').update(`${who.by}|${at}`).digest('hex').slice(0, 12)}`,
+      at,
+      kind: 'control',
+      actor: `user:${who.by}`,
+      proof: who.proof,
+      instanceId: id,
+      decision: 'cancel',
+      detail: `cancel requested via POST /api/runbooks/runs/${id}/cancel (${proofText(who)})${reason ? `: ${reason}` : ''}`,
+    },
   ]);
-  return { status: 202, body: { id, cancelled: true, by: who.by, note: 'the run stops at its next wait; an action already sent to the cluster is not undone', ...links(deps, id) } };
+  return {
+    status: 202,
+    body: { id, cancelled: true, by: who.by, note: 'the run stops at its next wait; an action already sent to the cluster is not undone', ...links(deps, id) },
+  };
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -317,15 +341,18 @@ export async function approvalPage(deps: OncallDeps, req: OncallRequest, decisio
   if (!s) return { status: 404, html: `<p>No run ${esc(id)}.</p>` };
   const custom = (s.customStatus ?? {}) as { phase?: string; plan?: { summary?: string; steps?: string[] }; approval?: { reason?: string; deadline?: string } };
   const waiting = LIVE.has(s.runtimeStatus) && custom.phase === 'awaiting-approval';
-  const approverField = deps.settings.runbooksAuth === 'function-key' && !principalOf(req.headers, deps.settings)
-    ? '<p><label>Your name or e-mail <input id="approver" required></label></p>'
-    : '';
+  const approverField =
+    deps.settings.runbooksAuth === 'function-key' && !principalOf(req.headers, deps.settings)
+      ? '<p><label>Your name or e-mail <input id="approver" required></label></p>'
+      : '';
   const steps = (custom.plan?.steps ?? []).map((x) => `<li>${esc(x)}</li>`).join('');
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>${decision} run ${esc(id)}</title></head><body>
 <h1>${decision === 'approve' ? 'Approve' : 'Reject'} run ${esc(id)}</h1>
 <p><strong>${esc(custom.plan?.summary ?? '')}</strong></p><ul>${steps}</ul>
 <p>${esc(custom.approval?.reason ?? '')}${custom.approval?.deadline ? ` (decide before ${esc(custom.approval.deadline)})` : ''}</p>
-${waiting ? `${approverField}<p><label>Comment <input id="comment"></label></p><button id="go">${decision === 'approve' ? 'Approve' : 'Reject'}</button><pre id="out"></pre>
+${
+  waiting
+    ? `${approverField}<p><label>Comment <input id="comment"></label></p><button id="go">${decision === 'approve' ? 'Approve' : 'Reject'}</button><pre id="out"></pre>
 <script>
 document.getElementById('go').onclick = async () => {
   const body = { comment: document.getElementById('comment').value };
@@ -333,7 +360,9 @@ document.getElementById('go').onclick = async () => {
   const r = await fetch(location.pathname + location.search, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
   document.getElementById('out').textContent = r.status + ' ' + await r.text();
 };
-</script>` : `<p>This run is not waiting for approval (status ${esc(s.runtimeStatus)}, phase ${esc(custom.phase ?? 'unknown')}).</p>`}
+</script>`
+    : `<p>This run is not waiting for approval (status ${esc(s.runtimeStatus)}, phase ${esc(custom.phase ?? 'unknown')}).</p>`
+}
 </body></html>`;
   return { status: 200, html };
 }

@@ -8,54 +8,10 @@
 // custom roles in bicep/modules/role-definitions.bicep) grants each operation, and that Bicep
 // holds exactly these role assignments.
 
-export type Principal = 'functionApp' | 'kubelet' | 'aksControlPlane' | 'clusterAdmins';
+import type { AzureGrant, AzureOperation, Principal } from './azure-types.js';
 
-export interface AzureOperation {
-  /** Azure RBAC action or data action, as the role definitions and the authorization API name it. */
-  operation: string;
-  /** The files and calls that need it (paths under src/, functions/ must exist). */
-  codePath: string;
-}
-
-export interface AzureGrant {
-  id: string;
-  principal: Principal;
-  role: { builtIn: string } | { custom: string };
-  /** Resource type the role is assigned on, or resourceGroup (with scopeReason). */
-  scope: string;
-  scopeReason?: string;
-  /** The storage account, by the roles.bicep parameter naming it: backup -> backupStorageAccountName. */
-  account?: 'backup' | 'backupSecondary' | 'app';
-  conditional?: boolean;
-  /** bicep (default): a role assignment in bicep/ grants it. operator: on a resource only ops.yaml names; the docs say how. */
-  assignedBy?: 'bicep' | 'operator';
-  assignedByReason?: string;
-  /** 'kubernetes': the AKS data actions generated from kubernetes.ts. */
-  operations: readonly AzureOperation[] | 'kubernetes';
-}
-
-export const PRINCIPALS: Record<Principal, { description: string; principalType: 'ServicePrincipal' | 'Group'; principalIdExpressions: string[] }> = {
-  functionApp: {
-    description: 'User-assigned managed identity of the function app (AZURE_CLIENT_ID); every call of the app code.',
-    principalType: 'ServicePrincipal',
-    principalIdExpressions: ['appPrincipalId'],
-  },
-  kubelet: {
-    description: 'Kubelet identity of the AKS nodes (created by AKS in the node resource group).',
-    principalType: 'ServicePrincipal',
-    principalIdExpressions: ['kubeletObjectId'],
-  },
-  aksControlPlane: {
-    description: 'User-assigned control-plane identity of the cluster.',
-    principalType: 'ServicePrincipal',
-    principalIdExpressions: ['controlPlaneIdentity.properties.principalId'],
-  },
-  clusterAdmins: {
-    description: 'Optional Entra group of human administrators (clusterAdminGroupObjectId).',
-    principalType: 'Group',
-    principalIdExpressions: ['clusterAdminGroupObjectId'],
-  },
-};
+export { PRINCIPALS } from './azure-types.js';
+export type { AzureGrant, AzureOperation, Principal } from './azure-types.js';
 
 const op = (operation: string, codePath: string): AzureOperation => ({ operation, codePath });
 
@@ -66,7 +22,10 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Azure Kubernetes Service Cluster User Role' },
     scope: 'Microsoft.ContainerService/managedClusters',
     operations: [
-      op('Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', 'src/adapters/kube.ts: managedClusters.listClusterUserCredentials gives the API server URL and CA of a cluster configured with azure {subscriptionId, resourceGroup, clusterName}; the bearer token is the identity\'s token for the AKS server application'),
+      op(
+        'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action',
+        "src/adapters/kube.ts: managedClusters.listClusterUserCredentials gives the API server URL and CA of a cluster configured with azure {subscriptionId, resourceGroup, clusterName}; the bearer token is the identity's token for the AKS server application",
+      ),
     ],
   },
   {
@@ -82,11 +41,26 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { custom: 'agentPoolOperator' },
     scope: 'Microsoft.ContainerService/managedClusters',
     operations: [
-      op('Microsoft.ContainerService/managedClusters/read', 'src/adapters/arm-managed-clusters.ts ManagedClusters.get (@azure/arm-containerservice managedClusters.get): power state before stop/start, node resource group for the namespace cost report'),
-      op('Microsoft.ContainerService/managedClusters/agentPools/read', 'src/adapters/arm-agent-pools.ts AgentPools.get/list: current count and autoscaler bounds (predictive scaling; budget enforcement records them for exact restore)'),
-      op('Microsoft.ContainerService/managedClusters/agentPools/write', 'src/adapters/arm-agent-pools.ts agentPools.createOrUpdate: predictive scaling pre-warms minCount (setMinCount); budget enforcement scales pools down and restores them (beginUpdate)'),
-      op('Microsoft.ContainerService/managedClusters/stop/action', 'src/adapters/arm-managed-clusters.ts ManagedClusters.beginPower (managedClusters.stop): budget enforcement stops non-production clusters'),
-      op('Microsoft.ContainerService/managedClusters/start/action', 'src/adapters/arm-managed-clusters.ts ManagedClusters.beginPower (managedClusters.start): budget enforcement restores a stopped cluster'),
+      op(
+        'Microsoft.ContainerService/managedClusters/read',
+        'src/adapters/arm-managed-clusters.ts ManagedClusters.get (@azure/arm-containerservice managedClusters.get): power state before stop/start, node resource group for the namespace cost report',
+      ),
+      op(
+        'Microsoft.ContainerService/managedClusters/agentPools/read',
+        'src/adapters/arm-agent-pools.ts AgentPools.get/list: current count and autoscaler bounds (predictive scaling; budget enforcement records them for exact restore)',
+      ),
+      op(
+        'Microsoft.ContainerService/managedClusters/agentPools/write',
+        'src/adapters/arm-agent-pools.ts agentPools.createOrUpdate: predictive scaling pre-warms minCount (setMinCount); budget enforcement scales pools down and restores them (beginUpdate)',
+      ),
+      op(
+        'Microsoft.ContainerService/managedClusters/stop/action',
+        'src/adapters/arm-managed-clusters.ts ManagedClusters.beginPower (managedClusters.stop): budget enforcement stops non-production clusters',
+      ),
+      op(
+        'Microsoft.ContainerService/managedClusters/start/action',
+        'src/adapters/arm-managed-clusters.ts ManagedClusters.beginPower (managedClusters.start): budget enforcement restores a stopped cluster',
+      ),
     ],
   },
   {
@@ -95,12 +69,30 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Key Vault Secrets Officer' },
     scope: 'Microsoft.KeyVault/vaults',
     operations: [
-      op('Microsoft.KeyVault/vaults/secrets/setSecret/action', 'src/adapters/keyvault.ts setVersion (SecretClient.setSecret): rotation stores the new credential as a pending version, and the restored value on rollback'),
-      op('Microsoft.KeyVault/vaults/secrets/getSecret/action', 'Key Vault references in app settings (ALERTMANAGER_WEBHOOK_TOKEN/PASSWORD, resolved with keyVaultReferenceIdentity); rotation verify/roll back; backups of Key Vault secrets'),
-      op('Microsoft.KeyVault/vaults/secrets/readMetadata/action', 'src/adapters/keyvault.ts versions/listSecrets (listPropertiesOfSecretVersions/listPropertiesOfSecrets): stage tags, expiry dates, the daily sweep; backups'),
-      op('Microsoft.KeyVault/vaults/secrets/backup/action', 'src/backup/keyvault-backup.ts backupKeyVault: SecretClient.backupSecret of each selected secret (the opaque backup blob)'),
-      op('Microsoft.KeyVault/vaults/secrets/restore/action', 'src/backup/keyvault-restore.ts restoreKeyVault and src/backup/keyvault-backup.ts (SecretClient.restoreSecretBackup): restore of backed-up Key Vault secrets'),
-      op('Microsoft.KeyVault/vaults/secrets/update/action', 'src/adapters/keyvault.ts updateVersion (updateSecretProperties): stage tags current/previous/failed, disable the failed version after a rollback'),
+      op(
+        'Microsoft.KeyVault/vaults/secrets/setSecret/action',
+        'src/adapters/keyvault.ts setVersion (SecretClient.setSecret): rotation stores the new credential as a pending version, and the restored value on rollback',
+      ),
+      op(
+        'Microsoft.KeyVault/vaults/secrets/getSecret/action',
+        'Key Vault references in app settings (ALERTMANAGER_WEBHOOK_TOKEN/PASSWORD, resolved with keyVaultReferenceIdentity); rotation verify/roll back; backups of Key Vault secrets',
+      ),
+      op(
+        'Microsoft.KeyVault/vaults/secrets/readMetadata/action',
+        'src/adapters/keyvault.ts versions/listSecrets (listPropertiesOfSecretVersions/listPropertiesOfSecrets): stage tags, expiry dates, the daily sweep; backups',
+      ),
+      op(
+        'Microsoft.KeyVault/vaults/secrets/backup/action',
+        'src/backup/keyvault-backup.ts backupKeyVault: SecretClient.backupSecret of each selected secret (the opaque backup blob)',
+      ),
+      op(
+        'Microsoft.KeyVault/vaults/secrets/restore/action',
+        'src/backup/keyvault-restore.ts restoreKeyVault and src/backup/keyvault-backup.ts (SecretClient.restoreSecretBackup): restore of backed-up Key Vault secrets',
+      ),
+      op(
+        'Microsoft.KeyVault/vaults/secrets/update/action',
+        'src/adapters/keyvault.ts updateVersion (updateSecretProperties): stage tags current/previous/failed, disable the failed version after a rollback',
+      ),
     ],
   },
   {
@@ -111,9 +103,18 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     account: 'backupSecondary',
     conditional: true,
     operations: [
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'src/adapters/blob-copy.ts copyBlobFromUrl: Copy Blob (beginCopyFromURL) into the secondary with If-None-Match: * (src/backup/secondary.ts)'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read', 'src/backup/secondary.ts: verifyBackup on the secondary; restore and drill --from secondary'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/write', 'src/adapters/blob-copy.ts copyBlobFromUrl: target.container() creates the container in the secondary on first use (src/adapters/blob-store.ts createIfNotExists)'),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write',
+        'src/adapters/blob-copy.ts copyBlobFromUrl: Copy Blob (beginCopyFromURL) into the secondary with If-None-Match: * (src/backup/secondary.ts)',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read',
+        'src/backup/secondary.ts: verifyBackup on the secondary; restore and drill --from secondary',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+        'src/adapters/blob-copy.ts copyBlobFromUrl: target.container() creates the container in the secondary on first use (src/adapters/blob-store.ts createIfNotExists)',
+      ),
     ],
   },
   {
@@ -123,11 +124,26 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     scope: 'Microsoft.Storage/storageAccounts',
     account: 'backup',
     operations: [
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'src/adapters/blob-store.ts writeOnce: stageBlock/commitBlockList and upload with If-None-Match: * (Kubernetes objects, pg_dump output, dashboards, Key Vault secret backups, part records, manifest)'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read', 'src/adapters/blob-store.ts read/list/properties: src/backup/catalog.ts list and verify, src/backup/restore.ts restore'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete', 'src/backup/catalog.ts deleteBackup (src/adapters/blob-store.ts delete): GFS retention, manifest first'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/write', 'src/adapters/blob-store.ts container(): createIfNotExists once per process (Bicep creates the configured containers; this covers one added to ops.yaml later)'),
-      op('Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action', 'src/adapters/blob-copy.ts ReadSasIssuer: Get User Delegation Key, then a one-blob read SAS the secondary copies from (src/backup/secondary.ts)'),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write',
+        'src/adapters/blob-store.ts writeOnce: stageBlock/commitBlockList and upload with If-None-Match: * (Kubernetes objects, pg_dump output, dashboards, Key Vault secret backups, part records, manifest)',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read',
+        'src/adapters/blob-store.ts read/list/properties: src/backup/catalog.ts list and verify, src/backup/restore.ts restore',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete',
+        'src/backup/catalog.ts deleteBackup (src/adapters/blob-store.ts delete): GFS retention, manifest first',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+        'src/adapters/blob-store.ts container(): createIfNotExists once per process (Bicep creates the configured containers; this covers one added to ops.yaml later)',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action',
+        'src/adapters/blob-copy.ts ReadSasIssuer: Get User Delegation Key, then a one-blob read SAS the secondary copies from (src/backup/secondary.ts)',
+      ),
     ],
   },
   {
@@ -137,9 +153,18 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     scope: 'Microsoft.Storage/storageAccounts',
     account: 'app',
     operations: [
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read', 'Flex Consumption host: reads the deployment package (functionAppConfig.deployment.storage, UserAssignedIdentity); Functions host leases (AzureWebJobsStorage__blobServiceUri)'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'Functions host leases and Durable Functions large payloads; azd writes the package with the deployer\'s identity'),
-      op('Microsoft.Storage/storageAccounts/blobServices/containers/write', 'Functions host and Durable Functions create their containers (azure-webjobs-hosts, <taskhub>-leases)'),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read',
+        'Flex Consumption host: reads the deployment package (functionAppConfig.deployment.storage, UserAssignedIdentity); Functions host leases (AzureWebJobsStorage__blobServiceUri)',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write',
+        "Functions host leases and Durable Functions large payloads; azd writes the package with the deployer's identity",
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/blobServices/containers/write',
+        'Functions host and Durable Functions create their containers (azure-webjobs-hosts, <taskhub>-leases)',
+      ),
     ],
   },
   {
@@ -149,7 +174,10 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     scope: 'Microsoft.Storage/storageAccounts',
     account: 'app',
     operations: [
-      op('Microsoft.Storage/storageAccounts/queueServices/queues/write', 'host.json durableTask hubName %TASK_HUB_NAME%: Durable Functions creates its control and work-item queues'),
+      op(
+        'Microsoft.Storage/storageAccounts/queueServices/queues/write',
+        'host.json durableTask hubName %TASK_HUB_NAME%: Durable Functions creates its control and work-item queues',
+      ),
       op('Microsoft.Storage/storageAccounts/queueServices/queues/messages/write', 'Durable Functions schedules orchestrations and activities'),
       op('Microsoft.Storage/storageAccounts/queueServices/queues/messages/read', 'Durable Functions dequeues work items'),
       op('Microsoft.Storage/storageAccounts/queueServices/queues/messages/delete', 'Durable Functions completes work items'),
@@ -162,10 +190,22 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     scope: 'Microsoft.Storage/storageAccounts',
     account: 'app',
     operations: [
-      op('Microsoft.Storage/storageAccounts/tableServices/tables/write', 'src/adapters/table-client.ts getTableClient: creates the audit and control tables on first use; Durable Functions creates History/Instances tables'),
-      op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/write', 'src/adapters/audit-store.ts (AUDIT_TABLE_NAME) and src/adapters/control-store.ts (CONTROL_TABLE_NAME); Durable Functions history'),
-      op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/read', 'src/adapters/audit-store.ts queries, src/adapters/control-store.ts pause switch; Durable Functions replay'),
-      op('Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete', 'src/retention/purge.ts deleteRowsBefore: table retention of scaling rows, caches and the audit table (functions/hygiene.ts); Durable Functions purge of instance history'),
+      op(
+        'Microsoft.Storage/storageAccounts/tableServices/tables/write',
+        'src/adapters/table-client.ts getTableClient: creates the audit and control tables on first use; Durable Functions creates History/Instances tables',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/tableServices/tables/entities/write',
+        'src/adapters/audit-store.ts (AUDIT_TABLE_NAME) and src/adapters/control-store.ts (CONTROL_TABLE_NAME); Durable Functions history',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/tableServices/tables/entities/read',
+        'src/adapters/audit-store.ts queries, src/adapters/control-store.ts pause switch; Durable Functions replay',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete',
+        'src/retention/purge.ts deleteRowsBefore: table retention of scaling rows, caches and the audit table (functions/hygiene.ts); Durable Functions purge of instance history',
+      ),
     ],
   },
   {
@@ -174,7 +214,10 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Monitoring Data Reader' },
     scope: 'Microsoft.Monitor/accounts',
     operations: [
-      op('Microsoft.Monitor/accounts/data/metrics/read', 'src/adapters/prometheus.ts prometheusClientFor (auth: managed-identity, Entra token for https://prometheus.monitor.azure.com/.default): PromQL range queries against the Azure Monitor workspace query endpoint for predictive scaling (functions/scaling.ts), SLO error budgets (functions/slo.ts, src/cli/slo.ts)'),
+      op(
+        'Microsoft.Monitor/accounts/data/metrics/read',
+        'src/adapters/prometheus.ts prometheusClientFor (auth: managed-identity, Entra token for https://prometheus.monitor.azure.com/.default): PromQL range queries against the Azure Monitor workspace query endpoint for predictive scaling (functions/scaling.ts), SLO error budgets (functions/slo.ts, src/cli/slo.ts)',
+      ),
     ],
   },
   {
@@ -183,7 +226,10 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Monitoring Metrics Publisher' },
     scope: 'Microsoft.Insights/components',
     operations: [
-      op('Microsoft.Insights/Telemetry/Write', 'Functions host telemetry, and the app\'s own OpenTelemetry traces and metrics (src/telemetry/setup.ts, Azure Monitor distro), with APPLICATIONINSIGHTS_AUTHENTICATION_STRING (Authorization=AAD; the component has DisableLocalAuth)'),
+      op(
+        'Microsoft.Insights/Telemetry/Write',
+        "Functions host telemetry, and the app's own OpenTelemetry traces and metrics (src/telemetry/setup.ts, Azure Monitor distro), with APPLICATIONINSIGHTS_AUTHENTICATION_STRING (Authorization=AAD; the component has DisableLocalAuth)",
+      ),
     ],
   },
   {
@@ -191,10 +237,17 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     principal: 'functionApp',
     role: { builtIn: 'Cost Management Reader' },
     scope: 'resourceGroup',
-    scopeReason: 'Budgets and Cost Management queries exist only at billing scopes (resource group, subscription, ...); the resource group each budget covers is the narrowest one. One assignment per budget: the estate resource group and the AKS node resource group.',
+    scopeReason:
+      'Budgets and Cost Management queries exist only at billing scopes (resource group, subscription, ...); the resource group each budget covers is the narrowest one. One assignment per budget: the estate resource group and the AKS node resource group.',
     operations: [
-      op('Microsoft.CostManagement/query/read', 'src/adapters/cost-management.ts CostManagementSource (query.usage): cost to date of a budget scope grouped by its cost drivers; node pool costs for the namespace report'),
-      op('Microsoft.CostManagement/forecast/read', 'src/adapters/cost-management.ts CostManagementSource (forecast.usage): expected cost of the whole budget period'),
+      op(
+        'Microsoft.CostManagement/query/read',
+        'src/adapters/cost-management.ts CostManagementSource (query.usage): cost to date of a budget scope grouped by its cost drivers; node pool costs for the namespace report',
+      ),
+      op(
+        'Microsoft.CostManagement/forecast/read',
+        'src/adapters/cost-management.ts CostManagementSource (forecast.usage): expected cost of the whole budget period',
+      ),
     ],
   },
   {
@@ -203,11 +256,18 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Key Vault Crypto User' },
     scope: 'Microsoft.KeyVault/vaults/keys',
     assignedBy: 'operator',
-    assignedByReason: 'The key encryption key is any Key Vault key ops.yaml names (backups.encryption.keyVaultKey), often in a vault this template does not own; docs/backups.md says how to assign the role on that key.',
+    assignedByReason:
+      'The key encryption key is any Key Vault key ops.yaml names (backups.encryption.keyVaultKey), often in a vault this template does not own; docs/backups.md says how to assign the role on that key.',
     operations: [
-      op('Microsoft.KeyVault/vaults/keys/read', 'src/adapters/key-wrap.ts keyVaultKeyWrapper (CryptographyClient reads the key before a local wrap): backup encryption (src/backup/crypto.ts)'),
-      op('Microsoft.KeyVault/vaults/keys/wrap/action', 'src/adapters/key-wrap.ts wrap (CryptographyClient.wrapKey RSA-OAEP-256): wraps each backup\'s data key'),
-      op('Microsoft.KeyVault/vaults/keys/unwrap/action', 'src/adapters/key-wrap.ts unwrap (CryptographyClient.unwrapKey): restore and verify unwrap the data key in the vault'),
+      op(
+        'Microsoft.KeyVault/vaults/keys/read',
+        'src/adapters/key-wrap.ts keyVaultKeyWrapper (CryptographyClient reads the key before a local wrap): backup encryption (src/backup/crypto.ts)',
+      ),
+      op('Microsoft.KeyVault/vaults/keys/wrap/action', "src/adapters/key-wrap.ts wrap (CryptographyClient.wrapKey RSA-OAEP-256): wraps each backup's data key"),
+      op(
+        'Microsoft.KeyVault/vaults/keys/unwrap/action',
+        'src/adapters/key-wrap.ts unwrap (CryptographyClient.unwrapKey): restore and verify unwrap the data key in the vault',
+      ),
     ],
   },
   {
@@ -216,10 +276,17 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Storage Account Key Operator Service Role' },
     scope: 'Microsoft.Storage/storageAccounts',
     assignedBy: 'operator',
-    assignedByReason: 'Only storage accounts the operator enrols for key rotation in ops.yaml (rotation.secrets[].provider storage-account-key); docs/rotation.md says how to assign the role on each.',
+    assignedByReason:
+      'Only storage accounts the operator enrols for key rotation in ops.yaml (rotation.secrets[].provider storage-account-key); docs/rotation.md says how to assign the role on each.',
     operations: [
-      op('Microsoft.Storage/storageAccounts/listkeys/action', 'src/adapters/storage-keys.ts list (StorageManagementClient.storageAccounts.listKeys): which key consumers use, before rotating the other'),
-      op('Microsoft.Storage/storageAccounts/regeneratekey/action', 'src/adapters/storage-keys.ts regenerate (storageAccounts.regenerateKey): the storage-account-key rotation provider (src/rotation/)'),
+      op(
+        'Microsoft.Storage/storageAccounts/listkeys/action',
+        'src/adapters/storage-keys.ts list (StorageManagementClient.storageAccounts.listKeys): which key consumers use, before rotating the other',
+      ),
+      op(
+        'Microsoft.Storage/storageAccounts/regeneratekey/action',
+        'src/adapters/storage-keys.ts regenerate (storageAccounts.regenerateKey): the storage-account-key rotation provider (src/rotation/)',
+      ),
     ],
   },
   {
@@ -227,9 +294,7 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     principal: 'kubelet',
     role: { builtIn: 'AcrPull' },
     scope: 'Microsoft.ContainerRegistry/registries',
-    operations: [
-      op('Microsoft.ContainerRegistry/registries/pull/read', 'platform: the nodes pull workload images from the estate registry'),
-    ],
+    operations: [op('Microsoft.ContainerRegistry/registries/pull/read', 'platform: the nodes pull workload images from the estate registry')],
   },
   {
     id: 'aks-subnet-join',
@@ -248,7 +313,10 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     scope: 'Microsoft.ContainerService/managedClusters',
     conditional: true,
     operations: [
-      op('Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/clusterroles/write', 'people: break-glass administration with kubectl (local accounts are disabled, so this is the only admin path)'),
+      op(
+        'Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/clusterroles/write',
+        'people: break-glass administration with kubectl (local accounts are disabled, so this is the only admin path)',
+      ),
     ],
   },
   {
@@ -257,28 +325,39 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     role: { builtIn: 'Azure Kubernetes Service Cluster User Role' },
     scope: 'Microsoft.ContainerService/managedClusters',
     conditional: true,
-    operations: [
-      op('Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', 'people: az aks get-credentials'),
-    ],
+    operations: [op('Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', 'people: az aks get-credentials')],
   },
 ];
 
 /** Azure permission match: case-insensitive, '*' matches any characters (role definitions' wildcards). */
 export function permits(pattern: string, operation: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return re.test(operation);
 }
 
 /** The operations a principal's declared grants hold (the data-plane grant's come from `kubernetesActions`). */
-export function declaredOperations(principal: Principal, kubernetesActions: readonly string[]): Array<{ grant: AzureGrant; operation: string; codePath: string }> {
+export function declaredOperations(
+  principal: Principal,
+  kubernetesActions: readonly string[],
+): Array<{ grant: AzureGrant; operation: string; codePath: string }> {
   return AZURE_PERMISSIONS.filter((g) => g.principal === principal).flatMap((g) =>
-    g.operations === 'kubernetes' ? kubernetesActions.map((a) => ({ grant: g, operation: a, codePath: 'src/permissions/kubernetes.ts' })) : g.operations.map((o) => ({ grant: g, ...o })),
+    g.operations === 'kubernetes'
+      ? kubernetesActions.map((a) => ({ grant: g, operation: a, codePath: 'src/permissions/kubernetes.ts' }))
+      : g.operations.map((o) => ({ grant: g, ...o })),
   );
 }
 
 /** The grants of the app that need `operation` (case-insensitive), for hints and the doctor. */
 export function grantsFor(operation: string): AzureGrant[] {
-  return AZURE_PERMISSIONS.filter((g) => g.principal === 'functionApp' && g.operations !== 'kubernetes' && g.operations.some((o) => o.operation.toLowerCase() === operation.toLowerCase()));
+  return AZURE_PERMISSIONS.filter(
+    (g) => g.principal === 'functionApp' && g.operations !== 'kubernetes' && g.operations.some((o) => o.operation.toLowerCase() === operation.toLowerCase()),
+  );
 }
 
 /** The role a grant names, as people read it. */

@@ -13,7 +13,9 @@ export function missingPermissionHint(message: string | undefined): string | und
   if (!m) return undefined;
   const [, verb, resource, group, namespace] = m as unknown as [string, KubeVerb, string, string, string | undefined];
   const what = `${verb} ${group ? `${group}/` : ''}${resource}${namespace ? ` in namespace ${namespace}` : ' (cluster scope)'}`;
-  const users = KUBERNETES_PERMISSIONS.filter((p) => p.rules.some((r) => r.group === group && r.resource === resource && r.verbs.includes(verb))).map((p) => p.id);
+  const users = KUBERNETES_PERMISSIONS.filter((p) => p.rules.some((r) => r.group === group && r.resource === resource && r.verbs.includes(verb))).map(
+    (p) => p.id,
+  );
   if (users.length === 0) {
     return `missing Kubernetes permission: ${what}, which src/permissions/kubernetes.ts does not declare. Fix: declare it for the code path that makes this call, run npm run permissions and redeploy the role`;
   }

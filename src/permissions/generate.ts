@@ -37,7 +37,9 @@ export function aksDataAction(group: string, resource: string, verb: KubeVerb): 
 }
 
 /** Each data action with the code paths (ids and files) that need it, sorted by action. */
-export function dataActionsWithCodePaths(paths: readonly KubeCodePath[] = KUBERNETES_PERMISSIONS): Array<{ action: string; paths: KubeCodePath[]; needs: string[] }> {
+export function dataActionsWithCodePaths(
+  paths: readonly KubeCodePath[] = KUBERNETES_PERMISSIONS,
+): Array<{ action: string; paths: KubeCodePath[]; needs: string[] }> {
   const byAction = new Map<string, { paths: Set<KubeCodePath>; needs: Set<string> }>();
   for (const p of paths) {
     for (const r of p.rules) {
@@ -63,7 +65,9 @@ export function renderRoleDefinitions(current: string): string {
   if (start < 0 || end < 0) throw new Error(`role-definitions.bicep: markers "${BEGIN}" / "${END}" not found`);
   const lineStart = current.lastIndexOf('\n', start) + 1;
   const indent = current.slice(lineStart, start);
-  const body = dataActionsWithCodePaths().map((d) => `${indent}  '${d.action}'\n`).join('');
+  const body = dataActionsWithCodePaths()
+    .map((d) => `${indent}  '${d.action}'\n`)
+    .join('');
   return `${current.slice(0, start)}${BEGIN}\n${indent}dataActions: [\n${body}${indent}]\n${indent}${current.slice(end)}`;
 }
 

@@ -32,7 +32,6 @@ export interface RequestAttributes {
   name?: string;
 }
 
-
 const rule = (group: string, resource: string, ...verbs: KubeVerb[]): KubeRule => ({ group, resource, verbs });
 
 /**
@@ -94,12 +93,16 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
     id: 'runbook-scale-workload',
     files: ['src/runbooks/scale-workload.ts'],
     why: 'scale-workload: replicas of a Deployment/StatefulSet, or the bounds of the HPA that owns it',
-    rules: [rule('apps', 'deployments', 'get', 'patch'), rule('apps', 'statefulsets', 'get', 'patch'), rule('autoscaling', 'horizontalpodautoscalers', 'get', 'list', 'patch')],
+    rules: [
+      rule('apps', 'deployments', 'get', 'patch'),
+      rule('apps', 'statefulsets', 'get', 'patch'),
+      rule('autoscaling', 'horizontalpodautoscalers', 'get', 'list', 'patch'),
+    ],
   },
   {
     id: 'runbook-cordon-drain',
     files: ['src/runbooks/node.ts', 'src/runbooks/drain-node.ts'],
-    why: 'cordon-node / drain-node: read and patch spec.unschedulable, list the node\'s pods, evict them through the Eviction API',
+    why: "cordon-node / drain-node: read and patch spec.unschedulable, list the node's pods, evict them through the Eviction API",
     rules: [rule('', 'nodes', 'get', 'list', 'patch'), rule('', 'pods', 'get', 'list'), rule('', 'pods/eviction', 'create')],
   },
   {
@@ -139,7 +142,7 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
   {
     id: 'backup-s3',
     files: ['src/backup/s3-credentials.ts'],
-    why: 'S3/MinIO backups: read the bucket\'s access key pair from the Secret the config names',
+    why: "S3/MinIO backups: read the bucket's access key pair from the Secret the config names",
     rules: [rule('', 'secrets', 'get')],
   },
   {
@@ -157,7 +160,7 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
   {
     id: 'restore',
     files: ['src/backup/restore.ts', 'src/backup/restore-runner.ts'],
-    why: 'restores and drills: create (or replace) each backed-up object, CRDs first; create and delete the drill\'s scratch namespace; RBAC objects need bind/escalate to recreate roles the app does not itself hold',
+    why: "restores and drills: create (or replace) each backed-up object, CRDs first; create and delete the drill's scratch namespace; RBAC objects need bind/escalate to recreate roles the app does not itself hold",
     rules: [
       rule('', 'namespaces', 'get', 'create', 'delete'),
       ...[...BACKUP_NAMESPACED_KINDS, ...BACKUP_CLUSTER_KINDS].map((k) => rule(k.group, k.resource, 'get', 'create', 'update')),
@@ -168,7 +171,7 @@ export const KUBERNETES_PERMISSIONS: readonly KubeCodePath[] = [
   {
     id: 'rotation',
     files: ['src/adapters/kube-rotation.ts'],
-    why: 'secret rotation: write the new credential into target Secrets, roll their consumers (Deployments, StatefulSets, DaemonSets), check pods and the CSI driver\'s SecretProviderClassPodStatus',
+    why: "secret rotation: write the new credential into target Secrets, roll their consumers (Deployments, StatefulSets, DaemonSets), check pods and the CSI driver's SecretProviderClassPodStatus",
     rules: [
       rule('', 'secrets', 'get', 'create', 'patch'),
       rule('', 'pods', 'list'),

@@ -9,14 +9,18 @@ const COMMENT =
 
 /** The AKS data actions of kubernetes.ts as operations of the app-aks-data-plane grant. */
 export function kubernetesOperations(): AzureOperation[] {
-  return dataActionsWithCodePaths().map((d) => ({ operation: d.action, codePath: `${d.needs.join(', ')}: ${d.paths.map((p) => `${p.id} (${p.files.join(', ')})`).join('; ')}` }));
+  return dataActionsWithCodePaths().map((d) => ({
+    operation: d.action,
+    codePath: `${d.needs.join(', ')}: ${d.paths.map((p) => `${p.id} (${p.files.join(', ')})`).join('; ')}`,
+  }));
 }
 
 export function grantOperations(g: AzureGrant): readonly AzureOperation[] {
   return g.operations === 'kubernetes' ? kubernetesOperations() : g.operations;
 }
 
-const line = (o: AzureOperation): string => `        { "operation": ${JSON.stringify(o.operation)}, "codePath": ${JSON.stringify(o.codePath)}, "status": "implemented" }`;
+const line = (o: AzureOperation): string =>
+  `        { "operation": ${JSON.stringify(o.operation)}, "codePath": ${JSON.stringify(o.codePath)}, "status": "implemented" }`;
 
 function renderGrant(g: AzureGrant): string {
   const head: Record<string, unknown> = { id: g.id, principal: g.principal, role: g.role, scope: g.scope };
@@ -33,7 +37,8 @@ function renderGrant(g: AzureGrant): string {
 
 export function renderPermissionsJson(): string {
   const principals = Object.entries(PRINCIPALS).map(
-    ([k, p]) => `    ${JSON.stringify(k)}: {\n      "description": ${JSON.stringify(p.description)},\n      "principalType": ${JSON.stringify(p.principalType)},\n      "principalIdExpressions": ${JSON.stringify(p.principalIdExpressions).replace(/","/g, '", "')}\n    }`,
+    ([k, p]) =>
+      `    ${JSON.stringify(k)}: {\n      "description": ${JSON.stringify(p.description)},\n      "principalType": ${JSON.stringify(p.principalType)},\n      "principalIdExpressions": ${JSON.stringify(p.principalIdExpressions).replace(/","/g, '", "')}\n    }`,
   );
   return `{\n  "$comment": ${JSON.stringify(COMMENT)},\n  "principals": {\n${principals.join(',\n')}\n  },\n  "grants": [\n${AZURE_PERMISSIONS.map(renderGrant).join(',\n')}\n  ]\n}\n`;
 }

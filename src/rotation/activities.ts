@@ -67,7 +67,10 @@ async function guarded<T>(fn: (remember: (v: string) => void) => Promise<T>): Pr
 async function enrolled(env: RotationEnv, name: string, tags?: Record<string, string>): Promise<EnrolledSecret> {
   const t = tags ?? (await env.vault.latest(name))?.tags;
   const e = enrolment(env.config.source.rotation, name, t, env.forceDryRun);
-  if (!e) throw new Error(`secret ${name} is not enrolled for rotation (no rotation.secrets entry and no aksops-rotate tag). Fix: add it to ops.yaml rotation.secrets`);
+  if (!e)
+    throw new Error(
+      `secret ${name} is not enrolled for rotation (no rotation.secrets entry and no aksops-rotate tag). Fix: add it to ops.yaml rotation.secrets`,
+    );
   return e;
 }
 
@@ -117,13 +120,23 @@ export function prepare(env: RotationEnv, i: PrepareInput): Promise<PrepareOutpu
   return guarded(async () => {
     const latest = await env.vault.latest(i.secretName);
     if (!latest) return { state: 'missing', detail: `secret ${i.secretName} does not exist (or its latest version is disabled)` };
-    if (!enrolment(env.config.source.rotation, i.secretName, latest.tags, env.forceDryRun)) return { state: 'not-enrolled', detail: `secret ${i.secretName} is not enrolled` };
+    if (!enrolment(env.config.source.rotation, i.secretName, latest.tags, env.forceDryRun))
+      return { state: 'not-enrolled', detail: `secret ${i.secretName} is not enrolled` };
     const ours = latest.tags[TAG.rotation] === i.instanceId;
     if (latest.version !== i.fromVersion && !ours) {
-      return { state: 'stale', currentVersion: latest.version, detail: `version ${i.fromVersion} is no longer current (current: ${latest.version}); nothing to do` };
+      return {
+        state: 'stale',
+        currentVersion: latest.version,
+        detail: `version ${i.fromVersion} is no longer current (current: ${latest.version}); nothing to do`,
+      };
     }
     const from = latest.version === i.fromVersion ? latest : undefined;
-    return { state: 'ready', currentVersion: latest.version, ...(from?.tags[TAG.credential] ? { credential: from.tags[TAG.credential] } : {}), detail: ours ? 'resuming this rotation' : `rotating from ${i.fromVersion}` };
+    return {
+      state: 'ready',
+      currentVersion: latest.version,
+      ...(from?.tags[TAG.credential] ? { credential: from.tags[TAG.credential] } : {}),
+      detail: ours ? 'resuming this rotation' : `rotating from ${i.fromVersion}`,
+    };
   });
 }
 
@@ -131,7 +144,13 @@ export function create(env: RotationEnv, i: CreateInput): Promise<CreateOutput> 
   return guarded(async (remember) => {
     const versions = await env.vault.versions(i.secretName);
     const done = findVersion(versions, i.instanceId, 'create');
-    if (done) return { version: done.version, credential: done.tags[TAG.credential] ?? '', created: false, detail: 'the pending version was already stored by an earlier attempt' };
+    if (done)
+      return {
+        version: done.version,
+        credential: done.tags[TAG.credential] ?? '',
+        created: false,
+        detail: 'the pending version was already stored by an earlier attempt',
+      };
     const from = versionInfo(versions, i.fromVersion, i.secretName);
     const secret = await enrolled(env, i.secretName, from.tags);
     const ctx = context(env, secret, remember);
@@ -147,14 +166,24 @@ export function create(env: RotationEnv, i: CreateInput): Promise<CreateOutput> 
       expiresOn,
       contentType: strategy.contentType,
     });
-    return { version: stored.version, credential: made.credential, created: true, detail: `${made.detail}; stored as pending, expires ${expiresOn.toISOString()}` };
+    return {
+      version: stored.version,
+      credential: made.credential,
+      created: true,
+      detail: `${made.detail}; stored as pending, expires ${expiresOn.toISOString()}`,
+    };
   });
 }
 
 export function propagate(env: RotationEnv, i: PropagateInput): Promise<PropagateOutput> {
   return guarded(async (remember) => {
     const secret = await enrolled(env, i.secretName);
-    if (secret.targets.length === 0) return { updated: [], unchanged: [], detail: secret.csi ? `consumers mount it with the CSI driver (${secret.csi.secretProviderClass}); nothing to write` : 'no targets' };
+    if (secret.targets.length === 0)
+      return {
+        updated: [],
+        unchanged: [],
+        detail: secret.csi ? `consumers mount it with the CSI driver (${secret.csi.secretProviderClass}); nothing to write` : 'no targets',
+      };
     const versions = await env.vault.versions(i.secretName);
     const info = versionInfo(versions, i.version, i.secretName);
     const value = await env.vault.value(i.secretName, i.version);
@@ -196,7 +225,11 @@ export function roll(env: RotationEnv, i: RollInput): Promise<RollOutput> {
       if (r === 'done' || r === 'already-done') rolled.push(consumerKey(c));
       else throw new Error(`cannot roll ${consumerKey(c)}: ${r === 'missing' ? 'it does not exist' : 'it is paused (spec.paused)'}`);
     }
-    return { rolled, skipped, detail: `rollout restart (restartedAt ${i.restartedAt}) of ${rolled.join(', ') || 'no consumers'}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}` };
+    return {
+      rolled,
+      skipped,
+      detail: `rollout restart (restartedAt ${i.restartedAt}) of ${rolled.join(', ') || 'no consumers'}${skipped.length ? `; skipped ${skipped.join(', ')}` : ''}`,
+    };
   });
 }
 
@@ -226,7 +259,8 @@ export function verify(env: RotationEnv, i: VerifyInput): Promise<VerifyOutput> 
     const apis = secret.targets.length > 0 || secret.consumers.length > 0 || secret.csi ? await apisFor(env, secret) : undefined;
     for (const t of secret.targets) {
       const held = await readSecretKey(apis!, t.namespace, t.secret, t.key);
-      if (held !== fieldOf(secret.strategy, cred.value, t.field, cred.credential, secret.name)) problems.push(`${targetKey(t)} does not hold version ${i.version}`);
+      if (held !== fieldOf(secret.strategy, cred.value, t.field, cred.credential, secret.name))
+        problems.push(`${targetKey(t)} does not hold version ${i.version}`);
     }
     if (secret.targets.length > 0) checks.push(`${secret.targets.length} target(s) hold the new version`);
     for (const c of secret.consumers.filter((x) => !protectedNs(env, secret.cluster, x.namespace))) {
@@ -242,7 +276,8 @@ export function verify(env: RotationEnv, i: VerifyInput): Promise<VerifyOutput> 
         const st = statuses.find((s) => s.podName === pod);
         const obj = st?.objects.find((o) => o.id === `secret/${csi.objectName}` || o.id.endsWith(`/${csi.objectName}`) || o.id === csi.objectName);
         if (!st || !st.mounted) problems.push(`pod ${csi.namespace}/${pod} has no mounted SecretProviderClassPodStatus for ${csi.secretProviderClass}`);
-        else if (obj?.version !== i.version) problems.push(`pod ${csi.namespace}/${pod} mounts version ${obj?.version ?? 'none'} of ${csi.objectName}, not ${i.version}`);
+        else if (obj?.version !== i.version)
+          problems.push(`pod ${csi.namespace}/${pod} mounts version ${obj?.version ?? 'none'} of ${csi.objectName}, not ${i.version}`);
       }
       checks.push(`${pods.length} pod(s) mount version ${i.version} through the CSI driver`);
     }
@@ -274,7 +309,8 @@ export function promote(env: RotationEnv, i: PromoteInput): Promise<PromoteOutpu
       warnings.push(`retiring the old credential failed: ${(e as Error).message}`);
     }
     if (next.tags[TAG.stage] !== 'current') await env.vault.updateVersion(i.secretName, i.version, { tags: withStage(next.tags, 'current') });
-    if (from.tags[TAG.stage] !== 'previous' && from.version !== next.version) await env.vault.updateVersion(i.secretName, from.version, { tags: withStage(from.tags, 'previous') });
+    if (from.tags[TAG.stage] !== 'previous' && from.version !== next.version)
+      await env.vault.updateVersion(i.secretName, from.version, { tags: withStage(from.tags, 'previous') });
     for (const v of versions) {
       if (v.version !== from.version && v.version !== next.version && v.tags[TAG.stage] === 'previous') {
         await env.vault.updateVersion(i.secretName, v.version, { tags: withStage(v.tags, 'retired') });
@@ -308,7 +344,10 @@ export function rollback(env: RotationEnv, i: RollbackInput): Promise<RollbackOu
     if (failed && (failed.enabled || failed.tags[TAG.stage] !== 'failed')) {
       await env.vault.updateVersion(i.secretName, failed.version, { tags: withStage(failed.tags, 'failed'), enabled: false });
     }
-    return { restoredVersion: restored.version, detail: `restored the value of ${i.fromVersion} as version ${restored.version}; ${i.failedVersion} marked failed and disabled` };
+    return {
+      restoredVersion: restored.version,
+      detail: `restored the value of ${i.fromVersion} as version ${restored.version}; ${i.failedVersion} marked failed and disabled`,
+    };
   });
 }
 
@@ -333,5 +372,18 @@ export async function writeAudit(env: RotationEnv, record: AuditRecord): Promise
 export async function notify(env: RotationEnv, n: RotationNotifyInput): Promise<void> {
   const text = `secret rotation ${n.outcome}: ${n.secretName} (${n.instanceId}): ${n.detail}`;
   await env.notify(scrub(text, []));
-  await env.audit([{ id: n.id, at: n.at, kind: 'result', actor: 'orchestration', instanceId: n.instanceId, runbook: 'secret-rotation', target: `keyvault/${n.secretName}`, decision: 'escalated', result: n.outcome, detail: n.detail }]);
+  await env.audit([
+    {
+      id: n.id,
+      at: n.at,
+      kind: 'result',
+      actor: 'orchestration',
+      instanceId: n.instanceId,
+      runbook: 'secret-rotation',
+      target: `keyvault/${n.secretName}`,
+      decision: 'escalated',
+      result: n.outcome,
+      detail: n.detail,
+    },
+  ]);
 }

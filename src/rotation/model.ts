@@ -160,7 +160,8 @@ export function enrolment(rot: RotationConfig | undefined, name: string, tags: R
       dryRun: forceDryRun || (entry.dryRun ?? false),
       source: validity !== undefined ? 'config+tags' : 'config',
     };
-    if (entry.csi) e.csi = { namespace: entry.csi.namespace, secretProviderClass: entry.csi.secretProviderClass, objectName: entry.csi.objectName ?? entry.name };
+    if (entry.csi)
+      e.csi = { namespace: entry.csi.namespace, secretProviderClass: entry.csi.secretProviderClass, objectName: entry.csi.objectName ?? entry.name };
     if (entry.postgres) e.postgres = entry.postgres;
     if (entry.redis) e.redis = entry.redis;
     if (entry.storage) e.storage = entry.storage;
@@ -171,8 +172,14 @@ export function enrolment(rot: RotationConfig | undefined, name: string, tags: R
   const cluster = t[ENROL_TAG.cluster] ?? rot?.defaultCluster;
   if (!cluster) return null;
   try {
-    const targets = (t[ENROL_TAG.targets] ?? '').split(',').filter((x) => x.trim() !== '').map((x) => parseTarget(x, 'random'));
-    const consumers = (t[ENROL_TAG.consumers] ?? '').split(',').filter((x) => x.trim() !== '').map(parseConsumer);
+    const targets = (t[ENROL_TAG.targets] ?? '')
+      .split(',')
+      .filter((x) => x.trim() !== '')
+      .map((x) => parseTarget(x, 'random'));
+    const consumers = (t[ENROL_TAG.consumers] ?? '')
+      .split(',')
+      .filter((x) => x.trim() !== '')
+      .map(parseConsumer);
     if (targets.length === 0) return null;
     return {
       name,
@@ -330,7 +337,8 @@ export interface SweepDecision {
 /** Is this secret due? In-flight rotations (latest version pending) are never due again. */
 export function sweepDecision(s: SecretState, validityDays: number, now: Date, windowSeconds: number): SweepDecision {
   const stage = s.tags[TAG.stage];
-  if (stage === 'pending') return { name: s.name, due: false, reason: 'in-progress', detail: `version ${s.version} is pending (rotation ${s.tags[TAG.rotation] ?? '?'})` };
+  if (stage === 'pending')
+    return { name: s.name, due: false, reason: 'in-progress', detail: `version ${s.version} is pending (rotation ${s.tags[TAG.rotation] ?? '?'})` };
   const t = now.getTime();
   if (s.expiresOn === undefined) return { name: s.name, due: true, reason: 'no-expiry', detail: 'the current version has no expiry date' };
   const exp = Date.parse(s.expiresOn);
@@ -340,54 +348,4 @@ export function sweepDecision(s: SecretState, validityDays: number, now: Date, w
     return { name: s.name, due: true, reason: 'too-old', detail: `created ${s.createdOn}, older than its validity of ${validityDays} days` };
   }
   return { name: s.name, due: false, reason: 'ok', detail: `expires at ${s.expiresOn}` };
-}
-
-// ---------------------------------------------------------------- Event Grid
-
-export const KEY_VAULT_EVENT_TYPES = ['Microsoft.KeyVault.SecretNearExpiry', 'Microsoft.KeyVault.SecretExpired'] as const;
-
-export interface KeyVaultSecretEvent {
-  eventId: string;
-  eventType: (typeof KEY_VAULT_EVENT_TYPES)[number];
-  vaultName: string;
-  name: string;
-  version: string;
-  /** ISO time of data.EXP, when present. */
-  expiresOn?: string;
-}
-
-/**
- * A Key Vault system-topic event (Event Grid schema): data {Id, VaultName, ObjectType, ObjectName,
- * Version, NBF, EXP} with EXP/NBF in Unix seconds (learn.microsoft.com event-grid/event-schema-key-vault;
- * @azure/eventgrid KeyVaultSecretNearExpiryEventData). Camel-case keys are accepted too.
- */
-export function parseKeyVaultEvent(e: unknown): { ok: true; event: KeyVaultSecretEvent } | { ok: false; reason: string } {
-  if (typeof e !== 'object' || e === null) return { ok: false, reason: 'the event is not an object' };
-  const ev = e as Record<string, unknown>;
-  const type = ev['eventType'];
-  if (typeof type !== 'string' || !(KEY_VAULT_EVENT_TYPES as readonly string[]).includes(type)) {
-    return { ok: false, reason: `event type ${String(type).slice(0, 80)} is not handled (only ${KEY_VAULT_EVENT_TYPES.join(', ')})` };
-  }
-  const data = ev['data'];
-  if (typeof data !== 'object' || data === null) return { ok: false, reason: 'the event has no data' };
-  const d = data as Record<string, unknown>;
-  const pick = (a: string, b: string) => (typeof d[a] === 'string' ? (d[a]) : typeof d[b] === 'string' ? (d[b]) : undefined);
-  const objectType = pick('ObjectType', 'objectType');
-  if (objectType !== undefined && objectType.toLowerCase() !== 'secret') return { ok: false, reason: `object type ${objectType} is not a secret` };
-  const vaultName = pick('VaultName', 'vaultName');
-  const name = pick('ObjectName', 'objectName');
-  const version = pick('Version', 'version');
-  if (!vaultName || !name || !version) return { ok: false, reason: 'data lacks VaultName, ObjectName or Version' };
-  if (!/^[0-9a-zA-Z-]{1,127}$/.test(name) || !/^[0-9a-zA-Z]{1,64}$/.test(version) || !/^[0-9a-zA-Z-]{3,24}$/.test(vaultName)) {
-    return { ok: false, reason: 'VaultName, ObjectName or Version is not a Key Vault name' };
-  }
-  const expRaw = d['EXP'] ?? d['exp'];
-  const out: KeyVaultSecretEvent = { eventId: typeof ev['id'] === 'string' ? ev['id'] : '', eventType: type as KeyVaultSecretEvent['eventType'], vaultName, name, version };
-  if (typeof expRaw === 'number' && Number.isFinite(expRaw)) out.expiresOn = new Date(expRaw * 1000).toISOString();
-  return { ok: true, event: out };
-}
-
-/** The vault name of a vault URI (https://<name>.vault.azure.net[:port]). */
-export function vaultNameOf(vaultUrl: string): string {
-  return new URL(vaultUrl).hostname.split('.')[0]!.toLowerCase();
 }

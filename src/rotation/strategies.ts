@@ -83,7 +83,10 @@ async function pgAdmin(ctx: StrategyContext): Promise<PostgresAdmin> {
 function inactiveRole(ctx: StrategyContext, current: Credential): string {
   const [a, b] = pg(ctx).roles;
   const active = decodeUserPassword(current.value, ctx.secret.name).username;
-  if (active !== a && active !== b) throw new Error(`secret ${ctx.secret.name}: the current credential is for role ${active}, which is not one of the configured roles ${a}, ${b}. Fix: store the credential of ${a} or ${b}, or correct postgres.roles`);
+  if (active !== a && active !== b)
+    throw new Error(
+      `secret ${ctx.secret.name}: the current credential is for role ${active}, which is not one of the configured roles ${a}, ${b}. Fix: store the credential of ${a} or ${b}, or correct postgres.roles`,
+    );
   return active === a ? b : a;
 }
 
@@ -92,7 +95,10 @@ const postgres: Strategy = {
   label: async (ctx, value) => decodeUserPassword(value, ctx.secret.name).username,
   async create(ctx, current) {
     const role = inactiveRole(ctx, current);
-    const password = randomValue({ length: Math.max(ctx.secret.random.length, 32), alphabet: ctx.secret.random.alphabet === 'ascii-printable' ? 'alphanumeric' : ctx.secret.random.alphabet });
+    const password = randomValue({
+      length: Math.max(ctx.secret.random.length, 32),
+      alphabet: ctx.secret.random.alphabet === 'ascii-printable' ? 'alphanumeric' : ctx.secret.random.alphabet,
+    });
     ctx.remember(password);
     const admin = await pgAdmin(ctx);
     await admin.setPassword(role, password);
@@ -169,7 +175,10 @@ async function keyNameOf(ctx: StrategyContext, value: string): Promise<KeyName> 
   const keys = await ctx.providers.storage().list(st(ctx));
   for (const k of keys) ctx.remember(k.value);
   const k = keys.find((x) => x.value === value);
-  if (!k) throw new Error(`secret ${ctx.secret.name}: the stored key is neither key1 nor key2 of ${st(ctx).accountName} (regenerated outside this app?). Fix: store the current key1 or key2 value`);
+  if (!k)
+    throw new Error(
+      `secret ${ctx.secret.name}: the stored key is neither key1 nor key2 of ${st(ctx).accountName} (regenerated outside this app?). Fix: store the current key1 or key2 value`,
+    );
   return k.keyName;
 }
 
@@ -186,7 +195,8 @@ const storage: Strategy = {
   async test(ctx, c) {
     const keys = await ctx.providers.storage().list(st(ctx));
     for (const k of keys) ctx.remember(k.value);
-    if (!keys.some((k) => k.keyName === c.credential && k.value === c.value)) throw new Error(`${st(ctx).accountName}: ${c.credential} no longer matches the stored value`);
+    if (!keys.some((k) => k.keyName === c.credential && k.value === c.value))
+      throw new Error(`${st(ctx).accountName}: ${c.credential} no longer matches the stored value`);
   },
   retire: async (_ctx, _next, old) => ({ detail: `${old.credential} keeps working until the next cycle regenerates it`, warnings: [] }),
   async revert(ctx, failed, kept) {

@@ -13,7 +13,8 @@ import type { VaultSecrets } from '../adapters/keyvault.js';
 import type { CompiledConfig } from '../config/load.js';
 import type { AuditRecord } from '../domain/types.js';
 import type { RotationInput, RotationReason } from './contracts.js';
-import { enrolment, parseKeyVaultEvent, rotationInstanceId, rotationPolicy, sweepDecision, TAG, vaultNameOf } from './model.js';
+import { enrolment, rotationInstanceId, rotationPolicy, sweepDecision, TAG } from './model.js';
+import { parseKeyVaultEvent, vaultNameOf } from './keyvault-event.js';
 
 export interface RotationStarter {
   /** Runtime status of an instance, or null when it does not exist. */
@@ -70,19 +71,27 @@ export async function requestRotation(env: TriggerEnv, req: RotationRequest): Pr
 }
 
 async function decide(env: TriggerEnv, req: RotationRequest): Promise<RequestResult> {
-  const r = (decision: RequestDecision, detail: string, instanceId?: string): RequestResult => ({ secretName: req.secretName, decision, detail, ...(instanceId ? { instanceId } : {}) });
+  const r = (decision: RequestDecision, detail: string, instanceId?: string): RequestResult => ({
+    secretName: req.secretName,
+    decision,
+    detail,
+    ...(instanceId ? { instanceId } : {}),
+  });
   const latest = await env.vault.latest(req.secretName);
   if (!latest) return r('missing', `secret ${req.secretName} does not exist in ${env.vault.vaultUrl}`);
   const secret = enrolment(env.config.source.rotation, req.secretName, latest.tags, env.forceDryRun);
   if (!secret) return r('not-enrolled', `secret ${req.secretName} is not enrolled for rotation`);
   if (req.version !== undefined && req.version !== latest.version) {
     const from = latest.tags[TAG.replaces];
-    if (from === req.version && latest.tags[TAG.stage] === 'pending') return r('duplicate', `the rotation of version ${req.version} is under way (${latest.tags[TAG.rotation] ?? '?'})`, latest.tags[TAG.rotation]);
+    if (from === req.version && latest.tags[TAG.stage] === 'pending')
+      return r('duplicate', `the rotation of version ${req.version} is under way (${latest.tags[TAG.rotation] ?? '?'})`, latest.tags[TAG.rotation]);
     return r('stale', `version ${req.version} is not current (current: ${latest.version}); nothing to do`);
   }
-  if (latest.tags[TAG.stage] === 'pending') return r('in-progress', `version ${latest.version} is pending: rotation ${latest.tags[TAG.rotation] ?? '?'} is under way`, latest.tags[TAG.rotation]);
+  if (latest.tags[TAG.stage] === 'pending')
+    return r('in-progress', `version ${latest.version} is pending: rotation ${latest.tags[TAG.rotation] ?? '?'} is under way`, latest.tags[TAG.rotation]);
   const instanceId = rotationInstanceId(secret.name, latest.version);
-  if ((await env.instances.status(instanceId)) !== null) return r('duplicate', `rotation ${instanceId} already exists for version ${latest.version}`, instanceId);
+  if ((await env.instances.status(instanceId)) !== null)
+    return r('duplicate', `rotation ${instanceId} already exists for version ${latest.version}`, instanceId);
   const policy = rotationPolicy(env.config.source.rotation);
   const input: RotationInput = {
     instanceId,
@@ -99,7 +108,9 @@ async function decide(env: TriggerEnv, req: RotationRequest): Promise<RequestRes
     maxConcurrent: policy.maxConcurrent,
   };
   const started = await env.instances.start(input);
-  return started === 'started' ? r('started', `rotating ${secret.name} from version ${latest.version} (${secret.strategy})`, instanceId) : r('duplicate', `rotation ${instanceId} was started concurrently`, instanceId);
+  return started === 'started'
+    ? r('started', `rotating ${secret.name} from version ${latest.version} (${secret.strategy})`, instanceId)
+    : r('duplicate', `rotation ${instanceId} was started concurrently`, instanceId);
 }
 
 /** One Event Grid event (EventGridSchema) from the Key Vault system topic. */
@@ -107,16 +118,42 @@ export async function handleKeyVaultEvent(env: TriggerEnv, event: unknown): Prom
   const parsed = parseKeyVaultEvent(event);
   if (!parsed.ok) {
     const res: RequestResult = { secretName: '', decision: 'ignored', detail: parsed.reason };
-    await env.audit([{ id: `rotation-request:${env.deliveryId()}:event`, at: env.now().toISOString(), kind: 'decision', actor: 'eventgrid', runbook: 'secret-rotation', decision: 'ignored', detail: parsed.reason }]);
+    await env.audit([
+      {
+        id: `rotation-request:${env.deliveryId()}:event`,
+        at: env.now().toISOString(),
+        kind: 'decision',
+        actor: 'eventgrid',
+        runbook: 'secret-rotation',
+        decision: 'ignored',
+        detail: parsed.reason,
+      },
+    ]);
     return res;
   }
   const e = parsed.event;
   if (e.vaultName.toLowerCase() !== vaultNameOf(env.vault.vaultUrl)) {
     const detail = `event from vault ${e.vaultName}, but this app rotates secrets of ${vaultNameOf(env.vault.vaultUrl)}`;
-    await env.audit([{ id: `rotation-request:${env.deliveryId()}:${e.name}`, at: env.now().toISOString(), kind: 'decision', actor: 'eventgrid', runbook: 'secret-rotation', target: `keyvault/${e.name}`, decision: 'ignored', detail }]);
+    await env.audit([
+      {
+        id: `rotation-request:${env.deliveryId()}:${e.name}`,
+        at: env.now().toISOString(),
+        kind: 'decision',
+        actor: 'eventgrid',
+        runbook: 'secret-rotation',
+        target: `keyvault/${e.name}`,
+        decision: 'ignored',
+        detail,
+      },
+    ]);
     return { secretName: e.name, decision: 'ignored', detail };
   }
-  return requestRotation(env, { secretName: e.name, version: e.version, reason: e.eventType.endsWith('SecretExpired') ? 'expired' : 'near-expiry', actor: 'eventgrid' });
+  return requestRotation(env, {
+    secretName: e.name,
+    version: e.version,
+    reason: e.eventType.endsWith('SecretExpired') ? 'expired' : 'near-expiry',
+    actor: 'eventgrid',
+  });
 }
 
 export interface SweepResult {
@@ -136,13 +173,25 @@ export async function sweep(env: TriggerEnv): Promise<SweepResult> {
     const secret = enrolment(rot, s.name, s.tags, env.forceDryRun);
     if (!secret) continue;
     checked++;
-    const d = sweepDecision({ name: s.name, version: s.version, tags: s.tags, ...(s.expiresOn ? { expiresOn: s.expiresOn } : {}), ...(s.createdOn ? { createdOn: s.createdOn } : {}) }, secret.validityDays, now, policy.windowSeconds);
+    const d = sweepDecision(
+      {
+        name: s.name,
+        version: s.version,
+        tags: s.tags,
+        ...(s.expiresOn ? { expiresOn: s.expiresOn } : {}),
+        ...(s.createdOn ? { createdOn: s.createdOn } : {}),
+      },
+      secret.validityDays,
+      now,
+      policy.windowSeconds,
+    );
     if (!d.due) continue;
     results.push(await requestRotation(env, { secretName: s.name, reason: 'sweep', actor: 'sweep' }));
   }
   // Enrolled in config but absent from the vault: say so (a typo or a deleted secret).
   for (const e of rot?.secrets ?? []) {
-    if (!all.some((s) => s.name.toLowerCase() === e.name.toLowerCase())) results.push({ secretName: e.name, decision: 'missing', detail: `secret ${e.name} is enrolled in ops.yaml but not in ${env.vault.vaultUrl}` });
+    if (!all.some((s) => s.name.toLowerCase() === e.name.toLowerCase()))
+      results.push({ secretName: e.name, decision: 'missing', detail: `secret ${e.name} is enrolled in ops.yaml but not in ${env.vault.vaultUrl}` });
   }
   return { checked, results };
 }

@@ -95,7 +95,11 @@ const DEFINITIONS = {
       namespace: NAMESPACE,
       kind: { description: 'Kind of the workload', kind: 'enum', values: ['Deployment', 'StatefulSet'], required: false, default: 'Deployment' },
       name: { description: 'Name of the workload (or give hpa)', kind: 'name', required: false },
-      hpa: { description: 'Name of a HorizontalPodAutoscaler whose target to scale (KubeHpaMaxedOut carries it as horizontalpodautoscaler)', kind: 'name', required: false },
+      hpa: {
+        description: 'Name of a HorizontalPodAutoscaler whose target to scale (KubeHpaMaxedOut carries it as horizontalpodautoscaler)',
+        kind: 'name',
+        required: false,
+      },
       replicas: { description: 'Replica count to set', kind: 'int', min: 0, max: 10000, required: false },
       by: { description: 'Replicas to add (negative: remove)', kind: 'int', min: -1000, max: 1000, required: false },
     },
@@ -312,6 +316,20 @@ export function effectiveParams(def: RunbookDefinition, params: Record<string, s
 }
 
 /** The catalogue as the HTTP API and the CLI list it (JSON-friendly). */
-export function describeCatalogue(): Array<{ name: string; description: string; approval: string; acts: boolean; targetKind: string; params: Record<string, RunbookParam> }> {
-  return Object.values(RUNBOOKS).map((d) => ({ name: d.name, description: d.description, approval: d.approval, acts: d.acts, targetKind: d.targetKind, params: d.params }));
+export function describeCatalogue(): Array<{
+  name: string;
+  description: string;
+  approval: string;
+  acts: boolean;
+  targetKind: string;
+  params: Record<string, RunbookParam>;
+}> {
+  return Object.values(RUNBOOKS).map((d) => ({
+    name: d.name,
+    description: d.description,
+    approval: d.approval,
+    acts: d.acts,
+    targetKind: d.targetKind,
+    params: d.params,
+  }));
 }

@@ -21,7 +21,20 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { isKubeStatus, kubeFailureOf } from '../adapters/kube-errors.js';
-import { KubeCallError, controllerOf, dryRunQuery, kube, label, planFor, resultFor, type Health, type RunArgs, type RunbookApis, type RunbookContext, type RunbookModule } from './module.js';
+import {
+  KubeCallError,
+  controllerOf,
+  dryRunQuery,
+  kube,
+  label,
+  planFor,
+  resultFor,
+  type Health,
+  type RunArgs,
+  type RunbookApis,
+  type RunbookContext,
+  type RunbookModule,
+} from './module.js';
 import { AGENTPOOL_LABELS } from '../domain/protection.js';
 import { isReady, poolOf, protectedPoolReason, readNode, setUnschedulable } from './node.js';
 
@@ -71,7 +84,11 @@ async function poolBudget(ctx: RunbookContext, target: Target, node: V1Node): Pr
   const configured = ctx.settings.drain.pools[pool];
   const maxUnavailable = configured?.maxUnavailable ?? (configured?.minHealthy === undefined ? ctx.settings.drain.defaultMaxUnavailable : undefined);
   const minHealthy = configured?.minHealthy;
-  const labelKey = node.metadata?.labels?.[AGENTPOOL_LABELS[0]] ? AGENTPOOL_LABELS[0] : node.metadata?.labels?.[AGENTPOOL_LABELS[1]] ? AGENTPOOL_LABELS[1] : undefined;
+  const labelKey = node.metadata?.labels?.[AGENTPOOL_LABELS[0]]
+    ? AGENTPOOL_LABELS[0]
+    : node.metadata?.labels?.[AGENTPOOL_LABELS[1]]
+      ? AGENTPOOL_LABELS[1]
+      : undefined;
   const nodes = labelKey
     ? (await kube(target, `list nodes of pool ${pool}`, () => ctx.apis.core.listNode({ labelSelector: `${labelKey}=${pool}` }))).items
     : [node];
@@ -81,12 +98,18 @@ async function poolBudget(ctx: RunbookContext, target: Target, node: V1Node): Pr
   const healthyLeft = others.length - unavailableOthers.length;
   const problems: string[] = [];
   if (maxUnavailable !== undefined && unavailable > maxUnavailable) {
-    problems.push(`pool ${pool} would have ${unavailable} nodes unavailable (budget maxUnavailable ${maxUnavailable}; already unavailable: ${unavailableOthers.map((n) => n.metadata?.name).join(', ')})`);
+    problems.push(
+      `pool ${pool} would have ${unavailable} nodes unavailable (budget maxUnavailable ${maxUnavailable}; already unavailable: ${unavailableOthers.map((n) => n.metadata?.name).join(', ')})`,
+    );
   }
-  if (minHealthy !== undefined && healthyLeft < minHealthy) problems.push(`pool ${pool} would keep ${healthyLeft} Ready schedulable nodes (budget minHealthy ${minHealthy})`);
+  if (minHealthy !== undefined && healthyLeft < minHealthy)
+    problems.push(`pool ${pool} would keep ${healthyLeft} Ready schedulable nodes (budget minHealthy ${minHealthy})`);
   return problems.length > 0
     ? { ok: false, detail: `${problems.join('; ')}. Fix: wait for the other drains to finish, or raise runbooks.drain-node.pools.${pool}` }
-    : { ok: true, detail: `pool ${pool}: ${unavailable} of ${nodes.length} nodes unavailable during the drain${maxUnavailable !== undefined ? ` (budget ${maxUnavailable})` : ''}${minHealthy !== undefined ? `, ${healthyLeft} healthy left (minHealthy ${minHealthy})` : ''}` };
+    : {
+        ok: true,
+        detail: `pool ${pool}: ${unavailable} of ${nodes.length} nodes unavailable during the drain${maxUnavailable !== undefined ? ` (budget ${maxUnavailable})` : ''}${minHealthy !== undefined ? `, ${healthyLeft} healthy left (minHealthy ${minHealthy})` : ''}`,
+      };
 }
 
 function summarise(groups: Record<PodClass, V1Pod[]>): string[] {
@@ -97,8 +120,10 @@ function summarise(groups: Record<PodClass, V1Pod[]>): string[] {
   if (groups.daemonset.length) out.push(`skip ${groups.daemonset.length} DaemonSet pods: ${list(groups.daemonset)}`);
   if (groups.mirror.length) out.push(`skip ${groups.mirror.length} mirror (static) pods: ${list(groups.mirror)}`);
   if (groups.protected.length) out.push(`leave ${groups.protected.length} pods of protected namespaces for a human: ${list(groups.protected)}`);
-  if (groups.emptydir.length) out.push(`leave ${groups.emptydir.length} pods with emptyDir data (runbooks.drain-node.deleteEmptyDirData is false): ${list(groups.emptydir)}`);
-  if (groups.unreplicated.length) out.push(`leave ${groups.unreplicated.length} pods no controller would recreate (runbooks.drain-node.force is false): ${list(groups.unreplicated)}`);
+  if (groups.emptydir.length)
+    out.push(`leave ${groups.emptydir.length} pods with emptyDir data (runbooks.drain-node.deleteEmptyDirData is false): ${list(groups.emptydir)}`);
+  if (groups.unreplicated.length)
+    out.push(`leave ${groups.unreplicated.length} pods no controller would recreate (runbooks.drain-node.force is false): ${list(groups.unreplicated)}`);
   return out;
 }
 
@@ -109,7 +134,12 @@ function group(ctx: RunbookContext, pods: V1Pod[]): Record<PodClass, V1Pod[]> {
 }
 
 /** One eviction: 'evicted', 'gone', 'blocked' (429, with the server's reason) or 'failed'. */
-async function evict(apis: RunbookApis, target: Target, pod: V1Pod, dryRun: boolean): Promise<{ status: 'evicted' | 'gone' | 'blocked' | 'failed'; detail?: string }> {
+async function evict(
+  apis: RunbookApis,
+  target: Target,
+  pod: V1Pod,
+  dryRun: boolean,
+): Promise<{ status: 'evicted' | 'gone' | 'blocked' | 'failed'; detail?: string }> {
   const name = pod.metadata!.name!;
   const namespace = pod.metadata!.namespace!;
   try {
@@ -156,10 +186,16 @@ export const drainNode: RunbookModule = {
       ...summarise(g),
       'wait until the evicted pods have terminated; retry evictions a PodDisruptionBudget refused (429), never force them',
     ];
-    return planFor(RUNBOOK, target, `${summary}: evict ${g.evict.length + g.finished.length} pods (pool ${poolOf(node) ?? 'unknown'}, ${isReady(node) ? 'Ready' : 'NotReady'})`, steps, {
-      refusal: budget.ok ? undefined : budget.detail,
-      fixed: { total: g.evict.length + g.finished.length },
-    });
+    return planFor(
+      RUNBOOK,
+      target,
+      `${summary}: evict ${g.evict.length + g.finished.length} pods (pool ${poolOf(node) ?? 'unknown'}, ${isReady(node) ? 'Ready' : 'NotReady'})`,
+      steps,
+      {
+        refusal: budget.ok ? undefined : budget.detail,
+        fixed: { total: g.evict.length + g.finished.length },
+      },
+    );
   },
 
   async run(ctx, args: RunArgs): Promise<RunbookResult> {
@@ -180,7 +216,11 @@ export const drainNode: RunbookModule = {
         const after = await poolBudget(ctx, target, { ...node, spec: { ...node.spec, unschedulable: true } });
         if (!after.ok) {
           await setUnschedulable(ctx.apis, target, false, false);
-          return result({ action: `drain ${label(target)}`, outcome: 'skipped', detail: `${after.detail} (cordoned and uncordoned again: another node of the pool became unavailable meanwhile)` });
+          return result({
+            action: `drain ${label(target)}`,
+            outcome: 'skipped',
+            detail: `${after.detail} (cordoned and uncordoned again: another node of the pool became unavailable meanwhile)`,
+          });
         }
       }
     }
@@ -204,11 +244,23 @@ export const drainNode: RunbookModule = {
     }
     const total = Math.max(Number(args.fixed['total'] ?? 0), toEvict.length);
     const left = terminating.length + blocked.length + failed.length;
-    const skipped = [g.daemonset.length && `${g.daemonset.length} DaemonSet pods skipped`, g.mirror.length && `${g.mirror.length} mirror pods skipped`, g.protected.length && `${g.protected.length} pods of protected namespaces left: ${g.protected.map(podName).join(', ')}`, g.emptydir.length && `${g.emptydir.length} pods with emptyDir left: ${g.emptydir.map(podName).join(', ')}`, g.unreplicated.length && `${g.unreplicated.length} unreplicated pods left: ${g.unreplicated.map(podName).join(', ')}`].filter(Boolean) as string[];
+    const skipped = [
+      g.daemonset.length && `${g.daemonset.length} DaemonSet pods skipped`,
+      g.mirror.length && `${g.mirror.length} mirror pods skipped`,
+      g.protected.length && `${g.protected.length} pods of protected namespaces left: ${g.protected.map(podName).join(', ')}`,
+      g.emptydir.length && `${g.emptydir.length} pods with emptyDir left: ${g.emptydir.map(podName).join(', ')}`,
+      g.unreplicated.length && `${g.unreplicated.length} unreplicated pods left: ${g.unreplicated.map(podName).join(', ')}`,
+    ].filter(Boolean) as string[];
     const action = dryRun ? `would drain ${label(target)} (evict ${toEvict.length} pods)` : `drain ${label(target)}`;
     const detail = [...notes, evicted ? `${dryRun ? 'would evict' : 'evicted'} ${evicted} pods this pass` : '', ...skipped].filter(Boolean).join('; ');
     const progress = { done: Math.max(0, total - left), total };
-    if (dryRun) return result({ action, outcome: blocked.length || failed.length ? 'done' : 'done', detail: [detail, blocked.length ? `a PodDisruptionBudget would refuse: ${blocked.join('; ')}` : ''].filter(Boolean).join('; '), progress });
+    if (dryRun)
+      return result({
+        action,
+        outcome: blocked.length || failed.length ? 'done' : 'done',
+        detail: [detail, blocked.length ? `a PodDisruptionBudget would refuse: ${blocked.join('; ')}` : ''].filter(Boolean).join('; '),
+        progress,
+      });
     if (failed.length > 0 && blocked.length === 0 && terminating.length === 0) {
       return result({ action, outcome: 'failed', detail: `cannot evict: ${failed.join('; ')}${detail ? `; ${detail}` : ''}`, progress });
     }
@@ -217,10 +269,17 @@ export const drainNode: RunbookModule = {
         blocked.length ? `${blocked.length} pods blocked by a PodDisruptionBudget (429, retried): ${blocked.join('; ')}` : '',
         terminating.length ? `${terminating.length} pods terminating: ${terminating.slice(0, 20).join(', ')}` : '',
         failed.length ? `${failed.length} pods cannot be evicted: ${failed.join('; ')}` : '',
-      ].filter(Boolean).join('; ');
+      ]
+        .filter(Boolean)
+        .join('; ');
       return result({ action, outcome: 'done', detail, pending: { reason, retryAfterSeconds: ctx.settings.progressIntervalSeconds }, progress });
     }
-    return result({ action: `drained ${label(target)}`, outcome: args.iteration === 0 && evicted === 0 && notes.length === 0 ? 'already-done' : 'done', detail: detail || 'no pods to evict', progress });
+    return result({
+      action: `drained ${label(target)}`,
+      outcome: args.iteration === 0 && evicted === 0 && notes.length === 0 ? 'already-done' : 'done',
+      detail: detail || 'no pods to evict',
+      progress,
+    });
   },
 
   async health(ctx, { target }): Promise<Health> {
@@ -228,6 +287,9 @@ export const drainNode: RunbookModule = {
     if (!node) return { healthy: false, detail: `${label(target)} does not exist` };
     const g = group(ctx, await podsOn(ctx.apis, target));
     const left = g.evict.length + g.finished.length;
-    return { healthy: node.spec?.unschedulable === true && left === 0, detail: `${node.spec?.unschedulable ? 'cordoned' : 'not cordoned'}; ${left} evictable pods left on the node` };
+    return {
+      healthy: node.spec?.unschedulable === true && left === 0,
+      detail: `${node.spec?.unschedulable ? 'cordoned' : 'not cordoned'}; ${left} evictable pods left on the node`,
+    };
   },
 };

@@ -10,14 +10,28 @@
 // ...Failed), and finally status.capacity.storage >= the request.
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, dryRunQuery, kube, label, mergePatch, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
+import {
+  FIELD_MANAGER,
+  dryRunQuery,
+  kube,
+  label,
+  mergePatch,
+  planFor,
+  readOrMissing,
+  resultFor,
+  type Health,
+  type RunbookContext,
+  type RunbookModule,
+} from './module.js';
 import { formatQuantity, parseQuantity } from './quantity.js';
 
 const RUNBOOK = 'expand-pvc';
 const GiB = 2 ** 30;
 
 async function readPvc(ctx: RunbookContext, target: Target): Promise<V1PersistentVolumeClaim | undefined> {
-  return readOrMissing(target, `get ${label(target)}`, () => ctx.apis.core.readNamespacedPersistentVolumeClaim({ name: target.name, namespace: target.namespace }));
+  return readOrMissing(target, `get ${label(target)}`, () =>
+    ctx.apis.core.readNamespacedPersistentVolumeClaim({ name: target.name, namespace: target.namespace }),
+  );
 }
 
 const requested = (pvc: V1PersistentVolumeClaim): number | null => parseQuantity(String(pvc.spec?.resources?.requests?.['storage'] ?? ''));
@@ -27,16 +41,22 @@ const capacity = (pvc: V1PersistentVolumeClaim): number | null => parseQuantity(
 export function resizeState(pvc: V1PersistentVolumeClaim, want: number): { done: boolean; failed?: string; message: string } {
   const cap = capacity(pvc) ?? 0;
   const conditions = pvc.status?.conditions ?? [];
-  const allocated = (pvc.status)?.allocatedResourceStatuses?.['storage'];
-  if (allocated && /Failed$/.test(allocated)) return { done: false, failed: `the resize failed (status.allocatedResourceStatuses.storage=${allocated})`, message: allocated };
+  const allocated = pvc.status?.allocatedResourceStatuses?.['storage'];
+  if (allocated && /Failed$/.test(allocated))
+    return { done: false, failed: `the resize failed (status.allocatedResourceStatuses.storage=${allocated})`, message: allocated };
   const err = conditions.find((c) => (c.type === 'ControllerResizeError' || c.type === 'NodeResizeError') && c.status === 'True');
   if (err) return { done: false, failed: `the resize failed (${err.type}: ${err.message ?? ''})`, message: err.type };
   if (cap >= want && !conditions.some((c) => (c.type === 'Resizing' || c.type === 'FileSystemResizePending') && c.status === 'True')) {
     return { done: true, message: `status.capacity.storage is ${formatQuantity(cap)}` };
   }
   const fsPending = conditions.find((c) => c.type === 'FileSystemResizePending' && c.status === 'True');
-  if (fsPending) return { done: false, message: `volume expanded; file system resize pending on the node (FileSystemResizePending)${fsPending.message ? `: ${fsPending.message}` : ''}` };
-  if (conditions.some((c) => c.type === 'Resizing' && c.status === 'True')) return { done: false, message: 'the external resizer is expanding the volume (Resizing)' };
+  if (fsPending)
+    return {
+      done: false,
+      message: `volume expanded; file system resize pending on the node (FileSystemResizePending)${fsPending.message ? `: ${fsPending.message}` : ''}`,
+    };
+  if (conditions.some((c) => c.type === 'Resizing' && c.status === 'True'))
+    return { done: false, message: 'the external resizer is expanding the volume (Resizing)' };
   return { done: false, message: `waiting for the resize to start (capacity ${formatQuantity(cap)}, requested ${formatQuantity(want)})` };
 }
 
@@ -45,13 +65,17 @@ export const expandPvc: RunbookModule = {
     const summary = `expand ${label(target)}`;
     const pvc = await readPvc(ctx, target);
     if (!pvc) return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} does not exist` });
-    if (pvc.status?.phase !== 'Bound') return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} is ${pvc.status?.phase ?? 'not bound'}; only bound claims can be resized` });
+    if (pvc.status?.phase !== 'Bound')
+      return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} is ${pvc.status?.phase ?? 'not bound'}; only bound claims can be resized` });
     const scName = pvc.spec?.storageClassName;
-    if (!scName) return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} has no storageClassName: only dynamically provisioned claims can be resized` });
+    if (!scName)
+      return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} has no storageClassName: only dynamically provisioned claims can be resized` });
     const sc = await readOrMissing(target, `get storageclass ${scName}`, () => ctx.apis.storage.readStorageClass({ name: scName }));
     if (!sc) return planFor(RUNBOOK, target, summary, [], { refusal: `storage class ${scName} of ${label(target)} does not exist` });
     if (sc.allowVolumeExpansion !== true) {
-      return planFor(RUNBOOK, target, summary, [], { refusal: `storage class ${scName} does not allow volume expansion (allowVolumeExpansion is not true); the claim cannot grow. Fix: migrate the data to a claim of an expandable class` });
+      return planFor(RUNBOOK, target, summary, [], {
+        refusal: `storage class ${scName} does not allow volume expansion (allowVolumeExpansion is not true); the claim cannot grow. Fix: migrate the data to a claim of an expandable class`,
+      });
     }
     const current = Math.max(requested(pvc) ?? 0, capacity(pvc) ?? 0);
     const e = ctx.settings.expand;
@@ -60,14 +84,22 @@ export const expandPvc: RunbookModule = {
     let next = Math.ceil((current + Math.max(step, 1)) / GiB) * GiB;
     if (next > e.maxBytes) next = e.maxBytes;
     if (next <= current) {
-      return planFor(RUNBOOK, target, `${summary}: already at ${formatQuantity(current)}, the cap is ${e.max}`, [], { refusal: `${label(target)} is already at the cap runbooks.expand-pvc.max (${e.max}). Fix: a human decides on more storage` });
+      return planFor(RUNBOOK, target, `${summary}: already at ${formatQuantity(current)}, the cap is ${e.max}`, [], {
+        refusal: `${label(target)} is already at the cap runbooks.expand-pvc.max (${e.max}). Fix: a human decides on more storage`,
+      });
     }
     const size = formatQuantity(next);
-    return planFor(RUNBOOK, target, `${summary} from ${formatQuantity(current)} to ${size} (storage class ${scName}, cap ${e.max})`, [
-      `merge-patch ${label(target)}: spec.resources.requests.storage ${pvc.spec?.resources?.requests?.['storage'] ?? '?'} -> ${size}`,
-      'the external resizer expands the volume (condition Resizing), then the kubelet grows the file system (FileSystemResizePending)',
-      `wait until status.capacity.storage >= ${size}`,
-    ], { fixed: { size } });
+    return planFor(
+      RUNBOOK,
+      target,
+      `${summary} from ${formatQuantity(current)} to ${size} (storage class ${scName}, cap ${e.max})`,
+      [
+        `merge-patch ${label(target)}: spec.resources.requests.storage ${pvc.spec?.resources?.requests?.['storage'] ?? '?'} -> ${size}`,
+        'the external resizer expands the volume (condition Resizing), then the kubelet grows the file system (FileSystemResizePending)',
+        `wait until status.capacity.storage >= ${size}`,
+      ],
+      { fixed: { size } },
+    );
   },
 
   async run(ctx, args): Promise<RunbookResult> {
@@ -83,7 +115,16 @@ export const expandPvc: RunbookModule = {
     if (!already && args.iteration === 0) {
       const opts = await mergePatch();
       await kube(target, `patch ${label(target)}`, () =>
-        ctx.apis.core.patchNamespacedPersistentVolumeClaim({ name: target.name, namespace: target.namespace, body: { spec: { resources: { requests: { storage: size } } } }, fieldManager: FIELD_MANAGER, ...dryRunQuery(dryRun) }, opts),
+        ctx.apis.core.patchNamespacedPersistentVolumeClaim(
+          {
+            name: target.name,
+            namespace: target.namespace,
+            body: { spec: { resources: { requests: { storage: size } } } },
+            fieldManager: FIELD_MANAGER,
+            ...dryRunQuery(dryRun),
+          },
+          opts,
+        ),
       );
     }
     if (dryRun) return result({ action: `would ${action}`, outcome: 'done' });

@@ -17,7 +17,20 @@ import { createHash } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { parseDuration } from '../domain/duration.js';
-import { FIELD_MANAGER, KubeCallError, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookContext, type RunbookModule } from './module.js';
+import {
+  FIELD_MANAGER,
+  KubeCallError,
+  dryRunQuery,
+  isKubeStatus,
+  kube,
+  label,
+  planFor,
+  readOrMissing,
+  resultFor,
+  type Health,
+  type RunbookContext,
+  type RunbookModule,
+} from './module.js';
 
 const DELETE = 'delete-failed-jobs';
 const RUN = 'run-job';
@@ -39,7 +52,9 @@ async function failedJobs(ctx: RunbookContext, target: Target, params: Record<st
   } else {
     let cont: string | undefined;
     do {
-      const page = await kube(target, `list jobs in ${ns}`, () => ctx.apis.batch.listNamespacedJob({ namespace: ns, labelSelector: params['selector']!, limit: 500, ...(cont ? { _continue: cont } : {}) }));
+      const page = await kube(target, `list jobs in ${ns}`, () =>
+        ctx.apis.batch.listNamespacedJob({ namespace: ns, labelSelector: params['selector']!, limit: 500, ...(cont ? { _continue: cont } : {}) }),
+      );
       items.push(...page.items);
       cont = page.metadata?._continue || undefined;
     } while (cont);
@@ -63,25 +78,45 @@ export const deleteFailedJobs: RunbookModule = {
     const chosen = jobs.slice(0, max);
     const what = params['job'] ? `job ${target.namespace}/${params['job']}` : `jobs in ${target.namespace} matching ${params['selector']}`;
     if (chosen.length === 0) {
-      return planFor(DELETE, target, `no failed ${what}${params['olderThan'] ? ` older than ${params['olderThan']}` : ''}`, ['nothing to delete'], { fixed: { jobs: '' } });
+      return planFor(DELETE, target, `no failed ${what}${params['olderThan'] ? ` older than ${params['olderThan']}` : ''}`, ['nothing to delete'], {
+        fixed: { jobs: '' },
+      });
     }
-    return planFor(DELETE, target, `delete ${chosen.length} failed ${what} and their pods${jobs.length > max ? ` (${jobs.length - max} more left for the next run: maxJobs ${max})` : ''}`, [
-      ...chosen.map((j) => `delete job ${target.namespace}/${j.metadata?.name} (${(j.status?.conditions ?? []).find((c) => c.type === 'Failed')?.reason ?? 'Failed'}) with propagationPolicy Background`),
-    ], { fixed: { jobs: chosen.map((j) => `${j.metadata?.name}:${j.metadata?.uid}`).join(',') } });
+    return planFor(
+      DELETE,
+      target,
+      `delete ${chosen.length} failed ${what} and their pods${jobs.length > max ? ` (${jobs.length - max} more left for the next run: maxJobs ${max})` : ''}`,
+      [
+        ...chosen.map(
+          (j) =>
+            `delete job ${target.namespace}/${j.metadata?.name} (${(j.status?.conditions ?? []).find((c) => c.type === 'Failed')?.reason ?? 'Failed'}) with propagationPolicy Background`,
+        ),
+      ],
+      { fixed: { jobs: chosen.map((j) => `${j.metadata?.name}:${j.metadata?.uid}`).join(',') } },
+    );
   },
 
   async run(ctx, { target, dryRun, fixed }): Promise<RunbookResult> {
     const result = resultFor(DELETE, dryRun, target);
-    const list = String(fixed['jobs'] ?? '').split(',').filter(Boolean).map((e) => {
-      const [name, uid] = e.split(':');
-      return { name: name!, uid: uid! };
-    });
+    const list = String(fixed['jobs'] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((e) => {
+        const [name, uid] = e.split(':');
+        return { name: name!, uid: uid! };
+      });
     if (list.length === 0) return result({ action: `delete failed jobs in ${target.namespace}`, outcome: 'already-done', detail: 'no failed jobs to delete' });
     let deleted = 0;
     let gone = 0;
     for (const j of list) {
       try {
-        await ctx.apis.batch.deleteNamespacedJob({ name: j.name, namespace: target.namespace, propagationPolicy: 'Background', body: { preconditions: { uid: j.uid } }, ...dryRunQuery(dryRun) });
+        await ctx.apis.batch.deleteNamespacedJob({
+          name: j.name,
+          namespace: target.namespace,
+          propagationPolicy: 'Background',
+          body: { preconditions: { uid: j.uid } },
+          ...dryRunQuery(dryRun),
+        });
         deleted++;
       } catch (e) {
         if (isKubeStatus(e, 404) || isKubeStatus(e, 409)) gone++;
@@ -144,17 +179,29 @@ export const runJob: RunbookModule = {
   async plan(ctx, { target, params, instanceId }) {
     const template = params['template']!;
     const t = ctx.settings.jobTemplates[template];
-    if (!t) return planFor(RUN, target, `run job template ${template}`, [], { refusal: `no Job template "${template}" in runbooks.run-job.templates (it has: ${Object.keys(ctx.settings.jobTemplates).join(', ') || 'none'})` });
+    if (!t)
+      return planFor(RUN, target, `run job template ${template}`, [], {
+        refusal: `no Job template "${template}" in runbooks.run-job.templates (it has: ${Object.keys(ctx.settings.jobTemplates).join(', ') || 'none'})`,
+      });
     if (params['namespace'] && params['namespace'] !== t.namespace) {
-      return planFor(RUN, target, `run job template ${template}`, [], { refusal: `template ${template} runs in namespace ${t.namespace}, not ${params['namespace']}` });
+      return planFor(RUN, target, `run job template ${template}`, [], {
+        refusal: `template ${template} runs in namespace ${t.namespace}, not ${params['namespace']}`,
+      });
     }
     const name = runJobName(template, instanceId);
     const jobTarget: Target = { ...target, namespace: t.namespace, kind: 'Job', name };
-    if (ctx.isProtectedNamespace?.(t.namespace)) return planFor(RUN, jobTarget, `run job ${t.namespace}/${name}`, [], { refusal: `namespace ${t.namespace} is protected` });
-    return planFor(RUN, jobTarget, `run job ${t.namespace}/${name} from template ${template} (image ${t.image})`, [
-      `create job ${t.namespace}/${name}: image ${t.image}${t.command ? `, command ${JSON.stringify(t.command)}` : ''}${t.args ? `, args ${JSON.stringify(t.args)}` : ''}${t.alertLabelsAsEnv ? ', alert labels as ALERT_LABEL_* variables' : ''}`,
-      'wait until the job completes (condition Complete) or fails (condition Failed)',
-    ], { fixed: { job: name, namespace: t.namespace } });
+    if (ctx.isProtectedNamespace?.(t.namespace))
+      return planFor(RUN, jobTarget, `run job ${t.namespace}/${name}`, [], { refusal: `namespace ${t.namespace} is protected` });
+    return planFor(
+      RUN,
+      jobTarget,
+      `run job ${t.namespace}/${name} from template ${template} (image ${t.image})`,
+      [
+        `create job ${t.namespace}/${name}: image ${t.image}${t.command ? `, command ${JSON.stringify(t.command)}` : ''}${t.args ? `, args ${JSON.stringify(t.args)}` : ''}${t.alertLabelsAsEnv ? ', alert labels as ALERT_LABEL_* variables' : ''}`,
+        'wait until the job completes (condition Complete) or fails (condition Failed)',
+      ],
+      { fixed: { job: name, namespace: t.namespace } },
+    );
   },
 
   async run(ctx, args): Promise<RunbookResult> {
@@ -164,12 +211,18 @@ export const runJob: RunbookModule = {
     const namespace = String(fixed['namespace'] ?? ctx.settings.jobTemplates[template]?.namespace ?? '');
     const target: Target = { ...args.target, namespace, kind: 'Job', name };
     const result = resultFor(RUN, dryRun, target);
-    if (!ctx.settings.jobTemplates[template]) return result({ action: `run job template ${template}`, outcome: 'skipped', detail: `no Job template "${template}" in runbooks.run-job.templates` });
+    if (!ctx.settings.jobTemplates[template])
+      return result({ action: `run job template ${template}`, outcome: 'skipped', detail: `no Job template "${template}" in runbooks.run-job.templates` });
     const action = `run job ${namespace}/${name} (template ${template})`;
     let outcome: RunbookResult['outcome'] = 'done';
     if (args.iteration === 0) {
       try {
-        await ctx.apis.batch.createNamespacedJob({ namespace, body: jobBody(ctx, template, namespace, name, instanceId, args.labels ?? {}), fieldManager: FIELD_MANAGER, ...dryRunQuery(dryRun) });
+        await ctx.apis.batch.createNamespacedJob({
+          namespace,
+          body: jobBody(ctx, template, namespace, name, instanceId, args.labels ?? {}),
+          fieldManager: FIELD_MANAGER,
+          ...dryRunQuery(dryRun),
+        });
       } catch (e) {
         if (!isKubeStatus(e, 409)) throw new KubeCallError(target, `create ${label(target)}`, e);
         outcome = 'already-done';
@@ -181,9 +234,20 @@ export const runJob: RunbookModule = {
     if (jobComplete(job)) return result({ action, outcome, detail: `the job completed (${job.status?.succeeded ?? 1} succeeded)` });
     if (jobFailed(job)) {
       const c = (job.status?.conditions ?? []).find((x) => x.type === 'Failed');
-      return result({ action, outcome: 'failed', detail: `the job failed: ${c?.reason ?? ''}${c?.message ? ` (${c.message})` : ''}. Fix: kubectl logs -n ${namespace} job/${name}` });
+      return result({
+        action,
+        outcome: 'failed',
+        detail: `the job failed: ${c?.reason ?? ''}${c?.message ? ` (${c.message})` : ''}. Fix: kubectl logs -n ${namespace} job/${name}`,
+      });
     }
-    return result({ action, outcome, pending: { reason: `job ${namespace}/${name}: ${job.status?.active ?? 0} active, ${job.status?.failed ?? 0} failed`, retryAfterSeconds: ctx.settings.progressIntervalSeconds } });
+    return result({
+      action,
+      outcome,
+      pending: {
+        reason: `job ${namespace}/${name}: ${job.status?.active ?? 0} active, ${job.status?.failed ?? 0} failed`,
+        retryAfterSeconds: ctx.settings.progressIntervalSeconds,
+      },
+    });
   },
 
   async health(ctx, { fixed, target }): Promise<Health> {

@@ -151,11 +151,22 @@ export const dryRunQuery = (dryRun: boolean): { dryRun?: string } => (dryRun ? {
 
 /** A RunbookResult builder bound to the runbook, dry-run flag and target. */
 export function resultFor(runbook: string, dryRun: boolean, actedOn: Target) {
-  return (r: Pick<RunbookResult, 'action' | 'outcome'> & Partial<Pick<RunbookResult, 'detail' | 'pending' | 'progress' | 'actedOn'>>): RunbookResult => ({ runbook, dryRun, actedOn, ...r });
+  return (r: Pick<RunbookResult, 'action' | 'outcome'> & Partial<Pick<RunbookResult, 'detail' | 'pending' | 'progress' | 'actedOn'>>): RunbookResult => ({
+    runbook,
+    dryRun,
+    actedOn,
+    ...r,
+  });
 }
 
 /** A plan builder: refusals and approvals are set only when given. */
-export function planFor(runbook: string, target: Target, summary: string, steps: string[], extra: { refusal?: string | undefined; requiresApproval?: string | undefined; fixed?: RunbookPlan['fixed'] } = {}): RunbookPlan {
+export function planFor(
+  runbook: string,
+  target: Target,
+  summary: string,
+  steps: string[],
+  extra: { refusal?: string | undefined; requiresApproval?: string | undefined; fixed?: RunbookPlan['fixed'] } = {},
+): RunbookPlan {
   const plan: RunbookPlan = { runbook, target, summary, steps, fixed: extra.fixed ?? {} };
   if (extra.refusal) plan.refusal = extra.refusal;
   if (extra.requiresApproval) plan.requiresApproval = extra.requiresApproval;

@@ -5,7 +5,20 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { poolOfNode } from '../domain/protection.js';
-import { FIELD_MANAGER, dryRunQuery, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type RunbookApis, type RunbookContext, type RunbookModule } from './module.js';
+import {
+  FIELD_MANAGER,
+  dryRunQuery,
+  kube,
+  label,
+  planFor,
+  readOrMissing,
+  resultFor,
+  strategicMerge,
+  type Health,
+  type RunbookApis,
+  type RunbookContext,
+  type RunbookModule,
+} from './module.js';
 
 /** The node's pool (agentpool label, else its name): src/domain/protection.ts. */
 export const poolOf: (node: V1Node) => string | null = poolOfNode;
@@ -27,7 +40,9 @@ export function protectedPoolReason(ctx: RunbookContext, node: V1Node): string |
 
 export async function setUnschedulable(apis: RunbookApis, target: Target, value: boolean, dryRun: boolean): Promise<void> {
   const opts = await strategicMerge();
-  await kube(target, `patch ${label(target)}`, () => apis.core.patchNode({ name: target.name, body: { spec: { unschedulable: value } }, fieldManager: FIELD_MANAGER, ...dryRunQuery(dryRun) }, opts));
+  await kube(target, `patch ${label(target)}`, () =>
+    apis.core.patchNode({ name: target.name, body: { spec: { unschedulable: value } }, fieldManager: FIELD_MANAGER, ...dryRunQuery(dryRun) }, opts),
+  );
 }
 
 function cordonModule(runbook: 'cordon-node' | 'uncordon-node', value: boolean): RunbookModule {
@@ -38,10 +53,16 @@ function cordonModule(runbook: 'cordon-node' | 'uncordon-node', value: boolean):
       if (!node) return planFor(runbook, target, `${verb} ${label(target)}`, [], { refusal: `${label(target)} does not exist` });
       const refusal = protectedPoolReason(ctx, node);
       const now = node.spec?.unschedulable === true;
-      return planFor(runbook, target, `${verb} ${label(target)} (pool ${poolOf(node) ?? 'unknown'}, ${isReady(node) ? 'Ready' : 'NotReady'}, ${now ? 'unschedulable' : 'schedulable'} now)`, [
-        now === value ? 'nothing to change' : `strategic-merge-patch ${label(target)}: spec.unschedulable = ${value}`,
-        value ? 'pods already on the node keep running; new pods are not scheduled there' : 'the scheduler may place new pods on the node again',
-      ], { refusal });
+      return planFor(
+        runbook,
+        target,
+        `${verb} ${label(target)} (pool ${poolOf(node) ?? 'unknown'}, ${isReady(node) ? 'Ready' : 'NotReady'}, ${now ? 'unschedulable' : 'schedulable'} now)`,
+        [
+          now === value ? 'nothing to change' : `strategic-merge-patch ${label(target)}: spec.unschedulable = ${value}`,
+          value ? 'pods already on the node keep running; new pods are not scheduled there' : 'the scheduler may place new pods on the node again',
+        ],
+        { refusal },
+      );
     },
     async run(ctx, { target, dryRun }): Promise<RunbookResult> {
       const result = resultFor(runbook, dryRun, target);
@@ -49,7 +70,12 @@ function cordonModule(runbook: 'cordon-node' | 'uncordon-node', value: boolean):
       if (!node) return result({ action: `${verb} ${label(target)}`, outcome: 'skipped', detail: `${label(target)} does not exist` });
       const refusal = protectedPoolReason(ctx, node);
       if (refusal) return result({ action: `${verb} ${label(target)}`, outcome: 'skipped', detail: `protected: ${refusal}` });
-      if ((node.spec?.unschedulable === true) === value) return result({ action: `${verb} ${label(target)}`, outcome: 'already-done', detail: `the node is already ${value ? 'unschedulable' : 'schedulable'}` });
+      if ((node.spec?.unschedulable === true) === value)
+        return result({
+          action: `${verb} ${label(target)}`,
+          outcome: 'already-done',
+          detail: `the node is already ${value ? 'unschedulable' : 'schedulable'}`,
+        });
       await setUnschedulable(ctx.apis, target, value, dryRun);
       return result({ action: dryRun ? `would ${verb} ${label(target)}` : `${verb}ed ${label(target)}`, outcome: 'done' });
     },

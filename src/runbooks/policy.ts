@@ -7,7 +7,12 @@ import type { RunbookDefinition } from './catalogue.js';
 import { parseDuration } from '../domain/duration.js';
 
 /** The approval policy of a run; undefined for runbooks that change nothing (notify-only). */
-export function approvalPolicy(cfg: CompiledConfig, def: RunbookDefinition, target: Target, ruleApproval: 'required' | 'none' | undefined): ApprovalPolicy | undefined {
+export function approvalPolicy(
+  cfg: CompiledConfig,
+  def: RunbookDefinition,
+  target: Target,
+  ruleApproval: 'required' | 'none' | undefined,
+): ApprovalPolicy | undefined {
   if (!def.acts) return undefined;
   const a = cfg.approvals;
   const reasons: string[] = [];
@@ -19,7 +24,9 @@ export function approvalPolicy(cfg: CompiledConfig, def: RunbookDefinition, targ
   else if (ruleApproval !== 'none' && def.approval === 'required') reasons.push(`runbook ${def.name} requires approval`);
   const policy: ApprovalPolicy = { required: reasons.length > 0, timeoutSeconds: a.timeoutSeconds };
   // Levels due before the timeout page people while the run waits (docs/windows.md#escalation-chain).
-  const levels = (cfg.source.paging?.escalation ?? []).map((e) => ({ afterSeconds: parseDuration(e.after)!, receivers: e.receivers })).filter((e) => e.afterSeconds < a.timeoutSeconds);
+  const levels = (cfg.source.paging?.escalation ?? [])
+    .map((e) => ({ afterSeconds: parseDuration(e.after)!, receivers: e.receivers }))
+    .filter((e) => e.afterSeconds < a.timeoutSeconds);
   if (levels.length > 0) policy.escalation = levels;
   if (reasons.length > 0) policy.reason = reasons.join('; ');
   if (ruleApproval === 'none' && !inCluster && !inNamespace) policy.waivePlan = true;

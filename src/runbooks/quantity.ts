@@ -2,8 +2,19 @@
 // "10Gi", "500G", "1.5Ti" to bytes, and format bytes back the way a human writes a PVC size
 // (the largest binary suffix that divides it exactly, else Mi rounded up).
 const SUFFIX: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** Bytes in a quantity, or null when it is not one (milli-units and exponents are not storage sizes). */

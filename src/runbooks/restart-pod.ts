@@ -14,7 +14,20 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
 import { isAlwaysProtectedNamespace } from '../domain/protection.js';
-import { KubeCallError, RFC3339, controllerOf, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, type Health, type RunbookApis, type RunbookModule } from './module.js';
+import {
+  KubeCallError,
+  RFC3339,
+  controllerOf,
+  isKubeStatus,
+  kube,
+  label,
+  planFor,
+  readOrMissing,
+  resultFor,
+  type Health,
+  type RunbookApis,
+  type RunbookModule,
+} from './module.js';
 import { RESTARTED_AT_ANNOTATION, patchRestartedAt, pausedDeploymentRefusal, workloadHealth } from './rollout-restart.js';
 
 export { RESTARTED_AT_ANNOTATION };
@@ -73,10 +86,18 @@ export async function restartPod(apis: RestartPodApis, input: RestartPodInput): 
   const result = resultFor(RUNBOOK, dryRun, target);
 
   if (isAlwaysProtectedNamespace(target.namespace)) {
-    return result({ action: `refused to restart ${label(target)}`, outcome: 'skipped', detail: `namespace ${target.namespace} is protected: restart-pod never acts there` });
+    return result({
+      action: `refused to restart ${label(target)}`,
+      outcome: 'skipped',
+      detail: `namespace ${target.namespace} is protected: restart-pod never acts there`,
+    });
   }
   if (!RFC3339.test(input.restartedAt)) {
-    return result({ action: `restart ${label(target)}`, outcome: 'failed', detail: `restartedAt "${input.restartedAt}" is not an RFC 3339 time (the orchestration must pass e.g. 2024-05-01T10:00:00Z)` });
+    return result({
+      action: `restart ${label(target)}`,
+      outcome: 'failed',
+      detail: `restartedAt "${input.restartedAt}" is not an RFC 3339 time (the orchestration must pass e.g. 2024-05-01T10:00:00Z)`,
+    });
   }
   try {
     if (target.kind === 'Deployment') return await restartDeployment(apis, target, input, undefined, undefined);
@@ -93,7 +114,13 @@ export async function restartPod(apis: RestartPodApis, input: RestartPodInput): 
       const deployment = await readDeployment(apis, owner.target);
       // A Deployment deleted or re-created since the ReplicaSet was made no longer owns the pod.
       if (deployment && deployment.metadata?.uid === owner.uid) {
-        return await restartDeployment(apis, owner.target, input, deployment, `pod ${target.namespace}/${target.name} belongs to replicaset ${owner.replicaSet} of this deployment`);
+        return await restartDeployment(
+          apis,
+          owner.target,
+          input,
+          deployment,
+          `pod ${target.namespace}/${target.name} belongs to replicaset ${owner.replicaSet} of this deployment`,
+        );
       }
     }
     return await deletePod(apis, target, pod, dryRun);
@@ -106,7 +133,13 @@ export async function restartPod(apis: RestartPodApis, input: RestartPodInput): 
 }
 
 /** rollout-restart's patch, without following the rollout (closed-loop verification does that). */
-async function restartDeployment(apis: RestartPodApis, target: Target, input: RestartPodInput, known: V1Deployment | undefined, why: string | undefined): Promise<RunbookResult> {
+async function restartDeployment(
+  apis: RestartPodApis,
+  target: Target,
+  input: RestartPodInput,
+  known: V1Deployment | undefined,
+  why: string | undefined,
+): Promise<RunbookResult> {
   const { dryRun, restartedAt } = input;
   const result = resultFor(RUNBOOK, dryRun, target);
   const restart = `rollout-restart ${label(target)} (${RESTARTED_AT_ANNOTATION}=${restartedAt})`;
@@ -119,10 +152,15 @@ async function restartDeployment(apis: RestartPodApis, target: Target, input: Re
   try {
     await patchRestartedAt(apis, target, restartedAt, dryRun);
   } catch (e) {
-    if (e instanceof KubeCallError && isKubeStatus(e.original, 404)) return result({ action: restart, outcome: 'skipped', detail: 'the deployment was deleted while restarting it' });
+    if (e instanceof KubeCallError && isKubeStatus(e.original, 404))
+      return result({ action: restart, outcome: 'skipped', detail: 'the deployment was deleted while restarting it' });
     throw e;
   }
-  return result({ action: dryRun ? `would ${restart}` : restart.replace('rollout-restart', 'rollout-restarted'), outcome: 'done', ...(why ? { detail: why } : {}) });
+  return result({
+    action: dryRun ? `would ${restart}` : restart.replace('rollout-restart', 'rollout-restarted'),
+    outcome: 'done',
+    ...(why ? { detail: why } : {}),
+  });
 }
 
 async function deletePod(apis: RestartPodApis, target: Target, pod: V1Pod, dryRun: boolean): Promise<RunbookResult> {
@@ -140,8 +178,10 @@ async function deletePod(apis: RestartPodApis, target: Target, pod: V1Pod, dryRu
       }),
     );
   } catch (e) {
-    if (e instanceof KubeCallError && isKubeStatus(e.original, 404)) return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was already gone' });
-    if (e instanceof KubeCallError && isKubeStatus(e.original, 409)) return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was replaced by a new one since it was read' });
+    if (e instanceof KubeCallError && isKubeStatus(e.original, 404))
+      return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was already gone' });
+    if (e instanceof KubeCallError && isKubeStatus(e.original, 409))
+      return result({ action: `delete ${label(target)}`, outcome: 'already-done', detail: 'the pod was replaced by a new one since it was read' });
     throw e;
   }
   return result({ action: dryRun ? `would delete ${label(target)}` : `deleted ${label(target)}`, outcome: 'done', detail: consequence });
@@ -153,10 +193,16 @@ export const restartPodModule: RunbookModule = {
     const resolved = await resolveRestartTarget(ctx.apis, target);
     if (resolved.kind === 'Deployment') {
       const dep = await readDeployment(ctx.apis, resolved);
-      return planFor(RUNBOOK, resolved, `rollout-restart ${label(resolved)} (owner of pod ${target.namespace}/${target.name})`, [
-        `strategic-merge-patch ${label(resolved)}: spec.template.metadata.annotations["${RESTARTED_AT_ANNOTATION}"] = <run start time>`,
-        'the Deployment replaces its pods under its rollout strategy',
-      ], { refusal: dep?.spec?.paused ? pausedDeploymentRefusal(resolved) : undefined });
+      return planFor(
+        RUNBOOK,
+        resolved,
+        `rollout-restart ${label(resolved)} (owner of pod ${target.namespace}/${target.name})`,
+        [
+          `strategic-merge-patch ${label(resolved)}: spec.template.metadata.annotations["${RESTARTED_AT_ANNOTATION}"] = <run start time>`,
+          'the Deployment replaces its pods under its rollout strategy',
+        ],
+        { refusal: dep?.spec?.paused ? pausedDeploymentRefusal(resolved) : undefined },
+      );
     }
     const pod = await readPod(ctx.apis, target);
     if (!pod) return planFor(RUNBOOK, target, `restart ${label(target)}: the pod no longer exists`, ['nothing to do']);
@@ -172,6 +218,9 @@ export const restartPodModule: RunbookModule = {
     const pod = await readPod(ctx.apis, target);
     if (!pod) return { healthy: true, detail: 'the pod was replaced' };
     const ready = (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-    return { healthy: ready && !pod.metadata?.deletionTimestamp, detail: ready ? 'the pod is Ready' : `the pod is not Ready (phase ${pod.status?.phase ?? 'unknown'})` };
+    return {
+      healthy: ready && !pod.metadata?.deletionTimestamp,
+      detail: ready ? 'the pod is Ready' : `the pod is not Ready (phase ${pod.status?.phase ?? 'unknown'})`,
+    };
   },
 };

@@ -10,7 +10,24 @@
 // roll out until someone resumes them), as are OnDelete update strategies.
 import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import type { RunbookResult, Target } from '../domain/types.js';
-import { FIELD_MANAGER, RFC3339, dryRunQuery, isKubeStatus, kube, label, planFor, readOrMissing, resultFor, strategicMerge, type Health, type HealthArgs, type PlanArgs, type RunArgs, type RunbookApis, type RunbookModule } from './module.js';
+import {
+  FIELD_MANAGER,
+  RFC3339,
+  dryRunQuery,
+  isKubeStatus,
+  kube,
+  label,
+  planFor,
+  readOrMissing,
+  resultFor,
+  strategicMerge,
+  type Health,
+  type HealthArgs,
+  type PlanArgs,
+  type RunArgs,
+  type RunbookApis,
+  type RunbookModule,
+} from './module.js';
 import { daemonSetStatus, deploymentStatus, statefulSetStatus, type RolloutStatus } from './rollout-status.js';
 
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
@@ -56,7 +73,8 @@ export function restartRefusal(kind: WorkloadKind, w: Workload, target: Target):
   if (kind === 'Deployment' && (w as V1Deployment).spec?.paused) return pausedDeploymentRefusal(target);
   if (kind !== 'Deployment') {
     const type = (w as V1StatefulSet | V1DaemonSet).spec?.updateStrategy?.type;
-    if (type === 'OnDelete') return `the ${kind.toLowerCase()} uses updateStrategy OnDelete: a template change does not restart its pods. Fix: delete the pods one by one (restart-pod)`;
+    if (type === 'OnDelete')
+      return `the ${kind.toLowerCase()} uses updateStrategy OnDelete: a template change does not restart its pods. Fix: delete the pods one by one (restart-pod)`;
   }
   return undefined;
 }
@@ -86,18 +104,27 @@ export function rolloutResult(kind: WorkloadKind, w: Workload, base: Omit<Runboo
 export const rolloutRestart: RunbookModule = {
   async plan(ctx, args: PlanArgs) {
     const { target } = args;
-    if (!isWorkloadKind(target.kind)) return planFor(RUNBOOK, target, `rollout-restart ${label(target)}`, [], { refusal: `rollout-restart acts on a Deployment, StatefulSet or DaemonSet, not a ${target.kind}` });
+    if (!isWorkloadKind(target.kind))
+      return planFor(RUNBOOK, target, `rollout-restart ${label(target)}`, [], {
+        refusal: `rollout-restart acts on a Deployment, StatefulSet or DaemonSet, not a ${target.kind}`,
+      });
     const w = await readWorkload(ctx.apis, target);
     const summary = `rollout-restart ${label(target)}`;
     if (!w) return planFor(RUNBOOK, target, summary, [], { refusal: `${label(target)} does not exist` });
     const refusal = restartRefusal(target.kind, w, target);
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it: Workload is a union; the rule misreads client-node's classes as one type
-    const replicas = target.kind === 'DaemonSet' ? (w as V1DaemonSet).status?.desiredNumberScheduled ?? 0 : (w as V1Deployment).spec?.replicas ?? 1;
-    return planFor(RUNBOOK, target, `${summary} (${replicas} ${target.kind === 'DaemonSet' ? 'pods' : 'replicas'})`, [
-      `strategic-merge-patch ${label(target)}: spec.template.metadata.annotations["${RESTARTED_AT_ANNOTATION}"] = <run start time>`,
-      `the ${target.kind} controller replaces its pods under its rollout strategy`,
-      'wait until `kubectl rollout status` would report success (observedGeneration, updated and available replicas)',
-    ], { refusal });
+    const replicas = target.kind === 'DaemonSet' ? ((w as V1DaemonSet).status?.desiredNumberScheduled ?? 0) : ((w as V1Deployment).spec?.replicas ?? 1);
+    return planFor(
+      RUNBOOK,
+      target,
+      `${summary} (${replicas} ${target.kind === 'DaemonSet' ? 'pods' : 'replicas'})`,
+      [
+        `strategic-merge-patch ${label(target)}: spec.template.metadata.annotations["${RESTARTED_AT_ANNOTATION}"] = <run start time>`,
+        `the ${target.kind} controller replaces its pods under its rollout strategy`,
+        'wait until `kubectl rollout status` would report success (observedGeneration, updated and available replicas)',
+      ],
+      { refusal },
+    );
   },
 
   async run(ctx, args: RunArgs) {
@@ -105,7 +132,8 @@ export const rolloutRestart: RunbookModule = {
     const restartedAt = args.at;
     const result = resultFor(RUNBOOK, dryRun, target);
     const restart = `rollout-restart ${label(target)} (${RESTARTED_AT_ANNOTATION}=${restartedAt})`;
-    if (!isWorkloadKind(target.kind)) return result({ action: restart, outcome: 'skipped', detail: `rollout-restart acts on a Deployment, StatefulSet or DaemonSet, not a ${target.kind}` });
+    if (!isWorkloadKind(target.kind))
+      return result({ action: restart, outcome: 'skipped', detail: `rollout-restart acts on a Deployment, StatefulSet or DaemonSet, not a ${target.kind}` });
     if (!RFC3339.test(restartedAt)) return result({ action: restart, outcome: 'failed', detail: `restartedAt "${restartedAt}" is not an RFC 3339 time` });
     const w = await readWorkload(ctx.apis, target);
     if (!w) return result({ action: restart, outcome: 'skipped', detail: `${label(target)} does not exist` });
@@ -113,7 +141,14 @@ export const rolloutRestart: RunbookModule = {
     const applied = w.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] === restartedAt;
     if (args.iteration > 0 || applied) {
       // Already restarted by this run (a retry, or a follow-up check): only watch the rollout.
-      const base = { runbook: RUNBOOK, dryRun, actedOn: target, action: restart, outcome: (args.iteration > 0 ? 'done' : 'already-done') as RunbookResult['outcome'], ...(applied && args.iteration === 0 ? { detail: `the ${target.kind.toLowerCase()} already carries ${RESTARTED_AT_ANNOTATION}=${restartedAt}` } : {}) };
+      const base = {
+        runbook: RUNBOOK,
+        dryRun,
+        actedOn: target,
+        action: restart,
+        outcome: (args.iteration > 0 ? 'done' : 'already-done') as RunbookResult['outcome'],
+        ...(applied && args.iteration === 0 ? { detail: `the ${target.kind.toLowerCase()} already carries ${RESTARTED_AT_ANNOTATION}=${restartedAt}` } : {}),
+      };
       return dryRun ? base : rolloutResult(target.kind, w, base, retry);
     }
     const refusal = restartRefusal(target.kind, w, target);
@@ -121,12 +156,17 @@ export const rolloutRestart: RunbookModule = {
     try {
       await patchRestartedAt(ctx.apis, target, restartedAt, dryRun);
     } catch (e) {
-      if (isKubeStatus((e as { original?: unknown }).original, 404)) return result({ action: restart, outcome: 'skipped', detail: `${label(target)} was deleted while restarting it` });
+      if (isKubeStatus((e as { original?: unknown }).original, 404))
+        return result({ action: restart, outcome: 'skipped', detail: `${label(target)} was deleted while restarting it` });
       throw e;
     }
     if (dryRun) return result({ action: `would ${restart}`, outcome: 'done' });
     // The patch bumped metadata.generation; the controller has not observed it yet.
-    return result({ action: restart.replace('rollout-restart', 'rollout-restarted'), outcome: 'done', pending: { reason: `Waiting for ${target.kind.toLowerCase()} spec update to be observed...`, retryAfterSeconds: retry } });
+    return result({
+      action: restart.replace('rollout-restart', 'rollout-restarted'),
+      outcome: 'done',
+      pending: { reason: `Waiting for ${target.kind.toLowerCase()} spec update to be observed...`, retryAfterSeconds: retry },
+    });
   },
 
   async health(ctx, args: HealthArgs): Promise<Health> {

@@ -61,7 +61,8 @@ function protectedNamespace(config: CompiledConfig, cluster: string, namespace: 
 
 function contextFor(env: RunbookEnv, cluster: string, apis: KubeApis): RunbookContext {
   const { core, apps, batch, policy, autoscaling, storage } = apis;
-  if (!batch || !policy || !autoscaling || !storage) throw new Error(`cluster ${cluster}: the Kubernetes client lacks the batch, policy, autoscaling or storage API (build it with src/adapters/kube.ts)`);
+  if (!batch || !policy || !autoscaling || !storage)
+    throw new Error(`cluster ${cluster}: the Kubernetes client lacks the batch, policy, autoscaling or storage API (build it with src/adapters/kube.ts)`);
   return {
     apis: { core, apps, batch, policy, autoscaling, storage },
     settings: env.config.runbooks,
@@ -85,24 +86,41 @@ export async function resolveTarget(env: RunbookEnv, input: ResolveTargetInput):
 /** What the runbook will do, read from the cluster (no writes). Refusals are part of the plan, not errors. */
 export async function planRunbook(env: RunbookEnv, input: PlanRunbookInput): Promise<RunbookPlan> {
   const { def, mod } = runbookOf(input.runbook);
-  if (!def || !mod) return planFor(input.runbook, input.target, `${input.runbook} on ${targetKey(input.target)}`, [], { refusal: `runbook ${input.runbook} has no implementation in this version` });
+  if (!def || !mod)
+    return planFor(input.runbook, input.target, `${input.runbook} on ${targetKey(input.target)}`, [], {
+      refusal: `runbook ${input.runbook} has no implementation in this version`,
+    });
   const params = effectiveParams(def, input.params);
   const prot = protectedNamespace(env.config, input.target.cluster, input.target.namespace);
   if (prot) return planFor(input.runbook, input.target, def.describe(params), [], { refusal: `protected: ${prot}` });
-  if (!def.acts) return mod.plan({ apis: undefined as never, settings: env.config.runbooks }, { params, target: input.target, at: input.at, instanceId: input.instanceId, ...(input.labels ? { labels: input.labels } : {}) });
+  if (!def.acts)
+    return mod.plan(
+      { apis: undefined as never, settings: env.config.runbooks },
+      { params, target: input.target, at: input.at, instanceId: input.instanceId, ...(input.labels ? { labels: input.labels } : {}) },
+    );
   try {
-    const plan = await withCluster(env, input.target, (ctx) => mod.plan(ctx, { params, target: input.target, at: input.at, instanceId: input.instanceId, ...(input.labels ? { labels: input.labels } : {}) }));
+    const plan = await withCluster(env, input.target, (ctx) =>
+      mod.plan(ctx, { params, target: input.target, at: input.at, instanceId: input.instanceId, ...(input.labels ? { labels: input.labels } : {}) }),
+    );
     const planProt = protectedNamespace(env.config, plan.target.cluster, plan.target.namespace);
     if (planProt && !plan.refusal) plan.refusal = `protected: ${planProt}`;
     return plan;
   } catch (e) {
-    if (e instanceof KubeCallError && !e.retryable) return planFor(input.runbook, input.target, def.describe(params), [], { refusal: `cannot plan: ${e.message}` });
+    if (e instanceof KubeCallError && !e.retryable)
+      return planFor(input.runbook, input.target, def.describe(params), [], { refusal: `cannot plan: ${e.message}` });
     throw e;
   }
 }
 
 export async function runRunbook(env: RunbookEnv, input: RunRunbookInput): Promise<RunbookResult> {
-  const skipped = (detail: string): RunbookResult => ({ runbook: input.runbook, dryRun: input.dryRun, action: 'nothing', actedOn: input.target, outcome: 'skipped', detail });
+  const skipped = (detail: string): RunbookResult => ({
+    runbook: input.runbook,
+    dryRun: input.dryRun,
+    action: 'nothing',
+    actedOn: input.target,
+    outcome: 'skipped',
+    detail,
+  });
   const { def, mod } = runbookOf(input.runbook);
   if (!def || !mod) return skipped(`runbook ${input.runbook} has no implementation in this version`);
   if (input.source !== 'manual') {
@@ -114,7 +132,13 @@ export async function runRunbook(env: RunbookEnv, input: RunRunbookInput): Promi
   const params = effectiveParams(def, input.params);
   const result = await withSpan(
     `kubernetes ${input.runbook}`,
-    { 'k8s.cluster.name': input.target.cluster, 'k8s.namespace.name': input.target.namespace, 'aksops.target.kind': input.target.kind, 'aksops.runbook': input.runbook, 'aksops.dry_run': input.dryRun },
+    {
+      'k8s.cluster.name': input.target.cluster,
+      'k8s.namespace.name': input.target.namespace,
+      'aksops.target.kind': input.target.kind,
+      'aksops.runbook': input.runbook,
+      'aksops.dry_run': input.dryRun,
+    },
     async (span) => {
       const r = await actOnCluster(env, input, mod, params);
       span.setAttribute('aksops.outcome', r.outcome);
@@ -141,7 +165,14 @@ async function actOnCluster(env: RunbookEnv, input: RunRunbookInput, mod: Runboo
     );
   } catch (e) {
     if (e instanceof KubeCallError && !e.retryable) {
-      return { runbook: input.runbook, dryRun: input.dryRun, action: `${input.runbook} on ${label(input.target)}`, actedOn: input.target, outcome: 'failed', detail: e.message };
+      return {
+        runbook: input.runbook,
+        dryRun: input.dryRun,
+        action: `${input.runbook} on ${label(input.target)}`,
+        actedOn: input.target,
+        outcome: 'failed',
+        detail: e.message,
+      };
     }
     throw e;
   }
@@ -153,7 +184,9 @@ export async function checkHealth(env: RunbookEnv, input: Pick<VerifyInput, 'run
   if (!def || !mod?.health || !def.acts) return null;
   const params = effectiveParams(def, input.params);
   try {
-    return await withCluster(env, input.target, (ctx) => mod.health!(ctx, { params, target: input.target, fixed: input.fixed ?? {}, instanceId: input.instanceId }));
+    return await withCluster(env, input.target, (ctx) =>
+      mod.health!(ctx, { params, target: input.target, fixed: input.fixed ?? {}, instanceId: input.instanceId }),
+    );
   } catch (e) {
     if (e instanceof KubeCallError && !e.retryable) return { healthy: false, detail: `cannot read the target: ${e.message}` };
     throw e;

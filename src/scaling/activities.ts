@@ -62,7 +62,19 @@ export async function forecastPoolActivity(input: ForecastPoolInput, deps: Scali
   try {
     return await forecastPoolInner(input, deps);
   } catch (e) {
-    return { key: input.plan.key, ok: false, error: errorText(e), originAt: null, desiredNodes: null, effectiveMode: 'forecast-only', modeReasons: ['no forecast this round'], state: null, model: null, decisionUpper: null, allocatable: null };
+    return {
+      key: input.plan.key,
+      ok: false,
+      error: errorText(e),
+      originAt: null,
+      desiredNodes: null,
+      effectiveMode: 'forecast-only',
+      modeReasons: ['no forecast this round'],
+      state: null,
+      model: null,
+      decisionUpper: null,
+      allocatable: null,
+    };
   }
 }
 
@@ -104,7 +116,12 @@ async function forecastPoolInner(input: ForecastPoolInput, deps: ScalingDeps): P
       observed++;
     }
   }
-  if (lastObserved < 0) return { ...base, error: `no samples for pool ${plan.pool} in the last ${plan.historyMs / DAY_MS} days (check the requests query and kube-state-metrics' node label allow-list)`, modeReasons: ['no forecast: no data'] };
+  if (lastObserved < 0)
+    return {
+      ...base,
+      error: `no samples for pool ${plan.pool} in the last ${plan.historyMs / DAY_MS} days (check the requests query and kube-state-metrics' node label allow-list)`,
+      modeReasons: ['no forecast: no data'],
+    };
   // Forecast from the last sample (a trailing gap is not "now").
   const series = { ...demand.requests, values: values.subarray(0, lastObserved + 1) };
   const allocatable = plan.allocatablePerNode ?? demand.allocatablePerNode;
@@ -132,7 +149,8 @@ async function forecastPoolInner(input: ForecastPoolInput, deps: ScalingDeps): P
     maxUnderProvisioned: plan.maxUnderProvisioned ?? SCALING_DEFAULTS.maxUnderProvisioned,
   });
   const reasons = [...verdict.reasons];
-  if (allocatable === null) reasons.push('allocatable per node is unknown (set allocatablePerNode or check the allocatable query): no node count can be derived');
+  if (allocatable === null)
+    reasons.push('allocatable per node is unknown (set allocatablePerNode or check the allocatable query): no node count can be derived');
   const desired = allocatable !== null && f.decisionUpper !== null ? nodesNeeded(f.decisionUpper, allocatable, plan.headroom) : null;
 
   let state: PoolState | null = null;
@@ -140,7 +158,12 @@ async function forecastPoolInner(input: ForecastPoolInput, deps: ScalingDeps): P
   if (!plan.azure) stateNote = `cluster ${plan.cluster} has no azure block: the pool cannot be read or changed`;
   else {
     try {
-      const pool = await deps.agentPools.get({ subscriptionId: plan.azure.subscriptionId, resourceGroup: plan.azure.resourceGroup, clusterName: plan.azure.clusterName, pool: plan.pool });
+      const pool = await deps.agentPools.get({
+        subscriptionId: plan.azure.subscriptionId,
+        resourceGroup: plan.azure.resourceGroup,
+        clusterName: plan.azure.clusterName,
+        pool: plan.pool,
+      });
       const mine = await deps.store.getState(plan.cluster, plan.pool);
       state = {
         minCount: pool.minCount ?? 0,

@@ -114,7 +114,9 @@ export interface BacktestResult {
 }
 
 function defaultCapacity(values: Float64Array): number {
-  const sorted = Array.from(values).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const sorted = Array.from(values)
+    .filter((v) => !Number.isNaN(v))
+    .sort((a, b) => a - b);
   const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 1;
   const raw = p99 / 10;
   if (!(raw > 0)) return 1;
@@ -125,7 +127,9 @@ function defaultCapacity(values: Float64Array): number {
 }
 
 function periodSummary(p: PeriodCheck | undefined): PeriodSummary {
-  return p ? { detected: p.detected, acf: p.acf, spectralShare: p.spectralShare, reason: p.reason } : { detected: false, acf: null, spectralShare: null, reason: 'not computed' };
+  return p
+    ? { detected: p.detected, acf: p.acf, spectralShare: p.spectralShare, reason: p.reason }
+    : { detected: false, acf: null, spectralShare: null, reason: 'not computed' };
 }
 
 function poolSummary(o: PoolOutcome, actions?: number): PoolSummary {
@@ -170,7 +174,17 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
   const ev7 = seasonal7 ? evaluateForecast({ ...evalInput, seasonalNaive: seasonal7 }) : null;
 
   const capacity = options.nodeCapacity ?? defaultCapacity(input.values);
-  const cost = boundCost({ demand: actual, decisionUpper: engine.decisionUpper, stepMs, nodeCapacity: capacity, provisioningSteps: L, policy, headroom: options.headroom ?? 0, from: warmup, to: n });
+  const cost = boundCost({
+    demand: actual,
+    decisionUpper: engine.decisionUpper,
+    stepMs,
+    nodeCapacity: capacity,
+    provisioningSteps: L,
+    policy,
+    headroom: options.headroom ?? 0,
+    from: warmup,
+    to: n,
+  });
   const { predictive: outP, reactive: outR, extraNodeHoursVsReactive: extra } = cost;
   const { predictive, reactive } = cost.traces;
 
@@ -192,7 +206,11 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
     maseVsSeasonalNaive: goal(maseS, '< 1', (v) => v < 1),
     underProvisioned: goal(r3(outP.underProvisionedShare), '<= 0.05', (v) => v <= 0.05),
     extraNodeHours: goal(r3(extra), '<= 0.15 above reactive', (v) => v <= 0.15),
-    waitingDemandMinutes: goal(r3(outP.waitingDemandMinutes), `< reactive (${r3(outR.waitingDemandMinutes)})`, (v) => v < outR.waitingDemandMinutes || (v === 0 && outR.waitingDemandMinutes === 0)),
+    waitingDemandMinutes: goal(
+      r3(outP.waitingDemandMinutes),
+      `< reactive (${r3(outR.waitingDemandMinutes)})`,
+      (v) => v < outR.waitingDemandMinutes || (v === 0 && outR.waitingDemandMinutes === 0),
+    ),
   };
   const p = engine.periodicity;
   const recommendedMode = effectiveMode({
@@ -221,7 +239,14 @@ export function runBacktest(input: RegularSeries, options: BacktestOptions): Bac
   }
   const iso = (ms: number) => new Date(ms).toISOString();
   const summary: BacktestSummary = {
-    series: { points: n, stepMinutes: stepMs / 60_000, days: r3((n * stepMs) / DAY_MS)!, start: iso(startMs), end: iso(startMs + (n - 1) * stepMs), gapsFilled },
+    series: {
+      points: n,
+      stepMinutes: stepMs / 60_000,
+      days: r3((n * stepMs) / DAY_MS)!,
+      start: iso(startMs),
+      end: iso(startMs + (n - 1) * stepMs),
+      gapsFilled,
+    },
     settings: {
       horizonMinutes: (H * stepMs) / 60_000,
       leadMinutes: (L * stepMs) / 60_000,

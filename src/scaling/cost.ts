@@ -34,7 +34,13 @@ export interface BoundCost {
 }
 
 export function boundCost(i: BoundCostInput): BoundCost {
-  const sim = { stepMs: i.stepMs, nodeCapacity: i.nodeCapacity, provisioningSteps: i.provisioningSteps, minNodes: i.policy.minCount, maxNodes: i.policy.maxCount };
+  const sim = {
+    stepMs: i.stepMs,
+    nodeCapacity: i.nodeCapacity,
+    provisioningSteps: i.provisioningSteps,
+    minNodes: i.policy.minCount,
+    maxNodes: i.policy.maxCount,
+  };
   const reactive = simulatePool(i.demand, sim);
   const predictive = simulatePool(i.demand, sim, { decisionUpper: i.decisionUpper, startIndex: i.from, policy: i.policy, headroom: i.headroom });
   const outR = poolOutcome(i.demand, reactive, sim, i.from, i.to);

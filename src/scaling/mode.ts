@@ -43,17 +43,21 @@ export function effectiveMode(e: ModeEvidence): ModeVerdict {
   if (e.periods.length === 0) reasons.push('no daily or weekly period detected: the series is not predictable enough to act on');
   if (e.maseVsSeasonalNaive === null) reasons.push('forecast quality against seasonal naive is unknown');
   else if (e.maseVsSeasonalNaive >= 1) reasons.push(`recent forecast is not better than seasonal naive (MASE ${e.maseVsSeasonalNaive.toFixed(3)} >= 1)`);
-  if (e.maseVsPersistence !== null && e.maseVsPersistence >= 1) reasons.push(`recent forecast is not better than persistence (MASE ${e.maseVsPersistence.toFixed(3)} >= 1)`);
+  if (e.maseVsPersistence !== null && e.maseVsPersistence >= 1)
+    reasons.push(`recent forecast is not better than persistence (MASE ${e.maseVsPersistence.toFixed(3)} >= 1)`);
   const slack = e.coverageSlack ?? 0.03;
   if (e.coverage === null) reasons.push('upper-bound coverage is unknown');
-  else if (e.coverage < e.coverageTarget - slack) reasons.push(`upper bound covered ${(e.coverage * 100).toFixed(1)} % of intervals (target ${(e.coverageTarget * 100).toFixed(0)} %)`);
+  else if (e.coverage < e.coverageTarget - slack)
+    reasons.push(`upper bound covered ${(e.coverage * 100).toFixed(1)} % of intervals (target ${(e.coverageTarget * 100).toFixed(0)} %)`);
   if (e.cost) {
     const maxExtra = e.maxExtraNodeHours ?? 0.15;
     const maxUnder = e.maxUnderProvisioned ?? 0.05;
     const { extraNodeHoursVsReactive: extra, underProvisionedShare: under } = e.cost;
     if (extra === null) reasons.push('the cost of the bound against the reactive autoscaler is unknown (no allocatable per node or no recent decisions)');
-    else if (extra > maxExtra) reasons.push(`pre-warming with this bound costs +${pct(extra)} node-hours against the reactive autoscaler (limit +${pct(maxExtra)}, maxExtraNodeHours)`);
-    if (under !== null && under > maxUnder) reasons.push(`even with the bound, demand exceeded capacity in ${pct(under)} of intervals (limit ${pct(maxUnder)}, maxUnderProvisioned)`);
+    else if (extra > maxExtra)
+      reasons.push(`pre-warming with this bound costs +${pct(extra)} node-hours against the reactive autoscaler (limit +${pct(maxExtra)}, maxExtraNodeHours)`);
+    if (under !== null && under > maxUnder)
+      reasons.push(`even with the bound, demand exceeded capacity in ${pct(under)} of intervals (limit ${pct(maxUnder)}, maxUnderProvisioned)`);
   }
   if (e.configured === 'forecast-only') return { mode: 'forecast-only', reasons: ['configured forecast-only', ...reasons] };
   if (reasons.length > 0) return { mode: 'forecast-only', reasons: ['configured enforce, falling back to forecast-only', ...reasons] };

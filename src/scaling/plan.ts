@@ -67,7 +67,8 @@ export function scalingPlan(cfg: CompiledConfig): PoolPlan[] {
     if (!cluster) continue; // the schema reports it
     const protectedPools = cfg.protectedNodePools.get(cluster.name) ?? new Set<string>();
     for (const p of sc.pools) {
-      const pick = <K extends keyof typeof SCALING_DEFAULTS>(k: K): (typeof SCALING_DEFAULTS)[K] => ((p as Record<string, unknown>)[k] ?? d[k]) as (typeof SCALING_DEFAULTS)[K];
+      const pick = <K extends keyof typeof SCALING_DEFAULTS>(k: K): (typeof SCALING_DEFAULTS)[K] =>
+        ((p as Record<string, unknown>)[k] ?? d[k]) as (typeof SCALING_DEFAULTS)[K];
       plans.push({
         key: `${cluster.name}/${p.name}`,
         cluster: cluster.name,

@@ -41,7 +41,14 @@ export interface PoolForecast {
   originMs: number;
   stepMs: number;
   /** Recent out-of-sample quality at the horizon. */
-  quality: { targets: number; maseVsPersistence: number | null; maseVsSeasonalNaive: number | null; wape: number | null; accuracy: number | null; coverage: number | null };
+  quality: {
+    targets: number;
+    maseVsPersistence: number | null;
+    maseVsSeasonalNaive: number | null;
+    wape: number | null;
+    accuracy: number | null;
+    coverage: number | null;
+  };
   /** Over the quality window: what pre-warming with this bound cost and bought (null without `pool`). */
   cost: { extraNodeHoursVsReactive: number | null; waitingDemandMinutesAvoided: number | null; underProvisionedShare: number | null } | null;
   /** Baseline forecasts for the horizon target (stored with the forecast, scored later). */
@@ -92,7 +99,14 @@ export function forecastPool(series: RegularSeries, o: PoolForecastOptions): Poo
     path: engine.final.path,
     originMs: series.startMs + last * stepMs,
     stepMs,
-    quality: { targets: ev.n, maseVsPersistence: r3(ev.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(ev.wape), accuracy: r3(ev.accuracy), coverage: r3(ev.coverage) },
+    quality: {
+      targets: ev.n,
+      maseVsPersistence: r3(ev.maseVsPersistence),
+      maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive),
+      wape: r3(ev.wape),
+      accuracy: r3(ev.accuracy),
+      coverage: r3(ev.coverage),
+    },
     cost: o.pool ? recentCost(series.values, engine.decisionUpper, stepMs, L, from, o.pool) : null,
     baselines: {
       persistence: last >= 0 ? y[last]! : null,
@@ -102,7 +116,28 @@ export function forecastPool(series: RegularSeries, o: PoolForecastOptions): Poo
 }
 
 /** The recent window replayed through both simulated pools (capacity = allocatable less headroom). */
-function recentCost(demand: Float64Array, decisionUpper: Float64Array, stepMs: number, leadSteps: number, from: number, pool: NonNullable<PoolForecastOptions['pool']>): PoolForecast['cost'] {
-  const c = boundCost({ demand, decisionUpper, stepMs, nodeCapacity: pool.allocatable * (1 - pool.headroom), provisioningSteps: leadSteps, policy: pool.policy, headroom: 0, from, to: demand.length });
-  return { extraNodeHoursVsReactive: r3(c.extraNodeHoursVsReactive), waitingDemandMinutesAvoided: r3(c.waitingDemandMinutesAvoided), underProvisionedShare: r3(c.predictive.underProvisionedShare) };
+function recentCost(
+  demand: Float64Array,
+  decisionUpper: Float64Array,
+  stepMs: number,
+  leadSteps: number,
+  from: number,
+  pool: NonNullable<PoolForecastOptions['pool']>,
+): PoolForecast['cost'] {
+  const c = boundCost({
+    demand,
+    decisionUpper,
+    stepMs,
+    nodeCapacity: pool.allocatable * (1 - pool.headroom),
+    provisioningSteps: leadSteps,
+    policy: pool.policy,
+    headroom: 0,
+    from,
+    to: demand.length,
+  });
+  return {
+    extraNodeHoursVsReactive: r3(c.extraNodeHoursVsReactive),
+    waitingDemandMinutesAvoided: r3(c.waitingDemandMinutesAvoided),
+    underProvisionedShare: r3(c.predictive.underProvisionedShare),
+  };
 }

@@ -20,7 +20,14 @@ export interface PoolReport {
   from: string | null;
   to: string | null;
   /** accuracy = 1 - WAPE, reported next to MASE; MASE and coverage are what gate enforce. */
-  forecast: { targets: number; maseVsPersistence: number | null; maseVsSeasonalNaive: number | null; wape: number | null; accuracy: number | null; coverage: number | null };
+  forecast: {
+    targets: number;
+    maseVsPersistence: number | null;
+    maseVsSeasonalNaive: number | null;
+    wape: number | null;
+    accuracy: number | null;
+    coverage: number | null;
+  };
   provisioning: {
     /** Intervals where recorded demand exceeded nodes x allocatable. */
     observedUnderProvisionedShare: number | null;
@@ -33,7 +40,14 @@ export interface PoolReport {
   };
   lastDecision: DecisionRecord | null;
   /** Per interval (targetAt): demand seen, forecast, upper bound, and simulated capacity (nodes x allocatable) of both controllers. */
-  series?: { at: string[]; actual: (number | null)[]; forecast: (number | null)[]; upper: (number | null)[]; predictiveCapacity: (number | null)[]; reactiveCapacity: (number | null)[] };
+  series?: {
+    at: string[];
+    actual: (number | null)[];
+    forecast: (number | null)[];
+    upper: (number | null)[];
+    predictiveCapacity: (number | null)[];
+    reactiveCapacity: (number | null)[];
+  };
 }
 
 const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
@@ -63,7 +77,14 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
     to: n,
   });
   // Persistence may exist where seasonal naive does not (first day): score MASE vs persistence on its own set.
-  const evP = evaluateForecast({ actual: col((r) => r.actual), forecast: col((r) => r.forecast), upper: col((r) => r.upper), persistence: col((r) => r.persistence), from: 0, to: n });
+  const evP = evaluateForecast({
+    actual: col((r) => r.actual),
+    forecast: col((r) => r.forecast),
+    upper: col((r) => r.upper),
+    persistence: col((r) => r.persistence),
+    from: 0,
+    to: n,
+  });
 
   let observed = 0;
   let observedUnder = 0;
@@ -84,8 +105,22 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
     const stepMs = last!.stepMs;
     const capacity = alloc * (1 - (last!.headroom ?? 0));
     const demand = col((r) => r.demand);
-    const c = boundCost({ demand, decisionUpper: col((r) => r.decisionUpper), stepMs, nodeCapacity: capacity, provisioningSteps: Math.max(1, Math.ceil(o.leadMs / stepMs)), policy: o.policy, headroom: 0, from: 0, to: n });
-    const pool = (x: typeof c.predictive): SimulatedPool => ({ underProvisionedShare: r3(x.underProvisionedShare), nodeHours: r3(x.nodeHours), waitingDemandMinutes: r3(x.waitingDemandMinutes) });
+    const c = boundCost({
+      demand,
+      decisionUpper: col((r) => r.decisionUpper),
+      stepMs,
+      nodeCapacity: capacity,
+      provisioningSteps: Math.max(1, Math.ceil(o.leadMs / stepMs)),
+      policy: o.policy,
+      headroom: 0,
+      from: 0,
+      to: n,
+    });
+    const pool = (x: typeof c.predictive): SimulatedPool => ({
+      underProvisionedShare: r3(x.underProvisionedShare),
+      nodeHours: r3(x.nodeHours),
+      waitingDemandMinutes: r3(x.waitingDemandMinutes),
+    });
     predictive = pool(c.predictive);
     reactive = pool(c.reactive);
     extra = r3(c.extraNodeHoursVsReactive);
@@ -100,11 +135,33 @@ export function poolReport(cluster: string, pool: string, rows: ForecastRecord[]
     intervals: n,
     from: rows[0]?.at ?? null,
     to: last?.at ?? null,
-    forecast: { targets: evP.n, maseVsPersistence: r3(evP.maseVsPersistence), maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive), wape: r3(evP.wape), accuracy: r3(evP.accuracy), coverage: r3(evP.coverage) },
-    provisioning: { observedUnderProvisionedShare: observed ? r3(observedUnder / observed) : null, predictive, reactive, extraNodeHoursVsReactive: extra, waitingDemandMinutesAvoided: avoided },
+    forecast: {
+      targets: evP.n,
+      maseVsPersistence: r3(evP.maseVsPersistence),
+      maseVsSeasonalNaive: r3(ev.maseVsSeasonalNaive),
+      wape: r3(evP.wape),
+      accuracy: r3(evP.accuracy),
+      coverage: r3(evP.coverage),
+    },
+    provisioning: {
+      observedUnderProvisionedShare: observed ? r3(observedUnder / observed) : null,
+      predictive,
+      reactive,
+      extraNodeHoursVsReactive: extra,
+      waitingDemandMinutesAvoided: avoided,
+    },
     lastDecision: decisions.at(-1) ?? null,
     ...(o.series
-      ? { series: { at: rows.map((r) => r.targetAt), actual: rows.map((r) => num(r.actual)), forecast: rows.map((r) => num(r.forecast)), upper: rows.map((r) => num(r.upper)), predictiveCapacity: capacities.predictive, reactiveCapacity: capacities.reactive } }
+      ? {
+          series: {
+            at: rows.map((r) => r.targetAt),
+            actual: rows.map((r) => num(r.actual)),
+            forecast: rows.map((r) => num(r.forecast)),
+            upper: rows.map((r) => num(r.upper)),
+            predictiveCapacity: capacities.predictive,
+            reactiveCapacity: capacities.reactive,
+          },
+        }
       : {}),
   };
 }

@@ -130,7 +130,13 @@ export interface PoolOutcome {
 }
 
 /** Outcome over steps [from, to); steps with unknown demand are skipped. */
-export function poolOutcome(demand: ArrayLike<number>, trace: PoolTrace, o: Pick<PoolSimOptions, 'stepMs' | 'nodeCapacity'>, from: number, to: number): PoolOutcome {
+export function poolOutcome(
+  demand: ArrayLike<number>,
+  trace: PoolTrace,
+  o: Pick<PoolSimOptions, 'stepMs' | 'nodeCapacity'>,
+  from: number,
+  to: number,
+): PoolOutcome {
   const stepMin = o.stepMs / 60_000;
   let steps = 0;
   let under = 0;

@@ -119,7 +119,11 @@ export async function errorBudgetGateActivity(deps: SloGateDeps, input: ErrorBud
   const stored = await deps.store.all();
   const states = new Map([...stored].map(([k, v]) => [k, v.state]));
   const t = input.target;
-  const scope: GateScope = input.scope ?? { cluster: t?.cluster ?? '', ...(t?.namespace ? { namespace: t.namespace } : {}), ...(input.nodePool ? { nodePool: input.nodePool } : {}) };
+  const scope: GateScope = input.scope ?? {
+    cluster: t?.cluster ?? '',
+    ...(t?.namespace ? { namespace: t.namespace } : {}),
+    ...(input.nodePool ? { nodePool: input.nodePool } : {}),
+  };
   const verdict = errorBudgetGate(policies, states, scope, input.impact, Date.parse(input.at));
   const row = input.hold ? holdDecision(verdict, input.hold) : undefined;
   if (row && deps.audit) {
@@ -145,9 +149,14 @@ export async function errorBudgetGateActivity(deps: SloGateDeps, input: ErrorBud
 /** What the audit says of a verdict within a hold: the first wait, an approval, the release, the end. Nothing for a plain allow or a re-check that still waits. */
 function holdDecision(v: GateVerdict, hold: ErrorBudgetHoldContext): { decision: string; detail: string } | undefined {
   const waited = Math.round(hold.waitedSeconds / 60);
-  if (v.verdict === 'allow') return hold.waitedSeconds > 0 ? { decision: 'released', detail: `the error budget allows it again after ${waited} minutes` } : undefined;
+  if (v.verdict === 'allow')
+    return hold.waitedSeconds > 0 ? { decision: 'released', detail: `the error budget allows it again after ${waited} minutes` } : undefined;
   if (v.verdict === 'approval') return { decision: 'approval-required', detail: v.reason };
   if (holdExpired(v, hold.waitedSeconds)) return { decision: 'expired', detail: `${v.reason}; still held after ${waited} minutes, so nothing was done` };
-  if (hold.waitedSeconds === 0) return { decision: 'held', detail: `${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}` };
+  if (hold.waitedSeconds === 0)
+    return {
+      decision: 'held',
+      detail: `${v.reason}; looking again every ${Math.round(v.recheckSeconds / 60)} minutes for up to ${Math.round(v.maxWaitSeconds / 60)}`,
+    };
   return undefined;
 }

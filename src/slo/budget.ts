@@ -46,8 +46,21 @@ export function sloState(slo: SloConfig, ratios: Record<string, number>, at: str
   const fastBurn = holds('critical');
   const slowBurn = holds('warning');
   const budgetRemaining = errorRatio === null ? null : 1 - errorRatio / budget;
-  const status: SloStatus = budgetRemaining === null ? 'no-data' : budgetRemaining <= 0 ? 'exhausted' : fastBurn ? 'burning-fast' : slowBurn ? 'burning' : 'healthy';
-  return { slo: slo.name, service: slo.service, at, objective: slo.objective, window: slo.window, errorRatio, budgetRemaining, burnRates, fastBurn, slowBurn, status };
+  const status: SloStatus =
+    budgetRemaining === null ? 'no-data' : budgetRemaining <= 0 ? 'exhausted' : fastBurn ? 'burning-fast' : slowBurn ? 'burning' : 'healthy';
+  return {
+    slo: slo.name,
+    service: slo.service,
+    at,
+    objective: slo.objective,
+    window: slo.window,
+    errorRatio,
+    budgetRemaining,
+    burnRates,
+    fastBurn,
+    slowBurn,
+    status,
+  };
 }
 
 /** Budget-left levels that are announced when crossed on the way down. */

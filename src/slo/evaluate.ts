@@ -14,7 +14,10 @@ export async function readSloState(client: PrometheusClient, slo: SloConfig, atM
     windows.map(async (w) => {
       const result = await client.queryInstant(errorRatioQuery(slo, w), atMs);
       // An SLI must aggregate to one series; several mean the PromQL lacks a sum().
-      if (result.length > 1) throw new Error(`SLO ${slo.name}: the SLI returned ${result.length} series for window ${w}. Fix: aggregate good and total with sum(...) so each gives one series`);
+      if (result.length > 1)
+        throw new Error(
+          `SLO ${slo.name}: the SLI returned ${result.length} series for window ${w}. Fix: aggregate good and total with sum(...) so each gives one series`,
+        );
       ratios[w] = result[0]?.value ?? NaN;
     }),
   );

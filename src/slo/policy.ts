@@ -19,8 +19,7 @@ export interface GateScope {
 }
 
 export type GateVerdict =
-  | { verdict: 'allow'; reason?: string }
-  | { verdict: 'approval' | 'wait'; policy: string; reason: string; maxWaitSeconds: number; recheckSeconds: number };
+  { verdict: 'allow'; reason?: string } | { verdict: 'approval' | 'wait'; policy: string; reason: string; maxWaitSeconds: number; recheckSeconds: number };
 
 /** State older than this is not trusted to say "healthy" (the timer runs every 5 minutes). */
 export const MAX_STATE_AGE_SECONDS = 20 * 60;
@@ -37,7 +36,13 @@ const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
  * orchestration's time. Unknown or stale state of a policy's SLO counts as spent for disruptive
  * actions (fail closed: nobody can tell that the service can afford it).
  */
-export function errorBudgetGate(policies: ErrorBudgetPolicyConfig[], states: Map<string, SloState>, scope: GateScope, impact: ActionImpact, nowMs: number): GateVerdict {
+export function errorBudgetGate(
+  policies: ErrorBudgetPolicyConfig[],
+  states: Map<string, SloState>,
+  scope: GateScope,
+  impact: ActionImpact,
+  nowMs: number,
+): GateVerdict {
   if (impact === 'restorative') return { verdict: 'allow' };
   const verdicts: Exclude<GateVerdict, { verdict: 'allow' }>[] = [];
   for (const p of policies) {
@@ -48,7 +53,12 @@ export function errorBudgetGate(policies: ErrorBudgetPolicyConfig[], states: Map
       let why: string | undefined;
       let action: 'approval' | 'wait' | 'allow' = 'allow';
       if (st === undefined || stale || st.status === 'no-data') {
-        why = st === undefined ? `the error budget of SLO ${name} has not been measured yet` : stale ? `the error budget of SLO ${name} was last measured at ${st.at}` : `SLO ${name} had no events to measure`;
+        why =
+          st === undefined
+            ? `the error budget of SLO ${name} has not been measured yet`
+            : stale
+              ? `the error budget of SLO ${name} was last measured at ${st.at}`
+              : `SLO ${name} had no events to measure`;
         action = p.whenExhausted;
       } else if (st.status === 'exhausted') {
         why = `the error budget of SLO ${name} is spent (${pct(st.budgetRemaining ?? 0)} left of ${st.window})`;

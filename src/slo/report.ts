@@ -25,7 +25,14 @@ export function sloReport(config: Pick<OpsConfig, 'slo'>, stored: Map<string, St
   return {
     slos: section.objectives.map((o) => {
       const s = stored.get(o.name)?.state ?? null;
-      return { slo: o.name, service: o.service, objective: o.objective, window: o.window, state: s, ...(s ? {} : { note: 'not measured yet: the SLO timer runs every 5 minutes' }) };
+      return {
+        slo: o.name,
+        service: o.service,
+        objective: o.objective,
+        window: o.window,
+        state: s,
+        ...(s ? {} : { note: 'not measured yet: the SLO timer runs every 5 minutes' }),
+      };
     }),
     policies: section.policies.map((p) => ({
       name: p.name,

@@ -31,14 +31,23 @@ function build() {
     alertsDecided: m.createCounter(METRIC.alertsDecided, { description: 'Alert decisions by outcome (start, duplicate, protected, no-match, ...)' }),
     actions: m.createCounter(METRIC.actions, { description: 'Runbook actions by runbook and result' }),
     sloBudgetRemaining: m.createHistogram(METRIC.sloBudgetRemaining, { description: 'Error budget left per SLO at each evaluation (1 = untouched)' }),
-    approvalWait: m.createHistogram(METRIC.approvalWait, { unit: 's', description: 'Time from an approval request to its decision (approved, rejected, timeout) by job' }),
+    approvalWait: m.createHistogram(METRIC.approvalWait, {
+      unit: 's',
+      description: 'Time from an approval request to its decision (approved, rejected, timeout) by job',
+    }),
     backupDuration: m.createHistogram(METRIC.backupDuration, { unit: 's', description: 'Backup run time, start to manifest, by cluster and status' }),
     backupSize: m.createHistogram(METRIC.backupSize, { unit: 'By', description: 'Bytes stored by one backup, by cluster and status' }),
     backupVerify: m.createCounter(METRIC.backupVerify, { description: 'Backup verifications by cluster and result (ok, failed)' }),
-    rotationResults: m.createCounter(METRIC.rotationResults, { description: 'Secret rotations by outcome (rotated, rolled-back, failed, skipped, ...) and strategy' }),
+    rotationResults: m.createCounter(METRIC.rotationResults, {
+      description: 'Secret rotations by outcome (rotated, rolled-back, failed, skipped, ...) and strategy',
+    }),
     budgetStages: m.createCounter(METRIC.budgetStages, { description: 'Cost-budget stages fired, by budget, stage and mode (enforce, dry-run)' }),
-    forecastError: m.createHistogram(METRIC.forecastError, { description: 'Scaling forecast error per pool: 1 - accuracy (WAPE) of the model on recent history' }),
-    azureThrottled: m.createCounter(METRIC.azureThrottled, { description: 'Azure answers 429 (throttled), by service (arm, keyvault, storage, cost-management), every attempt' }),
+    forecastError: m.createHistogram(METRIC.forecastError, {
+      description: 'Scaling forecast error per pool: 1 - accuracy (WAPE) of the model on recent history',
+    }),
+    azureThrottled: m.createCounter(METRIC.azureThrottled, {
+      description: 'Azure answers 429 (throttled), by service (arm, keyvault, storage, cost-management), every attempt',
+    }),
   };
 }
 
@@ -71,7 +80,9 @@ export function observe(name: Histograms, value: number, attrs: Attributes = {})
  */
 export function recordAuditMetrics(records: AuditRecord[]): void {
   for (const r of records) {
-    if (r.waitedSeconds !== undefined) observe('approvalWait', r.waitedSeconds, { runbook: r.runbook ?? 'unknown', decision: String(r.result ?? r.decision ?? 'unknown') });
-    if (r.runbook === 'secret-rotation' && r.kind === 'result' && r.id.endsWith(':result')) count('rotationResults', { outcome: r.result ?? 'unknown', strategy: r.rule ?? 'unknown' });
+    if (r.waitedSeconds !== undefined)
+      observe('approvalWait', r.waitedSeconds, { runbook: r.runbook ?? 'unknown', decision: String(r.result ?? r.decision ?? 'unknown') });
+    if (r.runbook === 'secret-rotation' && r.kind === 'result' && r.id.endsWith(':result'))
+      count('rotationResults', { outcome: r.result ?? 'unknown', strategy: r.rule ?? 'unknown' });
   }
 }

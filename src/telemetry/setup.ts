@@ -34,11 +34,17 @@ export async function startTelemetry(env: Record<string, string | undefined>, op
   ]);
   const otlpParts = otlp
     ? await (async () => {
-        const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-metrics-otlp-http')]);
+        const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([
+          import('@opentelemetry/exporter-trace-otlp-http'),
+          import('@opentelemetry/exporter-metrics-otlp-http'),
+        ]);
         const base = otlp.replace(/\/+$/, '');
         return {
           spans: new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` })),
-          reader: new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics` }), exportIntervalMillis: interval }) as MetricReader,
+          reader: new PeriodicExportingMetricReader({
+            exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics` }),
+            exportIntervalMillis: interval,
+          }) as MetricReader,
         };
       })()
     : undefined;

@@ -26,7 +26,10 @@ export interface AdhocDeps {
   now(): Date;
 }
 
-export interface AdhocResponse { status: number; body: Record<string, unknown> }
+export interface AdhocResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
 
 const bad = (parameter: string, error: string): AdhocResponse => ({ status: 400, body: { error: `${parameter}: ${error}`, parameter } });
 
@@ -45,7 +48,15 @@ function parse(text: string): Record<string, unknown> | AdhocResponse {
 const isResponse = (x: unknown): x is AdhocResponse => typeof x === 'object' && x !== null && 'status' in x && 'body' in x;
 
 function record(w: AdhocWindow, at: string, decision: string, by: string, via: string, detail: string): AuditRecord {
-  return { id: `window:${w.id}:${decision}`, at, kind: 'control', actor: `user:${by}`, decision, result: `window ${w.id} ${decision === 'window-open' ? `open until ${w.to}` : `closed at ${at}`}`, detail: `${detail} (identity via ${via})` };
+  return {
+    id: `window:${w.id}:${decision}`,
+    at,
+    kind: 'control',
+    actor: `user:${by}`,
+    decision,
+    result: `window ${w.id} ${decision === 'window-open' ? `open until ${w.to}` : `closed at ${at}`}`,
+    detail: `${detail} (identity via ${via})`,
+  };
 }
 
 export async function openWindow(deps: AdhocDeps, headers: Headers, text: string): Promise<AdhocResponse> {
@@ -70,7 +81,9 @@ export async function openWindow(deps: AdhocDeps, headers: Headers, text: string
     reason: redactSecrets(reason).slice(0, 500),
   };
   await deps.store.open(w);
-  await deps.audit([record(w, w.from, 'window-open', who.by, who.via, `maintenance window opened via POST /api/windows for ${JSON.stringify(w.scope)}: ${w.reason}`)]);
+  await deps.audit([
+    record(w, w.from, 'window-open', who.by, who.via, `maintenance window opened via POST /api/windows for ${JSON.stringify(w.scope)}: ${w.reason}`),
+  ]);
   return { status: 201, body: { window: w } };
 }
 
@@ -89,7 +102,9 @@ export async function closeWindow(deps: AdhocDeps, headers: Headers, id: string,
   const closed: AdhocWindow = { ...w, closedAt: now.toISOString() };
   await deps.store.open(closed);
   const why = checked.value.reason !== undefined ? `: ${redactSecrets(checked.value.reason).slice(0, 500)}` : '';
-  await deps.audit([record(closed, closed.closedAt!, 'window-close', who.by, who.via, `maintenance window closed early via POST /api/windows/${id}/close${why}`)]);
+  await deps.audit([
+    record(closed, closed.closedAt!, 'window-close', who.by, who.via, `maintenance window closed early via POST /api/windows/${id}/close${why}`),
+  ]);
   return { status: 200, body: { window: closed } };
 }
 
@@ -99,4 +114,3 @@ export async function listWindows(deps: Pick<AdhocDeps, 'store' | 'now'>): Promi
   const open = all.filter((w) => Date.parse(w.to) > now && !w.closedAt);
   return { status: 200, body: { open, ended: all.filter((w) => !open.includes(w)).slice(-50) } };
 }
-

@@ -43,7 +43,13 @@ export async function windowGate(env: WindowGateEnv, input: WindowGateInput): Pr
     ]);
   }
   // Keep the history small: the active list is for the CLI, not for the orchestration.
-  return { decision: verdict.decision, reason: verdict.reason, ...(verdict.retryAt ? { retryAt: verdict.retryAt } : {}), ...(verdict.window ? { window: verdict.window } : {}), active: [] };
+  return {
+    decision: verdict.decision,
+    reason: verdict.reason,
+    ...(verdict.retryAt ? { retryAt: verdict.retryAt } : {}),
+    ...(verdict.window ? { window: verdict.window } : {}),
+    active: [],
+  };
 }
 
 export function scopeText(r: Pick<GateRequest, 'scope'>): string {

@@ -24,7 +24,9 @@ export async function parseIcalDates(text: string, untilYear = new Date().getUTC
   try {
     root = new ICAL.Component(ICAL.parse(text));
   } catch (e) {
-    throw new Error(`not an iCalendar file (${(e as Error).message}). Fix: point ical at a .ics file, e.g. https://www.gov.uk/bank-holidays/england-and-wales.ics`);
+    throw new Error(
+      `not an iCalendar file (${(e as Error).message}). Fix: point ical at a .ics file, e.g. https://www.gov.uk/bank-holidays/england-and-wales.ics`,
+    );
   }
   const out = new Set<string>();
   for (const ve of root.getAllSubcomponents('vevent')) {

@@ -17,7 +17,10 @@
 // calendar days, so '-1' is always the last day.
 import { DateTime, IANAZone } from 'luxon';
 
-export interface TimeRangeSpec { start_time: string; end_time: string }
+export interface TimeRangeSpec {
+  start_time: string;
+  end_time: string;
+}
 
 /** One Alertmanager time interval entry, as written in YAML. */
 export interface TimeIntervalSpec {
@@ -29,7 +32,10 @@ export interface TimeIntervalSpec {
   location?: string;
 }
 
-export interface Range { begin: number; end: number }
+export interface Range {
+  begin: number;
+  end: number;
+}
 
 export interface CompiledInterval {
   times: Range[] | null;
@@ -47,7 +53,8 @@ const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 
 export class IntervalError extends Error {}
 
 function parseHHMM(s: string, field: string): number {
-  if (!/^((([01][0-9])|(2[0-3])):[0-5][0-9])$|(^24:00$)/.test(s)) throw new IntervalError(`${field} "${s}" is not a time. Fix: write HH:MM between 00:00 and 24:00, e.g. 02:00`);
+  if (!/^((([01][0-9])|(2[0-3])):[0-5][0-9])$|(^24:00$)/.test(s))
+    throw new IntervalError(`${field} "${s}" is not a time. Fix: write HH:MM between 00:00 and 24:00, e.g. 02:00`);
   const [h, m] = s.split(':').map(Number) as [number, number];
   return h * 60 + m;
 }
@@ -77,23 +84,35 @@ export function compileInterval(spec: TimeIntervalSpec): CompiledInterval {
   const zone = spec.location ?? 'UTC';
   if (!validZone(zone)) throw new IntervalError(`location "${zone}" is not an IANA time zone. Fix: e.g. Europe/London or UTC`);
   const times = spec.times?.map((t) => {
-    if (!t.start_time || !t.end_time) throw new IntervalError('times: both start_time and end_time must be given. Fix: e.g. {start_time: "02:00", end_time: "04:00"}');
+    if (!t.start_time || !t.end_time)
+      throw new IntervalError('times: both start_time and end_time must be given. Fix: e.g. {start_time: "02:00", end_time: "04:00"}');
     const r = { begin: parseHHMM(t.start_time, 'start_time'), end: parseHHMM(t.end_time, 'end_time') };
-    if (r.begin >= r.end) throw new IntervalError(`times ${t.start_time}-${t.end_time}: start must be before end. Fix: split a range over midnight into two entries (22:00-24:00 and 00:00-02:00 on the next weekday)`);
+    if (r.begin >= r.end)
+      throw new IntervalError(
+        `times ${t.start_time}-${t.end_time}: start must be before end. Fix: split a range over midnight into two entries (22:00-24:00 and 00:00-02:00 on the next weekday)`,
+      );
     return r;
   });
   const weekdays = spec.weekdays?.map((w) => {
-    const r = parseRange(w, (s) => {
-      const i = WEEKDAYS.indexOf(s);
-      if (i < 0) throw new IntervalError(`weekdays "${w}": ${s} is not a weekday. Fix: use monday..sunday, e.g. monday:friday`);
-      return i;
-    }, 'weekdays');
-    if (r.begin > r.end) throw new IntervalError(`weekdays "${w}": the start day is after the end day (ranges run sunday..saturday). Fix: write two ranges, e.g. [saturday, sunday]`);
+    const r = parseRange(
+      w,
+      (s) => {
+        const i = WEEKDAYS.indexOf(s);
+        if (i < 0) throw new IntervalError(`weekdays "${w}": ${s} is not a weekday. Fix: use monday..sunday, e.g. monday:friday`);
+        return i;
+      },
+      'weekdays',
+    );
+    if (r.begin > r.end)
+      throw new IntervalError(
+        `weekdays "${w}": the start day is after the end day (ranges run sunday..saturday). Fix: write two ranges, e.g. [saturday, sunday]`,
+      );
     return r;
   });
   const daysOfMonth = spec.days_of_month?.map((d) => {
     const r = parseRange(d, intMember('days_of_month'), 'days_of_month');
-    for (const v of [r.begin, r.end]) if (v === 0 || v < -31 || v > 31) throw new IntervalError(`days_of_month "${d}": ${v} is out of range. Fix: use 1..31 or -31..-1 (-1 is the last day)`);
+    for (const v of [r.begin, r.end])
+      if (v === 0 || v < -31 || v > 31) throw new IntervalError(`days_of_month "${d}": ${v} is out of range. Fix: use 1..31 or -31..-1 (-1 is the last day)`);
     if (r.begin < 0 && r.end > 0) throw new IntervalError(`days_of_month "${d}": the end day must be negative when the start day is. Fix: e.g. -3:-1`);
     const cb = r.begin < 0 ? 28 + r.begin : r.begin;
     const ce = r.end < 0 ? 28 + r.end : r.end;
@@ -101,13 +120,17 @@ export function compileInterval(spec: TimeIntervalSpec): CompiledInterval {
     return r;
   });
   const months = spec.months?.map((m) => {
-    const r = parseRange(m, (s) => {
-      const i = MONTHS.indexOf(s);
-      if (i >= 0) return i + 1;
-      const n = Number(s);
-      if (!/^\d+$/.test(s) || n < 1 || n > 12) throw new IntervalError(`months "${m}": ${s} is not a month. Fix: use january..december or 1..12`);
-      return n;
-    }, 'months');
+    const r = parseRange(
+      m,
+      (s) => {
+        const i = MONTHS.indexOf(s);
+        if (i >= 0) return i + 1;
+        const n = Number(s);
+        if (!/^\d+$/.test(s) || n < 1 || n > 12) throw new IntervalError(`months "${m}": ${s} is not a month. Fix: use january..december or 1..12`);
+        return n;
+      },
+      'months',
+    );
     if (r.begin > r.end) throw new IntervalError(`months "${m}": the end month is before the start month. Fix: write two ranges, e.g. [december, january]`);
     return r;
   });
@@ -144,7 +167,11 @@ export function intervalContains(c: CompiledInterval, at: Date): boolean {
 }
 
 /** A dated one-off window: [from, to). Local date-times are read in `location`. */
-export interface DatedWindow { from: string; to: string; location?: string }
+export interface DatedWindow {
+  from: string;
+  to: string;
+  location?: string;
+}
 
 export function datedBounds(w: DatedWindow): { from: number; to: number } {
   const zone = w.location ?? 'UTC';

@@ -82,7 +82,9 @@ function compiled(w: WindowsConfig, extra: HolidayDates): Compiled {
   let c = byExtra.get(extra);
   if (c) return c;
   c = {
-    intervals: new Map(w.timeIntervals.map((t) => [t.name, { entries: t.time_intervals.map(compileInterval), dated: t.dated.map(datedBounds), holidays: t.holidays }])),
+    intervals: new Map(
+      w.timeIntervals.map((t) => [t.name, { entries: t.time_intervals.map(compileInterval), dated: t.dated.map(datedBounds), holidays: t.holidays }]),
+    ),
     holidays: new Map(w.holidays.map((h) => [h.name, { zone: h.location, dates: new Set([...h.dates, ...(extra[h.name] ?? [])]) }])),
   };
   byExtra.set(extra, c);
@@ -136,19 +138,40 @@ function applies(scope: WindowScope, s: { clusters?: string[]; namespaces?: stri
   // A cluster-wide action (no namespace, no pool) touches every namespace and pool of the cluster;
   // otherwise the action's namespace OR its pool must be one the policy names.
   if (!scope.namespace && !scope.nodePool) return true;
-  return (scope.namespace !== undefined && (s.namespaces ?? []).includes(scope.namespace)) || (scope.nodePool !== undefined && (s.nodePools ?? []).includes(scope.nodePool));
+  return (
+    (scope.namespace !== undefined && (s.namespaces ?? []).includes(scope.namespace)) ||
+    (scope.nodePool !== undefined && (s.nodePools ?? []).includes(scope.nodePool))
+  );
 }
 
 function adhocPolicy(a: AdhocWindow): { policy: WindowPolicyConfig; bounds: { from: number; to: number } } {
   const to = Math.min(Date.parse(a.to), a.closedAt ? Date.parse(a.closedAt) : Infinity);
   return {
-    policy: { name: `adhoc-${a.id}`, kind: 'maintenance', intervals: [], scope: { clusters: [a.scope.cluster], ...(a.scope.namespace ? { namespaces: [a.scope.namespace] } : {}), ...(a.scope.nodePool ? { nodePools: [a.scope.nodePool] } : {}), ...(a.scope.jobs ? { jobs: a.scope.jobs } : {}) }, whenBlocked: 'wait', maxWait: '6h' },
+    policy: {
+      name: `adhoc-${a.id}`,
+      kind: 'maintenance',
+      intervals: [],
+      scope: {
+        clusters: [a.scope.cluster],
+        ...(a.scope.namespace ? { namespaces: [a.scope.namespace] } : {}),
+        ...(a.scope.nodePool ? { nodePools: [a.scope.nodePool] } : {}),
+        ...(a.scope.jobs ? { jobs: a.scope.jobs } : {}),
+      },
+      whenBlocked: 'wait',
+      maxWait: '6h',
+    },
     bounds: { from: Date.parse(a.from), to },
   };
 }
 
 /** Every window (config policy or ad-hoc) active for `scope` at `at`, with when it ends. */
-export function activeWindows(w: WindowsConfig | undefined, adhoc: AdhocWindow[], scope: WindowScope, at: Date, extra: HolidayDates = NO_EXTRA): ActiveWindow[] {
+export function activeWindows(
+  w: WindowsConfig | undefined,
+  adhoc: AdhocWindow[],
+  scope: WindowScope,
+  at: Date,
+  extra: HolidayDates = NO_EXTRA,
+): ActiveWindow[] {
   const out: ActiveWindow[] = [];
   for (const p of w?.policies ?? []) {
     if (!applies(scope, p.scope)) continue;
@@ -160,7 +183,8 @@ export function activeWindows(w: WindowsConfig | undefined, adhoc: AdhocWindow[]
   for (const a of adhoc) {
     const { policy, bounds } = adhocPolicy(a);
     const ms = at.getTime();
-    if (applies(scope, policy.scope) && ms >= bounds.from && ms < bounds.to) out.push({ policy: policy.name, kind: 'maintenance', interval: 'adhoc', endsAt: new Date(bounds.to).toISOString() });
+    if (applies(scope, policy.scope) && ms >= bounds.from && ms < bounds.to)
+      out.push({ policy: policy.name, kind: 'maintenance', interval: 'adhoc', endsAt: new Date(bounds.to).toISOString() });
   }
   return out;
 }
@@ -202,8 +226,21 @@ export function evaluateGate(w: WindowsConfig | undefined, adhoc: AdhocWindow[],
 /** Predictive scaling runs again soon by itself: a window never makes it wait. Raising minCount (pre-warm) is always allowed; lowering it is skipped in a maintenance, within its prewarm lead, and in a freeze (no approval path in a periodic job). */
 function scalingGate(w: WindowsConfig | undefined, req: GateRequest, at: Date, active: ActiveWindow[], extra: HolidayDates): GateVerdict {
   const win = active.find((a) => a.kind === 'maintenance') ?? active.find((a) => a.kind === 'freeze');
-  if (!req.scaleDown) return { decision: 'proceed', reason: win ? `${win.kind} ${win.policy}: raising capacity is allowed` : 'no window applies', ...(win ? { window: win } : {}), active };
-  if (win) return { decision: 'skip', reason: win.kind === 'maintenance' ? `suppressed (maintenance ${win.policy}): no scale-down in a window` : `freeze ${win.policy}: no automated scale-down`, window: win, active };
+  if (!req.scaleDown)
+    return {
+      decision: 'proceed',
+      reason: win ? `${win.kind} ${win.policy}: raising capacity is allowed` : 'no window applies',
+      ...(win ? { window: win } : {}),
+      active,
+    };
+  if (win)
+    return {
+      decision: 'skip',
+      reason:
+        win.kind === 'maintenance' ? `suppressed (maintenance ${win.policy}): no scale-down in a window` : `freeze ${win.policy}: no automated scale-down`,
+      window: win,
+      active,
+    };
   const pre = upcomingPrewarm(w, req.scope, at, extra);
   if (pre) return { decision: 'skip', reason: `suppressed (maintenance ${pre.policy}): no scale-down within its prewarm lead`, window: pre, active };
   return { decision: 'proceed', reason: 'no window applies', active };

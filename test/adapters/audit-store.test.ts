@@ -204,14 +204,18 @@ describe('storage failures', () => {
 
     it('503 ServerBusy is transient', async () => {
       status = 503;
-      const err = await storeAt().write([rec('s-1', '2024-01-01T00:00:00Z')]).catch((e: unknown) => e);
+      const err = await storeAt()
+        .write([rec('s-1', '2024-01-01T00:00:00Z')])
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TransientStoreError);
       expect(err).toMatchObject({ statusCode: 503 });
     });
 
     it('403 is a permanent StoreError', async () => {
       status = 403;
-      const err = await storeAt().query({ since: '2024-01-01', until: '2024-01-01T01:00:00Z' }).catch((e: unknown) => e);
+      const err = await storeAt()
+        .query({ since: '2024-01-01', until: '2024-01-01T01:00:00Z' })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
       expect(err).not.toBeInstanceOf(TransientStoreError);
       expect(err).toMatchObject({ statusCode: 403 });
@@ -233,9 +237,7 @@ describe('table client configuration', () => {
       readSettings({ AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net/', AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' }),
     );
     expect(info).toEqual({ auth: 'managed-identity', endpoint: 'https://acct.table.core.windows.net', insecure: false });
-    expect(tableConnectionInfo(readSettings({ AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net' })).auth).toBe(
-      'default-credential',
-    );
+    expect(tableConnectionInfo(readSettings({ AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net' })).auth).toBe('default-credential');
   });
 
   it('refuses plain http to anything but the emulator, and says what to set when nothing is', () => {

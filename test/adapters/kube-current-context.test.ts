@@ -29,6 +29,8 @@ describe(`kubeContext: '${CURRENT_CONTEXT}'`, () => {
   it('explains what to do when the kubeconfig has no current context', async () => {
     const path = join(dir, 'empty');
     writeFileSync(path, 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\ncurrent-context: ""\n');
-    await expect(createKubeAccess({ kubeconfigPath: path }).forCluster({ name: 'dev', kubeContext: CURRENT_CONTEXT })).rejects.toThrow(/has no current-context. Fix: kubectl config use-context/);
+    await expect(createKubeAccess({ kubeconfigPath: path }).forCluster({ name: 'dev', kubeContext: CURRENT_CONTEXT })).rejects.toThrow(
+      /has no current-context. Fix: kubectl config use-context/,
+    );
   });
 });

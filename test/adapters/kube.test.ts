@@ -117,7 +117,10 @@ describe('Azure: managed identity token + endpoint and CA from ARM', () => {
 
   beforeAll(async () => {
     // The API server accepts only AKS tokens, ARM only the ARM token: each scope must go to its audience.
-    kube = await startFakeKubeApiServer({ tls: true, token: { 'aks-token-1': 'mi-first-token', 'aks-token-2': 'mi-second-token', 'aks-token-3': 'mi-third-token' } });
+    kube = await startFakeKubeApiServer({
+      tls: true,
+      token: { 'aks-token-1': 'mi-first-token', 'aks-token-2': 'mi-second-token', 'aks-token-3': 'mi-third-token' },
+    });
     kube.seed('namespaces', { metadata: { name: 'shop' } });
     arm = await startFakeAksArm((t) => t === 'arm-token');
     arm.addCluster({ subscriptionId: SUBSCRIPTION, resourceGroup: 'rg-ms5', name: 'aks-ms5-prod', server: kube.url, caData: kube.caData! });
@@ -214,7 +217,9 @@ describe('Azure: managed identity token + endpoint and CA from ARM', () => {
       () => undefined,
       (e: Error) => e,
     );
-    expect(err?.message).toMatch(/^cluster ms5-prod: could not get a Microsoft Entra token for the AKS API \(scope 6dae42f8-4368-4678-94ff-3960e28e3630\/\.default\)/);
+    expect(err?.message).toMatch(
+      /^cluster ms5-prod: could not get a Microsoft Entra token for the AKS API \(scope 6dae42f8-4368-4678-94ff-3960e28e3630\/\.default\)/,
+    );
     expect(err?.message).toContain('IMDS endpoint unreachable');
     expect(err?.message).toContain('Fix:');
     expect(err?.message).not.toContain('aks-token-1');
@@ -231,7 +236,9 @@ describe('Azure: managed identity token + endpoint and CA from ARM', () => {
       () => undefined,
       (e: Error) => e,
     );
-    expect(denied?.message).toMatch(/^cluster ms5-prod: not allowed to read the user credentials of \/subscriptions\/.+\/managedClusters\/aks-ms5-prod \(ARM 403 AuthorizationFailed: /);
+    expect(denied?.message).toMatch(
+      /^cluster ms5-prod: not allowed to read the user credentials of \/subscriptions\/.+\/managedClusters\/aks-ms5-prod \(ARM 403 AuthorizationFailed: /,
+    );
     expect(denied?.message).toContain('Fix: assign the role "Azure Kubernetes Service Cluster User Role"');
 
     const missing = await access.forCluster({ ...cluster, azure: { ...cluster.azure, clusterName: 'aks-typo' } }).then(

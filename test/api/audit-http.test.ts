@@ -128,7 +128,13 @@ describe('GET /api/audit: server-side filters and pages (the console never loads
     }));
     await AuditStore.fromSettings(s2).write(rows as never);
   });
-  const q = async (query: string) => (await h2(new HttpRequest({ method: 'GET', url: `http://localhost/api/audit${query}` }), ctx())).jsonBody as { items: { id: string; target: string; rule: string }[]; truncated: boolean; next?: string; error?: string };
+  const q = async (query: string) =>
+    (await h2(new HttpRequest({ method: 'GET', url: `http://localhost/api/audit${query}` }), ctx())).jsonBody as {
+      items: { id: string; target: string; rule: string }[];
+      truncated: boolean;
+      next?: string;
+      error?: string;
+    };
 
   it('filters by cluster (not a longer cluster name sharing the prefix), namespace, rule and decision', async () => {
     const w = '?since=2024-07-01&until=2024-07-04';

@@ -16,7 +16,11 @@ beforeAll(async () => {
 });
 afterAll(async () => w?.stop());
 
-const approver = { 'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']), 'x-ms-client-principal-name': 'bob@contoso.com', 'content-type': 'application/json' };
+const approver = {
+  'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']),
+  'x-ms-client-principal-name': 'bob@contoso.com',
+  'content-type': 'application/json',
+};
 
 describe('OpenAPI 3.1 at GET /api/openapi.json', () => {
   it('is OpenAPI 3.1 and describes every route and method the app registers', () => {
@@ -34,14 +38,21 @@ describe('OpenAPI 3.1 at GET /api/openapi.json', () => {
   it('every JSON response observed through the real handlers validates against its description', async () => {
     const u = w.host.url;
     const get = (p: string, h: Record<string, string> = {}) => fetch(`${u}${p}`, { headers: h });
-    const post = (p: string, body: unknown, h: Record<string, string> = approver) => fetch(`${u}${p}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+    const post = (p: string, body: unknown, h: Record<string, string> = approver) =>
+      fetch(`${u}${p}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
     await get('/api/audit?since=7d&limit=5');
     await get('/api/audit?since=nonsense');
     await get('/api/pause');
     await post('/api/pause', { paused: true, reason: 'maintenance INC-1' });
     await post('/api/pause', { paused: 'yes' });
     await get('/api/runbooks');
-    const started = (await (await post('/api/runbooks/drain-node', { params: { node: 'aks-compute-1-vmss000001' }, dryRun: false }, { ...approver, 'x-ms-client-principal': principalHeader('alice@contoso.com', ['Operator']), 'x-ms-client-principal-name': 'alice@contoso.com' })).json()) as { id: string };
+    const started = (await (
+      await post(
+        '/api/runbooks/drain-node',
+        { params: { node: 'aks-compute-1-vmss000001' }, dryRun: false },
+        { ...approver, 'x-ms-client-principal': principalHeader('alice@contoso.com', ['Operator']), 'x-ms-client-principal-name': 'alice@contoso.com' },
+      )
+    ).json()) as { id: string };
     markAwaitingApproval(w.durable, started.id);
     await get(`/api/runbooks/runs/${started.id}`);
     await get('/api/runs');
@@ -75,7 +86,21 @@ describe('OpenAPI 3.1 at GET /api/openapi.json', () => {
     }
     expect(failures).toEqual([]);
     // The drive above reached the main routes and both success and error answers.
-    for (const k of ['GET audit 200', 'GET audit 400', 'POST pause 200', 'POST runbooks/{name} 202', 'POST runbooks/runs/{id}/approve 202', 'GET backups/{id} 200', 'GET backups/{id} 404', 'GET scaling/report 200', 'GET runs 200', 'GET runs 400', 'GET budgets/{name} 200', 'GET budgets/{name} 404']) expect(seen).toContain(k);
+    for (const k of [
+      'GET audit 200',
+      'GET audit 400',
+      'POST pause 200',
+      'POST runbooks/{name} 202',
+      'POST runbooks/runs/{id}/approve 202',
+      'GET backups/{id} 200',
+      'GET backups/{id} 404',
+      'GET scaling/report 200',
+      'GET runs 200',
+      'GET runs 400',
+      'GET budgets/{name} 200',
+      'GET budgets/{name} 404',
+    ])
+      expect(seen).toContain(k);
   });
 
   it('the conformance check can fail: a response outside the schema is caught', () => {

@@ -24,7 +24,10 @@ let redis: RedisInstance;
 let prom: PrometheusInstance;
 let w: World;
 
-const cli = (port: number, ...args: string[]) => execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', ...args], { env: { ...process.env, REDISCLI_AUTH: PASSWORD } }).toString().trim();
+const cli = (port: number, ...args: string[]) =>
+  execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', ...args], { env: { ...process.env, REDISCLI_AUTH: PASSWORD } })
+    .toString()
+    .trim();
 
 /** A gauge with 20 series, one sample a minute over the last two hours. */
 function openMetrics(): string {
@@ -38,7 +41,9 @@ function openMetrics(): string {
 const AT = Math.floor(Date.now() / 1000);
 
 async function query(url: string, q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const doc = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}&time=${AT}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const doc = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}&time=${AT}`)).json()) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   return doc.data.result.sort((a, b) => (a.metric['queue']! < b.metric['queue']! ? -1 : 1));
 }
 
@@ -51,11 +56,25 @@ beforeAll(async () => {
     tag: 'appdata',
     clusterBackup: {
       redis: [{ name: 'celery-broker', namespace: 'cache', podSelector: 'app=redis', port: redis.port, passwordEnv: 'REDIS_PASSWORD', expectedSize: '100Mi' }],
-      prometheus: [{ name: 'prometheus', namespace: 'monitoring', podSelector: 'app=prometheus', port: Number(new URL(prom.url).port), dataDir: prom.dataDir, expectedSize: '1Gi' }],
+      prometheus: [
+        {
+          name: 'prometheus',
+          namespace: 'monitoring',
+          podSelector: 'app=prometheus',
+          port: Number(new URL(prom.url).port),
+          dataDir: prom.dataDir,
+          expectedSize: '1Gi',
+        },
+      ],
     },
   });
   w.kube.seedPod({ namespace: 'cache', name: 'redis-0', labels: { app: 'redis' }, spec: { containers: [{ name: 'redis', image: 'redis:7.2' }] } });
-  w.kube.seedPod({ namespace: 'monitoring', name: 'prometheus-0', labels: { app: 'prometheus' }, spec: { containers: [{ name: 'prometheus', image: 'quay.io/prometheus/prometheus:v2.53.0' }] } });
+  w.kube.seedPod({
+    namespace: 'monitoring',
+    name: 'prometheus-0',
+    labels: { app: 'prometheus' },
+    spec: { containers: [{ name: 'prometheus', image: 'quay.io/prometheus/prometheus:v2.53.0' }] },
+  });
   configureExec(w.kube.registry, { env: { REDIS_PASSWORD: PASSWORD } });
 }, 180_000);
 
@@ -66,7 +85,17 @@ afterAll(async () => {
 });
 
 async function complete(id: string, parts: string[]) {
-  return writeManifest(w.env, { backupId: id, cluster: CLUSTER, parts, failed: [], warnings: [], trigger: 'cli', requestedBy: 'test', startedAt: 'x', finishedAt: 'y' });
+  return writeManifest(w.env, {
+    backupId: id,
+    cluster: CLUSTER,
+    parts,
+    failed: [],
+    warnings: [],
+    trigger: 'cli',
+    requestedBy: 'test',
+    startedAt: 'x',
+    finishedAt: 'y',
+  });
 }
 
 describe('Redis: redis-cli --rdb through exec', () => {
@@ -87,7 +116,14 @@ describe('Redis: redis-cli --rdb through exec', () => {
 
     const dir = join(scratch, 'redis');
     mkdirSync(dir); // the Redis data directory exists in the pod
-    const r = await restoreRedis(w.env, { cluster: CLUSTER, sourceCluster: CLUSTER, backupId: id, name: 'celery-broker', target: { namespace: 'cache', pod: 'redis-0', container: 'redis', path: join(dir, 'dump.rdb') }, dryRun: false });
+    const r = await restoreRedis(w.env, {
+      cluster: CLUSTER,
+      sourceCluster: CLUSTER,
+      backupId: id,
+      name: 'celery-broker',
+      target: { namespace: 'cache', pod: 'redis-0', container: 'redis', path: join(dir, 'dump.rdb') },
+      dryRun: false,
+    });
     expect(r.sha256).toBe(item.sha256);
     expect(readdirSync(dir)).toEqual(['dump.rdb']); // the temporary name was renamed
     const restored = await startRedis({ adminPassword: PASSWORD, dir });
@@ -108,7 +144,9 @@ describe('Redis: redis-cli --rdb through exec', () => {
     const id = '20250101T030000Z-nightly';
     configureExec(w.kube.registry, { env: { REDIS_PASSWORD: 'wrong' } });
     try {
-      await expect(backupRedis(w.env, { backupId: id, cluster: CLUSTER, name: 'celery-broker' })).rejects.toThrow(/redis-cli --rdb of celery-broker in cache\/redis-0 failed \(exit \d+\)/);
+      await expect(backupRedis(w.env, { backupId: id, cluster: CLUSTER, name: 'celery-broker' })).rejects.toThrow(
+        /redis-cli --rdb of celery-broker in cache\/redis-0 failed \(exit \d+\)/,
+      );
       expect(await w.blobs.exists(w.backups.containers.appData, paths.redis(CLUSTER, id, 'celery-broker'))).toBe(false);
     } finally {
       configureExec(w.kube.registry, { env: { REDIS_PASSWORD: PASSWORD } });
@@ -117,8 +155,12 @@ describe('Redis: redis-cli --rdb through exec', () => {
 
   it('restores only from a complete backup that holds that instance', async () => {
     const target = { namespace: 'cache', pod: 'redis-0', container: 'redis', path: join(scratch, 'x.rdb') };
-    await expect(restoreRedis(w.env, { cluster: CLUSTER, sourceCluster: CLUSTER, backupId: '20250101T030000Z-nightly', name: 'celery-broker', target, dryRun: false })).rejects.toThrow(/no manifest/);
-    await expect(restoreRedis(w.env, { cluster: CLUSTER, sourceCluster: CLUSTER, backupId: '20250101T020000Z-nightly', name: 'sessions', target, dryRun: false })).rejects.toThrow(/no snapshot of redis sessions \(it has celery-broker\)/);
+    await expect(
+      restoreRedis(w.env, { cluster: CLUSTER, sourceCluster: CLUSTER, backupId: '20250101T030000Z-nightly', name: 'celery-broker', target, dryRun: false }),
+    ).rejects.toThrow(/no manifest/);
+    await expect(
+      restoreRedis(w.env, { cluster: CLUSTER, sourceCluster: CLUSTER, backupId: '20250101T020000Z-nightly', name: 'sessions', target, dryRun: false }),
+    ).rejects.toThrow(/no snapshot of redis sessions \(it has celery-broker\)/);
   });
 });
 
@@ -158,7 +200,9 @@ describe('Prometheus: admin snapshot API, tar through exec', () => {
     Object.assign(cfg, { port: Number(new URL(plain.url).port), dataDir: plain.dataDir });
     try {
       const id = '20250101T050000Z-nightly';
-      await expect(backupPrometheus(w.env, { backupId: id, cluster: CLUSTER, name: 'prometheus' })).rejects.toThrow(/failed \(exit 3\): the snapshot API answered no snapshot name: is --web.enable-admin-api set\?/);
+      await expect(backupPrometheus(w.env, { backupId: id, cluster: CLUSTER, name: 'prometheus' })).rejects.toThrow(
+        /failed \(exit 3\): the snapshot API answered no snapshot name: is --web.enable-admin-api set\?/,
+      );
       expect(await w.blobs.exists(w.backups.containers.appData, paths.prometheus(CLUSTER, id, 'prometheus'))).toBe(false);
     } finally {
       Object.assign(cfg, saved);

@@ -34,7 +34,7 @@ describe('Key Vault key as the key encryption key', () => {
   });
   afterEach(async () => kv.stop());
 
-  it('wraps each backup\'s data key (RSA-OAEP-256) and unwraps it in the vault, also after the key was rotated', async () => {
+  it("wraps each backup's data key (RSA-OAEP-256) and unwraps it in the vault, also after the key was rotated", async () => {
     const keyId = kv.createKey('backup-kek');
     const wrapper = keyVaultKeyWrapper(keyId, kv.credential(), kv.clientOptions());
     const { doc, dataKey } = await newKeyDocument(wrapper);
@@ -45,7 +45,9 @@ describe('Key Vault key as the key encryption key', () => {
     kv.requests.length = 0;
     kv.createKey('backup-kek'); // rotation: a new current version
     expect(await openKeyDocument(doc, wrapper)).toEqual(dataKey);
-    expect(kv.requests.filter((r) => r.authorized).map((r) => `${r.method} ${r.path.replace(kv.vaultUrl, '')}`)).toContain(`POST /keys/backup-kek/${v1}/unwrapkey`);
+    expect(kv.requests.filter((r) => r.authorized).map((r) => `${r.method} ${r.path.replace(kv.vaultUrl, '')}`)).toContain(
+      `POST /keys/backup-kek/${v1}/unwrapkey`,
+    );
     // A disabled version cannot unwrap: the backup's Secrets cannot be read, and the error says so.
     kv.disable('backup-kek', v1);
     await expect(openKeyDocument(doc, keyVaultKeyWrapper(keyId, kv.credential() as never, kv.clientOptions()))).rejects.toThrow(/disabled|not allowed/i);
@@ -57,7 +59,17 @@ describe('Key Vault key as the key encryption key', () => {
     seedShop(w.kube, 'shop');
     const plan = await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['objects'] });
     const part = await backupObjects(w.env, { backupId: ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
-    await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: [part.part], failed: [], warnings: [], trigger: 't', requestedBy: 't', startedAt: 'a', finishedAt: 'b' });
+    await writeManifest(w.env, {
+      backupId: ID,
+      cluster: CLUSTER,
+      parts: [part.part],
+      failed: [],
+      warnings: [],
+      trigger: 't',
+      requestedBy: 't',
+      startedAt: 'a',
+      finishedAt: 'b',
+    });
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     expect(m.encryption?.kek.kind).toBe('key-vault');
     const report = await verifyBackup(w.env, CLUSTER, ID);
@@ -74,7 +86,7 @@ describe('Key Vault secrets part', () => {
   });
   afterEach(async () => vault.stop());
 
-  it('stores each selected secret\'s opaque backup blob, never its value', async () => {
+  it("stores each selected secret's opaque backup blob, never its value", async () => {
     vault.seed('pg-admin', 'pg-admin-Pa55!');
     vault.seed('pg-admin', 'pg-admin-Pa55-v2!');
     vault.seed('redis-password', 'redis-Pa55!');
@@ -101,7 +113,12 @@ describe('Key Vault secrets part', () => {
 describe('Grafana part', () => {
   let grafana: FakeGrafana;
   beforeEach(async () => {
-    const dashboards = Array.from({ length: 1203 }, (_, i) => ({ uid: `d${String(i).padStart(4, '0')}`, title: `Dashboard ${i}`, ...(i % 2 ? { folderUid: 'ms5', folderTitle: 'MS5.0' } : {}), panels: [{ type: 'timeseries', title: `p${i}` }] }));
+    const dashboards = Array.from({ length: 1203 }, (_, i) => ({
+      uid: `d${String(i).padStart(4, '0')}`,
+      title: `Dashboard ${i}`,
+      ...(i % 2 ? { folderUid: 'ms5', folderTitle: 'MS5.0' } : {}),
+      panels: [{ type: 'timeseries', title: `p${i}` }],
+    }));
     grafana = await new FakeGrafana('glsa_test_token', dashboards).start();
   });
   afterEach(async () => grafana.stop());
@@ -112,8 +129,14 @@ describe('Grafana part', () => {
     await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['grafana'] });
     const s = await backupGrafana(w.env, { backupId: ID, cluster: CLUSTER });
     expect(s.items).toBe(1203);
-    expect(grafana.requests.filter((r) => r.path === '/api/search').map((r) => [r.query['page'], r.query['type']])).toEqual([['1', 'dash-db'], ['2', 'dash-db']]);
-    const doc = JSON.parse((await w.blobs.readBuffer(w.backups.containers.grafana, paths.grafana(CLUSTER, ID, 'd0001'))).toString()) as { dashboard: { uid: string; panels: unknown[] }; meta: { folderTitle: string } };
+    expect(grafana.requests.filter((r) => r.path === '/api/search').map((r) => [r.query['page'], r.query['type']])).toEqual([
+      ['1', 'dash-db'],
+      ['2', 'dash-db'],
+    ]);
+    const doc = JSON.parse((await w.blobs.readBuffer(w.backups.containers.grafana, paths.grafana(CLUSTER, ID, 'd0001'))).toString()) as {
+      dashboard: { uid: string; panels: unknown[] };
+      meta: { folderTitle: string };
+    };
     expect(doc.dashboard.uid).toBe('d0001');
     expect(doc.dashboard.panels).toEqual([{ type: 'timeseries', title: 'p1' }]);
     expect(doc.meta.folderTitle).toBe('MS5.0');
@@ -133,7 +156,17 @@ describe('verify', () => {
     seedShop(w.kube, 'shop');
     const plan = await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['objects'] });
     const part = await backupObjects(w.env, { backupId: ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
-    await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: [part.part], failed: [], warnings: [], trigger: 't', requestedBy: 't', startedAt: 'a', finishedAt: 'b' });
+    await writeManifest(w.env, {
+      backupId: ID,
+      cluster: CLUSTER,
+      parts: [part.part],
+      failed: [],
+      warnings: [],
+      trigger: 't',
+      requestedBy: 't',
+      startedAt: 'a',
+      finishedAt: 'b',
+    });
     expect(await verifyBackup(w.env, CLUSTER, ID)).toMatchObject({ ok: true, checked: part.items });
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     // Tamper: rewrite a blob's bytes (outside the app: it never rewrites) keeping its metadata.
@@ -146,7 +179,9 @@ describe('verify', () => {
     const props = await cc.getBlobClient(target.path).getProperties();
     await cc.getBlockBlobClient(target.path).upload(changed, changed.length, { metadata: props.metadata });
     const enc = await w.blobs.readBuffer(secrets.container, secrets.path);
-    await cc.getBlockBlobClient(secrets.path).upload(enc.subarray(0, enc.length - 1), enc.length - 1, { metadata: (await cc.getBlobClient(secrets.path).getProperties()).metadata });
+    await cc
+      .getBlockBlobClient(secrets.path)
+      .upload(enc.subarray(0, enc.length - 1), enc.length - 1, { metadata: (await cc.getBlobClient(secrets.path).getProperties()).metadata });
     await w.blobs.delete(target.container, m.items.find((i) => i.resource === 'deployments')!.path);
     const r = await verifyBackup(w.env, CLUSTER, ID);
     expect(r.ok).toBe(false);

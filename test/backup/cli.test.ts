@@ -25,7 +25,17 @@ beforeEach(async () => {
     await backupObjects(w.env, { backupId: ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes }),
     await backupObjects(w.env, { backupId: ID, cluster: CLUSTER, namespace: null, types: [], namespaces: plan.namespaces, clusterTypes: plan.clusterTypes }),
   ];
-  await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: parts.map((p) => p.part), failed: [], warnings: [], trigger: 'cli', requestedBy: 'test', startedAt: '2025-01-01T02:00:00.000Z', finishedAt: '2025-01-01T02:01:00.000Z' });
+  await writeManifest(w.env, {
+    backupId: ID,
+    cluster: CLUSTER,
+    parts: parts.map((p) => p.part),
+    failed: [],
+    warnings: [],
+    trigger: 'cli',
+    requestedBy: 'test',
+    startedAt: '2025-01-01T02:00:00.000Z',
+    finishedAt: '2025-01-01T02:01:00.000Z',
+  });
 });
 afterEach(async () => w.stop());
 

@@ -18,12 +18,28 @@ import {
 import { evaluateRetention, isoWeek, type BackupRef, type RetentionPolicy } from '../../src/backup/retention.js';
 import { prepareForRestore, restoreOrder, stageOf } from '../../src/backup/restore-order.js';
 import { backupIdFor, backupIdTime, buildManifest, parseManifest, paths, type PartRecord, type ManifestMeta } from '../../src/backup/manifest.js';
-import { decryptBuffer, decryptStream, encryptBuffer, encryptStream, localKeyWrapper, newKeyDocument, openKeyDocument, DecryptionError, ENCRYPTION_OVERHEAD } from '../../src/backup/crypto.js';
+import {
+  decryptBuffer,
+  decryptStream,
+  encryptBuffer,
+  encryptStream,
+  localKeyWrapper,
+  newKeyDocument,
+  openKeyDocument,
+  DecryptionError,
+  ENCRYPTION_OVERHEAD,
+} from '../../src/backup/crypto.js';
 import { dueSlot, latestSlot, parseCron } from '../../src/backup/schedule.js';
 import { parseConfig, ConfigError } from '../../src/config/load.js';
 import { parseSize } from '../../src/config/backup-schema.js';
 
-const t = (group: string, version: string, resource: string, kind: string, namespaced = true): ResourceTypeRef => ({ group, version, resource, kind, namespaced });
+const t = (group: string, version: string, resource: string, kind: string, namespaced = true): ResourceTypeRef => ({
+  group,
+  version,
+  resource,
+  kind,
+  namespaced,
+});
 const DEPLOY = t('apps', 'v1', 'deployments', 'Deployment');
 const POD = t('', 'v1', 'pods', 'Pod');
 const SECRET = t('', 'v1', 'secrets', 'Secret');
@@ -54,7 +70,11 @@ describe('restorable types from discovery', () => {
   });
 
   it('filters namespaces and kinds by globs and names', () => {
-    expect(selectNamespaces(['shop', 'kube-system', 'shop', 'monitoring', 'analytics-dev'], { include: [], exclude: ['kube-*'] })).toEqual(['analytics-dev', 'monitoring', 'shop']);
+    expect(selectNamespaces(['shop', 'kube-system', 'shop', 'monitoring', 'analytics-dev'], { include: [], exclude: ['kube-*'] })).toEqual([
+      'analytics-dev',
+      'monitoring',
+      'shop',
+    ]);
     expect(selectNamespaces(['shop', 'analytics-dev', 'analytics-prod'], { include: ['analytics-*'], exclude: ['*-dev'] })).toEqual(['analytics-prod']);
     expect(globMatch('a?c', 'abc')).toBe(true);
     expect(globMatch('a.c', 'abc')).toBe(false);
@@ -80,15 +100,24 @@ describe('objects', () => {
   it('removes server-populated fields and sets apiVersion/kind, leaving the input untouched', () => {
     const listed = {
       metadata: {
-        name: 'api', namespace: 'shop', uid: 'u', resourceVersion: '12', generation: 3, creationTimestamp: '2025-01-01T00:00:00Z', selfLink: '/x',
-        managedFields: [{ manager: 'kubectl' }], labels: { app: 'api' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+        name: 'api',
+        namespace: 'shop',
+        uid: 'u',
+        resourceVersion: '12',
+        generation: 3,
+        creationTimestamp: '2025-01-01T00:00:00Z',
+        selfLink: '/x',
+        managedFields: [{ manager: 'kubectl' }],
+        labels: { app: 'api' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
       },
       spec: { replicas: 2 },
       status: { availableReplicas: 2 },
     };
     const before = structuredClone(listed);
     expect(cleanObject(DEPLOY, listed)).toEqual({
-      apiVersion: 'apps/v1', kind: 'Deployment',
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
       metadata: { name: 'api', namespace: 'shop', labels: { app: 'api' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
       spec: { replicas: 2 },
     });
@@ -121,7 +150,11 @@ describe('GFS retention', () => {
 
   it('never expires the newest complete backup, even with an all-zero policy', () => {
     const zero: RetentionPolicy = { keepLast: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0, incompleteAfterSeconds: 60 };
-    const r = evaluateRetention([b('2025-01-01T00:00:00Z'), b('2025-01-02T00:00:00Z'), b('2025-01-03T00:00:00Z', false)], zero, new Date('2025-01-03T00:00:30Z'));
+    const r = evaluateRetention(
+      [b('2025-01-01T00:00:00Z'), b('2025-01-02T00:00:00Z'), b('2025-01-03T00:00:00Z', false)],
+      zero,
+      new Date('2025-01-03T00:00:30Z'),
+    );
     expect(r.keep.map((k) => [k.backupId.slice(0, 8), k.reasons])).toEqual([
       ['20250103', ['incomplete, may still be running']],
       ['20250102', ['newest complete backup']],
@@ -130,8 +163,14 @@ describe('GFS retention', () => {
   });
 
   it('expires old incomplete backups, which never count toward a rule', () => {
-    const r = evaluateRetention([b('2025-01-01T00:00:00Z', false), b('2024-12-31T00:00:00Z')], { ...policy, keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 }, new Date('2025-01-05T00:00:00Z'));
-    expect(r.expire).toEqual([{ backupId: backupIdFor(new Date('2025-01-01T00:00:00Z'), 'nightly'), reason: 'incomplete (no manifest) for more than 172800s' }]);
+    const r = evaluateRetention(
+      [b('2025-01-01T00:00:00Z', false), b('2024-12-31T00:00:00Z')],
+      { ...policy, keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+      new Date('2025-01-05T00:00:00Z'),
+    );
+    expect(r.expire).toEqual([
+      { backupId: backupIdFor(new Date('2025-01-01T00:00:00Z'), 'nightly'), reason: 'incomplete (no manifest) for more than 172800s' },
+    ]);
     expect(r.keep.map((k) => k.reasons)).toEqual([['last']]);
   });
 
@@ -175,64 +214,157 @@ describe('restore order and preparation', () => {
       t('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
     ];
     expect(restoreOrder(types).map((x) => x.kind)).toEqual([
-      'CustomResourceDefinition', 'Namespace', 'StorageClass', 'PersistentVolumeClaim', 'ServiceAccount', 'Secret', 'ConfigMap',
-      'RoleBinding', 'Role', 'Service', 'Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job',
-      'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Ingress', 'NetworkPolicy', 'Widget',
+      'CustomResourceDefinition',
+      'Namespace',
+      'StorageClass',
+      'PersistentVolumeClaim',
+      'ServiceAccount',
+      'Secret',
+      'ConfigMap',
+      'RoleBinding',
+      'Role',
+      'Service',
+      'Deployment',
+      'StatefulSet',
+      'DaemonSet',
+      'CronJob',
+      'Job',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'Ingress',
+      'NetworkPolicy',
+      'Widget',
     ]);
     expect(stageOf({ group: 'example.com', resource: 'widgets' })).toBe('rest');
   });
 
   it('maps namespaces and drops what the target cluster assigns', () => {
     const map = { namespaceMap: { shop: 'shop-restore' } };
-    const svc = prepareForRestore(t('', 'v1', 'services', 'Service'), {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop', ownerReferences: [{ uid: 'x' }] },
-      spec: { clusterIP: '10.0.0.7', clusterIPs: ['10.0.0.7'], type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] },
-    }, map);
-    expect(svc).toEqual({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop-restore' }, spec: { type: 'NodePort', ports: [{ port: 80 }] } });
+    const svc = prepareForRestore(
+      t('', 'v1', 'services', 'Service'),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'api', namespace: 'shop', ownerReferences: [{ uid: 'x' }] },
+        spec: { clusterIP: '10.0.0.7', clusterIPs: ['10.0.0.7'], type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] },
+      },
+      map,
+    );
+    expect(svc).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'api', namespace: 'shop-restore' },
+      spec: { type: 'NodePort', ports: [{ port: 80 }] },
+    });
     const headless = prepareForRestore(t('', 'v1', 'services', 'Service'), { metadata: { name: 'db', namespace: 'shop' }, spec: { clusterIP: 'None' } }, map);
     expect((headless['spec'] as Record<string, unknown>)['clusterIP']).toBe('None');
 
-    const pvc = prepareForRestore(t('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'), {
-      metadata: { name: 'data', namespace: 'shop', annotations: { 'pv.kubernetes.io/bind-completed': 'yes', keep: 'me' } },
-      spec: { volumeName: 'pvc-123', resources: { requests: { storage: '1Gi' } } },
-    }, { namespaceMap: {}, snapshotsByPvc: { 'shop/data': 'aksops-20250101t000000z-data' } });
+    const pvc = prepareForRestore(
+      t('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),
+      {
+        metadata: { name: 'data', namespace: 'shop', annotations: { 'pv.kubernetes.io/bind-completed': 'yes', keep: 'me' } },
+        spec: { volumeName: 'pvc-123', resources: { requests: { storage: '1Gi' } } },
+      },
+      { namespaceMap: {}, snapshotsByPvc: { 'shop/data': 'aksops-20250101t000000z-data' } },
+    );
     expect(pvc['metadata']).toEqual({ name: 'data', namespace: 'shop', annotations: { keep: 'me' } });
-    expect(pvc['spec']).toEqual({ resources: { requests: { storage: '1Gi' } }, dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'aksops-20250101t000000z-data' } });
+    expect(pvc['spec']).toEqual({
+      resources: { requests: { storage: '1Gi' } },
+      dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'aksops-20250101t000000z-data' },
+    });
 
-    const job = prepareForRestore(t('batch', 'v1', 'jobs', 'Job'), {
-      metadata: { name: 'migrate', namespace: 'shop' },
-      spec: { selector: { matchLabels: { 'controller-uid': 'u' } }, template: { metadata: { labels: { 'controller-uid': 'u', 'batch.kubernetes.io/controller-uid': 'u', app: 'm' } } } },
-    }, map);
+    const job = prepareForRestore(
+      t('batch', 'v1', 'jobs', 'Job'),
+      {
+        metadata: { name: 'migrate', namespace: 'shop' },
+        spec: {
+          selector: { matchLabels: { 'controller-uid': 'u' } },
+          template: { metadata: { labels: { 'controller-uid': 'u', 'batch.kubernetes.io/controller-uid': 'u', app: 'm' } } },
+        },
+      },
+      map,
+    );
     expect(job['spec']).toEqual({ template: { metadata: { labels: { app: 'm' } } } });
 
-    const rb = prepareForRestore(t('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'), {
-      metadata: { name: 'rb', namespace: 'shop' }, subjects: [{ kind: 'ServiceAccount', name: 'api', namespace: 'shop' }, { kind: 'ServiceAccount', name: 'x', namespace: 'other' }],
-    }, map);
-    expect(rb['subjects']).toEqual([{ kind: 'ServiceAccount', name: 'api', namespace: 'shop-restore' }, { kind: 'ServiceAccount', name: 'x', namespace: 'other' }]);
+    const rb = prepareForRestore(
+      t('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+      {
+        metadata: { name: 'rb', namespace: 'shop' },
+        subjects: [
+          { kind: 'ServiceAccount', name: 'api', namespace: 'shop' },
+          { kind: 'ServiceAccount', name: 'x', namespace: 'other' },
+        ],
+      },
+      map,
+    );
+    expect(rb['subjects']).toEqual([
+      { kind: 'ServiceAccount', name: 'api', namespace: 'shop-restore' },
+      { kind: 'ServiceAccount', name: 'x', namespace: 'other' },
+    ]);
 
-    const ns = prepareForRestore(t('', 'v1', 'namespaces', 'Namespace', false), { metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop' } }, spec: { finalizers: ['kubernetes'] } }, map);
+    const ns = prepareForRestore(
+      t('', 'v1', 'namespaces', 'Namespace', false),
+      { metadata: { name: 'shop', labels: { 'kubernetes.io/metadata.name': 'shop' } }, spec: { finalizers: ['kubernetes'] } },
+      map,
+    );
     expect(ns).toEqual({ metadata: { name: 'shop-restore', labels: { 'kubernetes.io/metadata.name': 'shop-restore' } } });
   });
 });
 
 describe('manifest', () => {
   const meta: ManifestMeta = {
-    backupId: '20250101T020000Z-nightly', cluster: 'ms5-prod', tool: { name: 'aks-estate-ops', version: '0.1.0' }, trigger: 'schedule', requestedBy: 'timer',
-    startedAt: '2025-01-01T02:00:00.000Z', finishedAt: '2025-01-01T02:05:00.000Z', encryption: null,
+    backupId: '20250101T020000Z-nightly',
+    cluster: 'ms5-prod',
+    tool: { name: 'aks-estate-ops', version: '0.1.0' },
+    trigger: 'schedule',
+    requestedBy: 'timer',
+    startedAt: '2025-01-01T02:00:00.000Z',
+    finishedAt: '2025-01-01T02:05:00.000Z',
+    encryption: null,
   };
-  const rec = (part: string, items: PartRecord['items'], warnings: string[] = []): PartRecord => ({ format: 'aksops-part/v1', backupId: meta.backupId, cluster: meta.cluster, part, items, warnings });
-  const item = (path: string, extra: Partial<PartRecord['items'][number]> = {}) => ({ part: 'p', type: 'objects' as const, container: 'k8s-objects', path, size: 10, sha256: 'a'.repeat(64), ...extra });
+  const rec = (part: string, items: PartRecord['items'], warnings: string[] = []): PartRecord => ({
+    format: 'aksops-part/v1',
+    backupId: meta.backupId,
+    cluster: meta.cluster,
+    part,
+    items,
+    warnings,
+  });
+  const item = (path: string, extra: Partial<PartRecord['items'][number]> = {}) => ({
+    part: 'p',
+    type: 'objects' as const,
+    container: 'k8s-objects',
+    path,
+    size: 10,
+    sha256: 'a'.repeat(64),
+    ...extra,
+  });
 
   it('lists every item with counts per kind and totals; failed parts make it partial with warnings', () => {
-    const m = buildManifest(meta, [
-      rec('objects.ns.shop', [item('x/deploy', { kind: 'Deployment', group: 'apps', count: 3 }), item('x/secrets', { type: 'secrets', kind: 'Secret', group: '', count: 2, encrypted: true })], ['1 pod skipped']),
-      rec('database.ts', [item('x/db', { type: 'database', container: 'postgres-dumps', size: 1000 })]),
-    ], [{ part: 'grafana', error: 'HTTP 401' }]);
+    const m = buildManifest(
+      meta,
+      [
+        rec(
+          'objects.ns.shop',
+          [
+            item('x/deploy', { kind: 'Deployment', group: 'apps', count: 3 }),
+            item('x/secrets', { type: 'secrets', kind: 'Secret', group: '', count: 2, encrypted: true }),
+          ],
+          ['1 pod skipped'],
+        ),
+        rec('database.ts', [item('x/db', { type: 'database', container: 'postgres-dumps', size: 1000 })]),
+      ],
+      [{ part: 'grafana', error: 'HTTP 401' }],
+    );
     expect(m.status).toBe('partial');
     expect(m.counts).toEqual({ 'Deployment.apps': 3, Secret: 2, databases: 1 });
     expect(m.totals).toEqual({ items: 3, bytes: 1020, objects: 5 });
     expect(m.warnings).toEqual(['objects.ns.shop: 1 pod skipped', 'grafana: FAILED: HTTP 401']);
-    expect(m.parts).toEqual([{ part: 'database.ts', status: 'ok' }, { part: 'grafana', status: 'failed', error: 'HTTP 401' }, { part: 'objects.ns.shop', status: 'ok' }]);
+    expect(m.parts).toEqual([
+      { part: 'database.ts', status: 'ok' },
+      { part: 'grafana', status: 'failed', error: 'HTTP 401' },
+      { part: 'objects.ns.shop', status: 'ok' },
+    ]);
     expect(parseManifest(JSON.stringify(m), 'm')).toEqual(m);
   });
 
@@ -241,7 +373,12 @@ describe('manifest', () => {
     expect(() => buildManifest(meta, [{ ...rec('a', []), backupId: 'other' }], [])).toThrow(/belongs to/);
     expect(() => buildManifest(meta, [rec('a', [item('same')]), rec('b', [item('same')])], [])).toThrow(/claimed twice/);
     expect(() => parseManifest('{"format":"x"}', 'm')).toThrow(/not an aksops-backup\/v1 manifest/);
-    expect(() => parseManifest(JSON.stringify({ ...buildManifest(meta, [rec('a', [item('p')])], []), items: [{ path: 'p', container: 'c', size: 1, sha256: 'zz' }] }), 'm')).toThrow(/items\[0\]/);
+    expect(() =>
+      parseManifest(
+        JSON.stringify({ ...buildManifest(meta, [rec('a', [item('p')])], []), items: [{ path: 'p', container: 'c', size: 1, sha256: 'zz' }] }),
+        'm',
+      ),
+    ).toThrow(/items\[0\]/);
   });
 
   it('backup IDs sort by time and carry it', () => {
@@ -250,7 +387,9 @@ describe('manifest', () => {
     expect(backupIdTime(id)?.toISOString()).toBe('2025-01-01T02:00:00.000Z');
     expect(backupIdTime('../etc')).toBeNull();
     expect(() => backupIdFor(new Date(), 'Bad Name')).toThrow(/backup ID/);
-    expect(paths.objects('c', id, null, 'storageclasses.storage.k8s.io', false)).toBe('c/20250101T020000Z-nightly/objects/_cluster/storageclasses.storage.k8s.io.ndjson');
+    expect(paths.objects('c', id, null, 'storageclasses.storage.k8s.io', false)).toBe(
+      'c/20250101T020000Z-nightly/objects/_cluster/storageclasses.storage.k8s.io.ndjson',
+    );
   });
 });
 
@@ -298,7 +437,9 @@ describe('encryption', () => {
     expect(JSON.stringify(doc)).not.toContain(dataKey.toString('base64'));
     expect(doc.kek).toEqual({ kind: 'local', id: 'setting:BACKUP_LOCAL_KEY', wrapAlgorithm: 'A256KW' });
     expect(await openKeyDocument(doc, w)).toEqual(dataKey);
-    await expect(openKeyDocument(doc, localKeyWrapper('BACKUP_LOCAL_KEY', randomBytes(32).toString('base64')))).rejects.toThrow(/not the key the backup was made with/);
+    await expect(openKeyDocument(doc, localKeyWrapper('BACKUP_LOCAL_KEY', randomBytes(32).toString('base64')))).rejects.toThrow(
+      /not the key the backup was made with/,
+    );
     expect(() => localKeyWrapper('BACKUP_LOCAL_KEY', 'c2hvcnQ=')).toThrow(/32 bytes/);
   });
 });

@@ -23,14 +23,19 @@ afterEach(async () => {
 
 async function ndjson(container: string, path: string): Promise<KubeObject[]> {
   const text = (await w.blobs.readBuffer(container, path)).toString('utf8');
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as KubeObject);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as KubeObject);
 }
 
 async function runObjects(id = ID) {
   const plan = await planBackup(w.env, { backupId: id, cluster: CLUSTER, parts: ['objects'] });
   const parts = [];
   for (const ns of plan.namespaces) parts.push(await backupObjects(w.env, { backupId: id, cluster: CLUSTER, namespace: ns, types: plan.namespacedTypes }));
-  parts.push(await backupObjects(w.env, { backupId: id, cluster: CLUSTER, namespace: null, types: [], namespaces: plan.namespaces, clusterTypes: plan.clusterTypes }));
+  parts.push(
+    await backupObjects(w.env, { backupId: id, cluster: CLUSTER, namespace: null, types: [], namespaces: plan.namespaces, clusterTypes: plan.clusterTypes }),
+  );
   return { plan, parts };
 }
 
@@ -51,11 +56,28 @@ describe('object export', () => {
     const record = (await w.blobs.readJson<PartRecord>(c, paths.part(CLUSTER, ID, partIds.namespace('shop'))))!;
     const byResource = Object.fromEntries(record.items.map((i) => [`${i.resource}.${i.group}`, i]));
     expect(Object.keys(byResource).sort()).toEqual([
-      'configmaps.', 'cronjobs.batch', 'deployments.apps', 'horizontalpodautoscalers.autoscaling', 'ingresses.networking.k8s.io',
-      'networkpolicies.networking.k8s.io', 'persistentvolumeclaims.', 'poddisruptionbudgets.policy', 'pods.', 'rolebindings.rbac.authorization.k8s.io',
-      'roles.rbac.authorization.k8s.io', 'secrets.', 'serviceaccounts.', 'services.', 'statefulsets.apps',
+      'configmaps.',
+      'cronjobs.batch',
+      'deployments.apps',
+      'horizontalpodautoscalers.autoscaling',
+      'ingresses.networking.k8s.io',
+      'networkpolicies.networking.k8s.io',
+      'persistentvolumeclaims.',
+      'poddisruptionbudgets.policy',
+      'pods.',
+      'rolebindings.rbac.authorization.k8s.io',
+      'roles.rbac.authorization.k8s.io',
+      'secrets.',
+      'serviceaccounts.',
+      'services.',
+      'statefulsets.apps',
     ]);
-    expect(record.skipped).toEqual({ 'Pod: owned by ReplicaSet': 1, 'Pod: pod Succeeded': 1, 'ReplicaSet: owned by Deployment': 1, 'Secret: service-account token (minted by the token controller)': 1 });
+    expect(record.skipped).toEqual({
+      'Pod: owned by ReplicaSet': 1,
+      'Pod: pod Succeeded': 1,
+      'ReplicaSet: owned by Deployment': 1,
+      'Secret: service-account token (minted by the token controller)': 1,
+    });
 
     const deployments = await ndjson(c, byResource['deployments.apps']!.path);
     expect(deployments.map((d) => d.metadata.name)).toEqual(['api', 'celery-worker']);
@@ -81,7 +103,11 @@ describe('object export', () => {
     const raw = await w.blobs.readBuffer(c, sec.path);
     for (const v of SECRET_VALUES) expect(raw.includes(Buffer.from(v))).toBe(false);
     const { key } = await backupDataKey(w.env, CLUSTER, ID, false);
-    const plain = (await decryptBuffer(key, `${c}/${sec.path}`, raw)).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as KubeObject);
+    const plain = (await decryptBuffer(key, `${c}/${sec.path}`, raw))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as KubeObject);
     expect(plain.map((s) => s.metadata.name)).toEqual(['api-credentials', 'registry-pull']);
     expect(plain[0]!['data']).toEqual(w.kube.get('secrets', 'shop', 'api-credentials')!['data']);
 
@@ -90,16 +116,42 @@ describe('object export', () => {
     expect(cluster.items.map((i) => i.path)).toEqual([paths.objects(CLUSTER, ID, null, 'namespaces', false)]);
     expect((await ndjson(c, cluster.items[0]!.path)).map((n) => n.metadata.name)).toEqual(['analytics', 'shop']);
 
-    const summary = await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: parts.map((p) => p.part), failed: [], warnings: plan.warnings, trigger: 'schedule', requestedBy: 'nightly', startedAt: '2025-01-01T02:00:00.000Z', finishedAt: '2025-01-01T02:01:00.000Z' });
+    const summary = await writeManifest(w.env, {
+      backupId: ID,
+      cluster: CLUSTER,
+      parts: parts.map((p) => p.part),
+      failed: [],
+      warnings: plan.warnings,
+      trigger: 'schedule',
+      requestedBy: 'nightly',
+      startedAt: '2025-01-01T02:00:00.000Z',
+      finishedAt: '2025-01-01T02:01:00.000Z',
+    });
     expect(summary.status).toBe('complete');
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     expect(m.counts['Deployment.apps']).toBe(4);
     expect(m.counts['Secret']).toBe(4);
     expect(m.counts['Namespace']).toBe(2);
-    expect(m.encryption).toEqual({ algorithm: 'AES-256-GCM', keyBlob: paths.key(CLUSTER, ID), kek: { kind: 'local', id: 'setting:BACKUP_LOCAL_KEY', wrapAlgorithm: 'A256KW' } });
+    expect(m.encryption).toEqual({
+      algorithm: 'AES-256-GCM',
+      keyBlob: paths.key(CLUSTER, ID),
+      kek: { kind: 'local', id: 'setting:BACKUP_LOCAL_KEY', wrapAlgorithm: 'A256KW' },
+    });
     expect(m.tool).toEqual({ name: 'aks-estate-ops', version: '0.1.0-test' });
     // Writing it again changes nothing (write-once).
-    expect(await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: [], failed: [], warnings: [], trigger: 'x', requestedBy: 'x', startedAt: 'x', finishedAt: 'x' })).toEqual(summary);
+    expect(
+      await writeManifest(w.env, {
+        backupId: ID,
+        cluster: CLUSTER,
+        parts: [],
+        failed: [],
+        warnings: [],
+        trigger: 'x',
+        requestedBy: 'x',
+        startedAt: 'x',
+        finishedAt: 'x',
+      }),
+    ).toEqual(summary);
   });
 
   it('re-running a finished part does nothing; a part whose blobs exist but record does not reuses them', async () => {
@@ -120,7 +172,8 @@ describe('object export', () => {
 
   it('pages with limit/continue and starts a list again when the continue token expires (410)', async () => {
     w.backups.clusters[0]!.objects.pageSize = 10;
-    for (let i = 0; i < 25; i++) w.kube.seed('configmaps', { metadata: { name: `cm-${String(i).padStart(2, '0')}`, namespace: 'bulk' }, data: { i: String(i) } });
+    for (let i = 0; i < 25; i++)
+      w.kube.seed('configmaps', { metadata: { name: `cm-${String(i).padStart(2, '0')}`, namespace: 'bulk' }, data: { i: String(i) } });
     let compacted = false;
     const compactOnSecondPage: SubresourceHandler = (_r, req) => {
       if (!compacted && req.path === '/api/v1/namespaces/bulk/configmaps' && req.query['continue']) {
@@ -139,7 +192,11 @@ describe('object export', () => {
     }
     const lists = w.kube.requests.filter((r) => r.path === '/api/v1/namespaces/bulk/configmaps');
     expect(lists.map((r) => [r.status, r.query['limit'], r.query['continue'] ? 'continue' : 'first'])).toEqual([
-      [200, '10', 'first'], [410, '10', 'continue'], [200, '10', 'first'], [200, '10', 'continue'], [200, '10', 'continue'],
+      [200, '10', 'first'],
+      [410, '10', 'continue'],
+      [200, '10', 'first'],
+      [200, '10', 'continue'],
+      [200, '10', 'continue'],
     ]);
     const cms = await ndjson(w.backups.containers.objects, paths.objects(CLUSTER, ID, 'bulk', 'configmaps', false));
     expect(cms.map((c) => c.metadata.name)).toEqual(Array.from({ length: 25 }, (_, i) => `cm-${String(i).padStart(2, '0')}`));
@@ -155,7 +212,9 @@ describe('object export', () => {
     unavailableDiscovery(w.kube.registry, 'metrics.k8s.io/v1beta1');
     seedShop(w.kube, 'shop');
     const { plan, parts } = await runObjects();
-    expect(plan.warnings).toEqual([expect.stringMatching(/^discovery of metrics.k8s.io\/v1beta1 failed, its objects are not backed up: .*503 ServiceUnavailable/)]);
+    expect(plan.warnings).toEqual([
+      expect.stringMatching(/^discovery of metrics.k8s.io\/v1beta1 failed, its objects are not backed up: .*503 ServiceUnavailable/),
+    ]);
     expect(plan.namespacedTypes.map((t) => t.resource)).not.toContain('secrets');
     const shop = (await w.blobs.readJson<PartRecord>(w.backups.containers.objects, paths.part(CLUSTER, ID, parts[0]!.part)))!;
     // Only objects labelled part-of=ms5: the api ServiceAccount, ConfigMap, Deployment, Service.

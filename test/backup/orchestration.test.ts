@@ -37,12 +37,21 @@ function input(over: Partial<BackupInput> = {}): BackupInput {
   return { backupId: ID, cluster: CLUSTER, parts: ['objects', 'snapshots'], trigger: 'schedule', requestedBy: 'nightly', applyRetention: true, ...over };
 }
 
-async function newRun(opts: { backupInput?: Partial<BackupInput>; world?: Parameters<typeof createWorld>[0]; seed?: (w: World) => void | Promise<void>; blobs?: (w: World) => BackupBlobStore } = {}): Promise<Run> {
-  const w = await createWorld(opts.world ?? {
-    tag: 'orch',
-    backups: { concurrency: 2 },
-    clusterBackup: { snapshots: [{ namespace: 'shop', pvc: 'analysis-results', volumeSnapshotClass: 'csi-azuredisk-vsc' }] },
-  });
+async function newRun(
+  opts: {
+    backupInput?: Partial<BackupInput>;
+    world?: Parameters<typeof createWorld>[0];
+    seed?: (w: World) => void | Promise<void>;
+    blobs?: (w: World) => BackupBlobStore;
+  } = {},
+): Promise<Run> {
+  const w = await createWorld(
+    opts.world ?? {
+      tag: 'orch',
+      backups: { concurrency: 2 },
+      clusterBackup: { snapshots: [{ namespace: 'shop', pvc: 'analysis-results', volumeSnapshotClass: 'csi-azuredisk-vsc' }] },
+    },
+  );
   worlds.push(w);
   if (opts.blobs) w.env.blobs = opts.blobs(w);
   simulateControllers(w.kube.registry, { snapshots: { readyAfterReads: 2 } });
@@ -56,7 +65,14 @@ async function newRun(opts: { backupInput?: Partial<BackupInput>; world?: Parame
       audit.set(r.id, r);
     },
   };
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: input(opts.backupInput), activities: activities, startTime: START, name: 'backup' });
+  const h = createReplayHarness({
+    orchestrator: backupOrchestrator,
+    instanceId: `backup:${CLUSTER}:${ID}`,
+    input: input(opts.backupInput),
+    activities: activities,
+    startTime: START,
+    name: 'backup',
+  });
   return { w, audit, h };
 }
 
@@ -78,18 +94,42 @@ describe('backup orchestration (replayed)', () => {
     const res = await r.h.run();
     expect(res.status).toBe('completed');
     const out = res.output as BackupOutput;
-    expect(out).toMatchObject({ outcome: 'complete', failed: [], manifest: { status: 'complete', objects: expect.any(Number) }, retention: { kept: 1, deleted: [] } });
+    expect(out).toMatchObject({
+      outcome: 'complete',
+      failed: [],
+      manifest: { status: 'complete', objects: expect.any(Number) },
+      retention: { kept: 1, deleted: [] },
+    });
     const m = (await readManifest(r.w.env, CLUSTER, ID))!;
     expect(m.parts.map((p) => p.part)).toEqual(['objects.cluster', 'objects.ns.analytics', 'objects.ns.shop', 'snapshots']);
-    expect(m.snapshots).toEqual([expect.objectContaining({ namespace: 'shop', pvc: 'analysis-results', readyToUse: true, restoreSize: '20Gi', volumeSnapshotClassName: 'csi-azuredisk-vsc' })]);
+    expect(m.snapshots).toEqual([
+      expect.objectContaining({
+        namespace: 'shop',
+        pvc: 'analysis-results',
+        readyToUse: true,
+        restoreSize: '20Gi',
+        volumeSnapshotClassName: 'csi-azuredisk-vsc',
+      }),
+    ]);
     expect(m.startedAt).toBe(START);
     const vs = r.w.kube.list('volumesnapshots', 'shop')[0]!;
     expect(vs.metadata.labels).toMatchObject({ 'aksops.io/backup-id': ID, 'aksops.io/cluster': CLUSTER });
     const statuses = r.h.store.customStatusLog as BackupStatus[];
-    expect(statuses.map((s) => s.phase).filter((p, i, a) => a[i - 1] !== p)).toEqual(['planning', 'snapshotting', 'backing-up', 'waiting-for-snapshots', 'writing-manifest', 'copying-to-secondary', 'retention', 'done']);
+    expect(statuses.map((s) => s.phase).filter((p, i, a) => a[i - 1] !== p)).toEqual([
+      'planning',
+      'snapshotting',
+      'backing-up',
+      'waiting-for-snapshots',
+      'writing-manifest',
+      'copying-to-secondary',
+      'retention',
+      'done',
+    ]);
     expect(statuses.at(-1)).toMatchObject({ namespacesDone: 2, namespacesTotal: 2, partsDone: 4, partsTotal: 4, failedParts: 0 });
     expect(statuses.at(-1)!.bytes).toBeGreaterThan(0);
-    expect([...r.audit.values()]).toEqual([expect.objectContaining({ kind: 'result', runbook: 'backup', result: 'complete', target: `${CLUSTER}/backup/${ID}` })]);
+    expect([...r.audit.values()]).toEqual([
+      expect.objectContaining({ kind: 'result', runbook: 'backup', result: 'complete', target: `${CLUSTER}/backup/${ID}` }),
+    ]);
     cleanState = await blobState(r.w);
     cleanNames = Object.keys(cleanState).sort();
   });
@@ -125,7 +165,6 @@ describe('backup orchestration (replayed)', () => {
     );
     expect(points).toBeGreaterThan(40);
   });
-
 });
 
 // ---------------------------------------------------------------------------- faults
@@ -173,7 +212,12 @@ describe('backup orchestration: faults', () => {
     clusterBackup: { databases: [{ name: 'timescaledb', namespace: 'db', podSelector: 'app=timescaledb', database: 'ms5', expectedSize: '10Mi' }] },
   });
   const seedDbPod = (w: World) => {
-    w.kube.seedPod({ namespace: 'db', name: 'timescaledb-0', labels: { app: 'timescaledb' }, spec: { containers: [{ name: 'postgres', image: 'timescale/timescaledb:2.14.2-pg15' }] } });
+    w.kube.seedPod({
+      namespace: 'db',
+      name: 'timescaledb-0',
+      labels: { app: 'timescaledb' },
+      spec: { containers: [{ name: 'postgres', image: 'timescale/timescaledb:2.14.2-pg15' }] },
+    });
     // Stands in for pg_dump: 12 MiB of output, so the dump takes several 4 MiB blocks.
     configureExec(w.kube.registry, { rewrite: () => ['sh', '-c', 'head -c 12582912 /dev/zero'] });
   };
@@ -212,7 +256,9 @@ describe('backup orchestration: faults', () => {
       backupInput: { parts: ['databases'] },
       seed: (w) => {
         seedDbPod(w);
-        configureExec(w.kube.registry, { rewrite: () => ['sh', '-c', 'head -c 9000000 /dev/zero; echo "pg_dump: error: connection to server lost" >&2; exit 1'] });
+        configureExec(w.kube.registry, {
+          rewrite: () => ['sh', '-c', 'head -c 9000000 /dev/zero; echo "pg_dump: error: connection to server lost" >&2; exit 1'],
+        });
       },
     });
     const res = await r.h.run();
@@ -227,7 +273,10 @@ describe('backup orchestration: faults', () => {
   });
 
   it('a snapshot that never becomes ready is waited for with durable timers, then reported', async () => {
-    const r = await newRun({ backupInput: { parts: ['snapshots', 'objects'] }, seed: (w) => simulateControllers(w.kube.registry, { snapshots: { readyAfterReads: 1_000_000 } }) });
+    const r = await newRun({
+      backupInput: { parts: ['snapshots', 'objects'] },
+      seed: (w) => simulateControllers(w.kube.registry, { snapshots: { readyAfterReads: 1_000_000 } }),
+    });
     r.w.backups.clusters[0]!.snapshots[0]!.readyTimeout = '5m';
     const res = await r.h.run();
     const out = res.output as BackupOutput;
@@ -270,9 +319,14 @@ describe('retention', () => {
     expect(out.retention!.deleted.map((d) => d.backupId)).toEqual(['20241201T020000Z-nightly', '20241229T020000Z-nightly', '20241230T020000Z-nightly']);
     expect(out.retention!.deleted[1]).toMatchObject({ snapshots: 1 });
     expect((await listBackups(r.w.env, CLUSTER)).map((b) => b.backupId)).toEqual([ID, '20241231T020000Z-nightly']);
-    expect(r.w.kube.list('volumesnapshots', 'shop').map((s) => s.metadata.labels?.['aksops.io/backup-id']).sort()).toEqual(['20241231T020000Z-nightly', ID]);
+    expect(
+      r.w.kube
+        .list('volumesnapshots', 'shop')
+        .map((s) => s.metadata.labels?.['aksops.io/backup-id'])
+        .sort(),
+    ).toEqual(['20241231T020000Z-nightly', ID]);
     for (const c of Object.values(r.w.backups.containers)) {
-      expect((await r.w.blobs.list(c, `${CLUSTER}/20241229T020000Z-nightly/`))).toEqual([]);
+      expect(await r.w.blobs.list(c, `${CLUSTER}/20241229T020000Z-nightly/`)).toEqual([]);
     }
     const deletions = [...r.audit.values()].filter((a) => a.decision === 'delete-backup');
     expect(deletions.map((a) => [a.target, a.result])).toEqual([
@@ -282,7 +336,13 @@ describe('retention', () => {
     ]);
 
     // The retention orchestration on its own, dry-run: audits what it would delete, deletes nothing.
-    const dry = createReplayHarness({ orchestrator: retentionOrchestrator, instanceId: 'ret-dry', input: { cluster: CLUSTER, now: '', dryRun: true }, activities: { ...backupActivities(r.w.env), writeAudit: async (a: AuditRecord) => void r.audit.set(a.id, a) }, startTime: '2025-01-05T00:00:00.000Z' });
+    const dry = createReplayHarness({
+      orchestrator: retentionOrchestrator,
+      instanceId: 'ret-dry',
+      input: { cluster: CLUSTER, now: '', dryRun: true },
+      activities: { ...backupActivities(r.w.env), writeAudit: async (a: AuditRecord) => void r.audit.set(a.id, a) },
+      startTime: '2025-01-05T00:00:00.000Z',
+    });
     const dres = await dry.run();
     expect((dres.output as { deleted: unknown[] }).deleted).toEqual([]);
     expect((await listBackups(r.w.env, CLUSTER)).length).toBe(2);

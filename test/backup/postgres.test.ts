@@ -36,7 +36,8 @@ async function fingerprint(db: string): Promise<Record<string, string>> {
 beforeAll(async () => {
   pg = await startPgCluster({ password: PASSWORD });
   await pg.psql('CREATE DATABASE ms5');
-  await pg.psql(`
+  await pg.psql(
+    `
     CREATE TABLE sensors (id serial PRIMARY KEY, name text NOT NULL UNIQUE, site text, installed timestamptz DEFAULT now());
     CREATE TABLE readings (sensor_id int REFERENCES sensors(id), at timestamptz NOT NULL, value double precision, payload jsonb, PRIMARY KEY (sensor_id, at));
     CREATE INDEX readings_at ON readings (at DESC);
@@ -45,17 +46,46 @@ beforeAll(async () => {
     INSERT INTO readings SELECT (g % 200) + 1, timestamptz '2025-01-01' + g * interval '1 second', sin(g) * 100, jsonb_build_object('q', g % 3, 'note', repeat('x', g % 50))
       FROM generate_series(1, 120000) g;
     INSERT INTO jobs (state, result) SELECT CASE WHEN g % 2 = 0 THEN 'done' ELSE 'queued' END, decode(md5(g::text), 'hex') FROM generate_series(1, 5000) g;
-  `, 'ms5');
+  `,
+    'ms5',
+  );
   w = await createWorld({
     tag: 'pg',
     clusterBackup: {
-      databases: [{ name: 'timescaledb', namespace: 'db', podSelector: 'app=timescaledb,role=primary', container: 'postgres', database: 'ms5', host: '127.0.0.1', port: pg.port, passwordEnv: 'POSTGRES_PASSWORD', expectedSize: '50Mi' }],
+      databases: [
+        {
+          name: 'timescaledb',
+          namespace: 'db',
+          podSelector: 'app=timescaledb,role=primary',
+          container: 'postgres',
+          database: 'ms5',
+          host: '127.0.0.1',
+          port: pg.port,
+          passwordEnv: 'POSTGRES_PASSWORD',
+          expectedSize: '50Mi',
+        },
+      ],
     },
   });
   // The database pod: Running, the postgres container; its env holds the password (here the
   // local process's env: the fake runs the command locally).
-  w.kube.seedPod({ namespace: 'db', name: 'timescaledb-0', labels: { app: 'timescaledb', role: 'primary' }, spec: { containers: [{ name: 'metrics', image: 'exporter:1' }, { name: 'postgres', image: 'timescale/timescaledb:2.14.2-pg15' }] } });
-  w.kube.seedPod({ namespace: 'db', name: 'timescaledb-1', labels: { app: 'timescaledb', role: 'replica' }, spec: { containers: [{ name: 'postgres', image: 'x' }] } });
+  w.kube.seedPod({
+    namespace: 'db',
+    name: 'timescaledb-0',
+    labels: { app: 'timescaledb', role: 'primary' },
+    spec: {
+      containers: [
+        { name: 'metrics', image: 'exporter:1' },
+        { name: 'postgres', image: 'timescale/timescaledb:2.14.2-pg15' },
+      ],
+    },
+  });
+  w.kube.seedPod({
+    namespace: 'db',
+    name: 'timescaledb-1',
+    labels: { app: 'timescaledb', role: 'replica' },
+    spec: { containers: [{ name: 'postgres', image: 'x' }] },
+  });
   configureExec(w.kube.registry, {
     env: { POSTGRES_PASSWORD: PASSWORD, PATH: `${pg.bin}:${process.env['PATH'] ?? ''}` },
   });
@@ -69,9 +99,23 @@ afterAll(async () => {
 async function backupAndRestore(id: string, target: string, protocols?: string[]) {
   await planBackup(w.env, { backupId: id, cluster: CLUSTER, parts: ['databases'] });
   const summary = await backupDatabase(w.env, { backupId: id, cluster: CLUSTER, database: 'timescaledb' }, protocols ? { protocols } : {});
-  await writeManifest(w.env, { backupId: id, cluster: CLUSTER, parts: [summary.part], failed: [], warnings: [], trigger: 'cli', requestedBy: 'test', startedAt: 'x', finishedAt: 'y' });
+  await writeManifest(w.env, {
+    backupId: id,
+    cluster: CLUSTER,
+    parts: [summary.part],
+    failed: [],
+    warnings: [],
+    trigger: 'cli',
+    requestedBy: 'test',
+    startedAt: 'x',
+    finishedAt: 'y',
+  });
   await pg.psql(`CREATE DATABASE ${target}`);
-  const restored = await restoreDatabase(w.env, { restoreId: 'r', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: id, database: 'timescaledb', target, dryRun: false }, protocols ? { protocols } : {});
+  const restored = await restoreDatabase(
+    w.env,
+    { restoreId: 'r', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: id, database: 'timescaledb', target, dryRun: false },
+    protocols ? { protocols } : {},
+  );
   return { summary, restored };
 }
 
@@ -86,14 +130,25 @@ describe('PostgreSQL through the exec API', () => {
     expect(dump.length).toBe(summary.bytes);
     const execs = execHistory(w.kube.registry);
     // The dump, the extension lookup (psql), the restore.
-    expect(execs.map((e) => [e.pod, e.container, e.protocol, e.exitCode, e.command.join(' ').includes('pg_restore "$@"') ? 'pg_restore' : e.command.at(-1) === 'ms5' ? 'pg_dump' : 'psql'])).toEqual([
+    expect(
+      execs.map((e) => [
+        e.pod,
+        e.container,
+        e.protocol,
+        e.exitCode,
+        e.command.join(' ').includes('pg_restore "$@"') ? 'pg_restore' : e.command.at(-1) === 'ms5' ? 'pg_dump' : 'psql',
+      ]),
+    ).toEqual([
       ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0, 'pg_dump'],
       ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0, 'psql'],
       ['timescaledb-0', 'postgres', 'v5.channel.k8s.io', 0, 'pg_restore'],
     ]);
     expect(execs[2]!.stdinBytes).toBe(dump.length);
     // The password never left the "pod": not in the command, the request log or the manifest.
-    const seen = JSON.stringify([w.kube.requests, execs, await w.blobs.readBuffer(w.backups.containers.objects, paths.manifest(CLUSTER, '20250101T020000Z-nightly'))].map(String)) + JSON.stringify(w.kube.requests);
+    const seen =
+      JSON.stringify(
+        [w.kube.requests, execs, await w.blobs.readBuffer(w.backups.containers.objects, paths.manifest(CLUSTER, '20250101T020000Z-nightly'))].map(String),
+      ) + JSON.stringify(w.kube.requests);
     expect(seen.includes(PASSWORD)).toBe(false);
     expect((await verifyBackup(w.env, CLUSTER, '20250101T020000Z-nightly')).ok).toBe(true);
   });
@@ -102,7 +157,11 @@ describe('PostgreSQL through the exec API', () => {
     const before = execHistory(w.kube.registry).length;
     await backupAndRestore('20250101T030000Z-nightly', 'ms5_restore_v4', ['v4.channel.k8s.io']);
     expect(await fingerprint('ms5_restore_v4')).toEqual(await fingerprint('ms5'));
-    expect(execHistory(w.kube.registry).slice(before).map((e) => [e.protocol, e.exitCode])).toEqual([
+    expect(
+      execHistory(w.kube.registry)
+        .slice(before)
+        .map((e) => [e.protocol, e.exitCode]),
+    ).toEqual([
       ['v4.channel.k8s.io', 0],
       ['v4.channel.k8s.io', 0],
       ['v4.channel.k8s.io', 0],
@@ -114,7 +173,9 @@ describe('PostgreSQL through the exec API', () => {
     w.backups.clusters[0]!.databases.push(broken);
     try {
       await planBackup(w.env, { backupId: '20250101T040000Z-nightly', cluster: CLUSTER, parts: ['databases'] });
-      await expect(backupDatabase(w.env, { backupId: '20250101T040000Z-nightly', cluster: CLUSTER, database: 'broken' })).rejects.toThrow(/pg_dump of no_such_db in db\/timescaledb-0 failed \(exit 1\): .*database "no_such_db" does not exist/);
+      await expect(backupDatabase(w.env, { backupId: '20250101T040000Z-nightly', cluster: CLUSTER, database: 'broken' })).rejects.toThrow(
+        /pg_dump of no_such_db in db\/timescaledb-0 failed \(exit 1\): .*database "no_such_db" does not exist/,
+      );
       expect(await w.blobs.exists(w.backups.containers.databases, paths.database(CLUSTER, '20250101T040000Z-nightly', 'broken'))).toBe(false);
     } finally {
       w.backups.clusters[0]!.databases.pop();
@@ -123,8 +184,31 @@ describe('PostgreSQL through the exec API', () => {
 
   it('builds the commands without the password (it is read from the container env)', () => {
     const db = w.backups.clusters[0]!.databases[0]!;
-    expect(pgDumpCommand(db)).toEqual(['sh', '-c', 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump "$@"', 'pg_dump', '-Fc', '--no-password', '-U', 'postgres', '-h', '127.0.0.1', '-p', String(pg.port), '-d', 'ms5']);
-    expect(pgDumpCommand({ ...db, passwordEnv: undefined, host: undefined, port: undefined })).toEqual(['pg_dump', '-Fc', '--no-password', '-U', 'postgres', '-d', 'ms5']);
+    expect(pgDumpCommand(db)).toEqual([
+      'sh',
+      '-c',
+      'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump "$@"',
+      'pg_dump',
+      '-Fc',
+      '--no-password',
+      '-U',
+      'postgres',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(pg.port),
+      '-d',
+      'ms5',
+    ]);
+    expect(pgDumpCommand({ ...db, passwordEnv: undefined, host: undefined, port: undefined })).toEqual([
+      'pg_dump',
+      '-Fc',
+      '--no-password',
+      '-U',
+      'postgres',
+      '-d',
+      'ms5',
+    ]);
   });
 });
 
@@ -151,7 +235,10 @@ describe('exec streaming', () => {
     expect([out, r.exitCode, r.stderr, r.status.reason]).toEqual(['out\n', 3, 'boom\n', 'NonZeroExitCode']);
     await expect(execStream(kubeConfig, 'db', 'nope', 'postgres', ['true'])).rejects.toThrow();
     await expect(execStream(kubeConfig, 'db', 'timescaledb-0', 'sidecar', ['true'])).rejects.toThrow();
-    const refused = w.kube.requests.filter((q) => q.path.endsWith('/exec')).slice(-2).map((q) => q.status);
+    const refused = w.kube.requests
+      .filter((q) => q.path.endsWith('/exec'))
+      .slice(-2)
+      .map((q) => q.status);
     expect(refused).toEqual([404, 400]);
   });
 });

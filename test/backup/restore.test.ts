@@ -10,7 +10,8 @@ import { drillOrchestrator, restoreOrchestrator } from '../../orchestrations/res
 import { backupActivities } from '../../src/backup/activities.js';
 import { KubeRest } from '../../src/adapters/kube-rest.js';
 import { backupIdFor } from '../../src/backup/manifest.js';
-import type { BackupOutput, DrillOutput, RestoreInput, RestoreOutput } from '../../src/domain/backup-types.js';
+import type { BackupOutput, RestoreInput, RestoreOutput } from '../../src/domain/backup-types.js';
+import type { DrillOutput } from '../../src/domain/drill-types.js';
 import type { AuditRecord } from '../../src/domain/types.js';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { simulateControllers } from '../fakes/kube-backup-controllers.js';
@@ -24,15 +25,35 @@ const ID = backupIdFor(new Date('2025-01-01T02:00:00Z'), 'nightly');
 const activities = () => ({ ...backupActivities(w.env), writeAudit: async (r: AuditRecord) => void audit.set(r.id, r) }) as never;
 
 async function backup(parts: Array<'objects' | 'snapshots'> = ['objects']): Promise<BackupOutput> {
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts, trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: activities(), startTime: '2025-01-01T02:00:00.000Z' });
+  const h = createReplayHarness({
+    orchestrator: backupOrchestrator,
+    instanceId: `backup:${CLUSTER}:${ID}`,
+    input: { backupId: ID, cluster: CLUSTER, parts, trigger: 'cli', requestedBy: 'test', applyRetention: false },
+    activities: activities(),
+    startTime: '2025-01-01T02:00:00.000Z',
+  });
   const r = await h.run();
   expect(r.status).toBe('completed');
   return r.output as BackupOutput;
 }
 
 async function restore(over: Partial<RestoreInput>): Promise<{ out: RestoreOutput; statuses: unknown[] }> {
-  const input: RestoreInput = { restoreId: 'r1', cluster: CLUSTER, backupId: ID, conflict: 'skip', dryRun: false, requestedBy: 'user:oncall@contoso.com', ...over };
-  const h = createReplayHarness({ orchestrator: restoreOrchestrator, instanceId: `restore:${input.cluster}:${input.restoreId}`, input, activities: activities(), startTime: '2025-01-02T00:00:00.000Z' });
+  const input: RestoreInput = {
+    restoreId: 'r1',
+    cluster: CLUSTER,
+    backupId: ID,
+    conflict: 'skip',
+    dryRun: false,
+    requestedBy: 'user:oncall@contoso.com',
+    ...over,
+  };
+  const h = createReplayHarness({
+    orchestrator: restoreOrchestrator,
+    instanceId: `restore:${input.cluster}:${input.restoreId}`,
+    input,
+    activities: activities(),
+    startTime: '2025-01-02T00:00:00.000Z',
+  });
   const r = await h.run();
   expect(r.status).toBe('completed');
   return { out: r.output as RestoreOutput, statuses: h.store.customStatusLog };
@@ -86,7 +107,23 @@ describe('round trip', () => {
     // Order of creation: Namespace, PVC, ServiceAccount, Secrets, ConfigMap, RBAC, Services, workloads, HPA, PDB, Ingress, NetworkPolicy, the rest.
     const kinds = w.kube.requests.filter((r) => r.method === 'POST').map((r) => r.path.split('/').at(-1));
     const firstIndex = (k: string) => kinds.indexOf(k);
-    const order = ['namespaces', 'persistentvolumeclaims', 'serviceaccounts', 'secrets', 'configmaps', 'roles', 'services', 'deployments', 'statefulsets', 'cronjobs', 'horizontalpodautoscalers', 'poddisruptionbudgets', 'ingresses', 'networkpolicies', 'pods'];
+    const order = [
+      'namespaces',
+      'persistentvolumeclaims',
+      'serviceaccounts',
+      'secrets',
+      'configmaps',
+      'roles',
+      'services',
+      'deployments',
+      'statefulsets',
+      'cronjobs',
+      'horizontalpodautoscalers',
+      'poddisruptionbudgets',
+      'ingresses',
+      'networkpolicies',
+      'pods',
+    ];
     expect(order.map(firstIndex)).toEqual([...order.map(firstIndex)].sort((a, b) => a - b));
     expect(order.every((k) => firstIndex(k) >= 0)).toBe(true);
     expect([...audit.values()].at(-1)).toMatchObject({ runbook: 'restore', result: 'restored', actor: 'user:oncall@contoso.com' });
@@ -131,15 +168,25 @@ describe('round trip', () => {
     expect(missing.out).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/has no manifest: it is incomplete/) });
   });
 
-  it('restores PVCs from the backup\'s VolumeSnapshots when restoring in place', async () => {
+  it("restores PVCs from the backup's VolumeSnapshots when restoring in place", async () => {
     simulateControllers(w.kube.registry, { snapshots: { readyAfterReads: 1 } });
     w.backups.clusters[0]!.snapshots = [{ namespace: 'shop', pvc: 'analysis-results', volumeSnapshotClass: 'csi-azuredisk-vsc', readyTimeout: '10m' }];
     await backup(['objects', 'snapshots']);
-    w.kube.registry.delete((await import('../fakes/kube-resources.js')).resourceType('persistentvolumeclaims'), 'shop', 'analysis-results', { dryRun: false }, undefined);
+    w.kube.registry.delete(
+      (await import('../fakes/kube-resources.js')).resourceType('persistentvolumeclaims'),
+      'shop',
+      'analysis-results',
+      { dryRun: false },
+      undefined,
+    );
     const { out } = await restore({ namespaces: ['shop'], kinds: ['persistentvolumeclaims'], fromSnapshots: true });
     expect(out.created).toBe(1);
     const pvc = w.kube.get('persistentvolumeclaims', 'shop', 'analysis-results')!;
-    expect(pvc.spec!['dataSource']).toEqual({ apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: w.kube.list('volumesnapshots', 'shop')[0]!.metadata.name });
+    expect(pvc.spec!['dataSource']).toEqual({
+      apiGroup: 'snapshot.storage.k8s.io',
+      kind: 'VolumeSnapshot',
+      name: w.kube.list('volumesnapshots', 'shop')[0]!.metadata.name,
+    });
     expect(pvc.spec!['volumeName']).toBeUndefined();
   });
 });
@@ -155,7 +202,12 @@ describe('disaster recovery into another cluster', () => {
   it('creates CRDs first and waits until they are Established, then the rest', async () => {
     w.kube.seed('customresourcedefinitions', {
       metadata: { name: 'widgets.example.com' },
-      spec: { group: 'example.com', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' }, scope: 'Namespaced', versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }] },
+      spec: {
+        group: 'example.com',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        scope: 'Namespaced',
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }],
+      },
       status: { conditions: [{ type: 'Established', status: 'True' }] },
     });
     w.backups.clusters[0]!.objects.clusterResources.customResourceDefinitions = ['*'];
@@ -168,7 +220,9 @@ describe('disaster recovery into another cluster', () => {
     const { out, statuses } = await restore({ cluster: 'ms5-dr', sourceCluster: CLUSTER, restoreId: 'dr1' });
     await drRest.close();
     expect(out).toMatchObject({ outcome: 'restored', failed: [] });
-    expect(dr.get('customresourcedefinitions', undefined, 'widgets.example.com')!.status!['conditions']).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
+    expect(dr.get('customresourcedefinitions', undefined, 'widgets.example.com')!.status!['conditions']).toContainEqual(
+      expect.objectContaining({ type: 'Established', status: 'True' }),
+    );
     expect(dr.get('deployments', 'shop', 'api')).toBeDefined();
     const phases = (statuses as Array<{ phase: string }>).map((s) => s.phase).filter((p, i, a) => a[i - 1] !== p);
     expect(phases).toEqual(['planning', 'restoring', 'waiting-for-crds', 'restoring', 'done']);
@@ -187,7 +241,14 @@ describe('restore drill', () => {
     const h = createReplayHarness({
       orchestrator: drillOrchestrator,
       instanceId: 'drill:ms5-prod:20250105T040000Z',
-      input: { drillId: 'drill-20250105t040000z', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-20250105t0400', timeoutSeconds: 900, requestedBy: 'timer' },
+      input: {
+        drillId: 'drill-20250105t040000z',
+        cluster: CLUSTER,
+        namespace: 'shop',
+        scratchNamespace: 'aksops-drill-20250105t0400',
+        timeoutSeconds: 900,
+        requestedBy: 'timer',
+      },
       activities: activities(),
       startTime: '2025-01-05T04:00:00.000Z',
     });

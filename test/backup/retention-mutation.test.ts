@@ -18,11 +18,28 @@ describe('retention ties and bad times', () => {
 
   it('orders backups of the same startedAt by ID, newest-first, in every listing order', () => {
     const ids = ['bk-a', 'bk-b', 'bk-c'];
-    const perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const perms = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
     for (const p of perms) {
-      const r = evaluateRetention(p.map((i) => b(ids[i]!, '2026-11-22T02:00:00Z')), { ...none, keepLast: 2 }, NOW);
-      expect(r.keep.map((k) => k.backupId), p.join()).toEqual(['bk-c', 'bk-b']);
-      expect(r.expire.map((k) => k.backupId), p.join()).toEqual(['bk-a']);
+      const r = evaluateRetention(
+        p.map((i) => b(ids[i]!, '2026-11-22T02:00:00Z')),
+        { ...none, keepLast: 2 },
+        NOW,
+      );
+      expect(
+        r.keep.map((k) => k.backupId),
+        p.join(),
+      ).toEqual(['bk-c', 'bk-b']);
+      expect(
+        r.expire.map((k) => k.backupId),
+        p.join(),
+      ).toEqual(['bk-a']);
     }
   });
 
@@ -47,6 +64,8 @@ describe('retention ties and bad times', () => {
   it('refuses a negative or fractional policy value, naming the key', () => {
     expect(() => evaluateRetention([], { ...none, weekly: -1 }, NOW)).toThrow(new RangeError('retention.weekly must be a whole number >= 0, got -1'));
     expect(() => evaluateRetention([], { ...none, keepLast: 1.5 }, NOW)).toThrow(new RangeError('retention.keepLast must be a whole number >= 0, got 1.5'));
-    expect(() => evaluateRetention([b('x', '2026-11-22T00:00:00Z'), b('x', '2026-11-21T00:00:00Z')], none, NOW)).toThrow(new RangeError('backup x is listed twice'));
+    expect(() => evaluateRetention([b('x', '2026-11-22T00:00:00Z'), b('x', '2026-11-21T00:00:00Z')], none, NOW)).toThrow(
+      new RangeError('backup x is listed twice'),
+    );
   });
 });

@@ -28,7 +28,8 @@ let admin: S3Client;
 const objects = new Map<string, Buffer>();
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const body = async (bucket: string, key: string) => Buffer.from(await (await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+const body = async (bucket: string, key: string) =>
+  Buffer.from(await (await admin.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
 const gets = (since: number) => s3.requests.slice(since).filter((r) => r.method === 'GET' && !r.path.includes('list-type')).length;
 
 async function put(key: string, data: Buffer) {
@@ -37,7 +38,17 @@ async function put(key: string, data: Buffer) {
 }
 
 async function complete(id: string, parts: string[]) {
-  return writeManifest(w.env, { backupId: id, cluster: CLUSTER, parts, failed: [], warnings: [], trigger: 'cli', requestedBy: 'test', startedAt: 'x', finishedAt: 'y' });
+  return writeManifest(w.env, {
+    backupId: id,
+    cluster: CLUSTER,
+    parts,
+    failed: [],
+    warnings: [],
+    trigger: 'cli',
+    requestedBy: 'test',
+    startedAt: 'x',
+    finishedAt: 'y',
+  });
 }
 
 async function backup(id: string) {
@@ -55,14 +66,39 @@ beforeAll(async () => {
       { accessKeyId: RO_KEY, secretAccessKey: RO_SECRET, buckets: ['media', 'media-restore'], readOnly: true },
     ],
   });
-  admin = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, requestChecksumCalculation: 'WHEN_REQUIRED' });
-  const entry = (name: string, bucket: string, secret: string) => ({ name, endpoint: s3.endpoint, region: s3.region, bucket, listPageSize: 3, credentials: { secret: { namespace: 'minio', name: secret } } });
+  admin = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  const entry = (name: string, bucket: string, secret: string) => ({
+    name,
+    endpoint: s3.endpoint,
+    region: s3.region,
+    bucket,
+    listPageSize: 3,
+    credentials: { secret: { namespace: 'minio', name: secret } },
+  });
   w = await createWorld({
     tag: 's3',
-    clusterBackup: { s3: [entry('minio-media', 'media', 'minio-backup'), entry('forbidden', 'forbidden', 'minio-backup'), entry('no-bucket', 'no-such-bucket', 'minio-backup'), entry('read-only', 'media', 'minio-readonly'), entry('wrong-key', 'media', 'minio-wrong')] },
+    clusterBackup: {
+      s3: [
+        entry('minio-media', 'media', 'minio-backup'),
+        entry('forbidden', 'forbidden', 'minio-backup'),
+        entry('no-bucket', 'no-such-bucket', 'minio-backup'),
+        entry('read-only', 'media', 'minio-readonly'),
+        entry('wrong-key', 'media', 'minio-wrong'),
+      ],
+    },
   });
   const secret = (name: string, ak: string, sk: string) =>
-    w.kube.seed('secrets', { metadata: { name, namespace: 'minio' }, type: 'Opaque', data: { accesskey: Buffer.from(ak).toString('base64'), secretkey: Buffer.from(sk).toString('base64') } });
+    w.kube.seed('secrets', {
+      metadata: { name, namespace: 'minio' },
+      type: 'Opaque',
+      data: { accesskey: Buffer.from(ak).toString('base64'), secretkey: Buffer.from(sk).toString('base64') },
+    });
   secret('minio-backup', ACCESS_KEY, SECRET_KEY);
   secret('minio-readonly', RO_KEY, RO_SECRET);
   secret('minio-wrong', ACCESS_KEY, 'not-the-secret-key');
@@ -136,20 +172,33 @@ describe('S3 bucket backup', () => {
       ['no-bucket', /NoSuchBucket \(HTTP 404\)\. Fix: check backups\.clusters\[\]\.s3\[\]\.bucket/],
     ];
     for (const [name, re] of cases) {
-      const err = await backupS3(w.env, { backupId: '20250104T020000Z-nightly', cluster: CLUSTER, name }).then(() => null, (e: Error) => e);
+      const err = await backupS3(w.env, { backupId: '20250104T020000Z-nightly', cluster: CLUSTER, name }).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err?.message).toMatch(re);
       expect(err?.message).toContain(`s3 ${name}`);
       const dump = JSON.stringify({ message: err!.message, stack: err!.stack, props: { ...err } });
       for (const v of [SECRET_KEY, 'not-the-secret-key', RO_SECRET]) expect(dump.includes(v)).toBe(false);
     }
-    const missing = await backupS3(w.env, { backupId: '20250104T020000Z-nightly', cluster: CLUSTER, name: 'nope' }).then(() => null, (e: Error) => e.message);
+    const missing = await backupS3(w.env, { backupId: '20250104T020000Z-nightly', cluster: CLUSTER, name: 'nope' }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
     expect(missing).toMatch(/s3 entry "nope" is not configured.*Fix: add it to backups.clusters\[\].s3/);
   });
 });
 
 describe('S3 restore', () => {
   const id = '20250102T020000Z-nightly';
-  const input = { restoreId: 'r1', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: id, names: ['minio-media'], bucketMap: { 'minio-media': 'media-restore' } };
+  const input = {
+    restoreId: 'r1',
+    cluster: CLUSTER,
+    sourceCluster: CLUSTER,
+    backupId: id,
+    names: ['minio-media'],
+    bucketMap: { 'minio-media': 'media-restore' },
+  };
 
   it('dry-run writes nothing; then restores into another bucket with the same bytes; a second run reports every object as a conflict', async () => {
     const dry = await restoreS3(w.env, { ...input, conflict: 'skip', dryRun: true });
@@ -167,10 +216,30 @@ describe('S3 restore', () => {
 
   it('overwrites under conflict update, through the restore runner (what aksops restore runs)', async () => {
     await admin.send(new PutObjectCommand({ Bucket: 'media-restore', Key: 'thumbs/0.jpg', Body: 'vandalised' }));
-    const out = await runRestore(w.env, { restoreId: 'r2', cluster: CLUSTER, backupId: id, buckets: ['minio-media'], bucketMap: { 'minio-media': 'media-restore' }, conflict: 'update', dryRun: false, requestedBy: 'test' });
+    const out = await runRestore(w.env, {
+      restoreId: 'r2',
+      cluster: CLUSTER,
+      backupId: id,
+      buckets: ['minio-media'],
+      bucketMap: { 'minio-media': 'media-restore' },
+      conflict: 'update',
+      dryRun: false,
+      requestedBy: 'test',
+    });
     expect([out.outcome, out.updated, out.conflicts?.length]).toEqual(['restored', objects.size, objects.size]);
     expect((await body('media-restore', 'thumbs/0.jpg')).toString()).toBe('thumb-0');
-    const unknown = await runRestore(w.env, { restoreId: 'r3', cluster: CLUSTER, backupId: id, buckets: ['other'], conflict: 'skip', dryRun: true, requestedBy: 'test' }).then(() => null, (e: Error) => e.message);
+    const unknown = await runRestore(w.env, {
+      restoreId: 'r3',
+      cluster: CLUSTER,
+      backupId: id,
+      buckets: ['other'],
+      conflict: 'skip',
+      dryRun: true,
+      requestedBy: 'test',
+    }).then(
+      () => null,
+      (e: Error) => e.message,
+    );
     expect(unknown).toMatch(/holds no s3 entry other/);
   });
 
@@ -179,9 +248,18 @@ describe('S3 restore', () => {
     const roId = '20250105T020000Z-nightly';
     await planBackup(w.env, { backupId: roId, cluster: CLUSTER, parts: ['s3'] });
     await complete(roId, [(await backupS3(w.env, { backupId: roId, cluster: CLUSTER, name: 'read-only' })).part]);
-    const ro = await restoreS3(w.env, { ...input, backupId: roId, names: ['read-only'], bucketMap: { 'read-only': 'media-restore' }, conflict: 'update', dryRun: false });
+    const ro = await restoreS3(w.env, {
+      ...input,
+      backupId: roId,
+      names: ['read-only'],
+      bucketMap: { 'read-only': 'media-restore' },
+      conflict: 'update',
+      dryRun: false,
+    });
     expect([ro.created + ro.updated, ro.failed.length]).toEqual([0, objects.size]);
-    expect(ro.failed[0]!.error).toMatch(/PutObject media-restore\/.*: AccessDenied \(HTTP 403\)\. Fix: give the access key read \(backup\) or write \(restore\) rights/);
+    expect(ro.failed[0]!.error).toMatch(
+      /PutObject media-restore\/.*: AccessDenied \(HTTP 403\)\. Fix: give the access key read \(backup\) or write \(restore\) rights/,
+    );
     const m = (await readManifest(w.env, CLUSTER, id))!;
     const victim = m.items.find((i) => i.key === 'uploads/new.txt')!;
     const c = await w.blobs.container(victim.container);
@@ -221,10 +299,14 @@ describe('S3 config', () => {
   it('accepts a Secret or Key Vault reference and names the field and the fix otherwise', () => {
     expect(parse([ok, { ...ok, name: 'kv', credentials: { keyVault: { accessKeyIdSecret: 'a', secretAccessKeySecret: 'b' } } }])).toEqual([]);
     expect(parse([{ ...ok, bucket: 'Media_Bucket' }]).join()).toMatch(/clusters\.0\.s3\.0\.bucket: is not an S3 bucket name.*Fix: e\.g\. media-uploads/);
-    expect(parse([{ ...ok, credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } }]).join()).toMatch(/clusters\.0\.s3\.0\.credentials: must be \{secret.*Fix: see docs\/backups\.md/);
+    expect(parse([{ ...ok, credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } }]).join()).toMatch(
+      /clusters\.0\.s3\.0\.credentials: must be \{secret.*Fix: see docs\/backups\.md/,
+    );
     expect(parse([{ ...ok, endpoint: 'ftp://x' }]).join()).toMatch(/s3\.0\.endpoint: must be an http\(s\) URL/);
     expect(parse([ok, ok]).join()).toMatch(/s3\.1\.name: "media" is used twice/);
-    expect(parse([{ ...ok, credentials: { secret: { namespace: 'Bad_NS', name: 'creds' } } }]).join()).toMatch(/credentials\.secret\.namespace: .*Fix: the namespace of the Secret/);
+    expect(parse([{ ...ok, credentials: { secret: { namespace: 'Bad_NS', name: 'creds' } } }]).join()).toMatch(
+      /credentials\.secret\.namespace: .*Fix: the namespace of the Secret/,
+    );
   });
 });
 
@@ -232,8 +314,21 @@ describe('POST /api/restores with buckets', () => {
   const b = backupsSchema.parse({ encryption: { localKeySetting: 'K' }, clusters: [{ cluster: 'c' }] });
   const now = new Date('2025-01-02T03:00:00Z');
   it('carries buckets and bucketMap into the restore input, and refuses a target that is not a bucket name', () => {
-    const r = restoreRequest(b, { cluster: 'c', backupId: '20250101T020000Z-nightly', buckets: ['media'], bucketMap: { media: 'media-restore' } }, now, 'user:a', 'abc123');
+    const r = restoreRequest(
+      b,
+      { cluster: 'c', backupId: '20250101T020000Z-nightly', buckets: ['media'], bucketMap: { media: 'media-restore' } },
+      now,
+      'user:a',
+      'abc123',
+    );
     expect(r.input).toMatchObject({ buckets: ['media'], bucketMap: { media: 'media-restore' }, dryRun: true });
-    expect(() => restoreRequest(b, { cluster: 'c', backupId: '20250101T020000Z-nightly', buckets: ['media'], bucketMap: { media: 'http://evil.example/x' } }, now, 'user:a')).toThrow(/bucketMap: "media" must map an s3 entry name to an S3 bucket name/);
+    expect(() =>
+      restoreRequest(
+        b,
+        { cluster: 'c', backupId: '20250101T020000Z-nightly', buckets: ['media'], bucketMap: { media: 'http://evil.example/x' } },
+        now,
+        'user:a',
+      ),
+    ).toThrow(/bucketMap: "media" must map an s3 entry name to an S3 bucket name/);
   });
 });

@@ -16,7 +16,8 @@ import { copyToSecondary, secondaryEnv, secondaryLag } from '../../src/backup/se
 import { runRestore } from '../../src/backup/restore-runner.js';
 import { runBackupVerify, runRestore as cliRestore } from '../../src/cli/backup.js';
 import type { CliIo } from '../../src/cli/io.js';
-import type { BackupOutput, DrillOutput } from '../../src/domain/backup-types.js';
+import type { BackupOutput } from '../../src/domain/backup-types.js';
+import type { DrillOutput } from '../../src/domain/drill-types.js';
 import { deleteBackup } from '../../src/backup/catalog.js';
 import { simulateControllers } from '../fakes/kube-backup-controllers.js';
 import { CLUSTER, createWorld, seedShop, shopObjects, type World } from './world.js';
@@ -31,7 +32,9 @@ const FINISHED_PLUS_LAG = new Date('2025-01-01T02:30:00Z');
 
 function store(account: keyof typeof KEYS): BackupBlobStore {
   const origin = new URL(azurite.blobEndpoint).origin;
-  return new BackupBlobStore({ connectionString: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${KEYS[account]};BlobEndpoint=${origin}/${account};` });
+  return new BackupBlobStore({
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${KEYS[account]};BlobEndpoint=${origin}/${account};`,
+  });
 }
 
 beforeAll(async () => {
@@ -53,7 +56,13 @@ afterEach(async () => w.stop());
 async function backup(copy = false): Promise<BackupOutput> {
   const configured = w.env.secondaryBlobs;
   if (!copy) delete w.env.secondaryBlobs;
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-01T02:00:00.000Z' });
+  const h = createReplayHarness({
+    orchestrator: backupOrchestrator,
+    instanceId: `backup:${CLUSTER}:${ID}`,
+    input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false },
+    activities: { ...backupActivities(w.env), writeAudit: async () => undefined },
+    startTime: '2025-01-01T02:00:00.000Z',
+  });
   const r = await h.run();
   w.env.secondaryBlobs = configured;
   expect(r.status).toBe('completed');
@@ -101,8 +110,14 @@ describe('copy to the secondary account', () => {
 
   it('a backup without a secondary account reports none', async () => {
     delete w.env.secondaryBlobs;
-    const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-01T02:00:00.000Z' });
-    expect(((await h.run()).output as BackupOutput)).toMatchObject({ outcome: 'complete', secondary: null });
+    const h = createReplayHarness({
+      orchestrator: backupOrchestrator,
+      instanceId: `backup:${CLUSTER}:${ID}`,
+      input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false },
+      activities: { ...backupActivities(w.env), writeAudit: async () => undefined },
+      startTime: '2025-01-01T02:00:00.000Z',
+    });
+    expect((await h.run()).output as BackupOutput).toMatchObject({ outcome: 'complete', secondary: null });
   });
 
   it('refuses a copy that differs from the manifest and writes no secondary manifest', async () => {
@@ -117,8 +132,17 @@ describe('copy to the secondary account', () => {
     await expect(copyToSecondary(w.env, CLUSTER, ID)).rejects.toThrow(/no manifest on the primary/);
     await backup();
     // The secondary cannot read the source: its copy fails (a source the SAS does not cover).
-    const broken = { ...w.env, blobs: store('ukprimary'), secondaryBlobs: new BackupBlobStore({ connectionString: `DefaultEndpointsProtocol=http;AccountName=uksecondary;AccountKey=${KEYS.ukprimary};BlobEndpoint=${new URL(azurite.blobEndpoint).origin}/uksecondary;` }) };
-    const err = await copyToSecondary(broken, CLUSTER, ID).then(() => null, (e: Error) => e);
+    const broken = {
+      ...w.env,
+      blobs: store('ukprimary'),
+      secondaryBlobs: new BackupBlobStore({
+        connectionString: `DefaultEndpointsProtocol=http;AccountName=uksecondary;AccountKey=${KEYS.ukprimary};BlobEndpoint=${new URL(azurite.blobEndpoint).origin}/uksecondary;`,
+      }),
+    };
+    const err = await copyToSecondary(broken, CLUSTER, ID).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err!.message).toMatch(/server-side copy of .* failed: HTTP 403/);
     expect(err!.message).not.toMatch(/sig=|se=|sv=/);
@@ -139,9 +163,19 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     await backup();
     await copyToSecondary(w.env, CLUSTER, ID);
     await wipePrimary();
-    const out = await runRestore(secondaryEnv(w.env), { restoreId: 'r2', cluster: CLUSTER, backupId: ID, namespaces: ['shop'], namespaceMap: { shop: 'shop-dr' }, conflict: 'skip', dryRun: false, requestedBy: 'test' });
+    const out = await runRestore(secondaryEnv(w.env), {
+      restoreId: 'r2',
+      cluster: CLUSTER,
+      backupId: ID,
+      namespaces: ['shop'],
+      namespaceMap: { shop: 'shop-dr' },
+      conflict: 'skip',
+      dryRun: false,
+      requestedBy: 'test',
+    });
     expect(out).toMatchObject({ outcome: 'restored', failed: [] });
-    for (const [resource, obj] of shopObjects('shop')) expect(w.kube.get(resource as never, 'shop-dr', obj.metadata.name!), `${resource}/${obj.metadata.name}`).toBeDefined();
+    for (const [resource, obj] of shopObjects('shop'))
+      expect(w.kube.get(resource as never, 'shop-dr', obj.metadata.name!), `${resource}/${obj.metadata.name}`).toBeDefined();
     expect(w.kube.get('secrets', 'shop-dr', 'api-credentials')!['data']).toEqual(w.kube.get('secrets', 'shop', 'api-credentials')!['data']);
   });
 
@@ -174,7 +208,15 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     const h = createReplayHarness({
       orchestrator: drillOrchestrator,
       instanceId: 'drill:ms5-prod:secondary:20250105T040000Z',
-      input: { drillId: 'drill-secondary-20250105t0400', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-dr-20250105t0400', timeoutSeconds: 900, from: 'secondary', requestedBy: 'schedule:drill' },
+      input: {
+        drillId: 'drill-secondary-20250105t0400',
+        cluster: CLUSTER,
+        namespace: 'shop',
+        scratchNamespace: 'aksops-drill-dr-20250105t0400',
+        timeoutSeconds: 900,
+        from: 'secondary',
+        requestedBy: 'schedule:drill',
+      },
       activities: { ...backupActivities(w.env), writeAudit: async () => undefined },
       startTime: '2025-01-05T04:00:00.000Z',
     });
@@ -185,7 +227,13 @@ describe('recovery from the secondary region (primary blobs gone)', () => {
     expect((r.output as DrillOutput).restored).toBeGreaterThan(15);
     expect(w.kube.get('namespaces', undefined, 'aksops-drill-dr-20250105t0400')).toBeUndefined();
     // The same drill from the primary finds nothing: the primary's blobs are gone.
-    const primaryDrill = createReplayHarness({ orchestrator: drillOrchestrator, instanceId: 'drill:ms5-prod:primary', input: { drillId: 'drill-primary', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-p', timeoutSeconds: 900, requestedBy: 'test' }, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-05T05:00:00.000Z' });
-    expect(((await primaryDrill.run()).output as DrillOutput)).toMatchObject({ outcome: 'failed', from: 'primary', backupId: null });
+    const primaryDrill = createReplayHarness({
+      orchestrator: drillOrchestrator,
+      instanceId: 'drill:ms5-prod:primary',
+      input: { drillId: 'drill-primary', cluster: CLUSTER, namespace: 'shop', scratchNamespace: 'aksops-drill-p', timeoutSeconds: 900, requestedBy: 'test' },
+      activities: { ...backupActivities(w.env), writeAudit: async () => undefined },
+      startTime: '2025-01-05T05:00:00.000Z',
+    });
+    expect((await primaryDrill.run()).output as DrillOutput).toMatchObject({ outcome: 'failed', from: 'primary', backupId: null });
   });
 });

@@ -35,7 +35,16 @@ const DASHBOARDS: FakeDashboard[] = [
   { uid: 'home', title: 'Home', panels: [] },
 ];
 
-const base = (over: Partial<RestoreServiceInput> = {}): RestoreServiceInput => ({ restoreId: 'r1', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: ID, names: ['*'], conflict: 'skip', dryRun: false, ...over });
+const base = (over: Partial<RestoreServiceInput> = {}): RestoreServiceInput => ({
+  restoreId: 'r1',
+  cluster: CLUSTER,
+  sourceCluster: CLUSTER,
+  backupId: ID,
+  names: ['*'],
+  conflict: 'skip',
+  dryRun: false,
+  ...over,
+});
 
 function useGrafana(g: FakeGrafana) {
   w.backups.clusters[0]!.grafana = { url: g.url, tokenSetting: 'GRAFANA_TOKEN', restoreTokenSetting: 'GRAFANA_EDITOR_TOKEN' };
@@ -53,7 +62,17 @@ beforeEach(async () => {
   useGrafana(source);
   await planBackup(w.env, { backupId: ID, cluster: CLUSTER, parts: ['grafana', 'keyVault'] });
   const parts = [await backupGrafana(w.env, { backupId: ID, cluster: CLUSTER }), await backupKeyVault(w.env, { backupId: ID, cluster: CLUSTER })];
-  await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: parts.map((p) => p.part), failed: [], warnings: [], trigger: 'cli', requestedBy: 'test', startedAt: 'x', finishedAt: 'y' });
+  await writeManifest(w.env, {
+    backupId: ID,
+    cluster: CLUSTER,
+    parts: parts.map((p) => p.part),
+    failed: [],
+    warnings: [],
+    trigger: 'cli',
+    requestedBy: 'test',
+    startedAt: 'x',
+    finishedAt: 'y',
+  });
 });
 
 afterEach(async () => {
@@ -134,7 +153,9 @@ describe('Key Vault secrets', () => {
     const s = await restoreKeyVault(w.env, base({ names: ['pg-admin'] }));
     expect([s.created, s.skipped]).toEqual([0, 1]);
     const u = await restoreKeyVault(w.env, base({ names: ['pg-admin'], conflict: 'update' }));
-    expect(u.failed).toEqual([{ object: 'KeyVaultSecret pg-admin', error: expect.stringMatching(/cannot restore over a secret\. Fix: delete and purge it first/) }]);
+    expect(u.failed).toEqual([
+      { object: 'KeyVaultSecret pg-admin', error: expect.stringMatching(/cannot restore over a secret\. Fix: delete and purge it first/) },
+    ]);
   });
 });
 
@@ -146,8 +167,17 @@ describe('through the restore API, the orchestration and the CLI runner', () => 
       useGrafana(target);
       w.backups.clusters[0]!.keyVault = { vaultUri: kv.vaultUrl, secrets: ['*'] };
       w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, kv.credential(), kv.clientOptions());
-      const req = restoreRequest(w.backups, { cluster: CLUSTER, backupId: ID, dashboards: ['*'], keyVaultSecrets: ['redis-password'], dryRun: false }, new Date('2025-01-02T00:00:00Z'), 'user:oncall', 'abc123');
-      expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, dashboards: 'all' })).toMatchObject({ ok: false, invalid: { status: 400, body: { parameter: 'dashboards', error: expect.stringContaining('must be a list of names') } } });
+      const req = restoreRequest(
+        w.backups,
+        { cluster: CLUSTER, backupId: ID, dashboards: ['*'], keyVaultSecrets: ['redis-password'], dryRun: false },
+        new Date('2025-01-02T00:00:00Z'),
+        'user:oncall',
+        'abc123',
+      );
+      expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, dashboards: 'all' })).toMatchObject({
+        ok: false,
+        invalid: { status: 400, body: { parameter: 'dashboards', error: expect.stringContaining('must be a list of names') } },
+      });
       const input = { ...(req.input as RestoreInput), namespaces: [] };
       // A crash after every step, each from a fresh target (what one restore would meet): it
       // always completes, writes each dashboard and secret once, and re-runs of an activity skip
@@ -161,7 +191,13 @@ describe('through the restore API, the orchestration and the CLI runner', () => 
         vaults.push(v);
         w.backups.clusters[0]!.keyVault = { vaultUri: v.vaultUrl, secrets: ['*'] };
         w.env.keyVaultSecrets = (uri) => keyVaultSecretsPort(uri, v.credential(), v.clientOptions());
-        return createReplayHarness({ orchestrator: restoreOrchestrator, instanceId: req.instanceId, input, activities: { ...backupActivities(w.env), writeAudit: async () => undefined }, startTime: '2025-01-02T00:00:00.000Z' });
+        return createReplayHarness({
+          orchestrator: restoreOrchestrator,
+          instanceId: req.instanceId,
+          input,
+          activities: { ...backupActivities(w.env), writeAudit: async () => undefined },
+          startTime: '2025-01-02T00:00:00.000Z',
+        });
       };
       try {
         const { cleanResult, points } = await forEachCrashPoint(make, (_h, r) => {

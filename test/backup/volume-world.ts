@@ -38,14 +38,23 @@ export function snapshot(dir: string, rel = ''): Record<string, string> {
     const st = lstatSync(join(dir, p));
     if (st.isSymbolicLink()) out[p] = `link:${readlinkSync(join(dir, p))}`;
     else if (st.isDirectory()) Object.assign(out, { [p]: 'dir' }, snapshot(dir, p));
-    else out[p] = `file:${createHash('sha256').update(readFileSync(join(dir, p))).digest('hex')}`;
+    else
+      out[p] = `file:${createHash('sha256')
+        .update(readFileSync(join(dir, p)))
+        .digest('hex')}`;
   }
   return out;
 }
 
 const pvc = (ns: string, name: string, labels: Record<string, string>, phase: string): KubeObject => ({
   metadata: { name, namespace: ns, labels },
-  spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'managed-csi-premium', resources: { requests: { storage: '5Gi' } }, volumeMode: 'Filesystem', ...(phase === 'Pending' ? {} : { volumeName: `pvc-${name}` }) },
+  spec: {
+    accessModes: ['ReadWriteOnce'],
+    storageClassName: 'managed-csi-premium',
+    resources: { requests: { storage: '5Gi' } },
+    volumeMode: 'Filesystem',
+    ...(phase === 'Pending' ? {} : { volumeName: `pvc-${name}` }),
+  },
   status: phase === 'Pending' ? { phase: 'Pending' } : { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '5Gi' } },
 });
 
@@ -64,14 +73,40 @@ export async function createVolumeWorld(tag: string, backups: Record<string, unk
     backups,
     clusterBackup: {
       databases: [{ name: 'media-db', namespace: 'media', podSelector: 'app=media-db', database: 'media' }],
-      volumes: [{ namespace: 'media', selector: 'backup=files', expectedSize: '10Mi', pod: { image: 'busybox:1.36.1', runAsUser: 1000, fsGroup: 1000, startTimeout: '30s' } }],
+      volumes: [
+        {
+          namespace: 'media',
+          selector: 'backup=files',
+          expectedSize: '10Mi',
+          pod: { image: 'busybox:1.36.1', runAsUser: 1000, fsGroup: 1000, startTimeout: '30s' },
+        },
+      ],
     },
   });
-  for (const [name, labels, phase] of [['uploads', { backup: 'files' }, 'Bound'], ['pgdata', { backup: 'files' }, 'Bound'], ['scratch', { backup: 'files' }, 'Pending'], ['cache', { backup: 'no' }, 'Bound']] as const) {
+  for (const [name, labels, phase] of [
+    ['uploads', { backup: 'files' }, 'Bound'],
+    ['pgdata', { backup: 'files' }, 'Bound'],
+    ['scratch', { backup: 'files' }, 'Pending'],
+    ['cache', { backup: 'no' }, 'Bound'],
+  ] as const) {
     w.kube.seed('persistentvolumeclaims', pvc('media', name, labels, phase));
   }
-  w.kube.seedPod({ namespace: 'media', name: 'media-api-0', nodeName: NODE, spec: { tolerations: [TOLERATION], containers: [{ name: 'api', image: 'contoso.azurecr.io/media:1.0' }], volumes: [{ name: 'files', persistentVolumeClaim: { claimName: 'uploads' } }] } });
-  w.kube.seedPod({ namespace: 'media', name: 'media-db-0', labels: { app: 'media-db' }, spec: { containers: [{ name: 'postgres', image: 'postgres:16' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'pgdata' } }] } });
+  w.kube.seedPod({
+    namespace: 'media',
+    name: 'media-api-0',
+    nodeName: NODE,
+    spec: {
+      tolerations: [TOLERATION],
+      containers: [{ name: 'api', image: 'contoso.azurecr.io/media:1.0' }],
+      volumes: [{ name: 'files', persistentVolumeClaim: { claimName: 'uploads' } }],
+    },
+  });
+  w.kube.seedPod({
+    namespace: 'media',
+    name: 'media-db-0',
+    labels: { app: 'media-db' },
+    spec: { containers: [{ name: 'postgres', image: 'postgres:16' }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'pgdata' } }] },
+  });
   w.kube.seed('namespaces', { metadata: { name: 'media-restored' } });
   dirs['media/uploads'] = join(root, 'uploads');
   fillVolume(dirs['media/uploads']);

@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { CLUSTER, type World } from './world.js';
 import { runRestore } from '../../src/cli/backup.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { BAD_IMAGE, createVolumeWorld, NODE, podCreates as created, podGone as gone, snapshot, TOLERATION, type PodSpecView, type VolumeWorld } from './volume-world.js';
+import {
+  BAD_IMAGE,
+  createVolumeWorld,
+  NODE,
+  podCreates as created,
+  podGone as gone,
+  snapshot,
+  TOLERATION,
+  type PodSpecView,
+  type VolumeWorld,
+} from './volume-world.js';
 import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
 import { verifyBackup } from '../../src/backup/catalog.js';
 import { paths } from '../../src/backup/manifest.js';
@@ -62,23 +72,46 @@ describe('volume backup and restore through an ephemeral pod', () => {
     const spec = pod.spec as unknown as PodSpecView;
     expect(spec['volumes']).toEqual([{ name: 'data', persistentVolumeClaim: { claimName: 'uploads', readOnly: true } }]);
     expect(spec.containers[0]!.volumeMounts).toEqual([{ name: 'data', mountPath: '/aksops/volume', readOnly: true }]);
-    expect(spec.containers[0]!.securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(spec.containers[0]!.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(spec['securityContext']).toEqual({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
     expect(spec.containers[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } });
-    expect(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [NODE] }] }]);
+    expect(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
+      { matchFields: [{ key: 'metadata.name', operator: 'In', values: [NODE] }] },
+    ]);
     expect(spec['tolerations']).toEqual([TOLERATION]);
     expect(spec['automountServiceAccountToken']).toBe(false);
     expect(w.kube.get('pods', 'media', name)?.spec?.['nodeName']).toBe(NODE); // scheduled there
     expect(podGone('media', name)).toBe(true);
     expect(w.kube.requests.some((r) => r.method === 'DELETE' && r.path.endsWith(`/pods/${name}`))).toBe(true);
 
-    await writeManifest(w.env, { backupId: ID, cluster: CLUSTER, parts: [s.part], failed: [], warnings: [], trigger: 'cli', requestedBy: 'test', startedAt: 'x', finishedAt: 'y' });
+    await writeManifest(w.env, {
+      backupId: ID,
+      cluster: CLUSTER,
+      parts: [s.part],
+      failed: [],
+      warnings: [],
+      trigger: 'cli',
+      requestedBy: 'test',
+      startedAt: 'x',
+      finishedAt: 'y',
+    });
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     const item = m.items.find((i) => i.type === 'volume')!;
     const blob = await w.blobs.readBuffer(w.backups.containers.appData, paths.volume(CLUSTER, ID, 'media', 'uploads'));
     expect([item.size, item.sha256]).toEqual([blob.length, createHash('sha256').update(blob).digest('hex')]);
     expect(item.entries).toBe(Object.keys(snapshot(dirs['media/uploads']!)).length);
-    expect(item.pvc).toEqual({ name: 'uploads', storageClassName: 'managed-csi-premium', storage: '5Gi', accessModes: ['ReadWriteOnce'], volumeMode: 'Filesystem' });
+    expect(item.pvc).toEqual({
+      name: 'uploads',
+      storageClassName: 'managed-csi-premium',
+      storage: '5Gi',
+      accessModes: ['ReadWriteOnce'],
+      volumeMode: 'Filesystem',
+    });
     expect(m.counts['volumes']).toBe(1);
     const listed = execFileSync('tar', ['-tf', '-'], { input: blob }).toString().split('\n');
     expect(listed.some((n) => n.includes('lost+found'))).toBe(false);
@@ -88,18 +121,48 @@ describe('volume backup and restore through an ephemeral pod', () => {
   it('dry-run of a restore into a new PVC shows the plan and creates nothing', async () => {
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     w.kube.clearRequests();
-    const r = await restoreVolume(w.env, { restoreId: 'r-dry', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: ID, volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-restored' } }, dryRun: true }, m, fast);
+    const r = await restoreVolume(
+      w.env,
+      {
+        restoreId: 'r-dry',
+        cluster: CLUSTER,
+        sourceCluster: CLUSTER,
+        backupId: ID,
+        volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-restored' } },
+        dryRun: true,
+      },
+      m,
+      fast,
+    );
     expect(r).toMatchObject({ outcome: 'planned', target: 'media-restored/uploads-restored', storageClassName: 'managed-csi-premium', storage: '5Gi' });
-    expect(w.kube.writes().map((x) => [x.method, x.path, x.query['dryRun']])).toEqual([['POST', '/api/v1/namespaces/media-restored/persistentvolumeclaims', 'All']]);
+    expect(w.kube.writes().map((x) => [x.method, x.path, x.query['dryRun']])).toEqual([
+      ['POST', '/api/v1/namespaces/media-restored/persistentvolumeclaims', 'All'],
+    ]);
     expect(w.kube.get('persistentvolumeclaims', 'media-restored', 'uploads-restored')).toBeUndefined();
   });
 
   it('restores into a new PVC: same storage class and size, files identical byte for byte, pod deleted', async () => {
     const m = (await readManifest(w.env, CLUSTER, ID))!;
-    const r = await restoreVolume(w.env, { restoreId: 'r-1', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: ID, volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-restored' } }, dryRun: false }, m, fast);
+    const r = await restoreVolume(
+      w.env,
+      {
+        restoreId: 'r-1',
+        cluster: CLUSTER,
+        sourceCluster: CLUSTER,
+        backupId: ID,
+        volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-restored' } },
+        dryRun: false,
+      },
+      m,
+      fast,
+    );
     expect(r.outcome).toBe('created');
     const created = w.kube.get('persistentvolumeclaims', 'media-restored', 'uploads-restored')!;
-    expect(created.spec).toMatchObject({ storageClassName: 'managed-csi-premium', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } });
+    expect(created.spec).toMatchObject({
+      storageClassName: 'managed-csi-premium',
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '5Gi' } },
+    });
     expect(snapshot(dirs['media-restored/uploads-restored']!)).toEqual(snapshot(dirs['media/uploads']!));
     const podName = volumePodName('restore', 'r-1', 'media-restored', 'uploads-restored');
     const pod = podCreates().find((x) => (x.body as KubeObject).metadata.name === podName)!.body as KubeObject;
@@ -111,9 +174,21 @@ describe('volume backup and restore through an ephemeral pod', () => {
   it('never writes into an existing PVC: the conflict is reported and no pod is created', async () => {
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     w.kube.clearRequests();
-    await expect(restoreVolume(w.env, { restoreId: 'r-2', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: ID, volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-restored' } }, dryRun: false }, m, fast)).rejects.toThrow(
-      /PVC media-restored\/uploads-restored already exists: a restore never writes into an existing PVC/,
-    );
+    await expect(
+      restoreVolume(
+        w.env,
+        {
+          restoreId: 'r-2',
+          cluster: CLUSTER,
+          sourceCluster: CLUSTER,
+          backupId: ID,
+          volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-restored' } },
+          dryRun: false,
+        },
+        m,
+        fast,
+      ),
+    ).rejects.toThrow(/PVC media-restored\/uploads-restored already exists: a restore never writes into an existing PVC/);
     expect(w.kube.writes()).toEqual([]);
   });
 
@@ -122,20 +197,44 @@ describe('volume backup and restore through an ephemeral pod', () => {
     const io: CliIo = { out: (l) => void out.push(l), err: () => undefined, env: {}, readStdin: () => '', cwd: process.cwd() };
     const args = ['--backup', ID, '--map', 'media=media-restored', '--volume', 'media/uploads=uploads-cli'];
     expect(await runRestore(args, io, async () => w.env)).toBe(0);
-    expect(JSON.parse(out.at(-1)!)).toMatchObject({ dryRun: true, outcome: 'restored', volumes: [{ source: 'media/uploads', target: 'media-restored/uploads-cli', ok: true }] });
+    expect(JSON.parse(out.at(-1)!)).toMatchObject({
+      dryRun: true,
+      outcome: 'restored',
+      volumes: [{ source: 'media/uploads', target: 'media-restored/uploads-cli', ok: true }],
+    });
     expect(w.kube.get('persistentvolumeclaims', 'media-restored', 'uploads-cli')).toBeUndefined();
     expect(await runRestore([...args, '--apply'], io, async () => w.env)).toBe(0);
-    expect(JSON.parse(out.at(-1)!)).toMatchObject({ dryRun: false, outcome: 'restored', volumes: [{ ok: true, entries: Object.keys(snapshot(dirs['media/uploads']!)).length }] });
+    expect(JSON.parse(out.at(-1)!)).toMatchObject({
+      dryRun: false,
+      outcome: 'restored',
+      volumes: [{ ok: true, entries: Object.keys(snapshot(dirs['media/uploads']!)).length }],
+    });
     expect(snapshot(dirs['media-restored/uploads-cli']!)).toEqual(snapshot(dirs['media/uploads']!));
     // Into a protected namespace: refused before anything is created.
-    await expect(runRestore(['--backup', ID, '--map', 'media=kube-system', '--volume', 'media/uploads=x', '--apply'], io, async () => w.env)).resolves.not.toBe(0);
+    await expect(runRestore(['--backup', ID, '--map', 'media=kube-system', '--volume', 'media/uploads=x', '--apply'], io, async () => w.env)).resolves.not.toBe(
+      0,
+    );
     expect(w.kube.get('persistentvolumeclaims', 'kube-system', 'x')).toBeUndefined();
   });
 
   it('a checksum mismatch fails the restore (tampered blob)', async () => {
     const m = (await readManifest(w.env, CLUSTER, ID))!;
     const tampered = { ...m, items: m.items.map((i) => (i.type === 'volume' ? { ...i, sha256: '0'.repeat(64) } : i)) };
-    await expect(restoreVolume(w.env, { restoreId: 'r-3', cluster: CLUSTER, sourceCluster: CLUSTER, backupId: ID, volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-tampered' } }, dryRun: false }, tampered, fast)).rejects.toThrow(/does not match the manifest/);
+    await expect(
+      restoreVolume(
+        w.env,
+        {
+          restoreId: 'r-3',
+          cluster: CLUSTER,
+          sourceCluster: CLUSTER,
+          backupId: ID,
+          volume: { namespace: 'media', pvc: 'uploads', target: { namespace: 'media-restored', name: 'uploads-tampered' } },
+          dryRun: false,
+        },
+        tampered,
+        fast,
+      ),
+    ).rejects.toThrow(/does not match the manifest/);
     expect(podGone('media-restored', volumePodName('restore', 'r-3', 'media-restored', 'uploads-tampered'))).toBe(true);
   });
 });
@@ -145,7 +244,12 @@ describe('volume backup: retries and failures', () => {
     const id = '20250102T020000Z-nightly';
     w.kube.clearRequests();
     // The first attempt dies while waiting for the pod to start (the worker was recycled).
-    const crash = { pollMs: 5, sleep: async () => { throw new Error('worker recycled'); } };
+    const crash = {
+      pollMs: 5,
+      sleep: async () => {
+        throw new Error('worker recycled');
+      },
+    };
     await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, crash)).rejects.toThrow(/worker recycled/);
     const name = volumePodName('backup', id, 'media', 'uploads');
     expect(w.kube.get('pods', 'media', name)?.status?.['phase']).toBe('Pending'); // left behind by the crash
@@ -164,7 +268,9 @@ describe('volume backup: retries and failures', () => {
     const saved = dirs['media/uploads']!;
     dirs['media/uploads'] = join(saved, 'does-not-exist');
     try {
-      await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(/tar of media\/uploads.tar in media\/aksops-vb-uploads-[0-9a-f]+ failed \(exit \d+\)/);
+      await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(
+        /tar of media\/uploads.tar in media\/aksops-vb-uploads-[0-9a-f]+ failed \(exit \d+\)/,
+      );
     } finally {
       dirs['media/uploads'] = saved;
     }
@@ -178,7 +284,9 @@ describe('volume backup: retries and failures', () => {
     const saved = cfg.pod.image;
     cfg.pod.image = BAD_IMAGE;
     try {
-      await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(/cannot start: ImagePullBackOff: .*Fix: check pod.image \(registry.invalid\/busybox:1\)/);
+      await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(
+        /cannot start: ImagePullBackOff: .*Fix: check pod.image \(registry.invalid\/busybox:1\)/,
+      );
     } finally {
       cfg.pod.image = saved;
     }
@@ -189,7 +297,9 @@ describe('volume backup: retries and failures', () => {
     const id = '20250105T020000Z-nightly';
     const name = volumePodName('backup', id, 'media', 'uploads');
     w.kube.seedPod({ namespace: 'media', name });
-    await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(/exists and is not aksops' copy pod .*: it is not touched/);
+    await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(
+      /exists and is not aksops' copy pod .*: it is not touched/,
+    );
     expect(w.kube.get('pods', 'media', name)?.metadata.deletionTimestamp).toBeUndefined();
   });
 });

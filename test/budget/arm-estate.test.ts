@@ -34,7 +34,9 @@ let env: BudgetEnv;
 
 function seed(): void {
   clusters.addCluster({
-    subscriptionId: SUB, resourceGroup: 'rg-ms5-dev', name: 'aks-ms5-dev',
+    subscriptionId: SUB,
+    resourceGroup: 'rg-ms5-dev',
+    name: 'aks-ms5-dev',
     pools: [
       { name: 'system', mode: 'System', count: 2, enableAutoScaling: true, minCount: 1, maxCount: 3 },
       { name: 'compute', count: 4, enableAutoScaling: true, minCount: 1, maxCount: 10 },
@@ -43,7 +45,9 @@ function seed(): void {
     ],
   });
   clusters.addCluster({
-    subscriptionId: SUB, resourceGroup: 'rg-ms5-prod', name: 'aks-ms5-prod',
+    subscriptionId: SUB,
+    resourceGroup: 'rg-ms5-prod',
+    name: 'aks-ms5-prod',
     pools: [
       { name: 'system', mode: 'System', count: 3, enableAutoScaling: true, minCount: 2, maxCount: 5 },
       { name: 'spot', count: 5, enableAutoScaling: true, minCount: 1, maxCount: 10 },
@@ -58,8 +62,15 @@ function seed(): void {
 function kubeAccess(): KubeAccess {
   const kc = kube.kubeConfig();
   const apis = (cluster: string): KubeApis => ({
-    cluster, via: 'kubeconfig', kubeConfig: kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api),
-    batch: kc.makeApiClient(BatchV1Api), policy: kc.makeApiClient(PolicyV1Api), autoscaling: kc.makeApiClient(AutoscalingV2Api), storage: kc.makeApiClient(StorageV1Api),
+    cluster,
+    via: 'kubeconfig',
+    kubeConfig: kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    batch: kc.makeApiClient(BatchV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+    autoscaling: kc.makeApiClient(AutoscalingV2Api),
+    storage: kc.makeApiClient(StorageV1Api),
   });
   return { forCluster: async (c) => apis(c.name), forget: (name) => void forgotten.push(name) };
 }
@@ -80,7 +91,16 @@ beforeEach(async () => {
     clusters: new ManagedClusters({ credential, clientOptions }),
     operations: new ArmOperations({ credential: async () => credential, endpoint: arm.url, ca: arm.caPem }),
   });
-  env = { config: FIXTURE.cfg, estate, cost: { measure: async () => { throw new Error('not used'); } }, isPaused: async () => ({ paused: false, reason: null }) };
+  env = {
+    config: FIXTURE.cfg,
+    estate,
+    cost: {
+      measure: async () => {
+        throw new Error('not used');
+      },
+    },
+    isPaused: async () => ({ paused: false, reason: null }),
+  };
 });
 
 afterEach(async () => {
@@ -90,7 +110,13 @@ afterEach(async () => {
 
 const poolState = (rg: string, c: string, p: string) => {
   const x = pools.pool(SUB, rg, c, p)!.properties;
-  return { count: x.count, enableAutoScaling: x.enableAutoScaling, minCount: x.minCount ?? null, maxCount: x.maxCount ?? null, provisioningState: x.provisioningState };
+  return {
+    count: x.count,
+    enableAutoScaling: x.enableAutoScaling,
+    minCount: x.minCount ?? null,
+    maxCount: x.maxCount ?? null,
+    provisioningState: x.provisioningState,
+  };
 };
 
 /** apply (or restore) then poll until done, like the orchestration does on its timers. */
@@ -107,7 +133,7 @@ async function change(step: Step, before: Step['after'], direction: 'apply' | 'r
 }
 
 describe('agent pools through @azure/arm-containerservice (fake ARM)', () => {
-  it('plans from what ARM reports and lowers an autoscaled pool\'s maxCount as a polled long-running operation', async () => {
+  it("plans from what ARM reports and lowers an autoscaled pool's maxCount as a polled long-running operation", async () => {
     const plan = await budgetPlan(env, { budget: BUDGET, stage: 1, existing: [], stoppedClusters: [] });
     expect(plan.steps.map((s) => [s.target, s.after])).toEqual([
       ['pool/ms5-dev/compute/autoscaler', { enableAutoScaling: true, minCount: 1, maxCount: 1 }],
@@ -118,11 +144,22 @@ describe('agent pools through @azure/arm-containerservice (fake ARM)', () => {
     expect(before).toEqual({ enableAutoScaling: true, minCount: 1, maxCount: 10 });
     arm.requests.length = 0;
     const r = await change(step, before, 'apply');
-    expect(r.first).toMatchObject({ outcome: 'pending', statusUrl: expect.stringMatching(/\/providers\/Microsoft\.ContainerService\/locations\/westeurope\/operations\//) });
+    expect(r.first).toMatchObject({
+      outcome: 'pending',
+      statusUrl: expect.stringMatching(/\/providers\/Microsoft\.ContainerService\/locations\/westeurope\/operations\//),
+    });
     expect(r.last).toEqual({ outcome: 'done', values: { enableAutoScaling: true, minCount: 1, maxCount: 1 } });
-    expect(poolState('rg-ms5-dev', 'aks-ms5-dev', 'compute')).toEqual({ count: 4, enableAutoScaling: true, minCount: 1, maxCount: 1, provisioningState: 'Succeeded' });
+    expect(poolState('rg-ms5-dev', 'aks-ms5-dev', 'compute')).toEqual({
+      count: 4,
+      enableAutoScaling: true,
+      minCount: 1,
+      maxCount: 1,
+      provisioningState: 'Succeeded',
+    });
     // GET (compare), GET + PUT (read-modify-write, If-Match), status polls until Succeeded, GET (verify).
-    const methods = arm.requests.map((q) => `${q.method} ${q.path.replace(/.*managedClusters\//, 'mc/').replace(/.*\/operations\/.*/, 'operation-status')} ${q.status}`);
+    const methods = arm.requests.map(
+      (q) => `${q.method} ${q.path.replace(/.*managedClusters\//, 'mc/').replace(/.*\/operations\/.*/, 'operation-status')} ${q.status}`,
+    );
     expect(methods).toEqual([
       'GET mc/aks-ms5-dev/agentPools/compute 200',
       'GET mc/aks-ms5-dev/agentPools/compute 200',
@@ -142,9 +179,15 @@ describe('agent pools through @azure/arm-containerservice (fake ARM)', () => {
   });
 
   it('AKS refuses a manual count change on an autoscaled pool and zero nodes on a system pool; to zero is two updates', async () => {
-    await expect(env.estate.updatePool('ms5-prod', 'spot', { count: 0 })).rejects.toThrow(/Cannot manually scale agent pool 'spot' while the cluster autoscaler is enabled/);
-    await expect(env.estate.updatePool('ms5-prod', 'system', { enableAutoScaling: false, minCount: null, maxCount: null, count: 0 })).rejects.toThrow(/system pool must have at least 1 node/);
-    await expect(env.estate.updatePool('ms5-prod', 'spot', { enableAutoScaling: true, minCount: 5, maxCount: 2 })).rejects.toThrow(/must be less than or equal to agentPoolProfile.maxCount/);
+    await expect(env.estate.updatePool('ms5-prod', 'spot', { count: 0 })).rejects.toThrow(
+      /Cannot manually scale agent pool 'spot' while the cluster autoscaler is enabled/,
+    );
+    await expect(env.estate.updatePool('ms5-prod', 'system', { enableAutoScaling: false, minCount: null, maxCount: null, count: 0 })).rejects.toThrow(
+      /system pool must have at least 1 node/,
+    );
+    await expect(env.estate.updatePool('ms5-prod', 'spot', { enableAutoScaling: true, minCount: 5, maxCount: 2 })).rejects.toThrow(
+      /must be less than or equal to agentPoolProfile.maxCount/,
+    );
 
     const plan = await budgetPlan(env, { budget: BUDGET, stage: 2, existing: [], stoppedClusters: [] });
     const spot = plan.steps.filter((s) => s.cluster === 'ms5-prod' && s.pool === 'spot');
@@ -189,7 +232,9 @@ describe('managed clusters: stop and start (fake ARM)', () => {
     expect(r.first).toMatchObject({ outcome: 'pending', statusUrl: expect.any(String) });
     expect(r.last).toEqual({ outcome: 'done', values: { power: 'Stopped' } });
     expect(clusters.cluster(SUB, 'rg-ms5-dev', 'aks-ms5-dev')!.properties).toMatchObject({ powerState: { code: 'Stopped' }, provisioningState: 'Succeeded' });
-    await expect(env.estate.updatePool('ms5-dev', 'compute', { enableAutoScaling: true, minCount: 1, maxCount: 2 })).rejects.toMatchObject({ name: 'BusyError' });
+    await expect(env.estate.updatePool('ms5-dev', 'compute', { enableAutoScaling: true, minCount: 1, maxCount: 2 })).rejects.toMatchObject({
+      name: 'BusyError',
+    });
     // Stopping again is refused by AKS; the activity never asks (compare-and-set answers 'already').
     expect((await budgetApplyStep(env, { step: stop, before, direction: 'apply', dryRun: false, instanceId: 't' })).outcome).toBe('already');
     const back = await change(stop, before, 'restore');
@@ -201,7 +246,7 @@ describe('managed clusters: stop and start (fake ARM)', () => {
 });
 
 describe('deployments through @kubernetes/client-node (fake Kubernetes API)', () => {
-  it('scales a namespace\'s Deployments to zero with a merge patch of spec.replicas and back, leaving other namespaces alone', async () => {
+  it("scales a namespace's Deployments to zero with a merge patch of spec.replicas and back, leaving other namespaces alone", async () => {
     const plan = await budgetPlan(env, { budget: BUDGET, stage: 2, existing: [], stoppedClusters: [] });
     const ds = plan.steps.filter((s) => s.kind === 'workload-replicas');
     expect(ds.map((s) => s.target)).toEqual(['deployment/ms5-prod/preview/api/replicas', 'deployment/ms5-prod/preview/web/replicas']);
@@ -210,7 +255,10 @@ describe('deployments through @kubernetes/client-node (fake Kubernetes API)', ()
     for (const s of ds) {
       const b = await budgetReadStep(env, { step: s });
       befores.push(b);
-      expect(await budgetApplyStep(env, { step: s, before: b, direction: 'apply', dryRun: false, instanceId: 't' })).toEqual({ outcome: 'done', values: { replicas: 0 } });
+      expect(await budgetApplyStep(env, { step: s, before: b, direction: 'apply', dryRun: false, instanceId: 't' })).toEqual({
+        outcome: 'done',
+        values: { replicas: 0 },
+      });
     }
     const patches = kube.requests.filter((r) => r.method === 'PATCH');
     expect(patches.map((p) => [p.path, p.contentType, p.body])).toEqual([
@@ -218,7 +266,8 @@ describe('deployments through @kubernetes/client-node (fake Kubernetes API)', ()
       ['/apis/apps/v1/namespaces/preview/deployments/web', 'application/merge-patch+json', { spec: { replicas: 0 } }],
     ]);
     expect(kube.get('deployments', 'preview', 'web')!['spec']).toMatchObject({ replicas: 0 });
-    for (let i = ds.length - 1; i >= 0; i--) await budgetApplyStep(env, { step: ds[i]!, before: befores[i]!, direction: 'restore', dryRun: false, instanceId: 't' });
+    for (let i = ds.length - 1; i >= 0; i--)
+      await budgetApplyStep(env, { step: ds[i]!, before: befores[i]!, direction: 'restore', dryRun: false, instanceId: 't' });
     expect((kube.get('deployments', 'preview', 'web')!['spec'] as { replicas: number }).replicas).toBe(3);
     expect((kube.get('deployments', 'preview', 'api')!['spec'] as { replicas: number }).replicas).toBe(2);
     expect((kube.get('deployments', 'shop', 'api')!['spec'] as { replicas: number }).replicas).toBe(5);
@@ -230,7 +279,9 @@ describe('one evaluation end to end on the SDK estate (replay harness)', () => {
   it('fires every stage on day 29 and the new period restores the estate exactly', { timeout: 120_000 }, async () => {
     const curve = { '2025-03-29': [3010, 3080], '2025-04-01': [15, null] } as Record<string, [number | null, number | null]>;
     const snapshot = () => ({
-      pools: ['compute', 'spot', 'system', 'database'].map((p) => poolState('rg-ms5-dev', 'aks-ms5-dev', p)).concat(['spot', 'system', 'database'].map((p) => poolState('rg-ms5-prod', 'aks-ms5-prod', p))),
+      pools: ['compute', 'spot', 'system', 'database']
+        .map((p) => poolState('rg-ms5-dev', 'aks-ms5-dev', p))
+        .concat(['spot', 'system', 'database'].map((p) => poolState('rg-ms5-prod', 'aks-ms5-prod', p))),
       power: clusters.cluster(SUB, 'rg-ms5-dev', 'aks-ms5-dev')!.properties.powerState.code,
       replicas: ['web', 'api'].map((n) => (kube.get('deployments', 'preview', n)!['spec'] as { replicas: number }).replicas),
     });
@@ -242,7 +293,17 @@ describe('one evaluation end to end on the SDK estate (replay harness)', () => {
       const h = createReplayHarness({
         orchestrator: budgetEnforcementOrchestrator,
         instanceId: `budget-e2e-${day}`,
-        input: { budget: BUDGET, period: { key: day.slice(0, 8) + '01', start: `${day.slice(0, 8)}01T00:00:00.000Z`, end: day.startsWith('2025-03') ? '2025-04-01T00:00:00.000Z' : '2025-05-01T00:00:00.000Z' }, trigger: 'timer', refresh: false, forceDryRun: false },
+        input: {
+          budget: BUDGET,
+          period: {
+            key: day.slice(0, 8) + '01',
+            start: `${day.slice(0, 8)}01T00:00:00.000Z`,
+            end: day.startsWith('2025-03') ? '2025-04-01T00:00:00.000Z' : '2025-05-01T00:00:00.000Z',
+          },
+          trigger: 'timer',
+          refresh: false,
+          forceDryRun: false,
+        },
         startTime: at,
         activities: {
           budgetGate: () => budgetGate(runEnv),

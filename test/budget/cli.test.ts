@@ -35,9 +35,18 @@ describe('aksops budgets status', () => {
   it('prints each budget with its current period and stages from the config', async () => {
     const o = io();
     expect(await main(['budgets', 'status', '--config', file, '--at', '2025-03-10T12:00:00Z'], o)).toBe(0);
-    const v = JSON.parse(o.lines[0]!) as { name: string; mode: string; period: { key: string }; stages: Array<{ name: string; state: string; actions: string[] }> };
+    const v = JSON.parse(o.lines[0]!) as {
+      name: string;
+      mode: string;
+      period: { key: string };
+      stages: Array<{ name: string; state: string; actions: string[] }>;
+    };
     expect(v).toMatchObject({ name: 'dev-estate', mode: 'enforce', period: { key: '2025-03-01' } });
-    expect(v.stages.map((s) => [s.name, s.state])).toEqual([['warn', 'pending'], ['slow-down', 'pending'], ['stop', 'pending']]);
+    expect(v.stages.map((s) => [s.name, s.state])).toEqual([
+      ['warn', 'pending'],
+      ['slow-down', 'pending'],
+      ['stop', 'pending'],
+    ]);
     expect(v.stages[2]!.actions).toContain('stop clusters ms5-dev');
   });
 

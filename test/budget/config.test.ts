@@ -27,7 +27,12 @@ describe('budgets config', () => {
     const { budgets } = loadFixture(BUDGET_YAML.replace('    mode: enforce\n', ''));
     const b = budgets[0]!;
     expect(b.mode).toBe('dry-run'); // new budgets start in dry-run
-    expect(b).toMatchObject({ refreshIntervalSeconds: 4 * 3600, costType: 'ActualCost', period: { type: 'calendar-month', startDay: 1 }, allocationClusters: ['ms5-dev', 'ms5-prod'] });
+    expect(b).toMatchObject({
+      refreshIntervalSeconds: 4 * 3600,
+      costType: 'ActualCost',
+      period: { type: 'calendar-month', startDay: 1 },
+      allocationClusters: ['ms5-dev', 'ms5-prod'],
+    });
     expect(b.stages.map((s) => [s.name, s.hysteresis, s.restoreWithinPeriod, s.approvalTimeoutSeconds])).toEqual([
       ['warn', 5, true, null],
       ['slow-down', 5, false, null],
@@ -42,23 +47,41 @@ describe('budgets config', () => {
       - { name: c, threshold: 100, basis: forecast, actions: [{ type: notify }] }`),
     );
     expect(p).toEqual([
-      { path: 'budgets[0].stages[1].threshold', message: expect.stringMatching(/90 % of actual comes after 100 % of forecast \(stages\[0\]\).*out of order\. Fix: order stages by threshold/) },
+      {
+        path: 'budgets[0].stages[1].threshold',
+        message: expect.stringMatching(/90 % of actual comes after 100 % of forecast \(stages\[0\]\).*out of order\. Fix: order stages by threshold/),
+      },
     ]);
     // Each stage is compared with the one before it: c (100 % forecast) after b (90 % actual) is in order.
     // forecast then actual at the same threshold is in order (a forecast reaches it first); the reverse is not.
-    expect(problems(budget(`      - { name: a, threshold: 100, basis: forecast, actions: [{ type: notify }] }
-      - { name: b, threshold: 100, basis: actual, actions: [{ type: notify }] }`))).toEqual([]);
-    expect(problems(budget(`      - { name: a, threshold: 100, basis: actual, actions: [{ type: notify }] }
-      - { name: b, threshold: 100, basis: forecast, actions: [{ type: notify }] }`))[0]?.path).toBe('budgets[0].stages[1].threshold');
+    expect(
+      problems(
+        budget(`      - { name: a, threshold: 100, basis: forecast, actions: [{ type: notify }] }
+      - { name: b, threshold: 100, basis: actual, actions: [{ type: notify }] }`),
+      ),
+    ).toEqual([]);
+    expect(
+      problems(
+        budget(`      - { name: a, threshold: 100, basis: actual, actions: [{ type: notify }] }
+      - { name: b, threshold: 100, basis: forecast, actions: [{ type: notify }] }`),
+      )[0]?.path,
+    ).toBe('budgets[0].stages[1].threshold');
   });
 
   it('refuses an unknown pool, naming it and the pools the cluster has', () => {
     const p = problems(budget(`      - { name: a, threshold: 100, basis: actual, actions: [{ type: scaleDownPools, cluster: ms5-dev, pools: [spot, gpu] }] }`));
-    expect(p).toEqual([{ path: 'budgets[0].stages[0].actions[0].pools[1]', message: '"gpu" is not a node pool of cluster ms5-dev. Fix: use one of system, compute, spot, database' }]);
+    expect(p).toEqual([
+      {
+        path: 'budgets[0].stages[0].actions[0].pools[1]',
+        message: '"gpu" is not a node pool of cluster ms5-dev. Fix: use one of system, compute, spot, database',
+      },
+    ]);
   });
 
   it('refuses protected pools and system pools in an action', () => {
-    const p = problems(budget(`      - { name: a, threshold: 100, basis: actual, actions: [{ type: scalePoolsToZero, cluster: ms5-dev, pools: [system, database] }] }`));
+    const p = problems(
+      budget(`      - { name: a, threshold: 100, basis: actual, actions: [{ type: scalePoolsToZero, cluster: ms5-dev, pools: [system, database] }] }`),
+    );
     expect(p).toEqual([
       { path: 'budgets[0].stages[0].actions[0].pools[0]', message: expect.stringContaining('pool system is a System pool: system pools are protected') },
       { path: 'budgets[0].stages[0].actions[0].pools[1]', message: expect.stringMatching(/^pool database is protected .*Fix: remove it from the action/) },
@@ -97,8 +120,11 @@ describe('budgets config', () => {
     expect(byPath['budgets[0].currency']).toContain('ISO 4217');
     expect(byPath['budgets[0].stages[0].actions[0].type'] ?? byPath['budgets[0].stages[0].actions[0]']).toContain('Fix: type is one of notify, scaleDownPools');
     const q = problems(
-      budget(`      - { name: a, threshold: 80, basis: actual, actions: [{ type: notify }] }
-      - { name: a, threshold: 90, basis: actual, actions: [{ type: notify }] }`, '\n    refreshInterval: 10m\n    period: { type: calendar-month, startDay: 15 }'),
+      budget(
+        `      - { name: a, threshold: 80, basis: actual, actions: [{ type: notify }] }
+      - { name: a, threshold: 90, basis: actual, actions: [{ type: notify }] }`,
+        '\n    refreshInterval: 10m\n    period: { type: calendar-month, startDay: 15 }',
+      ),
     );
     expect(q.map((x) => x.path).sort()).toEqual(['budgets[0].period.startDay', 'budgets[0].refreshInterval', 'budgets[0].stages[1].name']);
     const noInventory = parseConfigProblems(`

@@ -74,7 +74,17 @@ describe('Cost Management through @azure/arm-costmanagement', () => {
       timePeriod: { from: '2025-03-01T00:00:00.000Z', to: '2025-03-11T06:00:00.000Z' },
       dataset: { granularity: 'None', aggregation: { totalCost: { name: 'Cost', function: 'Sum' } }, grouping: [{ type: 'Dimension', name: 'ServiceName' }] },
     });
-    expect(f).toMatchObject({ kind: 'forecast', status: 200, body: { type: 'ActualCost', timeframe: 'Custom', includeActualCost: true, dataset: { granularity: 'Daily' }, timePeriod: { to: '2025-03-31T23:59:59.000Z' } } });
+    expect(f).toMatchObject({
+      kind: 'forecast',
+      status: 200,
+      body: {
+        type: 'ActualCost',
+        timeframe: 'Custom',
+        includeActualCost: true,
+        dataset: { granularity: 'Daily' },
+        timePeriod: { to: '2025-03-31T23:59:59.000Z' },
+      },
+    });
     const logged = arm.requests.filter((r) => r.path.includes('CostManagement'));
     expect(logged.map((r) => [r.method, r.path, r.apiVersion, r.authorized])).toEqual([
       ['POST', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.CostManagement/query`, '2022-10-01', true],
@@ -88,7 +98,9 @@ describe('Cost Management through @azure/arm-costmanagement', () => {
     const m = await source().measure({ budget: tagged, period: MARCH, now: '2025-03-11T06:00:00.000Z', refresh: false });
     expect(m.actual).toBe(900);
     expect(m.drivers).toEqual([{ name: RG.toLowerCase(), cost: 900 }]);
-    expect(cm.calls[0]!.body).toMatchObject({ dataset: { filter: { tags: { name: 'env', operator: 'In', values: ['dev'] } }, grouping: [{ type: 'Dimension', name: 'ResourceGroupName' }] } });
+    expect(cm.calls[0]!.body).toMatchObject({
+      dataset: { filter: { tags: { name: 'env', operator: 'In', values: ['dev'] } }, grouping: [{ type: 'Dimension', name: 'ResourceGroupName' }] },
+    });
   });
 
   it('follows nextLink pages (POST again with $skiptoken)', async () => {
@@ -154,7 +166,13 @@ describe('cache: never query more often than the data can change', () => {
     const cache = TableCostCache.fromSettings(settings, `costcache${Date.now() % 100000}`);
     expect(await cache.get('nope')).toBeNull();
     await cache.put('k1', { fetchedAt: '2025-03-11T06:00:00.000Z', actual: 1, forecast: 2, currency: 'EUR', drivers: [{ name: 'a', cost: 1 }] });
-    expect(await cache.get('k1')).toEqual({ fetchedAt: '2025-03-11T06:00:00.000Z', actual: 1, forecast: 2, currency: 'EUR', drivers: [{ name: 'a', cost: 1 }] });
+    expect(await cache.get('k1')).toEqual({
+      fetchedAt: '2025-03-11T06:00:00.000Z',
+      actual: 1,
+      forecast: 2,
+      currency: 'EUR',
+      drivers: [{ name: 'a', cost: 1 }],
+    });
     expect(await cache.throttledUntil()).toBeNull();
     await cache.setThrottledUntil('2025-03-11T07:00:00.000Z');
     await cache.setThrottledUntil('2025-03-11T06:30:00.000Z'); // never shortened
@@ -181,7 +199,11 @@ describe('throttling (QPU quotas, 429)', () => {
     const cache = new MemoryCostCache();
     const src = source(cache);
     await src.measure(at('2025-03-11T06:00:00.000Z'));
-    cm.throttleNext(1, { 'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after': '900', 'retry-after': '30', 'x-ms-ratelimit-microsoft.costmanagement-entity-retry-after': '45' });
+    cm.throttleNext(1, {
+      'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after': '900',
+      'retry-after': '30',
+      'x-ms-ratelimit-microsoft.costmanagement-entity-retry-after': '45',
+    });
     const m = await src.measure(at('2025-03-11T10:30:00.000Z'));
     expect(cache.until).toBe('2025-03-11T10:45:00.000Z');
     expect(m).toMatchObject({ actual: 1000, cached: true, asOf: '2025-03-11T06:00:00.000Z' });
@@ -218,14 +240,35 @@ describe('throttling (QPU quotas, 429)', () => {
     const h = (o: Record<string, string>) => (n: string) => o[n];
     expect(retryAfterSeconds(h({}))).toBeNull();
     expect(retryAfterSeconds(h({ 'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after': '7', 'retry-after': '2' }))).toBe(7);
-    expect(retryAfterSeconds(h({ 'x-ms-ratelimit-microsoft.costmanagement-clienttype-retry-after': '48', 'x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after': '10' }))).toBe(48);
+    expect(
+      retryAfterSeconds(
+        h({ 'x-ms-ratelimit-microsoft.costmanagement-clienttype-retry-after': '48', 'x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after': '10' }),
+      ),
+    ).toBe(48);
     expect(retryAfterSeconds(h({ 'retry-after': 'Tue, 11 Mar 2025 06:01:00 GMT' }), Date.parse('2025-03-11T06:00:00Z'))).toBe(60);
     expect(retryAfterSeconds(h({ 'retry-after': 'soon' }))).toBeNull();
   });
 
   it('reads results by column name whatever the order (legacy PreTaxCost layout)', () => {
-    const t = { columns: [{ name: 'ResourceGroup', type: 'String' }, { name: 'PreTaxCost', type: 'Number' }, { name: 'Currency', type: 'String' }], rows: [['a', 1.5, 'USD'], ['b', 2.25, 'USD']] };
-    expect(readQueryRows(t, 'ResourceGroup')).toEqual({ total: 3.75, currency: 'USD', groups: [{ name: 'b', cost: 2.25 }, { name: 'a', cost: 1.5 }] });
+    const t = {
+      columns: [
+        { name: 'ResourceGroup', type: 'String' },
+        { name: 'PreTaxCost', type: 'Number' },
+        { name: 'Currency', type: 'String' },
+      ],
+      rows: [
+        ['a', 1.5, 'USD'],
+        ['b', 2.25, 'USD'],
+      ],
+    };
+    expect(readQueryRows(t, 'ResourceGroup')).toEqual({
+      total: 3.75,
+      currency: 'USD',
+      groups: [
+        { name: 'b', cost: 2.25 },
+        { name: 'a', cost: 1.5 },
+      ],
+    });
     expect(() => readQueryRows({ columns: [{ name: 'X' }], rows: [[1]] }, 'ServiceName')).toThrow(/no cost column/);
   });
 });

@@ -50,7 +50,12 @@ describe('periods', () => {
     const p = periodAt(b31, '2025-03-31T00:00:00Z');
     const back = periodsBefore(b31, p, 3);
     expect(back.map((x) => x.key)).toEqual(['2025-02-28', '2025-01-31', '2024-12-31']);
-    for (const [later, earlier] of [[p, back[0]!], [back[0]!, back[1]!], [back[1]!, back[2]!]] as const) expect(earlier.end).toBe(later.start);
+    for (const [later, earlier] of [
+      [p, back[0]!],
+      [back[0]!, back[1]!],
+      [back[1]!, back[2]!],
+    ] as const)
+      expect(earlier.end).toBe(later.start);
     expect(previousPeriod(CAL, periodAt(CAL, '2025-01-10T00:00:00Z')).key).toBe('2024-12-01');
     expect(elapsedShare(periodAt(CAL, '2025-04-16T00:00:00Z'), '2025-04-16T00:00:00Z')).toBe(0.5);
   });
@@ -63,7 +68,11 @@ describe('stage evaluation and the escalate-only state', () => {
 
   it('computes each stage against its basis; the level is the highest stage that holds', () => {
     const r = checkStages(spec, m(2400, 2900));
-    expect(r.checks.map((c) => [c.name, c.percent, c.holds])).toEqual([['warn', 80, true], ['slow-down', 96.67, false], ['stop', 80, false]]);
+    expect(r.checks.map((c) => [c.name, c.percent, c.holds])).toEqual([
+      ['warn', 80, true],
+      ['slow-down', 96.67, false],
+      ['stop', 80, false],
+    ]);
     expect(r.level).toBe(0);
     expect(checkStages(spec, m(1000, 3100)).level).toBe(1);
     expect(checkStages(spec, m(null, null)).level).toBe(-1);
@@ -121,9 +130,15 @@ describe('stage evaluation and the escalate-only state', () => {
     expect(a.result).toEqual({ granted: true });
     s = a.state;
     expect(s.budget).toBe('b');
-    expect(acquireLease(s, { instanceId: 'b', now: '2025-03-10T10:30:00Z', leaseSeconds: 3600, budget: 'b', period: 'p' }).result).toMatchObject({ granted: false, holder: 'a' });
+    expect(acquireLease(s, { instanceId: 'b', now: '2025-03-10T10:30:00Z', leaseSeconds: 3600, budget: 'b', period: 'p' }).result).toMatchObject({
+      granted: false,
+      holder: 'a',
+    });
     expect(acquireLease(s, { instanceId: 'a', now: '2025-03-10T10:30:00Z', leaseSeconds: 3600, budget: 'b', period: 'p' }).result).toEqual({ granted: true });
-    expect(acquireLease(s, { instanceId: 'b', now: '2025-03-10T11:00:00Z', leaseSeconds: 3600, budget: 'b', period: 'p' }).result).toEqual({ granted: true, takeoverFrom: 'a' });
+    expect(acquireLease(s, { instanceId: 'b', now: '2025-03-10T11:00:00Z', leaseSeconds: 3600, budget: 'b', period: 'p' }).result).toEqual({
+      granted: true,
+      takeoverFrom: 'a',
+    });
     expect(releaseLease(s, { instanceId: 'b', now: NOW }).result.released).toBe(false);
     expect(releaseLease(s, { instanceId: 'a', now: NOW }).state.lease).toBeNull();
   });
@@ -131,7 +146,16 @@ describe('stage evaluation and the escalate-only state', () => {
 
 describe('action records and the restore plan', () => {
   const NOW = '2025-03-20T00:00:00.000Z';
-  const stepOf = (stage: number, target: string, after: Step['after']): Step => ({ id: `${stage}:${target}`, stage, kind: 'pool-autoscaler', target, cluster: 'c', pool: 'p', after, description: target });
+  const stepOf = (stage: number, target: string, after: Step['after']): Step => ({
+    id: `${stage}:${target}`,
+    stage,
+    kind: 'pool-autoscaler',
+    target,
+    cluster: 'c',
+    pool: 'p',
+    after,
+    description: target,
+  });
 
   it('records a change once, before it is made, and restores newest first to the recorded values', () => {
     let s = initialBudgetState();
@@ -160,7 +184,15 @@ describe('action records and the restore plan', () => {
 
   it('knows which clusters it stopped', () => {
     let s = initialBudgetState();
-    const stop: Step = { id: '2:cluster/dev/power', stage: 2, kind: 'cluster-power', target: 'cluster/dev/power', cluster: 'dev', after: { power: 'Stopped' }, description: 'stop dev' };
+    const stop: Step = {
+      id: '2:cluster/dev/power',
+      stage: 2,
+      kind: 'cluster-power',
+      target: 'cluster/dev/power',
+      cluster: 'dev',
+      after: { power: 'Stopped' },
+      description: 'stop dev',
+    };
     s = recordIntent(s, { step: stop, before: { power: 'Running' }, now: NOW }).state;
     expect(stoppedClusters(s)).toEqual(['dev']);
     s = markRestored(s, { id: stop.id, outcome: 'restored', now: NOW }).state;
@@ -172,11 +204,28 @@ describe('planning a stage', () => {
   const { budgets, protection } = loadFixture();
   const spec = budgets[0]!;
   const pool = (cluster: string, name: string, p: Partial<PoolSnapshot> = {}): PoolSnapshot => ({
-    cluster, name, mode: 'User', enableAutoScaling: true, minCount: 1, maxCount: 10, count: 4, provisioningState: 'Succeeded', spot: name === 'spot', ...p,
+    cluster,
+    name,
+    mode: 'User',
+    enableAutoScaling: true,
+    minCount: 1,
+    maxCount: 10,
+    count: 4,
+    provisioningState: 'Succeeded',
+    spot: name === 'spot',
+    ...p,
   });
   const snapshot = (over: Partial<EstateSnapshot> = {}): EstateSnapshot => ({
-    pools: [pool('ms5-dev', 'spot', { minCount: 0, maxCount: 20 }), pool('ms5-dev', 'compute'), pool('ms5-prod', 'spot'), pool('ms5-dev', 'system', { mode: 'System' })],
-    clusters: [{ name: 'ms5-dev', power: 'Running', provisioningState: 'Succeeded' }, { name: 'ms5-prod', power: 'Running', provisioningState: 'Succeeded' }],
+    pools: [
+      pool('ms5-dev', 'spot', { minCount: 0, maxCount: 20 }),
+      pool('ms5-dev', 'compute'),
+      pool('ms5-prod', 'spot'),
+      pool('ms5-dev', 'system', { mode: 'System' }),
+    ],
+    clusters: [
+      { name: 'ms5-dev', power: 'Running', provisioningState: 'Succeeded' },
+      { name: 'ms5-prod', power: 'Running', provisioningState: 'Succeeded' },
+    ],
     workloads: [
       { cluster: 'ms5-prod', namespace: 'preview', kind: 'Deployment', name: 'web', replicas: 3 },
       { cluster: 'ms5-prod', namespace: 'preview', kind: 'Deployment', name: 'api', replicas: 2 },
@@ -226,7 +275,13 @@ describe('planning a stage', () => {
     };
     const plan = planStage({ ...base, spec: spec2, stage: 0, snapshot: snapshot({ pools: [...snapshot().pools, pool('ms5-dev', 'database')] }) });
     expect(plan.steps).toEqual([]);
-    expect(plan.skipped.map((s) => s.target)).toEqual(['pool/ms5-dev/system', 'pool/ms5-dev/database', 'namespace/ms5-prod/kube-system', 'namespace/ms5-prod/monitoring', 'cluster/ms5-prod/power']);
+    expect(plan.skipped.map((s) => s.target)).toEqual([
+      'pool/ms5-dev/system',
+      'pool/ms5-dev/database',
+      'namespace/ms5-prod/kube-system',
+      'namespace/ms5-prod/monitoring',
+      'cluster/ms5-prod/power',
+    ]);
     // A pool ARM reports as System is skipped even when the config thinks it is a user pool.
     const p2 = planStage({ ...base, stage: 1, snapshot: snapshot({ pools: [pool('ms5-dev', 'compute', { mode: 'System' })] }) });
     expect(p2.skipped).toContainEqual({ target: 'pool/ms5-dev/compute', reason: expect.stringContaining('system pools') });
@@ -235,7 +290,11 @@ describe('planning a stage', () => {
   it('skips what this stage already changed this period, and what is in a stopped cluster', () => {
     const plan = planStage({ ...base, stage: 1, snapshot: snapshot(), existing: ['1:pool/ms5-dev/compute/autoscaler'], stoppedClusters: ['ms5-prod'] });
     expect(plan.steps).toEqual([]);
-    expect(plan.skipped.map((s) => s.reason)).toEqual([expect.stringContaining('scalePoolsToZero'), 'already changed by this stage in this period', 'cluster ms5-prod is stopped']);
+    expect(plan.skipped.map((s) => s.reason)).toEqual([
+      expect.stringContaining('scalePoolsToZero'),
+      'already changed by this stage in this period',
+      'cluster ms5-prod is stopped',
+    ]);
   });
 });
 
@@ -280,16 +339,36 @@ describe('budget notification payload (schemaId "AIP Budget Notification")', () 
   const sample = {
     schemaId: 'AIP Budget Notification',
     data: {
-      SubscriptionName: 'test-subscription', SubscriptionId: SUB, EnrollmentNumber: '', DepartmentName: 'test-budgetDepartmentName',
-      AccountName: 'test-budgetAccountName', BillingAccountId: '', BillingProfileId: '', InvoiceSectionId: '', ResourceGroup: 'MC_rg-ms5-dev_aks-ms5-dev_westeurope',
-      SpendingAmount: '1111.32', BudgetStartDate: '2023-01-20T23:49:40.216Z', Budget: '10000', Unit: 'USD', BudgetCreator: 'email@domain.com',
-      BudgetName: 'budget-dev-aks-nodes', BudgetType: 'Cost', NotificationThresholdAmount: '8000.0',
+      SubscriptionName: 'test-subscription',
+      SubscriptionId: SUB,
+      EnrollmentNumber: '',
+      DepartmentName: 'test-budgetDepartmentName',
+      AccountName: 'test-budgetAccountName',
+      BillingAccountId: '',
+      BillingProfileId: '',
+      InvoiceSectionId: '',
+      ResourceGroup: 'MC_rg-ms5-dev_aks-ms5-dev_westeurope',
+      SpendingAmount: '1111.32',
+      BudgetStartDate: '2023-01-20T23:49:40.216Z',
+      Budget: '10000',
+      Unit: 'USD',
+      BudgetCreator: 'email@domain.com',
+      BudgetName: 'budget-dev-aks-nodes',
+      BudgetType: 'Cost',
+      NotificationThresholdAmount: '8000.0',
     },
   };
 
   it('parses the published sample and accepts unknown fields', () => {
     const n = parseBudgetNotification({ ...sample, extra: 1, data: { ...sample.data, NewField: 'x' } });
-    expect(n).toMatchObject({ budgetName: 'budget-dev-aks-nodes', subscriptionId: SUB, spendingAmount: 1111.32, budgetAmount: 10000, unit: 'USD', notificationThreshold: '8000.0' });
+    expect(n).toMatchObject({
+      budgetName: 'budget-dev-aks-nodes',
+      subscriptionId: SUB,
+      spendingAmount: 1111.32,
+      budgetAmount: 10000,
+      unit: 'USD',
+      notificationThreshold: '8000.0',
+    });
   });
 
   it('refuses other schemas and bad fields, naming the field', () => {
@@ -304,6 +383,8 @@ describe('budget notification payload (schemaId "AIP Budget Notification")', () 
     const budgets = [fixtureBudget()];
     expect(matchBudgets(parseBudgetNotification(sample), budgets).map((b) => b.name)).toEqual(['dev-estate']);
     expect(matchBudgets(parseBudgetNotification({ ...sample, data: { ...sample.data, ResourceGroup: 'other' } }), budgets)).toEqual([]);
-    expect(matchBudgets(parseBudgetNotification({ ...sample, data: { ...sample.data, BudgetName: 'dev-estate', ResourceGroup: '' } }), budgets)).toHaveLength(1);
+    expect(matchBudgets(parseBudgetNotification({ ...sample, data: { ...sample.data, BudgetName: 'dev-estate', ResourceGroup: '' } }), budgets)).toHaveLength(
+      1,
+    );
   });
 });

@@ -45,7 +45,13 @@ function deps(now = NOW): BudgetHttpDeps {
     forceDryRun: false,
     preview: async (spec, period) => {
       previews++;
-      return { period, measurement: { period: period.key, actual: 2500, forecast: 3100, currency: 'EUR', asOf: NOW.toISOString(), drivers: [], notes: [], cached: true }, decision: { level: 1, fire: [0, 1], release: [], checks: [], rejected: [] }, plans: [], restores: [] };
+      return {
+        period,
+        measurement: { period: period.key, actual: 2500, forecast: 3100, currency: 'EUR', asOf: NOW.toISOString(), drivers: [], notes: [], cached: true },
+        decision: { level: 1, fire: [0, 1], release: [], checks: [], rejected: [] },
+        plans: [],
+        restores: [],
+      };
     },
   };
 }
@@ -53,7 +59,20 @@ function deps(now = NOW): BudgetHttpDeps {
 const sample = (data: Record<string, string> = {}) =>
   JSON.stringify({
     schemaId: 'AIP Budget Notification',
-    data: { SubscriptionName: 'ms5', SubscriptionId: SUB, ResourceGroup: 'MC_rg-ms5-dev_aks-ms5-dev_westeurope', SpendingAmount: '2450.10', BudgetStartDate: '2025-03-01T00:00:00Z', Budget: '3000', Unit: 'EUR', BudgetCreator: 'ops@contoso.com', BudgetName: 'budget-dev-aks-nodes', BudgetType: 'Cost', NotificationThresholdAmount: '2400.0', ...data },
+    data: {
+      SubscriptionName: 'ms5',
+      SubscriptionId: SUB,
+      ResourceGroup: 'MC_rg-ms5-dev_aks-ms5-dev_westeurope',
+      SpendingAmount: '2450.10',
+      BudgetStartDate: '2025-03-01T00:00:00Z',
+      Budget: '3000',
+      Unit: 'EUR',
+      BudgetCreator: 'ops@contoso.com',
+      BudgetName: 'budget-dev-aks-nodes',
+      BudgetType: 'Cost',
+      NotificationThresholdAmount: '2400.0',
+      ...data,
+    },
   });
 
 async function auditRows() {
@@ -64,10 +83,19 @@ describe('POST /api/budgets/webhook (Azure Monitor action group)', () => {
   it('starts a fresh evaluation of the budget with that scope, once per minute, and audits it', async () => {
     const r = await handleWebhook(deps(), sample());
     expect(r.status).toBe(202);
-    expect(r.body).toEqual({ matched: ['dev-estate'], started: [{ budget: 'dev-estate', instanceId: 'budget-dev-estate-2025-03-01-webhook-20250329T0630', started: true }] });
+    expect(r.body).toEqual({
+      matched: ['dev-estate'],
+      started: [{ budget: 'dev-estate', instanceId: 'budget-dev-estate-2025-03-01-webhook-20250329T0630', started: true }],
+    });
     const input = durable.starts[0]!.input as BudgetEnforcementInput;
     expect(durable.starts[0]!.name).toBe('budgetEnforcement');
-    expect(input).toMatchObject({ trigger: 'webhook', refresh: true, requestedBy: 'azure-monitor', period: { key: '2025-03-01' }, budget: { name: 'dev-estate' } });
+    expect(input).toMatchObject({
+      trigger: 'webhook',
+      refresh: true,
+      requestedBy: 'azure-monitor',
+      period: { key: '2025-03-01' },
+      budget: { name: 'dev-estate' },
+    });
     // An action group retry within the minute starts nothing new.
     expect((await handleWebhook(deps(), sample())).body).toMatchObject({ started: [{ started: false }] });
     expect(durable.starts).toHaveLength(1);
@@ -105,7 +133,10 @@ describe('POST /api/budgets/{name}/evaluate', () => {
   });
 
   it('refuses enforce on a dry-run budget, unknown budgets and bad bodies', async () => {
-    expect(await handleEvaluate(deps(), 'staging-estate', '{"mode":"enforce"}')).toMatchObject({ status: 409, body: { error: expect.stringContaining('Fix: set budgets[].mode: enforce') } });
+    expect(await handleEvaluate(deps(), 'staging-estate', '{"mode":"enforce"}')).toMatchObject({
+      status: 409,
+      body: { error: expect.stringContaining('Fix: set budgets[].mode: enforce') },
+    });
     expect((await handleEvaluate(deps(), 'nope', '')).status).toBe(404);
     expect((await handleEvaluate(deps(), 'dev-estate', '{"mode":"yolo"}')).status).toBe(400);
     expect((await handleEvaluate(deps(), 'dev-estate', '{')).status).toBe(400);
@@ -118,11 +149,15 @@ describe('status and approval', () => {
     durable.entities.set(`budget/${budgetEntityKey('dev-estate', '2025-03-01')}`, mutate(initialBudgetState('dev-estate', '2025-03-01')));
   }
 
-  it('GET shows the period\'s stages and changes from the entity', async () => {
+  it("GET shows the period's stages and changes from the entity", async () => {
     seedState((s) => ({ ...s, fired: [{ index: 0, name: 'warn', mode: 'enforce', firedAt: '2025-03-22T06:00:08.000Z', percent: 80.67 }] }));
     const r = await handleGet(deps(), 'dev-estate', null);
     expect(r.status).toBe(200);
-    expect((r.body as { stages: Array<{ name: string; state: string }> }).stages.map((s) => [s.name, s.state])).toEqual([['warn', 'fired'], ['slow-down', 'pending'], ['stop', 'pending']]);
+    expect((r.body as { stages: Array<{ name: string; state: string }> }).stages.map((s) => [s.name, s.state])).toEqual([
+      ['warn', 'fired'],
+      ['slow-down', 'pending'],
+      ['stop', 'pending'],
+    ]);
     const empty = await handleGet(deps(), 'dev-estate', '2025-02-10T00:00:00Z');
     expect(empty.body).toMatchObject({ period: { key: '2025-02-01' }, active: [], last: null });
     expect((await handleGet(deps(), 'dev-estate', 'soon')).status).toBe(400);
@@ -131,7 +166,17 @@ describe('status and approval', () => {
   it('approval is raised to the evaluation waiting for it; nothing waiting is 404', async () => {
     expect((await handleApproval(deps(), 'dev-estate', '{"approve":true}')).status).toBe(404);
     const instanceId = 'budget-dev-estate-2025-03-01-20250329T06';
-    durable.instances.set(instanceId, { name: 'budgetEnforcement', instanceId, input: null, runtimeStatus: 'Running', createdTime: NOW.toISOString(), lastUpdatedTime: NOW.toISOString(), output: null, customStatus: null, events: [] });
+    durable.instances.set(instanceId, {
+      name: 'budgetEnforcement',
+      instanceId,
+      input: null,
+      runtimeStatus: 'Running',
+      createdTime: NOW.toISOString(),
+      lastUpdatedTime: NOW.toISOString(),
+      output: null,
+      customStatus: null,
+      events: [],
+    });
     seedState((s) => {
       const leased = acquireLease(s, { instanceId, now: '2025-03-29T06:00:00.000Z', leaseSeconds: 7200, budget: 'dev-estate', period: '2025-03-01' }).state;
       return recordApproval(leased, { stage: 2, status: 'requested', at: '2025-03-29T06:01:00.000Z', instanceId }).state;
@@ -139,7 +184,9 @@ describe('status and approval', () => {
     expect((await handleApproval(deps(), 'dev-estate', '{"approve":"yes"}')).status).toBe(400);
     const r = await handleApproval(deps(), 'dev-estate', JSON.stringify({ approve: true, by: 'alice@contoso.com' }));
     expect(r).toMatchObject({ status: 202, body: { instanceId, stage: 'stop', approve: true, by: 'user:alice@contoso.com' } });
-    expect(durable.instances.get(instanceId)!.events).toEqual([{ name: 'budgetApproval', data: { approve: true, by: 'user:alice@contoso.com', stage: 'stop' } }]);
+    expect(durable.instances.get(instanceId)!.events).toEqual([
+      { name: 'budgetApproval', data: { approve: true, by: 'user:alice@contoso.com', stage: 'stop' } },
+    ]);
   });
 });
 

@@ -91,7 +91,11 @@ describe('a simulated month of budget enforcement, crashed after every step', ()
       ['slow-down', '2025-03-25'],
       ['stop', '2025-03-29'],
     ]);
-    expect(Object.entries(outputs).filter(([, o]) => o.fired.length > 0).map(([d, o]) => [d, o.fired])).toEqual([
+    expect(
+      Object.entries(outputs)
+        .filter(([, o]) => o.fired.length > 0)
+        .map(([d, o]) => [d, o.fired]),
+    ).toEqual([
       ['2025-03-22', ['warn']],
       ['2025-03-25', ['slow-down']],
       ['2025-03-29', ['stop']],

@@ -32,7 +32,17 @@ describe('budget registrations', () => {
     expect(hasClient(timer)).toBe(true);
     expect(triggerOf(byName.get('budgetEnforcement')!)).toMatchObject({ type: 'orchestrationTrigger' });
     expect(triggerOf(byName.get('budget')!)).toMatchObject({ type: 'entityTrigger' });
-    for (const a of ['budgetGate', 'budgetMeasure', 'budgetPlan', 'budgetReadStep', 'budgetApplyStep', 'budgetCheckStep', 'budgetReport', 'budgetNotify', 'budgetAudit']) {
+    for (const a of [
+      'budgetGate',
+      'budgetMeasure',
+      'budgetPlan',
+      'budgetReadStep',
+      'budgetApplyStep',
+      'budgetCheckStep',
+      'budgetReport',
+      'budgetNotify',
+      'budgetAudit',
+    ]) {
       expect(triggerOf(byName.get(a)!), a).toMatchObject({ type: 'activityTrigger' });
     }
   });

@@ -24,7 +24,16 @@ export class World implements EstatePort {
 
   static initial(): World {
     const pool = (cluster: string, name: string, p: Partial<PoolSnapshot>): PoolSnapshot => ({
-      cluster, name, mode: 'User', enableAutoScaling: true, minCount: 1, maxCount: 10, count: 3, provisioningState: 'Succeeded', spot: false, ...p,
+      cluster,
+      name,
+      mode: 'User',
+      enableAutoScaling: true,
+      minCount: 1,
+      maxCount: 10,
+      count: 3,
+      provisioningState: 'Succeeded',
+      spot: false,
+      ...p,
     });
     return new World({
       pools: [
@@ -57,7 +66,10 @@ export class World implements EstatePort {
 
   /** The estate without bookkeeping, to compare with another world. */
   shape(): Pick<WorldState, 'pools' | 'clusters' | 'workloads'> {
-    return JSON.parse(JSON.stringify({ pools: this.state.pools, clusters: this.state.clusters, workloads: this.state.workloads })) as Pick<WorldState, 'pools' | 'clusters' | 'workloads'>;
+    return JSON.parse(JSON.stringify({ pools: this.state.pools, clusters: this.state.clusters, workloads: this.state.workloads })) as Pick<
+      WorldState,
+      'pools' | 'clusters' | 'workloads'
+    >;
   }
 
   /** Long-running operations finish when someone looks (the next GET after the PUT). */
@@ -109,9 +121,16 @@ export class World implements EstatePort {
     if (change.enableAutoScaling === true && !p.enableAutoScaling && change.count !== undefined && change.count !== p.count) {
       throw new Error('BadRequest: cannot manually scale and enable cluster autoscaler in the same update operation');
     }
-    if (next.enableAutoScaling && (next.minCount === null || next.maxCount === null || next.minCount > next.maxCount)) throw new Error(`BadRequest: minCount must be <= maxCount (${next.minCount}, ${next.maxCount})`);
-    if (p.mode === 'System' && (next.count === 0 || (next.enableAutoScaling && (next.minCount ?? 0) < 1))) throw new Error('BadRequest: system pools need at least one node');
-    this.state.pending[`pool/${cluster}/${name}`] = { enableAutoScaling: next.enableAutoScaling, minCount: next.minCount, maxCount: next.maxCount, count: next.count };
+    if (next.enableAutoScaling && (next.minCount === null || next.maxCount === null || next.minCount > next.maxCount))
+      throw new Error(`BadRequest: minCount must be <= maxCount (${next.minCount}, ${next.maxCount})`);
+    if (p.mode === 'System' && (next.count === 0 || (next.enableAutoScaling && (next.minCount ?? 0) < 1)))
+      throw new Error('BadRequest: system pools need at least one node');
+    this.state.pending[`pool/${cluster}/${name}`] = {
+      enableAutoScaling: next.enableAutoScaling,
+      minCount: next.minCount,
+      maxCount: next.maxCount,
+      count: next.count,
+    };
     p.provisioningState = 'Updating';
     this.state.writes.push(`pool/${cluster}/${name} ${JSON.stringify(change)}`);
   }

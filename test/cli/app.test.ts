@@ -15,7 +15,14 @@ afterAll(async () => w?.stop());
 function io(isTTY = false) {
   const out: string[] = [];
   const err: string[] = [];
-  const t: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env: { AKSOPS_URL: w.host.url, AKSOPS_USER: 'carol@contoso.com', AKSOPS_WAIT_INTERVAL_MS: '50' }, readStdin: () => '', cwd: process.cwd(), isTTY };
+  const t: CliIo = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    env: { AKSOPS_URL: w.host.url, AKSOPS_USER: 'carol@contoso.com', AKSOPS_WAIT_INTERVAL_MS: '50' },
+    readStdin: () => '',
+    cwd: process.cwd(),
+    isTTY,
+  };
   return { t, out, err };
 }
 

@@ -19,7 +19,19 @@ const groups = [...new Set(paths.filter((p) => p.includes(' ')).map((p) => p.spl
 
 describe('aksops --help', () => {
   it('lists the commands the HTTP API needs', () => {
-    for (const p of ['audit', 'pause', 'resume', 'scaling report', 'backup create', 'backup verify', 'budgets approve', 'secrets approve', 'runbooks run', 'secrets rotate']) expect(paths).toContain(p);
+    for (const p of [
+      'audit',
+      'pause',
+      'resume',
+      'scaling report',
+      'backup create',
+      'backup verify',
+      'budgets approve',
+      'secrets approve',
+      'runbooks run',
+      'secrets rotate',
+    ])
+      expect(paths).toContain(p);
   });
 
   it.each([...paths, ...groups])('%s --help and -h exit 0 with its usage line, and run nothing', async (path) => {

@@ -26,7 +26,8 @@ describe('aksops CLI', () => {
     expect(await main(['rules', 'test', '--config', 'examples/ops.yaml', '--payload', 'test/fixtures/alertmanager/crashloop-group.json'], t)).toBe(0);
     const rows = t.outLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => 'fingerprint' in r);
     expect(rows).toHaveLength(6);
-    for (const r of rows) expect(Object.keys(r)).toEqual(expect.arrayContaining(['fingerprint', 'status', 'rule', 'runbook', 'target', 'decision', 'instanceId']));
+    for (const r of rows)
+      expect(Object.keys(r)).toEqual(expect.arrayContaining(['fingerprint', 'status', 'rule', 'runbook', 'target', 'decision', 'instanceId']));
     expect(rows.map((r) => r['decision'])).toEqual(['start', 'resolve', 'no-match', 'protected', 'invalid', 'no-match']);
   });
 

@@ -28,7 +28,20 @@ rules:
     params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}' }
 `,
     );
-    writeFileSync(join(dir, 'payload.json'), JSON.stringify({ version: '4', status: 'firing', groupKey: 'g', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts: [] }));
+    writeFileSync(
+      join(dir, 'payload.json'),
+      JSON.stringify({
+        version: '4',
+        status: 'firing',
+        groupKey: 'g',
+        receiver: 'r',
+        groupLabels: {},
+        commonLabels: {},
+        commonAnnotations: {},
+        externalURL: 'http://am',
+        alerts: [],
+      }),
+    );
     const t = io();
     expect(await main(['rules', 'test', '--config', join(dir, 'ops.yaml'), '--payload', join(dir, 'payload.json')], t)).toBe(0);
     expect(t.outLines.map((l) => JSON.parse(l) as unknown)).toEqual([

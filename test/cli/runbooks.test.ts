@@ -40,8 +40,10 @@ beforeAll(async () => {
         if (req.method === 'POST' && (m = /^\/api\/runbooks\/runs\/([^/]+)\/(approve|reject|cancel)$/.exec(u.pathname))) {
           const q = { headers, body, params: { id: m[1]! } };
           r = m[2] === 'cancel' ? await cancelRun(deps(), q) : await decideRun(deps(), q, m[2] as 'approve' | 'reject');
-        } else if (req.method === 'GET' && (m = /^\/api\/runbooks\/runs\/([^/]+)$/.exec(u.pathname))) r = await getRun(deps(), { headers, body, params: { id: m[1]! } });
-        else if (req.method === 'POST' && (m = /^\/api\/runbooks\/([^/]+)$/.exec(u.pathname))) r = await startRun(deps(), { headers, body, params: { name: m[1]! } });
+        } else if (req.method === 'GET' && (m = /^\/api\/runbooks\/runs\/([^/]+)$/.exec(u.pathname)))
+          r = await getRun(deps(), { headers, body, params: { id: m[1]! } });
+        else if (req.method === 'POST' && (m = /^\/api\/runbooks\/([^/]+)$/.exec(u.pathname)))
+          r = await startRun(deps(), { headers, body, params: { name: m[1]! } });
         res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
         res.end(JSON.stringify(r.body));
       })();
@@ -59,7 +61,15 @@ afterAll(async () => {
 function io(env: Record<string, string> = {}): CliIo & { outLines: string[]; errLines: string[] } {
   const outLines: string[] = [];
   const errLines: string[] = [];
-  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l), env: { AKSOPS_URL: url, AKSOPS_FUNCTION_KEY: KEY, AKSOPS_USER: 'dave@contoso.com', ...env }, readStdin: () => '', cwd: process.cwd() };
+  return {
+    outLines,
+    errLines,
+    out: (l) => outLines.push(l),
+    err: (l) => errLines.push(l),
+    env: { AKSOPS_URL: url, AKSOPS_FUNCTION_KEY: KEY, AKSOPS_USER: 'dave@contoso.com', ...env },
+    readStdin: () => '',
+    cwd: process.cwd(),
+  };
 }
 
 describe('aksops runbooks', () => {
@@ -78,10 +88,19 @@ describe('aksops runbooks', () => {
     expect(await main(['runbooks', 'run', 'drain-node', '--param', 'node=aks-compute-1-vmss000001', '--idempotency-key', 'INC-1'], t)).toBe(0);
     expect(t.outLines[0]).toMatch(/^started run run-[0-9a-f]{32} \(for real, waits for approval\); idempotency key INC-1/);
     const id = /run (run-[0-9a-f]{32})/.exec(t.outLines[0]!)![1]!;
-    expect(durable.starts.at(-1)!.input).toMatchObject({ runbook: 'drain-node', dryRun: false, requestedBy: 'dave@contoso.com', params: { node: 'aks-compute-1-vmss000001' } });
+    expect(durable.starts.at(-1)!.input).toMatchObject({
+      runbook: 'drain-node',
+      dryRun: false,
+      requestedBy: 'dave@contoso.com',
+      params: { node: 'aks-compute-1-vmss000001' },
+    });
     expect(seenKeys.every((k) => k === KEY)).toBe(true);
 
-    durable.instances.get(id)!.customStatus = { phase: 'awaiting-approval', plan: { summary: 'drain node aks-compute-1-vmss000001', steps: ['cordon'] }, approval: { reason: 'runbook drain-node requires approval', deadline: '2025-03-01T10:30:00Z' } };
+    durable.instances.get(id)!.customStatus = {
+      phase: 'awaiting-approval',
+      plan: { summary: 'drain node aks-compute-1-vmss000001', steps: ['cordon'] },
+      approval: { reason: 'runbook drain-node requires approval', deadline: '2025-03-01T10:30:00Z' },
+    };
     const s = io();
     expect(await main(['runbooks', 'status', id], s)).toBe(0);
     expect(s.outLines.join('\n')).toMatch(/phase awaiting-approval[\s\S]*plan: drain node[\s\S]*approval: runbook drain-node requires approval; decide before/);
@@ -98,7 +117,7 @@ describe('aksops runbooks', () => {
     for (const l of [...t.outLines, ...s.outLines, ...other.outLines, ...self.errLines]) expect(l).not.toContain(KEY);
   });
 
-  it('--dry-run asks for a dry-run; bad parameters print the server\'s 400; usage errors exit 2', async () => {
+  it("--dry-run asks for a dry-run; bad parameters print the server's 400; usage errors exit 2", async () => {
     const d = io();
     expect(await main(['runbooks', 'run', 'rollout-restart', '-p', 'namespace=shop', '-p', 'name=api', '--dry-run'], d)).toBe(0);
     expect(d.outLines[0]).toMatch(/\(dry-run\)/);

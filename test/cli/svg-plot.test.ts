@@ -37,7 +37,13 @@ describe('aksops scaling backtest --plot --from --to', () => {
   const dir = mkdtempSync(join(tmpdir(), 'plot-'));
   const csv = join(dir, 's.csv');
   const start = Date.parse('2024-01-01T00:00:00Z');
-  writeFileSync(csv, ['timestamp,value', ...Array.from({ length: 12 * 24 * 8 }, (_, i) => `${new Date(start + i * 300_000).toISOString()},${100 + 50 * Math.sin((i / 288) * 2 * Math.PI)}`)].join('\n'));
+  writeFileSync(
+    csv,
+    [
+      'timestamp,value',
+      ...Array.from({ length: 12 * 24 * 8 }, (_, i) => `${new Date(start + i * 300_000).toISOString()},${100 + 50 * Math.sin((i / 288) * 2 * Math.PI)}`),
+    ].join('\n'),
+  );
   const io = (): CliIo & { errs: string[] } => {
     const errs: string[] = [];
     return { out: () => undefined, err: (l) => errs.push(l), env: {}, readStdin: () => '', cwd: dir, errs };

@@ -49,13 +49,20 @@ import { budgetEntity, BUDGET_OP } from '../../orchestrations/budget-entity.js';
 
 const require = createRequire(import.meta.url);
 const { createEntityFunction } = require('durable-functions/lib/src/util/testingUtils.js') as {
-  createEntityFunction(fn: EntityHandler<unknown>): (trigger: unknown, ctx: InvocationContext) => Promise<{ entityExists: boolean; results: Array<{ isError: boolean; result: string }> }>;
+  createEntityFunction(
+    fn: EntityHandler<unknown>,
+  ): (trigger: unknown, ctx: InvocationContext) => Promise<{ entityExists: boolean; results: Array<{ isError: boolean; result: string }> }>;
 };
 
 /** Runs one operation through the SDK's own entity executor, as the host would. */
 async function runOp(handler: EntityHandler<unknown>, name: string, op: string, input?: unknown) {
   const fn = createEntityFunction(handler);
-  const trigger = { self: { name, key: 'k' }, exists: false, state: undefined, batch: [{ name: op, signal: false, input: input === undefined ? undefined : JSON.stringify(input) }] };
+  const trigger = {
+    self: { name, key: 'k' },
+    exists: false,
+    state: undefined,
+    batch: [{ name: op, signal: false, input: input === undefined ? undefined : JSON.stringify(input) }],
+  };
   return fn(trigger, new InvocationContext({ functionName: name, invocationId: 'i' }));
 }
 
@@ -80,7 +87,7 @@ describe('entity errors', () => {
     expect(orchestrationError(out.results[0]!.result)).toContain(`budget ${BUDGET_OP.applied}: input object required`);
   });
 
-  it("budget get answers the initial state without creating the entity", async () => {
+  it('budget get answers the initial state without creating the entity', async () => {
     const out = await runOp(budgetEntity as EntityHandler<unknown>, 'budget', BUDGET_OP.get, {});
     expect(out.results[0]!.isError).toBe(false);
     expect(JSON.parse(out.results[0]!.result)).toBeTypeOf('object');

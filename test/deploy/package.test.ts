@@ -9,10 +9,19 @@ import ignore from 'ignore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  main: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const funcignore = ignore().add(readFileSync(join(root, '.funcignore'), 'utf8'));
 // devDependencies nothing in production needs (@types/node and ws are also dependencies of @kubernetes/client-node).
-const prodTree = new Set(execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' }).split('\n').filter((p) => p.includes('/node_modules/')).map((p) => p.slice(p.lastIndexOf('node_modules/') + 13)));
+const prodTree = new Set(
+  execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((p) => p.includes('/node_modules/'))
+    .map((p) => p.slice(p.lastIndexOf('node_modules/') + 13)),
+);
 const devOnly = Object.keys(pkg.devDependencies).filter((d) => !prodTree.has(d));
 
 function walk(dir: string, base: string, out: string[] = [], skip = (_: string) => false): string[] {
@@ -53,7 +62,12 @@ describe('the staged package (npm run package)', () => {
   let files: string[];
   beforeAll(() => {
     out = join(mkdtempSync(join(tmpdir(), 'aksops-pkg-')), 'deploy');
-    execFileSync('node', [join(root, 'scripts/package.mjs'), out], { cwd: root, encoding: 'utf8', timeout: 240_000, env: { ...process.env, OPS_CONFIG_SOURCE: 'examples/ops.yaml' } });
+    execFileSync('node', [join(root, 'scripts/package.mjs'), out], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+      env: { ...process.env, OPS_CONFIG_SOURCE: 'examples/ops.yaml' },
+    });
     files = walk(out, out);
   }, 300_000);
   afterAll(() => rmSync(join(out, '..'), { recursive: true, force: true }), 300_000); // tens of thousands of files on a loaded disk
@@ -71,7 +85,16 @@ describe('the staged package (npm run package)', () => {
 
   it('holds no tests, benches, fakes, source maps or devDependencies', () => {
     expect(files.filter((f) => /^dist\/(test|bench)\//.test(f) || f.endsWith('.map') || /fakes\//.test(f.replace(/^node_modules\/.*/, '')))).toEqual([]);
-    const modules = new Set(files.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2).join('/')));
+    const modules = new Set(
+      files
+        .filter((f) => f.startsWith('node_modules/'))
+        .map((f) =>
+          f
+            .split('/')
+            .slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2)
+            .join('/'),
+        ),
+    );
     for (const d of devOnly) expect(modules.has(d), d).toBe(false);
     for (const d of ['vitest', 'vite', 'esbuild', 'rollup']) expect(modules.has(d), d).toBe(false);
     for (const d of Object.keys(pkg.dependencies)) expect(modules.has(d), d).toBe(true);
@@ -82,7 +105,12 @@ describe('npm run package refuses to ship without a valid operations config', ()
   const stage = (source: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'aksops-pkg-bad-'));
     try {
-      execFileSync('node', [join(root, 'scripts/package.mjs'), join(dir, 'deploy')], { cwd: root, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, OPS_CONFIG_SOURCE: source } });
+      execFileSync('node', [join(root, 'scripts/package.mjs'), join(dir, 'deploy')], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, OPS_CONFIG_SOURCE: source },
+      });
       return { code: 0, stderr: '', staged: existsSync(join(dir, 'deploy')) };
     } catch (e) {
       return { code: (e as { status: number }).status, stderr: String((e as { stderr: string }).stderr), staged: existsSync(join(dir, 'deploy')) };

@@ -43,7 +43,12 @@ const cfg = (promUrl: string) => ({
 
 function deps(promUrl: string) {
   const settings = readSettings({ KEY_VAULT_URI: kv.vaultUrl });
-  return azureDoctorDeps(cfg(promUrl) as never, settings, { credential: fakeArmCredential(), armClientOptions: { endpoint: arm.url, credentialScopes: [ARM_SCOPE], tlsOptions: { ca: arm.caPem } }, keyVaultCredential: kv.credential(), keyVaultClientOptions: kv.clientOptions() });
+  return azureDoctorDeps(cfg(promUrl) as never, settings, {
+    credential: fakeArmCredential(),
+    armClientOptions: { endpoint: arm.url, credentialScopes: [ARM_SCOPE], tlsOptions: { ca: arm.caPem } },
+    keyVaultCredential: kv.credential(),
+    keyVaultClientOptions: kv.clientOptions(),
+  });
 }
 
 describe('doctor: Azure', () => {
@@ -52,8 +57,18 @@ describe('doctor: Azure', () => {
     expect(isDataAction('Microsoft.ContainerService/managedClusters/agentPools/write')).toBe(false);
     expect(isDataAction('Microsoft.KeyVault/vaults/secrets/getSecret/action')).toBe(true);
     expect(isDataAction('Microsoft.CostManagement/query/read')).toBe(false);
-    expect(allowedBy([{ actions: ['Microsoft.CostManagement/*/read'], notActions: ['Microsoft.CostManagement/forecast/read'] }], 'Microsoft.CostManagement/query/read')).toBe(true);
-    expect(allowedBy([{ actions: ['Microsoft.CostManagement/*/read'], notActions: ['Microsoft.CostManagement/forecast/read'] }], 'Microsoft.CostManagement/forecast/read')).toBe(false);
+    expect(
+      allowedBy(
+        [{ actions: ['Microsoft.CostManagement/*/read'], notActions: ['Microsoft.CostManagement/forecast/read'] }],
+        'Microsoft.CostManagement/query/read',
+      ),
+    ).toBe(true);
+    expect(
+      allowedBy(
+        [{ actions: ['Microsoft.CostManagement/*/read'], notActions: ['Microsoft.CostManagement/forecast/read'] }],
+        'Microsoft.CostManagement/forecast/read',
+      ),
+    ).toBe(false);
     expect(allowedBy([{ actions: ['*'] }], 'Microsoft.KeyVault/vaults/secrets/getSecret/action')).toBe(false);
   });
 
@@ -68,7 +83,9 @@ describe('doctor: Azure', () => {
       'key vault ok',
       'prometheus slo ok',
     ]);
-    expect(arm.requests.some((r) => r.path.endsWith('/providers/Microsoft.Authorization/permissions') && r.apiVersion === '2022-04-01' && r.status === 200)).toBe(true);
+    expect(
+      arm.requests.some((r) => r.path.endsWith('/providers/Microsoft.Authorization/permissions') && r.apiVersion === '2022-04-01' && r.status === 200),
+    ).toBe(true);
     expect(JSON.stringify(rows)).not.toContain('do-not-print-me');
   });
 
@@ -103,11 +120,18 @@ describe('doctor: Azure', () => {
     const out: string[] = [];
     const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s), env: {}, cwd: process.cwd() } as never;
     try {
-      const code = await runDoctor(['--json'], io, { clusters: [], kubeConfigFor: () => Promise.reject(new Error('unused')), azure: { scopes: deps('http://127.0.0.1:9').scopes ?? [] } });
+      const code = await runDoctor(['--json'], io, {
+        clusters: [],
+        kubeConfigFor: () => Promise.reject(new Error('unused')),
+        azure: { scopes: deps('http://127.0.0.1:9').scopes ?? [] },
+      });
       expect(code).toBe(1);
       const body = JSON.parse(out.join('\n')) as { ok: boolean; failed: number; rows: Array<{ check: string; status: string; detail: string }> };
       expect(body.ok).toBe(false);
-      expect(body.rows.find((r) => r.check === 'azure rg-prod (budget estate): app-cost-read')).toMatchObject({ status: 'fail', detail: 'missing Microsoft.CostManagement/forecast/read' });
+      expect(body.rows.find((r) => r.check === 'azure rg-prod (budget estate): app-cost-read')).toMatchObject({
+        status: 'fail',
+        detail: 'missing Microsoft.CostManagement/forecast/read',
+      });
     } finally {
       arm.policy = appAzurePolicy();
     }

@@ -35,7 +35,12 @@ afterAll(async () => {
 
 async function deadKubeConfig(): Promise<KubeConfig> {
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'dead', server: `http://127.0.0.1:${await freePort()}` }], users: [{ name: 'u', token: 'doctor-token' }], contexts: [{ name: 'dead', cluster: 'dead', user: 'u' }], currentContext: 'dead' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'dead', server: `http://127.0.0.1:${await freePort()}` }],
+    users: [{ name: 'u', token: 'doctor-token' }],
+    contexts: [{ name: 'dead', cluster: 'dead', user: 'u' }],
+    currentContext: 'dead',
+  });
   return kc;
 }
 
@@ -57,7 +62,11 @@ describe('doctor checks', () => {
     const m = byCheck(rows);
     expect(rows.filter((r) => r.check.startsWith('prod: ') && r.check !== 'prod: reachable')).toHaveLength(declared);
     expect(rows.filter((r) => r.check.startsWith('prod: ')).every((r) => r.status === 'ok')).toBe(true);
-    expect(m.get('stage: create core/pods/eviction')).toMatchObject({ status: 'fail', detail: `not allowed (${aksDataAction('', 'pods/eviction', 'create')})`, fix: expect.stringContaining('role-definitions.bicep') });
+    expect(m.get('stage: create core/pods/eviction')).toMatchObject({
+      status: 'fail',
+      detail: `not allowed (${aksDataAction('', 'pods/eviction', 'create')})`,
+      fix: expect.stringContaining('role-definitions.bicep'),
+    });
     expect(rows.filter((r) => r.status === 'fail').map((r) => r.check)).toEqual(['stage: create core/pods/eviction']);
     const reviews = full.requests.filter((q) => q.path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews');
     expect(reviews).toHaveLength(declared);
@@ -65,8 +74,13 @@ describe('doctor checks', () => {
   });
 
   it('names an unreachable cluster and an unreachable Alertmanager', async () => {
-    const rows = await runDoctorChecks(deps({ clusters: [{ name: 'dead' }] as DoctorDeps['clusters'], alertmanagerUrl: `http://127.0.0.1:${await freePort()}` }));
-    expect(rows.map((r) => [r.check, r.status])).toEqual([['dead: reachable', 'fail'], ['alertmanager', 'fail']]);
+    const rows = await runDoctorChecks(
+      deps({ clusters: [{ name: 'dead' }] as DoctorDeps['clusters'], alertmanagerUrl: `http://127.0.0.1:${await freePort()}` }),
+    );
+    expect(rows.map((r) => [r.check, r.status])).toEqual([
+      ['dead: reachable', 'fail'],
+      ['alertmanager', 'fail'],
+    ]);
     expect(rows[0]!.fix).toMatch(/network path/);
     expect(rows[1]!.fix).toMatch(/alertmanager\.url/);
   });
@@ -77,7 +91,14 @@ describe('doctor checks', () => {
   });
 
   it('names a storage failure without its credential', async () => {
-    const rows = await runDoctorChecks(deps({ clusters: [], storage: async () => { throw new Error('connect ECONNREFUSED AccountKey=c2VjcmV0c2VjcmV0c2VjcmV0'); } }));
+    const rows = await runDoctorChecks(
+      deps({
+        clusters: [],
+        storage: async () => {
+          throw new Error('connect ECONNREFUSED AccountKey=c2VjcmV0c2VjcmV0c2VjcmV0');
+        },
+      }),
+    );
     const s = byCheck(rows).get('storage')!;
     expect(s.status).toBe('fail');
     expect(JSON.stringify(s)).not.toContain('c2VjcmV0c2VjcmV0c2VjcmV0');
@@ -116,7 +137,9 @@ describe('GET /api/doctor', () => {
     expect((bad.jsonBody as { rows: DoctorRow[] }).rows.filter((r) => r.status === 'fail').map((r) => r.check)).toEqual(['stage: create core/pods/eviction']);
     const good = await createDoctorHandler(async () => deps({ clusters: [{ name: 'prod' }] as DoctorDeps['clusters'] }))(req, ctx);
     expect(good.status).toBe(200);
-    const noConfig = await createDoctorHandler(async () => { throw new Error('/app/ops.yaml: cannot be read (ENOENT)'); })(req, ctx);
+    const noConfig = await createDoctorHandler(async () => {
+      throw new Error('/app/ops.yaml: cannot be read (ENOENT)');
+    })(req, ctx);
     expect(noConfig).toMatchObject({ status: 503, jsonBody: { error: expect.stringMatching(/ENOENT.*GET \/api\/health/) } });
   });
 });

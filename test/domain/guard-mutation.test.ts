@@ -66,7 +66,13 @@ describe('guard refusal details', () => {
     if (!a.granted) throw new Error('refused');
     const r = release(a.state, { instanceId: 'i1', now: s(100), outcome: 'effective' });
     const b = acquire(r.state, { instanceId: 'i2', now: s(399), policy });
-    expect(b).toEqual({ state: r.state, granted: false, reason: 'cooldown', detail: 'last action at 2025-03-01T12:01:40.000Z; cooldown 300s ends 2025-03-01T12:06:40.000Z', retryAfter: s(400) });
+    expect(b).toEqual({
+      state: r.state,
+      granted: false,
+      reason: 'cooldown',
+      detail: 'last action at 2025-03-01T12:01:40.000Z; cooldown 300s ends 2025-03-01T12:06:40.000Z',
+      retryAfter: s(400),
+    });
     expect(acquire(r.state, { instanceId: 'i2', now: s(400), policy }).granted).toBe(true);
   });
 

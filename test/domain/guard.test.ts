@@ -108,7 +108,10 @@ describe('guard: actions per window', () => {
   });
 
   it('maxActionsPerWindow 0 refuses every action', () => {
-    expect(acquire(initialGuardState(), { instanceId: 'a', now: s(0), policy: { ...p, maxActionsPerWindow: 0 } })).toMatchObject({ granted: false, reason: 'rate-limited' });
+    expect(acquire(initialGuardState(), { instanceId: 'a', now: s(0), policy: { ...p, maxActionsPerWindow: 0 } })).toMatchObject({
+      granted: false,
+      reason: 'rate-limited',
+    });
   });
 });
 

@@ -58,7 +58,9 @@ describe('matchers entries in ops.yaml', () => {
   });
 
   it('names the entry and the reason when Alertmanager would refuse it, or when this project does', () => {
-    expect(refusal(['alertname="X"', 'job="value'])).toMatch(/^rules\[0\]\.matchers\[1\]: "job="value": a double quote in the value is not closed or not escaped \(Alertmanager: matcher value contains unescaped double quote: "value\)/);
+    expect(refusal(['alertname="X"', 'job="value'])).toMatch(
+      /^rules\[0\]\.matchers\[1\]: "job="value": a double quote in the value is not closed or not escaped \(Alertmanager: matcher value contains unescaped double quote: "value\)/,
+    );
     expect(refusal(['{foo=bar}}'])).toMatch(/^rules\[0\]\.matchers\[0\]: .*Alertmanager reads it as foo="bar}"\)\. This project refuses it\./);
   });
 });

@@ -28,22 +28,77 @@ const CLASSIC: Array<[input: string, want: M[] | string]> = [
   ['{foo!="bar"}', [['foo', '!=', 'bar']]],
   ['{foo!~bar.*}', [['foo', '!~', 'bar.*']]],
   ['{foo!~"bar.*"}', [['foo', '!~', 'bar.*']]],
-  ['{foo="bar", baz!="quux"}', [['foo', '=', 'bar'], ['baz', '!=', 'quux']]],
-  ['{foo="bar", baz!~"quux.*"}', [['foo', '=', 'bar'], ['baz', '!~', 'quux.*']]],
-  ['{foo="bar",baz!~".*quux", derp="wat"}', [['foo', '=', 'bar'], ['baz', '!~', '.*quux'], ['derp', '=', 'wat']]],
-  ['{foo="bar", instance=~"some-api.*"}', [['foo', '=', 'bar'], ['instance', '=~', 'some-api.*']]],
+  [
+    '{foo="bar", baz!="quux"}',
+    [
+      ['foo', '=', 'bar'],
+      ['baz', '!=', 'quux'],
+    ],
+  ],
+  [
+    '{foo="bar", baz!~"quux.*"}',
+    [
+      ['foo', '=', 'bar'],
+      ['baz', '!~', 'quux.*'],
+    ],
+  ],
+  [
+    '{foo="bar",baz!~".*quux", derp="wat"}',
+    [
+      ['foo', '=', 'bar'],
+      ['baz', '!~', '.*quux'],
+      ['derp', '=', 'wat'],
+    ],
+  ],
+  [
+    '{foo="bar", instance=~"some-api.*"}',
+    [
+      ['foo', '=', 'bar'],
+      ['instance', '=~', 'some-api.*'],
+    ],
+  ],
   ['{foo=""}', [['foo', '=', '']]],
-  ['{foo="bar,quux", job="job1"}', [['foo', '=', 'bar,quux'], ['job', '=', 'job1']]],
-  ['{foo = "bar", dings != "bums", }', [['foo', '=', 'bar'], ['dings', '!=', 'bums']]],
-  ['foo=bar,dings!=bums', [['foo', '=', 'bar'], ['dings', '!=', 'bums']]],
+  [
+    '{foo="bar,quux", job="job1"}',
+    [
+      ['foo', '=', 'bar,quux'],
+      ['job', '=', 'job1'],
+    ],
+  ],
+  [
+    '{foo = "bar", dings != "bums", }',
+    [
+      ['foo', '=', 'bar'],
+      ['dings', '!=', 'bums'],
+    ],
+  ],
+  [
+    'foo=bar,dings!=bums',
+    [
+      ['foo', '=', 'bar'],
+      ['dings', '!=', 'bums'],
+    ],
+  ],
   [raw`{quote="She said: \"Hi, ladies! That's gender-neutral…\""}`, [['quote', '=', `She said: "Hi, ladies! That's gender-neutral…"`]]],
   ['statuscode=~"5.."', [['statuscode', '=~', '5..']]],
   ['tricky=~~~', [['tricky', '=~', '~~']]],
   [raw`trickier==\\=\=\"`, [['trickier', '=', raw`=\=\="`]]],
-  [raw`contains_quote != "\"" , contains_comma !~ "foo,bar" , `, [['contains_quote', '!=', '"'], ['contains_comma', '!~', 'foo,bar']]],
+  [
+    raw`contains_quote != "\"" , contains_comma !~ "foo,bar" , `,
+    [
+      ['contains_quote', '!=', '"'],
+      ['contains_comma', '!~', 'foo,bar'],
+    ],
+  ],
   ['{foo=bar}}', [['foo', '=', 'bar}']]],
   ['{foo=bar}},}', [['foo', '=', 'bar}}']]],
-  ['{foo=,bar=}}', [['foo', '=', ''], ['bar', '=', '}']]],
+  [
+    '{foo=,bar=}}',
+    [
+      ['foo', '=', ''],
+      ['bar', '=', '}'],
+    ],
+  ],
   [raw`{foo=bar\t}`, [['foo', '=', raw`bar\t`]]],
   [raw`{foo=bar\n}`, [['foo', '=', 'bar\n']]],
   [raw`{foo=bar\}`, [['foo', '=', 'bar\\']]],
@@ -94,8 +149,20 @@ const UTF8: Array<[input: string, want: M[] | string]> = [
   [raw`{"foo"="\"bar\""}`, [['foo', '=', '"bar"']]],
   [raw`{"foo"="bar\\"}`, [['foo', '=', 'bar\\']]],
   ['"foo"="bar",', [['foo', '=', 'bar']]],
-  ['{foo=bar,bar!=baz}', [['foo', '=', 'bar'], ['bar', '!=', 'baz']]],
-  ['foo="bar",bar!="baz"', [['foo', '=', 'bar'], ['bar', '!=', 'baz']]],
+  [
+    '{foo=bar,bar!=baz}',
+    [
+      ['foo', '=', 'bar'],
+      ['bar', '!=', 'baz'],
+    ],
+  ],
+  [
+    'foo="bar",bar!="baz"',
+    [
+      ['foo', '=', 'bar'],
+      ['bar', '!=', 'baz'],
+    ],
+  ],
   ['{name-with-dashes = "bar"}', [['name-with-dashes', '=', 'bar']]],
   ['foo🙂=bar', [['foo🙂', '=', 'bar']]],
   [',', '0:1: unexpected ,: expected label name'],
@@ -119,11 +186,23 @@ const UTF8: Array<[input: string, want: M[] | string]> = [
 // 'deliberate' marks an entry Alertmanager accepts and this project refuses on purpose.
 const FALLBACK: Array<[input: string, want: M[] | 'refused' | 'deliberate']> = [
   ['foo=bar', [['foo', '=', 'bar']]],
-  ['{foo=bar,bar=baz}', [['foo', '=', 'bar'], ['bar', '=', 'baz']]],
+  [
+    '{foo=bar,bar=baz}',
+    [
+      ['foo', '=', 'bar'],
+      ['bar', '=', 'baz'],
+    ],
+  ],
   ['foo!bar', 'refused'],
   ['{foo!bar}', 'refused'],
   ['foo🙂=bar', [['foo🙂', '=', 'bar']]],
-  ['{foo🙂=bar,bar=baz🙂}', [['foo🙂', '=', 'bar'], ['bar', '=', 'baz🙂']]],
+  [
+    '{foo🙂=bar,bar=baz🙂}',
+    [
+      ['foo🙂', '=', 'bar'],
+      ['bar', '=', 'baz🙂'],
+    ],
+  ],
   [raw`foo=!bar\n`, 'deliberate'],
   [raw`{foo=!bar,bar=$baz\n}`, 'deliberate'],
   [raw`{bar=$baz\n}`, [['bar', '=', '$baz\n']]],
@@ -136,14 +215,44 @@ const FALLBACK: Array<[input: string, want: M[] | 'refused' | 'deliberate']> = [
   [raw`instance=~"web-\d+"`, [['instance', '=~', raw`web-\d+`]]],
   [raw`summary="say \"hi\""`, [['summary', '=', 'say "hi"']]],
   // Several matchers in one entry; the comma is never part of an unquoted value.
-  ['severity!=info,team=db', [['severity', '!=', 'info'], ['team', '=', 'db']]],
-  ['severity!=info,team=db,', [['severity', '!=', 'info'], ['team', '=', 'db']]],
+  [
+    'severity!=info,team=db',
+    [
+      ['severity', '!=', 'info'],
+      ['team', '=', 'db'],
+    ],
+  ],
+  [
+    'severity!=info,team=db,',
+    [
+      ['severity', '!=', 'info'],
+      ['team', '=', 'db'],
+    ],
+  ],
   ['{owner="team-A"}', [['owner', '=', 'team-A']]],
-  ['{foo = "bar", dings != "bums", }', [['foo', '=', 'bar'], ['dings', '!=', 'bums']]],
-  ['{foo="bar,quux", job="job1"}', [['foo', '=', 'bar,quux'], ['job', '=', 'job1']]],
+  [
+    '{foo = "bar", dings != "bums", }',
+    [
+      ['foo', '=', 'bar'],
+      ['dings', '!=', 'bums'],
+    ],
+  ],
+  [
+    '{foo="bar,quux", job="job1"}',
+    [
+      ['foo', '=', 'bar,quux'],
+      ['job', '=', 'job1'],
+    ],
+  ],
   // Label names: quoted and UTF-8 through the UTF-8 parser, colons through the classic one.
   ['"service.name"="checkout"', [['service.name', '=', 'checkout']]],
-  ['{"service.name"=~"check.*", env="prod"}', [['service.name', '=~', 'check.*'], ['env', '=', 'prod']]],
+  [
+    '{"service.name"=~"check.*", env="prod"}',
+    [
+      ['service.name', '=~', 'check.*'],
+      ['env', '=', 'prod'],
+    ],
+  ],
   ['{name-with-dashes = "bar"}', [['name-with-dashes', '=', 'bar']]],
   ['job:rate5m="1"', [['job:rate5m', '=', '1']]],
   // Stray braces: one trailing brace is trimmed, as Alertmanager does.
@@ -223,11 +332,19 @@ describe('a matchers: entry reads as Alertmanager (default flags) reads it', () 
   it('says which of Alertmanager parsers gave the reading', () => {
     expect(parseMatchers('foo=bar').map((m) => m.parser)).toEqual(['classic']);
     expect(parseMatchers('"service.name"="x"').map((m) => m.parser)).toEqual(['utf8']);
-    expect(explainMatcher(parseMatchers('severity!=info,team=db')[1]!)).toEqual({ entry: 'severity!=info,team=db', name: 'team', op: '=', value: 'db', parser: 'classic' });
+    expect(explainMatcher(parseMatchers('severity!=info,team=db')[1]!)).toEqual({
+      entry: 'severity!=info,team=db',
+      name: 'team',
+      op: '=',
+      value: 'db',
+      parser: 'classic',
+    });
   });
 
   it('refuses an entry meant as one matcher that holds two, naming the count', () => {
-    expect(() => parseMatcher('foo=bar,bar=baz')).toThrow(new MatcherSyntaxError('"foo=bar,bar=baz" holds 2 matchers where exactly one is expected. Fix: write one matcher, e.g. namespace="shop"'));
+    expect(() => parseMatcher('foo=bar,bar=baz')).toThrow(
+      new MatcherSyntaxError('"foo=bar,bar=baz" holds 2 matchers where exactly one is expected. Fix: write one matcher, e.g. namespace="shop"'),
+    );
   });
 
   it('refuses a value that is not valid UTF-8 (a lone surrogate)', () => {

@@ -36,7 +36,9 @@ describe('Alertmanager label matchers', () => {
 
   it('rejects malformed matchers with a fix', () => {
     expect(() => parseMatcher('severity ~= critical')).toThrow(MatcherSyntaxError);
-    expect(() => parseMatcher('severity ~= critical')).toThrow(/is not a label matcher \(Alertmanager: bad matcher format: severity ~= critical; .*Fix: write label, operator/);
+    expect(() => parseMatcher('severity ~= critical')).toThrow(
+      /is not a label matcher \(Alertmanager: bad matcher format: severity ~= critical; .*Fix: write label, operator/,
+    );
     expect(() => parseMatcher('a=~"(x"')).toThrow(/the regular expression does not compile \(Alertmanager: error parsing regexp: missing closing \)/);
     expect(() => parseMatcher('a="open')).toThrow(/a double quote in the value is not closed or not escaped .*Fix: quote the whole value/);
   });
@@ -87,6 +89,8 @@ describe('matcher operator typos', () => {
     // second as alertname="!x"; this project refuses both (docs/configuration.md).
     expect(() => parseMatcher('alertname=="x"')).toThrow(/not closed or not escaped/);
     expect(() => parseMatcher('alertname=!x')).toThrow(MatcherSyntaxError);
-    expect(() => parseMatcher('alertname=!x')).toThrow(/starts with "!", which is almost always a mistyped operator \(Alertmanager reads it as alertname="!x"\)/);
+    expect(() => parseMatcher('alertname=!x')).toThrow(
+      /starts with "!", which is almost always a mistyped operator \(Alertmanager reads it as alertname="!x"\)/,
+    );
   });
 });

@@ -4,13 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALWAYS_PROTECTED_NAMESPACES,
-  compileProtectedScopes,
-  nodePoolOf,
-  poolOfNode,
-  protectedReason,
-} from '../../src/domain/protection.js';
+import { ALWAYS_PROTECTED_NAMESPACES, compileProtectedScopes, nodePoolOf, poolOfNode, protectedReason } from '../../src/domain/protection.js';
 import type { Target } from '../../src/domain/types.js';
 import { checkRotation, rotationSchema } from '../../src/config/rotation-schema.js';
 import { protectionOf } from '../../src/budget/compile.js';
@@ -40,7 +34,7 @@ const TABLE: Array<[string, Target, string | null]> = [
   ['a cluster the config does not know keeps the floor', ns('elsewhere', 'kube-system'), 'namespace kube-system is always protected'],
   ['a node of a globally protected pool', node('dev', 'aks-database-12345678-vmss000000'), 'node pool database is protected by config'],
   ["a node of the cluster's own protected pool", node('prod', 'aks-system-12345678-vmss000001'), 'node pool system is protected by config'],
-  ["the same pool name in another cluster is free", node('dev', 'aks-system-12345678-vmss000001'), null],
+  ['the same pool name in another cluster is free', node('dev', 'aks-system-12345678-vmss000001'), null],
   ['a node of an ordinary pool', node('prod', 'aks-spot-87654321-vmss00000a'), null],
   ['a node whose name names no pool', node('prod', 'worker-1'), null],
 ];
@@ -57,13 +51,26 @@ describe('protection: one rule for every job', () => {
   });
 
   it.each(ALWAYS_PROTECTED_NAMESPACES.map((n) => [n]))('rotation refuses a consumer in %s', (n) => {
-    const rot = rotationSchema.parse({ secrets: [{ name: 'api-key', strategy: 'random', cluster: 'dev', targets: ['shop/api/KEY'], consumers: [`${n}/Deployment/api`, 'shop/Deployment/api'] }] });
+    const rot = rotationSchema.parse({
+      secrets: [{ name: 'api-key', strategy: 'random', cluster: 'dev', targets: ['shop/api/KEY'], consumers: [`${n}/Deployment/api`, 'shop/Deployment/api'] }],
+    });
     expect(checkRotation(rot, new Set(['dev'])).map((i) => i.message)).toEqual([`is in ${n}, which is always protected. Fix: remove it`]);
   });
 
   it.each(ALWAYS_PROTECTED_NAMESPACES.map((n) => [n]))('restart-pod refuses %s on its own, before any API call', async (n) => {
-    const noApi = new Proxy({}, { get: () => { throw new Error('restart-pod called the Kubernetes API for a protected namespace'); } });
-    const r = await restartPod({ core: noApi, apps: noApi } as never, { target: { cluster: 'dev', namespace: n, kind: 'Pod', name: 'p' }, dryRun: false, restartedAt: '2026-01-01T00:00:00Z' });
+    const noApi = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('restart-pod called the Kubernetes API for a protected namespace');
+        },
+      },
+    );
+    const r = await restartPod({ core: noApi, apps: noApi } as never, {
+      target: { cluster: 'dev', namespace: n, kind: 'Pod', name: 'p' },
+      dryRun: false,
+      restartedAt: '2026-01-01T00:00:00Z',
+    });
     expect(r.outcome).toBe('skipped');
   });
 
@@ -77,7 +84,8 @@ describe('protection: one rule for every job', () => {
   });
 
   it('declares the always-protected namespaces in exactly one file of src/, functions/ and orchestrations/', () => {
-    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
     const declaring = ['src', 'functions', 'orchestrations'].flatMap(files).filter((f) => /['"]kube-(public|node-lease)['"]/.test(readFileSync(f, 'utf8')));
     expect(declaring).toEqual([join('src', 'domain', 'protection.ts')]);
   });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileTemplate, renderTemplate } from '../../src/domain/template.js';
 
-const refusal = (src: string) => `template "${src}" uses syntax other than label lookups. Fix: use {{ $labels.NAME }} (or {{ .Labels.NAME }}) and plain text only`;
+const refusal = (src: string) =>
+  `template "${src}" uses syntax other than label lookups. Fix: use {{ $labels.NAME }} (or {{ .Labels.NAME }}) and plain text only`;
 
 describe('label templates', () => {
   it('splits text and lookups in order, in both spellings and any spacing', () => {
@@ -17,7 +18,13 @@ describe('label templates', () => {
   });
 
   it('refuses unsupported syntax before, between and after valid lookups', () => {
-    for (const src of ['{{ .Values.x }} {{ $labels.pod }}', '{{ $labels.a }}{{ x }}{{ $labels.b }}', '{{ $labels.pod }} }}', '{{ $labels.1pod }}', '{{ $labels.pod | lower }}']) {
+    for (const src of [
+      '{{ .Values.x }} {{ $labels.pod }}',
+      '{{ $labels.a }}{{ x }}{{ $labels.b }}',
+      '{{ $labels.pod }} }}',
+      '{{ $labels.1pod }}',
+      '{{ $labels.pod | lower }}',
+    ]) {
       expect(() => compileTemplate(src), src).toThrow(Error);
       expect(() => compileTemplate(src), src).toThrow(refusal(src));
     }

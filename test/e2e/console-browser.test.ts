@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { markAwaitingApproval, principalHeader, startConsoleWorld, BACKUP_ID, type ConsoleWorld } from '../support/console-world.js';
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let w: ConsoleWorld;
 let browser: Browser;
@@ -20,11 +28,26 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 beforeAll(async () => {
   w = await startConsoleWorld({ auditRows: 300 });
   // A drain started by alice (Operator) waits for approval; bob (Approver) uses the console.
-  const res = await fetch(`${w.host.url}/api/runbooks/drain-node`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ms-client-principal': principalHeader('alice@contoso.com', ['Operator']), 'x-ms-client-principal-name': 'alice@contoso.com' }, body: JSON.stringify({ params: { node: 'aks-compute-1-vmss000001' }, dryRun: false }) });
+  const res = await fetch(`${w.host.url}/api/runbooks/drain-node`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-ms-client-principal': principalHeader('alice@contoso.com', ['Operator']),
+      'x-ms-client-principal-name': 'alice@contoso.com',
+    },
+    body: JSON.stringify({ params: { node: 'aks-compute-1-vmss000001' }, dryRun: false }),
+  });
   runId = ((await res.json()) as { id: string }).id;
   markAwaitingApproval(w.durable, runId);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }) // playwright gives every launch a fresh temporary profile (its own --user-data-dir);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true /* to inject axe-core; the CSP itself is checked below */, extraHTTPHeaders: { 'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']), 'x-ms-client-principal-name': 'bob@contoso.com' } });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }); // playwright gives every launch a fresh temporary profile (its own --user-data-dir);
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    bypassCSP: true /* to inject axe-core; the CSP itself is checked below */,
+    extraHTTPHeaders: {
+      'x-ms-client-principal': principalHeader('bob@contoso.com', ['Approver', 'Operator']),
+      'x-ms-client-principal-name': 'bob@contoso.com',
+    },
+  });
   page = await context.newPage();
   // Diagnostics in the test output when a page breaks.
   page.on('pageerror', (e) => console.error('page error:', e.message));
@@ -43,7 +66,11 @@ async function open(hash: string): Promise<void> {
 
 async function axeSerious(): Promise<string[]> {
   await page.addScriptTag({ path: AXE });
-  const r = (await page.evaluate(async () => (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({ resultTypes: ['violations'] })));
+  const r = await page.evaluate(async () =>
+    (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> } }).axe.run({
+      resultTypes: ['violations'],
+    }),
+  );
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes.length} nodes)`);
 }
 
@@ -88,9 +115,18 @@ describe('web console in Chromium', () => {
     await page.getByLabel('Cluster').fill('ms5-prod');
     await page.getByLabel('Namespace').fill('payments');
     await page.getByLabel('Decision').fill('duplicate');
-    const [req] = await Promise.all([page.waitForRequest((r) => r.url().includes('/api/audit?') && r.url().includes('namespace=payments')), page.getByRole('button', { name: 'Filter' }).click()]);
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/api/audit?') && r.url().includes('namespace=payments')),
+      page.getByRole('button', { name: 'Filter' }).click(),
+    ]);
     expect(new URL(req.url()).searchParams.get('decision')).toBe('duplicate');
-    await expect.poll(async () => (await page.locator('[data-testid=audit] tbody tr').allTextContents()).every((t) => t.includes('ms5-prod/payments/') && t.includes('duplicate')), { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await page.locator('[data-testid=audit] tbody tr').allTextContents()).every((t) => t.includes('ms5-prod/payments/') && t.includes('duplicate')),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     // 300 rows, i % 3 === 1 is payments/duplicate: 100 rows -> 50 on this page, 50 on the next.
     expect(await page.locator('[data-testid=audit] tbody tr').count()).toBe(50);
     await shot('audit');
@@ -113,7 +149,9 @@ describe('web console in Chromium', () => {
   it("Scaling: the chart holds the report's series, zooms, and the range selector asks the app", async () => {
     await open('scaling');
     await page.waitForSelector('[data-testid=pool] canvas');
-    const chart = await page.evaluate(() => (globalThis as unknown as { aksopsCharts: Record<string, { labels: string[]; data: (number | null)[][] }> }).aksopsCharts['ms5-prod/compute']!);
+    const chart = await page.evaluate(
+      () => (globalThis as unknown as { aksopsCharts: Record<string, { labels: string[]; data: (number | null)[][] }> }).aksopsCharts['ms5-prod/compute']!,
+    );
     const report = (await (await fetch(`${w.host.url}/api/scaling/report?series=true&days=7`)).json()) as {
       pools: { series: { actual: number[]; forecast: number[]; upper: number[] }; forecast: { accuracy: number | null } }[];
     };
@@ -127,8 +165,16 @@ describe('web console in Chromium', () => {
     // Forecast 3 % above actual, upper 20 % above: what the seeded history says.
     expect(chart.data[2]![100]! / chart.data[1]![100]!).toBeCloseTo(1.03, 5);
     const t = chart.data[0]!;
-    await page.evaluate(([a, b]) => (globalThis as unknown as { aksopsCharts: Record<string, { zoom(a: number, b: number): void }> }).aksopsCharts['ms5-prod/compute']!.zoom(a!, b!), [t[100]!, t[200]!]);
-    expect(await page.evaluate(() => (globalThis as unknown as { aksopsCharts: Record<string, { scale(): { min: number; max: number } }> }).aksopsCharts['ms5-prod/compute']!.scale())).toEqual({ min: t[100], max: t[200] });
+    await page.evaluate(
+      ([a, b]) =>
+        (globalThis as unknown as { aksopsCharts: Record<string, { zoom(a: number, b: number): void }> }).aksopsCharts['ms5-prod/compute']!.zoom(a!, b!),
+      [t[100]!, t[200]!],
+    );
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { aksopsCharts: Record<string, { scale(): { min: number; max: number } }> }).aksopsCharts['ms5-prod/compute']!.scale(),
+      ),
+    ).toEqual({ min: t[100], max: t[200] });
     await shot('scaling');
     const [req] = await Promise.all([page.waitForRequest((r) => r.url().includes('days=1')), page.getByLabel('Time range').selectOption('1')]);
     expect(req.url()).toContain('series=true');

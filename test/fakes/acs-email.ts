@@ -15,7 +15,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { vaultCertificate } from './keyvault-tls.js';
 
-export interface SentEmail { operationId: string; from: string; to: string[]; subject: string; text: string }
+export interface SentEmail {
+  operationId: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+}
 
 export interface AcsEmailServer {
   url: string;
@@ -31,10 +37,19 @@ export interface AcsEmailServer {
 export async function startAcsEmail(accessKey: string): Promise<AcsEmailServer> {
   const failures: number[] = [];
   const ops = new Map<string, { polls: number; email: SentEmail }>();
-  const state: AcsEmailServer = { url: '', sent: [], requests: [], failNext: (n, s) => void failures.push(...Array<number>(n).fill(s)), clearFailures: () => void failures.splice(0), close: async () => {} };
+  const state: AcsEmailServer = {
+    url: '',
+    sent: [],
+    requests: [],
+    failNext: (n, s) => void failures.push(...Array<number>(n).fill(s)),
+    clearFailures: () => void failures.splice(0),
+    close: async () => {},
+  };
   const { certPem, keyPem } = vaultCertificate();
-  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-  const error = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) => json(res, status, { error: { code, message } }, headers);
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  const error = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+    json(res, status, { error: { code, message } }, headers);
 
   const signed = (req: IncomingMessage, body: string): boolean => {
     const date = req.headers['x-ms-date'];
@@ -57,9 +72,20 @@ export async function startAcsEmail(accessKey: string): Promise<AcsEmailServer> 
       if (!url.searchParams.get('api-version')) return error(res, 400, 'MissingApiVersionParameter', 'The api-version query parameter is required.');
       if (!signed(req, text)) return error(res, 401, 'Denied', 'Denied by the resource provider.');
       const fail = failures.shift();
-      if (fail !== undefined) return error(res, fail, fail === 429 ? 'TooManyRequests' : 'ServiceUnavailable', fail === 429 ? 'Rate limit exceeded.' : 'The service is unavailable.', fail === 429 ? { 'retry-after': '0' } : {});
+      if (fail !== undefined)
+        return error(
+          res,
+          fail,
+          fail === 429 ? 'TooManyRequests' : 'ServiceUnavailable',
+          fail === 429 ? 'Rate limit exceeded.' : 'The service is unavailable.',
+          fail === 429 ? { 'retry-after': '0' } : {},
+        );
       if (req.method === 'POST' && url.pathname === '/emails:send') {
-        let b: { senderAddress?: unknown; content?: { subject?: unknown; plainText?: unknown; html?: unknown }; recipients?: { to?: Array<{ address?: unknown }> } };
+        let b: {
+          senderAddress?: unknown;
+          content?: { subject?: unknown; plainText?: unknown; html?: unknown };
+          recipients?: { to?: Array<{ address?: unknown }> };
+        };
         try {
           b = JSON.parse(text) as typeof b;
         } catch {
@@ -67,18 +93,31 @@ export async function startAcsEmail(accessKey: string): Promise<AcsEmailServer> 
         }
         if (typeof b.senderAddress !== 'string' || !b.senderAddress.includes('@')) return error(res, 400, 'InvalidSenderAddress', 'senderAddress is required.');
         if (typeof b.content?.subject !== 'string' || b.content.subject === '') return error(res, 400, 'BadRequest', 'content.subject is required.');
-        if (typeof b.content.plainText !== 'string' && typeof b.content.html !== 'string') return error(res, 400, 'BadRequest', 'content.plainText or content.html is required.');
+        if (typeof b.content.plainText !== 'string' && typeof b.content.html !== 'string')
+          return error(res, 400, 'BadRequest', 'content.plainText or content.html is required.');
         const to = b.recipients?.to ?? [];
-        if (to.length === 0 || to.some((r) => typeof r.address !== 'string' || !r.address.includes('@'))) return error(res, 400, 'InvalidRecipients', 'recipients.to must list valid addresses.');
+        if (to.length === 0 || to.some((r) => typeof r.address !== 'string' || !r.address.includes('@')))
+          return error(res, 400, 'InvalidRecipients', 'recipients.to must list valid addresses.');
         const header = req.headers['operation-id'];
         const id = typeof header === 'string' && header !== '' ? header : randomUUID();
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return error(res, 400, 'BadRequest', 'Operation-Id must be a UUID.');
         if (!ops.has(id)) {
-          const email: SentEmail = { operationId: id, from: b.senderAddress, to: to.map((r) => r.address as string), subject: b.content.subject, text: String(b.content.plainText ?? b.content.html) };
+          const email: SentEmail = {
+            operationId: id,
+            from: b.senderAddress,
+            to: to.map((r) => r.address as string),
+            subject: b.content.subject,
+            text: String(b.content.plainText ?? b.content.html),
+          };
           ops.set(id, { polls: 0, email });
           state.sent.push(email);
         }
-        return json(res, 202, { id, status: 'Running' }, { 'operation-location': `${state.url}/emails/operations/${id}?api-version=${url.searchParams.get('api-version')}`, 'retry-after': '0' });
+        return json(
+          res,
+          202,
+          { id, status: 'Running' },
+          { 'operation-location': `${state.url}/emails/operations/${id}?api-version=${url.searchParams.get('api-version')}`, 'retry-after': '0' },
+        );
       }
       const poll = /^\/emails\/operations\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'GET' && poll) {

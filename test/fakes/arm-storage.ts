@@ -85,7 +85,12 @@ export class FakeArmStorage {
 
   addAccount(subscriptionId: string, resourceGroup: string, name: string): { key1: string; key2: string } {
     const at = new Date().toISOString();
-    const a: Account = { subscriptionId, resourceGroup, name, keys: { key1: { value: newKey(), creationTime: at }, key2: { value: newKey(), creationTime: at } } };
+    const a: Account = {
+      subscriptionId,
+      resourceGroup,
+      name,
+      keys: { key1: { value: newKey(), creationTime: at }, key2: { value: newKey(), creationTime: at } },
+    };
     this.accounts.push(a);
     return { key1: a.keys.key1.value, key2: a.keys.key2.value };
   }
@@ -111,13 +116,21 @@ export class FakeArmStorage {
       res.end(text);
     };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!token || !this.issued.has(token)) return reply(401, { error: { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing or invalid." } });
+    if (!token || !this.issued.has(token))
+      return reply(401, { error: { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing or invalid." } });
     const action = armOperation(req.method ?? 'GET', url.pathname);
-    if (action !== undefined && !allowsAzure(this.policy, action)) return reply(403, { error: armAuthorizationFailed(action, armScope(req.method ?? 'GET', url.pathname)) });
+    if (action !== undefined && !allowsAzure(this.policy, action))
+      return reply(403, { error: armAuthorizationFailed(action, armScope(req.method ?? 'GET', url.pathname)) });
     if (!m || req.method !== 'POST') return reply(404, { error: { code: 'NotFound', message: `No route for ${req.method} ${url.pathname}` } });
-    if (!url.searchParams.get('api-version')) return reply(400, { error: { code: 'MissingApiVersionParameter', message: "The api-version query parameter (?api-version=) is required for all requests." } });
+    if (!url.searchParams.get('api-version'))
+      return reply(400, {
+        error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
+      });
     const a = this.accounts.find((x) => x.subscriptionId === m[1] && x.resourceGroup.toLowerCase() === m[2]!.toLowerCase() && x.name === m[3]);
-    if (!a) return reply(404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.Storage/storageAccounts/${m[3]}' under resource group '${m[2]}' was not found.` } });
+    if (!a)
+      return reply(404, {
+        error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.Storage/storageAccounts/${m[3]}' under resource group '${m[2]}' was not found.` },
+      });
     if (m[4]!.toLowerCase() === 'regeneratekey') {
       let keyName: unknown;
       try {
@@ -125,11 +138,14 @@ export class FakeArmStorage {
       } catch {
         keyName = undefined;
       }
-      if (keyName !== 'key1' && keyName !== 'key2') return reply(400, { error: { code: 'InvalidValuesForRequestParameters', message: 'Values for request parameters are invalid: keyName.' } });
+      if (keyName !== 'key1' && keyName !== 'key2')
+        return reply(400, { error: { code: 'InvalidValuesForRequestParameters', message: 'Values for request parameters are invalid: keyName.' } });
       rec.keyName = keyName;
       a.keys[keyName] = { value: newKey(), creationTime: new Date().toISOString() };
     }
-    return reply(200, { keys: (['key1', 'key2'] as const).map((k) => ({ creationTime: a.keys[k].creationTime, keyName: k, value: a.keys[k].value, permissions: 'FULL' })) });
+    return reply(200, {
+      keys: (['key1', 'key2'] as const).map((k) => ({ creationTime: a.keys[k].creationTime, keyName: k, value: a.keys[k].value, permissions: 'FULL' })),
+    });
   }
 }
 

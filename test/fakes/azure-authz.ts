@@ -19,7 +19,10 @@ export const FAKE_APP_OBJECT_ID = '3f2b9c1e-6d4a-4b8e-9a71-0c5d2e8f4a10';
 
 /** Every operation the app's identity holds according to the declaration. */
 export function appAzurePolicy(): string[] {
-  return declaredOperations('functionApp', dataActionsWithCodePaths().map((d) => d.action)).map((o) => o.operation);
+  return declaredOperations(
+    'functionApp',
+    dataActionsWithCodePaths().map((d) => d.action),
+  ).map((o) => o.operation);
 }
 
 /** The app's policy without one operation (a test removes a grant). */
@@ -38,7 +41,10 @@ const POST_AS_READ = new Set(['microsoft.costmanagement/query', 'microsoft.costm
 export function armOperation(method: string, path: string): string | undefined {
   const at = path.toLowerCase().lastIndexOf('/providers/');
   if (at < 0) return undefined;
-  const parts = path.slice(at + '/providers/'.length).split('/').filter((p) => p !== '');
+  const parts = path
+    .slice(at + '/providers/'.length)
+    .split('/')
+    .filter((p) => p !== '');
   const [namespace, ...rest] = parts;
   if (!namespace) return undefined;
   // The caller's own permissions ("Gets all permissions the caller has"): no action of their own.
@@ -75,12 +81,13 @@ export function keyVaultOperation(method: string, parts: readonly string[]): str
   const [collection, name, third, fourth] = parts;
   const base = `Microsoft.KeyVault/vaults/${collection === 'keys' ? 'keys' : 'secrets'}`;
   if (collection === 'keys') {
-    const verb = (third === undefined ? undefined : fourth ?? third)?.toLowerCase();
+    const verb = (third === undefined ? undefined : (fourth ?? third))?.toLowerCase();
     if (method === 'POST' && verb === 'wrapkey') return `${base}/wrap/action`;
     if (method === 'POST' && verb === 'unwrapkey') return `${base}/unwrap/action`;
     return method === 'GET' ? `${base}/read` : `${base}/write`;
   }
-  if (collection === 'deletedsecrets') return method === 'DELETE' ? `${base}/purge/action` : method === 'POST' ? `${base}/recover/action` : `${base}/readMetadata/action`;
+  if (collection === 'deletedsecrets')
+    return method === 'DELETE' ? `${base}/purge/action` : method === 'POST' ? `${base}/recover/action` : `${base}/readMetadata/action`;
   if (method === 'POST' && name === 'restore') return `${base}/restore/action`;
   if (method === 'POST' && third === 'backup') return `${base}/backup/action`;
   if (method === 'PUT') return `${base}/setSecret/action`;
@@ -90,7 +97,11 @@ export function keyVaultOperation(method: string, parts: readonly string[]): str
   return `${base}/getSecret/action`;
 }
 
-export function keyVaultForbidden(operation: string, vaultName: string, parts: readonly string[]): { error: { code: string; message: string; innererror: { code: string } } } {
+export function keyVaultForbidden(
+  operation: string,
+  vaultName: string,
+  parts: readonly string[],
+): { error: { code: string; message: string; innererror: { code: string } } } {
   const resource = `/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg-aksops/providers/microsoft.keyvault/vaults/${vaultName}${parts[1] && parts[1] !== 'restore' ? `/${parts[0]}/${parts[1]}` : ''}`;
   const message = [
     'Caller is not authorized to perform action on resource.',

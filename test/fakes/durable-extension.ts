@@ -79,7 +79,10 @@ export class FakeDurableExtension {
     const base = this.rpcBaseUrl.replace(/durabletask\/$/, 'runtime/webhooks/durabletask');
     return {
       taskHubName: 'testhub',
-      creationUrls: { createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?code=x`, createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=x` },
+      creationUrls: {
+        createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?code=x`,
+        createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&code=x`,
+      },
       managementUrls: {
         id: 'INSTANCEID',
         statusQueryGetUri: `${base}/instances/INSTANCEID?taskHub=testhub&connection=Storage&code=x`,
@@ -104,7 +107,10 @@ export class FakeDurableExtension {
   invocation(functionName = 'test'): { context: InvocationContext; client: df.DurableClient } {
     const clientInput = df.input.durableClient();
     // Default import: plain Node ESM (npm run bench) cannot name this CommonJS export.
-    const context = new functions.InvocationContext({ functionName, options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] } });
+    const context = new functions.InvocationContext({
+      functionName,
+      options: { trigger: { type: 'httpTrigger', name: 'req' }, extraInputs: [clientInput], extraOutputs: [] },
+    });
     context.extraInputs.set(clientInput, this.clientData());
     return { context, client: df.getClient(context) };
   }
@@ -135,7 +141,17 @@ export class FakeDurableExtension {
       }
       const now = new Date().toISOString();
       const input = body === '' ? null : (JSON.parse(body) as unknown);
-      const inst: FakeInstance = { name: name!, instanceId, input, runtimeStatus: 'Running', createdTime: now, lastUpdatedTime: now, output: null, customStatus: null, events: [] };
+      const inst: FakeInstance = {
+        name: name!,
+        instanceId,
+        input,
+        runtimeStatus: 'Running',
+        createdTime: now,
+        lastUpdatedTime: now,
+        output: null,
+        customStatus: null,
+        events: [],
+      };
       this.instances.set(instanceId, inst);
       this.starts.push({ name: name!, instanceId, input });
       this.onStart?.(inst);
@@ -147,7 +163,9 @@ export class FakeDurableExtension {
       const from = url.searchParams.get('createdTimeFrom');
       const all = [...this.instances.values()].filter((i) => (!statuses || statuses.includes(i.runtimeStatus)) && (!from || i.createdTime >= from));
       const offset = Number(req.headers['x-ms-continuation-token'] ?? 0);
-      const page = all.slice(offset, offset + 50).map(({ events: _e, ...status }) => (url.searchParams.get('showInput') === 'false' ? { ...status, input: null } : status));
+      const page = all
+        .slice(offset, offset + 50)
+        .map(({ events: _e, ...status }) => (url.searchParams.get('showInput') === 'false' ? { ...status, input: null } : status));
       res.writeHead(200, { 'Content-Type': 'application/json', ...(offset + 50 < all.length ? { 'x-ms-continuation-token': String(offset + 50) } : {}) });
       return void res.end(JSON.stringify(page));
     }
@@ -157,7 +175,9 @@ export class FakeDurableExtension {
       const to = url.searchParams.get('createdTimeTo');
       const statuses = url.searchParams.get('runtimeStatus')?.split(',');
       const t = (iso: string) => new Date(iso).getTime();
-      const doomed = [...this.instances.values()].filter((i) => t(i.createdTime) >= t(from) && (!to || t(i.createdTime) <= t(to)) && (!statuses || statuses.includes(i.runtimeStatus)));
+      const doomed = [...this.instances.values()].filter(
+        (i) => t(i.createdTime) >= t(from) && (!to || t(i.createdTime) <= t(to)) && (!statuses || statuses.includes(i.runtimeStatus)),
+      );
       for (const i of doomed) this.instances.delete(i.instanceId);
       return doomed.length === 0 ? send(404) : send(200, { instancesDeleted: doomed.length });
     }

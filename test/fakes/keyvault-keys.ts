@@ -138,19 +138,29 @@ export class FakeKeyVaultKeys {
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
       const text = body === undefined ? '' : JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'x-ms-keyvault-service-version': '1.9.0', ...headers });
+      res.writeHead(status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+        'x-ms-keyvault-service-version': '1.9.0',
+        ...headers,
+      });
       res.end(text);
     };
     try {
       const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
       if (!m || !this.issued.has(m[1]!)) {
-        return send(401, { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } }, {
-          'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${TENANT}", resource="https://vault.azure.net"`,
-        });
+        return send(
+          401,
+          { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } },
+          {
+            'WWW-Authenticate': `Bearer authorization="https://login.microsoftonline.com/${TENANT}", resource="https://vault.azure.net"`,
+          },
+        );
       }
       rec.authorized = true;
       const apiVersion = url.searchParams.get('api-version');
-      if (!apiVersion || !API_VERSIONS.has(apiVersion)) throw new KvError(400, 'BadParameter', `The specified version (${apiVersion ?? ''}) is not recognized.`);
+      if (!apiVersion || !API_VERSIONS.has(apiVersion))
+        throw new KvError(400, 'BadParameter', `The specified version (${apiVersion ?? ''}) is not recognized.`);
       const parts = url.pathname.replace(/^\//, '').split('/').map(decodeURIComponent);
       if (parts[parts.length - 1] === '') parts.pop();
       const action = keyVaultOperation(req.method ?? 'GET', parts);
@@ -189,7 +199,10 @@ export class FakeKeyVaultKeys {
         const input = Buffer.from(body.value, 'base64url');
         let out: Buffer;
         try {
-          out = parts[3] === 'wrapkey' ? publicEncrypt({ key: kv.privateKey, padding, oaepHash }, input) : privateDecrypt({ key: kv.privateKey, padding, oaepHash }, input);
+          out =
+            parts[3] === 'wrapkey'
+              ? publicEncrypt({ key: kv.privateKey, padding, oaepHash }, input)
+              : privateDecrypt({ key: kv.privateKey, padding, oaepHash }, input);
         } catch {
           throw new KvError(400, 'BadParameter', 'Error while decrypting the wrapped key.');
         }

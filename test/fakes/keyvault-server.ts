@@ -188,7 +188,9 @@ export class FakeKeyVault {
   }
 
   /** Options for SecretClient: the loopback agent (trusts the fake's certificate) and nothing else. */
-  clientOptions(extra: Record<string, unknown> = {}): { agent: Agent; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number } } & Record<string, unknown> {
+  clientOptions(
+    extra: Record<string, unknown> = {},
+  ): { agent: Agent; retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number } } & Record<string, unknown> {
     this.agentInstance ??= loopbackAgent();
     return { agent: this.agentInstance, retryOptions: { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50 }, ...extra };
   }
@@ -271,7 +273,11 @@ export class FakeKeyVault {
       reply = this.route(req, record, url, query, raw);
     } catch (e) {
       if (e instanceof VaultError) {
-        reply = { status: e.status, body: { error: { code: e.code, message: e.message, ...(e.inner ? { innererror: { code: e.inner } } : {}) } }, headers: e.headers };
+        reply = {
+          status: e.status,
+          body: { error: { code: e.code, message: e.message, ...(e.inner ? { innererror: { code: e.inner } } : {}) } },
+          headers: e.headers,
+        };
       } else {
         reply = { status: 500, body: { error: { code: 'InternalError', message: `fake key vault bug: ${(e as Error).stack}` } } };
       }
@@ -301,9 +307,15 @@ export class FakeKeyVault {
     // 3. Injected failures.
     if (this.throttle.count > 0) {
       this.throttle.count -= 1;
-      throw new VaultError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: A non-default throttling policy was applied.', undefined, {
-        'Retry-After': String(this.throttle.retryAfter),
-      });
+      throw new VaultError(
+        429,
+        'Throttled',
+        'Request was not processed because too many requests were received. Reason: A non-default throttling policy was applied.',
+        undefined,
+        {
+          'Retry-After': String(this.throttle.retryAfter),
+        },
+      );
     }
     const fi = this.failures.findIndex((f) => f.method === undefined || f.method === req.method);
     if (fi >= 0) {
@@ -313,10 +325,15 @@ export class FakeKeyVault {
     // 4. api-version
     const apiVersion = query['api-version'];
     if (!apiVersion || !API_VERSIONS.has(apiVersion)) {
-      throw new VaultError(400, 'BadParameter', `The specified version (${apiVersion ?? ''}) is not recognized. Consider using the latest supported version (7.5).`);
+      throw new VaultError(
+        400,
+        'BadParameter',
+        `The specified version (${apiVersion ?? ''}) is not recognized. Consider using the latest supported version (7.5).`,
+      );
     }
     for (const k of Object.keys(query)) {
-      if (!['api-version', 'maxresults', '$skiptoken', 'outContentType'].includes(k)) throw new VaultError(400, 'BadParameter', `Unknown query parameter ${k}.`);
+      if (!['api-version', 'maxresults', '$skiptoken', 'outContentType'].includes(k))
+        throw new VaultError(400, 'BadParameter', `Unknown query parameter ${k}.`);
     }
     // "/secrets/name/" (latest version, as the SDK sends an empty version) keeps its empty last part.
     const parts = url.pathname.replace(/^\//, '').split('/').map(decodeURIComponent);
@@ -400,7 +417,12 @@ export class FakeKeyVault {
       throw new VaultError(400, 'BadParameter', 'Backup blob contains invalid or corrupt version.');
     }
     const existing = this.secrets.get(doc.name);
-    if (existing) throw new VaultError(409, 'Conflict', existing.deleted ? `Secret ${doc.name} is currently in a deleted but recoverable state.` : `Secret ${doc.name} already exists.`);
+    if (existing)
+      throw new VaultError(
+        409,
+        'Conflict',
+        existing.deleted ? `Secret ${doc.name} is currently in a deleted but recoverable state.` : `Secret ${doc.name} already exists.`,
+      );
     const s: StoredSecret = { name: doc.name, versions: doc.versions };
     this.secrets.set(doc.name, s);
     return this.bundle(s, s.versions[s.versions.length - 1]!, false);
@@ -565,7 +587,11 @@ function notAllowed(): VaultError {
 
 function checkName(name: string): void {
   if (!NAME.test(name)) {
-    throw new VaultError(400, 'BadParameter', `The request URI contains an invalid name: ${name}. Secret names are 1-127 characters: letters, digits and dashes.`);
+    throw new VaultError(
+      400,
+      'BadParameter',
+      `The request URI contains an invalid name: ${name}. Secret names are 1-127 characters: letters, digits and dashes.`,
+    );
   }
 }
 
@@ -586,7 +612,8 @@ function checkTags(tags: unknown): Record<string, string> | undefined {
   if (entries.length > MAX_TAGS) throw new VaultError(400, 'BadParameter', `Too many tags: at most ${MAX_TAGS} are allowed.`);
   for (const [k, v] of entries) {
     if (typeof v !== 'string') throw new VaultError(400, 'BadParameter', `Tag ${k} must be a string.`);
-    if (k.length > 512 || v.length > 256) throw new VaultError(400, 'BadParameter', `Tag ${k.slice(0, 40)} is too long (name at most 512, value at most 256 characters).`);
+    if (k.length > 512 || v.length > 256)
+      throw new VaultError(400, 'BadParameter', `Tag ${k.slice(0, 40)} is too long (name at most 512, value at most 256 characters).`);
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -29,7 +29,8 @@ export interface RecordedArmRequest {
   status: number;
 }
 
-const PATH = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/listClusterUserCredential$/i;
+const PATH =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/listClusterUserCredential$/i;
 
 /** The kubeconfig AKS hands out for a cluster with AKS-managed Entra ID (exec kubelogin user). */
 export function aksUserKubeconfig(c: FakeAksCluster): string {
@@ -123,7 +124,9 @@ export class FakeAksArm {
           return send(401, { error: { code: 'AuthenticationFailed', message: 'Authentication failed. The Authorization header is missing or invalid.' } });
         }
         if (!record.query['api-version']) {
-          return send(400, { error: { code: 'MissingApiVersionParameter', message: "The api-version query parameter (?api-version=) is required for all requests." } });
+          return send(400, {
+            error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
+          });
         }
         if (this.nextFailure) {
           const f = this.nextFailure;
@@ -131,9 +134,13 @@ export class FakeAksArm {
           return send(f.status, { error: { code: f.code, message: f.message } });
         }
         const action = armOperation(req.method ?? 'GET', url.pathname);
-        if (action !== undefined && !allowsAzure(this.policy, action)) return send(403, { error: armAuthorizationFailed(action, armScope(req.method ?? 'GET', url.pathname)) });
+        if (action !== undefined && !allowsAzure(this.policy, action))
+          return send(403, { error: armAuthorizationFailed(action, armScope(req.method ?? 'GET', url.pathname)) });
         const p = PATH.exec(url.pathname);
-        if (req.method !== 'POST' || !p) return send(404, { error: { code: 'InvalidResourceType', message: `The resource type could not be found in the namespace for path '${url.pathname}'.` } });
+        if (req.method !== 'POST' || !p)
+          return send(404, {
+            error: { code: 'InvalidResourceType', message: `The resource type could not be found in the namespace for path '${url.pathname}'.` },
+          });
         const c = this.clusters.find(
           (x) => x.subscriptionId === p[1] && x.resourceGroup.toLowerCase() === p[2]!.toLowerCase() && x.name.toLowerCase() === p[3]!.toLowerCase(),
         );

@@ -47,7 +47,15 @@ describe('authentication', () => {
     kube.seedPod({ namespace: 'shop', name: 'p' });
     const none = await raw('GET', '/api/v1/namespaces/shop/pods/p', { token: null });
     expect(none.status).toBe(401);
-    expect(none.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(none.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
 
     const wrong = kube.kubeConfig('not-the-token').makeApiClient(CoreV1Api);
     expect((await failure(wrong.readNamespacedPod({ namespace: 'shop', name: 'p' }))).code).toBe(401);
@@ -74,7 +82,14 @@ describe('object shapes and writes', () => {
 
     const dup = await failure(core.createNamespacedPod({ namespace: 'shop', body: podBody('web') }));
     expect(dup.code).toBe(409);
-    expect(dup.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'AlreadyExists', message: 'pods "web" already exists', code: 409, details: { name: 'web', kind: 'pods' } });
+    expect(dup.body).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'AlreadyExists',
+      message: 'pods "web" already exists',
+      code: 409,
+      details: { name: 'web', kind: 'pods' },
+    });
 
     const noNs = await failure(core.createNamespacedPod({ namespace: 'nowhere', body: podBody('web') }));
     expect(noNs.body).toMatchObject({ reason: 'NotFound', message: 'namespaces "nowhere" not found', code: 404 });
@@ -90,7 +105,8 @@ describe('object shapes and writes', () => {
     expect(stale.code).toBe(409);
     expect(stale.body).toMatchObject({
       reason: 'Conflict',
-      message: 'Operation cannot be fulfilled on deployments.apps "api": the object has been modified; please apply your changes to the latest version and try again',
+      message:
+        'Operation cannot be fulfilled on deployments.apps "api": the object has been modified; please apply your changes to the latest version and try again',
       details: { name: 'api', group: 'apps', kind: 'deployments' },
     });
 
@@ -134,13 +150,26 @@ describe('object shapes and writes', () => {
 
 describe('PATCH content types', () => {
   it('strategic merge merges containers by name; merge patch replaces lists and deletes with null', async () => {
-    kube.seedPod({ namespace: 'shop', name: 'p', spec: { containers: [{ name: 'a', image: 'a:1' }, { name: 'b', image: 'b:1' }] } });
+    kube.seedPod({
+      namespace: 'shop',
+      name: 'p',
+      spec: {
+        containers: [
+          { name: 'a', image: 'a:1' },
+          { name: 'b', image: 'b:1' },
+        ],
+      },
+    });
     const smp = await core.patchNamespacedPod(
       { namespace: 'shop', name: 'p', body: { spec: { containers: [{ name: 'b', image: 'b:2' }] } } },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
     expect(smp.spec?.containers.map((c) => `${c.name}=${c.image}`)).toEqual(['a=a:1', 'b=b:2']);
-    expect(kube.requests.at(-1)).toMatchObject({ method: 'PATCH', contentType: 'application/strategic-merge-patch+json', body: { spec: { containers: [{ name: 'b', image: 'b:2' }] } } });
+    expect(kube.requests.at(-1)).toMatchObject({
+      method: 'PATCH',
+      contentType: 'application/strategic-merge-patch+json',
+      body: { spec: { containers: [{ name: 'b', image: 'b:2' }] } },
+    });
 
     kube.seedDeployment({ namespace: 'shop', name: 'api', templateAnnotations: { keep: 'x', drop: 'y' } });
     const merged = await apps.patchNamespacedDeployment(
@@ -300,7 +329,12 @@ describe('LIST', () => {
 
 describe('paths and parameters', () => {
   it('answers 404 Status for unknown paths and subresources', async () => {
-    for (const path of ['/api/v1/namespaces/shop/widgets', '/apis/apps/v1/namespaces/shop/deployments/api/scale', '/apis/apps/v2/deployments', '/healthz/nope']) {
+    for (const path of [
+      '/api/v1/namespaces/shop/widgets',
+      '/apis/apps/v1/namespaces/shop/deployments/api/scale',
+      '/apis/apps/v2/deployments',
+      '/healthz/nope',
+    ]) {
       const res = await raw('GET', path);
       expect(res.status, path).toBe(404);
       expect(res.body).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'the server could not find the requested resource' });
@@ -330,10 +364,26 @@ describe('statefulsets and daemonsets', () => {
     const labels = { app: 'postgres' };
     const sts = await apps.createNamespacedStatefulSet({
       namespace: 'data',
-      body: { metadata: { name: 'postgres' }, spec: { serviceName: 'postgres', selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'pg', image: 'postgres:16' }] } } } },
+      body: {
+        metadata: { name: 'postgres' },
+        spec: {
+          serviceName: 'postgres',
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: 'pg', image: 'postgres:16' }] } },
+        },
+      },
     });
-    expect(sts).toMatchObject({ metadata: { generation: 1 }, spec: { replicas: 1, podManagementPolicy: 'OrderedReady', updateStrategy: { type: 'RollingUpdate' } } });
-    kube.seed('daemonsets', { metadata: { name: 'node-exporter', namespace: 'monitoring' }, spec: { selector: { matchLabels: { app: 'ne' } }, template: { metadata: { labels: { app: 'ne' } }, spec: { containers: [{ name: 'ne', image: 'prom/node-exporter:v1.8.0' }] } } } });
+    expect(sts).toMatchObject({
+      metadata: { generation: 1 },
+      spec: { replicas: 1, podManagementPolicy: 'OrderedReady', updateStrategy: { type: 'RollingUpdate' } },
+    });
+    kube.seed('daemonsets', {
+      metadata: { name: 'node-exporter', namespace: 'monitoring' },
+      spec: {
+        selector: { matchLabels: { app: 'ne' } },
+        template: { metadata: { labels: { app: 'ne' } }, spec: { containers: [{ name: 'ne', image: 'prom/node-exporter:v1.8.0' }] } },
+      },
+    });
     expect((await apps.listDaemonSetForAllNamespaces()).items.map((d) => `${d.metadata!.namespace}/${d.metadata!.name}`)).toEqual(['monitoring/node-exporter']);
   });
 });

@@ -69,7 +69,19 @@ type Verb = 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete' | 'deletec
 // Query parameters each verb defines in the OpenAPI spec of the API server.
 const QUERY_PARAMS: Record<Verb, string[]> = {
   get: ['pretty', 'resourceVersion'],
-  list: ['pretty', 'allowWatchBookmarks', 'continue', 'fieldSelector', 'labelSelector', 'limit', 'resourceVersion', 'resourceVersionMatch', 'sendInitialEvents', 'timeoutSeconds', 'watch'],
+  list: [
+    'pretty',
+    'allowWatchBookmarks',
+    'continue',
+    'fieldSelector',
+    'labelSelector',
+    'limit',
+    'resourceVersion',
+    'resourceVersionMatch',
+    'sendInitialEvents',
+    'timeoutSeconds',
+    'watch',
+  ],
   create: ['pretty', 'dryRun', 'fieldManager', 'fieldValidation'],
   update: ['pretty', 'dryRun', 'fieldManager', 'fieldValidation'],
   patch: ['pretty', 'dryRun', 'fieldManager', 'fieldValidation', 'force'],
@@ -107,9 +119,7 @@ export class FakeKubeApiServer {
   static async start(options: FakeKubeApiServerOptions = {}): Promise<FakeKubeApiServer> {
     const fake = new FakeKubeApiServer(options);
     const handler = (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res);
-    const server = options.tls
-      ? createHttpsServer({ cert: testCertificate().certPem, key: testCertificate().keyPem }, handler)
-      : createHttpServer(handler);
+    const server = options.tls ? createHttpsServer({ cert: testCertificate().certPem, key: testCertificate().keyPem }, handler) : createHttpServer(handler);
     server.on('upgrade', (req, socket, head) => handleWebSocketUpgrade(fake.upgradeContext(), req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -188,7 +198,16 @@ export class FakeKubeApiServer {
     const subject = name === undefined ? rt.resource : `${rt.resource} "${name}"`;
     const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
     const message = `${subject} is forbidden: User "${user}" cannot ${verb} resource "${rt.resource}" in API group "${rt.group}" ${scope}`;
-    throw new KubeStatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', details: { ...(name !== undefined ? { name } : {}), kind: rt.resource }, code: 403 });
+    throw new KubeStatusError({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason: 'Forbidden',
+      details: { ...(name !== undefined ? { name } : {}), kind: rt.resource },
+      code: 403,
+    });
   }
 
   // ------------------------------------------------------------ state for tests
@@ -275,7 +294,15 @@ export class FakeKubeApiServer {
       if (e instanceof KubeStatusError) {
         this.respond(res, record, e.httpStatus, e.status);
       } else {
-        const status: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `fake kube-apiserver bug: ${(e as Error).stack}`, reason: 'InternalError', code: 500 };
+        const status: StatusBody = {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `fake kube-apiserver bug: ${(e as Error).stack}`,
+          reason: 'InternalError',
+          code: 500,
+        };
         this.respond(res, record, 500, status);
       }
     }
@@ -308,12 +335,26 @@ export class FakeKubeApiServer {
    * apiserver answers (authorization/v1 SelfSubjectAccessReview).
    */
   private selfSubjectAccessReview(raw: string): unknown {
-    const review = JSON.parse(raw) as { spec?: { resourceAttributes?: { verb?: string; group?: string; resource?: string; subresource?: string; namespace?: string; name?: string } } };
+    const review = JSON.parse(raw) as {
+      spec?: { resourceAttributes?: { verb?: string; group?: string; resource?: string; subresource?: string; namespace?: string; name?: string } };
+    };
     const a = review.spec?.resourceAttributes;
     if (!a?.verb || !a.resource) throw statusError.badRequest('spec.resourceAttributes.verb and .resource are required');
-    const attrs = { verb: a.verb as KubeVerb, group: a.group ?? '', resource: a.resource, ...(a.subresource ? { subresource: a.subresource } : {}), ...(a.namespace ? { namespace: a.namespace } : {}) };
+    const attrs = {
+      verb: a.verb as KubeVerb,
+      group: a.group ?? '',
+      resource: a.resource,
+      ...(a.subresource ? { subresource: a.subresource } : {}),
+      ...(a.namespace ? { namespace: a.namespace } : {}),
+    };
     const allowed = (!this.rules || allows(this.rules, attrs)) && !this.denied.has(`${a.verb} ${a.resource}`);
-    return { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec: review.spec, status: allowed ? { allowed: true, reason: 'RBAC: allowed by the fake policy' } : { allowed: false } };
+    return {
+      kind: 'SelfSubjectAccessReview',
+      apiVersion: 'authorization.k8s.io/v1',
+      metadata: { creationTimestamp: null },
+      spec: review.spec,
+      status: allowed ? { allowed: true, reason: 'RBAC: allowed by the fake policy' } : { allowed: false },
+    };
   }
 
   private authenticate(header: string | undefined): string {
@@ -346,11 +387,21 @@ export class FakeKubeApiServer {
       case 'update':
         return { code: 200, body: this.registry.update(rt, namespace, name!, parseJsonBody(contentType, raw), { dryRun }) };
       case 'patch':
-        if (!contentType) throw statusError.unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']);
+        if (!contentType)
+          throw statusError.unsupportedMediaType([
+            'application/json-patch+json',
+            'application/merge-patch+json',
+            'application/strategic-merge-patch+json',
+            'application/apply-patch+yaml',
+          ]);
         return { code: 200, body: this.registry.patch(rt, namespace, name!, contentType, raw, { dryRun }) };
       case 'delete': {
         const body = raw.trim() === '' ? undefined : parseJsonBody(contentType, raw);
-        const q = { dryRun, ...(query['gracePeriodSeconds'] !== undefined ? { gracePeriodSeconds: query['gracePeriodSeconds'] } : {}), ...(query['propagationPolicy'] !== undefined ? { propagationPolicy: query['propagationPolicy'] } : {}) };
+        const q = {
+          dryRun,
+          ...(query['gracePeriodSeconds'] !== undefined ? { gracePeriodSeconds: query['gracePeriodSeconds'] } : {}),
+          ...(query['propagationPolicy'] !== undefined ? { propagationPolicy: query['propagationPolicy'] } : {}),
+        };
         return this.registry.delete(rt, namespace, name!, q, body);
       }
     }

@@ -13,7 +13,10 @@ export type { RequestAttributes };
 
 /** The attributes of a request, or undefined for a non-resource (discovery) path. */
 export function requestAttributes(method: string, path: string, query: Record<string, string>): RequestAttributes | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   let group: string;
   let rest: string[];
   if (parts[0] === 'api' && parts.length > 2) {
@@ -55,19 +58,34 @@ export function requestAttributes(method: string, path: string, query: Record<st
   }
   // Kubernetes 1.30+ (AuthorizePodWebsocketUpgradeCreatePermission): a WebSocket exec needs create.
   if (resource === 'pods' && (subresource === 'exec' || subresource === 'attach' || subresource === 'portforward') && verb === 'get') verb = 'create';
-  return { verb, group, resource, ...(subresource ? { subresource } : {}), ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) };
+  return {
+    verb,
+    group,
+    resource,
+    ...(subresource ? { subresource } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
 }
 
 /** The 403 kube-apiserver answers when the authorizer says no. */
 export function forbidden(user: string, a: RequestAttributes): KubeStatusError {
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const reason = a.namespace !== undefined
-    ? `User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" in the namespace "${a.namespace}"`
-    : `User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" at the cluster scope`;
+  const reason =
+    a.namespace !== undefined
+      ? `User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" in the namespace "${a.namespace}"`
+      : `User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" at the cluster scope`;
   const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
-  const message = a.name !== undefined && a.resource !== 'namespaces' ? `${qualified} "${a.name}" is forbidden: ${reason}` : `${qualified} is forbidden: ${reason}`;
+  const message =
+    a.name !== undefined && a.resource !== 'namespaces' ? `${qualified} "${a.name}" is forbidden: ${reason}` : `${qualified} is forbidden: ${reason}`;
   return new KubeStatusError({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', code: 403,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: 'Forbidden',
+    code: 403,
     details: { ...(a.name !== undefined ? { name: a.name } : {}), ...(a.group ? { group: a.group } : {}), kind: a.resource },
   });
 }
@@ -81,4 +99,3 @@ export function authorize(rules: readonly KubeRule[] | undefined, user: string, 
   if (!a) return;
   if (rules && !allows(rules, a)) throw forbidden(user, a);
 }
-

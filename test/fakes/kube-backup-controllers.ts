@@ -59,13 +59,26 @@ const controllersHandler: SubresourceHandler = (registry, req) => {
     const pvcName = text(src?.['persistentVolumeClaimName']);
     const pvc = store.get('persistentvolumeclaims', `${ns}/${pvcName}`);
     if (!pvc || (c.o.snapshots.failNames ?? []).includes(name)) {
-      obj.status = { readyToUse: false, error: { message: pvc ? `Failed to create snapshot: error creating snapshot of volume: injected failure` : `Failed to check and update snapshot content: failed to get input parameters to create snapshot ${name}: "the PVC ${pvcName} not yet bound to a PV"`, time: rfc3339(new Date()) } };
+      obj.status = {
+        readyToUse: false,
+        error: {
+          message: pvc
+            ? `Failed to create snapshot: error creating snapshot of volume: injected failure`
+            : `Failed to check and update snapshot content: failed to get input parameters to create snapshot ${name}: "the PVC ${pvcName} not yet bound to a PV"`,
+          time: rfc3339(new Date()),
+        },
+      };
       store.write(rt.resource, k, obj);
       return null;
     }
     if (bump(c.reads, key) >= c.o.snapshots.readyAfterReads) {
       const requests = ((pvc.spec ?? {})['resources'] as { requests?: Record<string, string> } | undefined)?.requests ?? {};
-      obj.status = { boundVolumeSnapshotContentName: `snapcontent-${obj.metadata.uid}`, creationTime: rfc3339(new Date()), readyToUse: true, restoreSize: requests['storage'] ?? '0' };
+      obj.status = {
+        boundVolumeSnapshotContentName: `snapcontent-${obj.metadata.uid}`,
+        creationTime: rfc3339(new Date()),
+        readyToUse: true,
+        restoreSize: requests['storage'] ?? '0',
+      };
       store.write(rt.resource, k, obj);
     }
     return null;
@@ -102,7 +115,14 @@ const controllersHandler: SubresourceHandler = (registry, req) => {
       obj.status =
         resource === 'daemonsets'
           ? { observedGeneration: gen, currentNumberScheduled: 1, desiredNumberScheduled: 1, numberReady: 1, numberAvailable: 1, updatedNumberScheduled: 1 }
-          : { observedGeneration: gen, replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, ...(resource === 'statefulsets' ? { currentReplicas: replicas } : {}) };
+          : {
+              observedGeneration: gen,
+              replicas,
+              readyReplicas: replicas,
+              availableReplicas: replicas,
+              updatedReplicas: replicas,
+              ...(resource === 'statefulsets' ? { currentReplicas: replicas } : {}),
+            };
       store.write(rt.resource, k, obj);
     }
     return null;

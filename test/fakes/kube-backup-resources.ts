@@ -154,7 +154,8 @@ const cronJobHooks: KindHooks = {
   validate(obj) {
     const spec = obj.spec ?? {};
     const causes: Cause[] = [];
-    if (typeof spec['schedule'] !== 'string' || spec['schedule'] === '') causes.push({ field: 'spec.schedule', message: 'Required value', reason: 'FieldValueRequired' });
+    if (typeof spec['schedule'] !== 'string' || spec['schedule'] === '')
+      causes.push({ field: 'spec.schedule', message: 'Required value', reason: 'FieldValueRequired' });
     if (!isPlainObject(spec['jobTemplate'])) causes.push({ field: 'spec.jobTemplate', message: 'Required value', reason: 'FieldValueRequired' });
     return causes;
   },
@@ -165,7 +166,9 @@ const crdHooks: KindHooks = {
     const spec = obj.spec ?? {};
     const names = isPlainObject(spec['names']) ? spec['names'] : {};
     const want = `${str(names['plural'])}.${str(spec['group'])}`;
-    return obj.metadata.name === want ? [] : [{ field: 'metadata.name', message: `Invalid value: "${str(obj.metadata.name)}": must be spec.names.plural+"."+spec.group` }];
+    return obj.metadata.name === want
+      ? []
+      : [{ field: 'metadata.name', message: `Invalid value: "${str(obj.metadata.name)}": must be spec.names.plural+"."+spec.group` }];
   },
 };
 
@@ -180,7 +183,9 @@ const volumeSnapshotHooks: KindHooks = {
     return [];
   },
   immutable(current, next) {
-    return deepEqual((current.spec ?? {})['source'], (next.spec ?? {})['source']) ? [] : [{ field: 'spec.source', message: 'Invalid value: spec.source is immutable' }];
+    return deepEqual((current.spec ?? {})['source'], (next.spec ?? {})['source'])
+      ? []
+      : [{ field: 'spec.source', message: 'Invalid value: spec.source is immutable' }];
   },
 };
 

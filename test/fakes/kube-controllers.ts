@@ -22,11 +22,17 @@ export function nodeObject(name: string, opts: { pool?: string; ready?: boolean;
     kind: 'Node',
     metadata: { name, labels: { 'kubernetes.azure.com/agentpool': pool, agentpool: pool, 'kubernetes.io/hostname': name } },
     spec: opts.unschedulable ? { unschedulable: true } : {},
-    status: { conditions: [{ type: 'Ready', status: opts.ready === false ? 'Unknown' : 'True', reason: opts.ready === false ? 'NodeStatusUnknown' : 'KubeletReady' }] },
+    status: {
+      conditions: [{ type: 'Ready', status: opts.ready === false ? 'Unknown' : 'True', reason: opts.ready === false ? 'NodeStatusUnknown' : 'KubeletReady' }],
+    },
   };
 }
 
-export function pdbObject(namespace: string, name: string, opts: { matchLabels: Record<string, string>; minAvailable?: number | string; maxUnavailable?: number | string; status?: Obj }): KubeObject {
+export function pdbObject(
+  namespace: string,
+  name: string,
+  opts: { matchLabels: Record<string, string>; minAvailable?: number | string; maxUnavailable?: number | string; status?: Obj },
+): KubeObject {
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
@@ -40,7 +46,11 @@ export function pdbObject(namespace: string, name: string, opts: { matchLabels: 
   };
 }
 
-export function hpaObject(namespace: string, name: string, opts: { target: { kind: string; name: string }; min?: number; max: number; current?: number }): KubeObject {
+export function hpaObject(
+  namespace: string,
+  name: string,
+  opts: { target: { kind: string; name: string }; min?: number; max: number; current?: number },
+): KubeObject {
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -73,22 +83,44 @@ export function pvcObject(namespace: string, name: string, opts: { storageClassN
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name, namespace },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: opts.size } }, storageClassName: opts.storageClassName, volumeMode: 'Filesystem', volumeName: `pvc-${name}` },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: opts.size } },
+      storageClassName: opts.storageClassName,
+      volumeMode: 'Filesystem',
+      volumeName: `pvc-${name}`,
+    },
     status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: opts.size } },
   };
 }
 
-export function jobObject(namespace: string, name: string, opts: { labels?: Record<string, string>; failed?: boolean; succeeded?: boolean; startTime?: string } = {}): KubeObject {
+export function jobObject(
+  namespace: string,
+  name: string,
+  opts: { labels?: Record<string, string>; failed?: boolean; succeeded?: boolean; startTime?: string } = {},
+): KubeObject {
   const conditions = opts.failed
-    ? [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded' }, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }]
+    ? [
+        { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded' },
+        { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+      ]
     : opts.succeeded
-      ? [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }]
+      ? [
+          { type: 'SuccessCriteriaMet', status: 'True' },
+          { type: 'Complete', status: 'True' },
+        ]
       : [];
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, namespace, ...(opts.labels ? { labels: opts.labels } : {}) },
-    spec: { backoffLimit: 1, template: { metadata: { labels: { ...(opts.labels ?? {}) } }, spec: { restartPolicy: 'Never', containers: [{ name: 'analysis', image: 'packamal.azurecr.io/analysis:2.3.1' }] } } },
+    spec: {
+      backoffLimit: 1,
+      template: {
+        metadata: { labels: { ...(opts.labels ?? {}) } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'analysis', image: 'packamal.azurecr.io/analysis:2.3.1' }] },
+      },
+    },
     status: {
       ...(opts.startTime ? { startTime: opts.startTime } : {}),
       ...(opts.failed ? { failed: 2 } : {}),
@@ -102,7 +134,11 @@ export function jobObject(namespace: string, name: string, opts: { labels?: Reco
 export function seedJobPods(kube: FakeKubeApiServer, job: KubeObject, count: number, phase: 'Failed' | 'Succeeded' | 'Running' = 'Failed'): KubeObject[] {
   const out: KubeObject[] = [];
   for (let i = 0; i < count; i++) {
-    const labels = { ...((job.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels ?? {}), 'job-name': job.metadata.name!, 'batch.kubernetes.io/job-name': job.metadata.name! };
+    const labels = {
+      ...((job.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels ?? {}),
+      'job-name': job.metadata.name!,
+      'batch.kubernetes.io/job-name': job.metadata.name!,
+    };
     const pod = kube.seedPod({ namespace: job.metadata.namespace!, name: `${job.metadata.name}-${i}x${i}`, labels, ownerReferences: [controllerRef(job)] });
     out.push(kube.modify('pods', pod.metadata.namespace, pod.metadata.name!, (p) => ((p.status ??= {})['phase'] = phase)));
   }
@@ -115,12 +151,25 @@ export function seedNode(kube: FakeKubeApiServer, name: string, opts: { pool?: s
 }
 
 export function seedDaemonSetPod(kube: FakeKubeApiServer, namespace: string, dsName: string, nodeName: string): KubeObject {
-  const ds = kube.get('daemonsets', namespace, dsName) ?? kube.seed('daemonsets', {
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: dsName, namespace },
-    spec: { selector: { matchLabels: { app: dsName } }, template: { metadata: { labels: { app: dsName } }, spec: { containers: [{ name: dsName, image: `mcr.microsoft.com/${dsName}:1.0` }] } } },
-    status: { desiredNumberScheduled: 1, currentNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 1, numberReady: 1, observedGeneration: 1 },
+  const ds =
+    kube.get('daemonsets', namespace, dsName) ??
+    kube.seed('daemonsets', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: dsName, namespace },
+      spec: {
+        selector: { matchLabels: { app: dsName } },
+        template: { metadata: { labels: { app: dsName } }, spec: { containers: [{ name: dsName, image: `mcr.microsoft.com/${dsName}:1.0` }] } },
+      },
+      status: { desiredNumberScheduled: 1, currentNumberScheduled: 1, updatedNumberScheduled: 1, numberAvailable: 1, numberReady: 1, observedGeneration: 1 },
+    });
+  return kube.seedPod({
+    namespace,
+    name: `${dsName}-${nodeName.slice(-6)}`,
+    nodeName,
+    labels: { app: dsName },
+    ownerReferences: [controllerRef({ ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' })],
   });
-  return kube.seedPod({ namespace, name: `${dsName}-${nodeName.slice(-6)}`, nodeName, labels: { app: dsName }, ownerReferences: [controllerRef({ ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' })] });
 }
 
 export function seedMirrorPod(kube: FakeKubeApiServer, namespace: string, name: string, nodeName: string): KubeObject {
@@ -166,16 +215,27 @@ export function rolloutDeployment(kube: FakeKubeApiServer, namespace: string, na
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: {
-        name: `${name}-${hash}`, namespace, labels: template.metadata.labels,
+        name: `${name}-${hash}`,
+        namespace,
+        labels: template.metadata.labels,
         annotations: { 'deployment.kubernetes.io/revision': String(maxRevision + 1), 'deployment.kubernetes.io/desired-replicas': String(replicas) },
         ownerReferences: [controllerRef(dep)],
       },
-      spec: { replicas, selector: { matchLabels: { ...(spec.selector as { matchLabels: Record<string, string> }).matchLabels, 'pod-template-hash': hash } }, template },
+      spec: {
+        replicas,
+        selector: { matchLabels: { ...(spec.selector as { matchLabels: Record<string, string> }).matchLabels, 'pod-template-hash': hash } },
+        template,
+      },
       status: { replicas: 0, observedGeneration: 1 },
     });
   } else if (Number(current.metadata.annotations?.['deployment.kubernetes.io/revision']) !== maxRevision) {
     // Rolling back to an old template re-uses its ReplicaSet under a new revision number.
-    kube.modify('replicasets', namespace, current.metadata.name!, (rs) => (rs.metadata.annotations = { ...rs.metadata.annotations, 'deployment.kubernetes.io/revision': String(maxRevision + 1) }));
+    kube.modify(
+      'replicasets',
+      namespace,
+      current.metadata.name!,
+      (rs) => (rs.metadata.annotations = { ...rs.metadata.annotations, 'deployment.kubernetes.io/revision': String(maxRevision + 1) }),
+    );
   }
   const revision = kube.get('replicasets', namespace, current.metadata.name!)!.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '1';
   const updated = progress === 'complete' ? replicas : Math.min(1, replicas);
@@ -191,14 +251,35 @@ export function rolloutDeployment(kube: FakeKubeApiServer, namespace: string, na
     const have = podsOf(kube, namespace, (current.spec as Obj)['selector']).length;
     const fresh = kube.get('replicasets', namespace, current.metadata.name!)!;
     for (const p of podsFor(fresh, { count: Math.max(0, replicas - have) })) kube.seed('pods', p);
-    kube.modify('replicasets', namespace, current.metadata.name!, (o) => (o.status = { replicas, readyReplicas: replicas, availableReplicas: replicas, fullyLabeledReplicas: replicas, observedGeneration: Number(o.metadata.generation ?? 1) }));
+    kube.modify(
+      'replicasets',
+      namespace,
+      current.metadata.name!,
+      (o) =>
+        (o.status = {
+          replicas,
+          readyReplicas: replicas,
+          availableReplicas: replicas,
+          fullyLabeledReplicas: replicas,
+          observedGeneration: Number(o.metadata.generation ?? 1),
+        }),
+    );
   }
   kube.modify('deployments', namespace, name, (d) => {
     d.metadata.annotations = { ...d.metadata.annotations, 'deployment.kubernetes.io/revision': revision };
     const conditions: Obj[] = [
-      { type: 'Available', status: progress === 'complete' ? 'True' : 'False', reason: progress === 'complete' ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
+      {
+        type: 'Available',
+        status: progress === 'complete' ? 'True' : 'False',
+        reason: progress === 'complete' ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+      },
       progress === 'stuck'
-        ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${current.metadata.name}" has timed out progressing.` }
+        ? {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${current.metadata.name}" has timed out progressing.`,
+          }
         : { type: 'Progressing', status: 'True', reason: progress === 'complete' ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' },
     ];
     d.status = {
@@ -235,10 +316,26 @@ export function syncWorkload(kube: FakeKubeApiServer, resource: 'statefulsets' |
     if (resource === 'statefulsets') {
       const replicas = Number((o.spec as Obj)['replicas'] ?? 1);
       const rev = `${name}-${podTemplateHash((o.spec as Obj)['template'])}`;
-      o.status = { observedGeneration: gen, replicas, readyReplicas: done ? replicas : replicas - 1, availableReplicas: done ? replicas : replicas - 1, currentReplicas: done ? replicas : replicas - 1, updatedReplicas: done ? replicas : 1, currentRevision: done ? rev : 'old', updateRevision: rev };
+      o.status = {
+        observedGeneration: gen,
+        replicas,
+        readyReplicas: done ? replicas : replicas - 1,
+        availableReplicas: done ? replicas : replicas - 1,
+        currentReplicas: done ? replicas : replicas - 1,
+        updatedReplicas: done ? replicas : 1,
+        currentRevision: done ? rev : 'old',
+        updateRevision: rev,
+      };
     } else {
       const desired = Number((o.status ?? {})['desiredNumberScheduled'] ?? 1);
-      o.status = { observedGeneration: gen, desiredNumberScheduled: desired, currentNumberScheduled: desired, numberReady: done ? desired : desired - 1, numberAvailable: done ? desired : desired - 1, updatedNumberScheduled: done ? desired : 0 };
+      o.status = {
+        observedGeneration: gen,
+        desiredNumberScheduled: desired,
+        currentNumberScheduled: desired,
+        numberReady: done ? desired : desired - 1,
+        numberAvailable: done ? desired : desired - 1,
+        updatedNumberScheduled: done ? desired : 0,
+      };
     }
   });
 }
@@ -251,8 +348,19 @@ export function syncPdb(kube: FakeKubeApiServer, namespace: string, name: string
     const ready = pods.filter((p) => ((p.status ?? {})['conditions'] as Obj[] | undefined)?.some((c) => c['type'] === 'Ready' && c['status'] === 'True'));
     const expected = pods.length;
     const resolve = (v: unknown) => (typeof v === 'string' && v.endsWith('%') ? Math.ceil((Number(v.slice(0, -1)) / 100) * expected) : Number(v));
-    const desired = spec['minAvailable'] !== undefined ? resolve(spec['minAvailable']) : spec['maxUnavailable'] !== undefined ? Math.max(0, expected - resolve(spec['maxUnavailable'])) : expected;
-    pdb.status = { observedGeneration: pdb.metadata.generation ?? 1, currentHealthy: ready.length, desiredHealthy: desired, expectedPods: expected, disruptionsAllowed: Math.max(0, ready.length - desired) };
+    const desired =
+      spec['minAvailable'] !== undefined
+        ? resolve(spec['minAvailable'])
+        : spec['maxUnavailable'] !== undefined
+          ? Math.max(0, expected - resolve(spec['maxUnavailable']))
+          : expected;
+    pdb.status = {
+      observedGeneration: pdb.metadata.generation ?? 1,
+      currentHealthy: ready.length,
+      desiredHealthy: desired,
+      expectedPods: expected,
+      disruptionsAllowed: Math.max(0, ready.length - desired),
+    };
   });
 }
 
@@ -275,7 +383,7 @@ export function finishTerminatingPods(kube: FakeKubeApiServer, namespace?: strin
  */
 export function resizePvc(kube: FakeKubeApiServer, namespace: string, name: string, stage: 'controller' | 'node' | 'done'): void {
   kube.modify('persistentvolumeclaims', namespace, name, (pvc) => {
-    const want = ((pvc.spec as { resources: { requests: { storage: string } } }).resources.requests.storage);
+    const want = (pvc.spec as { resources: { requests: { storage: string } } }).resources.requests.storage;
     const status = (pvc.status ??= {});
     if (stage === 'done') {
       status['capacity'] = { storage: want };
@@ -290,7 +398,12 @@ export function resizePvc(kube: FakeKubeApiServer, namespace: string, name: stri
     status['conditions'] = [
       stage === 'controller'
         ? { type: 'Resizing', status: 'True', lastTransitionTime: now }
-        : { type: 'FileSystemResizePending', status: 'True', lastTransitionTime: now, message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.' },
+        : {
+            type: 'FileSystemResizePending',
+            status: 'True',
+            lastTransitionTime: now,
+            message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
+          },
     ];
   });
 }
@@ -298,9 +411,23 @@ export function resizePvc(kube: FakeKubeApiServer, namespace: string, name: stri
 /** The job controller: the Job completed or failed (its pods in the matching phase). */
 export function finishJob(kube: FakeKubeApiServer, namespace: string, name: string, how: 'Complete' | 'Failed'): void {
   kube.modify('jobs', namespace, name, (job) => {
-    job.status = how === 'Complete'
-      ? { succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }], completionTime: rfc3339(new Date()) }
-      : { failed: 1, conditions: [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded' }, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] };
+    job.status =
+      how === 'Complete'
+        ? {
+            succeeded: 1,
+            conditions: [
+              { type: 'SuccessCriteriaMet', status: 'True' },
+              { type: 'Complete', status: 'True' },
+            ],
+            completionTime: rfc3339(new Date()),
+          }
+        : {
+            failed: 1,
+            conditions: [
+              { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded' },
+              { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
+            ],
+          };
   });
 }
 

@@ -83,10 +83,18 @@ function resourceList(gv: string): Array<Record<string, unknown>> {
   for (const rt of RESOURCE_TYPES.filter((r) => gvOf(r) === gv)) {
     out.push({ name: rt.resource, singularName: singular(rt.kind), namespaced: rt.namespaced, kind: rt.kind, verbs: VERBS });
     for (const s of SUBRESOURCES[rt.resource] ?? []) {
-      out.push({ name: `${rt.resource}/${s.sub}`, singularName: '', namespaced: rt.namespaced, ...(s.group !== undefined ? { group: s.group, version: s.version } : {}), kind: s.kind, verbs: s.verbs });
+      out.push({
+        name: `${rt.resource}/${s.sub}`,
+        singularName: '',
+        namespaced: rt.namespaced,
+        ...(s.group !== undefined ? { group: s.group, version: s.version } : {}),
+        kind: s.kind,
+        verbs: s.verbs,
+      });
     }
   }
-  for (const c of CREATE_ONLY.filter((x) => x.gv === gv)) out.push({ name: c.name, singularName: singular(c.kind), namespaced: c.namespaced, kind: c.kind, verbs: ['create'] });
+  for (const c of CREATE_ONLY.filter((x) => x.gv === gv))
+    out.push({ name: c.name, singularName: singular(c.kind), namespaced: c.namespaced, kind: c.kind, verbs: ['create'] });
   return out;
 }
 
@@ -104,7 +112,11 @@ export const discoveryHandler: SubresourceHandler = (registry, req) => {
   if (req.method !== 'GET') throw statusError.methodNotAllowed();
   const groups = groupVersions(registry);
   if (parts[0] === 'api') {
-    if (parts.length === 1) return { code: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] } };
+    if (parts.length === 1)
+      return {
+        code: 200,
+        body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] },
+      };
     if (parts[1] !== 'v1') throw statusError.pathNotFound();
     return { code: 200, body: { kind: 'APIResourceList', groupVersion: 'v1', resources: resourceList('v1') } };
   }
@@ -120,7 +132,15 @@ export const discoveryHandler: SubresourceHandler = (registry, req) => {
   if (!versions.includes(version)) throw statusError.pathNotFound();
   const gv = `${group}/${version}`;
   if (unavailable.get(registry)?.has(gv)) {
-    throw new KubeStatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server is currently unable to handle the request', reason: 'ServiceUnavailable', code: 503 });
+    throw new KubeStatusError({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'the server is currently unable to handle the request',
+      reason: 'ServiceUnavailable',
+      code: 503,
+    });
   }
   return { code: 200, body: { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: resourceList(gv) } };
 };

@@ -96,7 +96,9 @@ const EXEC_QUERY = ['command', 'container', 'stdin', 'stdout', 'stderr', 'tty', 
 function httpError(socket: Duplex, status: StatusBody): void {
   const text = JSON.stringify(status);
   const code = status.code ?? 500;
-  socket.end(`HTTP/1.1 ${code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
 }
 
 function frame(channel: number, data?: Buffer): Buffer {
@@ -118,7 +120,15 @@ const wss = new WebSocketServer({
 /** Handles an HTTP upgrade on the fake's server; anything but pods/exec answers 404. */
 export function handleWebSocketUpgrade(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const url = new URL(req.url ?? '/', 'http://fake');
-  const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams.entries()), contentType: undefined, body: undefined, user: undefined, status: 0 };
+  const record: RecordedRequest = {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams.entries()),
+    contentType: undefined,
+    body: undefined,
+    user: undefined,
+    status: 0,
+  };
   ctx.record(record);
   const fail = (e: KubeStatusError) => {
     record.status = e.httpStatus;
@@ -149,11 +159,22 @@ export function handleWebSocketUpgrade(ctx: UpgradeContext, req: IncomingMessage
   if (phase !== 'Running') return fail(statusError.badRequest(`cannot exec into a container in a completed pod; current phase is ${String(phase)}`));
   const command = url.searchParams.getAll('command');
   if (command.length === 0) return fail(statusError.badRequest('you must specify at least 1 command'));
-  const want = { stdin: url.searchParams.get('stdin') === 'true', stdout: url.searchParams.get('stdout') === 'true', stderr: url.searchParams.get('stderr') === 'true' };
+  const want = {
+    stdin: url.searchParams.get('stdin') === 'true',
+    stdout: url.searchParams.get('stdout') === 'true',
+    stderr: url.searchParams.get('stderr') === 'true',
+  };
   if (!want.stdin && !want.stdout && !want.stderr) return fail(statusError.badRequest('you must specify at least 1 of stdin, stdout, stderr'));
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (!offered.some((p) => SUPPORTED_PROTOCOLS.includes(p))) {
-    return fail(statusError.badRequest(`fake kube-apiserver: none of the offered subprotocols [${offered.join(', ')}] is supported (v5.channel.k8s.io, v4.channel.k8s.io)`));
+    return fail(
+      statusError.badRequest(
+        `fake kube-apiserver: none of the offered subprotocols [${offered.join(', ')}] is supported (v5.channel.k8s.io, v4.channel.k8s.io)`,
+      ),
+    );
   }
   record.status = 101;
   wss.handleUpgrade(req, socket, head, (ws) => run(ctx.registry, ws, { namespace, pod: podName, container, command, protocol: ws.protocol }, want));

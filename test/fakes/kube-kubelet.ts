@@ -35,11 +35,18 @@ const POD = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/;
 type Volume = { name?: string; persistentVolumeClaim?: { claimName?: string } };
 
 function claimsOf(pod: KubeObject): string[] {
-  return (((pod.spec ?? {})['volumes'] as Volume[] | undefined) ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((c): c is string => typeof c === 'string');
+  return (((pod.spec ?? {})['volumes'] as Volume[] | undefined) ?? [])
+    .map((v) => v.persistentVolumeClaim?.claimName)
+    .filter((c): c is string => typeof c === 'string');
 }
 
 function nodeFor(pod: KubeObject, fallback: string): string {
-  const terms = (((((pod.spec ?? {})['affinity'] as Record<string, unknown> | undefined)?.['nodeAffinity'] as Record<string, unknown> | undefined)?.['requiredDuringSchedulingIgnoredDuringExecution'] as { nodeSelectorTerms?: Array<{ matchFields?: Array<{ key: string; values: string[] }> }> } | undefined)?.nodeSelectorTerms) ?? [];
+  const terms =
+    (
+      (((pod.spec ?? {})['affinity'] as Record<string, unknown> | undefined)?.['nodeAffinity'] as Record<string, unknown> | undefined)?.[
+        'requiredDuringSchedulingIgnoredDuringExecution'
+      ] as { nodeSelectorTerms?: Array<{ matchFields?: Array<{ key: string; values: string[] }> }> } | undefined
+    )?.nodeSelectorTerms ?? [];
   return terms.flatMap((t) => t.matchFields ?? []).find((f) => f.key === 'metadata.name')?.values[0] ?? fallback;
 }
 
@@ -57,8 +64,8 @@ const kubeletHandler: SubresourceHandler = (registry, req) => {
     registry.finishPodTermination(ns, name);
     return null;
   }
-  const status = (pod.status ?? {});
-  const spec = (pod.spec ?? {});
+  const status = pod.status ?? {};
+  const spec = pod.spec ?? {};
   if (status['phase'] !== 'Pending' || spec['nodeName']) return null;
   const n = (c.reads.get(key) ?? 0) + 1;
   c.reads.set(key, n);
@@ -66,14 +73,25 @@ const kubeletHandler: SubresourceHandler = (registry, req) => {
   const now = rfc3339(new Date());
   const missing = claimsOf(pod).find((claim) => !registry.store.get('persistentvolumeclaims', `${ns}/${claim}`));
   if (missing) {
-    pod.status = { ...status, conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: `0/3 nodes are available: persistentvolumeclaim "${missing}" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.`, lastTransitionTime: now }] };
+    pod.status = {
+      ...status,
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: `0/3 nodes are available: persistentvolumeclaim "${missing}" not found. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.`,
+          lastTransitionTime: now,
+        },
+      ],
+    };
     registry.store.write('pods', key, pod);
     return null;
   }
   for (const claim of claimsOf(pod)) {
     const pvc = registry.store.get('persistentvolumeclaims', `${ns}/${claim}`)!;
     if ((pvc.status ?? {})['phase'] === 'Bound') continue;
-    const storage = (((pvc.spec ?? {})['resources'] as { requests?: { storage?: string } } | undefined)?.requests?.storage) ?? '1Gi';
+    const storage = ((pvc.spec ?? {})['resources'] as { requests?: { storage?: string } } | undefined)?.requests?.storage ?? '1Gi';
     pvc.spec = { ...(pvc.spec ?? {}), volumeName: `pvc-${pvc.metadata.uid}` };
     pvc.status = { phase: 'Bound', accessModes: (pvc.spec ?? {})['accessModes'], capacity: { storage } };
     registry.store.write('persistentvolumeclaims', `${ns}/${claim}`, pvc);
@@ -83,13 +101,33 @@ const kubeletHandler: SubresourceHandler = (registry, req) => {
   const bad = containers.find((x) => (c.o.badImages ?? []).includes(x.image));
   pod.spec = spec;
   pod.status = bad
-    ? { ...status, conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }], containerStatuses: containers.map((x) => ({ name: x.name, image: x.image, ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${x.image}"` } } })) }
+    ? {
+        ...status,
+        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
+        containerStatuses: containers.map((x) => ({
+          name: x.name,
+          image: x.image,
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${x.image}"` } },
+        })),
+      }
     : {
         ...status,
         phase: 'Running',
         startTime: now,
-        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }, { type: 'Ready', status: 'True', lastTransitionTime: now }],
-        containerStatuses: containers.map((x) => ({ name: x.name, image: x.image, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } })),
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+          { type: 'Ready', status: 'True', lastTransitionTime: now },
+        ],
+        containerStatuses: containers.map((x) => ({
+          name: x.name,
+          image: x.image,
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
+        })),
       };
   registry.store.write('pods', key, pod);
   return null;
@@ -113,4 +151,3 @@ export function volumeRewrite(registry: KubeRegistry, hostDir: (namespace: strin
     return argv;
   };
 }
-

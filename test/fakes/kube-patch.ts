@@ -42,7 +42,10 @@ const clone = <T>(v: T): T => structuredClone(v);
 function parsePointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) throw new Error(`invalid JSON pointer "${path}"`);
-  return path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function parent(doc: Json, tokens: string[], path: string): { container: Json; key: string } {
@@ -241,7 +244,7 @@ function strategicMerge(original: unknown, patch: JsonObject): unknown {
       if (merged === undefined) delete out[k];
       else out[k] = merged as Json;
     } else if (Array.isArray(v)) {
-      const merged = mergeList(k, Array.isArray(out[k]) ? (out[k]) : undefined, v);
+      const merged = mergeList(k, Array.isArray(out[k]) ? out[k] : undefined, v);
       if (merged === undefined) delete out[k];
       else out[k] = merged;
     } else {

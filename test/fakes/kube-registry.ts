@@ -5,14 +5,7 @@
 // change, status kept on main-resource writes, no-op writes that do not bump the
 // resourceVersion, graceful pod deletion, dry-run that persists nothing.
 import { randomUUID } from 'node:crypto';
-import {
-  applyJsonPatch,
-  applyMergePatch,
-  applyStrategicMergePatch,
-  deepEqual,
-  isPlainObject,
-  PATCH_CONTENT_TYPES,
-} from './kube-patch.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, deepEqual, isPlainObject, PATCH_CONTENT_TYPES } from './kube-patch.js';
 import { apiVersionOf, resourceType, RESOURCE_TYPES, type KubeObject, type ResourceType } from './kube-resources.js';
 import { parseFieldSelector, parseLabelSelector } from './kube-selectors.js';
 import { statusError, successStatus, type StatusBody } from './kube-status.js';
@@ -145,7 +138,9 @@ export class KubeRegistry {
     }
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) {
-      throw statusError.invalid(rt, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' }]);
+      throw statusError.invalid(rt, '', [
+        { field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' },
+      ]);
     }
     if (meta.resourceVersion) throw statusError.badRequest('resourceVersion should not be set on objects to be created');
     if (rt.namespaced) this.requireNamespace(namespace!);
@@ -232,10 +227,7 @@ export class KubeRegistry {
     rt.hooks?.admit?.(this.admissionContext(), next, current);
     const specChanged = !deepEqual(current.spec, next.spec);
     const annotationsChanged = !deepEqual(current.metadata.annotations ?? {}, nm.annotations ?? {});
-    if (
-      nm.generation !== undefined &&
-      ((rt.generationOn.includes('spec') && specChanged) || (rt.generationOn.includes('annotations') && annotationsChanged))
-    ) {
+    if (nm.generation !== undefined && ((rt.generationOn.includes('spec') && specChanged) || (rt.generationOn.includes('annotations') && annotationsChanged))) {
       nm.generation += 1;
     }
     // etcd skips a write whose bytes equal the stored ones: no new resourceVersion.
@@ -275,7 +267,9 @@ export class KubeRegistry {
       // deletionTimestamp until the kubelet confirms, see finishPodTermination).
       const spec = current.spec ?? {};
       const scheduled = typeof spec['nodeName'] === 'string' && spec['nodeName'] !== '';
-      const effectiveGrace = scheduled ? (grace ?? (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30)) : 0;
+      const effectiveGrace = scheduled
+        ? (grace ?? (typeof spec['terminationGracePeriodSeconds'] === 'number' ? spec['terminationGracePeriodSeconds'] : 30))
+        : 0;
       if (effectiveGrace > 0) {
         if (current.metadata.deletionTimestamp) return { code: 200, body: current };
         const next = structuredClone(current);
@@ -375,19 +369,23 @@ function decodeObject(rt: ResourceType, body: unknown): KubeObject {
     throw statusError.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(rt)})`);
   }
   if (obj.kind !== undefined && obj.kind !== rt.kind) {
-    throw statusError.badRequest(`${String(obj.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the endpoint`);
+    throw statusError.badRequest(
+      `${String(obj.kind)} in version "${rt.version}" cannot be handled as a ${rt.kind}: the kind in the data does not match the endpoint`,
+    );
   }
   obj.apiVersion = apiVersionOf(rt);
   obj.kind = rt.kind;
   if (obj.metadata === undefined) obj.metadata = {};
-  if (!isPlainObject(obj.metadata)) throw statusError.badRequest(`json: cannot unmarshal ${typeof obj.metadata} into Go struct field ${rt.kind}.metadata of type v1.ObjectMeta`);
+  if (!isPlainObject(obj.metadata))
+    throw statusError.badRequest(`json: cannot unmarshal ${typeof obj.metadata} into Go struct field ${rt.kind}.metadata of type v1.ObjectMeta`);
   for (const field of ['labels', 'annotations'] as const) {
     const m = obj.metadata[field];
     if (m === undefined || m === null) {
       delete obj.metadata[field];
       continue;
     }
-    if (!isPlainObject(m)) throw statusError.badRequest(`json: cannot unmarshal ${typeof m} into Go struct field ObjectMeta.metadata.${field} of type map[string]string`);
+    if (!isPlainObject(m))
+      throw statusError.badRequest(`json: cannot unmarshal ${typeof m} into Go struct field ObjectMeta.metadata.${field} of type map[string]string`);
     for (const v of Object.values(m)) {
       if (typeof v !== 'string') {
         throw statusError.badRequest(`json: cannot unmarshal ${typeof v} into Go struct field ObjectMeta.metadata.${field} of type string`);
@@ -491,7 +489,10 @@ function validate(rt: ResourceType, obj: KubeObject): void {
   const nameRe = rt.resource === 'namespaces' ? DNS_LABEL : DNS_SUBDOMAIN;
   const max = rt.resource === 'namespaces' ? 63 : 253;
   if (!nameRe.test(name) || name.length > max) {
-    causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 ${rt.resource === 'namespaces' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.'` });
+    causes.push({
+      field: 'metadata.name',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 ${rt.resource === 'namespaces' ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-' or '.'`,
+    });
   }
   if (rt.resource === 'pods') {
     const cs = (obj.spec ?? {})['containers'];
@@ -509,9 +510,13 @@ function validate(rt: ResourceType, obj: KubeObject): void {
     if (!isPlainObject(selector) || (matchLabels === undefined && !Array.isArray(selector['matchExpressions']))) {
       causes.push({ field: 'spec.selector', message: 'Required value', reason: 'FieldValueRequired' });
     } else if (matchLabels !== undefined) {
-      const tl = isPlainObject(template) && isPlainObject(template['metadata']) ? (template['metadata']['labels'] as Record<string, unknown> | undefined) : undefined;
+      const tl =
+        isPlainObject(template) && isPlainObject(template['metadata']) ? (template['metadata']['labels'] as Record<string, unknown> | undefined) : undefined;
       if (!Object.entries(matchLabels).every(([k, v]) => tl !== undefined && tl[k] === v)) {
-        causes.push({ field: 'spec.template.metadata.labels', message: `Invalid value: ${JSON.stringify(tl ?? {})}: \`selector\` does not match template \`labels\`` });
+        causes.push({
+          field: 'spec.template.metadata.labels',
+          message: `Invalid value: ${JSON.stringify(tl ?? {})}: \`selector\` does not match template \`labels\``,
+        });
       }
     }
     const ps = isPlainObject(template) ? template['spec'] : undefined;
@@ -528,7 +533,9 @@ function checkImmutable(rt: ResourceType, current: KubeObject, next: KubeObject)
   const hookCauses = rt.hooks?.immutable?.(current, next) ?? [];
   if (hookCauses.length > 0) throw statusError.invalid(rt, name, hookCauses);
   if (WORKLOADS.has(rt.resource) && !deepEqual((current.spec ?? {})['selector'], (next.spec ?? {})['selector'])) {
-    throw statusError.invalid(rt, name, [{ field: 'spec.selector', message: `Invalid value: ${JSON.stringify((next.spec ?? {})['selector'])}: field is immutable` }]);
+    throw statusError.invalid(rt, name, [
+      { field: 'spec.selector', message: `Invalid value: ${JSON.stringify((next.spec ?? {})['selector'])}: field is immutable` },
+    ]);
   }
   if (rt.resource === 'pods') {
     // ValidatePodUpdate: only images, activeDeadlineSeconds, tolerations (and grace) may change.
@@ -576,4 +583,3 @@ function decodeContinue(token: string): { rv: number; start: string } {
   if (typeof parsed['start'] !== 'string' || parsed['start'] === '') throw bad('encoded start key empty (version meta.k8s.io/v1)');
   return { rv: parsed['rv'], start: parsed['start'] };
 }
-

@@ -61,7 +61,11 @@ export interface KindHooks {
   /** Update validation against the stored object (immutable fields): 422 causes. */
   immutable?(current: KubeObject, next: KubeObject): Array<{ field: string; message: string; reason?: string }>;
   /** Admission on create (current undefined) and update; throws a KubeStatusError to refuse. */
-  admit?(ctx: { get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined; resourceType(resource: string): ResourceType }, next: KubeObject, current: KubeObject | undefined): void;
+  admit?(
+    ctx: { get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined; resourceType(resource: string): ResourceType },
+    next: KubeObject,
+    current: KubeObject | undefined,
+  ): void;
   /** DELETE without a propagationPolicy: Background unless the kind says otherwise (batch/v1 Jobs: Orphan). */
   defaultPropagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
 }
@@ -100,7 +104,12 @@ const status = (o: KubeObject, f: string) => str((o.status ?? {})[f]);
 
 export const RESOURCE_TYPES: ResourceType[] = [
   {
-    group: '', version: 'v1', resource: 'pods', kind: 'Pod', listKind: 'PodList', namespaced: true,
+    group: '',
+    version: 'v1',
+    resource: 'pods',
+    kind: 'Pod',
+    listKind: 'PodList',
+    namespaced: true,
     generationOn: ['spec'],
     fieldSelectors: {
       ...metaFields,
@@ -115,32 +124,62 @@ export const RESOURCE_TYPES: ResourceType[] = [
     },
   },
   {
-    group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', listKind: 'NamespaceList', namespaced: false,
+    group: '',
+    version: 'v1',
+    resource: 'namespaces',
+    kind: 'Namespace',
+    listKind: 'NamespaceList',
+    namespaced: false,
     generationOn: [],
     fieldSelectors: { ...metaFields, 'status.phase': (o) => status(o, 'phase') },
   },
   {
-    group: '', version: 'v1', resource: 'nodes', kind: 'Node', listKind: 'NodeList', namespaced: false,
+    group: '',
+    version: 'v1',
+    resource: 'nodes',
+    kind: 'Node',
+    listKind: 'NodeList',
+    namespaced: false,
     generationOn: [],
     fieldSelectors: { ...metaFields, 'spec.unschedulable': (o) => String(Boolean((o.spec ?? {})['unschedulable'])) },
   },
   {
-    group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', listKind: 'DeploymentList', namespaced: true,
+    group: 'apps',
+    version: 'v1',
+    resource: 'deployments',
+    kind: 'Deployment',
+    listKind: 'DeploymentList',
+    namespaced: true,
     generationOn: ['spec', 'annotations'],
     fieldSelectors: { ...metaFields },
   },
   {
-    group: 'apps', version: 'v1', resource: 'replicasets', kind: 'ReplicaSet', listKind: 'ReplicaSetList', namespaced: true,
+    group: 'apps',
+    version: 'v1',
+    resource: 'replicasets',
+    kind: 'ReplicaSet',
+    listKind: 'ReplicaSetList',
+    namespaced: true,
     generationOn: ['spec'],
     fieldSelectors: { ...metaFields, 'status.replicas': (o) => status(o, 'replicas') },
   },
   {
-    group: 'apps', version: 'v1', resource: 'statefulsets', kind: 'StatefulSet', listKind: 'StatefulSetList', namespaced: true,
+    group: 'apps',
+    version: 'v1',
+    resource: 'statefulsets',
+    kind: 'StatefulSet',
+    listKind: 'StatefulSetList',
+    namespaced: true,
     generationOn: ['spec'],
     fieldSelectors: { ...metaFields },
   },
   {
-    group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'DaemonSet', listKind: 'DaemonSetList', namespaced: true,
+    group: 'apps',
+    version: 'v1',
+    resource: 'daemonsets',
+    kind: 'DaemonSet',
+    listKind: 'DaemonSetList',
+    namespaced: true,
     generationOn: ['spec'],
     fieldSelectors: { ...metaFields },
   },
@@ -149,7 +188,17 @@ export const RESOURCE_TYPES: ResourceType[] = [
   ...ROTATION_RESOURCE_TYPES,
 ];
 
-export type ResourceName = 'pods' | 'namespaces' | 'nodes' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | RunbookResourceName | BackupResourceName | RotationResourceName;
+export type ResourceName =
+  | 'pods'
+  | 'namespaces'
+  | 'nodes'
+  | 'deployments'
+  | 'replicasets'
+  | 'statefulsets'
+  | 'daemonsets'
+  | RunbookResourceName
+  | BackupResourceName
+  | RotationResourceName;
 
 export function resourceType(resource: string): ResourceType {
   const rt = RESOURCE_TYPES.find((r) => r.resource === resource);
@@ -166,7 +215,10 @@ export interface ParsedPath {
 
 /** Maps a URL path to a resource, or null when the real server would answer 404 for the path. */
 export function parseResourcePath(pathname: string): ParsedPath | null {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const parts = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   let group: string;
   let version: string;
   let rest: string[];
@@ -181,8 +233,7 @@ export function parseResourcePath(pathname: string): ParsedPath | null {
   } else {
     return null;
   }
-  const inGroup = (resource: string | undefined) =>
-    RESOURCE_TYPES.find((r) => r.group === group && r.version === version && r.resource === resource);
+  const inGroup = (resource: string | undefined) => RESOURCE_TYPES.find((r) => r.group === group && r.version === version && r.resource === resource);
 
   // /namespaces/{ns}/{resource}[/{name}] addresses a namespaced resource.
   if (rest[0] === 'namespaces' && rest.length >= 3) {

@@ -15,19 +15,33 @@ const metaFields = {
 
 export const ROTATION_RESOURCE_TYPES: ResourceType[] = [
   {
-    group: 'secrets-store.csi.x-k8s.io', version: 'v1', resource: 'secretproviderclasspodstatuses', kind: 'SecretProviderClassPodStatus', listKind: 'SecretProviderClassPodStatusList', namespaced: true,
+    group: 'secrets-store.csi.x-k8s.io',
+    version: 'v1',
+    resource: 'secretproviderclasspodstatuses',
+    kind: 'SecretProviderClassPodStatus',
+    listKind: 'SecretProviderClassPodStatusList',
+    namespaced: true,
     generationOn: [],
     fieldSelectors: { ...metaFields },
   },
 ];
 
 /** The object the CSI driver writes for a pod that mounted `objects` through `secretProviderClass`. */
-export function secretProviderClassPodStatus(s: { namespace: string; podName: string; secretProviderClass: string; objects: Array<{ id: string; version: string }> }): KubeObject {
+export function secretProviderClassPodStatus(s: {
+  namespace: string;
+  podName: string;
+  secretProviderClass: string;
+  objects: Array<{ id: string; version: string }>;
+}): KubeObject {
   return {
     apiVersion: 'secrets-store.csi.x-k8s.io/v1',
     kind: 'SecretProviderClassPodStatus',
     // The driver names it <pod>-<namespace>-<class> and labels it with the node.
-    metadata: { name: `${s.podName}-${s.namespace}-${s.secretProviderClass}`, namespace: s.namespace, labels: { 'internal.secrets-store.csi.k8s.io/node-name': 'aks-nodepool1-12345678-vmss000000' } },
+    metadata: {
+      name: `${s.podName}-${s.namespace}-${s.secretProviderClass}`,
+      namespace: s.namespace,
+      labels: { 'internal.secrets-store.csi.k8s.io/node-name': 'aks-nodepool1-12345678-vmss000000' },
+    },
     status: {
       podName: s.podName,
       secretProviderClassName: s.secretProviderClass,

@@ -40,7 +40,12 @@ const jobHooks: KindHooks = {
     // The generated selector: controller-uid labels on the selector and the template.
     const uid = obj.metadata.uid ?? '';
     if (spec['manualSelector'] !== true && uid) {
-      const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': obj.metadata.name ?? '', 'controller-uid': uid, 'job-name': obj.metadata.name ?? '' };
+      const labels = {
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': obj.metadata.name ?? '',
+        'controller-uid': uid,
+        'job-name': obj.metadata.name ?? '',
+      };
       spec['selector'] ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
       const t = isPlainObject(spec['template']) ? spec['template'] : (spec['template'] = {});
       const tm = isPlainObject(t['metadata']) ? t['metadata'] : (t['metadata'] = {});
@@ -55,14 +60,20 @@ const jobHooks: KindHooks = {
     if (!Array.isArray(cs) || cs.length === 0) causes.push({ field: 'spec.template.spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
     const rp = isPlainObject(ps) ? ps['restartPolicy'] : undefined;
     if (rp !== 'Never' && rp !== 'OnFailure') {
-      causes.push({ field: 'spec.template.spec.restartPolicy', message: `Required value: valid values: "OnFailure", "Never"`, reason: rp === undefined ? 'FieldValueRequired' : 'FieldValueNotSupported' });
+      causes.push({
+        field: 'spec.template.spec.restartPolicy',
+        message: `Required value: valid values: "OnFailure", "Never"`,
+        reason: rp === undefined ? 'FieldValueRequired' : 'FieldValueNotSupported',
+      });
     }
     return causes;
   },
   immutable(current, next) {
     const causes: Cause[] = [];
-    if (!deepEqual((current.spec ?? {})['template'], (next.spec ?? {})['template'])) causes.push({ field: 'spec.template', message: 'Invalid value: field is immutable' });
-    if (!deepEqual((current.spec ?? {})['selector'], (next.spec ?? {})['selector'])) causes.push({ field: 'spec.selector', message: 'Invalid value: field is immutable' });
+    if (!deepEqual((current.spec ?? {})['template'], (next.spec ?? {})['template']))
+      causes.push({ field: 'spec.template', message: 'Invalid value: field is immutable' });
+    if (!deepEqual((current.spec ?? {})['selector'], (next.spec ?? {})['selector']))
+      causes.push({ field: 'spec.selector', message: 'Invalid value: field is immutable' });
     return causes;
   },
 };
@@ -77,7 +88,13 @@ const pvcHooks: KindHooks = {
       return s;
     };
     if (bound && !deepEqual(strip(current), strip(next))) {
-      return [{ field: 'spec', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims', reason: 'FieldValueForbidden' }];
+      return [
+        {
+          field: 'spec',
+          message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+          reason: 'FieldValueForbidden',
+        },
+      ];
     }
     const was = requestedStorage(current);
     const now = requestedStorage(next);
@@ -96,7 +113,11 @@ const pvcHooks: KindHooks = {
     const now = requestedStorage(next);
     if (was === null || now === null || now <= was) return;
     const forbidden = () =>
-      forbiddenByAdmission('persistentvolumeclaims', next.metadata.name ?? '', 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+      forbiddenByAdmission(
+        'persistentvolumeclaims',
+        next.metadata.name ?? '',
+        'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize',
+      );
     const scName = (next.spec ?? {})['storageClassName'];
     if (typeof scName !== 'string' || scName === '') throw forbidden();
     const sc = ctx.get('storageclasses', undefined, scName);
@@ -107,7 +128,12 @@ const pvcHooks: KindHooks = {
 /** admission.NewForbidden -> apierrors.NewForbidden: 403 Forbidden naming the resource. */
 function forbiddenByAdmission(resource: string, name: string, why: string): KubeStatusError {
   return new KubeStatusError({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    reason: 'Forbidden',
+    code: 403,
     message: `${resource} "${name}" is forbidden: ${why}`,
     details: { name, kind: resource },
   });
@@ -125,9 +151,12 @@ const hpaHooks: KindHooks = {
     const min = spec['minReplicas'] ?? 1;
     const max = spec['maxReplicas'];
     const causes: Cause[] = [];
-    if (!Number.isInteger(min) || (min as number) < 1) causes.push({ field: 'spec.minReplicas', message: `Invalid value: ${JSON.stringify(min)}: must be greater than or equal to 1` });
-    if (!Number.isInteger(max) || (max as number) < 1) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(max)}: must be greater than 0` });
-    else if (Number.isInteger(min) && (max as number) < (min as number)) causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(max)}: must be greater than or equal to \`minReplicas\`` });
+    if (!Number.isInteger(min) || (min as number) < 1)
+      causes.push({ field: 'spec.minReplicas', message: `Invalid value: ${JSON.stringify(min)}: must be greater than or equal to 1` });
+    if (!Number.isInteger(max) || (max as number) < 1)
+      causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(max)}: must be greater than 0` });
+    else if (Number.isInteger(min) && (max as number) < (min as number))
+      causes.push({ field: 'spec.maxReplicas', message: `Invalid value: ${JSON.stringify(max)}: must be greater than or equal to \`minReplicas\`` });
     if (!isPlainObject(spec['scaleTargetRef'])) causes.push({ field: 'spec.scaleTargetRef', message: 'Required value', reason: 'FieldValueRequired' });
     return causes;
   },
@@ -148,30 +177,55 @@ const pdbHooks: KindHooks = {
 
 export const RUNBOOK_RESOURCE_TYPES: ResourceType[] = [
   {
-    group: 'batch', version: 'v1', resource: 'jobs', kind: 'Job', listKind: 'JobList', namespaced: true,
+    group: 'batch',
+    version: 'v1',
+    resource: 'jobs',
+    kind: 'Job',
+    listKind: 'JobList',
+    namespaced: true,
     generationOn: ['spec'],
     fieldSelectors: { ...metaFields, 'status.successful': (o) => str((o.status ?? {})['successful'] ?? 0) },
     hooks: jobHooks,
   },
   {
-    group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', listKind: 'PodDisruptionBudgetList', namespaced: true,
+    group: 'policy',
+    version: 'v1',
+    resource: 'poddisruptionbudgets',
+    kind: 'PodDisruptionBudget',
+    listKind: 'PodDisruptionBudgetList',
+    namespaced: true,
     generationOn: ['spec'],
     fieldSelectors: { ...metaFields },
     hooks: pdbHooks,
   },
   {
-    group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', listKind: 'HorizontalPodAutoscalerList', namespaced: true,
+    group: 'autoscaling',
+    version: 'v2',
+    resource: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    listKind: 'HorizontalPodAutoscalerList',
+    namespaced: true,
     generationOn: [],
     fieldSelectors: { ...metaFields },
     hooks: hpaHooks,
   },
   {
-    group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', listKind: 'StorageClassList', namespaced: false,
+    group: 'storage.k8s.io',
+    version: 'v1',
+    resource: 'storageclasses',
+    kind: 'StorageClass',
+    listKind: 'StorageClassList',
+    namespaced: false,
     generationOn: [],
     fieldSelectors: { ...metaFields },
   },
   {
-    group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', listKind: 'PersistentVolumeClaimList', namespaced: true,
+    group: '',
+    version: 'v1',
+    resource: 'persistentvolumeclaims',
+    kind: 'PersistentVolumeClaim',
+    listKind: 'PersistentVolumeClaimList',
+    namespaced: true,
     generationOn: [],
     fieldSelectors: { ...metaFields },
     hooks: pvcHooks,

@@ -82,7 +82,11 @@ export function deploymentObject(s: DeploymentSeed): KubeObject {
 
 /** The ReplicaSet the deployment controller creates for the deployment's current template. */
 export function replicaSetFor(deployment: KubeObject): KubeObject {
-  const spec = deployment.spec as { replicas: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } };
+  const spec = deployment.spec as {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> } };
+  };
   const hash = podTemplateHash(spec.template);
   const template = structuredClone(spec.template);
   template.metadata.labels = { ...template.metadata.labels, 'pod-template-hash': hash };

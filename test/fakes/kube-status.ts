@@ -48,8 +48,7 @@ function resourceDetails(rt: ResourceType, name: string): NonNullable<StatusBody
 }
 
 export const statusError = {
-  notFound: (rt: ResourceType, name: string) =>
-    failure(404, 'NotFound', `${qualifiedResource(rt)} "${name}" not found`, resourceDetails(rt, name)),
+  notFound: (rt: ResourceType, name: string) => failure(404, 'NotFound', `${qualifiedResource(rt)} "${name}" not found`, resourceDetails(rt, name)),
   alreadyExists: (rt: ResourceType, name: string) =>
     failure(409, 'AlreadyExists', `${qualifiedResource(rt)} "${name}" already exists`, resourceDetails(rt, name)),
   conflict: (rt: ResourceType, name: string, why: string) =>

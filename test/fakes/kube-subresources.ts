@@ -36,7 +36,13 @@ const CREATE_QUERY = ['pretty', 'dryRun', 'fieldManager', 'fieldValidation'];
 
 function tooManyRequests(message: string, retryAfterSeconds: number, cause: string): KubeStatusError {
   return new KubeStatusError({
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'TooManyRequests', code: 429,
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: 'TooManyRequests',
+    code: 429,
     details: { causes: [{ reason: 'DisruptionBudget', message: cause }], ...(retryAfterSeconds > 0 ? { retryAfterSeconds } : {}) },
   });
 }
@@ -51,9 +57,11 @@ export const evictionHandler: SubresourceHandler = (registry, req) => {
   if (!m) return null;
   if (req.method !== 'POST') throw statusError.methodNotAllowed();
   for (const k of Object.keys(req.query)) {
-    if (!CREATE_QUERY.includes(k)) throw statusError.badRequest(`fake kube-apiserver: query parameter "${k}" is not defined for create (the real server would ignore it silently)`);
+    if (!CREATE_QUERY.includes(k))
+      throw statusError.badRequest(`fake kube-apiserver: query parameter "${k}" is not defined for create (the real server would ignore it silently)`);
   }
-  if (req.query['dryRun'] !== undefined && req.query['dryRun'] !== 'All') throw statusError.badRequest(`dryRun: Unsupported value: "${req.query['dryRun']}": supported values: "All"`);
+  if (req.query['dryRun'] !== undefined && req.query['dryRun'] !== 'All')
+    throw statusError.badRequest(`dryRun: Unsupported value: "${req.query['dryRun']}": supported values: "All"`);
   const namespace = decodeURIComponent(m[1]!);
   const name = decodeURIComponent(m[2]!);
   if ((req.contentType ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') {
@@ -91,11 +99,22 @@ export const evictionHandler: SubresourceHandler = (registry, req) => {
   }
   const pdbType = resourceType('poddisruptionbudgets');
   const labels = pod.metadata.labels ?? {};
-  const pdbs = Object.keys(labels).length === 0
-    ? []
-    : registry.list(pdbType, namespace, {}).items.filter((p) => parseLabelSelectorObject((p.spec ?? {})['selector'])(labels));
+  const pdbs =
+    Object.keys(labels).length === 0
+      ? []
+      : registry.list(pdbType, namespace, {}).items.filter((p) => parseLabelSelectorObject((p.spec ?? {})['selector'])(labels));
   if (pdbs.length > 1) {
-    return { code: 500, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.', code: 500 } };
+    return {
+      code: 500,
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+        code: 500,
+      },
+    };
   }
   const pdb = pdbs[0];
   if (pdb) {
@@ -110,15 +129,27 @@ export const evictionHandler: SubresourceHandler = (registry, req) => {
     }
     const pdbName = pdb.metadata.name!;
     if (Number(status['observedGeneration'] ?? 0) < Number(pdb.metadata.generation ?? 0)) {
-      throw tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10, `The disruption budget ${pdbName} is still being processed by the server.`);
+      throw tooManyRequests(
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        10,
+        `The disruption budget ${pdbName} is still being processed by the server.`,
+      );
     }
     const allowed = Number(status['disruptionsAllowed'] ?? 0);
     if (allowed === 0) {
-      throw tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0, `The disruption budget ${pdbName} needs ${desiredHealthy} healthy pods and has ${currentHealthy} currently`);
+      throw tooManyRequests(
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        0,
+        `The disruption budget ${pdbName} needs ${desiredHealthy} healthy pods and has ${currentHealthy} currently`,
+      );
     }
     if (!dryRun) {
       const next = structuredClone(registry.store.get(pdbType.resource, `${namespace}/${pdbName}`)!);
-      next.status = { ...(next.status ?? {}), disruptionsAllowed: allowed - 1, disruptedPods: { ...((next.status ?? {})['disruptedPods'] as object | undefined), [name]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } };
+      next.status = {
+        ...(next.status ?? {}),
+        disruptionsAllowed: allowed - 1,
+        disruptedPods: { ...((next.status ?? {})['disruptedPods'] as object | undefined), [name]: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      };
       registry.store.write(pdbType.resource, `${namespace}/${pdbName}`, next);
     }
   }

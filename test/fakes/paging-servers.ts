@@ -11,7 +11,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
-export interface Incident { key: string; status: 'triggered' | 'resolved'; triggers: number; summary: string; severity: string }
+export interface Incident {
+  key: string;
+  status: 'triggered' | 'resolved';
+  triggers: number;
+  summary: string;
+  severity: string;
+}
 
 export interface PagingServer {
   url: string;
@@ -24,7 +30,13 @@ export interface PagingServer {
 
 function start(handle: (req: IncomingMessage, body: unknown, res: ServerResponse, s: PagingServer) => void): Promise<PagingServer> {
   const failures: number[] = [];
-  const state = { url: '', incidents: new Map<string, Incident>(), requests: [] as PagingServer['requests'], failNext: (n: number, status: number) => failures.push(...Array(n).fill(status)), close: async () => {} } as PagingServer;
+  const state = {
+    url: '',
+    incidents: new Map<string, Incident>(),
+    requests: [] as PagingServer['requests'],
+    failNext: (n: number, status: number) => failures.push(...Array(n).fill(status)),
+    close: async () => {},
+  } as PagingServer;
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
@@ -38,10 +50,15 @@ function start(handle: (req: IncomingMessage, body: unknown, res: ServerResponse
       state.requests.push({ path: req.url ?? '', headers: req.headers, body });
       const fail = failures.shift();
       if (fail !== undefined) {
-        res.writeHead(fail, { 'content-type': 'application/json', ...(fail === 429 ? { 'retry-after': '0' } : {}) }).end(JSON.stringify({ status: 'throttle', message: fail === 429 ? 'Requests for this service are arriving too quickly.' : 'internal error' }));
+        res
+          .writeHead(fail, { 'content-type': 'application/json', ...(fail === 429 ? { 'retry-after': '0' } : {}) })
+          .end(JSON.stringify({ status: 'throttle', message: fail === 429 ? 'Requests for this service are arriving too quickly.' : 'internal error' }));
         return;
       }
-      if (body === undefined) return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['bad JSON'] }));
+      if (body === undefined)
+        return void res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['bad JSON'] }));
       handle(req, body, res, state);
     });
   });
@@ -68,7 +85,13 @@ export function startPagerDuty(routingKey: string): Promise<PagingServer> {
     if (typeof dk !== 'string' || dk.length > 255) return invalid("'dedup_key' is invalid");
     if (action === 'trigger') {
       const p = b['payload'] as Record<string, unknown> | undefined;
-      if (!p || typeof p['summary'] !== 'string' || typeof p['source'] !== 'string' || !['critical', 'error', 'warning', 'info'].includes(p['severity'] as string)) return invalid("'payload' is invalid or missing summary, source or severity");
+      if (
+        !p ||
+        typeof p['summary'] !== 'string' ||
+        typeof p['source'] !== 'string' ||
+        !['critical', 'error', 'warning', 'info'].includes(p['severity'] as string)
+      )
+        return invalid("'payload' is invalid or missing summary, source or severity");
       const open = s.incidents.get(dk);
       if (open && open.status === 'triggered') open.triggers++;
       else s.incidents.set(dk, { key: dk, status: 'triggered', triggers: 1, summary: p['summary'], severity: p['severity'] as string });
@@ -94,11 +117,17 @@ export function startOpsgenie(apiKey: string): Promise<PagingServer> {
     }
     if (req.method !== 'POST' || req.url !== '/v2/alerts') return json(404, { message: 'not found' });
     const msg = b['message'];
-    if (typeof msg !== 'string' || msg.length === 0 || msg.length > 130) return json(422, { message: 'Request body is not processable. Please check the errors.', errors: { message: 'Message can not be empty or longer than 130' } });
-    if (!['P1', 'P2', 'P3', 'P4', 'P5'].includes(b['priority'] as string)) return json(422, { message: 'Request body is not processable.', errors: { priority: 'invalid' } });
+    if (typeof msg !== 'string' || msg.length === 0 || msg.length > 130)
+      return json(422, {
+        message: 'Request body is not processable. Please check the errors.',
+        errors: { message: 'Message can not be empty or longer than 130' },
+      });
+    if (!['P1', 'P2', 'P3', 'P4', 'P5'].includes(b['priority'] as string))
+      return json(422, { message: 'Request body is not processable.', errors: { priority: 'invalid' } });
     const alias = typeof b['alias'] === 'string' ? b['alias'] : randomUUID();
     const open = s.incidents.get(alias);
-    if (open && open.status === 'triggered') open.triggers++; // Opsgenie de-duplicates open alerts by alias (count + 1)
+    if (open && open.status === 'triggered')
+      open.triggers++; // Opsgenie de-duplicates open alerts by alias (count + 1)
     else s.incidents.set(alias, { key: alias, status: 'triggered', triggers: 1, summary: msg, severity: b['priority'] as string });
     ok();
   });

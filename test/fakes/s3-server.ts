@@ -63,7 +63,9 @@ async function expectedAuthorization(req: IncomingMessage, key: S3Key, region: s
   const headers: Record<string, string> = {};
   for (const h of signed) headers[h] = String(req.headers[h] ?? '');
   const amzDate = String(req.headers['x-amz-date'] ?? '');
-  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const date = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
   const signer = new SignatureV4({
     credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
     region,
@@ -74,7 +76,16 @@ async function expectedAuthorization(req: IncomingMessage, key: S3Key, region: s
   });
   const [host, port] = String(req.headers.host ?? '').split(':');
   const out = await signer.sign(
-    { method: req.method ?? 'GET', protocol: 'http:', hostname: host ?? '', ...(port ? { port: Number(port) } : {}), path: url.pathname, query, headers, body: undefined },
+    {
+      method: req.method ?? 'GET',
+      protocol: 'http:',
+      hostname: host ?? '',
+      ...(port ? { port: Number(port) } : {}),
+      path: url.pathname,
+      query,
+      headers,
+      body: undefined,
+    },
     { signingDate: date, unsignableHeaders: new Set(), signableHeaders: new Set(signed) },
   );
   return String(out.headers['authorization'] ?? out.headers['Authorization']);
@@ -105,9 +116,16 @@ export async function startS3Fake(options: { region?: string; keys?: S3Key[]; bu
     if (!key) return xmlError(res, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
     if (signedRegion !== region) return xmlError(res, 400, 'AuthorizationHeaderMalformed', `the region '${signedRegion}' is wrong; expecting '${region}'`);
     const signed = signedHeaders!.split(';');
-    if (!signed.includes('host') || !signed.includes('x-amz-date') || !signed.includes('x-amz-content-sha256')) return xmlError(res, 403, 'AccessDenied', 'host, x-amz-date and x-amz-content-sha256 must be signed');
+    if (!signed.includes('host') || !signed.includes('x-amz-date') || !signed.includes('x-amz-content-sha256'))
+      return xmlError(res, 403, 'AccessDenied', 'host, x-amz-date and x-amz-content-sha256 must be signed');
     const expected = await expectedAuthorization(req, key, region, signed);
-    if (!expected.endsWith(`Signature=${signature}`)) return xmlError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    if (!expected.endsWith(`Signature=${signature}`))
+      return xmlError(
+        res,
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      );
     const url = new URL(req.url ?? '/', 'http://x');
     const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
     const write = req.method !== 'GET' && req.method !== 'HEAD';
@@ -151,11 +169,25 @@ export async function startS3rver(directory: string, buckets: string[]): Promise
   // A child process: s3rver's continuation tokens use DES, which OpenSSL 3 keeps in its legacy provider.
   const port = await freePort();
   const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  const args = ['--openssl-legacy-provider', bin, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '--no-vhost-buckets', ...(process.env['S3_DEBUG'] ? [] : ['-s'])];
+  const args = [
+    '--openssl-legacy-provider',
+    bin,
+    '-d',
+    directory,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '--no-vhost-buckets',
+    ...(process.env['S3_DEBUG'] ? [] : ['-s']),
+  ];
   for (const b of buckets) args.push('--configure-bucket', b);
   const child = spawn(process.execPath, args, { stdio: ['ignore', process.env['S3_DEBUG'] ? 'inherit' : 'ignore', 'inherit'] });
   for (let i = 0; ; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
     if (up) break;
     if (i > 100 || child.exitCode !== null) throw new Error(`s3rver did not start on port ${port}`);
     await new Promise((r) => setTimeout(r, 100));

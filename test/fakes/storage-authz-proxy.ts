@@ -40,7 +40,11 @@ export function blobActions(method: string, path: string, query: URLSearchParams
 
 /** The data actions of one Table service request, including each operation inside a $batch. */
 export function tableActions(method: string, path: string, body: string): string[] {
-  const last = path.split('/').filter((s) => s !== '').at(-1) ?? '';
+  const last =
+    path
+      .split('/')
+      .filter((s) => s !== '')
+      .at(-1) ?? '';
   if (last === '$batch') {
     const inner = [...body.matchAll(/^(GET|POST|PUT|MERGE|PATCH|DELETE) \S+ HTTP\/1\.1\r?$/gm)];
     return [...new Set(inner.flatMap((m) => tableActions(m[1]!, new URL(m[0].split(' ')[1]!, 'http://x').pathname, '')))];
@@ -56,8 +60,14 @@ export function tableActions(method: string, path: string, body: string): string
 function forbidden(service: 'blob' | 'table'): { type: string; body: string } {
   const message = `This request is not authorized to perform this operation using this permission.\nRequestId:${crypto.randomUUID()}\nTime:${new Date().toISOString()}`;
   return service === 'blob'
-    ? { type: 'application/xml', body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>${message}</Message></Error>` }
-    : { type: 'application/json;odata=minimalmetadata', body: JSON.stringify({ 'odata.error': { code: 'AuthorizationPermissionMismatch', message: { lang: 'en-US', value: message } } }) };
+    ? {
+        type: 'application/xml',
+        body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>${message}</Message></Error>`,
+      }
+    : {
+        type: 'application/json;odata=minimalmetadata',
+        body: JSON.stringify({ 'odata.error': { code: 'AuthorizationPermissionMismatch', message: { lang: 'en-US', value: message } } }),
+      };
 }
 
 export class StorageAuthzProxy {
@@ -80,7 +90,8 @@ export class StorageAuthzProxy {
         const body = Buffer.concat(chunks);
         const url = new URL(req.url ?? '/', 'http://proxy');
         const method = req.method ?? 'GET';
-        const actions = this.service === 'blob' ? blobActions(method, url.pathname, url.searchParams) : tableActions(method, url.pathname, body.toString('latin1'));
+        const actions =
+          this.service === 'blob' ? blobActions(method, url.pathname, url.searchParams) : tableActions(method, url.pathname, body.toString('latin1'));
         const record: StorageRequest = { service: this.service, method, path: url.pathname, actions, status: 0 };
         this.requests.push(record);
         if (this.policy && !actions.every((a) => this.policy!.some((p) => permits(p, a)))) {
@@ -89,11 +100,14 @@ export class StorageAuthzProxy {
           res.writeHead(403, { 'content-type': f.type, 'x-ms-error-code': 'AuthorizationPermissionMismatch' });
           return res.end(f.body);
         }
-        const upstream = request({ host: this.target.hostname, port: this.target.port, method, path: req.url, headers: { ...req.headers, host: this.target.host } }, (up) => {
-          record.status = up.statusCode ?? 0;
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        });
+        const upstream = request(
+          { host: this.target.hostname, port: this.target.port, method, path: req.url, headers: { ...req.headers, host: this.target.host } },
+          (up) => {
+            record.status = up.statusCode ?? 0;
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          },
+        );
         upstream.on('error', () => res.writeHead(502).end());
         upstream.end(body);
       });

@@ -12,7 +12,10 @@ describe('function registrations (what the host indexes)', () => {
     expect(new Set(regs.map((r) => r.name)).size).toBe(regs.length);
     for (const r of regs) {
       expect(r.handler, r.name).toBe('function');
-      expect(Object.values(r.bindings).filter((b) => /trigger$/i.test(b.type)), r.name).toHaveLength(1);
+      expect(
+        Object.values(r.bindings).filter((b) => /trigger$/i.test(b.type)),
+        r.name,
+      ).toHaveLength(1);
     }
   });
 
@@ -31,7 +34,12 @@ describe('function registrations (what the host indexes)', () => {
   });
 
   it('registers the on-call runbook endpoints with a Durable client, and the remediation activities', () => {
-    const routes = Object.fromEntries(['runbooksList', 'runbooksStart', 'runbooksRunStatus', 'runbooksRunApprove', 'runbooksRunReject', 'runbooksRunCancel'].map((n) => [n, triggerOf(byName.get(n)!)]));
+    const routes = Object.fromEntries(
+      ['runbooksList', 'runbooksStart', 'runbooksRunStatus', 'runbooksRunApprove', 'runbooksRunReject', 'runbooksRunCancel'].map((n) => [
+        n,
+        triggerOf(byName.get(n)!),
+      ]),
+    );
     expect(routes['runbooksList']).toMatchObject({ type: 'httpTrigger', route: 'runbooks', methods: ['GET'], authLevel: 'function' });
     expect(routes['runbooksStart']).toMatchObject({ route: 'runbooks/{name}', methods: ['POST'], authLevel: 'function' });
     expect(routes['runbooksRunStatus']).toMatchObject({ route: 'runbooks/runs/{id}', methods: ['GET'] });
@@ -39,7 +47,10 @@ describe('function registrations (what the host indexes)', () => {
     expect(routes['runbooksRunReject']).toMatchObject({ route: 'runbooks/runs/{id}/reject', methods: ['GET', 'POST'] });
     expect(routes['runbooksRunCancel']).toMatchObject({ route: 'runbooks/runs/{id}/cancel', methods: ['POST'] });
     for (const n of ['runbooksStart', 'runbooksRunStatus', 'runbooksRunApprove', 'runbooksRunCancel']) {
-      expect(Object.values(byName.get(n)!.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in'), n).toBe(true);
+      expect(
+        Object.values(byName.get(n)!.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in'),
+        n,
+      ).toBe(true);
     }
     for (const a of ['resolveTarget', 'planRunbook', 'runRunbook', 'verifyRemediation', 'silence', 'writeAudit', 'notify']) {
       expect(triggerOf(byName.get(a)!), a).toMatchObject({ type: 'activityTrigger' });
@@ -54,10 +65,15 @@ describe('function registrations (what the host indexes)', () => {
     expect(triggerOf(byName.get('restoresStatus')!)).toMatchObject({ route: 'restores/{id}', methods: ['GET'] });
     expect(triggerOf(byName.get('backupSchedule')!)).toMatchObject({ type: 'timerTrigger', schedule: '0 */5 * * * *' });
     for (const n of ['backupsStart', 'backupsShow', 'restoresStart', 'restoresStatus', 'backupSchedule']) {
-      expect(Object.values(byName.get(n)!.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in'), n).toBe(true);
+      expect(
+        Object.values(byName.get(n)!.bindings).some((b) => b.type === 'durableClient' && b.direction === 'in'),
+        n,
+      ).toBe(true);
     }
-    for (const o of ['backup', 'backupRetention', 'backupVerification', 'restore', 'backupDrill']) expect(triggerOf(byName.get(o)!), o).toMatchObject({ type: 'orchestrationTrigger' });
-    for (const a of ['backupPlan', 'backupObjects', 'backupDatabase', 'backupWriteManifest', 'backupDelete', 'restoreStep', 'restoreDatabase']) expect(triggerOf(byName.get(a)!), a).toMatchObject({ type: 'activityTrigger' });
+    for (const o of ['backup', 'backupRetention', 'backupVerification', 'restore', 'backupDrill'])
+      expect(triggerOf(byName.get(o)!), o).toMatchObject({ type: 'orchestrationTrigger' });
+    for (const a of ['backupPlan', 'backupObjects', 'backupDatabase', 'backupWriteManifest', 'backupDelete', 'restoreStep', 'restoreDatabase'])
+      expect(triggerOf(byName.get(a)!), a).toMatchObject({ type: 'activityTrigger' });
   });
 
   it('registers the audit and pause endpoints', () => {

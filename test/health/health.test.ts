@@ -23,7 +23,12 @@ const byName = (b: { checks: Check[] }, n: string): Check => b.checks.find((c) =
 
 describe('GET /api/health', () => {
   it('names a missing ops.yaml and the fix', async () => {
-    const r = await health({ AzureWebJobsStorage: connectionString, OPS_CONFIG_PATH: 'no/such/ops.yaml', AUDIT_TABLE_NAME: `hau${suffix}`, TASK_HUB_NAME: `hub1${suffix}` });
+    const r = await health({
+      AzureWebJobsStorage: connectionString,
+      OPS_CONFIG_PATH: 'no/such/ops.yaml',
+      AUDIT_TABLE_NAME: `hau${suffix}`,
+      TASK_HUB_NAME: `hub1${suffix}`,
+    });
     expect(r.status).toBe(503);
     expect(r.body.healthy).toBe(false);
     expect(byName(r.body, 'config')).toMatchObject({ status: 'fail' });
@@ -33,7 +38,12 @@ describe('GET /api/health', () => {
   });
 
   it('names an invalid config', async () => {
-    const r = await health({ AzureWebJobsStorage: connectionString, OPS_CONFIG_PATH: 'package.json', AUDIT_TABLE_NAME: `hau${suffix}`, TASK_HUB_NAME: `hub1${suffix}` });
+    const r = await health({
+      AzureWebJobsStorage: connectionString,
+      OPS_CONFIG_PATH: 'package.json',
+      AUDIT_TABLE_NAME: `hau${suffix}`,
+      TASK_HUB_NAME: `hub1${suffix}`,
+    });
     expect(byName(r.body, 'config').status).toBe('fail');
     expect(byName(r.body, 'config').detail).toMatch(/package\.json: \d+ problem/);
   });
@@ -45,7 +55,8 @@ describe('GET /api/health', () => {
     expect(before.status).toBe(503);
     expect(byName(before.body, 'taskHub')).toMatchObject({ status: 'fail', detail: `task hub '${hub}' is missing ${hub}Instances, ${hub}History` });
     expect(byName(before.body, 'config').status).toBe('ok');
-    for (const t of [`${hub}Instances`, `${hub}History`]) await TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection: true }).createTable();
+    for (const t of [`${hub}Instances`, `${hub}History`])
+      await TableClient.fromConnectionString(connectionString, t, { allowInsecureConnection: true }).createTable();
     const after = await health(env);
     expect(after.status).toBe(200);
     expect(after.body.healthy).toBe(true);

@@ -57,19 +57,26 @@ beforeAll(async () => {
   durable = await new FakeDurableExtension().start();
   // Completed remediations stay around: a resend must not start them again.
   const port = await freePort();
-  receiver = createServer((req, res) => void (async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-    const { context, client } = durable.invocation('alertmanagerWebhook');
-    const out = await alertmanagerWebhook(new HttpRequest({ url: `http://127.0.0.1:${port}${req.url}`, method: 'POST', headers, body: { string: text } }), client, context);
-    const body = out.jsonBody as { decisions?: Delivery['decisions'] };
-    deliveries.push({ status: out.status ?? 200, payload: JSON.parse(text) as Delivery['payload'], decisions: body.decisions ?? [] });
-    res.writeHead(out.status ?? 200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(out.jsonBody));
-  })());
+  receiver = createServer(
+    (req, res) =>
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+        const { context, client } = durable.invocation('alertmanagerWebhook');
+        const out = await alertmanagerWebhook(
+          new HttpRequest({ url: `http://127.0.0.1:${port}${req.url}`, method: 'POST', headers, body: { string: text } }),
+          client,
+          context,
+        );
+        const body = out.jsonBody as { decisions?: Delivery['decisions'] };
+        deliveries.push({ status: out.status ?? 200, payload: JSON.parse(text) as Delivery['payload'], decisions: body.decisions ?? [] });
+        res.writeHead(out.status ?? 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(out.jsonBody));
+      })(),
+  );
   await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
   const config = `
 route:
@@ -114,7 +121,9 @@ describe.skipIf(!ALERTMANAGER_BIN && !process.env['CI'])('real Alertmanager HA p
 
     const fps = new Set(deliveries.flatMap((d) => d.payload.alerts.map((a) => a.fingerprint)));
     expect(fps.size).toBe(2);
-    const ids = [...fps].map((fp) => remediationInstanceId(fp, deliveries.flatMap((d) => d.payload.alerts).find((a) => a.fingerprint === fp)!.startsAt, 'crashloop-restart'));
+    const ids = [...fps].map((fp) =>
+      remediationInstanceId(fp, deliveries.flatMap((d) => d.payload.alerts).find((a) => a.fingerprint === fp)!.startsAt, 'crashloop-restart'),
+    );
     // Exactly one start per occurrence, whatever the number of deliveries.
     expect(durable.starts.map((s) => s.instanceId).sort()).toEqual([...ids].sort());
     const decisions = deliveries.flatMap((d) => d.decisions.map((x) => x.decision));

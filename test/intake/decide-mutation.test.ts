@@ -32,21 +32,44 @@ rules:
 `);
 
 const alert = (labels: Record<string, string>, fingerprint = 'a1') => ({
-  status: 'firing' as const, labels, annotations: {}, startsAt: '2026-11-22T02:58:31.201Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint,
+  status: 'firing' as const,
+  labels,
+  annotations: {},
+  startsAt: '2026-11-22T02:58:31.201Z',
+  endsAt: '0001-01-01T00:00:00Z',
+  generatorURL: '',
+  fingerprint,
 });
-const payload = (alerts: ReturnType<typeof alert>[]): AlertmanagerWebhook =>
-  ({ version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'r', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts });
+const payload = (alerts: ReturnType<typeof alert>[]): AlertmanagerWebhook => ({
+  version: '4',
+  groupKey: 'g',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'r',
+  groupLabels: {},
+  commonLabels: {},
+  commonAnnotations: {},
+  externalURL: 'http://am',
+  alerts,
+});
 
 describe('intake protection of nodes in protected pools', () => {
   it('refuses a node of a globally or per-cluster protected pool, and allows other pools', () => {
-    expect(protectedReason(cfg, { cluster: 'prod', kind: 'Node', namespace: '', name: 'aks-system-12345678-vmss000000' })).toBe('node pool system is protected by config');
-    expect(protectedReason(cfg, { cluster: 'prod', kind: 'Node', namespace: '', name: 'aks-database-12345678-vmss000001' })).toBe('node pool database is protected by config');
+    expect(protectedReason(cfg, { cluster: 'prod', kind: 'Node', namespace: '', name: 'aks-system-12345678-vmss000000' })).toBe(
+      'node pool system is protected by config',
+    );
+    expect(protectedReason(cfg, { cluster: 'prod', kind: 'Node', namespace: '', name: 'aks-database-12345678-vmss000001' })).toBe(
+      'node pool database is protected by config',
+    );
     expect(protectedReason(cfg, { cluster: 'dev', kind: 'Node', namespace: '', name: 'aks-database-12345678-vmss000001' })).toBeNull();
     expect(protectedReason(cfg, { cluster: 'prod', kind: 'Node', namespace: '', name: 'aks-compute-12345678-vmss000002' })).toBeNull();
   });
 
   it('decides protected for a NotReady node of a protected pool', () => {
-    const [d] = decideAlerts(payload([alert({ alertname: 'KubeNodeNotReady', cluster: 'ms5', region: 'westeurope', node: 'aks-system-12345678-vmss000000' })]), cfg);
+    const [d] = decideAlerts(
+      payload([alert({ alertname: 'KubeNodeNotReady', cluster: 'ms5', region: 'westeurope', node: 'aks-system-12345678-vmss000000' })]),
+      cfg,
+    );
     expect(d).toMatchObject({ decision: 'protected', reason: 'node pool system is protected by config', rule: 'node-drain' });
   });
 });
@@ -70,7 +93,10 @@ describe('intake cluster and rule selection', () => {
   });
 
   it('renders the target from the labels, and calls a missing label invalid without a target', () => {
-    const [ok] = decideAlerts(payload([alert({ alertname: 'KubePodCrashLooping', cluster: 'ms5', region: 'northeurope', namespace: 'shop', pod: '7d9f' })]), cfg);
+    const [ok] = decideAlerts(
+      payload([alert({ alertname: 'KubePodCrashLooping', cluster: 'ms5', region: 'northeurope', namespace: 'shop', pod: '7d9f' })]),
+      cfg,
+    );
     expect(ok).toMatchObject({ decision: 'start', target: { cluster: 'dev', namespace: 'shop', name: 'api-7d9f' } });
     const [bad] = decideAlerts(payload([alert({ alertname: 'KubePodCrashLooping', cluster: 'ms5', region: 'northeurope', namespace: 'shop' })]), cfg);
     expect(bad).toMatchObject({ decision: 'invalid', target: null, reason: 'parameter "pod" needs label pod, which the alert does not carry' });
@@ -113,14 +139,22 @@ rules:
 
   it('reports an alert without alertname as no-match with an empty alertname and the reason', () => {
     const [d] = decideAlerts(payload([alert({ namespace: 'shop' })]), silenced);
-    expect(d).toMatchObject({ alertname: '', decision: 'no-match', reason: 'no rule matches', fingerprint: 'a1', status: 'firing', endsAt: '0001-01-01T00:00:00Z' });
+    expect(d).toMatchObject({
+      alertname: '',
+      decision: 'no-match',
+      reason: 'no rule matches',
+      fingerprint: 'a1',
+      status: 'firing',
+      endsAt: '0001-01-01T00:00:00Z',
+    });
   });
 
   it('names every missing label of a parameter', () => {
     const [d] = decideAlerts(payload([alert({ alertname: 'KubePodCrashLooping' })]), silenced);
     expect(d).toMatchObject({
       decision: 'invalid',
-      reason: 'parameter "namespace" needs label namespace, which the alert does not carry; parameter "pod" needs labels pod, container, which the alert does not carry',
+      reason:
+        'parameter "namespace" needs label namespace, which the alert does not carry; parameter "pod" needs labels pod, container, which the alert does not carry',
     });
   });
 
@@ -161,4 +195,3 @@ describe('intake run input', () => {
     expect(d!.input!.approval).toMatchObject({ required: true, reason: 'runbook drain-node requires approval' });
   });
 });
-

@@ -21,13 +21,29 @@ function alert(labels: Record<string, string>, extra: Partial<AlertmanagerAlert>
 }
 
 function payload(alerts: AlertmanagerAlert[], status: 'firing' | 'resolved' = 'firing'): AlertmanagerWebhook {
-  return { version: '4', groupKey: 'k', truncatedAlerts: 0, status, receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093', alerts };
+  return {
+    version: '4',
+    groupKey: 'k',
+    truncatedAlerts: 0,
+    status,
+    receiver: 'aksops',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
+    alerts,
+  };
 }
 
 describe('decideAlerts', () => {
   it('starts a remediation for a firing crash-loop with the templated target', () => {
     const [d] = decideAlerts(payload([alert({})]), cfg);
-    expect(d).toMatchObject({ decision: 'start', rule: 'crashloop-restart', runbook: 'restart-pod', target: { cluster: 'ms5-prod', namespace: 'backend', kind: 'Pod', name: 'api-1' } });
+    expect(d).toMatchObject({
+      decision: 'start',
+      rule: 'crashloop-restart',
+      runbook: 'restart-pod',
+      target: { cluster: 'ms5-prod', namespace: 'backend', kind: 'Pod', name: 'api-1' },
+    });
     expect(d!.input).toMatchObject({ params: { namespace: 'backend', pod: 'api-1' }, dryRun: true, verifyAfterSeconds: 900, guard: { cooldownSeconds: 1800 } });
     expect(d!.instanceId).toBe(remediationInstanceId('aaaa000011112222', '2026-11-22T03:00:00Z', 'crashloop-restart'));
   });
@@ -42,7 +58,10 @@ describe('decideAlerts', () => {
   });
 
   it('acts per alert, not on the group status: a resolved alert in a firing group resolves', () => {
-    const ds = decideAlerts(payload([alert({}), alert({ pod: 'api-2' }, { status: 'resolved', fingerprint: 'bbbb', endsAt: '2026-11-22T03:10:00Z' })], 'firing'), cfg);
+    const ds = decideAlerts(
+      payload([alert({}), alert({ pod: 'api-2' }, { status: 'resolved', fingerprint: 'bbbb', endsAt: '2026-11-22T03:10:00Z' })], 'firing'),
+      cfg,
+    );
     expect(ds.map((d) => d.decision)).toEqual(['start', 'resolve']);
     expect(ds[1]!.instanceId).toBe(remediationInstanceId('bbbb', '2026-11-22T03:00:00Z', 'crashloop-restart'));
     expect(ds[1]!.input).toBeUndefined();
@@ -55,7 +74,10 @@ describe('decideAlerts', () => {
   });
 
   it('refuses protected namespaces, including kube-system whatever the config says', () => {
-    expect(decideAlerts(payload([alert({ namespace: 'timescaledb' })]), cfg)[0]).toMatchObject({ decision: 'protected', reason: expect.stringMatching(/protected by config/) });
+    expect(decideAlerts(payload([alert({ namespace: 'timescaledb' })]), cfg)[0]).toMatchObject({
+      decision: 'protected',
+      reason: expect.stringMatching(/protected by config/),
+    });
     const open = parseConfig(`version: 1
 clusters: [{name: dev, kubeContext: x}]
 rules:
@@ -64,7 +86,10 @@ rules:
     runbook: restart-pod
     params: { namespace: '{{ $labels.namespace }}', pod: '{{ $labels.pod }}' }
 `);
-    expect(decideAlerts(payload([alert({ namespace: 'kube-system' })]), open)[0]).toMatchObject({ decision: 'protected', reason: 'namespace kube-system is always protected' });
+    expect(decideAlerts(payload([alert({ namespace: 'kube-system' })]), open)[0]).toMatchObject({
+      decision: 'protected',
+      reason: 'namespace kube-system is always protected',
+    });
   });
 
   it('refuses, one by one, alerts whose labels cannot name an object, and lets the others through', () => {
@@ -86,7 +111,10 @@ rules:
 
   it('ignores alerts that match no rule or no cluster', () => {
     expect(decideAlerts(payload([alert({ alertname: 'Watchdog' })]), cfg)[0]!.decision).toBe('no-match');
-    expect(decideAlerts(payload([alert({ cluster: 'elsewhere' })]), cfg)[0]).toMatchObject({ decision: 'no-match', reason: expect.stringMatching(/no configured cluster/) });
+    expect(decideAlerts(payload([alert({ cluster: 'elsewhere' })]), cfg)[0]).toMatchObject({
+      decision: 'no-match',
+      reason: expect.stringMatching(/no configured cluster/),
+    });
     expect(decideAlerts(payload([alert({ namespace: 'kube-flannel' })]), cfg)[0]!.decision).toBe('no-match');
   });
 

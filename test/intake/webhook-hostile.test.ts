@@ -50,8 +50,28 @@ function rng(seed: number): () => number {
 }
 
 const HOSTILE_VALUES: unknown[] = [
-  null, 0, -1, 1e308, true, [], {}, [1, 2], { a: 1 }, '', ' ', 'x'.repeat(20_000), '\u0000', '\ud800', '\u202e', '💥', 'ﬁ',
-  { __proto__: { polluted: 1 } }, { constructor: { prototype: { polluted: 1 } } }, 'NaN', '2026-13-45T99:99:99Z', 'yesterday',
+  null,
+  0,
+  -1,
+  1e308,
+  true,
+  [],
+  {},
+  [1, 2],
+  { a: 1 },
+  '',
+  ' ',
+  'x'.repeat(20_000),
+  '\u0000',
+  '\ud800',
+  '\u202e',
+  '💥',
+  'ﬁ',
+  { __proto__: { polluted: 1 } },
+  { constructor: { prototype: { polluted: 1 } } },
+  'NaN',
+  '2026-13-45T99:99:99Z',
+  'yesterday',
 ];
 const NOT_AN_OBJECT: unknown[] = [0, -1, 1e308, true, 'x', '', [], [1, 2]];
 /** Values that are wrong for each alert field (Alertmanager never sends them). */
@@ -113,13 +133,31 @@ function generate(r: () => number, i: number): string {
       const key = pick(['__proto__', 'constructor', 'prototype', '__defineGetter__']);
       const where = pick(['labels', 'top', 'commonLabels']);
       const alert = JSON.stringify(validAlert);
-      if (where === 'labels') return JSON.stringify(valid).replace(alert, alert.replace('"labels":{', `"labels":{"${key === 'constructor' || key === 'prototype' ? '__' + key : key}":{"polluted":"yes"},`));
+      if (where === 'labels')
+        return JSON.stringify(valid).replace(
+          alert,
+          alert.replace('"labels":{', `"labels":{"${key === 'constructor' || key === 'prototype' ? '__' + key : key}":{"polluted":"yes"},`),
+        );
       if (where === 'commonLabels') return JSON.stringify(valid).replace('"commonLabels":{', `"commonLabels":{"${key}":{"polluted":"yes"},`);
       return `{"__proto__":{"polluted":"yes"},"version":4,"status":"firing","alerts":[]}`;
     }
     case 5:
       // not JSON, or truncated JSON
-      return pick(['', ' ', 'null', 'true', '42', '"string"', '[]', '{', '{"version":"4",', '\u0000\u0001', '<xml/>', 'version=4&status=firing', JSON.stringify(valid).slice(0, 1 + Math.floor(r() * 2000))]);
+      return pick([
+        '',
+        ' ',
+        'null',
+        'true',
+        '42',
+        '"string"',
+        '[]',
+        '{',
+        '{"version":"4",',
+        '\u0000\u0001',
+        '<xml/>',
+        'version=4&status=firing',
+        JSON.stringify(valid).slice(0, 1 + Math.floor(r() * 2000)),
+      ]);
     case 6: {
       // unicode trouble in places that must be plain
       const p = clone();
@@ -135,7 +173,12 @@ function generate(r: () => number, i: number): string {
     case 8: {
       // timestamps that are not RFC 3339
       const p = clone();
-      p['alerts'] = [{ ...validAlert, startsAt: pick(['2026-11-22', '1732240000', '2026-11-22T03:00:00', 'Sun Nov 22 2026', '2026-02-30T00:00:00Z', '9999-99-99T99:99:99Z']) }];
+      p['alerts'] = [
+        {
+          ...validAlert,
+          startsAt: pick(['2026-11-22', '1732240000', '2026-11-22T03:00:00', 'Sun Nov 22 2026', '2026-02-30T00:00:00Z', '9999-99-99T99:99:99Z']),
+        },
+      ];
       return JSON.stringify(p);
     }
     case 9: {
@@ -166,7 +209,12 @@ function generate(r: () => number, i: number): string {
 
 async function send(body: string | Buffer): Promise<{ status: number; body: Record<string, unknown> }> {
   const { context, client } = durable.invocation('alertmanagerWebhook');
-  const req = new HttpRequest({ url: 'http://localhost/api/alerts/alertmanager', method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? { string: body } : { bytes: body } });
+  const req = new HttpRequest({
+    url: 'http://localhost/api/alerts/alertmanager',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? { string: body } : { bytes: body },
+  });
   const res = await alertmanagerWebhook(req, client, context);
   return { status: res.status ?? 200, body: res.jsonBody as Record<string, unknown> };
 }
@@ -184,7 +232,7 @@ describe('hostile input to the webhook', () => {
       } catch (e) {
         throw new Error(`case ${i} crashed the handler: ${(e as Error).stack}\nbody: ${body.slice(0, 300)}`);
       }
-      if (res.status < 400 || res.status > 499 || typeof res.body['error'] !== 'string' || (res.body['error']).length < 10) {
+      if (res.status < 400 || res.status > 499 || typeof res.body['error'] !== 'string' || res.body['error'].length < 10) {
         throw new Error(`case ${i} answered ${res.status} ${JSON.stringify(res.body).slice(0, 300)}\nbody: ${body.slice(0, 300)}`);
       }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -209,10 +257,30 @@ describe('hostile input to the webhook', () => {
   }, 300_000);
 
   it('refuses hostile label values one by one, audits them, and lets valid alerts of the same payload proceed', async () => {
-    const hostile = ['../../../api/v1/namespaces/kube-system/pods', 'a/b', '%2e%2e%2fsecrets', 'api\u0000x', 'Api-1', '-api', 'api..', 'x'.repeat(300), 'аpi-1' /* Cyrillic a */, 'api 1', '*'];
+    const hostile = [
+      '../../../api/v1/namespaces/kube-system/pods',
+      'a/b',
+      '%2e%2e%2fsecrets',
+      'api\u0000x',
+      'Api-1',
+      '-api',
+      'api..',
+      'x'.repeat(300),
+      'аpi-1' /* Cyrillic a */,
+      'api 1',
+      '*',
+    ];
     const alerts = [
-      ...hostile.map((pod, i) => ({ ...validAlert, fingerprint: `0bad${i.toString(16).padStart(4, '0')}`, labels: { ...(validAlert['labels'] as object), pod } })),
-      ...hostile.map((ns, i) => ({ ...validAlert, fingerprint: `1bad${i.toString(16).padStart(4, '0')}`, labels: { ...(validAlert['labels'] as object), namespace: ns } })),
+      ...hostile.map((pod, i) => ({
+        ...validAlert,
+        fingerprint: `0bad${i.toString(16).padStart(4, '0')}`,
+        labels: { ...(validAlert['labels'] as object), pod },
+      })),
+      ...hostile.map((ns, i) => ({
+        ...validAlert,
+        fingerprint: `1bad${i.toString(16).padStart(4, '0')}`,
+        labels: { ...(validAlert['labels'] as object), namespace: ns },
+      })),
       { ...validAlert, fingerprint: '600d0001', labels: { ...(validAlert['labels'] as object), pod: 'api-ok-1' } },
       { ...validAlert, fingerprint: '600d0002', labels: { ...(validAlert['labels'] as object), pod: 'api-ok-2' } },
     ];
@@ -286,7 +354,11 @@ rules:
 
   it('a storm of distinct crash-looping pods (the storm case, #12) starts at most the per-cluster limit through the real handler', async () => {
     const before = durable.starts.length;
-    const alerts = Array.from({ length: 400 }, (_, i) => ({ ...validAlert, fingerprint: `57a0${i.toString(16).padStart(8, '0')}`, labels: { ...(validAlert['labels'] as object), pod: `api-storm-${i}` } }));
+    const alerts = Array.from({ length: 400 }, (_, i) => ({
+      ...validAlert,
+      fingerprint: `57a0${i.toString(16).padStart(8, '0')}`,
+      labels: { ...(validAlert['labels'] as object), pod: `api-storm-${i}` },
+    }));
     const res = await send(JSON.stringify({ ...valid, alerts }));
     expect(res.status).toBe(200);
     const decisions = res.body['decisions'] as { decision: string }[];

@@ -26,7 +26,12 @@ const env = {
 let durable: FakeDurableExtension;
 
 function post(body: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }): HttpRequest {
-  return new HttpRequest({ url: 'http://localhost:7071/api/alerts/alertmanager', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: { string: body } });
+  return new HttpRequest({
+    url: 'http://localhost:7071/api/alerts/alertmanager',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: { string: body },
+  });
 }
 
 async function call(body: string, headers?: Record<string, string>) {
@@ -66,12 +71,22 @@ describe('POST /api/alerts/alertmanager', () => {
     const decisions = (res.body['decisions'] as { decision: string; result?: string }[]).map((d) => d.decision);
     expect(decisions).toEqual(['start', 'resolve', 'no-match', 'protected', 'invalid', 'no-match']);
     expect(durable.starts).toHaveLength(1);
-    expect(durable.starts[0]).toMatchObject({ name: 'remediation', instanceId: crashloopId, input: { runbook: 'restart-pod', params: { namespace: 'backend', pod: 'api-7d9f8b6c5-x2x4q' }, dryRun: true } });
+    expect(durable.starts[0]).toMatchObject({
+      name: 'remediation',
+      instanceId: crashloopId,
+      input: { runbook: 'restart-pod', params: { namespace: 'backend', pod: 'api-7d9f8b6c5-x2x4q' }, dryRun: true },
+    });
 
     const rows = await audit().query({ since: new Date(Date.now() - 3_600_000).toISOString(), limit: 1000 });
     const mine = rows.items.filter((r) => r.id && (r.fingerprint === 'a1b2c3d4e5f60718' || r.fingerprint === '9999aaaabbbbcccc'));
     expect(mine.map((r) => r.decision).sort()).toEqual(['invalid', 'start']);
-    expect(mine.find((r) => r.decision === 'start')).toMatchObject({ instanceId: crashloopId, rule: 'crashloop-restart', target: 'ms5-prod/backend/Pod/api-7d9f8b6c5-x2x4q', result: 'started', alertname: 'KubePodCrashLooping' });
+    expect(mine.find((r) => r.decision === 'start')).toMatchObject({
+      instanceId: crashloopId,
+      rule: 'crashloop-restart',
+      target: 'ms5-prod/backend/Pod/api-7d9f8b6c5-x2x4q',
+      result: 'started',
+      alertname: 'KubePodCrashLooping',
+    });
   });
 
   it('treats a resend (repeat_interval, HA peer) as a duplicate and starts nothing', async () => {
@@ -122,7 +137,11 @@ describe('POST /api/alerts/alertmanager', () => {
 
   it('refuses requests without the configured credential, and changes nothing', async () => {
     const before = durable.requests.length;
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong' },
+      { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` },
+    ]) {
       const res = await call(fixture, headers);
       expect(res.status).toBe(401);
       expect(JSON.stringify(res.body)).not.toContain(TOKEN);

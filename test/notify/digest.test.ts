@@ -47,7 +47,10 @@ afterAll(async () => {
 });
 
 function world(nowIso: () => string) {
-  const yaml = readFileSync('examples/ops.yaml', 'utf8').replace('      routingKeySetting: PAGERDUTY_ROUTING_KEY', `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`);
+  const yaml = readFileSync('examples/ops.yaml', 'utf8').replace(
+    '      routingKeySetting: PAGERDUTY_ROUTING_KEY',
+    `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`,
+  );
   const config = parseConfig(yaml, 'examples/ops.yaml');
   const secrets: Record<string, string> = { TEAMS_WEBHOOK_URL: chatUrl, PAGERDUTY_ROUTING_KEY: PD_KEY };
   const logs: string[] = [];
@@ -56,7 +59,15 @@ function world(nowIso: () => string) {
     store: NotifyStore.fromSettings(settings),
     audit: AuditStore.fromSettings(settings),
     deps() {
-      return { config, secret: (n: string) => secrets[n], send: { sleep: async () => {}, attempts: 2 }, log: (_l: string, m: string) => void logs.push(m), audit: this.audit, store: this.store, now: () => new Date(nowIso()) };
+      return {
+        config,
+        secret: (n: string) => secrets[n],
+        send: { sleep: async () => {}, attempts: 2 },
+        log: (_l: string, m: string) => void logs.push(m),
+        audit: this.audit,
+        store: this.store,
+        now: () => new Date(nowIso()),
+      };
     },
   };
 }
@@ -130,14 +141,24 @@ describe('the morning digest (Azurite)', () => {
   it('a critical failure pages at once (one incident however often it is reported) and goes to chat; in hours a warning goes to chat', async () => {
     received.length = 0;
     now = '2026-12-08T02:10:00Z';
-    const e: OpsEvent = { key: 'backup-failed:ms5-prod:backup-ms5-prod-nightly-2026-12-08', severity: 'critical', component: 'backup', source: 'ms5-prod', summary: 'backup of ms5-prod failed: planning failed', at: now };
+    const e: OpsEvent = {
+      key: 'backup-failed:ms5-prod:backup-ms5-prod-nightly-2026-12-08',
+      severity: 'critical',
+      component: 'backup',
+      source: 'ms5-prod',
+      summary: 'backup of ms5-prod failed: planning failed',
+      at: now,
+    };
     const r = await notifyOps(w.deps(), e);
     expect(r).toMatchObject({ decision: 'paged', delivered: ['pagerduty-oncall', 'oncall-teams'] });
     await notifyOps(w.deps(), e);
     expect(pd.incidents.get(dedupKey(e.key))).toMatchObject({ status: 'triggered', triggers: 1 });
     expect(received).toHaveLength(1);
     now = '2026-12-08T10:00:00Z';
-    expect(await notifyOps(w.deps(), warning('scaling-fallback:ms5-prod/compute:2026-12-08', now, 'fell back'))).toMatchObject({ decision: 'chat', delivered: ['oncall-teams'] });
+    expect(await notifyOps(w.deps(), warning('scaling-fallback:ms5-prod/compute:2026-12-08', now, 'fell back'))).toMatchObject({
+      decision: 'chat',
+      delivered: ['oncall-teams'],
+    });
   });
 
   it('every routing decision and digest is in the audit with receivers and why; no webhook URL or routing key anywhere', async () => {

@@ -15,7 +15,10 @@ const ACS_KEY = Buffer.from('acs-access-key-0123456789-SECRET-abcdefghijklmnop')
 const secrets: Record<string, string> = { ACS_EMAIL_KEY: ACS_KEY };
 const secret = (n: string) => secrets[n];
 let acs: AcsEmailServer;
-const emailDeps = () => ({ emailClientOptions: { agent: loopbackAgent(), retryOptions: { maxRetries: 3, retryDelayInMs: 1, maxRetryDelayInMs: 5 } }, pollIntervalMs: 1 });
+const emailDeps = () => ({
+  emailClientOptions: { agent: loopbackAgent(), retryOptions: { maxRetries: 3, retryDelayInMs: 1, maxRetryDelayInMs: 5 } },
+  pollIntervalMs: 1,
+});
 
 beforeAll(async () => {
   acs = await startAcsEmail(ACS_KEY);
@@ -24,7 +27,15 @@ afterAll(async () => {
   await acs.close();
 });
 
-const target = (over: Partial<EmailTarget> = {}): EmailTarget => ({ name: 'oncall-email', type: 'email', endpoint: acs.url, sender: 'DoNotReply@ops.example.com', to: ['oncall@example.com', 'platform@example.com'], keySetting: 'ACS_EMAIL_KEY', ...over });
+const target = (over: Partial<EmailTarget> = {}): EmailTarget => ({
+  name: 'oncall-email',
+  type: 'email',
+  endpoint: acs.url,
+  sender: 'DoNotReply@ops.example.com',
+  to: ['oncall@example.com', 'platform@example.com'],
+  keySetting: 'ACS_EMAIL_KEY',
+  ...over,
+});
 const message = { title: 'Backup nightly of ms5-prod failed', text: 'pg_dump exited 1\nCLI: aksops backups list' };
 
 describe('ACS Email through @azure/communication-email', () => {
@@ -32,7 +43,15 @@ describe('ACS Email through @azure/communication-email', () => {
     const before = acs.sent.length;
     const r = await sendEmail(target(), message, 'digest:2026-12-07:oncall-email', { ...emailDeps(), secret });
     expect(r).toEqual({ ok: true, status: 202, attempts: 1 });
-    expect(acs.sent.slice(before)).toEqual([{ operationId: operationId('digest:2026-12-07:oncall-email'), from: 'DoNotReply@ops.example.com', to: ['oncall@example.com', 'platform@example.com'], subject: message.title, text: message.text }]);
+    expect(acs.sent.slice(before)).toEqual([
+      {
+        operationId: operationId('digest:2026-12-07:oncall-email'),
+        from: 'DoNotReply@ops.example.com',
+        to: ['oncall@example.com', 'platform@example.com'],
+        subject: message.title,
+        text: message.text,
+      },
+    ]);
     const polls = acs.requests.filter((q) => q.method === 'GET' && q.path.startsWith(`/emails/operations/${operationId('digest:2026-12-07:oncall-email')}`));
     expect(polls.length).toBeGreaterThanOrEqual(1);
     expect(await sendEmail(target(), message, 'digest:2026-12-07:oncall-email', { ...emailDeps(), secret })).toMatchObject({ ok: true });
@@ -59,8 +78,15 @@ describe('ACS Email through @azure/communication-email', () => {
     const r = await sendEmail(target(), message, 'k-wrong', { ...emailDeps(), secret: () => wrong });
     expect(r).toMatchObject({ ok: false, status: 401 });
     expect(JSON.stringify(r)).not.toContain(wrong);
-    expect(await sendEmail(target(), message, 'k', { ...emailDeps(), secret: () => undefined })).toEqual({ ok: false, attempts: 0, error: 'app setting ACS_EMAIL_KEY is not set' });
-    expect(await sendEmail(target({ keySetting: undefined }), message, 'k', { ...emailDeps(), secret })).toMatchObject({ ok: false, error: expect.stringContaining('set notifications[].keySetting or run with a managed identity') });
+    expect(await sendEmail(target(), message, 'k', { ...emailDeps(), secret: () => undefined })).toEqual({
+      ok: false,
+      attempts: 0,
+      error: 'app setting ACS_EMAIL_KEY is not set',
+    });
+    expect(await sendEmail(target({ keySetting: undefined }), message, 'k', { ...emailDeps(), secret })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('set notifications[].keySetting or run with a managed identity'),
+    });
   });
 
   it('an email target in ops.yaml receives notifications through deliverNotification; logs and reports carry no key', async () => {
@@ -68,9 +94,24 @@ describe('ACS Email through @azure/communication-email', () => {
     const config = parseConfig(yaml, 'ops.yaml');
     expect(config.source.notifications.some((t) => t.type === 'email')).toBe(true);
     const logs: string[] = [];
-    const n: NotifyInput = { id: 'rem-9:escalation:approval-timeout', kind: 'escalation', at: '2026-12-05T03:00:00Z', instanceId: 'rem-9', rule: 'r', runbook: 'restart-pod', target: 'ms5-prod/backend/Deployment/api', fingerprint: 'f', reason: 'approval-timeout', detail: 'nobody decided', targets: ['oncall-email'] };
+    const n: NotifyInput = {
+      id: 'rem-9:escalation:approval-timeout',
+      kind: 'escalation',
+      at: '2026-12-05T03:00:00Z',
+      instanceId: 'rem-9',
+      rule: 'r',
+      runbook: 'restart-pod',
+      target: 'ms5-prod/backend/Deployment/api',
+      fingerprint: 'f',
+      reason: 'approval-timeout',
+      detail: 'nobody decided',
+      targets: ['oncall-email'],
+    };
     const before = acs.sent.length;
-    const reports = await deliverNotification({ config, secret, publicBaseUrl: 'https://aksops.example', email: emailDeps(), log: (_l, m) => void logs.push(m) }, n);
+    const reports = await deliverNotification(
+      { config, secret, publicBaseUrl: 'https://aksops.example', email: emailDeps(), log: (_l, m) => void logs.push(m) },
+      n,
+    );
     expect(reports).toEqual([expect.objectContaining({ target: 'oncall-email', type: 'email', ok: true })]);
     expect(acs.sent.slice(before).map((e) => e.subject)).toEqual([expect.stringContaining('Escalation: restart-pod: approval timeout')]);
     expect(JSON.stringify([reports, logs, acs.sent])).not.toContain(ACS_KEY);
@@ -80,10 +121,26 @@ describe('ACS Email through @azure/communication-email', () => {
 describe('config validation of email targets', () => {
   const base = (target: string) => `version: 1\nclusters: [{name: c1, kubeContext: c1}]\nnotifications:\n  - ${target}\n`;
   it.each([
-    ['{name: e, type: email, endpoint: "http://x.communication.azure.com", sender: ops@example.com, to: [oncall@example.com]}', 'notifications[0].endpoint', 'Fix: e.g. https://'],
-    ['{name: e, type: email, endpoint: "https://x.communication.azure.com", sender: nobody, to: [oncall@example.com]}', 'notifications[0].sender', 'Fix: e.g. DoNotReply@'],
-    ['{name: e, type: email, endpoint: "https://x.communication.azure.com", sender: ops@example.com, to: []}', 'notifications[0].to', 'Fix: list at least one recipient'],
-    ['{name: e, type: email, endpoint: "https://x.communication.azure.com", sender: ops@example.com, to: [oncall@example.com], keySetting: "my-key"}', 'notifications[0].keySetting', 'Fix: e.g. ACS_EMAIL_KEY'],
+    [
+      '{name: e, type: email, endpoint: "http://x.communication.azure.com", sender: ops@example.com, to: [oncall@example.com]}',
+      'notifications[0].endpoint',
+      'Fix: e.g. https://',
+    ],
+    [
+      '{name: e, type: email, endpoint: "https://x.communication.azure.com", sender: nobody, to: [oncall@example.com]}',
+      'notifications[0].sender',
+      'Fix: e.g. DoNotReply@',
+    ],
+    [
+      '{name: e, type: email, endpoint: "https://x.communication.azure.com", sender: ops@example.com, to: []}',
+      'notifications[0].to',
+      'Fix: list at least one recipient',
+    ],
+    [
+      '{name: e, type: email, endpoint: "https://x.communication.azure.com", sender: ops@example.com, to: [oncall@example.com], keySetting: "my-key"}',
+      'notifications[0].keySetting',
+      'Fix: e.g. ACS_EMAIL_KEY',
+    ],
   ])('%s names the field and the fix', (t, field, fix) => {
     let err: Error | undefined;
     try {
@@ -97,6 +154,8 @@ describe('config validation of email targets', () => {
 
   it('an escalation level at or after approvals.timeout would never page: named with the fix', () => {
     const yaml = `version: 1\nclusters: [{name: c1, kubeContext: c1}]\napprovals: {timeout: 30m}\npaging:\n  receivers: [{name: pd, type: pagerduty, routingKeySetting: PD_KEY}]\n  escalation: [{after: 10m, receivers: [pd]}, {after: 45m, receivers: [pd]}]\n`;
-    expect(() => parseConfig(yaml)).toThrow(/paging\.escalation\[1\]\.after.*is not before approvals\.timeout \(30m\).*Fix: lower it or raise approvals\.timeout/);
+    expect(() => parseConfig(yaml)).toThrow(
+      /paging\.escalation\[1\]\.after.*is not before approvals\.timeout \(30m\).*Fix: lower it or raise approvals\.timeout/,
+    );
   });
 });

@@ -19,11 +19,29 @@ afterAll(async () => {
 });
 
 it('one incident per run and level, resolved on decision, audited without the key', async () => {
-  const yaml = readFileSync('examples/ops.yaml', 'utf8').replace('      routingKeySetting: PAGERDUTY_ROUTING_KEY', `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`);
+  const yaml = readFileSync('examples/ops.yaml', 'utf8').replace(
+    '      routingKeySetting: PAGERDUTY_ROUTING_KEY',
+    `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`,
+  );
   const rows: AuditRecord[] = [];
   const logs: string[] = [];
-  const deps = { config: parseConfig(yaml, 'ops.yaml'), secret: (n: string) => (n === 'PAGERDUTY_ROUTING_KEY' ? PD_KEY : undefined), send: { sleep: async () => {} }, audit: { write: async (r: AuditRecord[]) => void rows.push(...r) }, log: (_l: string, m: string) => void logs.push(m) };
-  const input: EscalationPageInput = { key: 'rem-1:awaiting-approval:level-0', action: 'trigger', receivers: ['pagerduty-oncall'], level: 0, instanceId: 'rem-1', summary: 'drain-node on ms5-prod/Node/n1 waits for approval, level 1', source: 'ms5-prod', at: '2026-12-05T03:15:00Z' };
+  const deps = {
+    config: parseConfig(yaml, 'ops.yaml'),
+    secret: (n: string) => (n === 'PAGERDUTY_ROUTING_KEY' ? PD_KEY : undefined),
+    send: { sleep: async () => {} },
+    audit: { write: async (r: AuditRecord[]) => void rows.push(...r) },
+    log: (_l: string, m: string) => void logs.push(m),
+  };
+  const input: EscalationPageInput = {
+    key: 'rem-1:awaiting-approval:level-0',
+    action: 'trigger',
+    receivers: ['pagerduty-oncall'],
+    level: 0,
+    instanceId: 'rem-1',
+    summary: 'drain-node on ms5-prod/Node/n1 waits for approval, level 1',
+    source: 'ms5-prod',
+    at: '2026-12-05T03:15:00Z',
+  };
   pd.failNext(1, 429);
   const r1 = await escalationPageActivity(deps, input);
   await escalationPageActivity(deps, input);

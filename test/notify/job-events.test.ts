@@ -35,9 +35,22 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => chat.listen(0, '127.0.0.1', r));
-  const yaml = readFileSync('examples/ops.yaml', 'utf8').replace('      routingKeySetting: PAGERDUTY_ROUTING_KEY', `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`);
-  const secrets: Record<string, string> = { PAGERDUTY_ROUTING_KEY: PD_KEY, TEAMS_WEBHOOK_URL: `http://127.0.0.1:${(chat.address() as { port: number }).port}/teams` };
-  deps = { config: parseConfig(yaml, 'ops.yaml'), secret: (n) => secrets[n], send: { sleep: async () => {} }, audit: AuditStore.fromSettings(settings), store: NotifyStore.fromSettings(settings), now: () => new Date('2026-12-08T02:30:00Z') };
+  const yaml = readFileSync('examples/ops.yaml', 'utf8').replace(
+    '      routingKeySetting: PAGERDUTY_ROUTING_KEY',
+    `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`,
+  );
+  const secrets: Record<string, string> = {
+    PAGERDUTY_ROUTING_KEY: PD_KEY,
+    TEAMS_WEBHOOK_URL: `http://127.0.0.1:${(chat.address() as { port: number }).port}/teams`,
+  };
+  deps = {
+    config: parseConfig(yaml, 'ops.yaml'),
+    secret: (n) => secrets[n],
+    send: { sleep: async () => {} },
+    audit: AuditStore.fromSettings(settings),
+    store: NotifyStore.fromSettings(settings),
+    now: () => new Date('2026-12-08T02:30:00Z'),
+  };
 });
 afterAll(async () => {
   chat.closeAllConnections();
@@ -45,7 +58,14 @@ afterAll(async () => {
   await pd.close();
 });
 
-const result = (over: Partial<AuditRecord>): AuditRecord => ({ id: 'x:result', at: '2026-12-08T02:20:00Z', kind: 'result', actor: 'timer', instanceId: 'x', ...over });
+const result = (over: Partial<AuditRecord>): AuditRecord => ({
+  id: 'x:result',
+  at: '2026-12-08T02:20:00Z',
+  kind: 'result',
+  actor: 'timer',
+  instanceId: 'x',
+  ...over,
+});
 
 /** Runs the job's activity twice (a re-run) and returns how often PagerDuty heard about it. */
 async function twice(e: OpsEvent | null): Promise<{ triggers: number; decision: string }> {
@@ -57,31 +77,87 @@ async function twice(e: OpsEvent | null): Promise<{ triggers: number; decision: 
 
 describe('each job failure is paged once (02:30 on a Tuesday: out of hours)', () => {
   it('backup failed', async () => {
-    const r = result({ id: 'backup-ms5-prod-2026-12-08T02:00:result', instanceId: 'backup-ms5-prod-2026-12-08T02:00', runbook: 'backup', target: 'ms5-prod/backup/b-1', decision: 'backup', result: 'failed', detail: 'planning failed: 403' });
+    const r = result({
+      id: 'backup-ms5-prod-2026-12-08T02:00:result',
+      instanceId: 'backup-ms5-prod-2026-12-08T02:00',
+      runbook: 'backup',
+      target: 'ms5-prod/backup/b-1',
+      decision: 'backup',
+      result: 'failed',
+      detail: 'planning failed: 403',
+    });
     expect(await twice(eventFromJobResult(r))).toEqual({ triggers: 1, decision: 'paged' });
   });
   it('backup verify failed', async () => {
-    const r = result({ instanceId: 'verify-ms5-prod-2026-12-08', runbook: 'backup-verify', target: 'ms5-prod/backup/b-1', decision: 'verify', result: 'verify-failed', detail: '1 mismatch(es)' });
+    const r = result({
+      instanceId: 'verify-ms5-prod-2026-12-08',
+      runbook: 'backup-verify',
+      target: 'ms5-prod/backup/b-1',
+      decision: 'verify',
+      result: 'verify-failed',
+      detail: '1 mismatch(es)',
+    });
     expect(await twice(eventFromJobResult(r))).toEqual({ triggers: 1, decision: 'paged' });
   });
   it('restore drill failed', async () => {
-    const r = result({ instanceId: 'drill-1', runbook: 'restore-drill', target: 'ms5-prod/backend', decision: 'restore-drill', result: 'failed', detail: '2 missing' });
+    const r = result({
+      instanceId: 'drill-1',
+      runbook: 'restore-drill',
+      target: 'ms5-prod/backend',
+      decision: 'restore-drill',
+      result: 'failed',
+      detail: '2 missing',
+    });
     expect(await twice(eventFromJobResult(r))).toEqual({ triggers: 1, decision: 'paged' });
   });
   it('rotation rolled back', async () => {
-    const n = { id: 'rot-1:notify', at: '2026-12-08T02:25:00Z', instanceId: 'rot-1', secretName: 'pg-password', outcome: 'rolled-back', detail: 'verify failed; restored as v7' };
+    const n = {
+      id: 'rot-1:notify',
+      at: '2026-12-08T02:25:00Z',
+      instanceId: 'rot-1',
+      secretName: 'pg-password',
+      outcome: 'rolled-back',
+      detail: 'verify failed; restored as v7',
+    };
     expect(await twice(eventFromRotation(n))).toEqual({ triggers: 1, decision: 'paged' });
   });
   it('budget enforcement failed', async () => {
-    const n = { id: 'bud-1:notify:3', at: '2026-12-08T02:00:00Z', kind: 'failure' as const, budget: 'ms5-monthly', period: '2026-12', instanceId: 'bud-1', mode: 'enforce' as const, summary: 'scale down failed', lines: [], targets: null };
+    const n = {
+      id: 'bud-1:notify:3',
+      at: '2026-12-08T02:00:00Z',
+      kind: 'failure' as const,
+      budget: 'ms5-monthly',
+      period: '2026-12',
+      instanceId: 'bud-1',
+      mode: 'enforce' as const,
+      summary: 'scale down failed',
+      lines: [],
+      targets: null,
+    };
     expect(await twice(eventFromBudget(n))).toEqual({ triggers: 1, decision: 'paged' });
   });
 });
 
 describe('warnings out of hours wait for the digest (queued once), successes are not told', () => {
   it('a budget stage that fired and a scaling fallback are queued once each; a passing backup, a dry-run stage and a rotated secret are nothing', async () => {
-    const stage = eventFromBudget({ id: 'bud-2:notify:1', at: '2026-12-08T02:00:00Z', kind: 'stage', budget: 'ms5-monthly', period: '2026-12', instanceId: 'bud-2', stage: 'warn', mode: 'enforce', summary: 'spend 82 % of budget', lines: ['top: compute'], targets: null });
-    const fallback = eventFromScalingFallback({ cluster: 'ms5-prod', pool: 'compute', mode: 'enforce' }, { effectiveMode: 'forecast-only', modeReasons: ['no daily cycle'] }, '2026-12-08T02:05:00Z');
+    const stage = eventFromBudget({
+      id: 'bud-2:notify:1',
+      at: '2026-12-08T02:00:00Z',
+      kind: 'stage',
+      budget: 'ms5-monthly',
+      period: '2026-12',
+      instanceId: 'bud-2',
+      stage: 'warn',
+      mode: 'enforce',
+      summary: 'spend 82 % of budget',
+      lines: ['top: compute'],
+      targets: null,
+    });
+    const fallback = eventFromScalingFallback(
+      { cluster: 'ms5-prod', pool: 'compute', mode: 'enforce' },
+      { effectiveMode: 'forecast-only', modeReasons: ['no daily cycle'] },
+      '2026-12-08T02:05:00Z',
+    );
     for (const e of [stage, fallback]) {
       expect(await twice(e)).toMatchObject({ triggers: 0, decision: 'digest-queued' });
     }
@@ -91,14 +167,26 @@ describe('warnings out of hours wait for the digest (queued once), successes are
     expect(chatBodies).toHaveLength(5);
     expect(chatBodies.every((b) => b.includes('Failure'))).toBe(true);
     expect(eventFromJobResult(result({ decision: 'backup', result: 'complete' }))).toBeNull();
-    expect(eventFromBudget({ id: 'b', at: '', kind: 'stage', budget: 'x', period: 'p', instanceId: 'i', mode: 'dry-run', summary: '', lines: [], targets: null })).toBeNull();
+    expect(
+      eventFromBudget({ id: 'b', at: '', kind: 'stage', budget: 'x', period: 'p', instanceId: 'i', mode: 'dry-run', summary: '', lines: [], targets: null }),
+    ).toBeNull();
     expect(eventFromRotation({ instanceId: 'r', at: '', secretName: 's', outcome: 'rotated', detail: '' })).toBeNull();
-    expect(eventFromScalingFallback({ cluster: 'c', pool: 'p', mode: 'enforce' }, { effectiveMode: 'enforce', modeReasons: [] }, '2026-12-08T00:00:00Z')).toBeNull();
+    expect(
+      eventFromScalingFallback({ cluster: 'c', pool: 'p', mode: 'enforce' }, { effectiveMode: 'enforce', modeReasons: [] }, '2026-12-08T00:00:00Z'),
+    ).toBeNull();
   });
 
   it('each routing decision is audited once per event, naming the receivers; no key in the audit', async () => {
     const { items } = await AuditStore.fromSettings(settings).query({ since: '2026-12-07', until: '2026-12-09', limit: 100, decision: 'routed' });
-    expect(items.map((i) => `${i.runbook}:${i.result}`).sort()).toEqual(['backup-verify:paged', 'backup:paged', 'budget:digest-queued', 'budget:paged', 'restore-drill:paged', 'rotation:paged', 'scaling:digest-queued']);
+    expect(items.map((i) => `${i.runbook}:${i.result}`).sort()).toEqual([
+      'backup-verify:paged',
+      'backup:paged',
+      'budget:digest-queued',
+      'budget:paged',
+      'restore-drill:paged',
+      'rotation:paged',
+      'scaling:digest-queued',
+    ]);
     expect(items.every((i) => i.detail?.includes(i.result === 'paged' ? 'paged: pagerduty-oncall' : 'digest at'))).toBe(true);
     expect(JSON.stringify(items)).not.toContain(PD_KEY);
   });

@@ -35,7 +35,15 @@ it('an echoed webhook URL never reaches the report, the log or the audit', async
     enqueue: async (_i: DigestItem) => {},
   };
   const r = await notifyOps(
-    { config, secret: () => url, send: { sleep: async () => {}, attempts: 1 }, audit: { write: async (x: AuditRecord[]) => void rows.push(...x) }, store, now: () => new Date('2026-12-08T10:00:00Z'), log: (_l, m) => void logs.push(m) },
+    {
+      config,
+      secret: () => url,
+      send: { sleep: async () => {}, attempts: 1 },
+      audit: { write: async (x: AuditRecord[]) => void rows.push(...x) },
+      store,
+      now: () => new Date('2026-12-08T10:00:00Z'),
+      log: (_l, m) => void logs.push(m),
+    },
     { key: 'backup-partial:b1', severity: 'warning', component: 'backup', source: 'c1', summary: 'backup partial', at: '2026-12-08T10:00:00Z' },
   );
   expect(r.failed).toEqual([expect.objectContaining({ target: 'teams', error: expect.stringContaining('HTTP 404') })]);

@@ -76,9 +76,19 @@ const secrets = (): Record<string, string> => ({
 });
 
 const approval: NotifyInput = {
-  id: 'run-1:approval-request', kind: 'approval-request', at: '2025-03-01T10:00:00Z', instanceId: 'run-0123456789abcdef0123456789abcdef', rule: 'manual', runbook: 'drain-node',
-  target: 'aks-prod/_/Node/aks-compute-1-vmss000001', fingerprint: '', reason: 'approval', detail: 'approval needed (runbook drain-node requires approval)', severity: 'warning',
-  plan: { summary: 'drain node aks-compute-1-vmss000001: evict 3 pods', steps: ['cordon node', 'evict 3 pods <b>respecting</b> PDBs'] }, deadline: '2025-03-01T10:30:00Z',
+  id: 'run-1:approval-request',
+  kind: 'approval-request',
+  at: '2025-03-01T10:00:00Z',
+  instanceId: 'run-0123456789abcdef0123456789abcdef',
+  rule: 'manual',
+  runbook: 'drain-node',
+  target: 'aks-prod/_/Node/aks-compute-1-vmss000001',
+  fingerprint: '',
+  reason: 'approval',
+  detail: 'approval needed (runbook drain-node requires approval)',
+  severity: 'warning',
+  plan: { summary: 'drain node aks-compute-1-vmss000001: evict 3 pods', steps: ['cordon node', 'evict 3 pods <b>respecting</b> PDBs'] },
+  deadline: '2025-03-01T10:30:00Z',
 };
 
 const fast = { attempts: 3, backoffMs: 1, maxDelayMs: 20, timeoutMs: 300 };
@@ -86,13 +96,39 @@ const fast = { attempts: 3, backoffMs: 1, maxDelayMs: 20, timeoutMs: 300 };
 describe('notification payloads', () => {
   it('Teams gets an Adaptive Card in a message envelope; Slack gets blocks; both link to the run and the approve/reject pages', async () => {
     const logs: string[] = [];
-    const reports = await deliverNotification({ config: CONFIG, secret: (n) => secrets()[n], publicBaseUrl: 'https://aksops.example', send: fast, log: (_l, m) => logs.push(m) }, approval);
-    expect(reports.map((r) => [r.target, r.ok])).toEqual([['oncall-teams', true], ['oncall-slack', true]]);
-    const teams = received.find((r) => r.path.startsWith('/webhookb2/'))!.body as { type: string; attachments: Array<{ contentType: string; contentUrl: null; content: { type: string; version: string; body: Array<{ type: string; text?: string; facts?: unknown[] }>; actions: Array<{ type: string; title: string; url: string }> } }> };
+    const reports = await deliverNotification(
+      { config: CONFIG, secret: (n) => secrets()[n], publicBaseUrl: 'https://aksops.example', send: fast, log: (_l, m) => logs.push(m) },
+      approval,
+    );
+    expect(reports.map((r) => [r.target, r.ok])).toEqual([
+      ['oncall-teams', true],
+      ['oncall-slack', true],
+    ]);
+    const teams = received.find((r) => r.path.startsWith('/webhookb2/'))!.body as {
+      type: string;
+      attachments: Array<{
+        contentType: string;
+        contentUrl: null;
+        content: {
+          type: string;
+          version: string;
+          body: Array<{ type: string; text?: string; facts?: unknown[] }>;
+          actions: Array<{ type: string; title: string; url: string }>;
+        };
+      }>;
+    };
     expect(teams.type).toBe('message');
-    expect(teams.attachments[0]).toMatchObject({ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: { type: 'AdaptiveCard', version: '1.4', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' } });
+    expect(teams.attachments[0]).toMatchObject({
+      contentType: 'application/vnd.microsoft.card.adaptive',
+      contentUrl: null,
+      content: { type: 'AdaptiveCard', version: '1.4', $schema: 'http://adaptivecards.io/schemas/adaptive-card.json' },
+    });
     const card = teams.attachments[0]!.content;
-    expect(card.body[0]).toMatchObject({ type: 'TextBlock', text: 'Approval needed: drain-node on aks-prod/_/Node/aks-compute-1-vmss000001', color: 'Warning' });
+    expect(card.body[0]).toMatchObject({
+      type: 'TextBlock',
+      text: 'Approval needed: drain-node on aks-prod/_/Node/aks-compute-1-vmss000001',
+      color: 'Warning',
+    });
     expect(card.body.some((b) => b.type === 'FactSet')).toBe(true);
     const run = 'https://aksops.example/api/runbooks/runs/run-0123456789abcdef0123456789abcdef';
     expect(card.actions).toEqual([
@@ -100,17 +136,32 @@ describe('notification payloads', () => {
       { type: 'Action.OpenUrl', title: 'Reject', url: `${run}/reject` },
       { type: 'Action.OpenUrl', title: 'Run status', url: run },
     ]);
-    const slack = received.find((r) => r.path.startsWith('/services/T0'))!.body as { text: string; blocks: Array<{ type: string; elements?: Array<{ url: string; style?: string }>; text?: { text: string } }> };
+    const slack = received.find((r) => r.path.startsWith('/services/T0'))!.body as {
+      text: string;
+      blocks: Array<{ type: string; elements?: Array<{ url: string; style?: string }>; text?: { text: string } }>;
+    };
     expect(slack.text).toMatch(/^Approval needed: drain-node/);
     expect(slack.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'section', 'actions']);
-    expect(slack.blocks.at(-1)!.elements!.map((e) => [e.url, e.style])).toEqual([[`${run}/approve`, 'primary'], [`${run}/reject`, 'danger'], [run, undefined]]);
+    expect(slack.blocks.at(-1)!.elements!.map((e) => [e.url, e.style])).toEqual([
+      [`${run}/approve`, 'primary'],
+      [`${run}/reject`, 'danger'],
+      [run, undefined],
+    ]);
     // Slack mrkdwn escaped: no injected markup.
     expect(JSON.stringify(slack)).toContain('&lt;b&gt;respecting&lt;/b&gt;');
     expect(logs.join('\n')).toMatch(/to oncall-teams \(teams\): delivered \(HTTP 200\)/);
   });
 
   it('an escalation also goes to targets that only want escalations; a rule can narrow the targets', async () => {
-    const esc: NotifyInput = { ...approval, id: 'run-1:escalation:ineffective', kind: 'escalation', reason: 'ineffective', detail: 'the alert is still firing', severity: 'critical', targets: ['oncall-slack', 'managers'] };
+    const esc: NotifyInput = {
+      ...approval,
+      id: 'run-1:escalation:ineffective',
+      kind: 'escalation',
+      reason: 'ineffective',
+      detail: 'the alert is still firing',
+      severity: 'critical',
+      targets: ['oncall-slack', 'managers'],
+    };
     const reports = await deliverNotification({ config: CONFIG, secret: (n) => secrets()[n], publicBaseUrl: undefined, send: fast }, esc);
     expect(reports.map((r) => r.target)).toEqual(['oncall-slack', 'managers']);
     const slack = received[0]!.body as { blocks: Array<{ type: string }>; text: string };
@@ -146,7 +197,10 @@ describe('delivery', () => {
 describe('a run whose receivers fail, and the secret scan', () => {
   it('completes with the same outcome, and no body, log, report, audit row or history holds a webhook URL or its secret', async () => {
     behaviour = (path) => (path.includes('webhookb2') ? { status: 500 } : { status: 200, hang: false });
-    const settings = readSettings({ AzureWebJobsStorage: inject('azurite').connectionString, AUDIT_TABLE_NAME: `notif${Math.random().toString(36).slice(2, 7)}` });
+    const settings = readSettings({
+      AzureWebJobsStorage: inject('azurite').connectionString,
+      AUDIT_TABLE_NAME: `notif${Math.random().toString(36).slice(2, 7)}`,
+    });
     const audit = AuditStore.fromSettings(settings);
     const logs: string[] = [];
     const reports: unknown[] = [];
@@ -156,14 +210,21 @@ describe('a run whose receivers fail, and the secret scan', () => {
     const activities = {
       ...activitiesFor(world),
       notify: async (n: NotifyInput) => {
-        const r = await notifyActivity({ audit, config: CONFIG, secret: (name) => secrets()[name], publicBaseUrl: 'https://aksops.example', send: fast, log: (_l, m) => logs.push(m) }, n);
+        const r = await notifyActivity(
+          { audit, config: CONFIG, secret: (name) => secrets()[name], publicBaseUrl: 'https://aksops.example', send: fast, log: (_l, m) => logs.push(m) },
+          n,
+        );
         reports.push(r);
         return r;
       },
       writeAudit: (r: never) => audit.write([r]),
     };
     const h = createReplayHarness({
-      orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities,
+      orchestrator: remediationOrchestrator,
+      name: 'remediation',
+      instanceId: input.instanceId,
+      input,
+      activities,
       entities: { guard: guardEntity },
       events: [{ name: 'approval', input: { decision: 'approve', by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }],
     });
@@ -178,8 +239,24 @@ describe('a run whose receivers fail, and the secret scan', () => {
 
     const rows = (await audit.query({ since: '2024-12-31T00:00:00Z', until: '2025-01-02T00:00:00Z', limit: 100 })).items;
     expect(rows.map((r) => r.kind).sort()).toEqual(['action', 'approval', 'result', 'result', 'result']);
-    const everything = JSON.stringify({ bodies: received.map((r) => r.raw), logs, reports, rows, history: h.store.history, status: h.store.customStatusLog, output: result.output });
-    for (const s of [...Object.values(secrets()), TEAMS_SECRET, SLACK_SECRET, 'sig-Zm9vYmFyc2VjcmV0', 'xoxSlackSecretToken123', '9f8e7d6c5b4a39281706f5e4d3c2b1a0', base]) {
+    const everything = JSON.stringify({
+      bodies: received.map((r) => r.raw),
+      logs,
+      reports,
+      rows,
+      history: h.store.history,
+      status: h.store.customStatusLog,
+      output: result.output,
+    });
+    for (const s of [
+      ...Object.values(secrets()),
+      TEAMS_SECRET,
+      SLACK_SECRET,
+      'sig-Zm9vYmFyc2VjcmV0',
+      'xoxSlackSecretToken123',
+      '9f8e7d6c5b4a39281706f5e4d3c2b1a0',
+      base,
+    ]) {
       expect(everything.includes(s), `found ${s}`).toBe(false);
     }
   });
@@ -189,8 +266,16 @@ describe('a run whose receivers fail, and the secret scan', () => {
     world.verifyAlert = 'firing';
     const input = remediationInput();
     const h = createReplayHarness({
-      orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input,
-      activities: { ...activitiesFor(world), notify: () => { throw new Error('audit table unavailable (503)'); } },
+      orchestrator: remediationOrchestrator,
+      name: 'remediation',
+      instanceId: input.instanceId,
+      input,
+      activities: {
+        ...activitiesFor(world),
+        notify: () => {
+          throw new Error('audit table unavailable (503)');
+        },
+      },
       entities: { guard: guardEntity },
     });
     const r = await h.run();

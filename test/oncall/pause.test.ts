@@ -100,7 +100,23 @@ describe('GET/POST /api/pause', () => {
   it('POST pauses with the Easy Auth principal, writes a control audit record; GET shows it', async () => {
     const s = settingsFor('e');
     const h = handlersFor(s);
-    const res = await h.setPause(post({ paused: true, reason: 'bad deploy, investigating', by: 'ignored' }, { 'x-ms-client-principal': Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'preferred_username', val: 'alice@contoso.com' }, { typ: 'roles', val: 'Operator' }] })).toString('base64') }), ctx());
+    const res = await h.setPause(
+      post(
+        { paused: true, reason: 'bad deploy, investigating', by: 'ignored' },
+        {
+          'x-ms-client-principal': Buffer.from(
+            JSON.stringify({
+              auth_typ: 'aad',
+              claims: [
+                { typ: 'preferred_username', val: 'alice@contoso.com' },
+                { typ: 'roles', val: 'Operator' },
+              ],
+            }),
+          ).toString('base64'),
+        },
+      ),
+      ctx(),
+    );
     expect(res.status).toBe(200);
     expect(res.jsonBody).toMatchObject({
       paused: true,

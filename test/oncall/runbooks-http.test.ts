@@ -43,11 +43,25 @@ beforeEach(() => {
 
 function deps(over: Partial<Settings> = {}): OncallDeps {
   const { client } = durable.invocation('runbooks');
-  return { config: () => CONFIG, settings: { ...settings, ...over }, runs: durableRuns(client), audit, now: () => new Date('2025-03-01T10:00:00Z'), apiBase: 'https://aksops.example/api' };
+  return {
+    config: () => CONFIG,
+    settings: { ...settings, ...over },
+    runs: durableRuns(client),
+    audit,
+    now: () => new Date('2025-03-01T10:00:00Z'),
+    apiBase: 'https://aksops.example/api',
+  };
 }
 
 function principal(name: string, roles: string[] = []): string {
-  return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'preferred_username', role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', claims: [{ typ: 'preferred_username', val: name }, ...roles.map((r) => ({ typ: 'roles', val: r }))] })).toString('base64');
+  return Buffer.from(
+    JSON.stringify({
+      auth_typ: 'aad',
+      name_typ: 'preferred_username',
+      role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+      claims: [{ typ: 'preferred_username', val: name }, ...roles.map((r) => ({ typ: 'roles', val: r }))],
+    }),
+  ).toString('base64');
 }
 
 function req(params: Record<string, string>, body: unknown = undefined, headers: Record<string, string> = {}): OncallRequest {
@@ -62,14 +76,33 @@ async function auditRows(instanceId: string) {
 /** Makes a started run look like the orchestration waiting for approval. */
 function awaitingApproval(id: string) {
   const inst = durable.instances.get(id)!;
-  inst.customStatus = { phase: 'awaiting-approval', runbook: 'drain-node', dryRun: false, plan: { summary: 'drain node aks-compute-1-vmss000001: evict 3 pods', steps: ['cordon', '<script>alert(1)</script>'] }, approval: { reason: 'runbook drain-node requires approval', deadline: '2025-03-01T10:30:00Z' } };
+  inst.customStatus = {
+    phase: 'awaiting-approval',
+    runbook: 'drain-node',
+    dryRun: false,
+    plan: { summary: 'drain node aks-compute-1-vmss000001: evict 3 pods', steps: ['cordon', '<script>alert(1)</script>'] },
+    approval: { reason: 'runbook drain-node requires approval', deadline: '2025-03-01T10:30:00Z' },
+  };
 }
 
 describe('GET /api/runbooks', () => {
   it('lists every runbook with its parameter schema and approval default', () => {
     const r = listRunbooks();
-    const list = (r.body as { runbooks: Array<{ name: string; approval: string; params: Record<string, { kind: string; min?: number; max?: number }> }> }).runbooks;
-    expect(list.map((x) => x.name)).toEqual(['restart-pod', 'rollout-restart', 'scale-workload', 'cordon-node', 'uncordon-node', 'drain-node', 'expand-pvc', 'rollback-deployment', 'delete-failed-jobs', 'run-job', 'notify-only']);
+    const list = (r.body as { runbooks: Array<{ name: string; approval: string; params: Record<string, { kind: string; min?: number; max?: number }> }> })
+      .runbooks;
+    expect(list.map((x) => x.name)).toEqual([
+      'restart-pod',
+      'rollout-restart',
+      'scale-workload',
+      'cordon-node',
+      'uncordon-node',
+      'drain-node',
+      'expand-pvc',
+      'rollback-deployment',
+      'delete-failed-jobs',
+      'run-job',
+      'notify-only',
+    ]);
     expect(list.find((x) => x.name === 'scale-workload')!.params['replicas']).toMatchObject({ kind: 'int', min: 0, max: 10000 });
     expect(list.find((x) => x.name === 'drain-node')!.approval).toBe('required');
   });
@@ -83,13 +116,30 @@ describe('POST /api/runbooks/{name}', () => {
     const id = manualRunId('drain-node', 'INC-4711');
     expect(r.status).toBe(202);
     expect(r.headers).toMatchObject({ Location: `https://aksops.example/api/runbooks/runs/${id}` });
-    expect(r.body).toMatchObject({ id, idempotencyKey: 'INC-4711', target: 'ms5-prod/_/Node/aks-compute-1-vmss000001', dryRun: false, approvalRequired: true, approveUrl: `https://aksops.example/api/runbooks/runs/${id}/approve` });
+    expect(r.body).toMatchObject({
+      id,
+      idempotencyKey: 'INC-4711',
+      target: 'ms5-prod/_/Node/aks-compute-1-vmss000001',
+      dryRun: false,
+      approvalRequired: true,
+      approveUrl: `https://aksops.example/api/runbooks/runs/${id}/approve`,
+    });
     expect(durable.starts).toHaveLength(1);
     const input = durable.starts[0]!.input as RemediationInput;
     expect(durable.starts[0]!.name).toBe('remediation');
-    expect(input).toMatchObject({ instanceId: id, rule: 'manual', runbook: 'drain-node', source: 'manual', requestedBy: 'dave@contoso.com', target: { kind: 'Node', namespace: '' }, approval: { required: true, reason: 'runbook drain-node requires approval', timeoutSeconds: 1800 } });
+    expect(input).toMatchObject({
+      instanceId: id,
+      rule: 'manual',
+      runbook: 'drain-node',
+      source: 'manual',
+      requestedBy: 'dave@contoso.com',
+      target: { kind: 'Node', namespace: '' },
+      approval: { required: true, reason: 'runbook drain-node requires approval', timeoutSeconds: 1800 },
+    });
     expect(input.alert).toBeUndefined();
-    expect(await auditRows(id)).toEqual([expect.objectContaining({ kind: 'decision', actor: 'user:dave@contoso.com', decision: 'start', runbook: 'drain-node' })]);
+    expect(await auditRows(id)).toEqual([
+      expect.objectContaining({ kind: 'decision', actor: 'user:dave@contoso.com', decision: 'start', runbook: 'drain-node' }),
+    ]);
 
     // The same Idempotency-Key again: the same run, nothing new started.
     const again = await startRun(deps(), req({ name: 'drain-node' }, drain, { 'idempotency-key': 'INC-4711' }));
@@ -98,7 +148,14 @@ describe('POST /api/runbooks/{name}', () => {
   });
 
   it('defaults to dry-run, generates and returns a key, and takes the requester from Easy Auth', async () => {
-    const r = await startRun(deps(), req({ name: 'rollout-restart' }, { params: { namespace: 'shop', name: 'api', kind: 'Deployment' } }, { 'x-ms-client-principal': principal('erin@contoso.com', ['Operator']) }));
+    const r = await startRun(
+      deps(),
+      req(
+        { name: 'rollout-restart' },
+        { params: { namespace: 'shop', name: 'api', kind: 'Deployment' } },
+        { 'x-ms-client-principal': principal('erin@contoso.com', ['Operator']) },
+      ),
+    );
     expect(r.status).toBe(202);
     const body = r.body as { id: string; idempotencyKey: string; dryRun: boolean };
     expect(body.dryRun).toBe(true);
@@ -147,9 +204,12 @@ describe('POST /api/runbooks/{name}', () => {
     expect(durable.starts).toEqual([]);
   });
 
-  it('refuses with 409 when the target\'s guard would (circuit breaker open), starting nothing', async () => {
+  it("refuses with 409 when the target's guard would (circuit breaker open), starting nothing", async () => {
     const target = { cluster: 'ms5-prod', namespace: 'shop', kind: 'Deployment' as const, name: 'api' };
-    durable.entities.set(`guard/${guardEntityKey(target)}`, { ...initialGuardState(), breaker: { since: Date.parse('2025-03-01T09:00:00Z'), reason: '3 consecutive failed remediations' } });
+    durable.entities.set(`guard/${guardEntityKey(target)}`, {
+      ...initialGuardState(),
+      breaker: { since: Date.parse('2025-03-01T09:00:00Z'), reason: '3 consecutive failed remediations' },
+    });
     const r = await startRun(deps(), req({ name: 'rollout-restart' }, { params: { namespace: 'shop', name: 'api' }, requestedBy: 'x' }));
     expect(r).toMatchObject({ status: 409, body: { reason: 'circuit-open' } });
     expect(durable.starts).toEqual([]);
@@ -157,13 +217,23 @@ describe('POST /api/runbooks/{name}', () => {
 
   it('requires approval for any run in a namespace approvals.requiredIn lists', async () => {
     await startRun(deps(), req({ name: 'rollout-restart' }, { params: { namespace: 'payments', name: 'api' }, requestedBy: 'x', dryRun: false }));
-    expect((durable.starts[0]!.input as RemediationInput).approval).toMatchObject({ required: true, reason: 'namespace payments requires approval (approvals.requiredIn.namespaces)' });
+    expect((durable.starts[0]!.input as RemediationInput).approval).toMatchObject({
+      required: true,
+      reason: 'namespace payments requires approval (approvals.requiredIn.namespaces)',
+    });
   });
 });
 
 describe('runs: status, approve, reject, cancel', () => {
   async function started(): Promise<string> {
-    const r = await startRun(deps(), req({ name: 'drain-node' }, { params: { node: 'aks-compute-1-vmss000001' }, dryRun: false, requestedBy: 'dave@contoso.com' }, { 'idempotency-key': `k-${Math.random()}` }));
+    const r = await startRun(
+      deps(),
+      req(
+        { name: 'drain-node' },
+        { params: { node: 'aks-compute-1-vmss000001' }, dryRun: false, requestedBy: 'dave@contoso.com' },
+        { 'idempotency-key': `k-${Math.random()}` },
+      ),
+    );
     return (r.body as { id: string }).id;
   }
 
@@ -171,7 +241,19 @@ describe('runs: status, approve, reject, cancel', () => {
     const id = await started();
     awaitingApproval(id);
     const r = await getRun(deps(), req({ id }));
-    expect(r).toMatchObject({ status: 200, body: { id, runtimeStatus: 'Running', runbook: 'drain-node', source: 'manual', requestedBy: 'dave@contoso.com', phase: 'awaiting-approval', plan: { summary: expect.stringContaining('drain node') }, approval: { deadline: '2025-03-01T10:30:00Z' } } });
+    expect(r).toMatchObject({
+      status: 200,
+      body: {
+        id,
+        runtimeStatus: 'Running',
+        runbook: 'drain-node',
+        source: 'manual',
+        requestedBy: 'dave@contoso.com',
+        phase: 'awaiting-approval',
+        plan: { summary: expect.stringContaining('drain node') },
+        approval: { deadline: '2025-03-01T10:30:00Z' },
+      },
+    });
     expect((await getRun(deps(), req({ id: 'run-00000000000000000000000000000000' }))).status).toBe(404);
     expect((await getRun(deps(), req({ id: '../etc' }))).status).toBe(400);
   });

@@ -24,19 +24,48 @@ afterEach(async () => {
 async function armWithPools(): Promise<{ arm: FakeArm; pools: AgentPools }> {
   const arm = await FakeArm.start();
   stops.push(() => arm.stop());
-  installAgentPools(arm).addCluster({ subscriptionId: SUB, resourceGroup: RG, name: CLUSTER, pools: [{ name: 'compute', count: 3, enableAutoScaling: true, minCount: 2, maxCount: 20 }] });
+  installAgentPools(arm).addCluster({
+    subscriptionId: SUB,
+    resourceGroup: RG,
+    name: CLUSTER,
+    pools: [{ name: 'compute', count: 3, enableAutoScaling: true, minCount: 2, maxCount: 20 }],
+  });
   const pools = new AgentPools({ credential: fakeArmCredential(), clientOptions: { endpoint: arm.url, tlsOptions: { ca: arm.caPem } }, pollIntervalMs: 5 });
   return { arm, pools };
 }
 
 describe('the action of a request, as Azure RBAC derives it', () => {
   it.each([
-    ['GET', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/agentPools`, 'Microsoft.ContainerService/managedClusters/agentPools/read'],
-    ['PUT', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/agentPools/compute`, 'Microsoft.ContainerService/managedClusters/agentPools/write'],
-    ['DELETE', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/agentPools/compute`, 'Microsoft.ContainerService/managedClusters/agentPools/delete'],
-    ['POST', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/stop`, 'Microsoft.ContainerService/managedClusters/stop/action'],
-    ['POST', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/listClusterUserCredential`, 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'],
-    ['POST', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/st1/listKeys`, 'Microsoft.Storage/storageAccounts/listKeys/action'],
+    [
+      'GET',
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/agentPools`,
+      'Microsoft.ContainerService/managedClusters/agentPools/read',
+    ],
+    [
+      'PUT',
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/agentPools/compute`,
+      'Microsoft.ContainerService/managedClusters/agentPools/write',
+    ],
+    [
+      'DELETE',
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/agentPools/compute`,
+      'Microsoft.ContainerService/managedClusters/agentPools/delete',
+    ],
+    [
+      'POST',
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/stop`,
+      'Microsoft.ContainerService/managedClusters/stop/action',
+    ],
+    [
+      'POST',
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${CLUSTER}/listClusterUserCredential`,
+      'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action',
+    ],
+    [
+      'POST',
+      `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Storage/storageAccounts/st1/listKeys`,
+      'Microsoft.Storage/storageAccounts/listKeys/action',
+    ],
     ['POST', `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.CostManagement/query`, 'Microsoft.CostManagement/query/read'],
     ['GET', `/subscriptions/${SUB}/providers/Microsoft.ContainerService/locations/westeurope/operations/abc`, undefined],
   ])('%s %s -> %s', (method, path, action) => {
@@ -134,7 +163,8 @@ describe('Key Vault authorization (RBAC permission model)', () => {
   });
 
   it('says when Azure refuses an operation nobody declared', () => {
-    const msg = "The client 'x' with object id 'x' does not have authorization to perform action 'Microsoft.Compute/virtualMachines/write' over scope '/subscriptions/s/resourceGroups/rg' or the scope is invalid.";
+    const msg =
+      "The client 'x' with object id 'x' does not have authorization to perform action 'Microsoft.Compute/virtualMachines/write' over scope '/subscriptions/s/resourceGroups/rg' or the scope is invalid.";
     expect(missingAzurePermissionHint(msg)).toBe(
       'missing Azure permission: Microsoft.Compute/virtualMachines/write on /subscriptions/s/resourceGroups/rg, which src/permissions/azure.ts does not declare. Fix: declare it for the code path that makes this call, run npm run permissions and grant it',
     );

@@ -24,7 +24,9 @@ describe('generated permission files', () => {
 
   it('names only published AKS data actions, or CRDs explained in bicep/aks-data-actions.json', () => {
     const published = JSON.parse(read('bicep/aks-data-actions.json')) as { dataActions: string[]; unpublished: Record<string, string> };
-    const unknown = dataActionsWithCodePaths().map((d) => d.action).filter((a) => !published.dataActions.includes(a) && !(a in published.unpublished));
+    const unknown = dataActionsWithCodePaths()
+      .map((d) => d.action)
+      .filter((a) => !published.dataActions.includes(a) && !(a in published.unpublished));
     expect(unknown).toEqual([]);
     for (const a of Object.keys(published.unpublished)) expect(a).not.toContain('*');
   });
@@ -34,16 +36,24 @@ describe('generated permission files', () => {
     expect(aksDataAction('apps', 'deployments', 'patch')).toBe('Microsoft.ContainerService/managedClusters/apps/deployments/write');
     expect(aksDataAction('', 'pods/exec', 'create')).toBe('Microsoft.ContainerService/managedClusters/pods/exec/action');
     expect(aksDataAction('', 'pods/eviction', 'create')).toBe('Microsoft.ContainerService/managedClusters/pods/write');
-    expect(aksDataAction('rbac.authorization.k8s.io', 'roles', 'escalate')).toBe('Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/roles/escalate/action');
+    expect(aksDataAction('rbac.authorization.k8s.io', 'roles', 'escalate')).toBe(
+      'Microsoft.ContainerService/managedClusters/rbac.authorization.k8s.io/roles/escalate/action',
+    );
   });
 
   it('ships a ClusterRole that holds exactly the declared rules', () => {
-    const role = parse(read('deploy/kubernetes/clusterrole.yaml')) as { kind: string; rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
+    const role = parse(read('deploy/kubernetes/clusterrole.yaml')) as {
+      kind: string;
+      rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    };
     expect(role.kind).toBe('ClusterRole');
     for (const p of KUBERNETES_PERMISSIONS) {
       for (const r of p.rules) {
         for (const v of r.verbs) {
-          expect(role.rules.some((x) => x.apiGroups.includes(r.group) && x.resources.includes(r.resource) && x.verbs.includes(v)), `${p.id}: ${v} ${r.group}/${r.resource}`).toBe(true);
+          expect(
+            role.rules.some((x) => x.apiGroups.includes(r.group) && x.resources.includes(r.resource) && x.verbs.includes(v)),
+            `${p.id}: ${v} ${r.group}/${r.resource}`,
+          ).toBe(true);
         }
       }
     }

@@ -36,13 +36,20 @@ describe('authorization in the fake API server', () => {
     const err = (await core.deleteNamespacedService({ namespace: 'shop', name: 'web' }).catch((e: unknown) => e)) as { code: number; body: string };
     expect(err.code).toBe(403);
     expect(JSON.parse(err.body)).toEqual({
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 403, reason: 'Forbidden',
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      code: 403,
+      reason: 'Forbidden',
       message: 'services "web" is forbidden: User "test-user" cannot delete resource "services" in API group "" in the namespace "shop"',
       details: { name: 'web', kind: 'services' },
     });
     const secrets = (await core.listPersistentVolume().catch((e: unknown) => e)) as { code: number; body: string };
     expect(secrets.code).toBe(403);
-    expect(JSON.parse(secrets.body).message).toBe('persistentvolumes is forbidden: User "test-user" cannot list resource "persistentvolumes" in API group "" at the cluster scope');
+    expect(JSON.parse(secrets.body).message).toBe(
+      'persistentvolumes is forbidden: User "test-user" cannot list resource "persistentvolumes" in API group "" at the cluster scope',
+    );
   });
 
   it('cordon-node fails without patch on nodes, naming the permission, the feature and the fix', async () => {
@@ -60,7 +67,7 @@ describe('authorization in the fake API server', () => {
     expect((await cordonNode.run(f.ctx, runArgs(NODE, { node: NODE.name }, {}))).outcome).toBe('done');
   });
 
-  it('restart-pod fails without get on replicasets in the pod\'s namespace', async () => {
+  it("restart-pod fails without get on replicasets in the pod's namespace", async () => {
     const { pods } = f.kube.seedDeployment({ namespace: 'backend', name: 'api', replicas: 1, crashLooping: true });
     f.kube.rules = without('apps', 'replicasets', 'get');
     const pod = target('Pod', 'backend', pods[0]!.metadata.name!);

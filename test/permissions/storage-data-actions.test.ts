@@ -16,7 +16,11 @@ import { StorageAuthzProxy } from '../fakes/storage-authz-proxy.js';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../support/azurite.js';
 
 const { blobEndpoint, tableEndpoint } = inject('azurite');
-const roles = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'bicep', 'builtin-roles.json'), 'utf8')) as { roles: Record<string, { actions: string[]; dataActions: string[] }> }).roles;
+const roles = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'bicep', 'builtin-roles.json'), 'utf8')) as {
+    roles: Record<string, { actions: string[]; dataActions: string[] }>;
+  }
+).roles;
 
 /** What the app holds on one storage account: declared operations, and what the assigned roles grant. */
 function account(name: 'app' | 'backup'): { declared: string[]; granted: string[] } {
@@ -66,14 +70,25 @@ describe('Storage data actions of the app', () => {
     expect(await store.properties(c, 'b1/dump.bin')).not.toBeNull();
     expect(await store.delete(c, 'b1/dump.bin')).toBe(true);
     const used = [...new Set(blob.requests.flatMap((r) => r.actions))].sort();
-    expect(blob.requests.every((r) => r.status < 400 || r.status === 404 || r.status === 409), JSON.stringify(blob.requests.filter((r) => r.status >= 400))).toBe(true);
+    expect(
+      blob.requests.every((r) => r.status < 400 || r.status === 404 || r.status === 409),
+      JSON.stringify(blob.requests.filter((r) => r.status >= 400)),
+    ).toBe(true);
     expect(used).toEqual(
-      expect.arrayContaining(['Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read', 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write', 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete']),
+      expect.arrayContaining([
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read',
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write',
+        'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete',
+      ]),
     );
-    for (const a of used) expect(backup.granted.some((p) => permits(p, a)), `${a} is not granted by the backup account's role`).toBe(true);
+    for (const a of used)
+      expect(
+        backup.granted.some((p) => permits(p, a)),
+        `${a} is not granted by the backup account's role`,
+      ).toBe(true);
   });
 
-  it('a backup without blobs/write fails with Storage\'s 403 AuthorizationPermissionMismatch', async () => {
+  it("a backup without blobs/write fails with Storage's 403 AuthorizationPermissionMismatch", async () => {
     blob.policy = account('backup').declared.filter((o) => !o.endsWith('/blobs/write'));
     const store = new BackupBlobStore({ connectionString: connection() });
     const err = (await store.writeOnceBuffer(`perm-${Date.now()}-w`, 'x.json', '{}').catch((e: unknown) => e)) as Error;
@@ -102,7 +117,11 @@ describe('Storage data actions of the app', () => {
       'Microsoft.Storage/storageAccounts/tableServices/tables/entities/write',
       'Microsoft.Storage/storageAccounts/tableServices/tables/write',
     ]);
-    for (const a of used) expect(app.granted.some((p) => permits(p, a)), `${a} is not granted by the app account's roles`).toBe(true);
+    for (const a of used)
+      expect(
+        app.granted.some((p) => permits(p, a)),
+        `${a} is not granted by the app account's roles`,
+      ).toBe(true);
   });
 
   it('retention without entities/delete fails with the 403, and nothing is deleted', async () => {
@@ -113,7 +132,9 @@ describe('Storage data actions of the app', () => {
     table.policy = account('app').declared.filter((o) => !o.endsWith('/entities/delete'));
     const err = (await deleteRowsBefore(await tableClient(`permret${suffix}`)(), new Date(Date.now() + 60_000)).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
-    expect(table.requests.some((r) => r.status === 403 && r.actions.includes('Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete'))).toBe(true);
+    expect(table.requests.some((r) => r.status === 403 && r.actions.includes('Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete'))).toBe(
+      true,
+    );
     table.policy = undefined;
     expect((await audit.query({})).items.length).toBe(1);
   });

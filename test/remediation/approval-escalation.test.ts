@@ -11,12 +11,25 @@ import { RUNBOOKS } from '../../src/runbooks/catalogue.js';
 import { forEachCrashPoint, type HarnessView, type PlannedEvent } from '../support/replay-harness.js';
 import { DEPLOYMENT, newWorld, notificationsOf, remediationHarness, remediationInput, type World } from '../support/replay-remediation-world.js';
 
-const APPROVAL: RemediationInput['approval'] = { required: true, reason: 'runbook drain-node requires approval', timeoutSeconds: 3600, escalation: [{ afterSeconds: 900, receivers: ['pagerduty-oncall'] }, { afterSeconds: 2700, receivers: ['opsgenie-platform'] }] };
+const APPROVAL: RemediationInput['approval'] = {
+  required: true,
+  reason: 'runbook drain-node requires approval',
+  timeoutSeconds: 3600,
+  escalation: [
+    { afterSeconds: 900, receivers: ['pagerduty-oncall'] },
+    { afterSeconds: 2700, receivers: ['opsgenie-platform'] },
+  ],
+};
 const ID = remediationInput().instanceId;
 const key = (level: number) => `${ID}:awaiting-approval:level-${level}`;
 /** Idle in awaiting-approval after `pages` escalation pages went out. */
-const afterPages = (pages: number) => (v: HarnessView) => v.idle && (v.customStatus as { phase?: string } | undefined)?.phase === 'awaiting-approval' && v.completed('escalationPage') >= pages;
-const resolvedWhileVerifying: PlannedEvent = { name: EVENT_ALERT_RESOLVED, input: { endsAt: '2025-01-01T01:30:00Z' }, when: (v) => v.idle && (v.customStatus as { phase?: string } | undefined)?.phase === 'verifying' };
+const afterPages = (pages: number) => (v: HarnessView) =>
+  v.idle && (v.customStatus as { phase?: string } | undefined)?.phase === 'awaiting-approval' && v.completed('escalationPage') >= pages;
+const resolvedWhileVerifying: PlannedEvent = {
+  name: EVENT_ALERT_RESOLVED,
+  input: { endsAt: '2025-01-01T01:30:00Z' },
+  when: (v) => v.idle && (v.customStatus as { phase?: string } | undefined)?.phase === 'verifying',
+};
 
 interface Scenario {
   name: string;
@@ -112,6 +125,13 @@ paging:
   receivers: [{name: pd, type: pagerduty, routingKeySetting: PD_KEY}, {name: og, type: opsgenie, apiKeySetting: OG_KEY}]
   escalation: [{after: 15m, receivers: [pd]}, {after: 35m, receivers: [og]}]
 `);
-    expect(approvalPolicy(cfg, RUNBOOKS['drain-node']!, DEPLOYMENT, undefined)).toMatchObject({ required: true, timeoutSeconds: 2400, escalation: [{ afterSeconds: 900, receivers: ['pd'] }, { afterSeconds: 2100, receivers: ['og'] }] });
+    expect(approvalPolicy(cfg, RUNBOOKS['drain-node']!, DEPLOYMENT, undefined)).toMatchObject({
+      required: true,
+      timeoutSeconds: 2400,
+      escalation: [
+        { afterSeconds: 900, receivers: ['pd'] },
+        { afterSeconds: 2100, receivers: ['og'] },
+      ],
+    });
   });
 });

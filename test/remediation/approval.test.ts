@@ -12,8 +12,16 @@ import { DEPLOYMENT, newWorld, notificationsOf, remediationHarness, remediationI
 
 const GUARD = guardEntityId(DEPLOYMENT);
 const APPROVAL = { required: true, reason: 'runbook drain-node requires approval', timeoutSeconds: 1800 };
-const approve = (by = 'alice@contoso.com'): PlannedEvent => ({ name: EVENT_APPROVAL, input: { decision: 'approve', by }, when: when.idleIn('awaiting-approval') });
-const reject = (by = 'bob@contoso.com'): PlannedEvent => ({ name: EVENT_APPROVAL, input: { decision: 'reject', by, comment: 'not during the sale' }, when: when.idleIn('awaiting-approval') });
+const approve = (by = 'alice@contoso.com'): PlannedEvent => ({
+  name: EVENT_APPROVAL,
+  input: { decision: 'approve', by },
+  when: when.idleIn('awaiting-approval'),
+});
+const reject = (by = 'bob@contoso.com'): PlannedEvent => ({
+  name: EVENT_APPROVAL,
+  input: { decision: 'reject', by, comment: 'not during the sale' },
+  when: when.idleIn('awaiting-approval'),
+});
 const resolvedWhileVerifying: PlannedEvent = { name: EVENT_ALERT_RESOLVED, input: { endsAt: '2025-01-01T00:30:00Z' }, when: when.idleIn('verifying') };
 
 interface Scenario {
@@ -38,8 +46,11 @@ const scenarios: Scenario[] = [
     name: 'approval required and approved: acts once, records the approver',
     input: { approval: APPROVAL },
     events: [approve(), resolvedWhileVerifying],
-    outcome: 'effective', approvedBy: 'alice@contoso.com',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'approval', 'result'],
+    outcome: 'effective',
+    approvedBy: 'alice@contoso.com',
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'approval', 'result'],
     approvalAudit: { decision: 'approved', actor: 'user:alice@contoso.com' },
     notes: { approvalRequests: 1, results: ['effective'], escalations: [] },
     guard: { holder: null, consecutiveFailures: 0 },
@@ -50,7 +61,9 @@ const scenarios: Scenario[] = [
     input: { approval: APPROVAL },
     events: [reject()],
     outcome: 'rejected',
-    mutations: 0, runbookRuns: 0, auditKinds: ['approval', 'result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['approval', 'result'],
     approvalAudit: { decision: 'rejected', actor: 'user:bob@contoso.com' },
     notes: { approvalRequests: 1, results: ['rejected'], escalations: [] },
     guard: { holder: null, actions: [], lastActionAt: null },
@@ -60,7 +73,9 @@ const scenarios: Scenario[] = [
     name: 'nobody decides: the timeout escalates and does not act',
     input: { approval: APPROVAL },
     outcome: 'approval-timeout',
-    mutations: 0, runbookRuns: 0, auditKinds: ['approval', 'result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['approval', 'result'],
     approvalAudit: { decision: 'timeout', actor: 'orchestration' },
     notes: { approvalRequests: 1, results: [], escalations: ['approval-timeout'] },
     guard: { holder: null, actions: [], lastActionAt: null, consecutiveFailures: 0 },
@@ -71,7 +86,9 @@ const scenarios: Scenario[] = [
     input: { approval: APPROVAL },
     events: [{ name: EVENT_ALERT_RESOLVED, input: { endsAt: '2025-01-01T00:05:00Z' }, when: when.idleIn('awaiting-approval') }],
     outcome: 'resolved-before-action',
-    mutations: 0, runbookRuns: 0, auditKinds: ['approval', 'result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['approval', 'result'],
     approvalAudit: { decision: 'resolved', actor: 'orchestration' },
     notes: { approvalRequests: 1, results: ['resolved-before-action'], escalations: [] },
     guard: { holder: null, actions: [] },
@@ -82,7 +99,9 @@ const scenarios: Scenario[] = [
     input: { approval: APPROVAL },
     events: [{ name: EVENT_CANCEL, input: { by: 'carol@contoso.com' }, when: when.idleIn('awaiting-approval') }],
     outcome: 'cancelled',
-    mutations: 0, runbookRuns: 0, auditKinds: ['approval', 'result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['approval', 'result'],
     approvalAudit: { decision: 'cancelled', actor: 'user:carol@contoso.com' },
     notes: { approvalRequests: 1, results: ['cancelled'], escalations: [] },
     guard: { holder: null, actions: [] },
@@ -90,21 +109,30 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a plan that needs approval (a scale-down) waits even when the rule did not ask',
-    world: (w) => { w.planRequiresApproval = 'scaling deployment shop/api down from 4 to 2 replicas'; },
+    world: (w) => {
+      w.planRequiresApproval = 'scaling deployment shop/api down from 4 to 2 replicas';
+    },
     events: [approve(), resolvedWhileVerifying],
-    outcome: 'effective', approvedBy: 'alice@contoso.com',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'approval', 'result'],
+    outcome: 'effective',
+    approvedBy: 'alice@contoso.com',
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'approval', 'result'],
     notes: { approvalRequests: 1, results: ['effective'], escalations: [] },
     guard: { holder: null },
     timers: 2,
   },
   {
-    name: 'a rule with approval: none waives the plan\'s request',
+    name: "a rule with approval: none waives the plan's request",
     input: { approval: { required: false, waivePlan: true, timeoutSeconds: 1800 } },
-    world: (w) => { w.planRequiresApproval = 'scaling down'; },
+    world: (w) => {
+      w.planRequiresApproval = 'scaling down';
+    },
     events: [resolvedWhileVerifying],
     outcome: 'effective',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['effective'], escalations: [] },
     guard: { holder: null },
     timers: 1,
@@ -113,26 +141,36 @@ const scenarios: Scenario[] = [
     name: 'dry-runs need no approval',
     input: { approval: APPROVAL, dryRun: true },
     outcome: 'dry-run',
-    mutations: 0, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 0,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['dry-run'], escalations: [] },
     guard: { holder: null, actions: [] },
     timers: 0,
   },
   {
     name: 'the plan refuses (paused deployment): skipped, told, nothing done',
-    world: (w) => { w.planRefusal = 'the deployment is paused'; },
+    world: (w) => {
+      w.planRefusal = 'the deployment is paused';
+    },
     outcome: 'skipped',
-    mutations: 0, runbookRuns: 0, auditKinds: ['result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['result'],
     notes: { approvalRequests: 0, results: ['skipped'], escalations: [] },
     guard: { holder: null, actions: [], lastActionAt: null },
     timers: 0,
   },
   {
     name: 'a long action: checked again on durable timers until done, acted once',
-    world: (w) => { w.pendingChecks = 3; },
+    world: (w) => {
+      w.pendingChecks = 3;
+    },
     events: [resolvedWhileVerifying],
     outcome: 'effective',
-    mutations: 1, runbookRuns: 4, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 4,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['effective'], escalations: [] },
     guard: { holder: null },
     timers: 4,
@@ -140,46 +178,67 @@ const scenarios: Scenario[] = [
   {
     name: 'a long action that does not finish in time: timed out, reported, escalated, counted',
     input: { progress: { timeoutSeconds: 100, intervalSeconds: 30 } },
-    world: (w) => { w.pendingChecks = 1000; },
+    world: (w) => {
+      w.pendingChecks = 1000;
+    },
     outcome: 'timed-out',
-    mutations: 1, runbookRuns: 5, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 5,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: [], escalations: ['timed-out'] },
     guard: { holder: null, consecutiveFailures: 1 },
     timers: 4,
   },
   {
     name: 'cancelled while the action is in progress',
-    world: (w) => { w.pendingChecks = 1000; },
+    world: (w) => {
+      w.pendingChecks = 1000;
+    },
     events: [{ name: EVENT_CANCEL, input: { by: 'carol@contoso.com' }, when: when.idleIn('waiting-for-progress') }],
     outcome: 'cancelled',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['cancelled'], escalations: [] },
     guard: { holder: null, consecutiveFailures: 0 },
     timers: 1,
   },
   {
     name: 'Alertmanager still shows the alert: ineffective, escalated, counts toward the breaker',
-    world: (w) => { w.verifyAlert = 'firing'; },
+    world: (w) => {
+      w.verifyAlert = 'firing';
+    },
     outcome: 'ineffective',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: [], escalations: ['ineffective'] },
     guard: { holder: null, consecutiveFailures: 1 },
     timers: 1,
   },
   {
     name: 'the alert cleared but the target is unhealthy: ineffective',
-    world: (w) => { w.verifyAlert = 'cleared'; w.verifyHealthy = false; },
+    world: (w) => {
+      w.verifyAlert = 'cleared';
+      w.verifyHealthy = false;
+    },
     outcome: 'ineffective',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: [], escalations: ['ineffective'] },
     guard: { holder: null, consecutiveFailures: 1 },
     timers: 1,
   },
   {
     name: 'Alertmanager confirms the alert cleared without a resolved notification: effective',
-    world: (w) => { w.verifyAlert = 'cleared'; },
+    world: (w) => {
+      w.verifyAlert = 'cleared';
+    },
     outcome: 'effective',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['effective'], escalations: [] },
     guard: { holder: null, consecutiveFailures: 0 },
     timers: 1,
@@ -187,9 +246,13 @@ const scenarios: Scenario[] = [
   {
     name: 'a rule with silence: created before acting, expired after verifying',
     input: { silence: { enabled: true, maxSeconds: 3600 } },
-    world: (w) => { w.verifyAlert = 'cleared'; },
+    world: (w) => {
+      w.verifyAlert = 'cleared';
+    },
     outcome: 'effective',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['effective'], escalations: [] },
     guard: { holder: null },
     timers: 1,
@@ -199,17 +262,23 @@ const scenarios: Scenario[] = [
     name: 'notify-only: one message, no guard, no action',
     input: { runbook: 'notify-only', params: { namespace: 'shop', subject: 'postgres' } },
     outcome: 'notified',
-    mutations: 0, runbookRuns: 0, auditKinds: ['result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['result'],
     notes: { approvalRequests: 0, results: ['notified'], escalations: [] },
     guard: 'untouched',
     timers: 0,
   },
   {
-    name: 'a manual run (no alert): verified by the target\'s health alone',
+    name: "a manual run (no alert): verified by the target's health alone",
     input: { alert: undefined, source: 'manual', requestedBy: 'dave@contoso.com', rule: 'manual' },
-    world: (w) => { w.verifyAlert = 'none'; },
+    world: (w) => {
+      w.verifyAlert = 'none';
+    },
     outcome: 'effective',
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     notes: { approvalRequests: 0, results: ['effective'], escalations: [] },
     guard: { holder: null },
     timers: 1,
@@ -237,7 +306,11 @@ function check(s: Scenario, h: ReplayHarness, world: World, output: RemediationO
   if (s.approvalAudit) expect([...world.audit.values()].find((r) => r.kind === 'approval')).toMatchObject(s.approvalAudit);
   expect(notificationsOf(world, 'approval-request')).toHaveLength(s.notes.approvalRequests);
   expect(notificationsOf(world, 'result').map((n) => n.reason)).toEqual(s.notes.results);
-  expect(notificationsOf(world, 'escalation').map((n) => n.reason).sort()).toEqual(s.notes.escalations);
+  expect(
+    notificationsOf(world, 'escalation')
+      .map((n) => n.reason)
+      .sort(),
+  ).toEqual(s.notes.escalations);
   if (s.guard === 'untouched') expect(h.entityState(GUARD)).toBeUndefined();
   else expect(h.entityState<GuardState>(GUARD)).toMatchObject(s.guard);
   expect(world.silences).toEqual(s.silences ?? new Map());
@@ -279,7 +352,10 @@ describe('remediation approvals, long actions and closed loop (replayed)', () =>
     const h = remediationHarness(newWorld(), remediationInput({ approval: APPROVAL }), [approve(), resolvedWhileVerifying]);
     await h.run();
     const waiting = h.store.customStatusLog.find((c) => (c as { phase: string }).phase === 'awaiting-approval') as Record<string, unknown>;
-    expect(waiting).toMatchObject({ plan: { summary: 'restart deployment shop/api', steps: ['patch restartedAt'] }, approval: { reason: APPROVAL.reason, deadline: '2025-01-01T00:30:04.000Z' } }); // one virtual-clock tick per message: resolve, window gate, guard, plan
+    expect(waiting).toMatchObject({
+      plan: { summary: 'restart deployment shop/api', steps: ['patch restartedAt'] },
+      approval: { reason: APPROVAL.reason, deadline: '2025-01-01T00:30:04.000Z' },
+    }); // one virtual-clock tick per message: resolve, window gate, guard, plan
     expect(h.store.customStatus).toMatchObject({ phase: 'done', outcome: 'effective', approval: { decision: 'approve', by: 'alice@contoso.com' } });
   });
 
@@ -288,7 +364,13 @@ describe('remediation approvals, long actions and closed loop (replayed)', () =>
     const h = remediationHarness(world, remediationInput({ approval: APPROVAL }), [approve(), resolvedWhileVerifying]);
     await h.run();
     const [request] = notificationsOf(world, 'approval-request');
-    expect(request).toMatchObject({ kind: 'approval-request', severity: 'warning', plan: { summary: 'restart deployment shop/api' }, deadline: '2025-01-01T00:30:04.000Z', target: 'aks-prod/shop/Deployment/api' });
+    expect(request).toMatchObject({
+      kind: 'approval-request',
+      severity: 'warning',
+      plan: { summary: 'restart deployment shop/api' },
+      deadline: '2025-01-01T00:30:04.000Z',
+      target: 'aks-prod/shop/Deployment/api',
+    });
     const acquire = h.store.history.find((e) => e.EventType === EVENT.EventSent)!;
     const req = JSON.parse(JSON.parse(acquire['Input'] as string).input as string) as { leaseSeconds: number };
     expect(req.leaseSeconds).toBeGreaterThanOrEqual(600 + 1800);
@@ -296,7 +378,9 @@ describe('remediation approvals, long actions and closed loop (replayed)', () =>
 
   it('an approval event that is not an explicit approve is a rejection', async () => {
     const world = newWorld();
-    const h = remediationHarness(world, remediationInput({ approval: APPROVAL }), [{ name: EVENT_APPROVAL, input: { decision: 'yes please', by: 'mallory' }, when: when.idleIn('awaiting-approval') }]);
+    const h = remediationHarness(world, remediationInput({ approval: APPROVAL }), [
+      { name: EVENT_APPROVAL, input: { decision: 'yes please', by: 'mallory' }, when: when.idleIn('awaiting-approval') },
+    ]);
     const r = await h.run();
     expect((r.output as RemediationOutput).outcome).toBe('rejected');
     expect(world.mutations).toBe(0);

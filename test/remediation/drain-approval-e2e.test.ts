@@ -48,7 +48,14 @@ async function world(): Promise<World> {
   const { pods } = kube.seedDeployment({ namespace: 'backend', name: 'api', replicas: 2, nodeName: NODE });
   for (const p of pods) kube.modify('pods', 'backend', p.metadata.name!, (o) => ((o.status ??= {})['conditions'] = [{ type: 'Ready', status: 'True' }]));
   seedDaemonSetPod(kube, 'monitoring', 'node-exporter', NODE);
-  kube.seed('poddisruptionbudgets', pdbObject('backend', 'api-pdb', { matchLabels: { app: 'api' }, maxUnavailable: 1, status: { currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, disruptionsAllowed: 1 } }));
+  kube.seed(
+    'poddisruptionbudgets',
+    pdbObject('backend', 'api-pdb', {
+      matchLabels: { app: 'api' },
+      maxUnavailable: 1,
+      status: { currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, disruptionsAllowed: 1 },
+    }),
+  );
   const kc = kube.kubeConfig();
   const kubeconfigPath = join(dir, `kubeconfig-${++n}`);
   writeFileSync(kubeconfigPath, kc.exportConfig());
@@ -60,25 +67,39 @@ runbooks: { progressInterval: 30s, drain-node: { timeout: 10m, pools: { compute:
   const env: RunbookEnv = { config, kube: createKubeAccess({ kubeconfigPath }), isPaused: async () => ({ paused: false, reason: null }) };
   const target = RUNBOOKS['drain-node']!.target('e2e', { node: NODE });
   const input: RemediationInput = {
-    instanceId: 'run-0123456789abcdef0123456789abcd01', rule: 'manual', runbook: 'drain-node', params: { node: NODE }, target, dryRun: false,
-    guard: config.defaultGuard, verifyAfterSeconds: 300, source: 'manual', requestedBy: 'dave@contoso.com',
-    approval: approvalPolicy(config, RUNBOOKS['drain-node']!, target, undefined)!, progress: progressPolicy(config, 'drain-node'),
+    instanceId: 'run-0123456789abcdef0123456789abcd01',
+    rule: 'manual',
+    runbook: 'drain-node',
+    params: { node: NODE },
+    target,
+    dryRun: false,
+    guard: config.defaultGuard,
+    verifyAfterSeconds: 300,
+    source: 'manual',
+    requestedBy: 'dave@contoso.com',
+    approval: approvalPolicy(config, RUNBOOKS['drain-node']!, target, undefined)!,
+    progress: progressPolicy(config, 'drain-node'),
   };
   const audit = new Map<string, AuditRecord>();
   const notes: NotifyInput[] = [];
   const controllers = () => {
     // Between checks: the kubelet removes terminated pods; the disruption controller sees the
     // evicted replica replaced elsewhere and allows one disruption again.
-    if (finishTerminatingPods(kube, 'backend') > 0) kube.modify('poddisruptionbudgets', 'backend', 'api-pdb', (p) => (p.status = { ...p.status, disruptionsAllowed: 1 }));
+    if (finishTerminatingPods(kube, 'backend') > 0)
+      kube.modify('poddisruptionbudgets', 'backend', 'api-pdb', (p) => (p.status = { ...p.status, disruptionsAllowed: 1 }));
   };
   const harness = createReplayHarness({
-    orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input,
+    orchestrator: remediationOrchestrator,
+    name: 'remediation',
+    instanceId: input.instanceId,
+    input,
     activities: {
       ...windowGateActivity(),
       resolveTarget: (i: unknown) => resolveTarget(env, i as ResolveTargetInput),
       planRunbook: (i: unknown) => planRunbook(env, i as PlanRunbookInput),
       runRunbook: (i: unknown) => ((i as RunRunbookInput).iteration ? controllers() : undefined, runRunbook(env, i as RunRunbookInput)),
-      verifyRemediation: (i: unknown) => verifyRemediation({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1' }) }, i as VerifyInput),
+      verifyRemediation: (i: unknown) =>
+        verifyRemediation({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1' }) }, i as VerifyInput),
       silence: () => ({ detail: 'none' }),
       writeAudit: (r: unknown) => void audit.set((r as AuditRecord).id, r as AuditRecord),
       notify: (x: unknown) => void notes.push(x as NotifyInput),
@@ -104,7 +125,12 @@ describe('drain-node end to end (approval, PDB 429s, durable waits, crash everyw
     expect(ev.map((e) => e.status)).toEqual([201, 429, 201]);
     expect(new Set(ev.filter((e) => e.status === 201).map((e) => e.path)).size).toBe(2);
     expect(w.kube.writes().filter((x) => x.method === 'DELETE')).toEqual([]);
-    expect(w.kube.writes().filter((x) => x.method === 'PATCH').map((x) => x.body)).toEqual([{ spec: { unschedulable: true } }]);
+    expect(
+      w.kube
+        .writes()
+        .filter((x) => x.method === 'PATCH')
+        .map((x) => x.body),
+    ).toEqual([{ spec: { unschedulable: true } }]);
     expect(w.kube.get('nodes', undefined, NODE)!.spec!['unschedulable']).toBe(true);
     expect(w.kube.list('pods', 'monitoring')).toHaveLength(1); // the DaemonSet pod stays
     expect([...w.audit.values()].map((a) => a.kind).sort()).toEqual(['action', 'approval', 'result']);
@@ -127,7 +153,9 @@ describe('drain-node end to end (approval, PDB 429s, durable waits, crash everyw
     );
     expect(points).toBeGreaterThan(20);
     for (const w of worlds) {
-      const ok = evictions(w.kube).filter((e) => e.status === 201).map((e) => e.path);
+      const ok = evictions(w.kube)
+        .filter((e) => e.status === 201)
+        .map((e) => e.path);
       expect(ok.length, 'evictions').toBe(2);
       expect(new Set(ok).size).toBe(2);
       expect(w.kube.writes().filter((x) => x.method === 'PATCH' && x.query['dryRun'] === undefined)).toHaveLength(1);

@@ -22,7 +22,16 @@ import { planRunbook, resolveTarget, runRunbook, type RunbookEnv } from '../../s
 import { silence, verifyRemediation } from '../../src/runbooks/closed-loop.js';
 import { AlertmanagerClient } from '../../src/adapters/alertmanager.js';
 import { decideAlerts } from '../../src/intake/decide.js';
-import type { AlertmanagerWebhook, AuditRecord, NotifyInput, PlanRunbookInput, ResolveTargetInput, RunRunbookInput, SilenceInput, VerifyInput } from '../../src/domain/types.js';
+import type {
+  AlertmanagerWebhook,
+  AuditRecord,
+  NotifyInput,
+  PlanRunbookInput,
+  ResolveTargetInput,
+  RunRunbookInput,
+  SilenceInput,
+  VerifyInput,
+} from '../../src/domain/types.js';
 
 const TOKEN = 'kube-e2e-token-3f9a';
 const dir = mkdtempSync(join(tmpdir(), 'rem-e2e-'));
@@ -53,8 +62,26 @@ rules:
 /** A payload for the seeded pod, decided by the real intake: the orchestration input is what the webhook would start. */
 function inputFor(config: ReturnType<typeof parseConfig>, pod: string) {
   const payload: AlertmanagerWebhook = {
-    version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
-    alerts: [{ status: 'firing', labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod }, annotations: {}, startsAt: '2025-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'e2e0000000000001' }],
+    version: '4',
+    groupKey: 'g',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'aksops',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod },
+        annotations: {},
+        startsAt: '2025-01-01T00:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: 'e2e0000000000001',
+      },
+    ],
   };
   const [d] = decideAlerts(payload, config);
   expect(d!.decision).toBe('start');
@@ -97,11 +124,18 @@ async function makeRun(opts: { paused?: boolean } = {}): Promise<Run> {
       // The deployment controller finishes the rollout during the verification wait (the fake runs no controllers).
       // Alertmanager is not reachable here (the closed loop against a real one: closed-loop-alertmanager.test.ts):
       // verification says 'unknown' and the resolved notification decides.
-      verifyRemediation: (i: unknown) => (rolloutDeployment(kube, 'shop', 'api'), verifyRemediation({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }) }, i as VerifyInput)),
-      silence: (i: unknown) => silence({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }) }, i as SilenceInput),
+      verifyRemediation: (i: unknown) => (
+        rolloutDeployment(kube, 'shop', 'api'),
+        verifyRemediation({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }) }, i as VerifyInput)
+      ),
+      silence: (i: unknown) =>
+        silence({ ...env, alertmanager: () => new AlertmanagerClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }) }, i as SilenceInput),
       writeAudit: (r: unknown) => audit.write([r as AuditRecord]),
       // As functions/remediation.ts: escalations and approval requests are audited, results only sent.
-      notify: (i: unknown) => ((i as NotifyInput).kind === 'result' ? undefined : audit.write([{ id: (i as NotifyInput).id, at: (i as NotifyInput).at, kind: 'result', actor: 'orchestration', decision: 'escalated' }])),
+      notify: (i: unknown) =>
+        (i as NotifyInput).kind === 'result'
+          ? undefined
+          : audit.write([{ id: (i as NotifyInput).id, at: (i as NotifyInput).at, kind: 'result', actor: 'orchestration', decision: 'escalated' }]),
     },
     entities: { guard: guardEntity },
     events: [{ name: 'alertResolved', input: { endsAt: '2025-01-01T00:05:00Z' }, when: when.idleIn('verifying') }],

@@ -8,7 +8,16 @@ import type { GuardState } from '../../src/domain/guard.js';
 import { ACTIVITY, EVENT_ALERT_RESOLVED, type RemediationOutput } from '../../orchestrations/remediation.js';
 import { guardEntityId } from '../../orchestrations/guard-entity.js';
 import { EVENT, forEachCrashPoint, when, type PlannedEvent, type ReplayHarness, type RunResult } from '../support/replay-harness.js';
-import { DEPLOYMENT, POD, RESTARTED_AT, newWorld, notificationsOf, remediationHarness, remediationInput, type World } from '../support/replay-remediation-world.js';
+import {
+  DEPLOYMENT,
+  POD,
+  RESTARTED_AT,
+  newWorld,
+  notificationsOf,
+  remediationHarness,
+  remediationInput,
+  type World,
+} from '../support/replay-remediation-world.js';
 
 const START = Date.parse('2025-01-01T00:00:00.000Z'); // the harness's default start
 const GUARD = guardEntityId(DEPLOYMENT);
@@ -48,14 +57,19 @@ const scenarios: Scenario[] = [
     name: 'happy path: acts once, alert resolves while verifying -> effective',
     events: [resolvedWhileVerifying],
     output: { outcome: 'effective', result: done },
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     guard: { holder: null, consecutiveFailures: 0, breaker: null },
     verifyTimer: true,
   },
   {
     name: 'alert does not resolve within verifyAfterSeconds and Alertmanager cannot be read -> unverified, counts toward the breaker, escalates',
     output: { outcome: 'unverified', result: done, reason: 'could not confirm the alert cleared: alertmanager: unknown' },
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'], escalations: ['unverified'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
+    escalations: ['unverified'],
     guard: { holder: null, consecutiveFailures: 1, breaker: null },
     verifyTimer: true,
   },
@@ -63,21 +77,27 @@ const scenarios: Scenario[] = [
     name: 'dry-run: nothing changes, nothing counts, no verification wait',
     input: { dryRun: true },
     output: { outcome: 'dry-run', result: { ...done, dryRun: true, action: 'would restart deployment shop/api' } },
-    mutations: 0, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 0,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     guard: { holder: null, actions: [], lastActionAt: null, consecutiveFailures: 0 },
   },
   {
     name: 'guard refuses: busy (another run holds the target)',
     seed: (h, p) => guardCycle(h, 'rem-other', -60, null, p),
     output: { outcome: 'refused', reason: 'busy' },
-    mutations: 0, runbookRuns: 0, auditKinds: ['guard'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['guard'],
     guard: { holder: expect.objectContaining({ instanceId: 'rem-other' }) as GuardState['holder'] },
   },
   {
     name: 'guard refuses: cooldown after a recent action',
     seed: (h, p) => guardCycle(h, 'rem-earlier', -120, 'effective', p),
     output: { outcome: 'refused', reason: 'cooldown' },
-    mutations: 0, runbookRuns: 0, auditKinds: ['guard'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['guard'],
     guard: { holder: null, lastActionAt: START - 120_000 },
   },
   {
@@ -87,72 +107,117 @@ const scenarios: Scenario[] = [
       await guardCycle(h, 'rem-b', -3600, 'failed', p);
     },
     output: { outcome: 'refused', reason: 'circuit-open' },
-    mutations: 0, runbookRuns: 0, auditKinds: ['guard'], escalations: ['circuit-open'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['guard'],
+    escalations: ['circuit-open'],
     guard: { breaker: expect.objectContaining({ since: START - 3_600_000 }) as GuardState['breaker'] },
   },
   {
     name: 'alert resolved before the target was even resolved -> no guard, no action',
     events: [{ name: EVENT_ALERT_RESOLVED, when: when.start }],
     output: { outcome: 'resolved-before-action', reason: 'alert resolved before the target was resolved' },
-    mutations: 0, runbookRuns: 0, auditKinds: ['result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['result'],
     guard: 'untouched',
   },
   {
     name: 'target cannot be resolved -> failed, nothing guarded or acted on',
-    world: (w) => { w.resolveError = 'pods "api-7d9f8-abcde" not found'; },
+    world: (w) => {
+      w.resolveError = 'pods "api-7d9f8-abcde" not found';
+    },
     output: { outcome: 'failed', reason: `resolveTarget failed: Activity function 'resolveTarget' failed: pods "api-7d9f8-abcde" not found` },
-    mutations: 0, runbookRuns: 0, auditKinds: ['result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['result'],
     guard: 'untouched',
   },
   {
     name: 'alert resolved while taking the guard -> lock given back, no action',
     events: [{ name: EVENT_ALERT_RESOLVED, when: when.phase('acquiring-guard') }],
     output: { outcome: 'resolved-before-action', reason: 'alert resolved before acting' },
-    mutations: 0, runbookRuns: 0, auditKinds: ['result'],
+    mutations: 0,
+    runbookRuns: 0,
+    auditKinds: ['result'],
     guard: { holder: null, actions: [], lastActionAt: null },
   },
   {
     name: 'alert resolved while the runbook ran -> effective without a verification wait',
     events: [{ name: EVENT_ALERT_RESOLVED, when: when.phase('acting') }],
     output: { outcome: 'effective', result: done },
-    mutations: 1, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     guard: { holder: null, consecutiveFailures: 0 },
   },
   {
     name: 'action fails (activity throws) -> audited failed, guard released as failed, run completes',
-    world: (w) => { w.runbookError = 'Internal error occurred: etcdserver: request timed out (HTTP 500)'; },
+    world: (w) => {
+      w.runbookError = 'Internal error occurred: etcdserver: request timed out (HTTP 500)';
+    },
     output: {
       outcome: 'failed',
-      result: { ...done, action: 'restart-deployment on aks-prod/shop/Deployment/api', outcome: 'failed', detail: "Activity function 'runRunbook' failed: Internal error occurred: etcdserver: request timed out (HTTP 500)" },
+      result: {
+        ...done,
+        action: 'restart-deployment on aks-prod/shop/Deployment/api',
+        outcome: 'failed',
+        detail: "Activity function 'runRunbook' failed: Internal error occurred: etcdserver: request timed out (HTTP 500)",
+      },
     },
-    mutations: 0, runbookRuns: 1, auditKinds: ['action', 'result'], escalations: ['failed'],
+    mutations: 0,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
+    escalations: ['failed'],
     guard: { holder: null, consecutiveFailures: 1, breaker: null },
   },
   {
     name: 'a failure that reaches the threshold opens the breaker and escalates',
     seed: (h, p) => guardCycle(h, 'rem-a', -7200, 'failed', p),
-    world: (w) => { w.runbookError = 'forbidden (HTTP 403)'; },
+    world: (w) => {
+      w.runbookError = 'forbidden (HTTP 403)';
+    },
     output: {
       outcome: 'failed',
-      result: { ...done, action: 'restart-deployment on aks-prod/shop/Deployment/api', outcome: 'failed', detail: "Activity function 'runRunbook' failed: forbidden (HTTP 403)" },
+      result: {
+        ...done,
+        action: 'restart-deployment on aks-prod/shop/Deployment/api',
+        outcome: 'failed',
+        detail: "Activity function 'runRunbook' failed: forbidden (HTTP 403)",
+      },
     },
-    mutations: 0, runbookRuns: 1, auditKinds: ['action', 'result'], escalations: ['breaker-opened', 'failed'],
-    guard: { holder: null, consecutiveFailures: 2, breaker: expect.objectContaining({ reason: expect.stringContaining('2 consecutive') }) as GuardState['breaker'] },
+    mutations: 0,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
+    escalations: ['breaker-opened', 'failed'],
+    guard: {
+      holder: null,
+      consecutiveFailures: 2,
+      breaker: expect.objectContaining({ reason: expect.stringContaining('2 consecutive') }) as GuardState['breaker'],
+    },
   },
   {
     name: 'global pause: the activity skips, the run reports skipped and nothing counts',
-    world: (w) => { w.paused = true; },
+    world: (w) => {
+      w.paused = true;
+    },
     output: { outcome: 'skipped', result: { ...done, outcome: 'skipped', detail: 'paused' } },
-    mutations: 0, runbookRuns: 1, auditKinds: ['action', 'result'],
+    mutations: 0,
+    runbookRuns: 1,
+    auditKinds: ['action', 'result'],
     guard: { holder: null, lastActionAt: null, consecutiveFailures: 0 },
   },
   {
     name: 'audit write fails after acting -> the run fails, but only after giving the guard back',
-    world: (w) => { w.auditFailsFor = 'action'; },
+    world: (w) => {
+      w.auditFailsFor = 'action';
+    },
     events: [resolvedWhileVerifying],
     status: 'failed',
     error: /audit table unavailable/,
-    mutations: 1, runbookRuns: 1, auditKinds: [],
+    mutations: 1,
+    runbookRuns: 1,
+    auditKinds: [],
     guard: { holder: null, consecutiveFailures: 1 },
   },
 ];
@@ -188,7 +253,11 @@ describe('remediation orchestration (replayed through the SDK executor)', () => 
         expect(h.store.invocations[ACTIVITY.runRunbook] ?? 0).toBe(s.runbookRuns);
         expect(auditKinds(world)).toEqual([...s.auditKinds].sort());
         for (const rec of world.audit.values()) expect(rec.id).toBe(`${ID}:${rec.kind}`);
-        expect(notificationsOf(world, 'escalation').map((n) => n.reason).sort()).toEqual(s.escalations ?? []);
+        expect(
+          notificationsOf(world, 'escalation')
+            .map((n) => n.reason)
+            .sort(),
+        ).toEqual(s.escalations ?? []);
         if (s.guard === 'untouched') expect(h.entityState(GUARD)).toBeUndefined();
         else expect(h.entityState<GuardState>(GUARD)).toMatchObject(s.guard);
         const timers = h.store.history.filter((e) => e.EventType === EVENT.TimerCreated);
@@ -231,7 +300,8 @@ describe('remediation orchestration (replayed through the SDK executor)', () => 
           // Same rows (ids are instanceId + step); after a runbook re-run its row reports what the re-run saw.
           expect([...run.world.audit.keys()].sort()).toEqual([...c.world.audit.keys()].sort());
           for (const [id, row] of c.world.audit) {
-            if (runbookRerun && s.mutations > 0 && row.kind === 'action') expect(run.world.audit.get(id)).toMatchObject({ ...row, result: 'already-done', detail: expect.stringContaining('restartedAt already') });
+            if (runbookRerun && s.mutations > 0 && row.kind === 'action')
+              expect(run.world.audit.get(id)).toMatchObject({ ...row, result: 'already-done', detail: expect.stringContaining('restartedAt already') });
             else expect(run.world.audit.get(id)).toEqual(row);
           }
           // Ids (one per message kind and reason) must match; after a runbook re-run the result text says already-done.
@@ -267,16 +337,39 @@ describe('remediation orchestration (replayed through the SDK executor)', () => 
     // Orchestration time of the episode that scheduled it, not the wall clock.
     expect(Date.parse(input.restartedAt) - START).toBeLessThan(60_000);
     const action = world.audit.get(`${ID}:action`)!;
-    expect(action).toMatchObject({ kind: 'action', actor: 'orchestration', target: 'aks-prod/shop/Deployment/api', alertname: 'KubePodCrashLooping', rule: 'crashloop-restart', result: 'done', dryRun: false });
+    expect(action).toMatchObject({
+      kind: 'action',
+      actor: 'orchestration',
+      target: 'aks-prod/shop/Deployment/api',
+      alertname: 'KubePodCrashLooping',
+      rule: 'crashloop-restart',
+      result: 'done',
+      dryRun: false,
+    });
   });
 
   it('reports its phases in the custom status', async () => {
     const h = remediationHarness(newWorld(), remediationInput(), [resolvedWhileVerifying]);
     await h.run();
     expect(h.store.customStatusLog.map((s) => (s as { phase: string }).phase)).toEqual([
-      'resolving-target', 'acquiring-guard', 'planning', 'acting', 'verifying', 'releasing-guard', 'notifying', 'auditing', 'done',
+      'resolving-target',
+      'acquiring-guard',
+      'planning',
+      'acting',
+      'verifying',
+      'releasing-guard',
+      'notifying',
+      'auditing',
+      'done',
     ]);
-    expect(h.store.customStatus).toMatchObject({ phase: 'done', runbook: 'restart-deployment', dryRun: false, target: 'aks-prod/shop/Deployment/api', outcome: 'effective', plan: { summary: 'restart deployment shop/api' } });
+    expect(h.store.customStatus).toMatchObject({
+      phase: 'done',
+      runbook: 'restart-deployment',
+      dryRun: false,
+      target: 'aks-prod/shop/Deployment/api',
+      outcome: 'effective',
+      plan: { summary: 'restart deployment shop/api' },
+    });
   });
 
   it('a second alert for the same target right after a remediation is refused by cooldown', async () => {

@@ -27,8 +27,22 @@ const WINDOWS = (over: Record<string, unknown> = {}) =>
 
 const resolvedWhileVerifying: PlannedEvent = { name: EVENT_ALERT_RESOLVED, input: { endsAt: '2026-10-24T03:05:00Z' }, when: when.idleIn('verifying') };
 
-function harness(world: World, startTime: string, input: RemediationInput = remediationInput(), events: PlannedEvent[] = [resolvedWhileVerifying]): ReplayHarness {
-  return createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: activitiesFor(world), entities: { [GUARD_ENTITY]: guardEntity }, events, startTime });
+function harness(
+  world: World,
+  startTime: string,
+  input: RemediationInput = remediationInput(),
+  events: PlannedEvent[] = [resolvedWhileVerifying],
+): ReplayHarness {
+  return createReplayHarness({
+    orchestrator: remediationOrchestrator,
+    name: 'remediation',
+    instanceId: input.instanceId,
+    input,
+    activities: activitiesFor(world),
+    entities: { [GUARD_ENTITY]: guardEntity },
+    events,
+    startTime,
+  });
 }
 
 const windowRows = (w: World) => [...w.audit.values()].filter((r) => r.id.startsWith('window:'));
@@ -61,14 +75,20 @@ describe('remediation inside a maintenance window (replayed, crash after every s
     const timers = clean.store.history.filter((e) => e.EventType === EVENT.TimerCreated).map((e) => e['FireAt']);
     expect(timers[0]).toBe('2026-10-24T03:00:00.000Z');
     const [row] = windowRows(world);
-    expect(row).toMatchObject({ kind: 'decision', decision: 'window-wait', result: 'suppressed (maintenance tsdb-upgrade): waiting until 2026-10-24T03:00:00.000Z' });
+    expect(row).toMatchObject({
+      kind: 'decision',
+      decision: 'window-wait',
+      result: 'suppressed (maintenance tsdb-upgrade): waiting until 2026-10-24T03:00:00.000Z',
+    });
     expect(world.gateCalls).toBe(2); // blocked, then re-checked at the end
   });
 
   it('an alert that resolves during the wait ends the run without acting', async () => {
     const world = newWorld();
     world.windows = WINDOWS();
-    const h = harness(world, '2026-10-24T01:30:00.000Z', remediationInput(), [{ name: EVENT_ALERT_RESOLVED, input: { endsAt: '2026-10-24T01:40:00Z' }, when: when.phase('waiting-for-window') }]);
+    const h = harness(world, '2026-10-24T01:30:00.000Z', remediationInput(), [
+      { name: EVENT_ALERT_RESOLVED, input: { endsAt: '2026-10-24T01:40:00Z' }, when: when.phase('waiting-for-window') },
+    ]);
     const r = await h.run();
     expect(r.output).toMatchObject({ outcome: 'resolved-before-action' });
     expect(world.mutations).toBe(0);
@@ -78,7 +98,10 @@ describe('remediation inside a maintenance window (replayed, crash after every s
     const world = newWorld();
     world.windows = WINDOWS({ maxWait: '30m' });
     const r = await harness(world, '2026-10-24T01:10:00.000Z').run();
-    expect(r.output).toMatchObject({ outcome: 'skipped', reason: expect.stringMatching(/^suppressed \(maintenance tsdb-upgrade\): the window outlasts maxWait 30m/) });
+    expect(r.output).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringMatching(/^suppressed \(maintenance tsdb-upgrade\): the window outlasts maxWait 30m/),
+    });
     expect(world.mutations).toBe(0);
     expect(windowRows(world)[0]).toMatchObject({ decision: 'window-skip' });
   });
@@ -113,7 +136,10 @@ describe('remediation inside a maintenance window (replayed, crash after every s
     const approved = newWorld();
     approved.windows = WINDOWS();
     const approve: PlannedEvent = { name: EVENT_APPROVAL, input: { decision: 'approve', by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') };
-    const r2 = await harness(approved, '2026-12-03T10:00:00.000Z', remediationInput(), [approve, { ...resolvedWhileVerifying, input: { endsAt: '2026-12-03T10:30:00Z' } }]).run();
+    const r2 = await harness(approved, '2026-12-03T10:00:00.000Z', remediationInput(), [
+      approve,
+      { ...resolvedWhileVerifying, input: { endsAt: '2026-12-03T10:30:00Z' } },
+    ]).run();
     expect(r2.output).toMatchObject({ outcome: 'effective', approvedBy: 'alice@contoso.com' });
     expect(approved.mutations).toBe(1);
   });
@@ -123,7 +149,20 @@ describe('window gate unavailable', () => {
   it('a failing windowGate activity (storage down) means not acting: skipped with the reason', async () => {
     const world = newWorld();
     const input = remediationInput();
-    const h = createReplayHarness({ orchestrator: remediationOrchestrator, name: 'remediation', instanceId: input.instanceId, input, activities: { ...activitiesFor(world), windowGate: () => { throw new Error('control table unavailable (503)'); } }, entities: { [GUARD_ENTITY]: guardEntity }, startTime: '2026-10-24T01:30:00.000Z' });
+    const h = createReplayHarness({
+      orchestrator: remediationOrchestrator,
+      name: 'remediation',
+      instanceId: input.instanceId,
+      input,
+      activities: {
+        ...activitiesFor(world),
+        windowGate: () => {
+          throw new Error('control table unavailable (503)');
+        },
+      },
+      entities: { [GUARD_ENTITY]: guardEntity },
+      startTime: '2026-10-24T01:30:00.000Z',
+    });
     const r = await h.run();
     expect(r.output).toMatchObject({ outcome: 'skipped', reason: expect.stringContaining('window gate unavailable, not acting') });
     expect(world.mutations).toBe(0);

@@ -27,7 +27,17 @@ afterAll(() => ext.stop());
 
 function seed(id: string, status: RuntimeStatus, daysAgo: number): void {
   const at = new Date(Date.now() - daysAgo * DAY).toISOString();
-  ext.instances.set(id, { name: 'x', instanceId: id, input: null, runtimeStatus: status, createdTime: at, lastUpdatedTime: at, output: null, customStatus: null, events: [] });
+  ext.instances.set(id, {
+    name: 'x',
+    instanceId: id,
+    input: null,
+    runtimeStatus: status,
+    createdTime: at,
+    lastUpdatedTime: at,
+    output: null,
+    customStatus: null,
+    events: [],
+  });
 }
 
 const rows = async (table: string) => {
@@ -37,14 +47,29 @@ const rows = async (table: string) => {
 };
 
 function handler(name: string, retention = { instances: '30d', tables: '1y' }, now?: () => Date) {
-  const settings = readSettings({ AzureWebJobsStorage: connectionString, AUDIT_TABLE_NAME: `hyga${name}${suffix}`, SCALING_TABLE_NAME: `hygs${name}${suffix}`, COST_CACHE_TABLE_NAME: `hygc${name}${suffix}` });
+  const settings = readSettings({
+    AzureWebJobsStorage: connectionString,
+    AUDIT_TABLE_NAME: `hyga${name}${suffix}`,
+    SCALING_TABLE_NAME: `hygs${name}${suffix}`,
+    COST_CACHE_TABLE_NAME: `hygc${name}${suffix}`,
+  });
   const h = createHygieneHandler({ settings: () => settings, retention: async () => retention, table: (s, t) => getTableClient(s, t), now });
   return { settings, run: () => h(timer, ext.invocation().client as unknown as PurgeClient, ctx()) };
 }
 
 async function writeAudit(settings: ReturnType<typeof readSettings>, n: number) {
   const at = new Date().toISOString();
-  await AuditStore.fromSettings(settings).write(Array.from({ length: n }, (_, i) => ({ id: `hyg-${i}`, at, kind: 'decision' as const, actor: 'test', decision: 'start', result: 'ok', detail: `row ${i}` })));
+  await AuditStore.fromSettings(settings).write(
+    Array.from({ length: n }, (_, i) => ({
+      id: `hyg-${i}`,
+      at,
+      kind: 'decision' as const,
+      actor: 'test',
+      decision: 'start',
+      result: 'ok',
+      detail: `row ${i}`,
+    })),
+  );
 }
 
 describe('daily hygiene', () => {

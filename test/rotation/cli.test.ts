@@ -43,7 +43,10 @@ afterAll(async () => kv.stop());
 
 describe('aksops secrets status', () => {
   it('prints stage, expiry and whether each enrolled secret is due, never a value', async () => {
-    kv.seed('api-key', 'cli-secret-value-123456789', { tags: { [TAG.stage]: 'current', [TAG.credential]: 'random' }, expiresOn: new Date(Date.now() + 3 * 86400_000) });
+    kv.seed('api-key', 'cli-secret-value-123456789', {
+      tags: { [TAG.stage]: 'current', [TAG.credential]: 'random' },
+      expiresOn: new Date(Date.now() + 3 * 86400_000),
+    });
     kv.seed('unrelated', 'unrelated-value-123456789');
     const o = io();
     const code = await runSecretsStatus(['--config', cfg, '--vault', kv.vaultUrl], o, {

@@ -2,17 +2,8 @@
 // instance IDs, random values, sweep decisions, Event Grid parsing, scrubbing, the slots entity.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import {
-  enrolment,
-  nextTags,
-  parseKeyVaultEvent,
-  randomValue,
-  rotationInstanceId,
-  scrub,
-  sweepDecision,
-  TAG,
-  withStage,
-} from '../../src/rotation/model.js';
+import { enrolment, nextTags, randomValue, rotationInstanceId, scrub, sweepDecision, TAG, withStage } from '../../src/rotation/model.js';
+import { parseKeyVaultEvent } from '../../src/rotation/keyvault-event.js';
 import { acquireSlot } from '../../orchestrations/rotation-slots.js';
 import { scramVerifier } from '../../src/adapters/postgres-admin.js';
 import { passwordHashes } from '../../src/adapters/redis-admin.js';
@@ -78,7 +69,9 @@ rotation:
         expect.stringMatching(/^rotation\.secrets\[0\]\.cluster: "nowhere" is not a configured cluster\. Fix: use one of prod/),
         expect.stringMatching(/^rotation\.secrets\[0\]\.postgres: is missing: strategy postgres-alternating-users needs it\. Fix:/),
         expect.stringMatching(/^rotation\.secrets\[1\]\.postgres: does not apply to strategy redis-acl\. Fix: remove it/),
-        expect.stringMatching(/^rotation\.secrets\[1\]\.targets\[0\]: field "token" does not exist for strategy redis-acl\. Fix: use one of password, username/),
+        expect.stringMatching(
+          /^rotation\.secrets\[1\]\.targets\[0\]: field "token" does not exist for strategy redis-acl\. Fix: use one of password, username/,
+        ),
         expect.stringMatching(/^rotation\.secrets\[2\]\.targets: is empty and no csi is given.*Fix:/),
         expect.stringMatching(/^rotation\.secrets\[3\]\.name: "DB" is enrolled twice.*Fix:/),
         expect.stringMatching(/^rotation\.secrets\[3\]\.consumers\[0\]: is in kube-system.*Fix: remove it/),
@@ -97,15 +90,27 @@ rotation:
 `).source.rotation;
 
   it('takes the config entry, with the validity tag overriding and the disabled tag opting out', () => {
-    expect(enrolment(c, 'API-KEY', {})).toMatchObject({ name: 'api-key', validityDays: 30, approvalRequired: false, source: 'config', targets: [{ namespace: 'shop', secret: 'api', key: 'KEY', field: 'value' }] });
+    expect(enrolment(c, 'API-KEY', {})).toMatchObject({
+      name: 'api-key',
+      validityDays: 30,
+      approvalRequired: false,
+      source: 'config',
+      targets: [{ namespace: 'shop', secret: 'api', key: 'KEY', field: 'value' }],
+    });
     expect(enrolment(c, 'api-key', { 'aksops-validity-days': '7' })).toMatchObject({ validityDays: 7, source: 'config+tags' });
     expect(enrolment(c, 'api-key', { 'aksops-validity-days': 'soon' })?.validityDays).toBe(30);
     expect(enrolment(c, 'api-key', { 'aksops-rotate': 'disabled' })).toBeNull();
   });
 
   it('enrols random secrets from tags alone, and nothing else', () => {
-    expect(enrolment(c, 'tagged', { 'aksops-rotate': 'random', 'aksops-targets': 'web/s/K, web/s/K2', 'aksops-consumers': 'web/Deployment/web' })).toMatchObject({
-      strategy: 'random', cluster: 'prod', approvalRequired: true, source: 'tags', consumers: [{ namespace: 'web', kind: 'Deployment', name: 'web' }],
+    expect(
+      enrolment(c, 'tagged', { 'aksops-rotate': 'random', 'aksops-targets': 'web/s/K, web/s/K2', 'aksops-consumers': 'web/Deployment/web' }),
+    ).toMatchObject({
+      strategy: 'random',
+      cluster: 'prod',
+      approvalRequired: true,
+      source: 'tags',
+      consumers: [{ namespace: 'web', kind: 'Deployment', name: 'web' }],
     });
     expect(enrolment(c, 'tagged', { 'aksops-rotate': 'postgres-alternating-users', 'aksops-targets': 'web/s/K' })).toBeNull();
     expect(enrolment(c, 'tagged', { 'aksops-rotate': 'random' })).toBeNull();
@@ -116,7 +121,10 @@ rotation:
 
 describe('stage tags, IDs and values', () => {
   it('copies the source tags minus stage bookkeeping, and refuses more than 15 tags', () => {
-    const t = nextTags({ team: 'shop', [TAG.stage]: 'current', [TAG.rotation]: 'old', [TAG.op]: 'create' }, { stage: 'pending', rotation: 'r1', credential: 'app_b', replaces: 'v1', op: 'create' });
+    const t = nextTags(
+      { team: 'shop', [TAG.stage]: 'current', [TAG.rotation]: 'old', [TAG.op]: 'create' },
+      { stage: 'pending', rotation: 'r1', credential: 'app_b', replaces: 'v1', op: 'create' },
+    );
     expect(t).toEqual({ team: 'shop', [TAG.stage]: 'pending', [TAG.rotation]: 'r1', [TAG.credential]: 'app_b', [TAG.replaces]: 'v1', [TAG.op]: 'create' });
     expect(withStage(t, 'current')[TAG.stage]).toBe('current');
     const many = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`t${i}`, 'x']));
@@ -168,19 +176,42 @@ describe('sweep decisions', () => {
     expect(sweepDecision(s({ expiresOn: '2025-05-31T00:00:00Z' }), 90, now, 86400).reason).toBe('expired');
     expect(sweepDecision(s({ expiresOn: '2025-06-01T12:00:00Z' }), 90, now, 86400).reason).toBe('expiring');
     expect(sweepDecision(s({ expiresOn: '2025-09-01T00:00:00Z', createdOn: '2025-01-01T00:00:00Z' }), 90, now, 86400).reason).toBe('too-old');
-    expect(sweepDecision(s({ expiresOn: '2025-09-01T00:00:00Z', createdOn: '2025-05-01T00:00:00Z' }), 90, now, 86400)).toMatchObject({ due: false, reason: 'ok' });
+    expect(sweepDecision(s({ expiresOn: '2025-09-01T00:00:00Z', createdOn: '2025-05-01T00:00:00Z' }), 90, now, 86400)).toMatchObject({
+      due: false,
+      reason: 'ok',
+    });
     expect(sweepDecision(s({ tags: { [TAG.stage]: 'pending' } }), 90, now, 86400)).toMatchObject({ due: false, reason: 'in-progress' });
   });
 });
 
 describe('Key Vault Event Grid events', () => {
-  const data = { Id: 'https://kv.vault.azure.net/secrets/db/abc123', VaultName: 'kv-prod', ObjectType: 'Secret', ObjectName: 'db', Version: 'abc123', NBF: null, EXP: 1735689600 };
+  const data = {
+    Id: 'https://kv.vault.azure.net/secrets/db/abc123',
+    VaultName: 'kv-prod',
+    ObjectType: 'Secret',
+    ObjectName: 'db',
+    Version: 'abc123',
+    NBF: null,
+    EXP: 1735689600,
+  };
   it('parses the published schema (and camel case)', () => {
     expect(parseKeyVaultEvent({ id: 'e1', eventType: 'Microsoft.KeyVault.SecretNearExpiry', data })).toEqual({
       ok: true,
-      event: { eventId: 'e1', eventType: 'Microsoft.KeyVault.SecretNearExpiry', vaultName: 'kv-prod', name: 'db', version: 'abc123', expiresOn: '2025-01-01T00:00:00.000Z' },
+      event: {
+        eventId: 'e1',
+        eventType: 'Microsoft.KeyVault.SecretNearExpiry',
+        vaultName: 'kv-prod',
+        name: 'db',
+        version: 'abc123',
+        expiresOn: '2025-01-01T00:00:00.000Z',
+      },
     });
-    expect(parseKeyVaultEvent({ eventType: 'Microsoft.KeyVault.SecretExpired', data: { vaultName: 'kv-prod', objectName: 'db', version: 'abc', objectType: 'Secret' } })).toMatchObject({ ok: true });
+    expect(
+      parseKeyVaultEvent({
+        eventType: 'Microsoft.KeyVault.SecretExpired',
+        data: { vaultName: 'kv-prod', objectName: 'db', version: 'abc', objectType: 'Secret' },
+      }),
+    ).toMatchObject({ ok: true });
   });
   it('refuses other types, other objects and names that are not Key Vault names', () => {
     expect(parseKeyVaultEvent({ eventType: 'Microsoft.KeyVault.CertificateNearExpiry', data })).toMatchObject({ ok: false });

@@ -25,7 +25,9 @@ afterAll(async () => {
   await Promise.all(worlds.map((w) => w.stop()));
 });
 
-const yaml = (opts: { approval?: boolean } = {}) => (ctx: string) => `
+const yaml =
+  (opts: { approval?: boolean } = {}) =>
+  (ctx: string) => `
 version: 1
 clusters: [{ name: prod, kubeContext: ${ctx} }]
 rotation:
@@ -50,7 +52,10 @@ async function world(opts: { approval?: boolean; errorBudget?: ErrorBudgetWorld 
     seed: ({ kv, kube }) => {
       kv.seed('shop-jwt-key', INITIAL, { tags: { team: 'shop' }, expiresOn: new Date(Date.now() + 5 * 86400_000) });
       kube.seedDeployment({ namespace: 'shop', name: 'api', replicas: 2 });
-      kube.seed('secrets', { metadata: { name: 'api-secrets', namespace: 'shop' }, data: { JWT_KEY: Buffer.from(INITIAL).toString('base64'), OTHER: Buffer.from('keep').toString('base64') } });
+      kube.seed('secrets', {
+        metadata: { name: 'api-secrets', namespace: 'shop' },
+        data: { JWT_KEY: Buffer.from(INITIAL).toString('base64'), OTHER: Buffer.from('keep').toString('base64') },
+      });
     },
   });
   worlds.push(w);
@@ -94,7 +99,13 @@ describe('secret rotation orchestration (random strategy, real activities and cl
     const [old, next] = versions as [(typeof versions)[0], (typeof versions)[0]];
     expect(next.version).toBe(out.newVersion);
     expect(next.value).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect(next.tags).toMatchObject({ team: 'shop', [TAG.stage]: 'current', [TAG.rotation]: input.instanceId, [TAG.replaces]: old.version, [TAG.op]: 'create' });
+    expect(next.tags).toMatchObject({
+      team: 'shop',
+      [TAG.stage]: 'current',
+      [TAG.rotation]: input.instanceId,
+      [TAG.replaces]: old.version,
+      [TAG.op]: 'create',
+    });
     expect(next.exp! - next.created).toBeGreaterThanOrEqual(30 * 86400 - 5);
     expect(old.tags[TAG.stage]).toBe('previous');
     expect(secretKey(w, 'JWT_KEY')).toBe(next.value);
@@ -194,17 +205,21 @@ describe('secret rotation orchestration (random strategy, real activities and cl
   it('waits for approval before rolling consumers, and acts on approval', async () => {
     const w = await world({ approval: true });
     const input = await w.input('shop-jwt-key');
-    const h = w.harness(input, { events: [{ name: 'rotationApproval', input: { approved: true, by: 'user:oncall@contoso.com' }, when: when.idleIn('awaiting-approval') }] });
+    const h = w.harness(input, {
+      events: [{ name: 'rotationApproval', input: { approved: true, by: 'user:oncall@contoso.com' }, when: when.idleIn('awaiting-approval') }],
+    });
     const result = await h.run();
     expect((result.output as RotationOutput).outcome).toBe('rotated');
-    const rows = (await rowsOf(w));
+    const rows = await rowsOf(w);
     expect(rows.find((r) => r.id === `${input.instanceId}:approval`)?.decision).toBe('approved');
   });
 
   it('rolls back a rejected rotation (value restored before any consumer was rolled)', async () => {
     const w = await world({ approval: true });
     const input = await w.input('shop-jwt-key');
-    const h = w.harness(input, { events: [{ name: 'rotationApproval', input: { approved: false, by: 'user:oncall@contoso.com' }, when: when.idleIn('awaiting-approval') }] });
+    const h = w.harness(input, {
+      events: [{ name: 'rotationApproval', input: { approved: false, by: 'user:oncall@contoso.com' }, when: when.idleIn('awaiting-approval') }],
+    });
     const result = await h.run();
     expect((result.output as RotationOutput).outcome).toBe('rejected');
     expect(secretKey(w, 'JWT_KEY')).toBe(INITIAL);
@@ -249,7 +264,16 @@ rotation:
         seed: ({ kv, kube }) => {
           const v = kv.seed('web-token', 'csi-initial-token-000000000000');
           const { pods } = kube.seedDeployment({ namespace: 'shop', name: 'web', replicas: 2 });
-          for (const p of pods) kube.seed('secretproviderclasspodstatuses', secretProviderClassPodStatus({ namespace: 'shop', podName: p.metadata.name!, secretProviderClass: 'kv-web', objects: [{ id: 'secret/web-token', version: v }] }));
+          for (const p of pods)
+            kube.seed(
+              'secretproviderclasspodstatuses',
+              secretProviderClassPodStatus({
+                namespace: 'shop',
+                podName: p.metadata.name!,
+                secretProviderClass: 'kv-web',
+                objects: [{ id: 'secret/web-token', version: v }],
+              }),
+            );
         },
       });
       worlds.push(w);
@@ -261,7 +285,10 @@ rotation:
         const version = mountsNewVersion ? versions.at(-1)!.version : versions[0]!.version;
         for (const pod of e.pods) {
           if (!w.kube.get('secretproviderclasspodstatuses', 'shop', `${pod}-shop-kv-web`)) {
-            w.kube.seed('secretproviderclasspodstatuses', secretProviderClassPodStatus({ namespace: 'shop', podName: pod, secretProviderClass: 'kv-web', objects: [{ id: 'secret/web-token', version }] }));
+            w.kube.seed(
+              'secretproviderclasspodstatuses',
+              secretProviderClassPodStatus({ namespace: 'shop', podName: pod, secretProviderClass: 'kv-web', objects: [{ id: 'secret/web-token', version }] }),
+            );
           }
         }
       };
@@ -293,25 +320,47 @@ describe('error-budget policy on the roll-out (replayed, crash after every step)
   const minutes = (at: string) => (Date.parse(at) - Date.parse(START)) / 60_000;
   const cases: { name: string; health: (m: number) => BudgetHealth; outcome: string; versions: number; restarts: number; audit: string[] }[] = [
     { name: 'healthy budget: rotates and rolls consumers once', health: () => 'healthy', outcome: 'rotated', versions: 2, restarts: 1, audit: [] },
-    { name: 'spent budget that recovers: waits before creating anything, then rotates once', health: (m) => (m < 20 ? 'spent' : 'healthy'), outcome: 'rotated', versions: 2, restarts: 1, audit: ['held', 'released'] },
-    { name: 'spent budget that never recovers: skipped after maxWait, nothing created or restarted', health: () => 'spent', outcome: 'skipped', versions: 1, restarts: 0, audit: ['held', 'expired'] },
+    {
+      name: 'spent budget that recovers: waits before creating anything, then rotates once',
+      health: (m) => (m < 20 ? 'spent' : 'healthy'),
+      outcome: 'rotated',
+      versions: 2,
+      restarts: 1,
+      audit: ['held', 'released'],
+    },
+    {
+      name: 'spent budget that never recovers: skipped after maxWait, nothing created or restarted',
+      health: () => 'spent',
+      outcome: 'skipped',
+      versions: 1,
+      restarts: 0,
+      audit: ['held', 'expired'],
+    },
   ];
   for (const c of cases) {
     it(c.name, { timeout: 600_000 }, async () => {
       let current: World | undefined;
       let rows: AuditRecord[] = [];
       // The healthy path is the crash test above plus one gate call: run it once (the machine is shared).
-      const crashes = c.audit.length > 0 ? forEachCrashPoint : async (make: () => Promise<ReplayHarness>, check: (h: ReplayHarness, r: Awaited<ReturnType<ReplayHarness['run']>>, at: { what: string }) => void) => {
-        const h = await make();
-        const r = await h.run();
-        check(h, r, { what: 'nothing (clean run)' });
-        return { clean: h, cleanResult: r };
-      };
+      const crashes =
+        c.audit.length > 0
+          ? forEachCrashPoint
+          : async (
+              make: () => Promise<ReplayHarness>,
+              check: (h: ReplayHarness, r: Awaited<ReturnType<ReplayHarness['run']>>, at: { what: string }) => void,
+            ) => {
+              const h = await make();
+              const r = await h.run();
+              check(h, r, { what: 'nothing (clean run)' });
+              return { clean: h, cleanResult: r };
+            };
       const { clean, cleanResult } = await crashes(
         async () => {
           await current?.stop();
           rows = [];
-          current = await world({ errorBudget: { health: (at) => c.health(minutes(at)), scope: { clusters: ['prod'] }, maxWait: '1h', recheckEvery: '15m', rows } });
+          current = await world({
+            errorBudget: { health: (at) => c.health(minutes(at)), scope: { clusters: ['prod'] }, maxWait: '1h', recheckEvery: '15m', rows },
+          });
           return current.harness(await current.input('shop-jwt-key'));
         },
         (_h, result, at) => {
@@ -323,7 +372,9 @@ describe('error-budget policy on the roll-out (replayed, crash after every step)
         },
       );
       if (c.outcome === 'skipped') {
-        expect((cleanResult.output as RotationOutput).reason).toMatch(/error budget of SLO api-availability is spent .*still held after 60 minutes, so nothing was done/);
+        expect((cleanResult.output as RotationOutput).reason).toMatch(
+          /error budget of SLO api-availability is spent .*still held after 60 minutes, so nothing was done/,
+        );
         expect(current!.notifications.join('\n')).toMatch(/skipped/);
       }
       expect(clean.store.invocations['errorBudgetGate']).toBe(c.audit.length === 0 ? 1 : c.outcome === 'skipped' ? 5 : 3);
@@ -333,11 +384,17 @@ describe('error-budget policy on the roll-out (replayed, crash after every step)
   it('approval policy: a spent budget makes the roll-out wait for a human, who approves', async () => {
     const rows: AuditRecord[] = [];
     const w = await world({ errorBudget: { health: () => 'spent', whenExhausted: 'approval', rows } });
-    const h = w.harness(await w.input('shop-jwt-key'), { events: [{ name: 'rotationApproval', input: { approved: true, by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }] });
+    const h = w.harness(await w.input('shop-jwt-key'), {
+      events: [{ name: 'rotationApproval', input: { approved: true, by: 'alice@contoso.com' }, when: when.idleIn('awaiting-approval') }],
+    });
     const r = await h.run();
     expect((r.output as RotationOutput).outcome).toBe('rotated');
     expect(restarts(w)).toHaveLength(1);
     expect(policyDecisions(rows)).toEqual(['approval-required']);
-    expect(rows[0]).toMatchObject({ kind: 'policy', target: 'keyvault/shop-jwt-key', detail: expect.stringMatching(/^rotation rotate shop-jwt-key on prod: the error budget of SLO api-availability is spent/) });
+    expect(rows[0]).toMatchObject({
+      kind: 'policy',
+      target: 'keyvault/shop-jwt-key',
+      detail: expect.stringMatching(/^rotation rotate shop-jwt-key on prod: the error budget of SLO api-availability is spent/),
+    });
   });
 });

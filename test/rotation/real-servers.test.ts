@@ -86,13 +86,26 @@ rotation:
       providers,
       seed: ({ kv, kube }) => {
         kv.seed('pg-admin', ADMIN_PW);
-        kv.seed('orders-db', JSON.stringify({ username: 'app_a', password: P0 }), { contentType: 'application/json', expiresOn: new Date(Date.now() + 3 * 86400_000) });
+        kv.seed('orders-db', JSON.stringify({ username: 'app_a', password: P0 }), {
+          contentType: 'application/json',
+          expiresOn: new Date(Date.now() + 3 * 86400_000),
+        });
         kube.seedDeployment({ namespace: 'shop', name: 'orders', replicas: 2 });
-        kube.seed('secrets', { metadata: { name: 'orders-db', namespace: 'shop' }, data: { PGUSER: Buffer.from('app_a').toString('base64'), PGPASSWORD: Buffer.from(P0).toString('base64') } });
+        kube.seed('secrets', {
+          metadata: { name: 'orders-db', namespace: 'shop' },
+          data: { PGUSER: Buffer.from('app_a').toString('base64'), PGPASSWORD: Buffer.from(P0).toString('base64') },
+        });
       },
     });
     const fleet = new AppFleet(w.kube.kubeConfig(), 'shop', 'orders-db', ['PGUSER', 'PGPASSWORD'], async (creds) => {
-      const c = new pg.Client({ host: server.host, port: server.port, database: 'postgres', user: creds['PGUSER'], password: creds['PGPASSWORD'], connectionTimeoutMillis: 5000 });
+      const c = new pg.Client({
+        host: server.host,
+        port: server.port,
+        database: 'postgres',
+        user: creds['PGUSER'],
+        password: creds['PGPASSWORD'],
+        connectionTimeoutMillis: 5000,
+      });
       c.on('error', () => undefined);
       try {
         await c.connect();
@@ -125,7 +138,10 @@ rotation:
         const latest = w.kv.latest('orders-db')!;
         expect(JSON.parse(latest.value).username).toBe(expected);
         expect(latest.tags[TAG.credential]).toBe(expected);
-        expect(fleet.alive().map((p) => `${p.name}:${p.creds['PGUSER']}`), JSON.stringify(w.sim.rollouts)).toEqual(fleet.alive().map((p) => `${p.name}:${expected}`));
+        expect(
+          fleet.alive().map((p) => `${p.name}:${p.creds['PGUSER']}`),
+          JSON.stringify(w.sim.rollouts),
+        ).toEqual(fleet.alive().map((p) => `${p.name}:${expected}`));
       }
       const soFar = fleet.ok;
       while (fleet.ok < soFar + 6) await new Promise((r) => setTimeout(r, 10));
@@ -139,11 +155,22 @@ rotation:
     const previous = versions.find((v) => v.tags[TAG.stage] === 'previous')!;
     const prevCred = JSON.parse(previous.value) as { username: string; password: string };
     expect(prevCred.username).toBe('app_b');
-    await createPostgresAdmin({ host: server.host, port: server.port, database: 'postgres', sslmode: 'disable' }, 'admin', ADMIN_PW).testLogin(prevCred.username, prevCred.password);
+    await createPostgresAdmin({ host: server.host, port: server.port, database: 'postgres', sslmode: 'disable' }, 'admin', ADMIN_PW).testLogin(
+      prevCred.username,
+      prevCred.password,
+    );
     // The server's statement log has the ALTER ROLE statements, with SCRAM verifiers, never a password.
     const serverLog = server.log();
     expect(serverLog).toMatch(/ALTER ROLE app_b PASSWORD 'SCRAM-SHA-256\$4096:/);
-    await expectNoLeak(w, harnesses, [{ source: 'postgres server log', text: serverLog }, { source: 'fleet failures', text: fleet.failures.join('\n') }], ['orders-db', 'pg-admin']);
+    await expectNoLeak(
+      w,
+      harnesses,
+      [
+        { source: 'postgres server log', text: serverLog },
+        { source: 'fleet failures', text: fleet.failures.join('\n') },
+      ],
+      ['orders-db', 'pg-admin'],
+    );
     await w.stop();
   }, 180_000);
 
@@ -210,11 +237,18 @@ rotation:
         kv.seed('redis-admin', ADMIN_PW);
         kv.seed('cache-app', JSON.stringify({ username: 'app', password: P0 }), { contentType: 'application/json' });
         kube.seedDeployment({ namespace: 'shop', name: 'worker', replicas: 2 });
-        kube.seed('secrets', { metadata: { name: 'cache', namespace: 'shop' }, data: { REDIS_USER: Buffer.from('app').toString('base64'), REDIS_PASSWORD: Buffer.from(P0).toString('base64') } });
+        kube.seed('secrets', {
+          metadata: { name: 'cache', namespace: 'shop' },
+          data: { REDIS_USER: Buffer.from('app').toString('base64'), REDIS_PASSWORD: Buffer.from(P0).toString('base64') },
+        });
       },
     });
     const fleet = new AppFleet(w.kube.kubeConfig(), 'shop', 'cache', ['REDIS_USER', 'REDIS_PASSWORD'], async (creds) => {
-      const c = createClient({ socket: { host: server.host, port: server.port, reconnectStrategy: false }, username: creds['REDIS_USER'], password: creds['REDIS_PASSWORD'] });
+      const c = createClient({
+        socket: { host: server.host, port: server.port, reconnectStrategy: false },
+        username: creds['REDIS_USER'],
+        password: creds['REDIS_PASSWORD'],
+      });
       c.on('error', () => undefined);
       try {
         await c.connect();

@@ -53,13 +53,17 @@ rotation:
     seed: ({ kv, kube }) => {
       kv.seed(`${account}-key`, initial.key1, { tags: { [TAG.credential]: 'key1' } });
       kube.seedDeployment({ namespace: 'shop', name: 'uploader', replicas: 1 });
-      kube.seed('secrets', { metadata: { name: 'storage', namespace: 'shop' }, data: { ACCOUNT_KEY: Buffer.from(initial.key1).toString('base64'), KEY_NAME: Buffer.from('key1').toString('base64') } });
+      kube.seed('secrets', {
+        metadata: { name: 'storage', namespace: 'shop' },
+        data: { ACCOUNT_KEY: Buffer.from(initial.key1).toString('base64'), KEY_NAME: Buffer.from('key1').toString('base64') },
+      });
     },
   });
   return { w, initial };
 }
 
-const keyOf = (w: World, k: string) => Buffer.from(((w.kube.get('secrets', 'shop', 'storage') as unknown as { data: Record<string, string> }).data[k])!, 'base64').toString('utf8');
+const keyOf = (w: World, k: string) =>
+  Buffer.from((w.kube.get('secrets', 'shop', 'storage') as unknown as { data: Record<string, string> }).data[k]!, 'base64').toString('utf8');
 
 describe('storage-account-key (real @azure/arm-storage, HTTPS fake ARM)', () => {
   it('regenerates the inactive key, switches consumers to it, and alternates on the next cycle', async () => {
@@ -89,7 +93,9 @@ describe('storage-account-key (real @azure/arm-storage, HTTPS fake ARM)', () => 
     const { w, initial } = await world('stdata2');
     const input = await w.input('stdata2-key');
     w.kv.failNext(400, 1, 'PUT'); // the PUT of the new version fails after ARM regenerated key2
-    await expect(act.create(w.env, { instanceId: input.instanceId, secretName: 'stdata2-key', fromVersion: input.fromVersion, dryRun: false })).rejects.toThrow(/400/);
+    await expect(act.create(w.env, { instanceId: input.instanceId, secretName: 'stdata2-key', fromVersion: input.fromVersion, dryRun: false })).rejects.toThrow(
+      /400/,
+    );
     const again = await act.create(w.env, { instanceId: input.instanceId, secretName: 'stdata2-key', fromVersion: input.fromVersion, dryRun: false });
     const third = await act.create(w.env, { instanceId: input.instanceId, secretName: 'stdata2-key', fromVersion: input.fromVersion, dryRun: false });
     expect(again).toMatchObject({ created: true, credential: 'key2' });

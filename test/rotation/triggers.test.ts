@@ -65,7 +65,15 @@ function event(type: string, name: string, version: string, vault = 'kv-trigger'
     subject: name,
     eventType: type,
     eventTime: new Date().toISOString(),
-    data: { Id: `https://${vault}.vault.azure.net/secrets/${name}/${version}`, VaultName: vault, ObjectType: 'Secret', ObjectName: name, Version: version, NBF: null, EXP: Math.floor((Date.now() + 10 * DAY) / 1000) },
+    data: {
+      Id: `https://${vault}.vault.azure.net/secrets/${name}/${version}`,
+      VaultName: vault,
+      ObjectType: 'Secret',
+      ObjectName: name,
+      Version: version,
+      NBF: null,
+      EXP: Math.floor((Date.now() + 10 * DAY) / 1000),
+    },
     dataVersion: '1',
     metadataVersion: '1',
   };
@@ -84,7 +92,14 @@ describe('Event Grid: SecretNearExpiry / SecretExpired', () => {
     const e = env(starter, audit);
     const first = await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', v1));
     expect(first).toMatchObject({ decision: 'started', instanceId: rotationInstanceId('api-key', v1) });
-    expect(starter.starts[0]).toMatchObject({ secretName: 'api-key', fromVersion: v1, reason: 'near-expiry', actor: 'eventgrid', strategy: 'random', dryRun: false });
+    expect(starter.starts[0]).toMatchObject({
+      secretName: 'api-key',
+      fromVersion: v1,
+      reason: 'near-expiry',
+      actor: 'eventgrid',
+      strategy: 'random',
+      dryRun: false,
+    });
     for (let i = 0; i < 3; i++) {
       expect((await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', v1))).decision).toBe('duplicate');
     }
@@ -98,8 +113,13 @@ describe('Event Grid: SecretNearExpiry / SecretExpired', () => {
     const starter = new MemoryStarter();
     const e = env(starter);
     const old = kv.seed('api-key', 'older-value-0000000000');
-    const pending = kv.seed('api-key', 'pending-value-00000000', { tags: { [TAG.stage]: 'pending', [TAG.replaces]: old, [TAG.rotation]: rotationInstanceId('api-key', old) } });
-    expect(await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', old))).toMatchObject({ decision: 'duplicate', instanceId: rotationInstanceId('api-key', old) });
+    const pending = kv.seed('api-key', 'pending-value-00000000', {
+      tags: { [TAG.stage]: 'pending', [TAG.replaces]: old, [TAG.rotation]: rotationInstanceId('api-key', old) },
+    });
+    expect(await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', old))).toMatchObject({
+      decision: 'duplicate',
+      instanceId: rotationInstanceId('api-key', old),
+    });
     const v0 = kv.versions('api-key')[0]!.version;
     expect((await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretExpired', 'api-key', v0))).decision).toBe('stale');
     // Even an event for the pending version itself does not start a second rotation of the secret.
@@ -116,7 +136,14 @@ describe('Event Grid: SecretNearExpiry / SecretExpired', () => {
     const e = env(starter, audit);
     const v = kv.latest('api-key')!.version;
     expect((await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', v, 'kv-other'))).decision).toBe('ignored');
-    expect((await handleKeyVaultEvent(e, { ...event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', v), data: { ...event('x', 'api-key', v).data, ObjectType: 'Key' } })).decision).toBe('ignored');
+    expect(
+      (
+        await handleKeyVaultEvent(e, {
+          ...event('Microsoft.KeyVault.SecretNearExpiry', 'api-key', v),
+          data: { ...event('x', 'api-key', v).data, ObjectType: 'Key' },
+        })
+      ).decision,
+    ).toBe('ignored');
     expect((await handleKeyVaultEvent(e, event('Microsoft.KeyVault.SecretNewVersionCreated', 'api-key', v))).decision).toBe('ignored');
     expect((await handleKeyVaultEvent(e, { eventType: 'Microsoft.KeyVault.SecretNearExpiry', data: { ObjectName: '../x' } })).decision).toBe('ignored');
     expect(starter.starts).toHaveLength(0);
@@ -139,7 +166,9 @@ describe('daily sweep', () => {
     const busyFrom = kv.seed('busy', 'busy-value-000000000', { expiresOn: new Date(now + DAY) });
     kv.seed('busy', 'busy-pending-0000000', { tags: { [TAG.stage]: 'pending', [TAG.replaces]: busyFrom }, expiresOn: new Date(now + DAY) });
     kv.seed('opted-out', 'out-value-0000000000', { tags: { 'aksops-rotate': 'disabled' } });
-    kv.seed('tag-enrolled', 'tag-value-0000000000', { tags: { 'aksops-rotate': 'random', 'aksops-targets': 'shop/tagged/KEY', 'aksops-consumers': 'shop/Deployment/web' } });
+    kv.seed('tag-enrolled', 'tag-value-0000000000', {
+      tags: { 'aksops-rotate': 'random', 'aksops-targets': 'shop/tagged/KEY', 'aksops-consumers': 'shop/Deployment/web' },
+    });
     const starter = new MemoryStarter();
     const res = await sweep(env(starter));
     const started = starter.starts.map((s) => s.secretName).sort();

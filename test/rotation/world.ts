@@ -60,7 +60,14 @@ const noProviders: Providers = {
   },
 };
 
-export async function makeWorld(opts: { settings: Settings; rotationYaml: (ctx: string) => string; providers?: Providers; seed?: (w: { kv: FakeKeyVault; kube: FakeKubeApiServer }) => void; observationsToComplete?: number; errorBudget?: ErrorBudgetWorld }): Promise<World> {
+export async function makeWorld(opts: {
+  settings: Settings;
+  rotationYaml: (ctx: string) => string;
+  providers?: Providers;
+  seed?: (w: { kv: FakeKeyVault; kube: FakeKubeApiServer }) => void;
+  observationsToComplete?: number;
+  errorBudget?: ErrorBudgetWorld;
+}): Promise<World> {
   const n = ++worlds;
   const kv = await startFakeKeyVault({ vaultName: 'kv-rotation', versionSeed: 'rotation-world' });
   const kube = await startFakeKubeApiServer({ token: KUBE_TOKEN });

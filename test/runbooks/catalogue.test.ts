@@ -21,13 +21,17 @@ describe('catalogue parameters', () => {
     expect(checkParams(scale, { namespace: 'shop', name: 'api', replicas: '3' })).toEqual([]);
     expect(checkParams(scale, { namespace: 'shop', name: 'api', replicas: 'x' })).toEqual(['parameter "replicas" "x" is not a whole number']);
     expect(checkParams(scale, { namespace: 'shop', name: 'api', replicas: '10001' })).toEqual(['parameter "replicas" is 10001; the most accepted is 10000']);
-    expect(checkParams(scale, { namespace: 'shop', name: 'api', kind: 'DaemonSet', replicas: '1' })).toEqual(['parameter "kind" "DaemonSet" is not one of Deployment, StatefulSet']);
+    expect(checkParams(scale, { namespace: 'shop', name: 'api', kind: 'DaemonSet', replicas: '1' })).toEqual([
+      'parameter "kind" "DaemonSet" is not one of Deployment, StatefulSet',
+    ]);
     expect(checkParams(scale, { namespace: 'shop', replicas: '1' })).toEqual(['parameter "name" or "hpa" is required']);
     expect(checkParams(scale, { namespace: 'shop', name: 'a', hpa: 'b', by: '1' })).toEqual(['parameters "name" and "hpa" exclude each other: give one']);
     expect(checkParams(scale, { namespace: 'shop', name: 'a', hpa: '', by: '1' })).toEqual([]);
     const jobs = RUNBOOKS['delete-failed-jobs']!;
     expect(checkParams(jobs, { namespace: 'a', selector: 'app=x,tier in (a, b),!legacy', olderThan: '2h' })).toEqual([]);
-    expect(checkParams(jobs, { namespace: 'a', selector: 'app=x', olderThan: 'soon' })).toEqual(['parameter "olderThan" "soon" is not a duration such as 30m, 2h, 1d']);
+    expect(checkParams(jobs, { namespace: 'a', selector: 'app=x', olderThan: 'soon' })).toEqual([
+      'parameter "olderThan" "soon" is not a duration such as 30m, 2h, 1d',
+    ]);
     expect(checkSelector('app==x')).toBeNull();
     expect(checkSelector('app=x;rm -rf')).toMatch(/invalid label value|not a label selector/);
     expect(effectiveParams(RUNBOOKS['rollout-restart']!, { namespace: 'a', name: 'b', kind: '' })).toEqual({ namespace: 'a', name: 'b', kind: 'Deployment' });
@@ -37,21 +41,47 @@ describe('catalogue parameters', () => {
 describe('approval policy', () => {
   const target = { cluster: 'ms5-prod', namespace: 'backend', kind: 'Node' as const, name: 'n' };
   it('takes the runbook default, the rule, and the scopes config requires', () => {
-    expect(approvalPolicy(example, RUNBOOKS['drain-node']!, target, undefined)).toEqual({ required: true, reason: 'runbook drain-node requires approval', timeoutSeconds: 1800 });
+    expect(approvalPolicy(example, RUNBOOKS['drain-node']!, target, undefined)).toEqual({
+      required: true,
+      reason: 'runbook drain-node requires approval',
+      timeoutSeconds: 1800,
+    });
     expect(approvalPolicy(example, RUNBOOKS['drain-node']!, target, 'none')).toEqual({ required: false, waivePlan: true, timeoutSeconds: 1800 });
-    expect(approvalPolicy(example, RUNBOOKS['rollout-restart']!, { ...target, namespace: 'minio' }, 'none')).toMatchObject({ required: true, reason: 'namespace minio requires approval (approvals.requiredIn.namespaces)' });
+    expect(approvalPolicy(example, RUNBOOKS['rollout-restart']!, { ...target, namespace: 'minio' }, 'none')).toMatchObject({
+      required: true,
+      reason: 'namespace minio requires approval (approvals.requiredIn.namespaces)',
+    });
     expect(approvalPolicy(example, RUNBOOKS['rollout-restart']!, target, undefined)).toEqual({ required: false, timeoutSeconds: 1800 });
     expect(approvalPolicy(example, RUNBOOKS['notify-only']!, target, 'required')).toBeUndefined();
   });
 });
 
 describe('example config: default rules for the common kube-prometheus alerts', () => {
-  const alert = (labels: Record<string, string>, fp: string) => ({ status: 'firing' as const, labels: { cluster: 'ms5-prod', severity: 'warning', job: 'kube-state-metrics', ...labels }, annotations: {}, startsAt: '2026-11-22T03:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: fp });
+  const alert = (labels: Record<string, string>, fp: string) => ({
+    status: 'firing' as const,
+    labels: { cluster: 'ms5-prod', severity: 'warning', job: 'kube-state-metrics', ...labels },
+    annotations: {},
+    startsAt: '2026-11-22T03:00:00Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: fp,
+  });
   const payload: AlertmanagerWebhook = {
-    version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
+    version: '4',
+    groupKey: 'g',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'aksops',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am:9093',
     alerts: [
       alert({ alertname: 'KubePodCrashLooping', namespace: 'backend', pod: 'api-7d9f8b6c5-x2x4q', container: 'api', reason: 'CrashLoopBackOff' }, 'a1'),
-      alert({ alertname: 'KubeContainerWaiting', namespace: 'workers', pod: 'celery-5f6d7c8b9-abcde', container: 'worker', reason: 'CreateContainerConfigError' }, 'a2'),
+      alert(
+        { alertname: 'KubeContainerWaiting', namespace: 'workers', pod: 'celery-5f6d7c8b9-abcde', container: 'worker', reason: 'CreateContainerConfigError' },
+        'a2',
+      ),
       alert({ alertname: 'KubeDeploymentReplicasMismatch', namespace: 'backend', deployment: 'api' }, 'a3'),
       alert({ alertname: 'KubePersistentVolumeFillingUp', namespace: 'minio', persistentvolumeclaim: 'data-minio-0', severity: 'critical' }, 'a4'),
       alert({ alertname: 'KubeNodeNotReady', node: 'aks-compute-12345678-vmss000003', condition: 'Ready', status: 'true' }, 'a5'),
@@ -92,9 +122,15 @@ describe('example config: default rules for the common kube-prometheus alerts', 
       }
       return [];
     };
-    expect(problems(`${base}rules: [{ name: r, matchers: ['alertname="X"'], runbook: notify-only, notify: [nobody] }]\n`)).toEqual([expect.stringMatching(/^rules\[0\]\.notify\[0\]: "nobody" is not a notification target/)]);
-    expect(problems(`${base}runbooks: { run-job: { templates: { Bad_Name: { namespace: ops, image: x } } } }\n`)[0]).toMatch(/template name .* is not a valid Kubernetes object name/);
-    expect(problems(`${base}approvals: { requiredIn: { clusters: [prod] } }\n`)[0]).toMatch(/^approvals\.requiredIn\.clusters\[0\]: "prod" is not a configured cluster/);
+    expect(problems(`${base}rules: [{ name: r, matchers: ['alertname="X"'], runbook: notify-only, notify: [nobody] }]\n`)).toEqual([
+      expect.stringMatching(/^rules\[0\]\.notify\[0\]: "nobody" is not a notification target/),
+    ]);
+    expect(problems(`${base}runbooks: { run-job: { templates: { Bad_Name: { namespace: ops, image: x } } } }\n`)[0]).toMatch(
+      /template name .* is not a valid Kubernetes object name/,
+    );
+    expect(problems(`${base}approvals: { requiredIn: { clusters: [prod] } }\n`)[0]).toMatch(
+      /^approvals\.requiredIn\.clusters\[0\]: "prod" is not a configured cluster/,
+    );
     expect(problems(`${base}runbooks: { expand-pvc: { step: lots } }\n`)[0]).toMatch(/is neither a percentage nor a quantity/);
     expect(problems(`${base}alertmanager: { url: not-a-url }\n`)[0]).toMatch(/is not a URL/);
   });
@@ -114,11 +150,19 @@ describe('helpers', () => {
   it('rollout status reads status the way kubectl rollout status does', () => {
     const dep = (status: object, generation = 2) => ({ metadata: { name: 'api', generation }, spec: { replicas: 3 }, status }) as never;
     expect(deploymentStatus(dep({ observedGeneration: 1 })).message).toBe('Waiting for deployment spec update to be observed...');
-    expect(deploymentStatus(dep({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 })).message).toMatch(/1 old replicas are pending termination/);
-    expect(deploymentStatus(dep({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 2 })).message).toMatch(/2 of 3 updated replicas are available/);
+    expect(deploymentStatus(dep({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 })).message).toMatch(
+      /1 old replicas are pending termination/,
+    );
+    expect(deploymentStatus(dep({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 2 })).message).toMatch(
+      /2 of 3 updated replicas are available/,
+    );
     expect(deploymentStatus(dep({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 })).done).toBe(true);
-    expect(deploymentStatus(dep({ observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] })).failed).toBe(true);
-    expect(statefulSetStatus({ metadata: { generation: 1 }, spec: { replicas: 2, updateStrategy: { type: 'OnDelete' } }, status: {} } as never).failed).toBe(true);
+    expect(
+      deploymentStatus(dep({ observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] })).failed,
+    ).toBe(true);
+    expect(statefulSetStatus({ metadata: { generation: 1 }, spec: { replicas: 2, updateStrategy: { type: 'OnDelete' } }, status: {} } as never).failed).toBe(
+      true,
+    );
   });
 
   it('Easy Auth principals: name and app roles from x-ms-client-principal; undecodable is no principal', () => {
@@ -126,7 +170,21 @@ describe('helpers', () => {
     const h = (m: Record<string, string>) => ({ get: (n: string) => m[n] ?? null });
     const EA = { runbooksAuth: 'function-key' as const, behindEasyAuth: true };
     const FK = { runbooksAuth: 'function-key' as const, behindEasyAuth: false };
-    const p = principalOf(h({ 'x-ms-client-principal': enc({ auth_typ: 'aad', name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', claims: [{ typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'alice@contoso.com' }, { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'Approver' }, { typ: 'roles', val: 'Reader' }] }) }), EA);
+    const p = principalOf(
+      h({
+        'x-ms-client-principal': enc({
+          auth_typ: 'aad',
+          name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+          role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+          claims: [
+            { typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress', val: 'alice@contoso.com' },
+            { typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: 'Approver' },
+            { typ: 'roles', val: 'Reader' },
+          ],
+        }),
+      }),
+      EA,
+    );
     expect(p).toEqual({ name: 'alice@contoso.com', roles: ['Approver', 'Reader'], idp: undefined });
     expect(principalOf(h({ 'x-ms-client-principal': '%%%notbase64' }), EA)).toBeNull();
     expect(approverIdentity(h({}), {}, FK, 'Approver')).toMatchObject({ ok: false, status: 401, parameter: 'approver' });
@@ -134,7 +192,21 @@ describe('helpers', () => {
   });
 
   it('messages redact secret-looking text and carry no link without a base URL', () => {
-    const m = buildMessage({ id: 'i', kind: 'escalation', at: 'now', instanceId: 'rem-1', rule: 'r', runbook: 'rollout-restart', target: 'c/ns/Deployment/api', fingerprint: 'f', reason: 'failed', detail: 'HTTP 401 Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln rejected' }, undefined);
+    const m = buildMessage(
+      {
+        id: 'i',
+        kind: 'escalation',
+        at: 'now',
+        instanceId: 'rem-1',
+        rule: 'r',
+        runbook: 'rollout-restart',
+        target: 'c/ns/Deployment/api',
+        fingerprint: 'f',
+        reason: 'failed',
+        detail: 'HTTP 401 Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln rejected',
+      },
+      undefined,
+    );
     expect(m.text).not.toContain('eyJhbGciOiJSUzI1NiJ9');
     expect(m.links).toEqual([]);
     expect(m.severity).toBe('critical');

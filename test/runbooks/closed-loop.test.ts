@@ -29,13 +29,27 @@ let am: RunningAlertmanager;
 let kube: FakeKubeApiServer;
 let env: ClosedLoopEnv;
 
-const LABELS = { alertname: 'KubeDeploymentReplicasMismatch', cluster: 'ms5-prod', namespace: 'shop', deployment: 'api', severity: 'warning', job: 'kube-state-metrics' };
+const LABELS = {
+  alertname: 'KubeDeploymentReplicasMismatch',
+  cluster: 'ms5-prod',
+  namespace: 'shop',
+  deployment: 'api',
+  severity: 'warning',
+  job: 'kube-state-metrics',
+};
 const OTHER = { ...LABELS, deployment: 'web' };
 const TARGET: Target = { cluster: 'ms5-prod', namespace: 'shop', kind: 'Deployment', name: 'api' };
 const future = () => new Date(Date.now() + 3600_000).toISOString();
 
 function verifyInput(externalURL: string): VerifyInput {
-  return { runbook: 'rollout-restart', params: { namespace: 'shop', name: 'api' }, target: TARGET, fixed: {}, instanceId: 'rem-closedloop-1', alert: { labels: LABELS, externalURL } };
+  return {
+    runbook: 'rollout-restart',
+    params: { namespace: 'shop', name: 'api' },
+    target: TARGET,
+    fixed: {},
+    instanceId: 'rem-closedloop-1',
+    alert: { labels: LABELS, externalURL },
+  };
 }
 
 beforeAll(async () => {
@@ -54,7 +68,13 @@ beforeAll(async () => {
     alertmanager: (baseUrl) => new AlertmanagerClient({ baseUrl, timeoutMs: 3000 }),
   };
   await am.postAlerts([
-    { labels: LABELS, annotations: { summary: 'replicas mismatch' }, startsAt: new Date(Date.now() - 600_000).toISOString(), endsAt: future(), generatorURL: 'http://prometheus:9090/graph' },
+    {
+      labels: LABELS,
+      annotations: { summary: 'replicas mismatch' },
+      startsAt: new Date(Date.now() - 600_000).toISOString(),
+      endsAt: future(),
+      generatorURL: 'http://prometheus:9090/graph',
+    },
     { labels: OTHER, startsAt: new Date().toISOString(), endsAt: future() },
   ]);
 }, 60_000);
@@ -76,13 +96,27 @@ describe('closed loop against a real Alertmanager', () => {
   });
 
   it('creates the silence there (matchers naming the target), reuses it on a retry, and the alert still counts as firing while silenced', async () => {
-    const input = { op: 'create' as const, instanceId: 'rem-closedloop-1', labels: LABELS, matchLabels: ['alertname', 'namespace', 'deployment'], externalURL: am.url, durationSeconds: 1800, comment: 'aksops remediation rem-closedloop-1: rollout-restart on ms5-prod/shop/Deployment/api', at: new Date().toISOString() };
+    const input = {
+      op: 'create' as const,
+      instanceId: 'rem-closedloop-1',
+      labels: LABELS,
+      matchLabels: ['alertname', 'namespace', 'deployment'],
+      externalURL: am.url,
+      durationSeconds: 1800,
+      comment: 'aksops remediation rem-closedloop-1: rollout-restart on ms5-prod/shop/Deployment/api',
+      at: new Date().toISOString(),
+    };
     const created = await silence(env, input);
     expect(created.silenceId).toMatch(/^[0-9a-f-]{36}$/);
     const again = await silence(env, input);
     expect(again).toEqual({ silenceId: created.silenceId, detail: `silence ${created.silenceId} already exists` });
 
-    const s = (await (await fetch(`${am.url}/api/v2/silence/${created.silenceId}`)).json()) as { status: { state: string }; matchers: Array<{ name: string; value: string; isRegex: boolean; isEqual: boolean }>; createdBy: string; comment: string };
+    const s = (await (await fetch(`${am.url}/api/v2/silence/${created.silenceId}`)).json()) as {
+      status: { state: string };
+      matchers: Array<{ name: string; value: string; isRegex: boolean; isEqual: boolean }>;
+      createdBy: string;
+      comment: string;
+    };
     expect(s.status.state).toBe('active');
     expect(s.createdBy).toBe('aksops');
     expect(s.matchers.map((m) => `${m.name}=${m.value}`).sort()).toEqual(['alertname=KubeDeploymentReplicasMismatch', 'deployment=api', 'namespace=shop']);
@@ -95,10 +129,14 @@ describe('closed loop against a real Alertmanager', () => {
     expect((await verifyRemediation(env, verifyInput(am.url))).alert).toBe('firing');
 
     // Expired after the run; expiring again is harmless.
-    expect(await silence(env, { op: 'expire', instanceId: 'rem-closedloop-1', silenceId: created.silenceId!, externalURL: am.url })).toEqual({ detail: `silence ${created.silenceId} expired` });
+    expect(await silence(env, { op: 'expire', instanceId: 'rem-closedloop-1', silenceId: created.silenceId!, externalURL: am.url })).toEqual({
+      detail: `silence ${created.silenceId} expired`,
+    });
     const expired = (await (await fetch(`${am.url}/api/v2/silence/${created.silenceId}`)).json()) as { status: { state: string } };
     expect(expired.status.state).toBe('expired');
-    expect((await silence(env, { op: 'expire', instanceId: 'rem-closedloop-1', silenceId: created.silenceId!, externalURL: am.url })).detail).toMatch(/expired|already gone/);
+    expect((await silence(env, { op: 'expire', instanceId: 'rem-closedloop-1', silenceId: created.silenceId!, externalURL: am.url })).detail).toMatch(
+      /expired|already gone/,
+    );
     expect((await client.alerts(LABELS))[0]!.status.state).toBe('active');
   });
 
@@ -126,7 +164,16 @@ describe('closed loop against a real Alertmanager', () => {
     const v = await verifyRemediation(down, verifyInput('http://127.0.0.1:1'));
     expect(v.alert).toBe('unknown');
     expect(v.detail).toMatch(/Alertmanager http:\/\/127.0.0.1:1 is unreachable/);
-    const s = await silence(down, { op: 'create', instanceId: 'x', labels: LABELS, matchLabels: ['alertname'], externalURL: 'http://127.0.0.1:1', durationSeconds: 60, comment: 'x', at: new Date().toISOString() });
+    const s = await silence(down, {
+      op: 'create',
+      instanceId: 'x',
+      labels: LABELS,
+      matchLabels: ['alertname'],
+      externalURL: 'http://127.0.0.1:1',
+      durationSeconds: 60,
+      comment: 'x',
+      at: new Date().toISOString(),
+    });
     expect(s.silenceId).toBeUndefined();
     expect(s.detail).toMatch(/^no silence: /);
   });

@@ -17,7 +17,11 @@ describe('docs/runbooks pages', () => {
 
   it('every relative link in docs/runbooks/ and the README table points at a file that exists', () => {
     const pages = [...runbookNames(), 'README'].map((n) => [n, page(n)] as const);
-    const missing = pages.flatMap(([n, text]) => localLinks(text).filter((l) => !existsSync(l)).map((l) => `${n}: ${l}`));
+    const missing = pages.flatMap(([n, text]) =>
+      localLinks(text)
+        .filter((l) => !existsSync(l))
+        .map((l) => `${n}: ${l}`),
+    );
     const readme = readFileSync('README.md', 'utf8');
     const table = [...readme.matchAll(/`((?:src|test|docs)\/[\w./-]+\.(?:ts|md))`/g)].map((m) => m[1]!);
     expect(table.length).toBeGreaterThan(20);

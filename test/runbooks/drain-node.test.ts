@@ -9,7 +9,10 @@ import { planArgs, runArgs, runbookFixture, target, type RunbookFixture } from '
 
 let f: RunbookFixture;
 beforeEach(async () => {
-  f = await runbookFixture({ runbooks: { 'drain-node': { pools: { compute: { maxUnavailable: 1 }, database: { minHealthy: 2 } } } }, protectedPools: ['system'] });
+  f = await runbookFixture({
+    runbooks: { 'drain-node': { pools: { compute: { maxUnavailable: 1 }, database: { minHealthy: 2 } } } },
+    protectedPools: ['system'],
+  });
 });
 afterEach(async () => {
   await f.stop();
@@ -49,7 +52,11 @@ describe('drain-node', () => {
     const evictions = writes.filter((w) => w.path.endsWith('/eviction'));
     expect(evictions.map((w) => w.path).sort()).toEqual(apiPods.map((p) => `/api/v1/namespaces/backend/pods/${p}/eviction`).sort());
     for (const e of evictions) {
-      expect(e).toMatchObject({ method: 'POST', status: 201, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { namespace: 'backend' }, deleteOptions: { preconditions: { uid: expect.any(String) } } } });
+      expect(e).toMatchObject({
+        method: 'POST',
+        status: 201,
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { namespace: 'backend' }, deleteOptions: { preconditions: { uid: expect.any(String) } } },
+      });
     }
     expect(writes.some((w) => w.method === 'DELETE')).toBe(false);
 
@@ -61,19 +68,36 @@ describe('drain-node', () => {
     const r2 = await drainNode.run(f.ctx, runArgs(NODE, { node: N1 }, plan.fixed, { iteration: 2 }));
     expect(r2.pending).toBeUndefined();
     expect(r2).toMatchObject({ outcome: 'done', progress: { done: 2, total: 2 } });
-    expect(f.kube.list('pods', 'kube-system').map((p) => p.metadata.name).sort()).toEqual(['etcd-' + N1, 'kube-proxy-000001'].sort());
+    expect(
+      f.kube
+        .list('pods', 'kube-system')
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(['etcd-' + N1, 'kube-proxy-000001'].sort());
     expect(f.kube.get('pods', 'backend', 'other-node-pod')).toBeDefined();
     await expect(drainNode.health!(f.ctx, { params: {}, target: NODE, fixed: {}, instanceId: 'x' })).resolves.toMatchObject({ healthy: true });
   });
 
   it('a PodDisruptionBudget that allows no disruption gets 429: waited on and retried, never forced', async () => {
     const apiPods = estate();
-    f.kube.seed('poddisruptionbudgets', pdbObject('backend', 'api-pdb', { matchLabels: { app: 'api' }, minAvailable: 2, status: { currentHealthy: 2, desiredHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 } }));
+    f.kube.seed(
+      'poddisruptionbudgets',
+      pdbObject('backend', 'api-pdb', {
+        matchLabels: { app: 'api' },
+        minAvailable: 2,
+        status: { currentHealthy: 2, desiredHealthy: 2, expectedPods: 2, disruptionsAllowed: 0 },
+      }),
+    );
     f.kube.clearRequests();
     const r0 = await drainNode.run(f.ctx, runArgs(NODE, { node: N1 }, { total: 2 }));
     expect(r0.pending?.reason).toMatch(/2 pods blocked by a PodDisruptionBudget \(429, retried\)/);
     expect(r0.pending?.reason).toContain('The disruption budget api-pdb needs 2 healthy pods and has 2 currently');
-    expect(f.writeRequests().filter((w) => w.path.endsWith('/eviction')).map((w) => w.status)).toEqual([429, 429]);
+    expect(
+      f
+        .writeRequests()
+        .filter((w) => w.path.endsWith('/eviction'))
+        .map((w) => w.status),
+    ).toEqual([429, 429]);
     expect(f.writeRequests().some((w) => w.method === 'DELETE')).toBe(false);
     expect(f.kube.list('pods', 'backend').filter((p) => p.metadata.deletionTimestamp)).toEqual([]);
 
@@ -81,7 +105,13 @@ describe('drain-node', () => {
     f.kube.modify('poddisruptionbudgets', 'backend', 'api-pdb', (p) => (p.status = { ...p.status, disruptionsAllowed: 1 }));
     f.kube.clearRequests();
     const r1 = await drainNode.run(f.ctx, runArgs(NODE, { node: N1 }, { total: 2 }, { iteration: 1 }));
-    expect(f.writeRequests().filter((w) => w.path.endsWith('/eviction')).map((w) => w.status).sort()).toEqual([201, 429]);
+    expect(
+      f
+        .writeRequests()
+        .filter((w) => w.path.endsWith('/eviction'))
+        .map((w) => w.status)
+        .sort(),
+    ).toEqual([201, 429]);
     expect(r1.pending?.reason).toMatch(/1 pods blocked.*1 pods terminating/);
     expect(f.kube.get('poddisruptionbudgets', 'backend', 'api-pdb')!.status).toMatchObject({ disruptionsAllowed: 0, disruptedPods: expect.any(Object) });
     expect(apiPods).toHaveLength(2);
@@ -92,7 +122,9 @@ describe('drain-node', () => {
     f.kube.modify('nodes', undefined, N2, (n) => (n.spec = { unschedulable: true }));
     f.kube.clearRequests();
     const plan = await drainNode.plan(f.ctx, planArgs(NODE, { node: N1 }));
-    expect(plan.refusal).toMatch(/pool compute would have 2 nodes unavailable \(budget maxUnavailable 1; already unavailable: aks-compute-12345678-vmss000002\)/);
+    expect(plan.refusal).toMatch(
+      /pool compute would have 2 nodes unavailable \(budget maxUnavailable 1; already unavailable: aks-compute-12345678-vmss000002\)/,
+    );
     const r = await drainNode.run(f.ctx, runArgs(NODE, { node: N1 }, {}));
     expect(r.outcome).toBe('skipped');
     expect(f.writes()).toEqual([]);
@@ -128,7 +160,11 @@ describe('drain-node', () => {
   it('the real eviction endpoint: 404 for a missing pod, 400 for a mismatched name', async () => {
     const core = f.kube.kubeConfig().makeApiClient(CoreV1Api);
     f.kube.seedPod({ namespace: 'backend', name: 'p1' });
-    await expect(core.createNamespacedPodEviction({ name: 'nope', namespace: 'backend', body: { metadata: { name: 'nope', namespace: 'backend' } } })).rejects.toMatchObject({ code: 404 });
-    await expect(core.createNamespacedPodEviction({ name: 'p1', namespace: 'backend', body: { metadata: { name: 'other', namespace: 'backend' } } })).rejects.toMatchObject({ code: 400 });
+    await expect(
+      core.createNamespacedPodEviction({ name: 'nope', namespace: 'backend', body: { metadata: { name: 'nope', namespace: 'backend' } } }),
+    ).rejects.toMatchObject({ code: 404 });
+    await expect(
+      core.createNamespacedPodEviction({ name: 'p1', namespace: 'backend', body: { metadata: { name: 'other', namespace: 'backend' } } }),
+    ).rejects.toMatchObject({ code: 400 });
   });
 });

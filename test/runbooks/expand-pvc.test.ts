@@ -22,12 +22,25 @@ describe('expand-pvc', () => {
     f.kube.seed('persistentvolumeclaims', pvcObject('data', 'pg-data', { storageClassName: 'managed-csi-premium', size: '50Gi' }));
     f.kube.clearRequests();
     const plan = await expandPvc.plan(f.ctx, planArgs(PVC, { namespace: 'data', pvc: 'pg-data' }));
-    expect(plan).toMatchObject({ summary: 'expand persistentvolumeclaim data/pg-data from 50Gi to 60Gi (storage class managed-csi-premium, cap 100Gi)', fixed: { size: '60Gi' } });
+    expect(plan).toMatchObject({
+      summary: 'expand persistentvolumeclaim data/pg-data from 50Gi to 60Gi (storage class managed-csi-premium, cap 100Gi)',
+      fixed: { size: '60Gi' },
+    });
     const r0 = await expandPvc.run(f.ctx, runArgs(PVC, {}, plan.fixed));
-    expect(f.writeRequests()).toEqual([expect.objectContaining({ method: 'PATCH', path: '/api/v1/namespaces/data/persistentvolumeclaims/pg-data', contentType: 'application/merge-patch+json', status: 200, body: { spec: { resources: { requests: { storage: '60Gi' } } } } })]);
+    expect(f.writeRequests()).toEqual([
+      expect.objectContaining({
+        method: 'PATCH',
+        path: '/api/v1/namespaces/data/persistentvolumeclaims/pg-data',
+        contentType: 'application/merge-patch+json',
+        status: 200,
+        body: { spec: { resources: { requests: { storage: '60Gi' } } } },
+      }),
+    ]);
     expect(r0.pending?.reason).toMatch(/waiting for the resize to start/);
     resizePvc(f.kube, 'data', 'pg-data', 'controller');
-    expect((await expandPvc.run(f.ctx, runArgs(PVC, {}, plan.fixed, { iteration: 1 }))).pending?.reason).toMatch(/external resizer is expanding the volume \(Resizing\)/);
+    expect((await expandPvc.run(f.ctx, runArgs(PVC, {}, plan.fixed, { iteration: 1 }))).pending?.reason).toMatch(
+      /external resizer is expanding the volume \(Resizing\)/,
+    );
     resizePvc(f.kube, 'data', 'pg-data', 'node');
     expect((await expandPvc.run(f.ctx, runArgs(PVC, {}, plan.fixed, { iteration: 2 }))).pending?.reason).toMatch(/FileSystemResizePending/);
     resizePvc(f.kube, 'data', 'pg-data', 'done');
@@ -49,15 +62,23 @@ describe('expand-pvc', () => {
     expect(f.writes()).toEqual([]);
     const core = f.kube.kubeConfig().makeApiClient(CoreV1Api);
     await expect(
-      core.patchNamespacedPersistentVolumeClaim({ name: 'pg-data', namespace: 'data', body: { spec: { resources: { requests: { storage: '60Gi' } } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-    ).rejects.toMatchObject({ code: 403, body: expect.stringContaining('only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize') });
+      core.patchNamespacedPersistentVolumeClaim(
+        { name: 'pg-data', namespace: 'data', body: { spec: { resources: { requests: { storage: '60Gi' } } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    ).rejects.toMatchObject({
+      code: 403,
+      body: expect.stringContaining('only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize'),
+    });
   });
 
   it('stops at the cap, and a dry-run changes nothing', async () => {
     f.kube.seed('storageclasses', storageClassObject('managed-csi', true));
     f.kube.seed('persistentvolumeclaims', pvcObject('data', 'full', { storageClassName: 'managed-csi', size: '100Gi' }));
     f.kube.seed('persistentvolumeclaims', pvcObject('data', 'pg-data', { storageClassName: 'managed-csi', size: '95Gi' }));
-    expect((await expandPvc.plan(f.ctx, planArgs(target('PersistentVolumeClaim', 'data', 'full'), {}))).refusal).toMatch(/already at the cap runbooks.expand-pvc.max \(100Gi\)/);
+    expect((await expandPvc.plan(f.ctx, planArgs(target('PersistentVolumeClaim', 'data', 'full'), {}))).refusal).toMatch(
+      /already at the cap runbooks.expand-pvc.max \(100Gi\)/,
+    );
     const plan = await expandPvc.plan(f.ctx, planArgs(PVC, {}));
     expect(plan.fixed).toEqual({ size: '100Gi' });
     f.kube.clearRequests();
@@ -73,6 +94,9 @@ describe('expand-pvc', () => {
     f.kube.seed('persistentvolumeclaims', pvcObject('data', 'pg-data', { storageClassName: 'managed-csi', size: '10Gi' }));
     await expandPvc.run(f.ctx, runArgs(PVC, {}, { size: '12Gi' }));
     f.kube.modify('persistentvolumeclaims', 'data', 'pg-data', (p) => ((p.status ??= {})['allocatedResourceStatuses'] = { storage: 'ControllerResizeFailed' }));
-    expect(await expandPvc.run(f.ctx, runArgs(PVC, {}, { size: '12Gi' }, { iteration: 1 }))).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('ControllerResizeFailed') });
+    expect(await expandPvc.run(f.ctx, runArgs(PVC, {}, { size: '12Gi' }, { iteration: 1 }))).toMatchObject({
+      outcome: 'failed',
+      detail: expect.stringContaining('ControllerResizeFailed'),
+    });
   });
 });

@@ -9,7 +9,18 @@ let f: RunbookFixture;
 beforeEach(async () => {
   f = await runbookFixture({
     runbooks: {
-      'run-job': { templates: { 'diag-dns': { namespace: 'ops', image: 'contoso.azurecr.io/netshoot:1.0', command: ['/bin/sh', '-c', 'nslookup $ALERT_LABEL_SERVICE'], env: { MODE: 'quick' }, ttlAfterFinished: '1h', activeDeadline: '10m' } } },
+      'run-job': {
+        templates: {
+          'diag-dns': {
+            namespace: 'ops',
+            image: 'contoso.azurecr.io/netshoot:1.0',
+            command: ['/bin/sh', '-c', 'nslookup $ALERT_LABEL_SERVICE'],
+            env: { MODE: 'quick' },
+            ttlAfterFinished: '1h',
+            activeDeadline: '10m',
+          },
+        },
+      },
     },
   });
 });
@@ -37,14 +48,25 @@ describe('delete-failed-jobs', () => {
     const r = await deleteFailedJobs.run(f.ctx, runArgs(JOBS, {}, plan.fixed));
     expect(r.outcome).toBe('done');
     const deletes = f.writeRequests();
-    expect(deletes.map((d) => `${d.method} ${d.path}`)).toEqual(['DELETE /apis/batch/v1/namespaces/analysis/jobs/scan-a', 'DELETE /apis/batch/v1/namespaces/analysis/jobs/scan-b']);
-    for (const d of deletes) expect(d).toMatchObject({ query: { propagationPolicy: 'Background' }, body: { preconditions: { uid: expect.any(String) } }, status: 200 });
-    expect(f.kube.list('jobs', 'analysis').map((j) => j.metadata.name).sort()).toEqual(['other-failed', 'scan-ok']);
+    expect(deletes.map((d) => `${d.method} ${d.path}`)).toEqual([
+      'DELETE /apis/batch/v1/namespaces/analysis/jobs/scan-a',
+      'DELETE /apis/batch/v1/namespaces/analysis/jobs/scan-b',
+    ]);
+    for (const d of deletes)
+      expect(d).toMatchObject({ query: { propagationPolicy: 'Background' }, body: { preconditions: { uid: expect.any(String) } }, status: 200 });
+    expect(
+      f.kube
+        .list('jobs', 'analysis')
+        .map((j) => j.metadata.name)
+        .sort(),
+    ).toEqual(['other-failed', 'scan-ok']);
     expect(f.kube.list('pods', 'analysis')).toEqual([]);
     // At-least-once: a second run of the same action finds them gone.
     f.kube.clearRequests();
     expect((await deleteFailedJobs.run(f.ctx, runArgs(JOBS, {}, plan.fixed))).outcome).toBe('already-done');
-    await expect(deleteFailedJobs.health!(f.ctx, { params: { selector: 'app=packamal-analysis' }, target: JOBS, fixed: {}, instanceId: 'x' })).resolves.toMatchObject({ healthy: true });
+    await expect(
+      deleteFailedJobs.health!(f.ctx, { params: { selector: 'app=packamal-analysis' }, target: JOBS, fixed: {}, instanceId: 'x' }),
+    ).resolves.toMatchObject({ healthy: true });
   });
 
   it('olderThan and a named job narrow the choice; dry-run deletes nothing', async () => {
@@ -82,7 +104,9 @@ describe('run-job', () => {
     const [create] = f.writeRequests();
     expect(create).toMatchObject({ method: 'POST', path: '/apis/batch/v1/namespaces/ops/jobs', status: 201 });
     const job = f.kube.get('jobs', 'ops', name)!;
-    const container = (job.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }>; command: string[] }>; restartPolicy: string } } }).template.spec;
+    const container = (
+      job.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }>; command: string[] }>; restartPolicy: string } } }
+    ).template.spec;
     expect(container.restartPolicy).toBe('Never');
     expect(container.containers[0]!.env).toEqual([
       { name: 'MODE', value: 'quick' },
@@ -98,7 +122,10 @@ describe('run-job', () => {
     expect(f.kube.list('jobs', 'ops')).toHaveLength(1);
 
     finishJob(f.kube, 'ops', name, 'Complete');
-    expect(await runJob.run(f.ctx, runArgs(JOB, { template: 'diag-dns' }, plan.fixed, { iteration: 1 }))).toMatchObject({ outcome: 'done', detail: 'the job completed (1 succeeded)' });
+    expect(await runJob.run(f.ctx, runArgs(JOB, { template: 'diag-dns' }, plan.fixed, { iteration: 1 }))).toMatchObject({
+      outcome: 'done',
+      detail: 'the job completed (1 succeeded)',
+    });
     await expect(runJob.health!(f.ctx, { params: {}, target: JOB, fixed: plan.fixed, instanceId: 'x' })).resolves.toMatchObject({ healthy: true });
   });
 
@@ -107,7 +134,10 @@ describe('run-job', () => {
     const plan = await runJob.plan(f.ctx, planArgs(JOB, { template: 'diag-dns' }));
     await runJob.run(f.ctx, runArgs(JOB, { template: 'diag-dns' }, plan.fixed));
     finishJob(f.kube, 'ops', String(plan.fixed['job']), 'Failed');
-    expect(await runJob.run(f.ctx, runArgs(JOB, { template: 'diag-dns' }, plan.fixed, { iteration: 1 }))).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/BackoffLimitExceeded.*kubectl logs -n ops job\//) });
+    expect(await runJob.run(f.ctx, runArgs(JOB, { template: 'diag-dns' }, plan.fixed, { iteration: 1 }))).toMatchObject({
+      outcome: 'failed',
+      detail: expect.stringMatching(/BackoffLimitExceeded.*kubectl logs -n ops job\//),
+    });
     expect((await runJob.plan(f.ctx, planArgs(target('Job', '', 'nope'), { template: 'nope' }))).refusal).toMatch(/no Job template "nope"/);
     f.kube.clearRequests();
     const dry = await runJob.run(f.ctx, runArgs(JOB, { template: 'diag-dns' }, plan.fixed, { dryRun: true, instanceId: 'rem-other' }));

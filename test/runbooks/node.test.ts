@@ -22,7 +22,14 @@ describe('cordon-node / uncordon-node', () => {
     f.kube.clearRequests();
     expect((await cordonNode.run(f.ctx, runArgs(NODE, { node: N1 }, {}))).outcome).toBe('done');
     expect((await cordonNode.run(f.ctx, runArgs(NODE, { node: N1 }, {}))).outcome).toBe('already-done');
-    expect(f.writeRequests()).toEqual([expect.objectContaining({ method: 'PATCH', path: `/api/v1/nodes/${N1}`, contentType: 'application/strategic-merge-patch+json', body: { spec: { unschedulable: true } } })]);
+    expect(f.writeRequests()).toEqual([
+      expect.objectContaining({
+        method: 'PATCH',
+        path: `/api/v1/nodes/${N1}`,
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { unschedulable: true } },
+      }),
+    ]);
     expect(f.kube.get('nodes', undefined, N1)!.spec!['unschedulable']).toBe(true);
     await expect(cordonNode.health!(f.ctx, { params: {}, target: NODE, fixed: {}, instanceId: 'x' })).resolves.toMatchObject({ healthy: true });
     expect((await uncordonNode.run(f.ctx, runArgs(NODE, { node: N1 }, {}))).outcome).toBe('done');

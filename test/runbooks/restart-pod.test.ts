@@ -151,7 +151,13 @@ describe('restartPod on other pods', () => {
     expect(result).toMatchObject({ outcome: 'done', action: 'deleted pod shop/debug', actedOn: podTarget('shop', 'debug') });
     expect(result.detail).toContain('nothing will recreate it');
     expect(kube.writes()).toEqual([
-      expect.objectContaining({ method: 'DELETE', path: '/api/v1/namespaces/shop/pods/debug', query: {}, body: { preconditions: { uid: pod.metadata.uid } }, status: 200 }),
+      expect.objectContaining({
+        method: 'DELETE',
+        path: '/api/v1/namespaces/shop/pods/debug',
+        query: {},
+        body: { preconditions: { uid: pod.metadata.uid } },
+        status: 200,
+      }),
     ]);
     expect(kube.get('pods', 'shop', 'debug')?.metadata.deletionTimestamp).toBeDefined();
 
@@ -164,7 +170,16 @@ describe('restartPod on other pods', () => {
     kube.seedPod({
       namespace: 'data',
       name: 'postgres-0',
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'postgres', uid: '5f1c6c9e-0000-4000-8000-000000000001', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          name: 'postgres',
+          uid: '5f1c6c9e-0000-4000-8000-000000000001',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     });
     const result = await restartPod(apis, { target: podTarget('data', 'postgres-0'), dryRun: false, restartedAt: RESTARTED_AT });
     expect(result).toMatchObject({ outcome: 'done', actedOn: { kind: 'Pod', name: 'postgres-0' } });
@@ -212,7 +227,9 @@ describe('restartPod safety and failures', () => {
   it('throws on transport errors so the activity can be retried', async () => {
     kube.seedPod({ namespace: 'shop', name: 'debug' });
     await kube.stop();
-    await expect(restartPod(apis, { target: podTarget('shop', 'debug'), dryRun: false, restartedAt: RESTARTED_AT })).rejects.toThrow(/cluster ms5-prod: get pod shop\/debug failed/);
+    await expect(restartPod(apis, { target: podTarget('shop', 'debug'), dryRun: false, restartedAt: RESTARTED_AT })).rejects.toThrow(
+      /cluster ms5-prod: get pod shop\/debug failed/,
+    );
   });
 
   it('refuses a restartedAt that is not an RFC 3339 time', async () => {
@@ -242,7 +259,11 @@ clusters: [{ name: ms5-prod, kubeContext: ${kc.getCurrentContext()} }]
     const { pod } = seedApi();
     kube.forbid('get', 'pods');
     const plan = await planRunbook(env(), planInput(pod));
-    expect(plan.refusal).toMatch(new RegExp(`^cannot plan: cluster ms5-prod: get pod shop/${pod.name} failed: .*forbidden.*missing Kubernetes permission: get pods in namespace shop .*Fix: grant the app's identity`));
+    expect(plan.refusal).toMatch(
+      new RegExp(
+        `^cannot plan: cluster ms5-prod: get pod shop/${pod.name} failed: .*forbidden.*missing Kubernetes permission: get pods in namespace shop .*Fix: grant the app's identity`,
+      ),
+    );
     expect(kube.writes()).toEqual([]);
   });
 

@@ -55,7 +55,9 @@ describe('rollback-deployment', () => {
     await f.stop();
     f = await runbookFixture();
     twoRevisions(180);
-    expect((await rollbackDeployment.plan(f.ctx, planArgs(DEP, { deployment: 'api' }))).refusal).toMatch(/started rolling out 180 minutes ago, outside the 120-minute window/);
+    expect((await rollbackDeployment.plan(f.ctx, planArgs(DEP, { deployment: 'api' }))).refusal).toMatch(
+      /started rolling out 180 minutes ago, outside the 120-minute window/,
+    );
     f.kube.modify('deployments', 'shop', 'api', (d) => ((d.spec as Record<string, unknown>)['paused'] = true));
     expect((await rollbackDeployment.plan(f.ctx, planArgs(DEP, { deployment: 'api' }))).refusal).toMatch(/cannot roll back a paused deployment/);
     expect(f.writes()).toEqual([]);

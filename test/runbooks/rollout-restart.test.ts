@@ -27,7 +27,13 @@ describe('rollout-restart', () => {
     const r0 = await rolloutRestart.run(f.ctx, runArgs(DEP, {}, plan.fixed));
     expect(r0).toMatchObject({ outcome: 'done', pending: { reason: 'Waiting for deployment spec update to be observed...' } });
     expect(f.writeRequests()).toEqual([
-      expect.objectContaining({ method: 'PATCH', path: '/apis/apps/v1/namespaces/shop/deployments/api', contentType: 'application/strategic-merge-patch+json', query: { fieldManager: 'aksops' }, body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: AT } } } } } }),
+      expect.objectContaining({
+        method: 'PATCH',
+        path: '/apis/apps/v1/namespaces/shop/deployments/api',
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'aksops' },
+        body: { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: AT } } } } },
+      }),
     ]);
 
     rolloutDeployment(f.kube, 'shop', 'api', 'partial');
@@ -40,7 +46,10 @@ describe('rollout-restart', () => {
     expect(r2.pending).toBeUndefined();
     expect(r2).toMatchObject({ outcome: 'done', detail: 'deployment "api" successfully rolled out' });
     expect(f.writes()).toHaveLength(1);
-    await expect(rolloutRestart.health!(f.ctx, { params: {}, target: DEP, fixed: {}, instanceId: 'x' })).resolves.toEqual({ healthy: true, detail: 'deployment "api" successfully rolled out' });
+    await expect(rolloutRestart.health!(f.ctx, { params: {}, target: DEP, fixed: {}, instanceId: 'x' })).resolves.toEqual({
+      healthy: true,
+      detail: 'deployment "api" successfully rolled out',
+    });
   });
 
   it('a retried action (same restartedAt) does not patch again', async () => {
@@ -75,14 +84,25 @@ describe('rollout-restart', () => {
 
   it('restarts a StatefulSet and a DaemonSet through their own endpoints', async () => {
     const tpl = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: app, image: `img/${app}:1` }] } });
-    f.kube.seed('statefulsets', { metadata: { name: 'redis', namespace: 'data' }, spec: { replicas: 3, selector: { matchLabels: { app: 'redis' } }, serviceName: 'redis', template: tpl('redis') }, status: { replicas: 3, readyReplicas: 3, observedGeneration: 1, currentRevision: 'a', updateRevision: 'a' } });
-    f.kube.seed('daemonsets', { metadata: { name: 'fluent-bit', namespace: 'logging' }, spec: { selector: { matchLabels: { app: 'fluent-bit' } }, template: tpl('fluent-bit') }, status: { desiredNumberScheduled: 4, updatedNumberScheduled: 4, numberAvailable: 4, observedGeneration: 1 } });
+    f.kube.seed('statefulsets', {
+      metadata: { name: 'redis', namespace: 'data' },
+      spec: { replicas: 3, selector: { matchLabels: { app: 'redis' } }, serviceName: 'redis', template: tpl('redis') },
+      status: { replicas: 3, readyReplicas: 3, observedGeneration: 1, currentRevision: 'a', updateRevision: 'a' },
+    });
+    f.kube.seed('daemonsets', {
+      metadata: { name: 'fluent-bit', namespace: 'logging' },
+      spec: { selector: { matchLabels: { app: 'fluent-bit' } }, template: tpl('fluent-bit') },
+      status: { desiredNumberScheduled: 4, updatedNumberScheduled: 4, numberAvailable: 4, observedGeneration: 1 },
+    });
     f.kube.clearRequests();
     const sts = target('StatefulSet', 'data', 'redis');
     const ds = target('DaemonSet', 'logging', 'fluent-bit');
     expect((await rolloutRestart.run(f.ctx, runArgs(sts, {}, {}))).pending).toBeDefined();
     expect((await rolloutRestart.run(f.ctx, runArgs(ds, {}, {}))).pending).toBeDefined();
-    expect(f.writes()).toEqual(['PATCH /apis/apps/v1/namespaces/data/statefulsets/redis?fieldManager=aksops', 'PATCH /apis/apps/v1/namespaces/logging/daemonsets/fluent-bit?fieldManager=aksops']);
+    expect(f.writes()).toEqual([
+      'PATCH /apis/apps/v1/namespaces/data/statefulsets/redis?fieldManager=aksops',
+      'PATCH /apis/apps/v1/namespaces/logging/daemonsets/fluent-bit?fieldManager=aksops',
+    ]);
     syncWorkload(f.kube, 'statefulsets', 'data', 'redis', false);
     expect((await rolloutRestart.run(f.ctx, runArgs(sts, {}, {}, { iteration: 1 }))).pending?.reason).toMatch(/Waiting for 1 pods to be ready/);
     syncWorkload(f.kube, 'statefulsets', 'data', 'redis');

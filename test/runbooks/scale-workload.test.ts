@@ -24,7 +24,9 @@ describe('scale-workload', () => {
     expect(plan).toMatchObject({ summary: 'scale deployment shop/worker from 2 to 4 replicas', fixed: { replicas: 4 } });
     expect(plan.requiresApproval).toBeUndefined();
     const r0 = await scaleWorkload.run(f.ctx, runArgs(t, {}, plan.fixed));
-    expect(f.writeRequests()).toEqual([expect.objectContaining({ method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { replicas: 4 } } })]);
+    expect(f.writeRequests()).toEqual([
+      expect.objectContaining({ method: 'PATCH', contentType: 'application/merge-patch+json', body: { spec: { replicas: 4 } } }),
+    ]);
     expect(r0.pending).toBeDefined();
     rolloutDeployment(f.kube, 'shop', 'worker', 'complete');
     const r1 = await scaleWorkload.run(f.ctx, runArgs(t, {}, plan.fixed, { iteration: 1 }));
@@ -54,7 +56,14 @@ describe('scale-workload', () => {
     expect(plan).toMatchObject({ target: hpa, fixed: { hpaMin: 2, hpaMax: 14, viaHpa: true } });
     expect(plan.summary).toMatch(/^raise horizontalpodautoscaler shop\/api-hpa bounds to min 2, max 14 \(it owns deployment shop\/api/);
     const r = await scaleWorkload.run(f.ctx, runArgs(hpa, {}, plan.fixed));
-    expect(f.writeRequests()).toEqual([expect.objectContaining({ method: 'PATCH', path: '/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/api-hpa', contentType: 'application/merge-patch+json', body: { spec: { minReplicas: 2, maxReplicas: 14 } } })]);
+    expect(f.writeRequests()).toEqual([
+      expect.objectContaining({
+        method: 'PATCH',
+        path: '/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/api-hpa',
+        contentType: 'application/merge-patch+json',
+        body: { spec: { minReplicas: 2, maxReplicas: 14 } },
+      }),
+    ]);
     expect(r.outcome).toBe('done');
     expect(f.kube.get('horizontalpodautoscalers', 'shop', 'api-hpa')!.spec).toMatchObject({ minReplicas: 2, maxReplicas: 14 });
     expect(f.kube.get('deployments', 'shop', 'api')!.spec!['replicas']).toBe(10);

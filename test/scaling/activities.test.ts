@@ -62,7 +62,12 @@ beforeAll(async () => {
   plan.prometheus.url = prom.url;
   arm = await FakeArm.start();
   pools = installAgentPools(arm);
-  pools.addCluster({ subscriptionId: SUB, resourceGroup: 'rg-ms5', name: 'aks-ms5-prod', pools: [{ name: 'compute', count: 2, enableAutoScaling: true, minCount: 1, maxCount: 20 }] });
+  pools.addCluster({
+    subscriptionId: SUB,
+    resourceGroup: 'rg-ms5',
+    name: 'aks-ms5-prod',
+    pools: [{ name: 'compute', count: 2, enableAutoScaling: true, minCount: 1, maxCount: 20 }],
+  });
   const settings = readSettings({ AzureWebJobsStorage: inject('azurite').connectionString, SCALING_TABLE_NAME: `scaling${Date.now()}` });
   store = ScalingStore.fromSettings(settings);
   deps = {
@@ -129,7 +134,9 @@ describe('predictive-scaling activities against real Prometheus, fake ARM and Az
     // The next run sees the change (its time starts the cooldown) and holds.
     const next = await forecastPoolActivity({ plan, at: end }, deps);
     expect(next.state).toMatchObject({ minCount: decision.toMinCount, lastChangeAtMs: Date.parse(end) });
-    expect(decideForPool(plan, { ...next, desiredNodes: decision.toMinCount + 3 }, Date.parse(end) + 5 * 60_000).reasons.join()).toMatch(/cooldown: last change 5 min ago/);
+    expect(decideForPool(plan, { ...next, desiredNodes: decision.toMinCount + 3 }, Date.parse(end) + 5 * 60_000).reasons.join()).toMatch(
+      /cooldown: last change 5 min ago/,
+    );
   });
 
   it('changes nothing while paused', async () => {
@@ -153,7 +160,15 @@ describe('predictive-scaling activities against real Prometheus, fake ARM and Az
     const ctx = new InvocationContext({ functionName: 'scalingReport', invocationId: 'test' });
     const res = await handler(new HttpRequest({ url: 'http://localhost/api/scaling/report?cluster=ms5-prod', method: 'GET' }), ctx);
     expect(res.status).toBe(200);
-    const body = res.jsonBody as { pools: { pool: string; intervals: number; forecast: { targets: number; maseVsPersistence: number | null }; provisioning: { observedUnderProvisionedShare: number | null }; lastDecision: unknown }[] };
+    const body = res.jsonBody as {
+      pools: {
+        pool: string;
+        intervals: number;
+        forecast: { targets: number; maseVsPersistence: number | null };
+        provisioning: { observedUnderProvisionedShare: number | null };
+        lastDecision: unknown;
+      }[];
+    };
     expect(body.pools).toHaveLength(1);
     expect(body.pools[0]).toMatchObject({ pool: 'compute', intervals: 2, forecast: { targets: 1 } });
     expect(body.pools[0]!.forecast.maseVsPersistence).not.toBeNull();

@@ -60,7 +60,13 @@ describe('engine bound: a noisy working day and a quiet night', () => {
     const hour = Math.floor((i % DAY) / 12);
     return 100 + (hour >= 9 && hour < 17 ? 8 : 1) * g();
   });
-  const opts = { stepMs: FIVE_MIN, horizonSteps: 12, leadSteps: 3, decisionWindowSteps: 1, exclude: ['seasonal-naive-1d', 'seasonal-naive-7d', 'holt-winters'] as const };
+  const opts = {
+    stepMs: FIVE_MIN,
+    horizonSteps: 12,
+    leadSteps: 3,
+    decisionWindowSteps: 1,
+    exclude: ['seasonal-naive-1d', 'seasonal-naive-7d', 'holt-winters'] as const,
+  };
   const adaptive = runEngine(y, { ...opts, exclude: [...opts.exclude] });
   const fixed = runEngine(y, { ...opts, exclude: [...opts.exclude], bound: 'static' });
   const from = 7 * DAY;

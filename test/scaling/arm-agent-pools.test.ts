@@ -37,7 +37,11 @@ describe('fake ARM core over plain HTTP (what any client sees)', () => {
   const call = (path: string, init: RequestInit & { token?: string | null } = {}) =>
     fetch(`${arm.url}${path}`, {
       ...init,
-      headers: { ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? TOKEN}` }), ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) },
+      headers: {
+        ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? TOKEN}` }),
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(init.headers as Record<string, string>),
+      },
     });
 
   it('requires a bearer token it accepts', async () => {
@@ -53,7 +57,9 @@ describe('fake ARM core over plain HTTP (what any client sees)', () => {
   it('requires api-version, like ARM', async () => {
     const res = await call(POOLS);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
+    });
     expect((await call(`${POOLS}?api-version=latest`)).status).toBe(400);
   });
 
@@ -106,8 +112,18 @@ describe('fake ARM core over plain HTTP (what any client sees)', () => {
 
   it('refuses what AKS refuses', async () => {
     const cases: [string, Record<string, unknown>, number, RegExp][] = [
-      ['compute', { count: 9, enableAutoScaling: true, minCount: 2, maxCount: 20 }, 400, /Cannot manually scale agent pool 'compute' while the cluster autoscaler is enabled/],
-      ['compute', { count: 5, enableAutoScaling: true, minCount: 8, maxCount: 4 }, 400, /minCount \(8\) must be less than or equal to agentPoolProfile.maxCount \(4\)/],
+      [
+        'compute',
+        { count: 9, enableAutoScaling: true, minCount: 2, maxCount: 20 },
+        400,
+        /Cannot manually scale agent pool 'compute' while the cluster autoscaler is enabled/,
+      ],
+      [
+        'compute',
+        { count: 5, enableAutoScaling: true, minCount: 8, maxCount: 4 },
+        400,
+        /minCount \(8\) must be less than or equal to agentPoolProfile.maxCount \(4\)/,
+      ],
       ['system', { count: 2, enableAutoScaling: true, minCount: 0, maxCount: 3, mode: 'System' }, 400, /system pool must keep at least 1 node/],
       ['compute', { enableAutoScaling: true, minCount: 2, maxCount: 20 }, 400, /Required parameter properties.count is missing/],
     ];
@@ -146,7 +162,15 @@ describe('AgentPools adapter through @azure/arm-containerservice (HTTPS)', () =>
   afterEach(() => arm.stop());
 
   it('reads a pool', async () => {
-    expect(await pools.get(ref('compute'))).toMatchObject({ name: 'compute', mode: 'User', count: 3, enableAutoScaling: true, minCount: 2, maxCount: 20, provisioningState: 'Succeeded' });
+    expect(await pools.get(ref('compute'))).toMatchObject({
+      name: 'compute',
+      mode: 'User',
+      count: 3,
+      enableAutoScaling: true,
+      minCount: 2,
+      maxCount: 20,
+      provisioningState: 'Succeeded',
+    });
     expect(credential.scopes).toContain(ARM_SCOPE);
     expect(arm.requests.at(-1)).toMatchObject({ method: 'GET', apiVersion: expect.stringMatching(/^\d{4}-\d{2}-\d{2}/), authorized: true });
   });
@@ -195,7 +219,12 @@ describe('AgentPools adapter through @azure/arm-containerservice (HTTPS)', () =>
   });
 
   it('maps 403 to the role the identity needs', async () => {
-    arm.failNext({ method: 'GET', status: 403, code: 'AuthorizationFailed', message: "The client does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/agentPools/read'." });
+    arm.failNext({
+      method: 'GET',
+      status: 403,
+      code: 'AuthorizationFailed',
+      message: "The client does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/agentPools/read'.",
+    });
     const err = (await pools.get(ref('compute')).catch((e: unknown) => e)) as AgentPoolError;
     expect(err).toMatchObject({ status: 403, code: 'AuthorizationFailed', transient: false });
     expect(err.message).toMatch(/Fix: assign the custom role agentPoolOperator on the cluster/);

@@ -125,22 +125,28 @@ describe('backtest figures on the shared traces', () => {
     expect(before.pool.extraNodeHoursVsReactive!).toBeGreaterThan(s.pool.extraNodeHoursVsReactive!);
   });
 
-  it.each(['location_4', 'location_41'])('hourly pedestrians %s: better than both baselines, but hourly steps make pre-warming expensive and coverage short', async (column) => {
-    const s = await backtest(['--csv', join(TRACES, 'prophet-pedestrians_hourly.csv'), '--value-column', column]);
-    expect(s.forecast.maseVsPersistence!).toBeLessThan(1);
-    expect(s.forecast.maseVsSeasonalNaive!).toBeLessThan(1);
-    expect(s.pool.predictive.waitingDemandMinutes!).toBeLessThan(s.pool.reactive.waitingDemandMinutes!);
-    expect(s.goals.extraNodeHours.met).toBe(false);
-    expect(s.recommendedMode.mode).toBe('forecast-only');
-    expect(s.recommendedMode.reasons.join(' ')).toMatch(/upper bound covered/);
-  });
+  it.each(['location_4', 'location_41'])(
+    'hourly pedestrians %s: better than both baselines, but hourly steps make pre-warming expensive and coverage short',
+    async (column) => {
+      const s = await backtest(['--csv', join(TRACES, 'prophet-pedestrians_hourly.csv'), '--value-column', column]);
+      expect(s.forecast.maseVsPersistence!).toBeLessThan(1);
+      expect(s.forecast.maseVsSeasonalNaive!).toBeLessThan(1);
+      expect(s.pool.predictive.waitingDemandMinutes!).toBeLessThan(s.pool.reactive.waitingDemandMinutes!);
+      expect(s.goals.extraNodeHours.met).toBe(false);
+      expect(s.recommendedMode.mode).toBe('forecast-only');
+      expect(s.recommendedMode.reasons.join(' ')).toMatch(/upper bound covered/);
+    },
+  );
 
-  it.each(['nab-ec2_cpu_utilization_5f5533.csv', 'nab-ec2_cpu_utilization_24ae8d.csv', 'nab-rds_cpu_utilization_cc0c53.csv'])('%s has no detectable cycle and stays forecast-only', async (file) => {
-    const s = await backtest(['--csv', join(TRACES, file)]);
-    expect(s.periodicity.daily.detected).toBe(false);
-    expect(s.recommendedMode.mode).toBe('forecast-only');
-    expect(s.recommendedMode.reasons).toContain('no daily or weekly period detected: the series is not predictable enough to act on');
-  });
+  it.each(['nab-ec2_cpu_utilization_5f5533.csv', 'nab-ec2_cpu_utilization_24ae8d.csv', 'nab-rds_cpu_utilization_cc0c53.csv'])(
+    '%s has no detectable cycle and stays forecast-only',
+    async (file) => {
+      const s = await backtest(['--csv', join(TRACES, file)]);
+      expect(s.periodicity.daily.detected).toBe(false);
+      expect(s.recommendedMode.mode).toBe('forecast-only');
+      expect(s.recommendedMode.reasons).toContain('no daily or weekly period detected: the series is not predictable enough to act on');
+    },
+  );
 
   it('alibaba (7.8 days, daily cycle) is not clearly better than persistence at 60 min and stays forecast-only', async () => {
     const s = await backtest(['--csv', join(TRACES, 'alibaba2018-machine_usage_300s.csv'), '--step', '5m']);

@@ -61,8 +61,13 @@ describe('scaling config', () => {
     expect(plans[1]).toMatchObject({ key: 'ms5-prod/system', mode: 'forecast-only', protected: true });
   });
 
-  it('a queue signal becomes the pool\'s requests query (workers the queue needs); the cost gate limits resolve', () => {
-    const yaml = withScaling(GOOD.replace('headroom: 0.15, cooldown: 15m', "queue: { query: 'celery_queue_length{queue_name=\"analysis\"}', tasksPerWorker: 4, workerRequests: 0.5 }, maxExtraNodeHours: 0.25"));
+  it("a queue signal becomes the pool's requests query (workers the queue needs); the cost gate limits resolve", () => {
+    const yaml = withScaling(
+      GOOD.replace(
+        'headroom: 0.15, cooldown: 15m',
+        'queue: { query: \'celery_queue_length{queue_name="analysis"}\', tasksPerWorker: 4, workerRequests: 0.5 }, maxExtraNodeHours: 0.25',
+      ),
+    );
     expect(problems(yaml)).toEqual([]);
     const [compute] = scalingPlan(parseConfig(yaml));
     expect(compute!.queries.requests).toBe('ceil(sum(celery_queue_length{queue_name="analysis"}) / 4) * 0.5');
@@ -80,16 +85,28 @@ describe('scaling config', () => {
     ['history: 12h', /history: is 12h; forecasting needs days of history .* Fix: set 14d/],
     ['cooldown: soon', /cooldown: is not a duration. Fix:/],
     ['headroom: 2', /headroom: .*Fix|headroom: Too big/],
-    ["queue: { query: 'q', tasksPerWorker: 4, workerRequests: 0.5 }, queries: { requests: 'r' }", /pools\[0\]\.queue: and queries.requests both define the pool's demand. Fix: keep one/],
-    ["maxExtraNodeHours: -1", /maxExtraNodeHours: /],
+    [
+      "queue: { query: 'q', tasksPerWorker: 4, workerRequests: 0.5 }, queries: { requests: 'r' }",
+      /pools\[0\]\.queue: and queries.requests both define the pool's demand. Fix: keep one/,
+    ],
+    ['maxExtraNodeHours: -1', /maxExtraNodeHours: /],
   ])('names the path and the fix: %s', (fragment, message) => {
-    const yaml = withScaling(GOOD.replace('minCount: 2, maxCount: 20, headroom: 0.15, cooldown: 15m', `minCount: 2, maxCount: 20, ${fragment}`).replace('minCount: 2, maxCount: 20, minCount: 9, maxCount: 4', 'minCount: 9, maxCount: 4'));
+    const yaml = withScaling(
+      GOOD.replace('minCount: 2, maxCount: 20, headroom: 0.15, cooldown: 15m', `minCount: 2, maxCount: 20, ${fragment}`).replace(
+        'minCount: 2, maxCount: 20, minCount: 9, maxCount: 4',
+        'minCount: 9, maxCount: 4',
+      ),
+    );
     expect(problems(yaml).join('\n')).toMatch(message);
   });
 
   it('refuses enforce on a protected pool, and on a cluster ARM cannot reach', () => {
-    const protectedEnforce = withScaling(GOOD.replace('{ name: system, minCount: 1, maxCount: 3 }', '{ name: system, mode: enforce, minCount: 1, maxCount: 3 }'));
-    expect(problems(protectedEnforce).join('\n')).toMatch(/scaling.clusters\[0\].pools\[1\].mode: is enforce, but pool "system" is protected and is never changed. Fix: set mode: forecast-only/);
+    const protectedEnforce = withScaling(
+      GOOD.replace('{ name: system, minCount: 1, maxCount: 3 }', '{ name: system, mode: enforce, minCount: 1, maxCount: 3 }'),
+    );
+    expect(problems(protectedEnforce).join('\n')).toMatch(
+      /scaling.clusters\[0\].pools\[1\].mode: is enforce, but pool "system" is protected and is never changed. Fix: set mode: forecast-only/,
+    );
     const lab = withScaling(`  clusters:
     - cluster: lab
       prometheus: { url: 'http://localhost:9090' }

@@ -25,13 +25,22 @@ describe('the enforce gate with cost', () => {
   };
 
   it('enforces when forecast quality and cost both qualify', () => {
-    expect(effectiveMode(good)).toEqual({ mode: 'enforce', reasons: ['configured enforce; history, periodicity, forecast quality, coverage and cost all qualify'] });
+    expect(effectiveMode(good)).toEqual({
+      mode: 'enforce',
+      reasons: ['configured enforce; history, periodicity, forecast quality, coverage and cost all qualify'],
+    });
   });
 
   it.each([
-    [{ cost: { extraNodeHoursVsReactive: 0.31, underProvisionedShare: 0.01 } }, /costs \+31.0 % node-hours against the reactive autoscaler \(limit \+15.0 %, maxExtraNodeHours\)/],
+    [
+      { cost: { extraNodeHoursVsReactive: 0.31, underProvisionedShare: 0.01 } },
+      /costs \+31.0 % node-hours against the reactive autoscaler \(limit \+15.0 %, maxExtraNodeHours\)/,
+    ],
     [{ cost: { extraNodeHoursVsReactive: 0.2, underProvisionedShare: 0.01 }, maxExtraNodeHours: 0.1 }, /\+20.0 % .*limit \+10.0 %/],
-    [{ cost: { extraNodeHoursVsReactive: 0.1, underProvisionedShare: 0.061 } }, /demand exceeded capacity in 6.1 % of intervals \(limit 5.0 %, maxUnderProvisioned\)/],
+    [
+      { cost: { extraNodeHoursVsReactive: 0.1, underProvisionedShare: 0.061 } },
+      /demand exceeded capacity in 6.1 % of intervals \(limit 5.0 %, maxUnderProvisioned\)/,
+    ],
     [{ cost: { extraNodeHoursVsReactive: null, underProvisionedShare: null } }, /cost of the bound against the reactive autoscaler is unknown/],
   ] as [Partial<ModeEvidence>, RegExp][])('falls back to forecast-only on cost and says why (%o)', (over, reason) => {
     const v = effectiveMode({ ...good, ...over });
@@ -56,13 +65,30 @@ describe('cost of the bound', () => {
     expect(c.waitingDemandMinutesAvoided).toBeCloseTo(c.reactive.waitingDemandMinutes, 9);
     // Two nodes all day against one most of the day: close to +100 % node-hours.
     expect(c.extraNodeHoursVsReactive!).toBeGreaterThan(0.8);
-    const exact = boundCost({ demand, decisionUpper: Float64Array.from(demand, (_, i) => demand[Math.min(n - 1, i + 3)]!), stepMs: 300_000, nodeCapacity: 10, provisioningSteps: 3, policy, headroom: 0, from: 0, to: n });
+    const exact = boundCost({
+      demand,
+      decisionUpper: Float64Array.from(demand, (_, i) => demand[Math.min(n - 1, i + 3)]!),
+      stepMs: 300_000,
+      nodeCapacity: 10,
+      provisioningSteps: 3,
+      policy,
+      headroom: 0,
+      from: 0,
+      to: n,
+    });
     expect(exact.extraNodeHoursVsReactive!).toBeLessThan(c.extraNodeHoursVsReactive!);
   });
 
   it('the live forecast replays its recent window and reports the cost, the gate figures and accuracy', () => {
     const s = parseCsvSeries(readFileSync(tracePath('nab-rds_cpu_utilization_cc0c53.csv'), 'utf8')).series;
-    const f = forecastPool(s, { horizonMs: 3_600_000, leadMs: 900_000, decisionWindowMs: 600_000, coverage: 0.95, underCost: 2, pool: { allocatable: 2, headroom: 0, policy } });
+    const f = forecastPool(s, {
+      horizonMs: 3_600_000,
+      leadMs: 900_000,
+      decisionWindowMs: 600_000,
+      coverage: 0.95,
+      underCost: 2,
+      pool: { allocatable: 2, headroom: 0, policy },
+    });
     expect(f.cost).not.toBeNull();
     expect(f.cost!.extraNodeHoursVsReactive).toEqual(expect.any(Number));
     expect(f.cost!.waitingDemandMinutesAvoided).toEqual(expect.any(Number));
@@ -85,7 +111,10 @@ describe('accuracy = 1 - WAPE, next to MASE', () => {
     const s = parseCsvSeries(readFileSync(tracePath('alibaba2018-machine_usage_300s.csv'), 'utf8'), { stepMs: 300_000 }).series;
     const { summary } = runBacktest(s, { horizonMs: 3_600_000, leadMs: 900_000 });
     expect(summary.forecast.accuracy).toBeCloseTo(1 - summary.forecast.wape!, 3);
-    expect(summary.pool.waitingDemandMinutesAvoided).toBeCloseTo(summary.pool.reactive.waitingDemandMinutes! - summary.pool.predictive.waitingDemandMinutes!, 2);
+    expect(summary.pool.waitingDemandMinutesAvoided).toBeCloseTo(
+      summary.pool.reactive.waitingDemandMinutes! - summary.pool.predictive.waitingDemandMinutes!,
+      2,
+    );
     expect(summary.pool.extraNodeHoursVsReactive!).toBeGreaterThan(0.15);
     expect(summary.recommendedMode.mode).toBe('forecast-only');
     expect(summary.recommendedMode.reasons.join(' | ')).toMatch(/node-hours against the reactive autoscaler \(limit \+15.0 %/);

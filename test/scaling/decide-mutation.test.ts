@@ -25,7 +25,14 @@ describe('scaling decide edges', () => {
 
   it('holds on a NaN or infinite forecast', () => {
     for (const desiredNodes of [NaN, Infinity]) {
-      expect(decideMinCount(input({ desiredNodes }))).toEqual({ action: 'hold', fromMinCount: 2, toMinCount: 2, target: null, apply: false, reasons: ['no usable forecast'] });
+      expect(decideMinCount(input({ desiredNodes }))).toEqual({
+        action: 'hold',
+        fromMinCount: 2,
+        toMinCount: 2,
+        target: null,
+        apply: false,
+        reasons: ['no usable forecast'],
+      });
     }
   });
 

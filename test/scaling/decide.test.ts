@@ -29,7 +29,9 @@ describe('decideMinCount', () => {
   });
 
   it('keeps a system pool at one node at least', () => {
-    expect(decide({ desiredNodes: 0, s: { poolMode: 'System', minCount: 3, lastChangeAtMs: NOW - 60 * MIN }, policy: { ...policy, minCount: 0 } })).toMatchObject({ action: 'lower', toMinCount: 1 });
+    expect(
+      decide({ desiredNodes: 0, s: { poolMode: 'System', minCount: 3, lastChangeAtMs: NOW - 60 * MIN }, policy: { ...policy, minCount: 0 } }),
+    ).toMatchObject({ action: 'lower', toMinCount: 1 });
   });
 
   it('waits out the cooldown (never below 10 minutes, whatever the config says)', () => {
@@ -96,7 +98,15 @@ describe('pool simulation', () => {
 });
 
 describe('effectiveMode', () => {
-  const good: ModeEvidence = { configured: 'enforce', historyDays: 14, periods: ['daily'], maseVsSeasonalNaive: 0.6, maseVsPersistence: 0.4, coverage: 0.95, coverageTarget: 0.95 };
+  const good: ModeEvidence = {
+    configured: 'enforce',
+    historyDays: 14,
+    periods: ['daily'],
+    maseVsSeasonalNaive: 0.6,
+    maseVsPersistence: 0.4,
+    coverage: 0.95,
+    coverageTarget: 0.95,
+  };
 
   it('enforces only when everything qualifies', () => {
     expect(effectiveMode(good).mode).toBe('enforce');

@@ -110,7 +110,15 @@ describe('rolling engine', () => {
     const r = runEngine(y, opts);
     expect(r.final.model).toMatch(/holt-winters|seasonal-naive-1d/);
     expect(r.periodicity?.periods).toEqual([DAY]);
-    const ev = evaluateForecast({ actual: y, forecast: r.forecast, upper: r.upper, persistence: baselineForecasts(y, 12, null), seasonalNaive: baselineForecasts(y, 12, DAY), from: 4 * DAY, to: y.length });
+    const ev = evaluateForecast({
+      actual: y,
+      forecast: r.forecast,
+      upper: r.upper,
+      persistence: baselineForecasts(y, 12, null),
+      seasonalNaive: baselineForecasts(y, 12, DAY),
+      from: 4 * DAY,
+      to: y.length,
+    });
     expect(ev.maseVsPersistence!).toBeLessThan(1);
     expect(ev.maseVsSeasonalNaive!).toBeLessThan(1);
   });
@@ -160,7 +168,15 @@ describe('rolling engine', () => {
 describe('metrics and statistics', () => {
   it('MASE, WAPE, bias and coverage on a worked example', () => {
     const actual = [10, 20, 30, 40];
-    const ev = evaluateForecast({ actual, forecast: [12, 18, 33, 40], upper: [15, 19, 40, 41], persistence: [5, 10, 20, 30], seasonalNaive: [10, 25, 25, 45], from: 0, to: 4 });
+    const ev = evaluateForecast({
+      actual,
+      forecast: [12, 18, 33, 40],
+      upper: [15, 19, 40, 41],
+      persistence: [5, 10, 20, 30],
+      seasonalNaive: [10, 25, 25, 45],
+      from: 0,
+      to: 4,
+    });
     expect(ev.mae).toBeCloseTo(7 / 4);
     expect(ev.wape).toBeCloseTo(7 / 100);
     expect(ev.maseVsPersistence).toBeCloseTo(7 / 35);

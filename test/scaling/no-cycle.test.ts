@@ -44,7 +44,7 @@ describe('no daily cycle: never worse than persistence', () => {
     expect(p.periods).toEqual([]);
   });
 
-  it.each(CASES)('%s: forecast MASE vs persistence <= 1, never seasonal naive, bound as good as persistence\'s', (_, o) => {
+  it.each(CASES)("%s: forecast MASE vs persistence <= 1, never seasonal naive, bound as good as persistence's", (_, o) => {
     for (const seed of [3, 11, 29]) {
       const raw = shiftedDemand({ days: 14, stepMinutes: 5, seed, ...o });
       const ours = run(raw);

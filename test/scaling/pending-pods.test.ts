@@ -30,7 +30,12 @@ function openMetrics(): string {
     { labels: { namespace: 'jobs', pod: 'scan-1', container: 'scan', resource: 'cpu', unit: 'core' }, from: HALF, to: BOUND, value: 1 },
     { labels: { namespace: 'jobs', pod: 'scan-1', container: 'sidecar', resource: 'cpu', unit: 'core' }, from: HALF, to: BOUND, value: 0.5 },
     { labels: { namespace: 'jobs', pod: 'scan-1', container: 'scan', node: 'aks-compute-1', resource: 'cpu', unit: 'core' }, from: BOUND, to: N, value: 1 },
-    { labels: { namespace: 'jobs', pod: 'scan-1', container: 'sidecar', node: 'aks-compute-1', resource: 'cpu', unit: 'core' }, from: BOUND, to: N, value: 0.5 },
+    {
+      labels: { namespace: 'jobs', pod: 'scan-1', container: 'sidecar', node: 'aks-compute-1', resource: 'cpu', unit: 'core' },
+      from: BOUND,
+      to: N,
+      value: 0.5,
+    },
     // Pending for the spot pool (AKS' own selector key): not compute's demand.
     { labels: { namespace: 'jobs', pod: 'scan-spot', container: 'scan', resource: 'cpu', unit: 'core' }, from: 0, to: N, value: 4 },
     // Pending with no pool in its selector: cannot be attributed.
@@ -76,7 +81,8 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => prom?.stop());
 
-const demand = (pool: string) => fetchPoolDemand(new PrometheusClient({ baseUrl: prom.url, retries: 0 }), { pool, resource: 'cpu', startMs: START * 1000, endMs: END * 1000, stepMs: 60_000 });
+const demand = (pool: string) =>
+  fetchPoolDemand(new PrometheusClient({ baseUrl: prom.url, retries: 0 }), { pool, resource: 'cpu', startMs: START * 1000, endMs: END * 1000, stepMs: 60_000 });
 
 describe('default requests query: pending pods without a node', () => {
   it('counts a Pending pod for the pool its nodeSelector names, before and after it is bound, once', async () => {

@@ -70,7 +70,20 @@ function activities(w: World) {
     ...(w.errorBudget ? errorBudgetGateActivityFor(w.errorBudget) : {}),
     [SCALING_ACTIVITY.forecast]: ({ plan: p }: ForecastPoolInput): ForecastPoolOutput => {
       const pw = w.pools.get(p.key)!;
-      if (pw.fails) return { key: p.key, ok: false, error: pw.fails, originAt: null, desiredNodes: null, effectiveMode: 'forecast-only', modeReasons: ['no forecast this round'], state: null, model: null, decisionUpper: null, allocatable: null };
+      if (pw.fails)
+        return {
+          key: p.key,
+          ok: false,
+          error: pw.fails,
+          originAt: null,
+          desiredNodes: null,
+          effectiveMode: 'forecast-only',
+          modeReasons: ['no forecast this round'],
+          state: null,
+          model: null,
+          decisionUpper: null,
+          allocatable: null,
+        };
       return {
         key: p.key,
         ok: true,
@@ -103,7 +116,13 @@ function activities(w: World) {
 const base: PoolState = { minCount: 2, maxCount: 30, nodeCount: 3, enableAutoScaling: true, poolMode: 'User', lastChangeAtMs: null };
 
 function harness(w: World, plans: PoolPlan[]): ReplayHarness {
-  return createReplayHarness({ orchestrator: predictiveScalingOrchestrator, name: 'predictiveScaling', instanceId: 'scaling-2025-01-01T00:00:00.000Z', input: { pools: plans }, activities: activities(w) });
+  return createReplayHarness({
+    orchestrator: predictiveScalingOrchestrator,
+    name: 'predictiveScaling',
+    instanceId: 'scaling-2025-01-01T00:00:00.000Z',
+    input: { pools: plans },
+    activities: activities(w),
+  });
 }
 
 function byKey(out: unknown, key: string) {
@@ -159,13 +178,33 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'falls back to forecast-only and says why: records what it would do, changes nothing',
-    pools: { compute: { state: base, desired: 8, mode: 'forecast-only', modeReasons: ['configured enforce, falling back to forecast-only', 'no daily or weekly period detected: the series is not predictable enough to act on'] } },
+    pools: {
+      compute: {
+        state: base,
+        desired: 8,
+        mode: 'forecast-only',
+        modeReasons: [
+          'configured enforce, falling back to forecast-only',
+          'no daily or weekly period detected: the series is not predictable enough to act on',
+        ],
+      },
+    },
     expect: { compute: { action: 'raise', to: 8, outcome: 'not-applied', reason: /no daily or weekly period detected/, minCountAfter: 2 } },
     changes: 0,
   },
   {
     name: 'falls back to forecast-only on cost (the bound spends more node-hours than allowed) and says why',
-    pools: { compute: { state: base, desired: 8, mode: 'forecast-only', modeReasons: ['configured enforce, falling back to forecast-only', 'pre-warming with this bound costs +31.0 % node-hours against the reactive autoscaler (limit +15.0 %, maxExtraNodeHours)'] } },
+    pools: {
+      compute: {
+        state: base,
+        desired: 8,
+        mode: 'forecast-only',
+        modeReasons: [
+          'configured enforce, falling back to forecast-only',
+          'pre-warming with this bound costs +31.0 % node-hours against the reactive autoscaler (limit +15.0 %, maxExtraNodeHours)',
+        ],
+      },
+    },
     expect: { compute: { action: 'raise', to: 8, outcome: 'not-applied', reason: /costs \+31.0 % node-hours .*maxExtraNodeHours/, minCountAfter: 2 } },
     changes: 0,
   },
@@ -246,11 +285,46 @@ describe('predictive-scaling orchestration (replayed, crash after every step)', 
 describe('error-budget policy on scale-downs (replayed, crash after every step)', () => {
   const lowering: PoolWorld = { state: { ...base, minCount: 9, nodeCount: 9, lastChangeAtMs: START - 40 * MIN }, desired: 2 };
   const raising: PoolWorld = { state: base, desired: 8 };
-  const cases: { name: string; pool: PoolWorld; health: BudgetHealth; outcome: string; minCountAfter: number; reason?: RegExp; audit: string[]; gateCalls: number }[] = [
+  const cases: {
+    name: string;
+    pool: PoolWorld;
+    health: BudgetHealth;
+    outcome: string;
+    minCountAfter: number;
+    reason?: RegExp;
+    audit: string[];
+    gateCalls: number;
+  }[] = [
     { name: 'healthy budget: the scale-down acts', pool: lowering, health: 'healthy', outcome: 'applied', minCountAfter: 7, audit: [], gateCalls: 1 },
-    { name: 'spent budget: the scale-down holds (the next run asks again)', pool: lowering, health: 'spent', outcome: 'not-applied', minCountAfter: 9, reason: /error budget of SLO api-availability is spent .*change-freeze holds disruptive actions; the next run asks again/, audit: ['held'], gateCalls: 1 },
-    { name: 'unreadable budget: fails closed, not applied', pool: lowering, health: 'unreadable', outcome: 'not-applied', minCountAfter: 9, reason: /error budget could not be read \(control table unavailable \(503\)\): a human decides/, audit: [], gateCalls: 1 },
-    { name: 'spent budget: a scale-up (restores headroom) still acts, without asking', pool: raising, health: 'spent', outcome: 'applied', minCountAfter: 8, audit: [], gateCalls: 0 },
+    {
+      name: 'spent budget: the scale-down holds (the next run asks again)',
+      pool: lowering,
+      health: 'spent',
+      outcome: 'not-applied',
+      minCountAfter: 9,
+      reason: /error budget of SLO api-availability is spent .*change-freeze holds disruptive actions; the next run asks again/,
+      audit: ['held'],
+      gateCalls: 1,
+    },
+    {
+      name: 'unreadable budget: fails closed, not applied',
+      pool: lowering,
+      health: 'unreadable',
+      outcome: 'not-applied',
+      minCountAfter: 9,
+      reason: /error budget could not be read \(control table unavailable \(503\)\): a human decides/,
+      audit: [],
+      gateCalls: 1,
+    },
+    {
+      name: 'spent budget: a scale-up (restores headroom) still acts, without asking',
+      pool: raising,
+      health: 'spent',
+      outcome: 'applied',
+      minCountAfter: 8,
+      audit: [],
+      gateCalls: 0,
+    },
   ];
   it.each(cases)('$name', async (c) => {
     let w: World | undefined;

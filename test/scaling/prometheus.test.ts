@@ -40,7 +40,7 @@ function client(extra: Partial<ConstructorParameters<typeof PrometheusClient>[0]
 }
 
 describe('Prometheus adapter against a real Prometheus', () => {
-  it('reads a pool\'s CPU requests over 8 days at 1 minute in two chunks and matches the trace', async () => {
+  it("reads a pool's CPU requests over 8 days at 1 minute in two chunks and matches the trace", async () => {
     const c = client();
     const d = await fetchPoolDemand(c, { pool: 'compute', resource: 'cpu', startMs: START_SEC * 1000, endMs: END_SEC * 1000, stepMs: 60_000 });
     expect(d.seriesCount).toBe(1);
@@ -62,7 +62,13 @@ describe('Prometheus adapter against a real Prometheus', () => {
   });
 
   it('turns a scrape gap into NaN steps once the 5-minute lookback runs out', async () => {
-    const d = await fetchPoolDemand(client(), { pool: 'compute', resource: 'cpu', startMs: (START_SEC + (GAP_FROM - 10) * 60) * 1000, endMs: (START_SEC + (GAP_TO + 10) * 60) * 1000, stepMs: 60_000 });
+    const d = await fetchPoolDemand(client(), {
+      pool: 'compute',
+      resource: 'cpu',
+      startMs: (START_SEC + (GAP_FROM - 10) * 60) * 1000,
+      endMs: (START_SEC + (GAP_TO + 10) * 60) * 1000,
+      stepMs: 60_000,
+    });
     const v = Array.from(d.requests.values);
     // Steps 0-9 precede the gap; the next 5 still see the last sample (lookback); then nothing until it ends.
     expect(v.slice(0, 15).every((x) => Number.isFinite(x))).toBe(true);
@@ -100,7 +106,9 @@ describe('Prometheus adapter against a real Prometheus', () => {
   });
 
   it('reports PromQL errors with their type', async () => {
-    const err = await client().queryRange({ query: 'sum(', startMs: START_SEC * 1000, endMs: START_SEC * 1000 + 600_000, stepMs: 60_000 }).catch((e: unknown) => e);
+    const err = await client()
+      .queryRange({ query: 'sum(', startMs: START_SEC * 1000, endMs: START_SEC * 1000 + 600_000, stepMs: 60_000 })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, errorType: 'bad_data', transient: false });
   });
 

@@ -81,12 +81,26 @@ describe('queue-driven pre-warming against a real Prometheus', () => {
   };
   const state: PoolState = { minCount: 1, maxCount: 30, nodeCount: 1, enableAutoScaling: true, poolMode: 'User', lastChangeAtMs: null };
 
-  it('the forecast 15 minutes before the burst asks for the burst\'s nodes, not the trickle\'s', async () => {
-    const d = await fetchPoolDemand(new PrometheusClient({ baseUrl: prom.url, retries: 0 }), { pool: 'spot', resource: 'cpu', startMs: START * 1000, endMs: END * 1000, stepMs: 300_000, requestsQuery: plan.queries.requests! });
+  it("the forecast 15 minutes before the burst asks for the burst's nodes, not the trickle's", async () => {
+    const d = await fetchPoolDemand(new PrometheusClient({ baseUrl: prom.url, retries: 0 }), {
+      pool: 'spot',
+      resource: 'cpu',
+      startMs: START * 1000,
+      endMs: END * 1000,
+      stepMs: 300_000,
+      requestsQuery: plan.queries.requests!,
+    });
     // Demand = ceil(tasks / 4) x 0.5 cores, step for step.
     expect(d.requests.values.length).toBe(N);
     for (const i of [0, 100, N - 1]) expect(d.requests.values[i]).toBe(Math.ceil(tasks[i]! / 4) * 0.5);
-    const f = forecastPool(d.requests, { horizonMs: plan.horizonMs, leadMs: plan.leadMs, decisionWindowMs: policy.cooldownMs, coverage: 0.95, underCost: 2, pool: { allocatable: ALLOCATABLE, headroom: plan.headroom, policy } });
+    const f = forecastPool(d.requests, {
+      horizonMs: plan.horizonMs,
+      leadMs: plan.leadMs,
+      decisionWindowMs: policy.cooldownMs,
+      coverage: 0.95,
+      underCost: 2,
+      pool: { allocatable: ALLOCATABLE, headroom: plan.headroom, policy },
+    });
     expect(f.periodicity?.daily.detected).toBe(true);
     const nowNodes = nodesNeeded(d.requests.values[N - 1]!, ALLOCATABLE, plan.headroom)!;
     const desired = nodesNeeded(f.decisionUpper!, ALLOCATABLE, plan.headroom)!;
@@ -106,7 +120,18 @@ describe('queue-driven pre-warming against a real Prometheus', () => {
       coverageTarget: 0.95,
       cost: f.cost!,
     });
-    out = { key: plan.key, ok: true, originAt: new Date(f.originMs).toISOString(), desiredNodes: desired, effectiveMode: verdict.mode, modeReasons: verdict.reasons, state, model: f.model, decisionUpper: f.decisionUpper, allocatable: ALLOCATABLE };
+    out = {
+      key: plan.key,
+      ok: true,
+      originAt: new Date(f.originMs).toISOString(),
+      desiredNodes: desired,
+      effectiveMode: verdict.mode,
+      modeReasons: verdict.reasons,
+      state,
+      model: f.model,
+      decisionUpper: f.decisionUpper,
+      allocatable: ALLOCATABLE,
+    };
     expect(verdict).toMatchObject({ mode: 'enforce' });
   });
 

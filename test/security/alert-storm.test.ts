@@ -16,21 +16,48 @@ import { admitStarts } from '../../src/intake/storm.js';
 
 let durable: FakeDurableExtension;
 const tag = `${process.pid}${Date.now().toString(36)}`;
-const settings = () => readSettings({ AzureWebJobsStorage: inject('azurite').connectionString, AUDIT_TABLE_NAME: `secstorma${tag}`, CONTROL_TABLE_NAME: `secstormc${tag}`, STORM_MAX_CLUSTER_STARTS_PER_MINUTE: '20', STORM_MAX_STARTS_PER_MINUTE: '60' });
+const settings = () =>
+  readSettings({
+    AzureWebJobsStorage: inject('azurite').connectionString,
+    AUDIT_TABLE_NAME: `secstorma${tag}`,
+    CONTROL_TABLE_NAME: `secstormc${tag}`,
+    STORM_MAX_CLUSTER_STARTS_PER_MINUTE: '20',
+    STORM_MAX_STARTS_PER_MINUTE: '60',
+  });
 const config = loadConfigFile('examples/ops.yaml', process.cwd());
 
 /** A storm: `n` crash-looping pods, each its own alert (distinct fingerprints and pods). */
 export function stormPayload(n: number, wave: string): string {
   const alerts = Array.from({ length: n }, (_, i) => ({
     status: 'firing',
-    labels: { alertname: 'KubePodCrashLooping', cluster: 'ms5-prod', container: 'api', namespace: 'backend', pod: `api-${wave}-${i.toString(36).padStart(5, '0')}`, reason: 'CrashLoopBackOff', severity: 'warning', job: 'kube-state-metrics' },
+    labels: {
+      alertname: 'KubePodCrashLooping',
+      cluster: 'ms5-prod',
+      container: 'api',
+      namespace: 'backend',
+      pod: `api-${wave}-${i.toString(36).padStart(5, '0')}`,
+      reason: 'CrashLoopBackOff',
+      severity: 'warning',
+      job: 'kube-state-metrics',
+    },
     annotations: { summary: 'Pod is crash looping.' },
     startsAt: '2026-11-22T02:58:31.201Z',
     endsAt: '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus:9090/graph',
     fingerprint: `${wave}${i.toString(16).padStart(12, '0')}`,
   }));
-  return JSON.stringify({ version: '4', groupKey: 'storm', truncatedAlerts: 0, status: 'firing', receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts });
+  return JSON.stringify({
+    version: '4',
+    groupKey: 'storm',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'aksops',
+    groupLabels: {},
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://am',
+    alerts,
+  });
 }
 
 beforeAll(async () => {
@@ -45,7 +72,17 @@ async function deliver(body: string) {
   const { client } = durable.invocation('alertmanagerWebhook');
   return handleAlertmanagerWebhook(
     { authorization: null, contentLength: null, readBody: async () => body },
-    { config: () => config, settings: s, instances: durableRemediationInstances(client), audit: AuditStore.fromSettings(s), storm: ControlStormStore.fromSettings(s), pause: async () => ({ paused: false }), page: async (p) => void pages.push(p), now: () => new Date(), deliveryId: () => `storm-${Math.random()}` },
+    {
+      config: () => config,
+      settings: s,
+      instances: durableRemediationInstances(client),
+      audit: AuditStore.fromSettings(s),
+      storm: ControlStormStore.fromSettings(s),
+      pause: async () => ({ paused: false }),
+      page: async (p) => void pages.push(p),
+      now: () => new Date(),
+      deliveryId: () => `storm-${Math.random()}`,
+    },
   );
 }
 
@@ -62,7 +99,9 @@ describe('attack: an alert storm starts thousands of remediations', () => {
     const rows = (await AuditStore.fromSettings(settings()).query({ since: '1h', target: 'ms5-prod', limit: 100 })).items;
     expect(rows.filter((x) => x.decision === 'storm-breaker')).toEqual([expect.objectContaining({ target: 'ms5-prod', result: 'escalated' })]);
     // The on-call is paged once for the trip (paging.routes.critical).
-    expect(pages).toEqual([expect.objectContaining({ action: 'trigger', severity: 'critical', source: 'ms5-prod', key: expect.stringMatching(/^storm-breaker:ms5-prod:/) })]);
+    expect(pages).toEqual([
+      expect.objectContaining({ action: 'trigger', severity: 'critical', source: 'ms5-prod', key: expect.stringMatching(/^storm-breaker:ms5-prod:/) }),
+    ]);
 
     const again = await deliver(stormPayload(50, 'bb'));
     expect(durable.starts.length).toBe(20);

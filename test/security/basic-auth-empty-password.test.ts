@@ -9,8 +9,12 @@ const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pa
 
 describe('attack: basic auth with an empty password', () => {
   it('refuses a username without a password at startup, naming both settings and the fix', () => {
-    expect(() => readSettings({ ALERTMANAGER_WEBHOOK_USERNAME: 'alertmanager' })).toThrow(/ALERTMANAGER_WEBHOOK_USERNAME is set but ALERTMANAGER_WEBHOOK_PASSWORD is not.*Fix/);
-    expect(() => readSettings({ ALERTMANAGER_WEBHOOK_PASSWORD: 'pw' })).toThrow(/ALERTMANAGER_WEBHOOK_PASSWORD is set but ALERTMANAGER_WEBHOOK_USERNAME is not/);
+    expect(() => readSettings({ ALERTMANAGER_WEBHOOK_USERNAME: 'alertmanager' })).toThrow(
+      /ALERTMANAGER_WEBHOOK_USERNAME is set but ALERTMANAGER_WEBHOOK_PASSWORD is not.*Fix/,
+    );
+    expect(() => readSettings({ ALERTMANAGER_WEBHOOK_PASSWORD: 'pw' })).toThrow(
+      /ALERTMANAGER_WEBHOOK_PASSWORD is set but ALERTMANAGER_WEBHOOK_USERNAME is not/,
+    );
     expect(readSettings({ ALERTMANAGER_WEBHOOK_USERNAME: 'am', ALERTMANAGER_WEBHOOK_PASSWORD: 'pw' }).webhookUsername).toBe('am');
   });
 

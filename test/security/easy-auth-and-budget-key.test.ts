@@ -43,12 +43,16 @@ describe('attack: one leaked key opens everything', () => {
     expect(hook).toMatch(/"value": "Approver"/);
     expect(hook).toMatch(/"value": "Operator"/);
     expect(hook).toMatch(/AKSOPS_ENVIRONMENT_KIND=prod needs an Alertmanager webhook credential/);
-    expect(readFileSync(new URL('../../azure.yaml', import.meta.url), 'utf8')).toMatch(/preprovision:\s+posix:\s+shell: sh\s+run: \.\/bicep\/hooks\/preprovision\.sh/);
+    expect(readFileSync(new URL('../../azure.yaml', import.meta.url), 'utf8')).toMatch(
+      /preprovision:\s+posix:\s+shell: sh\s+run: \.\/bicep\/hooks\/preprovision\.sh/,
+    );
   });
 
   it('a direct Bicep deployment of prod without a webhook credential fails (the check is referenced, so ARM evaluates it)', () => {
     const text = readFileSync(new URL('../../bicep/main.bicep', import.meta.url), 'utf8');
-    expect(text).toMatch(/var webhookCredentialMissing = environmentKind == 'prod' && empty\(alertmanagerWebhookTokenSecretName\) && empty\(alertmanagerWebhookPasswordSecretName\)/);
+    expect(text).toMatch(
+      /var webhookCredentialMissing = environmentKind == 'prod' && empty\(alertmanagerWebhookTokenSecretName\) && empty\(alertmanagerWebhookPasswordSecretName\)/,
+    );
     expect(text).toMatch(/maximumInstanceCount: functionAppMaximumInstanceCount \+ webhookCredentialCheck \+ basicAuthCheck/);
     expect(main.params.has('easyAuthClientId')).toBe(true);
   });

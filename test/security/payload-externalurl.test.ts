@@ -35,13 +35,23 @@ afterAll(() => new Promise<void>((r) => attacker.close(() => r())));
 function env(yaml: string): ClosedLoopEnv {
   return {
     config: parseConfig(yaml),
-    kube: { forCluster: async () => { throw new Error('not used'); } } as never,
+    kube: {
+      forCluster: async () => {
+        throw new Error('not used');
+      },
+    } as never,
     isPaused: async () => ({ paused: false, reason: null }),
     alertmanager: (baseUrl) => new AlertmanagerClient({ baseUrl, token: TOKEN, timeoutMs: 2000 }),
   };
 }
 const NO_URL = 'version: 1\nclusters: [{ name: prod, kubeContext: prod }]\n';
-const input = (): VerifyInput => ({ runbook: 'none', params: {}, target: { cluster: 'prod', namespace: 'shop', kind: 'Pod', name: 'api-1' }, instanceId: 'rem-x', alert: { labels: { alertname: 'X' }, externalURL: attackerUrl } });
+const input = (): VerifyInput => ({
+  runbook: 'none',
+  params: {},
+  target: { cluster: 'prod', namespace: 'shop', kind: 'Pod', name: 'api-1' },
+  instanceId: 'rem-x',
+  alert: { labels: { alertname: 'X' }, externalURL: attackerUrl },
+});
 
 describe('attack: payload externalURL as the Alertmanager to call', () => {
   it('verification never calls the payload URL, never sends the token there, and does not count the alert as cleared', async () => {
@@ -56,7 +66,16 @@ describe('attack: payload externalURL as the Alertmanager to call', () => {
   it('silences are neither created nor expired at the payload URL', async () => {
     seen.length = 0;
     const e = env(NO_URL);
-    const created = await silence(e, { op: 'create', instanceId: 'rem-x', labels: { alertname: 'X', pod: 'api-1' }, matchLabels: ['alertname', 'pod'], externalURL: attackerUrl, durationSeconds: 60, comment: 'c', at: new Date().toISOString() });
+    const created = await silence(e, {
+      op: 'create',
+      instanceId: 'rem-x',
+      labels: { alertname: 'X', pod: 'api-1' },
+      matchLabels: ['alertname', 'pod'],
+      externalURL: attackerUrl,
+      durationSeconds: 60,
+      comment: 'c',
+      at: new Date().toISOString(),
+    });
     const expired = await silence(e, { op: 'expire', instanceId: 'rem-x', silenceId: 'abc', externalURL: attackerUrl });
     expect(seen).toEqual([]);
     expect(created.silenceId).toBeUndefined();
@@ -79,7 +98,9 @@ describe('attack: payload externalURL as the Alertmanager to call', () => {
   });
 
   it('config validation says so when alertmanager.url is missing', () => {
-    expect(configProblems(parseConfig(NO_URL)).join('\n')).toMatch(/alertmanager\.url is not set: closed-loop verification and silences are off.*payload's externalURL is never called/);
+    expect(configProblems(parseConfig(NO_URL)).join('\n')).toMatch(
+      /alertmanager\.url is not set: closed-loop verification and silences are off.*payload's externalURL is never called/,
+    );
     expect(configProblems(parseConfig(`${NO_URL}alertmanager: { url: "http://am:9093" }\n`))).toEqual([]);
   });
 
@@ -87,7 +108,13 @@ describe('attack: payload externalURL as the Alertmanager to call', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'ops.yaml'), NO_URL);
     const err: string[] = [];
-    const code = await runConfigValidate(['--config', join(dir, 'ops.yaml')], { out: () => undefined, err: (l) => err.push(l), env: {}, readStdin: () => '', cwd: dir });
+    const code = await runConfigValidate(['--config', join(dir, 'ops.yaml')], {
+      out: () => undefined,
+      err: (l) => err.push(l),
+      env: {},
+      readStdin: () => '',
+      cwd: dir,
+    });
     expect(code).toBe(0);
     expect(err.join('\n')).toMatch(/^warning: alertmanager\.url is not set/);
   });

@@ -68,7 +68,10 @@ rotation:
         kv.seed('redis-admin', ADMIN_PW);
         kv.seed('cache-app', JSON.stringify({ username: 'app', password: P0 }), { contentType: 'application/json' });
         kube.seedDeployment({ namespace: 'shop', name: 'worker', replicas: 2 });
-        kube.seed('secrets', { metadata: { name: 'cache', namespace: 'shop' }, data: { REDIS_USER: Buffer.from('app').toString('base64'), REDIS_PASSWORD: Buffer.from(P0).toString('base64') } });
+        kube.seed('secrets', {
+          metadata: { name: 'cache', namespace: 'shop' },
+          data: { REDIS_USER: Buffer.from('app').toString('base64'), REDIS_PASSWORD: Buffer.from(P0).toString('base64') },
+        });
       },
     });
     try {
@@ -81,9 +84,18 @@ rotation:
       const again = await promote(w.env, { instanceId: input.instanceId, secretName: 'cache-app', version: next.version, fromVersion: input.fromVersion });
       expect(again.warnings.join('\n')).toMatch(/retiring the old credential failed/);
       // Verify against the retired version: its failed login is reported, never its password.
-      const stale = await verify(w.env, { instanceId: input.instanceId, secretName: 'cache-app', version: input.fromVersion, fromVersion: input.fromVersion } as never).catch((e: Error) => ({ detail: e.message }));
+      const stale = await verify(w.env, {
+        instanceId: input.instanceId,
+        secretName: 'cache-app',
+        version: input.fromVersion,
+        fromVersion: input.fromVersion,
+      } as never).catch((e: Error) => ({ detail: e.message }));
       const needles = leakNeedles(allValues(w, ['cache-app', 'redis-admin']));
-      const texts = [...(await producedTexts(w, [h])), { source: 'promote (second delivery)', text: JSON.stringify(again) }, { source: 'verify (stale version)', text: JSON.stringify(stale) }];
+      const texts = [
+        ...(await producedTexts(w, [h])),
+        { source: 'promote (second delivery)', text: JSON.stringify(again) },
+        { source: 'verify (stale version)', text: JSON.stringify(stale) },
+      ];
       for (const { source, text } of texts) for (const n of needles) expect(text.includes(n), `a secret value appears in ${source}`).toBe(false);
       expect(JSON.stringify(again)).toContain('[REDACTED]');
     } finally {

@@ -29,7 +29,13 @@ beforeEach(async () => {
     subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'ci' }],
   });
   w.backups.clusters[0]!.objects.clusterResources.clusterRoleBindings = ['*'];
-  const h = createReplayHarness({ orchestrator: backupOrchestrator, instanceId: `backup:${CLUSTER}:${ID}`, input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false }, activities: activities(), startTime: '2025-01-01T02:00:00.000Z' });
+  const h = createReplayHarness({
+    orchestrator: backupOrchestrator,
+    instanceId: `backup:${CLUSTER}:${ID}`,
+    input: { backupId: ID, cluster: CLUSTER, parts: ['objects'], trigger: 'cli', requestedBy: 'test', applyRetention: false },
+    activities: activities(),
+    startTime: '2025-01-01T02:00:00.000Z',
+  });
   expect((await h.run()).status).toBe('completed');
 });
 afterEach(async () => {
@@ -38,11 +44,18 @@ afterEach(async () => {
 
 async function restore(over: Partial<RestoreInput>) {
   const input: RestoreInput = { restoreId: 'r1', cluster: CLUSTER, backupId: ID, conflict: 'update', dryRun: false, requestedBy: 'user:x', ...over };
-  const h = createReplayHarness({ orchestrator: restoreOrchestrator, instanceId: `restore:${CLUSTER}:r1`, input, activities: activities(), startTime: '2025-01-02T00:00:00.000Z' });
+  const h = createReplayHarness({
+    orchestrator: restoreOrchestrator,
+    instanceId: `restore:${CLUSTER}:r1`,
+    input,
+    activities: activities(),
+    startTime: '2025-01-02T00:00:00.000Z',
+  });
   return h.run();
 }
 
-const subjectNs = () => ((w.kube.get('clusterrolebindings', null as never, 'ci-deployer-admin') as unknown as { subjects: Array<{ namespace: string }> }).subjects[0]!.namespace);
+const subjectNs = () =>
+  (w.kube.get('clusterrolebindings', null as never, 'ci-deployer-admin') as unknown as { subjects: Array<{ namespace: string }> }).subjects[0]!.namespace;
 
 describe('attack: restore rewrites binding subjects into kube-system', () => {
   it('refuses a namespaceMap whose target is protected, even for a namespace not being restored', async () => {
@@ -65,7 +78,10 @@ describe('attack: restore rewrites binding subjects into kube-system', () => {
 
   it('POST /api/restores validation: clusterRbac must be a boolean and is carried to the orchestration', () => {
     const backups = w.env.backups;
-    expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, clusterRbac: 'yes' })).toMatchObject({ ok: false, invalid: { status: 400, body: { parameter: 'clusterRbac', error: expect.stringContaining('must be true or false') } } });
+    expect(checkBodyValue('restoresStart', { cluster: CLUSTER, backupId: ID, clusterRbac: 'yes' })).toMatchObject({
+      ok: false,
+      invalid: { status: 400, body: { parameter: 'clusterRbac', error: expect.stringContaining('must be true or false') } },
+    });
     expect(restoreRequest(backups, { cluster: CLUSTER, backupId: ID, clusterRbac: true }, new Date(), 'user:x').input).toMatchObject({ clusterRbac: true });
   });
 });

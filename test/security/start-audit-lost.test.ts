@@ -27,7 +27,15 @@ async function deliver(body: string, audit: { write(r: AuditRecord[]): Promise<v
   let n = 0;
   return handleAlertmanagerWebhook(
     { authorization: null, contentLength: null, readBody: async () => body },
-    { config: () => config, settings: settings(), instances: durableRemediationInstances(client), audit, pause: async () => ({ paused: false }), now: () => new Date(), deliveryId: () => `delivery-${Date.now()}-${n++}` },
+    {
+      config: () => config,
+      settings: settings(),
+      instances: durableRemediationInstances(client),
+      audit,
+      pause: async () => ({ paused: false }),
+      now: () => new Date(),
+      deliveryId: () => `delivery-${Date.now()}-${n++}`,
+    },
   );
 }
 
@@ -38,7 +46,15 @@ describe('attack: a transient failure loses the start audit record', () => {
     const body = JSON.stringify(p);
     const store = AuditStore.fromSettings(settings());
     let failOnce = true;
-    const flaky = { write: async (r: AuditRecord[]) => { if (failOnce) { failOnce = false; throw new Error('table unavailable'); } await store.write(r); } };
+    const flaky = {
+      write: async (r: AuditRecord[]) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('table unavailable');
+        }
+        await store.write(r);
+      },
+    };
     const first = await deliver(body, flaky);
     expect(first.status).toBe(503);
     expect(durable.starts.length).toBe(1);

@@ -13,7 +13,9 @@ const slo = sloSchema.parse({
   service: 'fastapi-backend',
   objective: 99.5,
   window: '28d',
-  sli: { events: { good: 'sum(rate(http_requests_total{job="api",code!~"5.."}[{{window}}]))', total: 'sum(rate(http_requests_total{job="api"}[{{window}}]))' } },
+  sli: {
+    events: { good: 'sum(rate(http_requests_total{job="api",code!~"5.."}[{{window}}]))', total: 'sum(rate(http_requests_total{job="api"}[{{window}}]))' },
+  },
 });
 
 // 1,000 requests a minute for 48 hours. Errors a minute: 2 on day one, 1 for the next 23 hours,

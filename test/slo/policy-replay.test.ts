@@ -15,10 +15,23 @@ import { GUARD_ENTITY, guardEntity } from '../../orchestrations/guard-entity.js'
 import { EVENT, createReplayHarness, forEachCrashPoint, when, type ReplayHarness } from '../support/replay-harness.js';
 import { activitiesFor, newWorld, notificationsOf, remediationInput, type World } from '../support/replay-remediation-world.js';
 
-const slo = sloSchema.parse({ name: 'api-availability', service: 'fastapi-backend', objective: 99.5, window: '28d', sli: { events: { good: 'g[{{window}}]', total: 't[{{window}}]' } } });
+const slo = sloSchema.parse({
+  name: 'api-availability',
+  service: 'fastapi-backend',
+  objective: 99.5,
+  window: '28d',
+  sli: { events: { good: 'g[{{window}}]', total: 't[{{window}}]' } },
+});
 
 function config(whenExhausted: 'wait' | 'approval'): OpsConfig {
-  const policy = errorBudgetPolicySchema.parse({ name: 'shop-freeze', slos: ['api-availability'], scope: { clusters: ['aks-prod'], namespaces: ['shop'] }, whenExhausted, maxWait: '1h', recheckEvery: '15m' });
+  const policy = errorBudgetPolicySchema.parse({
+    name: 'shop-freeze',
+    slos: ['api-availability'],
+    scope: { clusters: ['aks-prod'], namespaces: ['shop'] },
+    whenExhausted,
+    maxWait: '1h',
+    recheckEvery: '15m',
+  });
   return { slo: { prometheus: { url: 'http://prometheus:9090', auth: 'none' }, objectives: [slo], policies: [policy] } } as unknown as OpsConfig;
 }
 
@@ -59,7 +72,6 @@ function start(c: Case): { h: ReplayHarness; world: World; gateCalls: () => numb
   return { h, world, gateCalls: () => calls };
 }
 
-
 interface Expect {
   outcome: RemediationOutput['outcome'];
   mutations: number;
@@ -69,12 +81,36 @@ interface Expect {
 }
 
 const cases: [string, Case, Expect][] = [
-  ['healthy budget: the rollout restart acts at once', { whenExhausted: 'wait', budget: () => 'healthy' }, { outcome: 'unverified', mutations: 1, policyAudit: [], escalations: ['unverified'], timers: 1 }],
-  ['spent budget: the same alert waits, then acts once the budget recovers', { whenExhausted: 'wait', budget: (m) => (m < 25 ? 'spent' : 'healthy') }, { outcome: 'unverified', mutations: 1, policyAudit: ['held', 'released'], escalations: ['unverified'], timers: 3 }],
-  ['spent budget that never recovers: nothing is done, the run escalates', { whenExhausted: 'wait', budget: () => 'spent' }, { outcome: 'timed-out', mutations: 0, policyAudit: ['held'], escalations: ['timed-out'], timers: 4 }],
-  ['approval policy: a human approves, then it acts', { whenExhausted: 'approval', budget: () => 'spent', approve: true }, { outcome: 'unverified', mutations: 1, policyAudit: ['approval-required'], escalations: ['unverified'], timers: 2 }],
-  ['unreadable budget: fails closed to an approval', { whenExhausted: 'wait', budget: () => 'unreadable', approve: true }, { outcome: 'unverified', mutations: 1, policyAudit: ['approval-required'], escalations: ['unverified'], timers: 2 }],
-  ['restart of a crash-looping pod (restorative) runs although the budget is spent', { whenExhausted: 'wait', budget: () => 'spent', runbook: 'restart-pod' }, { outcome: 'unverified', mutations: 1, policyAudit: [], escalations: ['unverified'], timers: 1 }],
+  [
+    'healthy budget: the rollout restart acts at once',
+    { whenExhausted: 'wait', budget: () => 'healthy' },
+    { outcome: 'unverified', mutations: 1, policyAudit: [], escalations: ['unverified'], timers: 1 },
+  ],
+  [
+    'spent budget: the same alert waits, then acts once the budget recovers',
+    { whenExhausted: 'wait', budget: (m) => (m < 25 ? 'spent' : 'healthy') },
+    { outcome: 'unverified', mutations: 1, policyAudit: ['held', 'released'], escalations: ['unverified'], timers: 3 },
+  ],
+  [
+    'spent budget that never recovers: nothing is done, the run escalates',
+    { whenExhausted: 'wait', budget: () => 'spent' },
+    { outcome: 'timed-out', mutations: 0, policyAudit: ['held'], escalations: ['timed-out'], timers: 4 },
+  ],
+  [
+    'approval policy: a human approves, then it acts',
+    { whenExhausted: 'approval', budget: () => 'spent', approve: true },
+    { outcome: 'unverified', mutations: 1, policyAudit: ['approval-required'], escalations: ['unverified'], timers: 2 },
+  ],
+  [
+    'unreadable budget: fails closed to an approval',
+    { whenExhausted: 'wait', budget: () => 'unreadable', approve: true },
+    { outcome: 'unverified', mutations: 1, policyAudit: ['approval-required'], escalations: ['unverified'], timers: 2 },
+  ],
+  [
+    'restart of a crash-looping pod (restorative) runs although the budget is spent',
+    { whenExhausted: 'wait', budget: () => 'spent', runbook: 'restart-pod' },
+    { outcome: 'unverified', mutations: 1, policyAudit: [], escalations: ['unverified'], timers: 1 },
+  ],
 ];
 
 function check(e: Expect, h: ReplayHarness, world: World, out: RemediationOutput): void {

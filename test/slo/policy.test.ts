@@ -8,7 +8,8 @@ import { MAX_STATE_AGE_SECONDS, errorBudgetCoverage, errorBudgetGate } from '../
 import { runbookNames } from '../../src/runbooks/catalogue.js';
 
 const slo = sloSchema.parse({ name: 'api', service: 'api', objective: 99, window: '28d', sli: { events: { good: 'g[{{window}}]', total: 't[{{window}}]' } } });
-const policy = (over: Record<string, unknown> = {}) => errorBudgetPolicySchema.parse({ name: 'p', slos: ['api'], scope: { clusters: ['prod'], namespaces: ['shop'] }, ...over });
+const policy = (over: Record<string, unknown> = {}) =>
+  errorBudgetPolicySchema.parse({ name: 'p', slos: ['api'], scope: { clusters: ['prod'], namespaces: ['shop'] }, ...over });
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const at = new Date(NOW - 60_000).toISOString();
 const base = { '5m': 0.001, '30m': 0.001, '1h': 0.001, '2h': 0.001, '6h': 0.001, '1d': 0.001, '3d': 0.001 };
@@ -23,7 +24,9 @@ describe('errorBudgetGate', () => {
   it('asks for approval (default) or waits while the budget is spent, and says why', () => {
     const v = errorBudgetGate([policy()], states(0.02), shop, 'disruptive', NOW);
     expect(v).toMatchObject({ verdict: 'approval', policy: 'p', maxWaitSeconds: 7200, recheckSeconds: 600 });
-    expect(v.verdict !== 'allow' && v.reason).toBe('the error budget of SLO api is spent (-100% left of 28d): error-budget policy p asks for approval of disruptive actions');
+    expect(v.verdict !== 'allow' && v.reason).toBe(
+      'the error budget of SLO api is spent (-100% left of 28d): error-budget policy p asks for approval of disruptive actions',
+    );
     expect(errorBudgetGate([policy({ whenExhausted: 'wait' })], states(0.02), shop, 'disruptive', NOW).verdict).toBe('wait');
   });
 
@@ -39,10 +42,19 @@ describe('errorBudgetGate', () => {
   });
 
   it('fails closed on missing, stale or empty state', () => {
-    expect(errorBudgetGate([policy()], new Map(), shop, 'disruptive', NOW)).toMatchObject({ verdict: 'approval', reason: expect.stringMatching(/has not been measured yet/) });
+    expect(errorBudgetGate([policy()], new Map(), shop, 'disruptive', NOW)).toMatchObject({
+      verdict: 'approval',
+      reason: expect.stringMatching(/has not been measured yet/),
+    });
     const stale = new Date(NOW - (MAX_STATE_AGE_SECONDS + 60) * 1000).toISOString();
-    expect(errorBudgetGate([policy()], states(0.001, {}, stale), shop, 'disruptive', NOW)).toMatchObject({ verdict: 'approval', reason: expect.stringMatching(/was last measured at/) });
-    expect(errorBudgetGate([policy()], states(NaN), shop, 'disruptive', NOW)).toMatchObject({ verdict: 'approval', reason: expect.stringMatching(/had no events/) });
+    expect(errorBudgetGate([policy()], states(0.001, {}, stale), shop, 'disruptive', NOW)).toMatchObject({
+      verdict: 'approval',
+      reason: expect.stringMatching(/was last measured at/),
+    });
+    expect(errorBudgetGate([policy()], states(NaN), shop, 'disruptive', NOW)).toMatchObject({
+      verdict: 'approval',
+      reason: expect.stringMatching(/had no events/),
+    });
   });
 
   it('applies only in scope; a node-level action (no namespace) is in every namespace scope', () => {

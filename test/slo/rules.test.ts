@@ -21,7 +21,9 @@ const availability: SloConfig = sloSchema.parse({
   service: 'fastapi-backend',
   objective: 99.5,
   window: '28d',
-  sli: { events: { good: 'sum(rate(http_requests_total{job="api",code!~"5.."}[{{window}}]))', total: 'sum(rate(http_requests_total{job="api"}[{{window}}]))' } },
+  sli: {
+    events: { good: 'sum(rate(http_requests_total{job="api",code!~"5.."}[{{window}}]))', total: 'sum(rate(http_requests_total{job="api"}[{{window}}]))' },
+  },
   labels: { team: 'payments' },
 });
 
@@ -35,9 +37,19 @@ const latency: SloConfig = sloSchema.parse({
 
 describe('burn-rate factors', () => {
   it('are the SRE workbook values for a 30-day window and scale with the window', () => {
-    expect([0, 1, 2, 3].map((i) => burnFactor('30d', [
-      { long: '1h', budgetShare: 0.02 }, { long: '6h', budgetShare: 0.05 }, { long: '1d', budgetShare: 0.1 }, { long: '3d', budgetShare: 0.1 },
-    ][i]!))).toEqual([14.4, 6, 3, 1]);
+    expect(
+      [0, 1, 2, 3].map((i) =>
+        burnFactor(
+          '30d',
+          [
+            { long: '1h', budgetShare: 0.02 },
+            { long: '6h', budgetShare: 0.05 },
+            { long: '1d', budgetShare: 0.1 },
+            { long: '3d', budgetShare: 0.1 },
+          ][i]!,
+        ),
+      ),
+    ).toEqual([14.4, 6, 3, 1]);
     expect(burnFactor('28d', { long: '1h', budgetShare: 0.02 })).toBe(13.44);
   });
 
@@ -99,10 +111,18 @@ describe.skipIf(!ok)('promtool on the generated rules', () => {
           { series: 'http_requests_total{job="api",code="500"}', values: '0+20x90' },
         ],
         alert_rule_test: [
-          { eval_time: '70m', alertname: ALERT_NAMES.critical, exp_alerts: [{ exp_labels: labels(availability, 'critical'), exp_annotations: annotations(availability, 'critical') }] },
+          {
+            eval_time: '70m',
+            alertname: ALERT_NAMES.critical,
+            exp_alerts: [{ exp_labels: labels(availability, 'critical'), exp_annotations: annotations(availability, 'critical') }],
+          },
           // Both conditions hold (rate() over 1d reads the 70 minutes there are); Alertmanager
           // inhibition (docs/slo.md) keeps the ticket quiet while the page fires.
-          { eval_time: '70m', alertname: ALERT_NAMES.warning, exp_alerts: [{ exp_labels: labels(availability, 'warning'), exp_annotations: annotations(availability, 'warning') }] },
+          {
+            eval_time: '70m',
+            alertname: ALERT_NAMES.warning,
+            exp_alerts: [{ exp_labels: labels(availability, 'warning'), exp_annotations: annotations(availability, 'warning') }],
+          },
         ],
       },
       {
@@ -130,7 +150,11 @@ describe.skipIf(!ok)('promtool on the generated rules', () => {
           { series: 'http_requests_total{job="api",code="500"}', values: '0+10x400' },
         ],
         alert_rule_test: [
-          { eval_time: '25h', alertname: ALERT_NAMES.warning, exp_alerts: [{ exp_labels: labels(availability, 'warning'), exp_annotations: annotations(availability, 'warning') }] },
+          {
+            eval_time: '25h',
+            alertname: ALERT_NAMES.warning,
+            exp_alerts: [{ exp_labels: labels(availability, 'warning'), exp_annotations: annotations(availability, 'warning') }],
+          },
           { eval_time: '25h', alertname: ALERT_NAMES.critical, exp_alerts: [] },
         ],
       },
@@ -150,8 +174,20 @@ describe.skipIf(!ok)('promtool on the generated rules', () => {
             { series: 'http_request_duration_seconds_bucket{job="api",le="+Inf"}', values: '0+100x90' },
             { series: 'http_request_duration_seconds_count{job="api"}', values: '0+100x90' },
           ],
-          alert_rule_test: [{ eval_time: '70m', alertname: ALERT_NAMES.critical, exp_alerts: [{ exp_labels: labels(latency, 'critical'), exp_annotations: annotations(latency, 'critical') }] }],
-          promql_expr_test: [{ expr: 'round(slo:sli_error:ratio_rate1h{slo="api-latency"}, 0.0001)', eval_time: '70m', exp_samples: [{ labels: '{slo="api-latency",service="fastapi-backend"}', value: 0.2 }] }],
+          alert_rule_test: [
+            {
+              eval_time: '70m',
+              alertname: ALERT_NAMES.critical,
+              exp_alerts: [{ exp_labels: labels(latency, 'critical'), exp_annotations: annotations(latency, 'critical') }],
+            },
+          ],
+          promql_expr_test: [
+            {
+              expr: 'round(slo:sli_error:ratio_rate1h{slo="api-latency"}, 0.0001)',
+              eval_time: '70m',
+              exp_samples: [{ labels: '{slo="api-latency",service="fastapi-backend"}', value: 0.2 }],
+            },
+          ],
         },
       ]);
       expect(r.out, `le="${le}"`).toMatch(/SUCCESS/);

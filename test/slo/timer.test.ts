@@ -19,7 +19,10 @@ const MINUTES = 24 * 60;
 // One day of 1,000 requests a minute; 1 % errors all day (twice a 99.5 % budget) for `bad`, 0.1 % for `good`.
 function openMetrics(): string {
   const lines = ['# TYPE http_requests counter'];
-  for (const [svc, perMin] of [['bad', 10], ['good', 1]] as const) {
+  for (const [svc, perMin] of [
+    ['bad', 10],
+    ['good', 1],
+  ] as const) {
     for (const code of ['200', '500']) {
       for (let m = 0; m <= MINUTES; m++) {
         const v = code === '500' ? perMin * m : (1000 - perMin) * m;
@@ -30,7 +33,10 @@ function openMetrics(): string {
   return [...lines, '# EOF', ''].join('\n');
 }
 
-const events = (job: string) => ({ good: `sum(rate(http_requests_total{job="${job}",code!~"5.."}[{{window}}]))`, total: `sum(rate(http_requests_total{job="${job}"}[{{window}}]))` });
+const events = (job: string) => ({
+  good: `sum(rate(http_requests_total{job="${job}",code!~"5.."}[{{window}}]))`,
+  total: `sum(rate(http_requests_total{job="${job}"}[{{window}}]))`,
+});
 
 describe.skipIf(!prometheusInstalled())('SLO timer on the real Prometheus and Azurite', () => {
   let prom: PrometheusInstance;
@@ -44,7 +50,13 @@ describe.skipIf(!prometheusInstalled())('SLO timer on the real Prometheus and Az
       objectives: [
         { name: 'checkout', service: 'bad', objective: 99.5, window: '28d', sli: { events: events('bad') } },
         { name: 'catalogue', service: 'good', objective: 99.5, window: '28d', sli: { events: events('good') } },
-        { name: 'broken', service: 'x', objective: 99, window: '28d', sli: { events: { good: 'sum(rate(nope[{{window}}])) by (a) or vector(1) or vector(2)', total: 'vector(1)[{{window}}]' } } },
+        {
+          name: 'broken',
+          service: 'x',
+          objective: 99,
+          window: '28d',
+          sli: { events: { good: 'sum(rate(nope[{{window}}])) by (a) or vector(1) or vector(2)', total: 'vector(1)[{{window}}]' } },
+        },
       ],
     });
     config = { slo } as unknown as OpsConfig;
@@ -55,7 +67,13 @@ describe.skipIf(!prometheusInstalled())('SLO timer on the real Prometheus and Az
 
   it('stores each state, announces thresholds once, keeps going past a broken SLO, and reports', async () => {
     const sent: NotifyInput[] = [];
-    const deps = { config, store, prometheus: () => new PrometheusClient({ baseUrl: prom.url, retries: 0 }), notify: async (n: NotifyInput) => void sent.push(n), nowMs: (START + MINUTES * 60) * 1000 };
+    const deps = {
+      config,
+      store,
+      prometheus: () => new PrometheusClient({ baseUrl: prom.url, retries: 0 }),
+      notify: async (n: NotifyInput) => void sent.push(n),
+      nowMs: (START + MINUTES * 60) * 1000,
+    };
     const first = await evaluateSlos(deps);
     expect(first.states.map((s) => [s.slo, s.status])).toEqual([
       ['checkout', 'exhausted'],

@@ -35,7 +35,12 @@ let captured: CapturedRoute[] | undefined;
 function pattern(route: string): RegExp {
   const re = route
     .split('/')
-    .map((seg) => seg.replace(/\./g, '\\.').replace(/\{\*(\w+)\}/, '(?<$1>.*)').replace(/\{(\w+)\}/, '(?<$1>[^/]+)'))
+    .map((seg) =>
+      seg
+        .replace(/\./g, '\\.')
+        .replace(/\{\*(\w+)\}/, '(?<$1>.*)')
+        .replace(/\{(\w+)\}/, '(?<$1>[^/]+)'),
+    )
     .join('/');
   return new RegExp(`^/api/${re}$`);
 }
@@ -47,10 +52,10 @@ export async function appRoutes(): Promise<CapturedRoute[]> {
   const original = { http: app.http, generic: app.generic, timer: app.timer, eventGrid: app.eventGrid };
   // Non-HTTP triggers are not served here; skip them quietly (test mode would warn for each).
   app.generic = app.timer = app.eventGrid = (() => undefined) as never;
-  app.http = ((name: string, o: { route?: string; methods?: string[]; authLevel?: string; handler: HttpHandler }) => {
+  app.http = (name: string, o: { route?: string; methods?: string[]; authLevel?: string; handler: HttpHandler }) => {
     const route = o.route ?? name;
     list.push({ name, route, methods: o.methods ?? ['GET', 'POST'], authLevel: o.authLevel ?? 'anonymous', handler: o.handler, pattern: pattern(route) });
-  });
+  };
   try {
     await import('../../functions/index.js');
   } finally {
@@ -79,7 +84,11 @@ async function write(res: import('node:http').ServerResponse, r: HttpResponseIni
   res.writeHead(status, Object.fromEntries(headers));
   res.end(payload);
   const contentType = headers.get('content-type') ?? '';
-  return { status, contentType, body: r.jsonBody !== undefined ? r.jsonBody : contentType.includes('json') && payload ? JSON.parse(payload.toString()) : undefined };
+  return {
+    status,
+    contentType,
+    body: r.jsonBody !== undefined ? r.jsonBody : contentType.includes('json') && payload ? JSON.parse(payload.toString()) : undefined,
+  };
 }
 
 export async function startAppHost(durable: FakeDurableExtension): Promise<AppHost> {
@@ -92,14 +101,22 @@ export async function startAppHost(durable: FakeDurableExtension): Promise<AppHo
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       let params: Record<string, string> | undefined;
-      const route = routes.find((r) => r.methods.includes(method) && (params = { ...(r.pattern.exec(url.pathname)?.groups ?? {}) }) && r.pattern.test(url.pathname));
+      const route = routes.find(
+        (r) => r.methods.includes(method) && (params = { ...(r.pattern.exec(url.pathname)?.groups ?? {}) }) && r.pattern.test(url.pathname),
+      );
       if (!route) {
         res.writeHead(404, { 'content-type': 'text/plain' });
         return void res.end(`no function for ${method} ${url.pathname}`);
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const request = new HttpRequest({ method, url: url.href, headers, params: Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])), ...(chunks.length ? { body: { bytes: Buffer.concat(chunks) } } : {}) });
+      const request = new HttpRequest({
+        method,
+        url: url.href,
+        headers,
+        params: Object.fromEntries(Object.entries(params ?? {}).map(([k, v]) => [k, decodeURIComponent(v)])),
+        ...(chunks.length ? { body: { bytes: Buffer.concat(chunks) } } : {}),
+      });
       const { context } = durable.invocation(route.name);
       try {
         const r = await route.handler(request, context);
@@ -116,9 +133,10 @@ export async function startAppHost(durable: FakeDurableExtension): Promise<AppHo
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     observed,
-    stop: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

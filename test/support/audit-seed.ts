@@ -19,4 +19,3 @@ export async function seedAudit(audit: AuditStore, n: number, now: Date): Promis
   }));
   for (let i = 0; i < rows.length; i += 500) await audit.write(rows.slice(i, i + 500) as never);
 }
-

@@ -19,8 +19,7 @@ import { dirname, join } from 'node:path';
 
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
 /** Azurite's well-known development account key (public, documented by Azurite). */
-export const AZURITE_ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface AzuriteEndpoints {
   /** Full connection string with Blob, Queue and Table endpoints (http, devstoreaccount1). */
@@ -126,7 +125,9 @@ function explainFailure(output: string, ports: { blob: string; queue: string; ta
     return (
       `Azurite could not start: port ${port} is already in use ` +
       `(requested blob=${ports.blob} queue=${ports.queue} table=${ports.table}). ` +
-      'Fix: stop the other process using it (often another Azurite: `ss -ltnp | grep ' + port + '`), or pass port 0 to pick free ports.'
+      'Fix: stop the other process using it (often another Azurite: `ss -ltnp | grep ' +
+      port +
+      '`), or pass port 0 to pick free ports.'
     );
   }
   if (/EACCES/.test(output)) {
@@ -151,17 +152,36 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   };
 
   const args = [
-    '--import', PARENT_WATCHDOG,
+    '--import',
+    PARENT_WATCHDOG,
     cli,
-    '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose',
-    '--location', location,
-    '--blobHost', host, '--queueHost', host, '--tableHost', host,
-    '--blobPort', ports.blob, '--queuePort', ports.queue, '--tablePort', ports.table,
+    '--silent',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--location',
+    location,
+    '--blobHost',
+    host,
+    '--queueHost',
+    host,
+    '--tableHost',
+    host,
+    '--blobPort',
+    ports.blob,
+    '--queuePort',
+    ports.queue,
+    '--tablePort',
+    ports.table,
   ];
 
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true, ...(options.accounts ? { env: { ...process.env, AZURITE_ACCOUNTS: options.accounts } } : {}) });
+    child = spawn(process.execPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+      ...(options.accounts ? { env: { ...process.env, AZURITE_ACCOUNTS: options.accounts } } : {}),
+    });
   } catch (err) {
     await removeLocation();
     throw new Error(`Azurite could not be launched with ${process.execPath}: ${(err as Error).message}`);
@@ -213,10 +233,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     await Promise.race([
       ready,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Azurite did not start within ${timeoutMs} ms. Output so far:\n${output.trim()}`)),
-          timeoutMs,
-        );
+        timer = setTimeout(() => reject(new Error(`Azurite did not start within ${timeoutMs} ms. Output so far:\n${output.trim()}`)), timeoutMs);
       }),
     ]);
     // Azurite prints "listening" once the server is bound; check that each port really answers.

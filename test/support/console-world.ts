@@ -67,7 +67,27 @@ async function seedScaling(store: ScalingStore, now: Date): Promise<void> {
   for (let t = start, i = 0; t < now.getTime(); t += step, i++) {
     const demand = 20 + 10 * Math.sin((i / 288) * 2 * Math.PI);
     writes.push(
-      store.writeForecast({ cluster: CLUSTER, pool: 'compute', at: new Date(t - 3_600_000).toISOString(), targetAt: new Date(t).toISOString(), stepMs: step, demand, nodes: Math.ceil(demand / 4), allocatable: 4, headroom: 0.1, forecast: demand * 1.03, upper: demand * 1.2, persistence: demand * 0.95, seasonalNaive: demand * 1.01, decisionUpper: demand * 1.2, neededNodes: Math.ceil((demand * 1.2) / 3.6), model: 'ets', mode: 'forecast-only', modeReasons: ['configured forecast-only'], actual: demand }),
+      store.writeForecast({
+        cluster: CLUSTER,
+        pool: 'compute',
+        at: new Date(t - 3_600_000).toISOString(),
+        targetAt: new Date(t).toISOString(),
+        stepMs: step,
+        demand,
+        nodes: Math.ceil(demand / 4),
+        allocatable: 4,
+        headroom: 0.1,
+        forecast: demand * 1.03,
+        upper: demand * 1.2,
+        persistence: demand * 0.95,
+        seasonalNaive: demand * 1.01,
+        decisionUpper: demand * 1.2,
+        neededNodes: Math.ceil((demand * 1.2) / 3.6),
+        model: 'ets',
+        mode: 'forecast-only',
+        modeReasons: ['configured forecast-only'],
+        actual: demand,
+      }),
     );
   }
   await Promise.all(writes);
@@ -99,7 +119,17 @@ export async function startConsoleWorld(o: { auditRows?: number; now?: Date; aut
   seedShop(backup.kube, 'shop');
   const plan = await planBackup(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, parts: ['objects'] });
   const part = await backupObjects(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
-  await writeManifest(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, parts: [part.part], failed: [], warnings: ['snapshots: no VolumeSnapshotClass; skipped'], trigger: 'schedule', requestedBy: 'schedule:nightly', startedAt: '2025-01-01T02:00:00.000Z', finishedAt: '2025-01-01T02:01:00.000Z' });
+  await writeManifest(backup.env, {
+    backupId: BACKUP_ID,
+    cluster: CLUSTER,
+    parts: [part.part],
+    failed: [],
+    warnings: ['snapshots: no VolumeSnapshotClass; skipped'],
+    trigger: 'schedule',
+    requestedBy: 'schedule:nightly',
+    startedAt: '2025-01-01T02:00:00.000Z',
+    finishedAt: '2025-01-01T02:01:00.000Z',
+  });
   const host = await startAppHost(durable);
   return {
     host,
@@ -116,11 +146,28 @@ export async function startConsoleWorld(o: { auditRows?: number; now?: Date; aut
 
 /** An Easy Auth principal header (what App Service Authentication injects) with app roles. */
 export function principalHeader(name: string, roles: string[]): string {
-  return Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'preferred_username', role_typ: 'roles', claims: [{ typ: 'preferred_username', val: name }, ...roles.map((r) => ({ typ: 'roles', val: r }))] })).toString('base64');
+  return Buffer.from(
+    JSON.stringify({
+      auth_typ: 'aad',
+      name_typ: 'preferred_username',
+      role_typ: 'roles',
+      claims: [{ typ: 'preferred_username', val: name }, ...roles.map((r) => ({ typ: 'roles', val: r }))],
+    }),
+  ).toString('base64');
 }
 
 /** Makes a started on-call run look like the orchestration waiting for approval (what the orchestrator's custom status says). */
 export function markAwaitingApproval(durable: FakeDurableExtension, id: string): void {
   const inst = durable.instances.get(id)!;
-  inst.customStatus = { phase: 'awaiting-approval', runbook: 'drain-node', dryRun: false, target: `${CLUSTER}/_/Node/aks-compute-1-vmss000001`, plan: { summary: 'drain node aks-compute-1-vmss000001: evict 3 pods', steps: ['cordon aks-compute-1-vmss000001', 'evict shop/api-7d9f', 'evict shop/worker-5c2a', 'evict celery/beat-0'] }, approval: { reason: 'runbook drain-node requires approval', deadline: new Date(Date.now() + 1_800_000).toISOString() } };
+  inst.customStatus = {
+    phase: 'awaiting-approval',
+    runbook: 'drain-node',
+    dryRun: false,
+    target: `${CLUSTER}/_/Node/aks-compute-1-vmss000001`,
+    plan: {
+      summary: 'drain node aks-compute-1-vmss000001: evict 3 pods',
+      steps: ['cordon aks-compute-1-vmss000001', 'evict shop/api-7d9f', 'evict shop/worker-5c2a', 'evict celery/beat-0'],
+    },
+    approval: { reason: 'runbook drain-node requires approval', deadline: new Date(Date.now() + 1_800_000).toISOString() },
+  };
 }

@@ -9,7 +9,13 @@ import type { AuditRecord } from '../../src/domain/types.js';
 import { errorBudgetGateActivity, type ErrorBudgetGateInput } from '../../src/slo/activities.js';
 import { sloState } from '../../src/slo/budget.js';
 
-export const SLO = sloSchema.parse({ name: 'api-availability', service: 'fastapi-backend', objective: 99.5, window: '28d', sli: { events: { good: 'g[{{window}}]', total: 't[{{window}}]' } } });
+export const SLO = sloSchema.parse({
+  name: 'api-availability',
+  service: 'fastapi-backend',
+  objective: 99.5,
+  window: '28d',
+  sli: { events: { good: 'g[{{window}}]', total: 't[{{window}}]' } },
+});
 
 export type BudgetHealth = 'healthy' | 'spent' | 'unreadable';
 
@@ -28,7 +34,14 @@ const RATE_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'];
 const ratios = (windowRatio: number) => Object.fromEntries([...RATE_WINDOWS.map((w) => [w, 0.001]), ['28d', windowRatio]]);
 
 export function sloConfig(w: Omit<ErrorBudgetWorld, 'health' | 'rows'>): OpsConfig {
-  const policy = errorBudgetPolicySchema.parse({ name: 'change-freeze', slos: [SLO.name], scope: w.scope ?? {}, whenExhausted: w.whenExhausted ?? 'wait', maxWait: w.maxWait ?? '1h', recheckEvery: w.recheckEvery ?? '15m' });
+  const policy = errorBudgetPolicySchema.parse({
+    name: 'change-freeze',
+    slos: [SLO.name],
+    scope: w.scope ?? {},
+    whenExhausted: w.whenExhausted ?? 'wait',
+    maxWait: w.maxWait ?? '1h',
+    recheckEvery: w.recheckEvery ?? '15m',
+  });
   return { slo: { prometheus: { url: 'http://prometheus:9090', auth: 'none' }, objectives: [SLO], policies: [policy] } } as unknown as OpsConfig;
 }
 

@@ -43,7 +43,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         (b['resourceSpans'] as { scopeSpans: { spans: OtlpSpan[] }[] }[]).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)),
       ),
     metricNames: () =>
-      [...new Set(parsed('/v1/metrics').flatMap((b) => (b['resourceMetrics'] as { scopeMetrics: { metrics: { name: string }[] }[] }[]).flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)))))].sort(),
+      [
+        ...new Set(
+          parsed('/v1/metrics').flatMap((b) =>
+            (b['resourceMetrics'] as { scopeMetrics: { metrics: { name: string }[] }[] }[]).flatMap((rm) =>
+              rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)),
+            ),
+          ),
+        ),
+      ].sort(),
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }

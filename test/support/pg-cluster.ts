@@ -43,7 +43,11 @@ export interface PgClusterOptions {
 /** The newest installed server's bin directory, or an error saying how to install it. */
 export function postgresBin(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) throw new Error('PostgreSQL is not installed. Fix: apt-get install postgresql (.ci/run installs it)');
   return join(root, versions[0]!, 'bin');
 }
@@ -69,10 +73,40 @@ export async function startPgCluster(options: PgClusterOptions = {}): Promise<Pg
   rmSync(join(dir, 'pw'), { force: true });
   const port = await freePort();
   const host = '127.0.0.1';
-  const extra = Object.entries(options.settings ?? {}).map(([k, v]) => ` -c ${k}=${v}`).join('');
-  await as(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=${host} -c fsync=off -c synchronous_commit=off -c full_page_writes=off${extra}`, 'start']);
+  const extra = Object.entries(options.settings ?? {})
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
+  await as(join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=${host} -c fsync=off -c synchronous_commit=off -c full_page_writes=off${extra}`,
+    'start',
+  ]);
   const psql = async (sql: string, database = 'postgres') => {
-    const { stdout } = await as(join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', dir, '-p', String(port), '-U', superuser, '-d', database, '-c', sql]);
+    const { stdout } = await as(join(bin, 'psql'), [
+      '-X',
+      '-q',
+      '-A',
+      '-t',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      dir,
+      '-p',
+      String(port),
+      '-U',
+      superuser,
+      '-d',
+      database,
+      '-c',
+      sql,
+    ]);
     return stdout.trim();
   };
   let stopped = false;

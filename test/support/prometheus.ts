@@ -88,7 +88,8 @@ export function clusterOpenMetrics(o: ClusterMetricsOptions): string {
     { namespace: 'shop', pod: job.pod, phase: 'Succeeded', v: 1 },
     { namespace: 'kube-system', pod: sys.pod, phase: 'Running', v: 1 },
   ];
-  for (const ph of phases) for (const t of staticTimes) out.push(line('kube_pod_status_phase', { namespace: ph.namespace, pod: ph.pod, phase: ph.phase }, ph.v, t));
+  for (const ph of phases)
+    for (const t of staticTimes) out.push(line('kube_pod_status_phase', { namespace: ph.namespace, pod: ph.pod, phase: ph.phase }, ph.v, t));
 
   out.push('# TYPE kube_node_labels gauge');
   const nodes = [
@@ -99,7 +100,8 @@ export function clusterOpenMetrics(o: ClusterMetricsOptions): string {
   for (const nd of nodes) for (const t of staticTimes) out.push(line('kube_node_labels', { node: nd.node, label_agentpool: nd.pool }, 1, t));
 
   out.push('# TYPE kube_node_status_allocatable gauge');
-  for (const nd of nodes) for (const t of staticTimes) out.push(line('kube_node_status_allocatable', { node: nd.node, resource: 'cpu', unit: 'core' }, nd.cpu, t));
+  for (const nd of nodes)
+    for (const t of staticTimes) out.push(line('kube_node_status_allocatable', { node: nd.node, resource: 'cpu', unit: 'core' }, nd.cpu, t));
 
   out.push('# TYPE demo_http_requests counter');
   const half = Math.floor(n / 2);
@@ -144,24 +146,34 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
  */
 export async function startPrometheusWith(
   openMetrics: string,
-  options: { retention?: string; startTimeoutMs?: number; adminApi?: boolean; dataDir?: string; scrape?: { job: string; target: string; intervalSec: number }[] } = {},
+  options: {
+    retention?: string;
+    startTimeoutMs?: number;
+    adminApi?: boolean;
+    dataDir?: string;
+    scrape?: { job: string; target: string; intervalSec: number }[];
+  } = {},
 ): Promise<PrometheusInstance> {
-  if (!prometheusInstalled()) throw new Error('prometheus and promtool are not installed. Fix: apt-get install prometheus (Debian package; .ci/run installs it)');
+  if (!prometheusInstalled())
+    throw new Error('prometheus and promtool are not installed. Fix: apt-get install prometheus (Debian package; .ci/run installs it)');
   const dir = await mkdtemp(join(tmpdir(), 'prom-test-'));
   const dataDir = options.dataDir ?? join(dir, 'data');
   const input = join(dir, 'input.om');
   const backfill = !options.dataDir && openMetrics !== '';
   if (backfill) await writeFile(input, openMetrics);
-  if (backfill) try {
-    // Larger blocks than the default 2 h keep the block count (and Prometheus' start-up) small.
-    await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=24h', input, dataDir], { maxBuffer: 16 * 1024 * 1024 });
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`promtool could not build the TSDB: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
-  }
+  if (backfill)
+    try {
+      // Larger blocks than the default 2 h keep the block count (and Prometheus' start-up) small.
+      await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--max-block-duration=24h', input, dataDir], { maxBuffer: 16 * 1024 * 1024 });
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`promtool could not build the TSDB: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
+    }
   await rm(input, { force: true });
   const config = join(dir, 'prometheus.yml');
-  const jobs = (options.scrape ?? []).map((j) => `  - job_name: ${j.job}\n    scrape_interval: ${j.intervalSec}s\n    static_configs:\n      - targets: ['${j.target}']\n`);
+  const jobs = (options.scrape ?? []).map(
+    (j) => `  - job_name: ${j.job}\n    scrape_interval: ${j.intervalSec}s\n    static_configs:\n      - targets: ['${j.target}']\n`,
+  );
   await writeFile(config, `global:\n  scrape_interval: 1h\nscrape_configs:${jobs.length ? `\n${jobs.join('')}` : ' []\n'}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -40,9 +40,28 @@ export async function startRedis(opts: { adminPassword: string; dir?: string }):
   let out = '';
   // The password goes in through stdin-free config: a config file would do too; argv is visible
   // to local users only, and this is a throw-away test server.
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--requirepass', opts.adminPassword, '--maxclients', '1000'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--requirepass',
+      opts.adminPassword,
+      '--maxclients',
+      '1000',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.on('error', (e) => (out += `\n${e.message}. Fix: apt-get install redis-server (.ci/run installs it)`));
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));

@@ -28,7 +28,9 @@ export function loadRegistrations(): Registration[] {
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build (npm test does it first)`);
   const script = `await import(${JSON.stringify(pathToFileURL(resolve(main)).href)});
 process.stdout.write(JSON.stringify(globalThis.__aksopsRegistrations.map((r) => ({ name: r.metadata.name, bindings: r.metadata.bindings, handler: typeof r.callback }))));`;
-  const out = execFileSync(process.execPath, ['-r', resolve('test/support/functions-core-stub.cjs'), '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['-r', resolve('test/support/functions-core-stub.cjs'), '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as Registration[];
 }
 

@@ -83,7 +83,16 @@ describe('replay harness', () => {
     expect(h.entityState<number>(counter)).toBe(5);
     expect(h.store.customStatusLog.map((s) => (s as { phase: string }).phase)).toEqual(['charging', 'sleeping', 'waiting', 'done']);
     const types = h.store.history.map((e) => e.EventType);
-    for (const t of [EVENT.ExecutionStarted, EVENT.TaskScheduled, EVENT.TaskCompleted, EVENT.EventSent, EVENT.TimerCreated, EVENT.TimerFired, EVENT.EventRaised, EVENT.ExecutionCompleted]) {
+    for (const t of [
+      EVENT.ExecutionStarted,
+      EVENT.TaskScheduled,
+      EVENT.TaskCompleted,
+      EVENT.EventSent,
+      EVENT.TimerCreated,
+      EVENT.TimerFired,
+      EVENT.EventRaised,
+      EVENT.ExecutionCompleted,
+    ]) {
       expect(types).toContain(t);
     }
     // Entity calls look like the extension's: EventSent "op" to @name@key, answered by an event named with the request id.
@@ -91,7 +100,9 @@ describe('replay harness', () => {
     expect(sent).toMatchObject({ Name: 'op', InstanceId: '@counter@c1' });
     const request = JSON.parse(sent['Input'] as string) as { op: string; id: string; input: string };
     expect(request).toMatchObject({ op: 'add', input: '5', parent: 'tour-1' });
-    expect(h.store.history.some((e) => e.EventType === EVENT.EventRaised && e['Name'] === request.id && e['Input'] === JSON.stringify({ result: '5' }))).toBe(true);
+    expect(h.store.history.some((e) => e.EventType === EVENT.EventRaised && e['Name'] === request.id && e['Input'] === JSON.stringify({ result: '5' }))).toBe(
+      true,
+    );
   });
 
   it('replaying the finished history yields no new actions and the same output', async () => {
@@ -136,12 +147,21 @@ describe('replay harness', () => {
         orchestrator: tour,
         instanceId: 'tour-2',
         input: null,
-        activities: { charge: (i: { amount: number }) => { total += i.amount; return 'charged'; } },
+        activities: {
+          charge: (i: { amount: number }) => {
+            total += i.amount;
+            return 'charged';
+          },
+        },
         entities: { counter: counterEntity },
         events: [{ name: 'approve', when: when.idleIn('waiting') }],
       });
     const h = make();
-    const ranAt = (await (async () => { const c = make(); await c.run(); return c.store.steps.find((s) => s.what.startsWith('ran charge'))!.n; })());
+    const ranAt = await (async () => {
+      const c = make();
+      await c.run();
+      return c.store.steps.find((s) => s.what.startsWith('ran charge'))!.n;
+    })();
     total = 0;
     expect((await h.run({ crashAfterStep: ranAt })).status).toBe('crashed');
     await h.restart().run();
@@ -163,8 +183,12 @@ describe('replay harness', () => {
     expect((r.output as { approved: unknown }).approved).toBeNull();
 
     const waits = createReplayHarness({
-      orchestrator: function* (c) { return yield c.df.waitForExternalEvent('never'); },
-      instanceId: 'w', input: null, activities: {},
+      orchestrator: function* (c) {
+        return yield c.df.waitForExternalEvent('never');
+      },
+      instanceId: 'w',
+      input: null,
+      activities: {},
     });
     expect((await waits.run()).status).toBe('waiting');
   });
@@ -179,15 +203,25 @@ describe('replay harness', () => {
           return `caught: ${(e as Error).message.split('\n')[0]}`;
         }
       },
-      instanceId: 'f', input: null,
-      activities: { flaky: () => { throw new Error('HTTP 500 from the API server'); } },
+      instanceId: 'f',
+      input: null,
+      activities: {
+        flaky: () => {
+          throw new Error('HTTP 500 from the API server');
+        },
+      },
     });
     expect(await h.run()).toMatchObject({ status: 'completed', output: "caught: Activity function 'flaky' failed: HTTP 500 from the API server " });
     expect(h.store.history.some((e) => e.EventType === EVENT.TaskFailed)).toBe(true);
 
     const failing = createReplayHarness({
-      orchestrator: function* (c) { yield c.df.callActivity('a'); throw new Error('bug in orchestrator'); },
-      instanceId: 'g', input: null, activities: { a: () => 1 },
+      orchestrator: function* (c) {
+        yield c.df.callActivity('a');
+        throw new Error('bug in orchestrator');
+      },
+      instanceId: 'g',
+      input: null,
+      activities: { a: () => 1 },
     });
     const r = await failing.run();
     expect(r.status).toBe('failed');
@@ -199,10 +233,16 @@ describe('replay harness', () => {
     const h = createReplayHarness({
       orchestrator: function* (c) {
         yield c.df.callEntity(counter, 'add', 2);
-        try { yield c.df.callEntity(counter, 'boom'); } catch { return 'entity failed'; }
+        try {
+          yield c.df.callEntity(counter, 'boom');
+        } catch {
+          return 'entity failed';
+        }
         return 'no error?';
       },
-      instanceId: 'e', input: null, activities: {},
+      instanceId: 'e',
+      input: null,
+      activities: {},
       entities: { Counter: counterEntity },
     });
     expect((await h.run()).output).toBe('entity failed');
@@ -219,8 +259,14 @@ describe('replay harness', () => {
         const w = yield c.df.Task.any([slow, stop]);
         return w === stop ? 'stopped' : 'finished';
       },
-      instanceId: 'd', input: null,
-      activities: { slow: () => { ran++; return 1; } },
+      instanceId: 'd',
+      input: null,
+      activities: {
+        slow: () => {
+          ran++;
+          return 1;
+        },
+      },
       events: [{ name: 'stop', when: when.start }],
     });
     const r = await h.run();
@@ -244,15 +290,26 @@ describe('replay harness', () => {
     const activities = { a: () => 1, b: () => 2, renamed: () => 3 };
     const old = createReplayHarness({ orchestrator: v1, instanceId: 'n', input: null, activities });
     expect((await old.run()).status).toBe('waiting');
-    const upgraded = createReplayHarness({ orchestrator: v2, instanceId: 'n', input: null, activities, store: old.store, events: [{ name: 'go', when: when.start }] });
+    const upgraded = createReplayHarness({
+      orchestrator: v2,
+      instanceId: 'n',
+      input: null,
+      activities,
+      store: old.store,
+      events: [{ name: 'go', when: when.start }],
+    });
     await expect(upgraded.run()).rejects.toThrow(HarnessError);
     await expect(upgraded.run()).rejects.toThrow(/non-deterministic.*callActivity renamed.*TaskScheduled a/);
   });
 
   it('refuses APIs it does not emulate instead of pretending', async () => {
     const h = createReplayHarness({
-      orchestrator: function* (c) { return yield c.df.callActivityWithRetry('a', new df.RetryOptions(1000, 3)); },
-      instanceId: 'r', input: null, activities: { a: () => 1 },
+      orchestrator: function* (c) {
+        return yield c.df.callActivityWithRetry('a', new df.RetryOptions(1000, 3));
+      },
+      instanceId: 'r',
+      input: null,
+      activities: { a: () => 1 },
     });
     await expect(h.run()).rejects.toThrow(/does not emulate callActivityWithRetry/);
   });

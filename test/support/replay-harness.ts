@@ -166,10 +166,19 @@ export class HarnessError extends Error {
 
 export const when = {
   start: (): boolean => true,
-  phase: (phase: string) => (v: HarnessView): boolean => phaseOf(v.customStatus) === phase,
+  phase:
+    (phase: string) =>
+    (v: HarnessView): boolean =>
+      phaseOf(v.customStatus) === phase,
   /** The instance sits in `phase` with nothing else to do (typically: waiting on a timer or event). */
-  idleIn: (phase: string) => (v: HarnessView): boolean => v.idle && phaseOf(v.customStatus) === phase,
-  completed: (activity: string) => (v: HarnessView): boolean => v.completed(activity) > 0,
+  idleIn:
+    (phase: string) =>
+    (v: HarnessView): boolean =>
+      v.idle && phaseOf(v.customStatus) === phase,
+  completed:
+    (activity: string) =>
+    (v: HarnessView): boolean =>
+      v.completed(activity) > 0,
 };
 
 export function createReplayHarness(options: HarnessOptions): ReplayHarness {
@@ -267,7 +276,13 @@ export const EVENT = {
 /** ActionType numbers (lib/src/actions/ActionType.js). */
 const ACTION = { CallActivity: 0, CreateTimer: 5, WaitForExternalEvent: 6, CallEntity: 7, SignalEntity: 9, WhenAny: 11, WhenAll: 12 } as const;
 const ACTION_NAMES: Record<number, string> = {
-  1: 'callActivityWithRetry', 2: 'callSubOrchestrator', 3: 'callSubOrchestratorWithRetry', 4: 'continueAsNew', 8: 'callHttp', 13: 'lock', 14: 'lock release',
+  1: 'callActivityWithRetry',
+  2: 'callSubOrchestrator',
+  3: 'callSubOrchestratorWithRetry',
+  4: 'continueAsNew',
+  8: 'callHttp',
+  13: 'lock',
+  14: 'lock release',
 };
 /** The extension's defaults (Azure Storage): longer timers are split, which the harness does not emulate. */
 const MAX_SHORT_TIMER_MS = 6 * 24 * 3600 * 1000;
@@ -275,9 +290,7 @@ const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
 
 class Crash extends Error {}
 
-type Work =
-  | { kind: 'activity'; seq: number; event: HistoryEvent }
-  | { kind: 'entity'; seq: number; event: HistoryEvent; request: EntityRequest };
+type Work = { kind: 'activity'; seq: number; event: HistoryEvent } | { kind: 'entity'; seq: number; event: HistoryEvent; request: EntityRequest };
 
 interface EntityRequest {
   op: string;
@@ -378,7 +391,11 @@ export class ReplayHarness {
   /** Runs one entity operation now, outside any orchestration (a client call); returns its result. */
   async operateEntity(entity: df.EntityId, operation: string, input?: unknown): Promise<unknown> {
     const schedulerId = `@${entity.name.toLowerCase()}@${entity.key}`;
-    const request: EntityRequest = { op: operation, id: `client-${++this.clientCalls}-${operation}`, ...(input === undefined ? {} : { input: JSON.stringify(input) }) };
+    const request: EntityRequest = {
+      op: operation,
+      id: `client-${++this.clientCalls}-${operation}`,
+      ...(input === undefined ? {} : { input: JSON.stringify(input) }),
+    };
     const response = await this.executeEntity(schedulerId, request);
     if (response.exceptionType !== undefined) throw new Error(`entity ${schedulerId} ${operation} failed: ${response.result ?? ''}`);
     return response.result === undefined || response.result === null ? undefined : JSON.parse(response.result);
@@ -392,7 +409,9 @@ export class ReplayHarness {
   /** Replays the stored history once more without changing anything. */
   async replay(): Promise<ReplayCheck> {
     const x = await this.execute();
-    const newActions = this.scheduleIndex(x.leaves).filter((l) => !l.existing).map((l) => describe(l.action));
+    const newActions = this.scheduleIndex(x.leaves)
+      .filter((l) => !l.existing)
+      .map((l) => describe(l.action));
     const r: ReplayCheck = { isDone: x.isDone, newActions };
     if (x.output !== undefined) r.output = x.output;
     if (x.error !== undefined) r.error = x.error;
@@ -452,7 +471,10 @@ export class ReplayHarness {
     if (x.failed) {
       s.status = 'failed';
       s.error = x.error ?? 'orchestrator failed';
-      this.append(ev(EVENT.ExecutionCompleted, -1, s.clockMs, { OrchestrationStatus: 'Failed', FailureDetails: { ErrorMessage: s.error } }), 'ExecutionCompleted Failed');
+      this.append(
+        ev(EVENT.ExecutionCompleted, -1, s.clockMs, { OrchestrationStatus: 'Failed', FailureDetails: { ErrorMessage: s.error } }),
+        'ExecutionCompleted Failed',
+      );
     } else if (x.isDone) {
       s.status = 'completed';
       s.output = x.output;
@@ -474,7 +496,15 @@ export class ReplayHarness {
     // What the host sends: JSON, earlier episodes marked as played.
     const history = (JSON.parse(JSON.stringify(h)) as HistoryEvent[]).map((e, i) => ({ ...e, IsPlayed: i < lastStart }));
     const binding = new sdk.DurableOrchestrationInput(
-      this.opts.instanceId, history, JSON.parse(json(this.opts.input) ?? 'null'), undefined, undefined, undefined, this.opts.schemaVersion, false, '',
+      this.opts.instanceId,
+      history,
+      JSON.parse(json(this.opts.input) ?? 'null'),
+      undefined,
+      undefined,
+      undefined,
+      this.opts.schemaVersion,
+      false,
+      '',
     );
     const context = new InvocationContext({ functionName: this.opts.name, invocationId: `${this.opts.instanceId}#${++this.executions}`, logHandler: () => {} });
     try {
@@ -507,7 +537,8 @@ export class ReplayHarness {
       const n = seq++;
       const past = scheduled.get(n);
       if (past) {
-        if (!matches(past, a)) throw new HarnessError(`non-deterministic orchestrator: action #${n} is now ${describe(a)} but the history has ${describeEvent(past)}`);
+        if (!matches(past, a))
+          throw new HarnessError(`non-deterministic orchestrator: action #${n} is now ${describe(a)} but the history has ${describeEvent(past)}`);
         scheduled.delete(n);
       }
       out.push({ action: a, seq: n, existing: past !== undefined });
@@ -681,7 +712,9 @@ export class ReplayHarness {
       now: new Date(s.clockMs),
       idle: !this.episodeDue() && this.pendingWork().length === 0,
       completed: (activity) =>
-        history.filter((e) => (e.EventType === EVENT.TaskCompleted || e.EventType === EVENT.TaskFailed) && names.get(e['TaskScheduledId'] as number) === activity).length,
+        history.filter(
+          (e) => (e.EventType === EVENT.TaskCompleted || e.EventType === EVENT.TaskFailed) && names.get(e['TaskScheduledId'] as number) === activity,
+        ).length,
     };
   }
 }
@@ -768,8 +801,17 @@ function describe(a: SdkAction): string {
 
 function describeEvent(e: HistoryEvent): string {
   const names: Record<number, string> = {
-    0: 'ExecutionStarted', 1: 'ExecutionCompleted', 4: 'TaskScheduled', 5: 'TaskCompleted', 6: 'TaskFailed', 10: 'TimerCreated',
-    11: 'TimerFired', 12: 'OrchestratorStarted', 13: 'OrchestratorCompleted', 14: 'EventSent', 15: 'EventRaised',
+    0: 'ExecutionStarted',
+    1: 'ExecutionCompleted',
+    4: 'TaskScheduled',
+    5: 'TaskCompleted',
+    6: 'TaskFailed',
+    10: 'TimerCreated',
+    11: 'TimerFired',
+    12: 'OrchestratorStarted',
+    13: 'OrchestratorCompleted',
+    14: 'EventSent',
+    15: 'EventRaised',
   };
   const label = names[e.EventType] ?? `event ${e.EventType}`;
   if (e.EventType === EVENT.TaskScheduled) return `${label} ${String(e['Name'])}`;

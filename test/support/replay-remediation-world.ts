@@ -3,7 +3,19 @@
 // sink, and the global pause switch. The activity fakes keep the contracts the real activities
 // must keep (orchestrations/remediation.ts): runRunbook is idempotent for (instanceId,
 // restartedAt) the way `kubectl rollout restart` is when the restartedAt value is fixed.
-import type { AuditRecord, EscalationPageInput, PlanRunbookInput, RemediationInput, RunbookPlan, RunbookResult, SilenceInput, SilenceResult, Target, VerifyInput, VerifyResult } from '../../src/domain/types.js';
+import type {
+  AuditRecord,
+  EscalationPageInput,
+  PlanRunbookInput,
+  RemediationInput,
+  RunbookPlan,
+  RunbookResult,
+  SilenceInput,
+  SilenceResult,
+  Target,
+  VerifyInput,
+  VerifyResult,
+} from '../../src/domain/types.js';
 import { targetKey } from '../../src/domain/types.js';
 import { remediationOrchestrator, type NotifyInput, type ResolveTargetInput, type RunRunbookInput } from '../../orchestrations/remediation.js';
 import { GUARD_ENTITY, guardEntity } from '../../orchestrations/guard-entity.js';
@@ -98,9 +110,11 @@ export function activitiesFor(world: World): HarnessOptions['activities'] {
       if (!annotations) throw new Error(`deployments.apps "${input.target.name}" not found`);
       if (input.dryRun) return { ...base, action: `would ${action}`, outcome: 'done' };
       const iteration = input.iteration ?? 0;
-      const pending = iteration < world.pendingChecks ? { pending: { reason: `rollout ${iteration + 1} of ${world.pendingChecks + 1}`, retryAfterSeconds: 30 } } : {};
+      const pending =
+        iteration < world.pendingChecks ? { pending: { reason: `rollout ${iteration + 1} of ${world.pendingChecks + 1}`, retryAfterSeconds: 30 } } : {};
       if (iteration > 0) return { ...base, action, outcome: 'done', ...pending };
-      if (annotations[RESTARTED_AT] === input.restartedAt) return { ...base, action, outcome: 'already-done', detail: `restartedAt already ${input.restartedAt}`, ...pending };
+      if (annotations[RESTARTED_AT] === input.restartedAt)
+        return { ...base, action, outcome: 'already-done', detail: `restartedAt already ${input.restartedAt}`, ...pending };
       annotations[RESTARTED_AT] = input.restartedAt;
       world.mutations++;
       return { ...base, action, outcome: 'done', ...pending };
@@ -108,7 +122,13 @@ export function activitiesFor(world: World): HarnessOptions['activities'] {
 
     planRunbook: (input: PlanRunbookInput): RunbookPlan => {
       world.planCalls++;
-      const plan: RunbookPlan = { runbook: input.runbook, target: input.target, summary: `restart ${input.target.kind.toLowerCase()} ${input.target.namespace}/${input.target.name}`, steps: ['patch restartedAt'], fixed: {} };
+      const plan: RunbookPlan = {
+        runbook: input.runbook,
+        target: input.target,
+        summary: `restart ${input.target.kind.toLowerCase()} ${input.target.namespace}/${input.target.name}`,
+        steps: ['patch restartedAt'],
+        fixed: {},
+      };
       if (world.planRefusal) plan.refusal = world.planRefusal;
       if (world.planRequiresApproval) plan.requiresApproval = world.planRequiresApproval;
       return plan;
@@ -132,7 +152,15 @@ export function activitiesFor(world: World): HarnessOptions['activities'] {
     // The real activity logic over the world's windows; its audit rows land in the world's audit.
     windowGate: (input: WindowGateInput) => {
       world.gateCalls++;
-      return windowGate({ windows: () => world.windows, adhoc: async () => world.adhoc, holidays: async () => ({}), audit: async (rs) => rs.forEach((r) => world.audit.set(r.id, r)) }, input);
+      return windowGate(
+        {
+          windows: () => world.windows,
+          adhoc: async () => world.adhoc,
+          holidays: async () => ({}),
+          audit: async (rs) => rs.forEach((r) => world.audit.set(r.id, r)),
+        },
+        input,
+      );
     },
 
     writeAudit: (record: AuditRecord): void => {

@@ -40,7 +40,11 @@ export async function runbookFixture(opts: { runbooks?: unknown; protectedNamesp
     ctx,
     stop: () => kube.stop(),
     writeRequests,
-    writes: () => writeRequests().map((w) => `${w.method} ${w.path}${Object.keys(w.query).length ? `?${new URLSearchParams(Object.entries(w.query).sort(([a], [b]) => a.localeCompare(b))).toString()}` : ''}`),
+    writes: () =>
+      writeRequests().map(
+        (w) =>
+          `${w.method} ${w.path}${Object.keys(w.query).length ? `?${new URLSearchParams(Object.entries(w.query).sort(([a], [b]) => a.localeCompare(b))).toString()}` : ''}`,
+      ),
   };
 }
 

@@ -11,7 +11,8 @@ import { errorBudgetGateActivity, type ErrorBudgetGateInput } from '../../src/sl
 
 export function windowGateActivity(windows?: WindowsConfig, adhoc: AdhocWindow[] = [], rows: AuditRecord[] = []) {
   return {
-    windowGate: (input: WindowGateInput) => windowGate({ windows: () => windows, adhoc: async () => adhoc, holidays: async () => ({}), audit: async (r) => void rows.push(...r) }, input),
+    windowGate: (input: WindowGateInput) =>
+      windowGate({ windows: () => windows, adhoc: async () => adhoc, holidays: async () => ({}), audit: async (r) => void rows.push(...r) }, input),
     errorBudgetGate: (input: ErrorBudgetGateInput) => errorBudgetGateActivity({ config: {} as OpsConfig, store: { all: async () => new Map() } }, input),
   };
 }

@@ -54,7 +54,9 @@ interface OtlpPoint {
 function points(name: string): { attrs: Record<string, string>; value: number }[] {
   const out: { attrs: Record<string, string>; value: number }[] = [];
   for (const body of receiver.bodies) {
-    const doc = JSON.parse(body) as { resourceMetrics?: { scopeMetrics: { metrics: { name: string; sum?: { dataPoints: OtlpPoint[] }; histogram?: { dataPoints: OtlpPoint[] } }[] }[] }[] };
+    const doc = JSON.parse(body) as {
+      resourceMetrics?: { scopeMetrics: { metrics: { name: string; sum?: { dataPoints: OtlpPoint[] }; histogram?: { dataPoints: OtlpPoint[] } }[] }[] }[];
+    };
     for (const rm of doc.resourceMetrics ?? [])
       for (const sm of rm.scopeMetrics)
         for (const m of sm.metrics.filter((x) => x.name === name))
@@ -88,23 +90,80 @@ describe('job metrics over OTLP/HTTP', () => {
 
     // Azure throttling: two 429s from Key Vault, retried by the SDK, each counted.
     kv.seed('db-password', KV_SECRET);
-    const vault = createVaultSecrets({ vaultUrl: kv.vaultUrl, credential: kv.credential(), clientOptions: { ...kv.clientOptions(), retryOptions: { maxRetries: 3, retryDelayInMs: 1, maxRetryDelayInMs: 5 } } });
+    const vault = createVaultSecrets({
+      vaultUrl: kv.vaultUrl,
+      credential: kv.credential(),
+      clientOptions: { ...kv.clientOptions(), retryOptions: { maxRetries: 3, retryDelayInMs: 1, maxRetryDelayInMs: 5 } },
+    });
     const latest = (await vault.latest('db-password'))!;
     kv.throttleNext(2, 0);
     expect(await vault.value('db-password', latest.version)).toBe(KV_SECRET);
 
     // Approval wait (the remediation's approval row) and a rotation's result (the rotation audit activity).
-    recordAuditMetrics([{ id: 'rem-1:approval', at: started, kind: 'approval', actor: 'user:alice@contoso.com', runbook: 'drain-node', decision: 'approved', result: 'approve', waitedSeconds: 420 }]);
+    recordAuditMetrics([
+      {
+        id: 'rem-1:approval',
+        at: started,
+        kind: 'approval',
+        actor: 'user:alice@contoso.com',
+        runbook: 'drain-node',
+        decision: 'approved',
+        result: 'approve',
+        waitedSeconds: 420,
+      },
+    ]);
     const rows: AuditRecord[] = [];
-    await writeAudit({ audit: async (r: AuditRecord[]) => void rows.push(...r) } as unknown as RotationEnv, { id: 'rot-1:result', at: started, kind: 'result', actor: 'orchestration', runbook: 'secret-rotation', rule: 'random', result: 'rotated', target: 'keyvault/db-password' });
+    await writeAudit({ audit: async (r: AuditRecord[]) => void rows.push(...r) } as unknown as RotationEnv, {
+      id: 'rot-1:result',
+      at: started,
+      kind: 'result',
+      actor: 'orchestration',
+      runbook: 'secret-rotation',
+      rule: 'random',
+      result: 'rotated',
+      target: 'keyvault/db-password',
+    });
     expect(rows).toHaveLength(1);
 
     // Budget stage: the notify activity's mapping for a fired stage (and nothing for a restore).
-    recordStageMetric({ id: 'b-1:notify:1', at: started, kind: 'stage', stage: 'stop', budget: 'ms5', period: '2025-03-01', instanceId: 'b-1', mode: 'enforce', summary: 's', lines: [], targets: [] });
-    recordStageMetric({ id: 'b-1:notify:2', at: started, kind: 'restore', budget: 'ms5', period: '2025-03-01', instanceId: 'b-1', mode: 'enforce', summary: 's', lines: [], targets: [] });
+    recordStageMetric({
+      id: 'b-1:notify:1',
+      at: started,
+      kind: 'stage',
+      stage: 'stop',
+      budget: 'ms5',
+      period: '2025-03-01',
+      instanceId: 'b-1',
+      mode: 'enforce',
+      summary: 's',
+      lines: [],
+      targets: [],
+    });
+    recordStageMetric({
+      id: 'b-1:notify:2',
+      at: started,
+      kind: 'restore',
+      budget: 'ms5',
+      period: '2025-03-01',
+      instanceId: 'b-1',
+      mode: 'enforce',
+      summary: 's',
+      lines: [],
+      targets: [],
+    });
 
     await telemetry.flush();
-    expect(receiver.metricNames()).toEqual(expect.arrayContaining([METRIC.backupDuration, METRIC.backupSize, METRIC.backupVerify, METRIC.azureThrottled, METRIC.approvalWait, METRIC.rotationResults, METRIC.budgetStages]));
+    expect(receiver.metricNames()).toEqual(
+      expect.arrayContaining([
+        METRIC.backupDuration,
+        METRIC.backupSize,
+        METRIC.backupVerify,
+        METRIC.azureThrottled,
+        METRIC.approvalWait,
+        METRIC.rotationResults,
+        METRIC.budgetStages,
+      ]),
+    );
     expect(points(METRIC.backupSize)[0]).toMatchObject({ attrs: { cluster: CLUSTER, status: 'complete', trigger: 'schedule' } });
     expect(points(METRIC.backupSize)[0]!.value).toBeGreaterThan(0);
     expect(points(METRIC.backupDuration)[0]!.value).toBeGreaterThanOrEqual(0);

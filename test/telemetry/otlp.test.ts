@@ -65,8 +65,26 @@ rules:
 `);
     const pod = seeded.pods[0]!.metadata.name!;
     const payload = {
-      version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'aksops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
-      alerts: [{ status: 'firing', labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod }, annotations: {}, startsAt: '2026-01-01T00:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: '0e1000000000f001' }],
+      version: '4',
+      groupKey: 'g',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'aksops',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am:9093',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod },
+          annotations: {},
+          startsAt: '2026-01-01T00:00:00Z',
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: '',
+          fingerprint: '0e1000000000f001',
+        },
+      ],
     };
     let started: RemediationInput | undefined;
     const res = await handleAlertmanagerWebhook(
@@ -74,7 +92,11 @@ rules:
       {
         config: () => config,
         settings: readSettings({ ALERTMANAGER_WEBHOOK_TOKEN: WEBHOOK_TOKEN }),
-        instances: { status: async () => null, start: async (i: RemediationInput) => ((started = i), 'started' as const), raiseResolved: async () => undefined },
+        instances: {
+          status: async () => null,
+          start: async (i: RemediationInput) => ((started = i), 'started' as const),
+          raiseResolved: async () => undefined,
+        },
         audit: { write: async () => undefined },
         pause: async () => ({ paused: false, reason: null }),
         now: () => new Date('2026-01-01T00:01:00Z'),
@@ -86,11 +108,20 @@ rules:
 
     const env: RunbookEnv = { config, kube: createKubeAccess({ kubeconfigPath }), isPaused: async () => ({ paused: false, reason: null }) };
     const input: RunRunbookInput = {
-      runbook: 'restart-pod', params: started!.params, target: started!.target, dryRun: false, restartedAt: '2026-01-01T00:01:00Z',
-      instanceId: started!.instanceId, iteration: 0, traceparent: started!.traceparent!,
+      runbook: 'restart-pod',
+      params: started!.params,
+      target: started!.target,
+      dryRun: false,
+      restartedAt: '2026-01-01T00:01:00Z',
+      instanceId: started!.instanceId,
+      iteration: 0,
+      traceparent: started!.traceparent!,
     };
     const activity = traced('runRunbook', ((i: unknown) => runRunbook(env, i as RunRunbookInput)) as never);
-    const result = (await (activity as unknown as (i: unknown, c: InvocationContext) => Promise<{ outcome: string }>)(input, new InvocationContext({ functionName: 'runRunbook', invocationId: 'i1' })));
+    const result = await (activity as unknown as (i: unknown, c: InvocationContext) => Promise<{ outcome: string }>)(
+      input,
+      new InvocationContext({ functionName: 'runRunbook', invocationId: 'i1' }),
+    );
     expect(result.outcome).toBe('done');
     expect(kube.requests.some((r) => r.method === 'PATCH' && r.path === '/apis/apps/v1/namespaces/shop/deployments/api')).toBe(true);
 
@@ -104,7 +135,12 @@ rules:
     expect(act.parentSpanId).toBe(webhook.spanId);
     expect(k8s.traceId).toBe(webhook.traceId);
     expect(k8s.parentSpanId).toBe(act.spanId);
-    expect(k8s.attributes).toEqual(expect.arrayContaining([{ key: 'k8s.namespace.name', value: { stringValue: 'shop' } }, { key: 'aksops.outcome', value: { stringValue: 'done' } }]));
+    expect(k8s.attributes).toEqual(
+      expect.arrayContaining([
+        { key: 'k8s.namespace.name', value: { stringValue: 'shop' } },
+        { key: 'aksops.outcome', value: { stringValue: 'done' } },
+      ]),
+    );
 
     expect(receiver.metricNames()).toEqual(expect.arrayContaining([METRIC.alertsReceived, METRIC.alertsDecided, METRIC.actions]));
     for (const body of receiver.bodies) {

@@ -28,7 +28,11 @@ describe('aksops windows', () => {
     const { code, out } = await run('check', '--target', 'ms5-prod/timescaledb', '--at', '2026-12-05T02:30:00Z');
     expect(code).toBe(0);
     const by = Object.fromEntries(out.filter((o) => o['job']).map((o) => [o['job'], o]));
-    expect(by['remediation']).toMatchObject({ decision: 'wait', retryAt: '2026-12-05T04:00:00.000Z', reason: 'suppressed (maintenance tsdb-upgrade): waiting until 2026-12-05T04:00:00.000Z' });
+    expect(by['remediation']).toMatchObject({
+      decision: 'wait',
+      retryAt: '2026-12-05T04:00:00.000Z',
+      reason: 'suppressed (maintenance tsdb-upgrade): waiting until 2026-12-05T04:00:00.000Z',
+    });
     expect(by['backups']).toMatchObject({ decision: 'wait' });
     expect(out.at(-1)).toMatchObject({ businessHours: 'out of hours', nextStart: '2026-12-07T09:00:00.000Z' });
     const other = await run('check', '--target', 'ms5-prod/backend', '--at', '2026-12-05T02:30:00Z', '--job', 'remediation');

@@ -43,7 +43,7 @@ describe('docs/configuration.md: windows and paging', () => {
     expect(cfg.source.paging?.receivers.length).toBeGreaterThan(0);
   });
   it('a bad interval names its path and the fix', () => {
-    const text = readFileSync('examples/ops.yaml', 'utf8').replace("weekdays: [saturday]", "weekdays: ['saturday:sunday']");
+    const text = readFileSync('examples/ops.yaml', 'utf8').replace('weekdays: [saturday]', "weekdays: ['saturday:sunday']");
     expect(() => parseConfig(text, 'ops.yaml')).toThrow(/windows\.timeIntervals\[0\]\.time_intervals\[0\].*start day is after the end day.*Fix/s);
   });
 });

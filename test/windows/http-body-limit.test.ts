@@ -5,7 +5,14 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { closeWindowHandler, openWindowHandler } from '../../functions/windows.js';
 import { MAX_JSON_BODY } from '../../functions/lib/http.js';
 
-const post = (path: string, body: string) => new HttpRequest({ method: 'POST', url: `http://localhost/api/${path}`, body: { string: body }, headers: { 'content-type': 'application/json' }, params: { id: 'w1' } });
+const post = (path: string, body: string) =>
+  new HttpRequest({
+    method: 'POST',
+    url: `http://localhost/api/${path}`,
+    body: { string: body },
+    headers: { 'content-type': 'application/json' },
+    params: { id: 'w1' },
+  });
 const huge = JSON.stringify({ reason: 'x'.repeat(MAX_JSON_BODY), by: 'oncall' });
 
 describe('windows routes: body size limit', () => {

@@ -18,10 +18,28 @@ function matchedMinutes(spec: TimeIntervalSpec, fromIso: string, toIso: string):
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function localParts(zone: string, at: Date) {
-  const f = formatters.get(zone) ?? new Intl.DateTimeFormat('en-GB', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'long' });
+  const f =
+    formatters.get(zone) ??
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'long',
+    });
   formatters.set(zone, f);
   const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
-  return { year: Number(p['year']), month: Number(p['month']), day: Number(p['day']), hour: Number(p['hour']), minute: Number(p['minute']), weekday: String(p['weekday']).toLowerCase() };
+  return {
+    year: Number(p['year']),
+    month: Number(p['month']),
+    day: Number(p['day']),
+    hour: Number(p['hour']),
+    minute: Number(p['minute']),
+    weekday: String(p['weekday']).toLowerCase(),
+  };
 }
 
 describe('Alertmanager time_intervals semantics', () => {
@@ -125,17 +143,31 @@ describe('property-style: evaluation agrees with an Intl oracle', () => {
 
   it('times x weekdays x months in any zone match the local wall clock', () => {
     fc.assert(
-      fc.property(instant, fc.constantFrom(...zones), fc.integer({ min: 0, max: 1439 }), fc.integer({ min: 1, max: 600 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 12 }), (at, zone, start, len, d1, d2, m) => {
-        const end = Math.min(1440, start + len);
-        const hhmm = (x: number) => `${String(Math.floor(x / 60)).padStart(2, '0')}:${String(x % 60).padStart(2, '0')}`;
-        const [wa, wb] = d1 <= d2 ? [d1, d2] : [d2, d1];
-        const spec = { times: [{ start_time: hhmm(start), end_time: hhmm(end) }], weekdays: [`${days[wa]}:${days[wb]}`], months: [`${m}:12`], location: zone };
-        const p = localParts(zone, at);
-        const minute = p.hour * 60 + p.minute;
-        const wd = days.indexOf(p.weekday);
-        const expected = minute >= start && minute < end && wd >= wa && wd <= wb && p.month >= m;
-        expect(intervalContains(compileInterval(spec), at)).toBe(expected);
-      }),
+      fc.property(
+        instant,
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 1, max: 12 }),
+        (at, zone, start, len, d1, d2, m) => {
+          const end = Math.min(1440, start + len);
+          const hhmm = (x: number) => `${String(Math.floor(x / 60)).padStart(2, '0')}:${String(x % 60).padStart(2, '0')}`;
+          const [wa, wb] = d1 <= d2 ? [d1, d2] : [d2, d1];
+          const spec = {
+            times: [{ start_time: hhmm(start), end_time: hhmm(end) }],
+            weekdays: [`${days[wa]}:${days[wb]}`],
+            months: [`${m}:12`],
+            location: zone,
+          };
+          const p = localParts(zone, at);
+          const minute = p.hour * 60 + p.minute;
+          const wd = days.indexOf(p.weekday);
+          const expected = minute >= start && minute < end && wd >= wa && wd <= wb && p.month >= m;
+          expect(intervalContains(compileInterval(spec), at)).toBe(expected);
+        },
+      ),
       { numRuns: 600 },
     );
   });
@@ -153,7 +185,15 @@ describe('property-style: evaluation agrees with an Intl oracle', () => {
 
   it('a reported window end is the first minute outside the window, and the minute before it is inside', () => {
     const cfg = windowsSchema.parse({
-      timeIntervals: [{ name: 'night', time_intervals: [{ times: [{ start_time: '00:30', end_time: '02:30' }], location: 'Europe/London' }, { days_of_month: ['-1'], location: 'Europe/London' }] }],
+      timeIntervals: [
+        {
+          name: 'night',
+          time_intervals: [
+            { times: [{ start_time: '00:30', end_time: '02:30' }], location: 'Europe/London' },
+            { days_of_month: ['-1'], location: 'Europe/London' },
+          ],
+        },
+      ],
       policies: [{ name: 'm', kind: 'maintenance', intervals: ['night'], maxWait: '2d' }],
     });
     const night = compileInterval(cfg.timeIntervals[0]!.time_intervals[0]!);
@@ -175,12 +215,21 @@ describe('property-style: evaluation agrees with an Intl oracle', () => {
 });
 
 describe('ad-hoc windows', () => {
-  const w: AdhocWindow = { id: 'a1', scope: { cluster: 'prod', namespace: 'timescaledb' }, from: '2026-12-05T10:00:00Z', to: '2026-12-05T12:00:00Z', by: 'alice', reason: 'vacuum' };
+  const w: AdhocWindow = {
+    id: 'a1',
+    scope: { cluster: 'prod', namespace: 'timescaledb' },
+    from: '2026-12-05T10:00:00Z',
+    to: '2026-12-05T12:00:00Z',
+    by: 'alice',
+    reason: 'vacuum',
+  };
   it('block their scope until they end or are closed early', () => {
     const req = (at: string) => ({ scope: { cluster: 'prod', namespace: 'timescaledb', job: 'remediation' as const }, at });
     expect(evaluateGate(undefined, [w], req('2026-12-05T11:00:00Z'))).toMatchObject({ decision: 'wait', retryAt: '2026-12-05T12:00:00.000Z' });
     expect(evaluateGate(undefined, [{ ...w, closedAt: '2026-12-05T10:30:00Z' }], req('2026-12-05T11:00:00Z')).decision).toBe('proceed');
     expect(evaluateGate(undefined, [w], req('2026-12-05T12:00:00Z')).decision).toBe('proceed');
-    expect(evaluateGate(undefined, [w], { ...req('2026-12-05T11:00:00Z'), scope: { cluster: 'prod', namespace: 'backend', job: 'remediation' } }).decision).toBe('proceed');
+    expect(
+      evaluateGate(undefined, [w], { ...req('2026-12-05T11:00:00Z'), scope: { cluster: 'prod', namespace: 'backend', job: 'remediation' } }).decision,
+    ).toBe('proceed');
   });
 });

@@ -23,17 +23,30 @@ afterAll(async () => {
   await Promise.all([pd.close(), og.close()]);
 });
 
-const page = (over: Partial<Page> = {}): Page => ({ key: 'backup-failed:ms5-prod:nightly:2026-12-05', action: 'trigger', severity: 'critical', summary: 'Backup nightly of ms5-prod failed: pg_dump exit 1', source: 'ms5-prod', component: 'backup', at: '2026-12-05T02:10:00Z', ...over });
+const page = (over: Partial<Page> = {}): Page => ({
+  key: 'backup-failed:ms5-prod:nightly:2026-12-05',
+  action: 'trigger',
+  severity: 'critical',
+  summary: 'Backup nightly of ms5-prod failed: pg_dump exit 1',
+  source: 'ms5-prod',
+  component: 'backup',
+  at: '2026-12-05T02:10:00Z',
+  ...over,
+});
 
 describe('PagerDuty Events API v2', () => {
-  const receiver = () => pagingSchema.parse({ receivers: [{ name: 'pd', type: 'pagerduty', routingKeySetting: 'PAGERDUTY_ROUTING_KEY', url: `${pd.url}/v2/enqueue` }] }).receivers[0]!;
+  const receiver = () =>
+    pagingSchema.parse({ receivers: [{ name: 'pd', type: 'pagerduty', routingKeySetting: 'PAGERDUTY_ROUTING_KEY', url: `${pd.url}/v2/enqueue` }] })
+      .receivers[0]!;
 
   it('a re-run triggers the same incident (dedup key), the resolve closes it', async () => {
     const r1 = await sendPage(receiver(), page(), secret, fast);
     const r2 = await sendPage(receiver(), page(), secret, fast);
     expect(r1).toMatchObject({ ok: true, status: 202, dedupKey: dedupKey(page().key) });
     expect(r2.ok).toBe(true);
-    expect([...pd.incidents.values()].filter((i) => i.key === r1.dedupKey)).toEqual([expect.objectContaining({ status: 'triggered', triggers: 2, severity: 'critical' })]);
+    expect([...pd.incidents.values()].filter((i) => i.key === r1.dedupKey)).toEqual([
+      expect.objectContaining({ status: 'triggered', triggers: 2, severity: 'critical' }),
+    ]);
     expect(await sendPage(receiver(), page({ action: 'resolve' }), secret, fast)).toMatchObject({ ok: true });
     expect(pd.incidents.get(r1.dedupKey)?.status).toBe('resolved');
   });
@@ -52,7 +65,11 @@ describe('PagerDuty Events API v2', () => {
     const r = await sendPage(receiver(), page({ key: 'k4' }), () => 'WRONGKEY0123456789abcdefABCDEF00', fast);
     expect(r).toMatchObject({ ok: false, status: 400, attempts: 1 });
     expect(JSON.stringify(r)).not.toContain('WRONGKEY');
-    expect(await sendPage(receiver(), page(), () => undefined, fast)).toMatchObject({ ok: false, attempts: 0, error: 'app setting PAGERDUTY_ROUTING_KEY is not set' });
+    expect(await sendPage(receiver(), page(), () => undefined, fast)).toMatchObject({
+      ok: false,
+      attempts: 0,
+      error: 'app setting PAGERDUTY_ROUTING_KEY is not set',
+    });
   });
 });
 
@@ -82,16 +99,33 @@ describe('Opsgenie Alert API', () => {
 
 describe('routing by severity and business hours', () => {
   const windows = windowsSchema.parse({
-    timeIntervals: [{ name: 'office', time_intervals: [{ weekdays: ['monday:friday'], times: [{ start_time: '09:00', end_time: '17:30' }], location: 'Europe/London' }] }],
+    timeIntervals: [
+      { name: 'office', time_intervals: [{ weekdays: ['monday:friday'], times: [{ start_time: '09:00', end_time: '17:30' }], location: 'Europe/London' }] },
+    ],
     holidays: [{ name: 'uk', location: 'Europe/London', dates: ['2026-12-25'] }],
     businessHours: { intervals: ['office'], holidays: ['uk'] },
   });
-  const paging = pagingSchema.parse({ receivers: [{ name: 'pd', type: 'pagerduty', routingKeySetting: 'K' }, { name: 'og', type: 'opsgenie', apiKeySetting: 'O' }], routes: { critical: ['pd'], chat: ['teams'], digest: ['teams'] }, escalation: [{ after: '15m', receivers: ['pd'] }, { after: '45m', receivers: ['og'] }] });
+  const paging = pagingSchema.parse({
+    receivers: [
+      { name: 'pd', type: 'pagerduty', routingKeySetting: 'K' },
+      { name: 'og', type: 'opsgenie', apiKeySetting: 'O' },
+    ],
+    routes: { critical: ['pd'], chat: ['teams'], digest: ['teams'] },
+    escalation: [
+      { after: '15m', receivers: ['pd'] },
+      { after: '45m', receivers: ['og'] },
+    ],
+  });
 
   it('critical pages at once any time; warning in hours to chat; out of hours to the morning digest (holidays are out of hours)', () => {
     expect(route(paging, windows, 'critical', new Date('2026-12-05T03:00:00Z'))).toMatchObject({ page: ['pd'], chat: ['teams'] });
     expect(route(paging, windows, 'warning', new Date('2026-12-04T10:00:00Z'))).toMatchObject({ page: [], chat: ['teams'] });
-    expect(route(paging, windows, 'warning', new Date('2026-12-04T18:00:00Z'))).toMatchObject({ page: [], chat: [], digestAt: '2026-12-07T09:00:00.000Z', digest: ['teams'] });
+    expect(route(paging, windows, 'warning', new Date('2026-12-04T18:00:00Z'))).toMatchObject({
+      page: [],
+      chat: [],
+      digestAt: '2026-12-07T09:00:00.000Z',
+      digest: ['teams'],
+    });
     expect(route(paging, windows, 'warning', new Date('2026-12-25T10:00:00Z')).digestAt).toBe('2026-12-28T09:00:00.000Z');
     // Summer: 09:00 London is 08:00Z.
     expect(route(paging, windows, 'info', new Date('2026-06-05T20:00:00Z')).digestAt).toBe('2026-06-08T08:00:00.000Z');
@@ -109,11 +143,32 @@ describe('the notify activity pages remediation escalations', () => {
     const { notifyActivity } = await import('../../src/notify/activity.js');
     const { parseConfig } = await import('../../src/config/load.js');
     const { readFileSync } = await import('node:fs');
-    const yaml = readFileSync('examples/ops.yaml', 'utf8').replace('      routingKeySetting: PAGERDUTY_ROUTING_KEY', `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`);
+    const yaml = readFileSync('examples/ops.yaml', 'utf8').replace(
+      '      routingKeySetting: PAGERDUTY_ROUTING_KEY',
+      `      routingKeySetting: PAGERDUTY_ROUTING_KEY\n      url: ${pd.url}/v2/enqueue`,
+    );
     const config = parseConfig(yaml, 'ops.yaml');
     const logs: string[] = [];
-    const deps = { config, secret: (n: string) => secrets[n], publicBaseUrl: undefined, audit: { write: async () => {} }, log: (_l: string, m: string) => void logs.push(m), send: fast };
-    const n = { id: 'rem-1:escalation', kind: 'escalation' as const, at: '2026-12-05T03:00:00Z', instanceId: 'rem-1', rule: 'crashloop-restart', runbook: 'restart-pod', target: 'ms5-prod/backend/Deployment/api', fingerprint: 'f', reason: 'breaker-opened', detail: '3 failed remediations in a row' };
+    const deps = {
+      config,
+      secret: (n: string) => secrets[n],
+      publicBaseUrl: undefined,
+      audit: { write: async () => {} },
+      log: (_l: string, m: string) => void logs.push(m),
+      send: fast,
+    };
+    const n = {
+      id: 'rem-1:escalation',
+      kind: 'escalation' as const,
+      at: '2026-12-05T03:00:00Z',
+      instanceId: 'rem-1',
+      rule: 'crashloop-restart',
+      runbook: 'restart-pod',
+      target: 'ms5-prod/backend/Deployment/api',
+      fingerprint: 'f',
+      reason: 'breaker-opened',
+      detail: '3 failed remediations in a row',
+    };
     const before = pd.incidents.size;
     const r1 = await notifyActivity(deps, n);
     await notifyActivity(deps, n); // an activity re-run: same incident

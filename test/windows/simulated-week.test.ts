@@ -23,9 +23,19 @@ const windows = windowsSchema.parse({
   ],
   businessHours: { intervals: ['office'] },
 });
-const paging = pagingSchema.parse({ receivers: [{ name: 'pd', type: 'pagerduty', routingKeySetting: 'PD' }], routes: { critical: ['pd'], chat: ['teams'], digest: ['teams'] } });
+const paging = pagingSchema.parse({
+  receivers: [{ name: 'pd', type: 'pagerduty', routingKeySetting: 'PD' }],
+  routes: { critical: ['pd'], chat: ['teams'], digest: ['teams'] },
+});
 
-const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hourCycle: 'h23', weekday: 'short', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+const fmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London',
+  hourCycle: 'h23',
+  weekday: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+});
 function london(t: Date) {
   const p = Object.fromEntries(fmt.formatToParts(t).map((x) => [x.type, x.value]));
   return { wd: p['weekday']!, day: Number(p['day']), minutes: Number(p['hour']) * 60 + Number(p['minute']) };
@@ -45,14 +55,28 @@ function expected(t: Date, ns: string, severity: 'warning' | 'critical') {
 describe('a simulated week of alerts', () => {
   it('every decision is what the docs say, and every window decision is in the audit', async () => {
     const audit = new Map<string, AuditRecord>();
-    const env = { windows: () => windows, adhoc: async () => [], holidays: async () => ({}), audit: async (rs: AuditRecord[]) => rs.forEach((r) => audit.set(r.id, r)) };
+    const env = {
+      windows: () => windows,
+      adhoc: async () => [],
+      holidays: async () => ({}),
+      audit: async (rs: AuditRecord[]) => rs.forEach((r) => audit.set(r.id, r)),
+    };
     const counts: Record<string, number> = {};
     let n = 0;
     for (let t = Date.parse('2026-12-07T00:00:00Z'); t < Date.parse('2026-12-14T00:00:00Z'); t += 30 * 60_000) {
-      for (const [ns, severity] of [['timescaledb', 'critical'], ['backend', 'warning'], ['timescaledb', 'warning']] as const) {
+      for (const [ns, severity] of [
+        ['timescaledb', 'critical'],
+        ['backend', 'warning'],
+        ['timescaledb', 'warning'],
+      ] as const) {
         const at = new Date(t);
         const id = `rem-${n++}`;
-        const v = await windowGate(env, { instanceId: id, action: 'restart-pod', scope: { cluster: 'ms5-prod', namespace: ns, job: 'remediation' }, at: at.toISOString() });
+        const v = await windowGate(env, {
+          instanceId: id,
+          action: 'restart-pod',
+          scope: { cluster: 'ms5-prod', namespace: ns, job: 'remediation' },
+          at: at.toISOString(),
+        });
         const r = route(paging, windows, severity, at);
         const want = expected(at, ns, severity);
         const got = { decision: v.decision, routing: r.page.length > 0 ? 'page' : r.digestAt ? 'digest' : 'chat' };

@@ -3,10 +3,20 @@
 // signs the user in and the app reads the principal; locally, "Your name" is sent where the API
 // asks for an identity (docs/console.md).
 export const session = {
-  get key() { return sessionStorage.getItem('aksops.key') ?? ''; },
-  set key(v) { if (v) sessionStorage.setItem('aksops.key', v); else sessionStorage.removeItem('aksops.key'); },
-  get user() { return sessionStorage.getItem('aksops.user') ?? ''; },
-  set user(v) { if (v) sessionStorage.setItem('aksops.user', v); else sessionStorage.removeItem('aksops.user'); },
+  get key() {
+    return sessionStorage.getItem('aksops.key') ?? '';
+  },
+  set key(v) {
+    if (v) sessionStorage.setItem('aksops.key', v);
+    else sessionStorage.removeItem('aksops.key');
+  },
+  get user() {
+    return sessionStorage.getItem('aksops.user') ?? '';
+  },
+  set user(v) {
+    if (v) sessionStorage.setItem('aksops.user', v);
+    else sessionStorage.removeItem('aksops.user');
+  },
 };
 
 export class ApiError extends Error {
@@ -26,7 +36,11 @@ export async function api(path, { method = 'GET', body } = {}) {
   const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   let parsed = text;
-  try { parsed = JSON.parse(text); } catch { /* text */ }
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* text */
+  }
   if (!res.ok) throw new ApiError(res.status, parsed);
   return parsed;
 }

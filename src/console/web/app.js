@@ -10,7 +10,6 @@ import { BackupsPage } from './page-backups.js';
 import { BudgetsPage, RotationsPage } from './page-budgets-rotations.js';
 import { ScalingPage } from './page-scaling.js';
 
-
 const PAGES = [
   ['now', 'Now', NowPage],
   ['audit', 'Audit', AuditPage],
@@ -30,7 +29,16 @@ function Settings() {
   const [user, setUser] = useState(session.user);
   const [open, setOpen] = useState(false);
   if (!open) return html`<button onClick=${() => setOpen(true)} aria-expanded="false">Settings</button>`;
-  return html`<form class="filters" onSubmit=${(e) => { e.preventDefault(); session.key = key; session.user = user; setOpen(false); location.reload(); }}>
+  return html`<form
+    class="filters"
+    onSubmit=${(e) => {
+      e.preventDefault();
+      session.key = key;
+      session.user = user;
+      setOpen(false);
+      location.reload();
+    }}
+  >
     <label>Function key (this tab only)<input type="password" value=${key} onInput=${(e) => setKey(e.target.value)} autocomplete="off" /></label>
     <label>Your name (local development; Easy Auth in Azure)<input value=${user} onInput=${(e) => setUser(e.target.value)} /></label>
     <button class="primary" type="submit">Save</button>
@@ -45,9 +53,10 @@ function App() {
     return () => window.removeEventListener('hashchange', on);
   }, []);
   const page = PAGES.find((p) => p[0] === route.page);
-  useEffect(() => { document.title = `${page[1]} · aksops console`; }, [page]);
-  return html`
-    <header>
+  useEffect(() => {
+    document.title = `${page[1]} · aksops console`;
+  }, [page]);
+  return html` <header>
       <h1>aksops</h1>
       <nav aria-label="Pages">${PAGES.map(([id, label]) => html`<a href="#/${id}" aria-current=${id === route.page ? 'page' : undefined}>${label}</a>`)}</nav>
       <${Settings} />

@@ -4,7 +4,17 @@ import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { html, useApi, ErrorLine, when } from './ui.js';
 
-const FIELDS = [['cluster', 'Cluster'], ['namespace', 'Namespace'], ['target', 'Target'], ['rule', 'Rule'], ['decision', 'Decision'], ['kind', 'Kind'], ['instanceId', 'Run'], ['since', 'Since'], ['until', 'Until']];
+const FIELDS = [
+  ['cluster', 'Cluster'],
+  ['namespace', 'Namespace'],
+  ['target', 'Target'],
+  ['rule', 'Rule'],
+  ['decision', 'Decision'],
+  ['kind', 'Kind'],
+  ['instanceId', 'Run'],
+  ['since', 'Since'],
+  ['until', 'Until'],
+];
 
 export function AuditPage({ params }) {
   const initial = Object.fromEntries(FIELDS.map(([k]) => [k, params.get(k) ?? (k === 'since' ? '7d' : '')]));
@@ -30,10 +40,45 @@ export function AuditPage({ params }) {
       <button class="primary" type="submit">Filter</button>
     </form>
     <${ErrorLine} error=${error} />
-    ${data ? html`<p class="muted" role="status">Page ${cursors.length}: ${data.items.length} record(s) from ${when(data.since)} to ${when(data.until)}${data.truncated ? ', more on the next page' : ''}</p>
-    <table data-testid="audit"><thead><tr><th>When</th><th>Kind</th><th>Actor</th><th>Target</th><th>Rule</th><th>Decision</th><th>Result</th><th>Run</th></tr></thead>
-    <tbody>${data.items.map((r) => html`<tr key=${r.id}><td>${when(r.at)}</td><td>${r.kind}</td><td>${r.actor}</td><td><code>${r.target ?? ''}</code></td><td>${r.rule ?? ''}</td><td>${r.decision ?? ''}</td><td>${r.result ?? r.error ?? ''}</td>
-      <td>${r.instanceId ? html`<a href=${`#/audit?instanceId=${encodeURIComponent(r.instanceId)}&since=30d`}>${r.instanceId}</a>` : ''}</td></tr>`)}</tbody></table>
-    <div><button disabled=${cursors.length < 2} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous page</button>${' '}
-    <button disabled=${!data.next} onClick=${() => setCursors([...cursors, data.next])}>Next page</button></div>` : null}`;
+    ${
+      data
+        ? html`<p class="muted" role="status">
+              Page ${cursors.length}: ${data.items.length} record(s) from ${when(data.since)} to
+              ${when(data.until)}${data.truncated ? ', more on the next page' : ''}
+            </p>
+            <table data-testid="audit">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Kind</th>
+                  <th>Actor</th>
+                  <th>Target</th>
+                  <th>Rule</th>
+                  <th>Decision</th>
+                  <th>Result</th>
+                  <th>Run</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${data.items.map(
+                  (r) =>
+                    html`<tr key=${r.id}>
+                      <td>${when(r.at)}</td>
+                      <td>${r.kind}</td>
+                      <td>${r.actor}</td>
+                      <td><code>${r.target ?? ''}</code></td>
+                      <td>${r.rule ?? ''}</td>
+                      <td>${r.decision ?? ''}</td>
+                      <td>${r.result ?? r.error ?? ''}</td>
+                      <td>${r.instanceId ? html`<a href=${`#/audit?instanceId=${encodeURIComponent(r.instanceId)}&since=30d`}>${r.instanceId}</a>` : ''}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+            <div>
+              <button disabled=${cursors.length < 2} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous page</button>${' '}
+              <button disabled=${!data.next} onClick=${() => setCursors([...cursors, data.next])}>Next page</button>
+            </div>`
+        : null
+    }`;
 }

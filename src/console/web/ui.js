@@ -8,7 +8,14 @@ export const html = htm.bind(h);
 /** Loads once and on refresh(); `every` ms re-polls. Returns {data, error, refresh}. */
 export function useApi(load, deps = [], every = 0) {
   const [state, setState] = useState({ data: undefined, error: undefined });
-  const refresh = useCallback(() => load().then((data) => setState({ data, error: undefined }), (error) => setState((s) => ({ data: s.data, error }))), deps);
+  const refresh = useCallback(
+    () =>
+      load().then(
+        (data) => setState({ data, error: undefined }),
+        (error) => setState((s) => ({ data: s.data, error })),
+      ),
+    deps,
+  );
   useEffect(() => {
     refresh();
     if (!every) return undefined;
@@ -20,4 +27,3 @@ export function useApi(load, deps = [], every = 0) {
 
 export const ErrorLine = ({ error }) => (error ? html`<p class="error" role="alert">${error.message}</p>` : null);
 export const when = (iso) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) + 'Z' : '');
-

@@ -80,11 +80,16 @@ export function installAgentPools(arm: FakeArm, options: { pollsUntilDone?: numb
     const p = req.params;
     const c = arm.resources.get<ClusterRecord>(clusterId(p['subscriptionId']!, p['resourceGroupName']!, p['resourceName']!));
     if (!c) {
-      throw armError(404, 'ResourceNotFound', `The Resource '${PROVIDER}/managedClusters/${p['resourceName']}' under resource group '${p['resourceGroupName']}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+      throw armError(
+        404,
+        'ResourceNotFound',
+        `The Resource '${PROVIDER}/managedClusters/${p['resourceName']}' under resource group '${p['resourceGroupName']}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      );
     }
     return c;
   };
-  const poolId = (req: ArmRequest): string => `${clusterId(req.params['subscriptionId']!, req.params['resourceGroupName']!, req.params['resourceName']!)}/agentPools/${req.params['agentPoolName']}`;
+  const poolId = (req: ArmRequest): string =>
+    `${clusterId(req.params['subscriptionId']!, req.params['resourceGroupName']!, req.params['resourceName']!)}/agentPools/${req.params['agentPoolName']}`;
 
   arm.route('GET', `${CLUSTER}/agentPools`, (req) => {
     const c = findCluster(req);
@@ -103,38 +108,78 @@ export function installAgentPools(arm: FakeArm, options: { pollsUntilDone?: numb
     // A stopped cluster accepts only start or delete (managed-clusters.ts keeps the power state).
     const power = (cluster as { properties?: { powerState?: { code?: string }; provisioningState?: string } }).properties;
     if (power?.powerState?.code === 'Stopped') {
-      throw armError(409, 'OperationNotAllowed', `managed cluster is in Provisioning State(${power.provisioningState ?? 'Succeeded'}) and Power State(Stopped), updating agent pools cannot be performed; start the cluster first`);
+      throw armError(
+        409,
+        'OperationNotAllowed',
+        `managed cluster is in Provisioning State(${power.provisioningState ?? 'Succeeded'}) and Power State(Stopped), updating agent pools cannot be performed; start the cluster first`,
+      );
     }
     const id = poolId(req);
     const existing = arm.resources.get<AgentPoolResource>(id);
     const ifMatch = req.headers['if-match'];
     if (ifMatch !== undefined && ifMatch !== '*' && (!existing || ifMatch.replace(/^W\//, '').replace(/"/g, '') !== existing.properties.eTag)) {
-      throw armError(412, 'PreconditionFailed', `Operation is not allowed: the eTag '${ifMatch}' does not match agent pool '${req.params['agentPoolName']}' (its eTag is '${existing?.properties.eTag ?? 'none'}'). Get the pool again and retry.`);
+      throw armError(
+        412,
+        'PreconditionFailed',
+        `Operation is not allowed: the eTag '${ifMatch}' does not match agent pool '${req.params['agentPoolName']}' (its eTag is '${existing?.properties.eTag ?? 'none'}'). Get the pool again and retry.`,
+      );
     }
     if (existing && existing.properties.provisioningState !== 'Succeeded') {
-      throw armError(409, 'OperationNotAllowed', `Operation is not allowed because there's an in progress update agent pool operation on '${existing.name}' (provisioningState ${existing.properties.provisioningState}). Please wait for it to finish before starting a new operation.`);
+      throw armError(
+        409,
+        'OperationNotAllowed',
+        `Operation is not allowed because there's an in progress update agent pool operation on '${existing.name}' (provisioningState ${existing.properties.provisioningState}). Please wait for it to finish before starting a new operation.`,
+      );
     }
     const props = (req.body as { properties?: Record<string, unknown> } | undefined)?.properties;
     if (!props || typeof props !== 'object') throw armError(400, 'InvalidParameter', 'Required parameter properties is missing (null).', 'properties');
     const count = props['count'];
-    if (typeof count !== 'number' || !Number.isInteger(count)) throw armError(400, 'InvalidParameter', 'Required parameter properties.count is missing (null).', 'properties.count');
+    if (typeof count !== 'number' || !Number.isInteger(count))
+      throw armError(400, 'InvalidParameter', 'Required parameter properties.count is missing (null).', 'properties.count');
     const mode = (props['mode'] ?? existing?.properties.mode ?? 'User') as 'System' | 'User';
     const autoscale = props['enableAutoScaling'] === true;
     const minCount = props['minCount'] as number | undefined;
     const maxCount = props['maxCount'] as number | undefined;
     if (autoscale) {
       if (typeof minCount !== 'number' || typeof maxCount !== 'number') {
-        throw armError(400, 'InvalidParameter', 'Both properties.minCount and properties.maxCount must be set when enableAutoScaling is true.', 'properties.minCount');
+        throw armError(
+          400,
+          'InvalidParameter',
+          'Both properties.minCount and properties.maxCount must be set when enableAutoScaling is true.',
+          'properties.minCount',
+        );
       }
       if (minCount > maxCount) {
-        throw armError(400, 'InvalidParameter', `The value of parameter agentPoolProfile.minCount (${minCount}) must be less than or equal to agentPoolProfile.maxCount (${maxCount}).`, 'properties.minCount');
+        throw armError(
+          400,
+          'InvalidParameter',
+          `The value of parameter agentPoolProfile.minCount (${minCount}) must be less than or equal to agentPoolProfile.maxCount (${maxCount}).`,
+          'properties.minCount',
+        );
       }
-      if (maxCount > 1000 || minCount < 0) throw armError(400, 'InvalidParameter', 'The value of parameter agentPoolProfile.minCount/maxCount is invalid: the allowed range is 0 to 1000.', 'properties.maxCount');
+      if (maxCount > 1000 || minCount < 0)
+        throw armError(
+          400,
+          'InvalidParameter',
+          'The value of parameter agentPoolProfile.minCount/maxCount is invalid: the allowed range is 0 to 1000.',
+          'properties.maxCount',
+        );
       if (mode === 'System' && minCount < 1) {
-        throw armError(400, 'InvalidParameter', `The value of parameter agentPoolProfile.minCount is invalid: it was ${minCount}, but a system pool must keep at least 1 node. If allowedMinCount was expected to be 0 but is 1: the node pool is a system pool.`, 'properties.minCount');
+        throw armError(
+          400,
+          'InvalidParameter',
+          `The value of parameter agentPoolProfile.minCount is invalid: it was ${minCount}, but a system pool must keep at least 1 node. If allowedMinCount was expected to be 0 but is 1: the node pool is a system pool.`,
+          'properties.minCount',
+        );
       }
     }
-    if (mode === 'System' && count < 1) throw armError(400, 'InvalidParameter', 'The value of parameter agentPoolProfile.count is invalid: a system pool must have at least 1 node.', 'properties.count');
+    if (mode === 'System' && count < 1)
+      throw armError(
+        400,
+        'InvalidParameter',
+        'The value of parameter agentPoolProfile.count is invalid: a system pool must have at least 1 node.',
+        'properties.count',
+      );
     if (existing && existing.properties.enableAutoScaling && autoscale && count !== existing.properties.count) {
       throw armError(
         400,
@@ -176,7 +221,8 @@ export function installAgentPools(arm: FakeArm, options: { pollsUntilDone?: numb
       complete: () => {
         const p = arm.resources.get<AgentPoolResource>(id)!;
         // The autoscaler honours a raised minCount by adding nodes up to it.
-        if (p.properties.enableAutoScaling && p.properties.minCount !== undefined && p.properties.count < p.properties.minCount) p.properties.count = p.properties.minCount;
+        if (p.properties.enableAutoScaling && p.properties.minCount !== undefined && p.properties.count < p.properties.minCount)
+          p.properties.count = p.properties.minCount;
         p.properties.provisioningState = 'Succeeded';
         p.properties.eTag = randomUUID();
         return p;

@@ -11,7 +11,9 @@ import type { ArmRequest, FakeArm } from './server.js';
 export function installPermissions(arm: FakeArm): void {
   const answer = (req: ArmRequest) => {
     const held = arm.policy ?? ['*'];
-    return arm.page(req, [{ actions: held.filter((o) => !isDataAction(o)), notActions: [], dataActions: held.filter((o) => isDataAction(o)), notDataActions: [] }]);
+    return arm.page(req, [
+      { actions: held.filter((o) => !isDataAction(o)), notActions: [], dataActions: held.filter((o) => isDataAction(o)), notDataActions: [] },
+    ]);
   };
   const RG = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}';
   arm.route('GET', `${RG}/providers/Microsoft.Authorization/permissions`, answer);

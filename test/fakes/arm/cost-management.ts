@@ -142,7 +142,8 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     r.subscriptionId.toLowerCase() === req.params['subscriptionId']!.toLowerCase() &&
     (req.params['resourceGroupName'] === undefined || r.resourceGroup.toLowerCase() === req.params['resourceGroupName'].toLowerCase());
 
-  const scopeOf = (req: ArmRequest) => `subscriptions/${req.params['subscriptionId']}${req.params['resourceGroupName'] ? `/resourceGroups/${req.params['resourceGroupName']}` : ''}`;
+  const scopeOf = (req: ArmRequest) =>
+    `subscriptions/${req.params['subscriptionId']}${req.params['resourceGroupName'] ? `/resourceGroups/${req.params['resourceGroupName']}` : ''}`;
 
   /** Spends QPU or answers 429; returns the success headers. */
   const charge = (qpu: number): Record<string, string> => {
@@ -155,7 +156,9 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     if (lastMinute + qpu > perMinute || lastHour + qpu > perHour) {
       const oldest = lastMinute + qpu > perMinute ? spent.find((s) => s.at >= now - 60_000)! : spent[0]!;
       const wait = Math.max(1, Math.ceil((oldest.at + (lastMinute + qpu > perMinute ? 60_000 : 3_600_000) - now) / 1000));
-      throw Object.assign(armError(429, '429', 'Too many requests. Please retry.'), { headers: { 'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after': String(wait) } });
+      throw Object.assign(armError(429, '429', 'Too many requests. Please retry.'), {
+        headers: { 'x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after': String(wait) },
+      });
     }
     spent.push({ at: now, qpu });
     return {
@@ -164,9 +167,13 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     };
   };
 
-  const validate = (b: Body, forecast: boolean): { from: string; to: string; costColumn: string; groups: Array<{ type: 'Dimension' | 'TagKey'; name: string }>; daily: boolean } => {
+  const validate = (
+    b: Body,
+    forecast: boolean,
+  ): { from: string; to: string; costColumn: string; groups: Array<{ type: 'Dimension' | 'TagKey'; name: string }>; daily: boolean } => {
     if (typeof b.type !== 'string' || !TYPES.has(b.type)) bad(`type '${String(b.type)}' is not one of Usage, ActualCost, AmortizedCost.`);
-    if (typeof b.timeframe !== 'string' || !TIMEFRAMES.has(b.timeframe) || (forecast && b.timeframe !== 'Custom')) bad(`timeframe '${String(b.timeframe)}' is not supported here.`);
+    if (typeof b.timeframe !== 'string' || !TIMEFRAMES.has(b.timeframe) || (forecast && b.timeframe !== 'Custom'))
+      bad(`timeframe '${String(b.timeframe)}' is not supported here.`);
     if (b.timeframe !== 'Custom') bad('the fake supports the Custom timeframe only.');
     const from = typeof b.timePeriod?.from === 'string' ? Date.parse(b.timePeriod.from) : NaN;
     const to = typeof b.timePeriod?.to === 'string' ? Date.parse(b.timePeriod.to) : NaN;
@@ -174,7 +181,8 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     if (from > to) bad('timePeriod.from must be before timePeriod.to.');
     const ds = b.dataset;
     if (!ds || typeof ds !== 'object') bad('dataset is required.');
-    if (ds.granularity !== undefined && ds.granularity !== 'None' && ds.granularity !== 'Daily' && ds.granularity !== 'Monthly') bad(`granularity '${text(ds.granularity)}' is not supported.`);
+    if (ds.granularity !== undefined && ds.granularity !== 'None' && ds.granularity !== 'Daily' && ds.granularity !== 'Monthly')
+      bad(`granularity '${text(ds.granularity)}' is not supported.`);
     const agg = Object.values(ds.aggregation ?? {});
     if (agg.length === 0 || agg.length > 2) bad('dataset.aggregation must have 1 or 2 clauses.');
     for (const a of agg) {
@@ -183,41 +191,61 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     }
     const groups = (ds.grouping ?? []).map((g): { type: 'Dimension' | 'TagKey'; name: string } => {
       if (g.type !== 'Dimension' && g.type !== 'TagKey') bad(`grouping type '${String(g.type)}' is not supported.`);
-      if (typeof g.name !== 'string' || (g.type === 'Dimension' && !DIMENSIONS[g.name.toLowerCase()])) bad(`grouping column '${String(g.name)}' is not supported.`);
+      if (typeof g.name !== 'string' || (g.type === 'Dimension' && !DIMENSIONS[g.name.toLowerCase()]))
+        bad(`grouping column '${String(g.name)}' is not supported.`);
       return { type: g.type, name: g.name };
     });
     if (groups.length > 2) bad('dataset.grouping can have at most 2 clauses.');
     if (forecast && groups.length > 0) bad('grouping is not supported by forecast.');
-    return { from: day(new Date(from)), to: day(new Date(to)), costColumn: (agg[0]!.name as string), groups, daily: ds.granularity === 'Daily' };
+    return { from: day(new Date(from)), to: day(new Date(to)), costColumn: agg[0]!.name as string, groups, daily: ds.granularity === 'Daily' };
   };
 
-  const months = (from: string, to: string) => Math.max(1, (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 + Number(to.slice(5, 7)) - Number(from.slice(5, 7)) + 1);
+  const months = (from: string, to: string) =>
+    Math.max(1, (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 + Number(to.slice(5, 7)) - Number(from.slice(5, 7)) + 1);
 
   const respond = (req: ArmRequest, kind: 'query' | 'forecast', properties: Record<string, unknown>, headers: Record<string, string>): ArmResponse => {
     fake.calls.push({ kind, scope: scopeOf(req), status: 200, body: req.body });
     const id = randomUUID();
-    return { status: 200, body: { id: `/${scopeOf(req)}/providers/Microsoft.CostManagement/${kind}/${id}`, name: id, type: `Microsoft.CostManagement/${kind}`, location: null, sku: null, eTag: null, properties }, headers };
+    return {
+      status: 200,
+      body: {
+        id: `/${scopeOf(req)}/providers/Microsoft.CostManagement/${kind}/${id}`,
+        name: id,
+        type: `Microsoft.CostManagement/${kind}`,
+        location: null,
+        sku: null,
+        eTag: null,
+        properties,
+      },
+      headers,
+    };
   };
 
-  const guarded = (kind: 'query' | 'forecast', fn: (req: ArmRequest) => ArmResponse) => (req: ArmRequest): ArmResponse => {
-    try {
-      return fn(req);
-    } catch (e) {
-      const status = (e as { status?: number }).status ?? 500;
-      fake.calls.push({ kind, scope: scopeOf(req), status, body: req.body });
-      const h = (e as { headers?: Record<string, string> }).headers;
-      if (h) return { status: 429, body: { error: { code: '429', message: 'Too many requests. Please retry.' } }, headers: h };
-      throw e;
-    }
-  };
+  const guarded =
+    (kind: 'query' | 'forecast', fn: (req: ArmRequest) => ArmResponse) =>
+    (req: ArmRequest): ArmResponse => {
+      try {
+        return fn(req);
+      } catch (e) {
+        const status = (e as { status?: number }).status ?? 500;
+        fake.calls.push({ kind, scope: scopeOf(req), status, body: req.body });
+        const h = (e as { headers?: Record<string, string> }).headers;
+        if (h) return { status: 429, body: { error: { code: '429', message: 'Too many requests. Please retry.' } }, headers: h };
+        throw e;
+      }
+    };
 
   const query = guarded('query', (req) => {
     const b = (req.body ?? {}) as Body;
     const v = validate(b, false);
     const headers = charge(months(v.from, v.to));
     const visibleUntil = options.today();
-    const rows = fake.rows.filter(inScope(req)).filter((r) => r.date >= v.from && r.date <= v.to && r.date < visibleUntil).filter((r) => matches(b.dataset?.filter, r));
-    const groupKey = (r: CostRow): string[] => v.groups.flatMap((g) => (g.type === 'TagKey' ? [g.name, r.tags?.[g.name] ?? ''] : [DIMENSIONS[g.name.toLowerCase()]!(r)]));
+    const rows = fake.rows
+      .filter(inScope(req))
+      .filter((r) => r.date >= v.from && r.date <= v.to && r.date < visibleUntil)
+      .filter((r) => matches(b.dataset?.filter, r));
+    const groupKey = (r: CostRow): string[] =>
+      v.groups.flatMap((g) => (g.type === 'TagKey' ? [g.name, r.tags?.[g.name] ?? ''] : [DIMENSIONS[g.name.toLowerCase()]!(r)]));
     const sums = new Map<string, { key: string[]; date: number | null; cost: number }>();
     for (const r of rows) {
       const key = groupKey(r);
@@ -229,7 +257,14 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     }
     const columns = [
       { name: v.costColumn, type: 'Number' },
-      ...v.groups.flatMap((g) => (g.type === 'TagKey' ? [{ name: 'TagKey', type: 'String' }, { name: 'TagValue', type: 'String' }] : [{ name: g.name, type: 'String' }])),
+      ...v.groups.flatMap((g) =>
+        g.type === 'TagKey'
+          ? [
+              { name: 'TagKey', type: 'String' },
+              { name: 'TagValue', type: 'String' },
+            ]
+          : [{ name: g.name, type: 'String' }],
+      ),
       ...(v.daily ? [{ name: 'UsageDate', type: 'Number' }] : []),
       { name: 'Currency', type: 'String' },
     ];
@@ -237,7 +272,10 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     const pageSize = options.pageSize ?? 1000;
     const from = Number(req.query.get('$skiptoken') ?? '0');
     const page = all.slice(from, from + pageSize);
-    const nextLink = from + pageSize < all.length ? `${arm.url}/${scopeOf(req)}/providers/Microsoft.CostManagement/query?api-version=${req.apiVersion}&$skiptoken=${from + pageSize}` : null;
+    const nextLink =
+      from + pageSize < all.length
+        ? `${arm.url}/${scopeOf(req)}/providers/Microsoft.CostManagement/query?api-version=${req.apiVersion}&$skiptoken=${from + pageSize}`
+        : null;
     return respond(req, 'query', { nextLink, columns, rows: page }, headers);
   });
 
@@ -261,7 +299,8 @@ export function installCostManagement(arm: FakeArm, options: CostManagementFakeO
     const byDay = new Map<string, number>();
     for (const r of scoped) byDay.set(r.date, (byDay.get(r.date) ?? 0) + r.cost);
     if (b.includeActualCost === true) {
-      for (let d = v.from; d < today && d <= v.to; d = addDays(d, 1)) if (byDay.has(d)) out.push([byDay.get(d)!, Number(d.replace(/-/g, '')), 'Actual', currency]);
+      for (let d = v.from; d < today && d <= v.to; d = addDays(d, 1))
+        if (byDay.has(d)) out.push([byDay.get(d)!, Number(d.replace(/-/g, '')), 'Actual', currency]);
     }
     const last7 = Array.from({ length: 7 }, (_, i) => byDay.get(addDays(today, -1 - i)) ?? 0);
     const rate = fake.forecastDaily ? fake.forecastDaily(scopeOf(req)) : last7.reduce((a, x) => a + x, 0) / 7;

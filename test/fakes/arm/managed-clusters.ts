@@ -52,29 +52,52 @@ export function installManagedClusters(arm: FakeArm, pools: AgentPoolsFake, opti
     const p = req.params;
     const c = arm.resources.get<ManagedClusterResource>(clusterId(p['subscriptionId']!, p['resourceGroupName']!, p['resourceName']!));
     if (!c?.properties) {
-      throw armError(404, 'ResourceNotFound', `The Resource '${PROVIDER}/managedClusters/${p['resourceName']}' under resource group '${p['resourceGroupName']}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+      throw armError(
+        404,
+        'ResourceNotFound',
+        `The Resource '${PROVIDER}/managedClusters/${p['resourceName']}' under resource group '${p['resourceGroupName']}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      );
     }
     return c;
   };
   const withPools = (c: ManagedClusterResource): ManagedClusterResource => ({
     ...c,
-    properties: { ...c.properties, agentPoolProfiles: arm.resources.children<AgentPoolResource>(c.id, 'agentPools').map((p) => ({ name: p.name, ...p.properties, powerState: c.properties.powerState })) },
+    properties: {
+      ...c.properties,
+      agentPoolProfiles: arm.resources
+        .children<AgentPoolResource>(c.id, 'agentPools')
+        .map((p) => ({ name: p.name, ...p.properties, powerState: c.properties.powerState })),
+    },
   });
   const pending = (c: ManagedClusterResource) => {
     if (c.properties.provisioningState !== 'Succeeded') {
-      throw armError(409, 'OperationNotAllowed', `Operation is not allowed: Another operation (${c.properties.provisioningState}) is in progress, please wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for more details`);
+      throw armError(
+        409,
+        'OperationNotAllowed',
+        `Operation is not allowed: Another operation (${c.properties.provisioningState}) is in progress, please wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for more details`,
+      );
     }
   };
 
   arm.route('GET', CLUSTER, (req): ArmResponse => ({ status: 200, body: withPools(find(req)) }));
 
   // stop and start: refused when already in the target power state, else a long-running operation.
-  const powerRoute = (verb: 'stop' | 'start', target: 'Stopped' | 'Running', transitional: 'Stopping' | 'Starting', doing: string, after: (c: ManagedClusterResource) => void) =>
+  const powerRoute = (
+    verb: 'stop' | 'start',
+    target: 'Stopped' | 'Running',
+    transitional: 'Stopping' | 'Starting',
+    doing: string,
+    after: (c: ManagedClusterResource) => void,
+  ) =>
     arm.route('POST', `${CLUSTER}/${verb}`, (req): ArmResponse => {
       const c = find(req);
       pending(c);
       if (c.properties.powerState.code === target) {
-        throw armError(409, 'OperationNotAllowed', `managed cluster is in Provisioning State(${c.properties.provisioningState}) and Power State(${target}), ${doing} cannot be performed`);
+        throw armError(
+          409,
+          'OperationNotAllowed',
+          `managed cluster is in Provisioning State(${c.properties.provisioningState}) and Power State(${target}), ${doing} cannot be performed`,
+        );
       }
       c.properties.provisioningState = transitional;
       return arm.acceptOperation({

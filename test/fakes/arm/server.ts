@@ -204,8 +204,12 @@ export class FakeArm {
     this.reads = options.readBudget ?? 11999;
     this.writes = options.writeBudget ?? 1199;
     // The core's own routes: operation status (Azure-AsyncOperation) and results (Location).
-    this.route('GET', '/subscriptions/{subscriptionId}/providers/{namespace}/locations/{location}/operations/{operationId}', (req) => this.operationStatus(req));
-    this.route('GET', '/subscriptions/{subscriptionId}/providers/{namespace}/locations/{location}/operationresults/{operationId}', (req) => this.operationResult(req));
+    this.route('GET', '/subscriptions/{subscriptionId}/providers/{namespace}/locations/{location}/operations/{operationId}', (req) =>
+      this.operationStatus(req),
+    );
+    this.route('GET', '/subscriptions/{subscriptionId}/providers/{namespace}/locations/{location}/operationresults/{operationId}', (req) =>
+      this.operationResult(req),
+    );
   }
 
   static async start(options: FakeArmOptions = {}): Promise<FakeArm> {
@@ -279,7 +283,8 @@ export class FakeArm {
     const value = items.slice(from, from + pageSize);
     const body: { value: unknown[]; nextLink?: string } = { value };
     // ARM writes $skiptoken literally (not %24skiptoken).
-    if (from + pageSize < items.length) body.nextLink = `${this.url}${req.path}?api-version=${encodeURIComponent(req.apiVersion)}&$skiptoken=${from + pageSize}`;
+    if (from + pageSize < items.length)
+      body.nextLink = `${this.url}${req.path}?api-version=${encodeURIComponent(req.apiVersion)}&$skiptoken=${from + pageSize}`;
     return { status: 200, body };
   }
 
@@ -304,7 +309,8 @@ export class FakeArm {
     const body: Record<string, unknown> = { id: req.path, name: op.id, status: op.state, startTime: op.startTime };
     if (op.endTime) body['endTime'] = op.endTime;
     if (op.error) body['error'] = op.error;
-    const headers: Record<string, string> = op.state === 'InProgress' && op.spec.retryAfterSeconds !== undefined ? { 'retry-after': String(op.spec.retryAfterSeconds) } : {};
+    const headers: Record<string, string> =
+      op.state === 'InProgress' && op.spec.retryAfterSeconds !== undefined ? { 'retry-after': String(op.spec.retryAfterSeconds) } : {};
     return { status: 200, body, headers };
   }
 
@@ -351,41 +357,55 @@ export class FakeArm {
 
     if (!token) {
       return error(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", {
-        'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
+        'www-authenticate':
+          'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
       });
     }
     if (!authorized) {
       return error(401, 'InvalidAuthenticationToken', 'The access token is invalid.', {
-        'www-authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The access token is invalid."',
+        'www-authenticate':
+          'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The access token is invalid."',
       });
     }
     if (apiVersion === null || apiVersion === '') {
       return error(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
     }
     if (!API_VERSION.test(apiVersion)) {
-      return error(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid. The supported versions are of the form 'YYYY-MM-DD' or 'YYYY-MM-DD-preview'.`);
+      return error(
+        400,
+        'InvalidApiVersionParameter',
+        `The api-version '${apiVersion}' is invalid. The supported versions are of the form 'YYYY-MM-DD' or 'YYYY-MM-DD-preview'.`,
+      );
     }
     if (write) {
       if (this.writes > 0) this.writes--;
     } else if (this.reads > 0) this.reads--;
-    const budget: Record<string, string> = write ? { 'x-ms-ratelimit-remaining-subscription-writes': String(this.writes) } : { 'x-ms-ratelimit-remaining-subscription-reads': String(this.reads) };
+    const budget: Record<string, string> = write
+      ? { 'x-ms-ratelimit-remaining-subscription-writes': String(this.writes) }
+      : { 'x-ms-ratelimit-remaining-subscription-reads': String(this.reads) };
     if (this.throttled > 0) {
       this.throttled--;
       return error(
         429,
         'TooManyRequests',
         'The request is being throttled as the limit has been reached for operation type. Please see https://aka.ms/arm-throttling for more information.',
-        { 'retry-after': String(this.throttleRetryAfter), ...(write ? { 'x-ms-ratelimit-remaining-subscription-writes': '0' } : { 'x-ms-ratelimit-remaining-subscription-reads': '0' }) },
+        {
+          'retry-after': String(this.throttleRetryAfter),
+          ...(write ? { 'x-ms-ratelimit-remaining-subscription-writes': '0' } : { 'x-ms-ratelimit-remaining-subscription-reads': '0' }),
+        },
       );
     }
-    const failure = this.failures.findIndex((f) => (!f.method || f.method === method) && (!f.pathIncludes || url.pathname.toLowerCase().includes(f.pathIncludes.toLowerCase())));
+    const failure = this.failures.findIndex(
+      (f) => (!f.method || f.method === method) && (!f.pathIncludes || url.pathname.toLowerCase().includes(f.pathIncludes.toLowerCase())),
+    );
     if (failure >= 0) {
       const f = this.failures.splice(failure, 1)[0]!;
       return error(f.status, f.code, f.message, { ...budget, ...f.headers });
     }
     if (raw !== '') {
       const type = String(req.headers['content-type'] ?? '');
-      if (!type.startsWith('application/json')) return error(415, 'UnsupportedMediaType', `The content media type '${type}' is not supported. Only 'application/json' is supported.`, budget);
+      if (!type.startsWith('application/json'))
+        return error(415, 'UnsupportedMediaType', `The content media type '${type}' is not supported. Only 'application/json' is supported.`, budget);
       try {
         body = JSON.parse(raw);
       } catch {
