@@ -6,6 +6,7 @@ import type { BackupBlobStore } from '../adapters/blob-store.js';
 import type { KubeRest } from '../adapters/kube-rest.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KeyWrapper } from './crypto.js';
+import type { PodWait } from './volume-pod.js';
 
 export interface ClusterKube {
   rest: KubeRest;
@@ -14,6 +15,8 @@ export interface ClusterKube {
 
 export interface BackupEnv {
   backups: BackupsConfig;
+  /** How copy pods are awaited (src/backup/volume-pod.ts); default: poll every 2 s. Tests poll faster. */
+  podWait?: PodWait;
   /** Protected namespaces per cluster (never restored into). */
   protectedNamespaces(cluster: string): Set<string>;
   kube(cluster: string): Promise<ClusterKube>;

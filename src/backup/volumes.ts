@@ -128,7 +128,7 @@ export async function streamVolume(env: BackupEnv, cluster: string, pod: PodTarg
   return { ...r, entries: counter.entries };
 }
 
-export async function backupVolume(env: BackupEnv, input: BackupVolumeInput, wait: PodWait = {}): Promise<PartSummary> {
+export async function backupVolume(env: BackupEnv, input: BackupVolumeInput, wait: PodWait = env.podWait ?? {}): Promise<PartSummary> {
   const part = partIds.volume(input.namespace, input.pvc);
   const existing = await readPartRecord(env, input.cluster, input.backupId, part);
   if (existing) return summarize(existing, true);
@@ -239,7 +239,7 @@ export async function restoreVolumeStep(env: BackupEnv, input: RestoreVolumeInpu
 }
 
 /** Creates the new PVC (or finds the one this restore created before) and untars the copy into it. */
-export async function restoreVolume(env: BackupEnv, input: RestoreVolumeInput, m: Manifest, wait: PodWait = {}): Promise<RestoreVolumeResult> {
+export async function restoreVolume(env: BackupEnv, input: RestoreVolumeInput, m: Manifest, wait: PodWait = env.podWait ?? {}): Promise<RestoreVolumeResult> {
   const v = input.volume;
   const item = m.items.find((i) => i.type === 'volume' && i.namespace === v.namespace && i.pvc?.name === v.pvc)!;
   const facts = item.pvc!;

@@ -83,6 +83,8 @@ export async function createVolumeWorld(tag: string, backups: Record<string, unk
       ],
     },
   });
+  // Copy pods turn Running after a few reads of the fake kubelet: poll fast instead of every 2 s.
+  w.env.podWait = { pollMs: 5 };
   for (const [name, labels, phase] of [
     ['uploads', { backup: 'files' }, 'Bound'],
     ['pgdata', { backup: 'files' }, 'Bound'],

@@ -259,7 +259,9 @@ describe('Azure SDKs used by the code have their permissions.json entries', () =
   };
   // SDKs that need no role of their own (authentication, the Functions runtime, shared plumbing).
   // @azure/arm-authorization: doctor lists the caller's own permissions, which needs no role.
-  const NO_ROLE = new Set(['@azure/arm-authorization', '@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);
+  // @azure/communication-email: authenticates with the ACS resource's access key from an app setting
+  // (paging email keySetting); with managed identity the role on that resource is the operator's (docs/windows.md).
+  const NO_ROLE = new Set(['@azure/communication-email', '@azure/arm-authorization', '@azure/identity', '@azure/functions', '@azure/core-auth', '@azure/core-rest-pipeline', '@azure/core-client', '@azure/logger', '@azure/abort-controller', '@azure/core-util']);
 
   function sourceFiles(dir: string): string[] {
     if (!existsSync(dir)) return [];

@@ -12,7 +12,7 @@ describe('aksops CLI', () => {
   it('validates the example config', async () => {
     const t = io();
     expect(await main(['config', 'validate', '--config', 'examples/ops.yaml'], t)).toBe(0);
-    expect(t.outLines[0]).toMatch(/valid \(2 clusters, 8 rules, 2 notification targets/);
+    expect(t.outLines[0]).toMatch(/valid \(2 clusters, 8 rules, 3 notification targets/);
   });
 
   it('reports a missing config file with the fix', async () => {

@@ -38,6 +38,12 @@ describe('catalogue parameters', () => {
   });
 });
 
+// The example's escalation chain (paging.escalation), carried in every approval policy (docs/windows.md#escalation-chain).
+const ESCALATION = [
+  { afterSeconds: 600, receivers: ['pagerduty-oncall'] },
+  { afterSeconds: 1200, receivers: ['opsgenie-platform'] },
+];
+
 describe('approval policy', () => {
   const target = { cluster: 'ms5-prod', namespace: 'backend', kind: 'Node' as const, name: 'n' };
   it('takes the runbook default, the rule, and the scopes config requires', () => {
@@ -45,13 +51,19 @@ describe('approval policy', () => {
       required: true,
       reason: 'runbook drain-node requires approval',
       timeoutSeconds: 1800,
+      escalation: ESCALATION,
     });
-    expect(approvalPolicy(example, RUNBOOKS['drain-node']!, target, 'none')).toEqual({ required: false, waivePlan: true, timeoutSeconds: 1800 });
+    expect(approvalPolicy(example, RUNBOOKS['drain-node']!, target, 'none')).toEqual({
+      required: false,
+      waivePlan: true,
+      timeoutSeconds: 1800,
+      escalation: ESCALATION,
+    });
     expect(approvalPolicy(example, RUNBOOKS['rollout-restart']!, { ...target, namespace: 'minio' }, 'none')).toMatchObject({
       required: true,
       reason: 'namespace minio requires approval (approvals.requiredIn.namespaces)',
     });
-    expect(approvalPolicy(example, RUNBOOKS['rollout-restart']!, target, undefined)).toEqual({ required: false, timeoutSeconds: 1800 });
+    expect(approvalPolicy(example, RUNBOOKS['rollout-restart']!, target, undefined)).toEqual({ required: false, timeoutSeconds: 1800, escalation: ESCALATION });
     expect(approvalPolicy(example, RUNBOOKS['notify-only']!, target, 'required')).toBeUndefined();
   });
 });
@@ -109,7 +121,7 @@ describe('example config: default rules for the common kube-prometheus alerts', 
     expect(byName['KubeDeploymentReplicasMismatch']!.silence).toEqual({ enabled: true, maxSeconds: 3600 });
     expect(byName['KubeHpaMaxedOut']!.params).toEqual({ namespace: 'backend', hpa: 'api', by: '2' });
     expect(byName['KubeNodeNotReady']!.progress).toEqual({ timeoutSeconds: 1800, intervalSeconds: 30 });
-    expect(byName['KubePodCrashLooping']!.approval).toEqual({ required: false, timeoutSeconds: 1800 });
+    expect(byName['KubePodCrashLooping']!.approval).toEqual({ required: false, timeoutSeconds: 1800, escalation: ESCALATION });
   });
 
   it('config errors name the path: unknown notification target, bad template name, unknown approval cluster', () => {

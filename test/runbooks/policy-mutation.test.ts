@@ -14,12 +14,19 @@ const withApprovals = (clusters: string[], namespaces: string[]) => ({
 const restart = RUNBOOKS['rollout-restart']!;
 const target = { cluster: 'ms5-prod', namespace: 'shop', kind: 'Deployment' as const, name: 'api' };
 
+// The example's escalation chain (paging.escalation), carried in every approval policy (docs/windows.md#escalation-chain).
+const ESCALATION = [
+  { afterSeconds: 600, receivers: ['pagerduty-oncall'] },
+  { afterSeconds: 1200, receivers: ['opsgenie-platform'] },
+];
+
 describe('approval policy edges', () => {
   it('a cluster that requires approval requires it even when the rule waives it, and the plan is not waived', () => {
     expect(approvalPolicy(withApprovals(['ms5-prod'], []), restart, target, 'none')).toEqual({
       required: true,
       reason: 'cluster ms5-prod requires approval (approvals.requiredIn.clusters)',
       timeoutSeconds: example.approvals.timeoutSeconds,
+      escalation: ESCALATION,
     });
   });
 
@@ -29,6 +36,7 @@ describe('approval policy edges', () => {
       required: false,
       waivePlan: true,
       timeoutSeconds: example.approvals.timeoutSeconds,
+      escalation: ESCALATION,
     });
   });
 
