@@ -4,6 +4,7 @@
 // OpenCost-style allocation by the requests of the running pods on each node (allocation.ts).
 // Approximations, said in the report: current nodes and pods stand for the whole period.
 import { allocateByRequests, nodeCosts, type AllocNode, type AllocPod } from './allocation.js';
+import { parseKubeQuantity } from '../domain/quantity.js';
 import type { BudgetReport, BudgetReportInput, Period } from './types.js';
 
 export interface ReportPorts {
@@ -15,30 +16,11 @@ export interface ReportPorts {
   poolCosts(cluster: string, period: Period, now: string): Promise<Record<string, number>>;
 }
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
 /** A Kubernetes quantity ("250m", "2", "512Mi", "1e3") as a number, or 0 when absent/invalid. */
 export function quantity(q: string | number | undefined): number {
   if (q === undefined) return 0;
   if (typeof q === 'number') return q;
-  const m = /^([+-]?\d+(?:\.\d+)?)(?:[eE]([+-]?\d+))?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q.trim());
-  if (!m) return 0;
-  return Number(m[1]) * 10 ** Number(m[2] ?? 0) * UNITS[m[3] ?? '']!;
+  return parseKubeQuantity(q)?.value ?? 0;
 }
 
 export async function namespaceReport(ports: ReportPorts, input: BudgetReportInput): Promise<BudgetReport> {
