@@ -53,9 +53,11 @@ describe('durableBackend and taskHubPartitionCount parameters', () => {
     expect(evaluate(decoratorArg(param(fa, 'durableBackend'), 'allowed'), { model: fa })).toEqual([...BACKENDS]);
   });
 
-  it('are read from the azd environment (AKSOPS_DURABLE_BACKEND, the variable the package step reads too)', () => {
+  it('are read from AKSOPS_DURABLE_BACKEND in every parameter file, the variable the package step reads too', () => {
+    for (const file of ['main.bicepparam', 'env/dev.bicepparam', 'env/staging.bicepparam', 'env/prod.bicepparam']) {
+      expect(project.model(file).assignments.get('durableBackend')?.value.text, file).toBe("readEnvironmentVariable('AKSOPS_DURABLE_BACKEND', 'AzureStorage')");
+    }
     const pf = project.model('main.bicepparam');
-    expect(pf.assignments.get('durableBackend')?.value.text).toBe("readEnvironmentVariable('AKSOPS_DURABLE_BACKEND', 'AzureStorage')");
     expect(pf.assignments.get('taskHubPartitionCount')?.value.text).toContain("readEnvironmentVariable('AKSOPS_TASK_HUB_PARTITION_COUNT', '4')");
     expect(readFileSync(join(repoRoot, 'bicep/hooks/prepackage.sh'), 'utf8')).toMatch(/^node scripts\/host-json\.mjs host\.json$/m);
   });
