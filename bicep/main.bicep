@@ -288,6 +288,35 @@ param opsPaused bool = false
 @maxLength(45)
 param taskHubName string = 'aksops'
 
+@description('Durable Functions backend (docs/scaling-out.md): AzureStorage keeps the task hub in the app storage account; DurableTaskScheduler creates a managed scheduler and task hub. The deployed package must carry the matching host.json: set the same value in AKSOPS_DURABLE_BACKEND for the package step (bicep/hooks/prepackage.sh, npm run package). A new backend starts with an empty task hub: drain running instances first.')
+@allowed([
+  'AzureStorage'
+  'DurableTaskScheduler'
+])
+param durableBackend string = 'AzureStorage'
+
+@description('AzureStorage backend: partitions of the task hub (control queues), which bound how many instances process orchestrations in parallel. Fixed when the task hub is created: a new value needs a new taskHubName.')
+@minValue(1)
+@maxValue(16)
+param taskHubPartitionCount int = 4
+
+@description('DurableTaskScheduler backend: billing SKU, Consumption (per action) or Dedicated (capacity units).')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param durableTaskSchedulerSku string = 'Consumption'
+
+@description('DurableTaskScheduler backend, Dedicated SKU: capacity units (3 for zone redundancy).')
+@minValue(1)
+param durableTaskSchedulerCapacity int = 1
+
+@description('DurableTaskScheduler backend: IP ranges allowed to reach the scheduler. The Flex Consumption app has no fixed egress IP, so the default admits every address; each call still needs an Entra token with the Durable Task Data Contributor role.')
+@minLength(1)
+param durableTaskSchedulerIpAllowlist string[] = [
+  '0.0.0.0/0'
+]
+
 @description('App setting AUDIT_TABLE_NAME: table of the audit log in the app storage account.')
 param auditTableName string = 'opsaudit'
 
@@ -496,6 +525,22 @@ module aks 'modules/aks.bicep' = {
   }
 }
 
+var useDurableTaskScheduler = durableBackend == 'DurableTaskScheduler'
+
+module durableTaskScheduler 'modules/durable-task-scheduler.bicep' = if (useDurableTaskScheduler) {
+  name: 'durable-task-scheduler'
+  scope: rg
+  params: {
+    location: location
+    tags: allTags
+    resourceToken: resourceToken
+    skuName: durableTaskSchedulerSku
+    skuCapacity: durableTaskSchedulerCapacity
+    ipAllowlist: durableTaskSchedulerIpAllowlist
+    taskHubName: taskHubName
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   scope: rg
@@ -510,6 +555,9 @@ module functionApp 'modules/functionapp.bicep' = {
     opsConfigPath: opsConfigPath
     opsPaused: opsPaused
     taskHubName: taskHubName
+    durableBackend: durableBackend
+    taskHubPartitionCount: taskHubPartitionCount
+    durableTaskSchedulerEndpoint: useDurableTaskScheduler ? durableTaskScheduler.outputs.endpoint : ''
     auditTableName: auditTableName
     controlTableName: controlTableName
     keyVaultName: keyVault.outputs.name
@@ -547,6 +595,7 @@ module roles 'modules/roles.bicep' = {
     azureMonitorWorkspaceName: monitoring.outputs.azureMonitorWorkspaceName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     containerRegistryName: acr.outputs.name
+    durableTaskSchedulerName: useDurableTaskScheduler ? durableTaskScheduler.outputs.name : ''
   }
 }
 

@@ -25,11 +25,20 @@ try {
   console.error(`package: ${e.message}\nFix: correct the config (aksops config validate --config ${configSource}) and package again.`);
   process.exit(1);
 }
+// host.json for the Durable backend in AKSOPS_DURABLE_BACKEND (src/deploy/host-json.ts, docs/scaling-out.md).
+const { hostJsonFor, parseDurableBackend, renderHostJson } = await import(pathToFileURL(resolve('dist/src/deploy/host-json.js')).href);
+let durableBackend;
+try {
+  durableBackend = parseDurableBackend(process.env.AKSOPS_DURABLE_BACKEND);
+} catch (e) {
+  console.error(`package: ${e.message}`);
+  process.exit(1);
+}
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const noMaps = (src) => !src.endsWith('.map');
 for (const d of ['functions', 'orchestrations', 'src']) cpSync(join('dist', d), join(out, 'dist', d), { recursive: true, filter: noMaps });
-cpSync('host.json', join(out, 'host.json'));
+writeFileSync(join(out, 'host.json'), renderHostJson(hostJsonFor(JSON.parse(readFileSync('host.json', 'utf8')), durableBackend)));
 cpSync(configSource, join(out, 'ops.yaml'));
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 delete pkg.devDependencies;
@@ -56,4 +65,4 @@ let bytes = 0;
     }
   }
 })(out);
-console.log(JSON.stringify({ out, files, bytes, megabytes: Math.round((bytes / 1e6) * 10) / 10, productionPackages: prod.length }));
+console.log(JSON.stringify({ out, durableBackend, files, bytes, megabytes: Math.round((bytes / 1e6) * 10) / 10, productionPackages: prod.length }));

@@ -18,3 +18,6 @@ param opsPaused = true
 param estateMonthlyBudget = 200
 param nodeResourceGroupMonthlyBudget = 1500
 param connectAppEndpoints = false
+// Durable backend (docs/scaling-out.md): the same variable `npm run package` reads for host.json, so
+// `AKSOPS_DURABLE_BACKEND=DurableTaskScheduler` on both commands switches the deployment and the package.
+param durableBackend = readEnvironmentVariable('AKSOPS_DURABLE_BACKEND', 'AzureStorage')

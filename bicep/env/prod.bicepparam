@@ -22,3 +22,6 @@ param functionAppMaximumInstanceCount = 40
 param estateMonthlyBudget = 500
 param nodeResourceGroupMonthlyBudget = 3000
 param connectAppEndpoints = true
+// Durable backend (docs/scaling-out.md): the same variable `npm run package` reads for host.json, so
+// `AKSOPS_DURABLE_BACKEND=DurableTaskScheduler` on both commands switches the deployment and the package.
+param durableBackend = readEnvironmentVariable('AKSOPS_DURABLE_BACKEND', 'AzureStorage')

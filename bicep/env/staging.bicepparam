@@ -17,3 +17,6 @@ param functionAppMaximumInstanceCount = 20
 param estateMonthlyBudget = 300
 param nodeResourceGroupMonthlyBudget = 2500
 param connectAppEndpoints = true
+// Durable backend (docs/scaling-out.md): the same variable `npm run package` reads for host.json, so
+// `AKSOPS_DURABLE_BACKEND=DurableTaskScheduler` on both commands switches the deployment and the package.
+param durableBackend = readEnvironmentVariable('AKSOPS_DURABLE_BACKEND', 'AzureStorage')

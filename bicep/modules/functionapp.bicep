@@ -34,6 +34,21 @@ param opsPaused bool
 @description('TASK_HUB_NAME.')
 param taskHubName string
 
+@description('Durable Functions backend: AzureStorage or DurableTaskScheduler (main.bicep durableBackend).')
+@allowed([
+  'AzureStorage'
+  'DurableTaskScheduler'
+])
+param durableBackend string
+
+@description('AzureStorage backend: partition count of the task hub (1-16).')
+@minValue(1)
+@maxValue(16)
+param taskHubPartitionCount int
+
+@description('DurableTaskScheduler backend: endpoint of the scheduler. Empty with AzureStorage.')
+param durableTaskSchedulerEndpoint string
+
 @description('AUDIT_TABLE_NAME.')
 param auditTableName string
 
@@ -165,6 +180,19 @@ var appCodeSettings = {
   AZURE_CLIENT_ID: identity.properties.clientId
 }
 
+// The Durable backend (docs/scaling-out.md). Azure Storage: the task hub's partition count through
+// the host.json override app settings provide (AzureFunctionsJobHost__<path>,
+// learn.microsoft.com/azure/azure-functions/functions-app-settings#azurefunctionsjobhost__).
+// Durable Task Scheduler: the connection host.json's storageProvider names (src/deploy/host-json.ts),
+// identity-based with the user-assigned identity (ClientID), no key.
+var durableStorageSettings = {
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__partitionCount: string(taskHubPartitionCount)
+}
+var durableSchedulerSettings = {
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identity.properties.clientId}'
+}
+var durableBackendSettings = durableBackend == 'DurableTaskScheduler' ? durableSchedulerSettings : durableStorageSettings
+
 // Endpoints the backup, rotation and scaling jobs need; provisioned ahead of their code
 // (docs/deployment.md lists them so settings.ts can adopt the same names).
 var estateEndpointSettings = union({
@@ -237,7 +265,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 
   resource appSettings 'config' = {
     name: 'appsettings'
-    properties: union(hostStorageSettings, monitoringSettings, appCodeSettings, estateEndpointSettings, webhookTokenSetting, webhookUsernameSetting, webhookPasswordSetting, easyAuthModeSetting)
+    properties: union(hostStorageSettings, monitoringSettings, appCodeSettings, durableBackendSettings, estateEndpointSettings, webhookTokenSetting, webhookUsernameSetting, webhookPasswordSetting, easyAuthModeSetting)
   }
 
   // App Service Authentication (authsettingsV2): Entra ID sign-in required (401 for APIs), the

@@ -45,6 +45,9 @@ param applicationInsightsName string
 @description('Name of the container registry.')
 param containerRegistryName string
 
+@description('Name of the Durable Task Scheduler (durableBackend DurableTaskScheduler). Empty: none.')
+param durableTaskSchedulerName string = ''
+
 var builtInRoles = {
   aksClusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f'
   aksRbacClusterAdmin: 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b'
@@ -56,6 +59,7 @@ var builtInRoles = {
   monitoringDataReader: 'b0d8363b-8ddd-447d-831f-62ca05bff136'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+  durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402'
 }
 
 resource cluster 'Microsoft.ContainerService/managedClusters@2024-09-01' existing = {
@@ -76,6 +80,10 @@ resource backupStorageSecondary 'Microsoft.Storage/storageAccounts@2023-05-01' e
 
 resource appStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: appStorageAccountName
+}
+
+resource durableTaskScheduler 'Microsoft.DurableTask/schedulers@2026-02-01' existing = if (!empty(durableTaskSchedulerName)) {
+  name: durableTaskSchedulerName
 }
 
 resource azureMonitorWorkspace 'Microsoft.Monitor/accounts@2023-04-03' existing = {
@@ -181,6 +189,17 @@ resource appBackupSecondaryWriter 'Microsoft.Authorization/roleAssignments@2022-
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
     description: 'permissions.json#app-backup-blobs-secondary: copy backups into the secondary account, verify, restore and prune there.'
+  }
+}
+
+resource appDurableTaskScheduler 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(durableTaskSchedulerName)) {
+  name: guid(durableTaskScheduler.id, appPrincipalId, builtInRoles.durableTaskDataContributor)
+  scope: durableTaskScheduler
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', builtInRoles.durableTaskDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'permissions.json#app-durable-task-scheduler: the Durable Functions task hub in the managed scheduler (durableBackend DurableTaskScheduler).'
   }
 }
 

@@ -11,6 +11,7 @@
 import type { AzureGrant, AzureOperation, Principal } from './azure-types.js';
 
 export { PRINCIPALS } from './azure-types.js';
+export { allowedBy, isDataAction, permits, type PermissionSet } from './azure-match.js';
 export type { AzureGrant, AzureOperation, Principal } from './azure-types.js';
 
 const op = (operation: string, codePath: string): AzureOperation => ({ operation, codePath });
@@ -271,6 +272,31 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
     ],
   },
   {
+    // Only with durableBackend = DurableTaskScheduler (bicep/main.bicep). Role ID and its one data
+    // action Microsoft.DurableTask/* from the role's definition (azure-rbac-catalog.org, the built-in
+    // role JSON); the two operations below are the ones the Durable Task Data Reader role lists.
+    // The role also covers the scheduler's work-item dispatch, whose operation names we have no
+    // published source for: Microsoft recommends this role for every Durable Functions app.
+    id: 'app-durable-task-scheduler',
+    principal: 'functionApp',
+    role: { builtIn: 'Durable Task Data Contributor' },
+    scope: 'Microsoft.DurableTask/schedulers',
+    conditional: true,
+    operations: [
+      op(
+        'Microsoft.DurableTask/schedulers/taskhubs/orchestrations/read',
+        'host.json storageProvider azureManaged (src/deploy/host-json.ts): the Durable extension schedules, replays and completes every orchestration, activity and entity in the scheduler task hub; the durable client reads instances for GET /api/runs and status queries (functions/lib/durable-lazy.ts)',
+      ),
+      op(
+        'Microsoft.DurableTask/schedulers/taskhubs/orchestrations/metadata/read',
+        'the durable client lists instances by status and age: the daily purge (src/retention/purge.ts purgeInstanceHistoryBy, from functions/hygiene.ts) and GET /api/runs',
+      ),
+    ],
+  },
+  {
+    // Role ID 81a9662b-bebf-436f-a333-f67b29880f12 and its two actions (listkeys, regeneratekey)
+    // checked against the built-in roles reference (MicrosoftDocs/azure-docs
+    // articles/role-based-access-control/built-in-roles, "Storage Account Key Operator Service Role").
     id: 'app-storage-key-rotation',
     principal: 'functionApp',
     role: { builtIn: 'Storage Account Key Operator Service Role' },
@@ -329,18 +355,6 @@ export const AZURE_PERMISSIONS: readonly AzureGrant[] = [
   },
 ];
 
-/** Azure permission match: case-insensitive, '*' matches any characters (role definitions' wildcards). */
-export function permits(pattern: string, operation: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-      .join('.*')}$`,
-    'i',
-  );
-  return re.test(operation);
-}
-
 /** The operations a principal's declared grants hold (the data-plane grant's come from `kubernetesActions`). */
 export function declaredOperations(
   principal: Principal,
@@ -363,32 +377,4 @@ export function grantsFor(operation: string): AzureGrant[] {
 /** The role a grant names, as people read it. */
 export function roleName(g: AzureGrant): string {
   return 'builtIn' in g.role ? g.role.builtIn : `custom role ${g.role.custom} (bicep/modules/role-definitions.bicep)`;
-}
-
-// Data actions (checked by the data plane: AKS Kubernetes API, Key Vault, Storage data, Monitor
-// data) against actions (checked by ARM). Role definitions and the authorization API keep them in
-// separate lists; test/permissions/azure-declaration.test.ts checks this against builtin-roles.json.
-const DATA_ACTION =
-  /^(Microsoft\.ContainerService\/managedClusters\/(?!(read|write|delete|agentPools|listClusterUserCredential|start|stop)(\/|$))|Microsoft\.KeyVault\/vaults\/(secrets|keys)\/|Microsoft\.Storage\/storageAccounts\/(blobServices\/containers\/blobs|tableServices\/tables\/entities|queueServices\/queues\/messages)\/|Microsoft\.Monitor\/accounts\/data\/|Microsoft\.Insights\/Telemetry\/)/i;
-
-export function isDataAction(operation: string): boolean {
-  return DATA_ACTION.test(operation);
-}
-
-/** One entry of the authorization API's permissions list (Microsoft.Authorization/permissions). */
-export interface PermissionSet {
-  actions?: string[];
-  notActions?: string[];
-  dataActions?: string[];
-  notDataActions?: string[];
-}
-
-/** Whether a caller with these permission sets may perform `operation` (allowed by one set and not excluded by it). */
-export function allowedBy(sets: readonly PermissionSet[], operation: string): boolean {
-  const data = isDataAction(operation);
-  return sets.some((s) => {
-    const allow = (data ? s.dataActions : s.actions) ?? [];
-    const deny = (data ? s.notDataActions : s.notActions) ?? [];
-    return allow.some((p) => permits(p, operation)) && !deny.some((p) => permits(p, operation));
-  });
 }

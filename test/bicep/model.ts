@@ -400,7 +400,7 @@ export interface EvalScope {
   paramValues?: Map<string, Value>;
 }
 
-/** Evaluates literals, arrays, objects, parameter defaults, variables, member access and unary minus. */
+/** Evaluates literals, arrays, objects, parameter defaults, variables, member access, unary minus and !, ternaries and ==/!= of scalars. */
 export function evaluate(node: Node | undefined, scope: EvalScope, depth = 0): Value {
   if (!node) return new Unknown('');
   if (depth > 50) return new Unknown(node.text);
@@ -448,6 +448,20 @@ export function evaluate(node: Node | undefined, scope: EvalScope, depth = 0): V
       const v = scope.model.vars.get(name);
       if (v) return evaluate(v.value, scope, depth + 1);
       return new Unknown(name);
+    }
+    case 'ternary_expression': {
+      const c = evaluate(node.childForFieldName('condition') ?? undefined, scope, depth + 1);
+      if (typeof c !== 'boolean') return new Unknown(node.text);
+      return evaluate(node.childForFieldName(c ? 'consequence' : 'alternative') ?? undefined, scope, depth + 1);
+    }
+    case 'binary_expression': {
+      // Equality of known scalars only (Bicep's == and != are case-sensitive for strings).
+      const op = node.childForFieldName('operator')?.text;
+      const l = evaluate(node.childForFieldName('left') ?? undefined, scope, depth + 1);
+      const r = evaluate(node.childForFieldName('right') ?? undefined, scope, depth + 1);
+      const scalar = (v: Value): boolean => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+      if ((op === '==' || op === '!=') && scalar(l) && scalar(r)) return op === '==' ? l === r : l !== r;
+      return new Unknown(node.text);
     }
     case 'member_expression': {
       const obj = node.childForFieldName('object');
