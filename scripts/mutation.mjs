@@ -29,7 +29,7 @@ export const MODULES = {
   // The plan and refusal parts: protectedNamespace, planRunbook, runRunbook's checks before acting.
   'src/runbooks/run.ts': { tests: ['test/runbooks/plan-refusal-mutation.test.ts'], mutate: ['src/runbooks/run.ts:58-60', 'src/runbooks/run.ts:86-131'] },
   'src/windows/interval.ts': ['test/windows/interval.test.ts', 'test/windows/interval-mutation.test.ts', 'test/windows/evaluation-mutation.test.ts'],
-  'src/windows/policy.ts': ['test/windows/evaluation-mutation.test.ts', 'test/windows/interval.test.ts'],
+  'src/windows/policy.ts': ['test/windows/evaluation-mutation.test.ts', 'test/windows/interval.test.ts', 'test/windows/policy-mutation.test.ts'],
   'src/windows/gate-activity.ts': ['test/windows/evaluation-mutation.test.ts'],
 };
 
