@@ -9,6 +9,9 @@ export default defineConfig({
     exclude: ['node_modules', 'dist', '.stryker-tmp'],
     testTimeout: 60_000,
     pool: 'forks',
+    // Every mutant re-runs its files: fewer cases per fast-check property (test/windows/interval.test.ts);
+    // test/backup/restore-protection-mutation.test.ts reuses the backup its first run took.
+    env: { MUTATION_PROPERTY_RUNS: '60', MUTATION_REUSE_BACKUP: '1' },
     globalSetup: process.env.MUTATION_AZURITE === '1' ? ['test/support/global-setup.ts'] : [],
     hookTimeout: 120_000,
   },

@@ -18,17 +18,18 @@ export const MODULES = {
   'src/backup/restore.ts': {
     tests: ['test/backup/restore-protection-mutation.test.ts'],
     azurite: true,
-    mutate: ['src/backup/restore.ts:37-89', 'src/backup/restore.ts:161-201'],
+    mutate: ['src/backup/restore.ts:36-105', 'src/backup/restore.ts:201-246'],
   },
-  'src/backup/restore-runner.ts': { tests: ['test/backup/restore-protection-mutation.test.ts'], azurite: true },
+  // Over in-memory doubles of the steps it calls (the steps have their own Azurite-backed tests).
+  'src/backup/restore-runner.ts': ['test/backup/restore-runner.test.ts'],
   'src/intake/decide.ts': ['test/intake/decide.test.ts', 'test/domain/matchers-config.test.ts', 'test/intake/decide-mutation.test.ts'],
   'src/scaling/decide.ts': ['test/scaling/decide.test.ts', 'test/scaling/decide-mutation.test.ts', 'test/scaling/decide-mutation-2.test.ts'],
   'src/budget/plan.ts': ['test/budget/domain.test.ts', 'test/budget/plan-mutation.test.ts', 'test/budget/plan-mutation-2.test.ts'],
   'src/runbooks/policy.ts': ['test/runbooks/catalogue.test.ts', 'test/runbooks/policy-mutation.test.ts'],
   // The plan and refusal parts: protectedNamespace, planRunbook, runRunbook's checks before acting.
-  'src/runbooks/run.ts': { tests: ['test/runbooks/plan-refusal-mutation.test.ts'], mutate: ['src/runbooks/run.ts:58-60', 'src/runbooks/run.ts:85-113'] },
+  'src/runbooks/run.ts': { tests: ['test/runbooks/plan-refusal-mutation.test.ts'], mutate: ['src/runbooks/run.ts:58-60', 'src/runbooks/run.ts:86-131'] },
   'src/windows/interval.ts': ['test/windows/interval.test.ts', 'test/windows/interval-mutation.test.ts', 'test/windows/evaluation-mutation.test.ts'],
-  'src/windows/policy.ts': ['test/windows/evaluation-mutation.test.ts', 'test/windows/interval.test.ts'],
+  'src/windows/policy.ts': ['test/windows/evaluation-mutation.test.ts', 'test/windows/interval.test.ts', 'test/windows/policy-mutation.test.ts'],
   'src/windows/gate-activity.ts': ['test/windows/evaluation-mutation.test.ts'],
 };
 

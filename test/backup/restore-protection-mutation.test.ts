@@ -2,12 +2,9 @@
 // src/backup/restore-runner.ts), called directly over the strict fake Kubernetes API and Azurite,
 // so mutation testing (issue #19) can run them quickly: one backup for the whole file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReplayHarness } from '../support/replay-harness.js';
-import { backupOrchestrator } from '../../orchestrations/backup.js';
-import { backupActivities } from '../../src/backup/activities.js';
 import { backupIdFor } from '../../src/backup/manifest.js';
+import { readManifest } from '../../src/backup/manifest-write.js';
 import { planRestore, restoreStep } from '../../src/backup/restore.js';
-import { runRestore } from '../../src/backup/restore-runner.js';
 import type { BackupEnv } from '../../src/backup/env.js';
 import type { RestoreInput, RestorePlan, RestoreStepInput } from '../../src/domain/backup-types.js';
 import { CLUSTER, createWorld, seedShop, type World } from './world.js';
@@ -15,9 +12,13 @@ import { CLUSTER, createWorld, seedShop, type World } from './world.js';
 let w: World;
 let env: BackupEnv;
 const ID = backupIdFor(new Date('2025-01-01T02:00:00Z'), 'nightly');
+// Mutation testing re-runs this file for every mutant against one Azurite (vitest.mutation.config.ts
+// sets MUTATION_REUSE_BACKUP): fixed containers and key, and the backup the first run took is
+// reused, so a mutant costs its tests, not a backup. The suite takes a fresh backup every time.
+const reuse = process.env['MUTATION_REUSE_BACKUP'] === '1';
 
 beforeAll(async () => {
-  w = await createWorld({ tag: 'restore-prot' });
+  w = await createWorld({ tag: 'restore-prot', ...(reuse ? { fixed: { kek: Buffer.alloc(32, 7).toString('base64') } } : {}) });
   seedShop(w.kube, 'shop');
   w.kube.seed('configmaps', { metadata: { name: 'ci-config', namespace: 'ci' }, data: { a: '1' } });
   w.kube.seed('clusterrolebindings', {
@@ -30,6 +31,13 @@ beforeAll(async () => {
   w.backups.clusters[0]!.objects.clusterResources.clusterRoleBindings = ['*'];
   // The cluster's config protects "payments" (besides kube-system & co., which no config can free).
   env = { ...w.env, protectedNamespaces: () => new Set(['payments']) };
+  if (reuse && (await readManifest(env, CLUSTER, ID))) return;
+  // Imported only to take the backup (they load every backup kind's SDK).
+  const [{ createReplayHarness }, { backupOrchestrator }, { backupActivities }] = await Promise.all([
+    import('../support/replay-harness.js'),
+    import('../../orchestrations/backup.js'),
+    import('../../src/backup/activities.js'),
+  ]);
   const activities = { ...backupActivities(env), writeAudit: async () => undefined } as never;
   const h = createReplayHarness({
     orchestrator: backupOrchestrator,
@@ -43,6 +51,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await w.stop();
 });
+
+// Loaded on first use: the runner imports every restore kind (Grafana, Key Vault, S3, PostgreSQL).
+const runRestore = async (...a: Parameters<(typeof import('../../src/backup/restore-runner.js'))['runRestore']>) =>
+  (await import('../../src/backup/restore-runner.js')).runRestore(...a);
 
 const input = (over: Partial<RestoreInput> = {}): RestoreInput => ({
   restoreId: 'r1',

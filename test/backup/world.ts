@@ -15,8 +15,8 @@ import { backupsSchema, type BackupsConfig } from '../../src/config/backup-schem
 
 export const CLUSTER = 'ms5-prod';
 
-export function uniqueContainers(tag: string): BackupsConfig['containers'] {
-  const s = `${tag}${randomBytes(3).toString('hex')}`
+export function uniqueContainers(tag: string, suffix = randomBytes(3).toString('hex')): BackupsConfig['containers'] {
+  const s = `${tag}${suffix}`
     .toLowerCase()
     .replace(/[^a-z0-9]/g, '')
     .slice(0, 20);
@@ -40,14 +40,16 @@ export interface WorldOptions {
   clusterBackup?: Record<string, unknown>;
   settings?: Record<string, string>;
   now?: () => Date;
+  /** Fixed container names and key instead of random ones (a fixture reused across re-runs). */
+  fixed?: { kek: string };
 }
 
 export async function createWorld(o: WorldOptions): Promise<World> {
   const kube = await startFakeKubeApiServer({ token: 'test-token' });
-  const kek = randomBytes(32).toString('base64');
+  const kek = o.fixed?.kek ?? randomBytes(32).toString('base64');
   const settings: Record<string, string> = { BACKUP_LOCAL_KEY: kek, ...(o.settings ?? {}) };
   const backups = backupsSchema.parse({
-    containers: uniqueContainers(o.tag),
+    containers: o.fixed ? uniqueContainers(o.tag, 'fixed') : uniqueContainers(o.tag),
     encryption: { localKeySetting: 'BACKUP_LOCAL_KEY' },
     clusters: [{ cluster: CLUSTER, ...(o.clusterBackup ?? {}) }],
     ...(o.backups ?? {}),

@@ -1,16 +1,16 @@
 // The refusals planRunbook and runRunbook make before any Kubernetes call (src/runbooks/run.ts),
 // over the strict fake API server through the real client: unknown runbooks, protected namespaces,
 // the pause switch, and a plan the cluster forbids. Mutation testing (issue #19) runs this file.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApiServer, type FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { freePort } from '../support/net.js';
-import { KubeCallError } from '../../src/runbooks/module.js';
+import { KubeCallError, planFor } from '../../src/runbooks/module.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createKubeAccess } from '../../src/adapters/kube.js';
-import { planRunbook, runRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
+import { MODULES, planRunbook, runRunbook, type RunbookEnv } from '../../src/runbooks/run.js';
 import type { PlanRunbookInput, RunRunbookInput, Target } from '../../src/domain/types.js';
 
 let kube: FakeKubeApiServer;
@@ -94,6 +94,53 @@ describe('planRunbook refuses before reading the cluster', () => {
     expect(kube.requests.length).toBe(before);
     const elsewhere = await planRunbook(env(), plan('notify-only', { ...deploy('shop'), cluster: 'elsewhere' }));
     expect(elsewhere.refusal).toBeUndefined();
+  });
+});
+
+describe("planRunbook hands the alert's labels to the runbook's plan", () => {
+  // run-job passes them to its Job as ALERT_LABEL_* variables; the plan is where a runbook first sees them.
+  it('an acting and a notify-only runbook get the labels when the alert has them, and no labels field when it has none', async () => {
+    const labels = { alertname: 'KubePodCrashLooping', severity: 'critical' };
+    const acting = vi.spyOn(MODULES['rollout-restart'], 'plan');
+    const notify = vi.spyOn(MODULES['notify-only'], 'plan');
+    try {
+      await planRunbook(env(), { ...plan('rollout-restart', deploy('shop')), labels });
+      await planRunbook(env(), plan('rollout-restart', deploy('shop')));
+      await planRunbook(env(), { ...plan('notify-only', deploy('shop')), labels });
+      await planRunbook(env(), plan('notify-only', deploy('shop')));
+      for (const spy of [acting, notify]) {
+        const args = spy.mock.calls.map((c) => c[1]);
+        expect(args).toHaveLength(2);
+        expect(args[0]).toMatchObject({ target: deploy('shop'), at: AT, instanceId: 'rem-test-0001', labels });
+        expect(args[0]?.labels).toStrictEqual(labels);
+        expect(Object.keys(args[1] ?? {})).not.toContain('labels');
+      }
+    } finally {
+      acting.mockRestore();
+      notify.mockRestore();
+    }
+  });
+});
+
+describe("planRunbook re-checks the namespace of the plan's own target", () => {
+  // Defence in depth: a runbook may plan on another object than the alert's (run-job plans its Job in the
+  // template's namespace). No runbook of this version plans into a protected namespace without refusing,
+  // so a runbook that would is simulated by replacing rollout-restart's plan.
+  it('a plan whose target is in a protected namespace is refused naming it; a refusal the runbook made itself is kept', async () => {
+    const moved: Target = { ...deploy('payments'), kind: 'Job', name: 'cleanup' };
+    const spy = vi.spyOn(MODULES['rollout-restart'], 'plan');
+    try {
+      spy.mockResolvedValueOnce(planFor('rollout-restart', moved, 'run job payments/cleanup', ['create job payments/cleanup']));
+      const p = await planRunbook(env(), plan('rollout-restart', deploy('shop')));
+      expect(p.refusal).toBe('protected: namespace payments is protected by config');
+      expect(p.target).toEqual(moved);
+      spy.mockResolvedValueOnce(planFor('rollout-restart', moved, 'run job payments/cleanup', [], { refusal: 'namespace payments is protected' }));
+      expect((await planRunbook(env(), plan('rollout-restart', deploy('shop')))).refusal).toBe('namespace payments is protected');
+      spy.mockResolvedValueOnce(planFor('rollout-restart', { ...moved, namespace: 'jobs' }, 'run job jobs/cleanup', ['create job jobs/cleanup']));
+      expect((await planRunbook(env(), plan('rollout-restart', deploy('shop')))).refusal).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

@@ -127,3 +127,27 @@ describe('dated windows and holidays', () => {
     expect(onDate(dates, 'UTC', new Date('2026-12-24T12:00:00Z'))).toBe(false);
   });
 });
+
+describe('survivors of the 2026-12-03 re-run', () => {
+  it('a range with two colons names its field: days_of_month, months, years', () => {
+    expect(compileError({ days_of_month: ['1:2:3'] })).toBe('days_of_month "1:2:3" is not a range. Fix: write one value or begin:end');
+    expect(compileError({ months: ['1:2:3'] })).toBe('months "1:2:3" is not a range. Fix: write one value or begin:end');
+    expect(compileError({ years: ['2026:2027:2028'] })).toBe('years "2026:2027:2028" is not a range. Fix: write one value or begin:end');
+  });
+
+  it('several days_of_month ranges match a day in any of them', () => {
+    const spec: TimeIntervalSpec = { days_of_month: ['1:5', '10:15'] };
+    expect(contains(spec, '2026-12-03T12:00:00Z')).toBe(true);
+    expect(contains(spec, '2026-12-12T12:00:00Z')).toBe(true);
+    expect(contains(spec, '2026-12-07T12:00:00Z')).toBe(false);
+  });
+
+  it('a negative end day other than -1 counts back from the month end: -5:-3 in December is the 27th to the 29th', () => {
+    const spec: TimeIntervalSpec = { days_of_month: ['-5:-3'] };
+    expect(contains(spec, '2026-12-26T12:00:00Z')).toBe(false);
+    expect(contains(spec, '2026-12-27T12:00:00Z')).toBe(true);
+    expect(contains(spec, '2026-12-29T12:00:00Z')).toBe(true);
+    expect(contains(spec, '2026-12-30T12:00:00Z')).toBe(false);
+    expect(contains(spec, '2026-12-31T12:00:00Z')).toBe(false);
+  });
+});

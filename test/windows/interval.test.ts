@@ -6,6 +6,10 @@ import { compileInterval, intervalContains, IntervalError, type TimeIntervalSpec
 import { activeWindows, evaluateGate, type AdhocWindow } from '../../src/windows/policy.js';
 import { windowsSchema } from '../../src/config/windows-schema.js';
 
+// Under mutation testing every mutant re-runs this file: vitest.mutation.config.ts sets
+// MUTATION_PROPERTY_RUNS to run fewer cases per property there; the suite runs them all.
+const runs = (n: number): number => Number(process.env['MUTATION_PROPERTY_RUNS'] ?? n);
+
 const contains = (spec: TimeIntervalSpec, iso: string) => intervalContains(compileInterval(spec), new Date(iso));
 
 /** Minutes in [from, to) where the interval matches, stepping a minute. */
@@ -168,7 +172,7 @@ describe('property-style: evaluation agrees with an Intl oracle', () => {
           expect(intervalContains(compileInterval(spec), at)).toBe(expected);
         },
       ),
-      { numRuns: 600 },
+      { numRuns: runs(600) },
     );
   });
 
@@ -179,7 +183,7 @@ describe('property-style: evaluation agrees with an Intl oracle', () => {
         const dim = new Date(Date.UTC(p.year, p.month, 0)).getUTCDate();
         expect(intervalContains(compileInterval({ days_of_month: [`-${k}:-1`], location: zone }), at)).toBe(p.day > dim - k);
       }),
-      { numRuns: 600 },
+      { numRuns: runs(600) },
     );
   });
 
@@ -209,7 +213,7 @@ describe('property-style: evaluation agrees with an Intl oracle', () => {
           expect(inside(new Date(end - 60_000))).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });
