@@ -187,6 +187,11 @@ export const restoreRequest = z.strictObject({
   bucketMap: nameMap('S3 bucket').optional().describe('Restore an S3 entry into another bucket: {entry: bucket}'),
   clusterRbac: bool.optional().describe('Restore cluster-scoped RBAC (needs the Approver role)'),
 });
+export const backupVerify = z.strictObject({ cluster: clusterName.optional().describe('Required when several clusters are configured') });
+export type BackupVerifyBody = z.output<typeof backupVerify>;
+export const verificationStatus = durableStatus.extend({
+  verdict: z.union([z.looseObject({ ok: z.boolean(), reason: z.string() }), z.null()]).describe('null until the verification has finished'),
+});
 export type BackupRequestBody = z.output<typeof backupRequest>;
 export type RestoreRequestBody = z.output<typeof restoreRequest>;
 export const started = z.looseObject({ instanceId: z.string(), result: z.string(), statusUri: z.string() });
@@ -315,3 +320,14 @@ export const doctor = z
     error: z.string().optional(),
   })
   .describe('Each check with its status and the fix; `error` when the checks could not start');
+
+// Responses of the slo and windows routes.
+export const sloReport = z.object({
+  slos: z.array(
+    z.looseObject({ slo: z.string(), service: z.string(), objective: z.number(), window: z.string(), state: z.looseObject({ status: z.string() }).nullable() }),
+  ),
+  policies: z.array(z.looseObject({ name: z.string(), slos: z.array(z.string()) })),
+});
+export const adhocWindow = z.looseObject({ id: z.string(), from: z.string(), to: z.string(), by: z.string(), reason: z.string() });
+export const windowList = z.looseObject({ windows: z.array(adhocWindow) });
+export const oneWindow = z.looseObject({ window: adhocWindow });
