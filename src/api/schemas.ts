@@ -139,7 +139,11 @@ export const rotationDecision = z.looseObject({ decision: z.string(), secretName
 export const durableStatus = z.looseObject({ instanceId: z.string(), runtimeStatus: z.string().optional(), customStatus: z.unknown().optional() });
 export const rotationApproval = z.object({ approved: bool });
 
-export const budgetStatus = z.looseObject({ name: z.string(), stages: z.array(z.looseObject({ name: z.string(), threshold: z.number(), state: z.string() })) });
+export const budgetStatus = z.looseObject({
+  name: z.string(),
+  stages: z.array(z.looseObject({ name: z.string(), threshold: z.number(), state: z.string() })),
+  waiting: z.union([z.looseObject({ stage: z.string(), instanceId: z.string(), requestedAt: z.string() }), z.null()]).describe('The stage waiting for an Approver'),
+});
 export const budgetEvaluate = z.object({
   mode: z.enum(['dry-run', 'enforce'], { error: 'expected "dry-run" or "enforce"' }).optional().describe('Default dry-run'),
   requestedBy: claimedName.optional(),
