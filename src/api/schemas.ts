@@ -142,7 +142,9 @@ export const rotationApproval = z.object({ approved: bool });
 export const budgetStatus = z.looseObject({
   name: z.string(),
   stages: z.array(z.looseObject({ name: z.string(), threshold: z.number(), state: z.string() })),
-  waiting: z.union([z.looseObject({ stage: z.string(), instanceId: z.string(), requestedAt: z.string() }), z.null()]).describe('The stage waiting for an Approver'),
+  waiting: z
+    .union([z.looseObject({ stage: z.string(), instanceId: z.string(), requestedAt: z.string() }), z.null()])
+    .describe('The stage waiting for an Approver'),
 });
 export const budgetEvaluate = z.object({
   mode: z.enum(['dry-run', 'enforce'], { error: 'expected "dry-run" or "enforce"' }).optional().describe('Default dry-run'),
