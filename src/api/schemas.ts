@@ -119,7 +119,17 @@ export const overview = z.looseObject({
   clusters: z.array(z.string()),
   budgets: z.array(z.string()),
   scalingPools: z.array(z.looseObject({ cluster: z.string(), pool: z.string(), mode: z.string() })),
-  rotationSecrets: z.array(z.looseObject({ name: z.string(), strategy: z.string() })),
+  rotationSecrets: z.array(
+    z.looseObject({
+      name: z.string(),
+      strategy: z.string(),
+      last: z.union([z.looseObject({ at: z.string(), result: z.string(), instanceId: z.string() }), z.null()]),
+      lastRotatedAt: z.union([z.string(), z.null()]),
+      nextDue: z.union([z.string(), z.null()]).describe('Last successful rotation + validityDays - rotation.window; null when none is in the audit'),
+      due: z.enum(['now', 'scheduled', 'unknown']),
+      why: z.string(),
+    }),
+  ),
   backupClusters: z.array(z.string()),
   dryRunDefault: z.boolean(),
 });
