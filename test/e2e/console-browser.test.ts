@@ -269,7 +269,7 @@ describe('web console in Chromium', () => {
       lease: null,
       approvals: st.approvals.map((a) => ({ ...a, status: 'approved' as const, by: 'bob@contoso.com' })),
       dryRun: [{ index: 1, name: 'slow-down', mode: 'dry-run', firedAt: at, percent: 101 }],
-    } as BudgetState);
+    });
     await expect.poll(() => page.getByTestId('budget-waiting').count(), { timeout: 15_000 }).toBe(0);
     expect(await page.getByTestId('budget').locator('tbody tr', { hasText: 'slow-down' }).textContent()).toContain('reported');
   });
