@@ -10,6 +10,8 @@
 //   GET    /api/backups/{id}      ?cluster=&items=true  the manifest, or the running backup's status
 //   POST   /api/restores          {cluster, backupId, namespaces?, kinds?, namespaceMap?, conflict?, dryRun? (default true), databases?}
 //   GET    /api/restores/{id}     the restore's status (instance ID from the POST)
+//   POST   /api/backups/{id}/verify   {cluster?}  re-read one backup and check every checksum (backupVerification)
+//   GET    /api/verifications/{id}    the verification's status and verdict (instance ID from the POST)
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { activity, clientHttp, clientTimer, orchestration } from './lib/durable-lazy.js';
 import { identify, json, readJson, refused, validBody, validQuery } from './lib/http.js';
@@ -17,7 +19,7 @@ import { actorOf, APPROVER_ROLE, OPERATOR_ROLE } from '../src/oncall/identity.js
 import { auditStore } from './lib/runtime.js';
 import { backupEnv, durableBackupInstances } from './lib/backup-runtime.js';
 import type { AuditRecord } from '../src/domain/types.js';
-import type { BackupRequestBody, RestoreRequestBody } from '../src/api/schemas.js';
+import type { BackupRequestBody, BackupVerifyBody, RestoreRequestBody } from '../src/api/schemas.js';
 import { BACKUP_ACTIVITY_NAMES } from '../src/backup/activity-names.js';
 
 orchestration('backup', async () => (await import('../orchestrations/backup.js')).backupOrchestrator);
@@ -61,14 +63,22 @@ async function audit(record: AuditRecord): Promise<void> {
   await (await auditStore()).write([record]);
 }
 
-/** Operators start backups and restores; restoring cluster-scoped RBAC needs an Approver (docs/security.md). */
-function need(kind: 'backup' | 'restore', body: Record<string, unknown>) {
+type Kind = 'backup' | 'restore' | 'verify';
+
+/** Operators start backups, verifications and restores; restoring cluster-scoped RBAC needs an Approver (docs/security.md). */
+function need(kind: Kind, body: Record<string, unknown>) {
   if (kind === 'restore' && body['clusterRbac'] === true) return { role: APPROVER_ROLE, purpose: 'restore cluster-scoped RBAC (clusterRbac)' };
-  return { role: OPERATOR_ROLE, purpose: `start ${kind}s` };
+  return { role: OPERATOR_ROLE, purpose: kind === 'verify' ? 'verify backups' : `start ${kind}s` };
 }
 
+const STATUS_URI: Record<Kind, (r: { instanceId: string; input: unknown }) => string> = {
+  backup: (r) => `/api/backups/${(r.input as { backupId: string }).backupId}`,
+  restore: (r) => `/api/restores/${encodeURIComponent(r.instanceId)}`,
+  verify: (r) => `/api/verifications/${encodeURIComponent(r.instanceId)}`,
+};
+
 async function start(
-  kind: 'backup' | 'restore',
+  kind: Kind,
   request: HttpRequest,
   client: Parameters<typeof durableBackupInstances>[0],
   context: InvocationContext,
@@ -78,7 +88,7 @@ async function start(
   const body = read.body;
   const who = identify(request, body, need(kind, body));
   if (!who.ok) return refused(who);
-  const checked = await validBody(kind === 'backup' ? 'backupsStart' : 'restoresStart', body);
+  const checked = await validBody(kind === 'backup' ? 'backupsStart' : kind === 'verify' ? 'backupsVerify' : 'restoresStart', body);
   if (!checked.ok) return checked.response;
   try {
     const [t, env] = await Promise.all([import('../src/backup/triggers.js'), backupEnv()]);
@@ -87,7 +97,9 @@ async function start(
     const req =
       kind === 'backup'
         ? t.backupRequest(env.backups, checked.value as BackupRequestBody, now, actor)
-        : t.restoreRequest(env.backups, checked.value as RestoreRequestBody, now, actor);
+        : kind === 'verify'
+          ? t.verifyRequest(env.backups, request.params['id'] ?? '', checked.value as BackupVerifyBody, now, actor)
+          : t.restoreRequest(env.backups, checked.value as RestoreRequestBody, now, actor);
     const result = await durableBackupInstances(client).startOnce(req.orchestration, req.instanceId, req.input);
     await audit({
       id: `${req.instanceId}:request`,
@@ -101,12 +113,7 @@ async function start(
       result,
       detail: JSON.stringify(req.input).slice(0, 2000),
     });
-    return json(202, {
-      instanceId: req.instanceId,
-      result,
-      input: req.input,
-      statusUri: kind === 'backup' ? `/api/backups/${(req.input as { backupId: string }).backupId}` : `/api/restores/${encodeURIComponent(req.instanceId)}`,
-    });
+    return json(202, { instanceId: req.instanceId, result, input: req.input, statusUri: STATUS_URI[kind](req) });
   } catch (e) {
     return failure(e, context, `start ${kind}`);
   }
@@ -114,6 +121,7 @@ async function start(
 
 clientHttp('backupsStart', { route: 'backups', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('backup', r, c, ctx) });
 clientHttp('restoresStart', { route: 'restores', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('restore', r, c, ctx) });
+clientHttp('backupsVerify', { route: 'backups/{id}/verify', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('verify', r, c, ctx) });
 
 clientHttp('backupsList', {
   route: 'backups',
@@ -164,6 +172,24 @@ clientHttp('restoresStatus', {
       return s ? json(200, { instanceId: id, ...s }) : json(404, { error: `no restore ${id}` });
     } catch (e) {
       return failure(e, context, 'restore status');
+    }
+  },
+});
+
+clientHttp('verificationsStatus', {
+  route: 'verifications/{id}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: async (request, client, context) => {
+    try {
+      const id = request.params['id'] ?? '';
+      if (!/^verify:[a-z0-9-]+:[\w-]+:\d{8}T\d{6}Z$/.test(id)) return json(400, { error: 'id must be the instanceId POST /api/backups/{id}/verify returned' });
+      const [s, { verifyVerdict }] = await Promise.all([durableBackupInstances(client).status(id), import('../src/backup/verify-verdict.js')]);
+      if (!s) return json(404, { error: `no verification ${id}` });
+      const report = s.runtimeStatus === 'Completed' ? (s.output as Parameters<typeof verifyVerdict>[0] | null) : null;
+      return json(200, { instanceId: id, ...s, verdict: report ? verifyVerdict(report) : null });
+    } catch (e) {
+      return failure(e, context, 'verification status');
     }
   },
 });

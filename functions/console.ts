@@ -4,10 +4,10 @@
 //   GET /api/console/{*path}  static files (anonymous: no data in them; every call they make is protected)
 //   GET /api/openapi.json     OpenAPI 3.1 of every route (anonymous)
 //   GET /api/runs             ?since=&limit=  live runs, approvals waiting first (function key)
-//   GET /api/overview         names from the operations config (function key)
+//   GET /api/overview         names from the operations config, rotation due dates from the audit (function key)
 import { app, type HttpResponseInit } from '@azure/functions';
 import { clientHttp } from './lib/durable-lazy.js';
-import { configLoader } from './lib/runtime.js';
+import { auditStore, configLoader } from './lib/runtime.js';
 import { validQuery } from './lib/http.js';
 import type { runsQuery } from '../src/api/schemas.js';
 import type { z } from 'zod';
@@ -69,8 +69,24 @@ app.http('consoleOverview', {
   route: 'overview',
   methods: ['GET'],
   authLevel: 'function',
-  handler: async () => {
-    const [{ overview }, load] = await Promise.all([import('../src/console/overview.js'), configLoader()]);
-    return json(200, overview(load()));
+  handler: async (_request, context) => {
+    const [{ overview }, { ROTATION_LOOKBACK }, load] = await Promise.all([
+      import('../src/console/overview.js'),
+      import('../src/rotation/schedule.js'),
+      configLoader(),
+    ]);
+    const cfg = load();
+    // Rotation results for the due dates; without the audit the names still show (with a warning).
+    const results = cfg.source.rotation?.secrets.length
+      ? await auditStore()
+          .then((a) => a.query({ since: ROTATION_LOOKBACK, cluster: 'keyvault', kind: 'result', limit: 1000 }))
+          .then((r) => r.items)
+          .catch(async (e: unknown) => {
+            const { redactSecrets } = await import('../src/domain/redact.js');
+            context.warn(`overview: audit query failed: ${redactSecrets((e as Error).message)}`);
+            return null;
+          })
+      : [];
+    return json(200, overview(cfg, results));
   },
 });

@@ -35,12 +35,14 @@ import type {
   RecordSnapshotsInput,
   SecondaryCopyReport,
   SnapshotState,
+  VerifyInput,
   WriteManifestInput,
 } from '../src/domain/backup-types.js';
 import type { SnapshotRecord } from '../src/backup/manifest.js';
 import { applyRetention } from './retention.js';
 import { BACKUP_ACTIVITY, WRITE_AUDIT_ACTIVITY } from '../src/backup/activity-names.js';
 import type { VerifyReport } from '../src/backup/catalog.js';
+import { verifyVerdict } from '../src/backup/verify-verdict.js';
 
 export { BACKUP_ACTIVITY };
 
@@ -286,29 +288,31 @@ function* finish(context: OrchestrationContext, input: BackupInput, setStatus: (
   return out;
 }
 
-/** `backupVerification`: re-reads the newest complete backup of a cluster and checks every checksum; audited. */
 /** Backup and restore failures: the activity's own message (the SDK prefix dropped), up to 400 characters. */
 export const failureText = (e: unknown): string => errorText(e, { max: 400, stripActivityPrefix: true });
 
+/**
+ * `backupVerification`: re-reads a backup (the newest complete one of the cluster on schedule; the
+ * one named by POST /api/backups/{id}/verify) and checks every checksum; audited with who asked.
+ */
 export function* verificationOrchestrator(context: OrchestrationContext): Gen<VerifyReport> {
-  const input = context.df.getInput<{ cluster: string }>();
-  context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster });
+  const input = context.df.getInput<VerifyInput>();
+  context.df.setCustomStatus({ phase: 'verifying', cluster: input.cluster, ...(input.backupId ? { backupId: input.backupId } : {}) });
   const report = (yield context.df.callActivity(BACKUP_ACTIVITY.verifyLatest, input)) as VerifyReport;
+  const verdict = verifyVerdict(report);
   const record: AuditRecord = {
     id: `${context.df.instanceId}:result`,
     at: context.df.currentUtcDateTime.toISOString(),
     kind: 'result',
-    actor: 'timer',
+    actor: input.requestedBy ?? 'timer',
     instanceId: context.df.instanceId,
     runbook: 'backup-verify',
-    target: `${input.cluster}/backup/${report.backupId || '(none)'}`,
+    target: `${input.cluster}/backup/${report.backupId || input.backupId || '(none)'}`,
     decision: 'verify',
     result: report.ok ? 'verified' : 'verify-failed',
-    detail:
-      report.error ??
-      `${report.checked} item(s), ${report.bytes} bytes; ${report.mismatches.length} mismatch(es), ${report.missing.length} missing, ${report.undecryptable.length} undecryptable, ${report.archived.length} archived (not read)`,
+    detail: verdict.reason.slice(0, 2000),
   };
   yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
-  context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, ok: report.ok });
+  context.df.setCustomStatus({ phase: 'done', cluster: input.cluster, backupId: report.backupId, ...verdict });
   return report;
 }

@@ -29,15 +29,6 @@ export interface RouteDoc {
 
 const errors = { 400: s.error, 404: s.error, 503: s.error };
 const html = { mediaType: 'text/html', description: 'an HTML page' };
-const sloReport = z.object({
-  slos: z.array(
-    z.looseObject({ slo: z.string(), service: z.string(), objective: z.number(), window: z.string(), state: z.looseObject({ status: z.string() }).nullable() }),
-  ),
-  policies: z.array(z.looseObject({ name: z.string(), slos: z.array(z.string()) })),
-});
-const adhocWindow = z.looseObject({ id: z.string(), from: z.string(), to: z.string(), by: z.string(), reason: z.string() });
-const windowList = z.looseObject({ windows: z.array(adhocWindow) });
-const oneWindow = z.looseObject({ window: adhocWindow });
 
 export const ROUTES: RouteDoc[] = [
   {
@@ -293,6 +284,25 @@ export const ROUTES: RouteDoc[] = [
     responses: { 200: s.durableStatus, ...errors },
   },
   {
+    name: 'backupsVerify',
+    method: 'POST',
+    route: 'backups/{id}/verify',
+    tag: 'backups',
+    summary: 'Verify one backup: re-read every item and check its size and SHA-256 (GET the statusUri for the verdict)',
+    identity: 'function key + Operator role',
+    body: s.backupVerify,
+    responses: { 202: s.started, 413: s.error, ...errors },
+  },
+  {
+    name: 'verificationsStatus',
+    method: 'GET',
+    route: 'verifications/{id}',
+    tag: 'backups',
+    summary: "A backup verification's status and, once done, its verdict (ok, reason) and report",
+    identity: 'function key',
+    responses: { 200: s.verificationStatus, ...errors },
+  },
+  {
     name: 'scalingReport',
     method: 'GET',
     route: 'scaling/report',
@@ -309,7 +319,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'slo',
     summary: "Each SLO's last error-budget state (budget left, burn rates, status) and the error-budget policies",
     identity: 'function key',
-    responses: { 200: sloReport, 500: s.error, 503: s.error },
+    responses: { 200: s.sloReport, 500: s.error, 503: s.error },
   },
   {
     name: 'windowsList',
@@ -318,7 +328,7 @@ export const ROUTES: RouteDoc[] = [
     tag: 'windows',
     summary: 'Ad-hoc maintenance windows',
     identity: 'function key',
-    responses: { 200: windowList, 503: s.error },
+    responses: { 200: s.windowList, 503: s.error },
   },
   {
     name: 'windowsOpen',
@@ -328,7 +338,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Open an ad-hoc maintenance window for one scope (1m-24h, audited)',
     identity: 'function key + Operator role',
     body: s.windowOpen,
-    responses: { 201: oneWindow, 400: s.error, 401: s.error, 403: s.error, 503: s.error },
+    responses: { 201: s.oneWindow, 400: s.error, 401: s.error, 403: s.error, 503: s.error },
   },
   {
     name: 'windowsClose',
@@ -338,7 +348,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Close an ad-hoc maintenance window early (audited)',
     identity: 'function key + Operator role',
     body: s.windowClose,
-    responses: { 200: oneWindow, 400: s.error, 401: s.error, 403: s.error, 404: s.error, 503: s.error },
+    responses: { 200: s.oneWindow, 400: s.error, 401: s.error, 403: s.error, 404: s.error, 503: s.error },
   },
   {
     name: 'health',

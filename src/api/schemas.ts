@@ -119,7 +119,17 @@ export const overview = z.looseObject({
   clusters: z.array(z.string()),
   budgets: z.array(z.string()),
   scalingPools: z.array(z.looseObject({ cluster: z.string(), pool: z.string(), mode: z.string() })),
-  rotationSecrets: z.array(z.looseObject({ name: z.string(), strategy: z.string() })),
+  rotationSecrets: z.array(
+    z.looseObject({
+      name: z.string(),
+      strategy: z.string(),
+      last: z.union([z.looseObject({ at: z.string(), result: z.string(), instanceId: z.string() }), z.null()]),
+      lastRotatedAt: z.union([z.string(), z.null()]),
+      nextDue: z.union([z.string(), z.null()]).describe('Last successful rotation + validityDays - rotation.window; null when none is in the audit'),
+      due: z.enum(['now', 'scheduled', 'unknown']),
+      why: z.string(),
+    }),
+  ),
   backupClusters: z.array(z.string()),
   dryRunDefault: z.boolean(),
 });
@@ -139,7 +149,13 @@ export const rotationDecision = z.looseObject({ decision: z.string(), secretName
 export const durableStatus = z.looseObject({ instanceId: z.string(), runtimeStatus: z.string().optional(), customStatus: z.unknown().optional() });
 export const rotationApproval = z.object({ approved: bool });
 
-export const budgetStatus = z.looseObject({ name: z.string(), stages: z.array(z.looseObject({ name: z.string(), threshold: z.number(), state: z.string() })) });
+export const budgetStatus = z.looseObject({
+  name: z.string(),
+  stages: z.array(z.looseObject({ name: z.string(), threshold: z.number(), state: z.string() })),
+  waiting: z
+    .union([z.looseObject({ stage: z.string(), instanceId: z.string(), requestedAt: z.string() }), z.null()])
+    .describe('The stage waiting for an Approver'),
+});
 export const budgetEvaluate = z.object({
   mode: z.enum(['dry-run', 'enforce'], { error: 'expected "dry-run" or "enforce"' }).optional().describe('Default dry-run'),
   requestedBy: claimedName.optional(),
@@ -186,6 +202,11 @@ export const restoreRequest = z.strictObject({
   buckets: names.optional().describe('S3 entries (backups.clusters[].s3[].name) to restore'),
   bucketMap: nameMap('S3 bucket').optional().describe('Restore an S3 entry into another bucket: {entry: bucket}'),
   clusterRbac: bool.optional().describe('Restore cluster-scoped RBAC (needs the Approver role)'),
+});
+export const backupVerify = z.strictObject({ cluster: clusterName.optional().describe('Required when several clusters are configured') });
+export type BackupVerifyBody = z.output<typeof backupVerify>;
+export const verificationStatus = durableStatus.extend({
+  verdict: z.union([z.looseObject({ ok: z.boolean(), reason: z.string() }), z.null()]).describe('null until the verification has finished'),
 });
 export type BackupRequestBody = z.output<typeof backupRequest>;
 export type RestoreRequestBody = z.output<typeof restoreRequest>;
@@ -315,3 +336,14 @@ export const doctor = z
     error: z.string().optional(),
   })
   .describe('Each check with its status and the fix; `error` when the checks could not start');
+
+// Responses of the slo and windows routes.
+export const sloReport = z.object({
+  slos: z.array(
+    z.looseObject({ slo: z.string(), service: z.string(), objective: z.number(), window: z.string(), state: z.looseObject({ status: z.string() }).nullable() }),
+  ),
+  policies: z.array(z.looseObject({ name: z.string(), slos: z.array(z.string()) })),
+});
+export const adhocWindow = z.looseObject({ id: z.string(), from: z.string(), to: z.string(), by: z.string(), reason: z.string() });
+export const windowList = z.looseObject({ windows: z.array(adhocWindow) });
+export const oneWindow = z.looseObject({ window: adhocWindow });

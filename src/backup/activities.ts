@@ -46,7 +46,7 @@ export function backupActivities(env: BackupEnv): BackupActivities {
       return summary;
     },
     [B.verifyLatest]: async (i) => {
-      const m = await latestComplete(env, i.cluster);
+      const m = i.backupId ? { backupId: i.backupId } : await latestComplete(env, i.cluster);
       const report = m
         ? await verifyBackup(env, i.cluster, m.backupId)
         : {

@@ -30,6 +30,7 @@ import type {
   SnapshotState,
   WaitCrdsInput,
   WriteManifestInput,
+  VerifyInput,
 } from '../domain/backup-types.js';
 import type { DrillCheckInput, DrillCheckOutput } from '../domain/drill-types.js';
 import type { DeleteBackupInput, DeleteBackupOutput, RetentionInput, RetentionPlanOutput } from '../domain/retention-types.js';
@@ -51,6 +52,7 @@ export const BACKUP_ACTIVITY = {
   checkSnapshots: 'backupCheckSnapshots',
   recordSnapshots: 'backupRecordSnapshots',
   manifest: 'backupWriteManifest',
+  /** The backup named in the input, or the newest complete one (the name stays: histories in flight call it). */
   verifyLatest: 'backupVerifyLatest',
   copyToSecondary: 'backupCopyToSecondary',
 } as const;
@@ -98,7 +100,7 @@ export interface BackupActivityContracts {
   [BACKUP_ACTIVITY.checkSnapshots]: [CheckSnapshotsInput, CheckSnapshotsOutput];
   [BACKUP_ACTIVITY.recordSnapshots]: [RecordSnapshotsInput, PartSummary];
   [BACKUP_ACTIVITY.manifest]: [WriteManifestInput, ManifestSummary];
-  [BACKUP_ACTIVITY.verifyLatest]: [{ cluster: string }, VerifyReport];
+  [BACKUP_ACTIVITY.verifyLatest]: [VerifyInput, VerifyReport];
   [BACKUP_ACTIVITY.copyToSecondary]: [{ cluster: string; backupId: string }, SecondaryCopyReport | null];
   [RETENTION_ACTIVITY.plan]: [RetentionInput, RetentionPlanOutput];
   [RETENTION_ACTIVITY.delete]: [DeleteBackupInput, DeleteBackupOutput];

@@ -9,12 +9,12 @@ import { parseDuration } from '../domain/duration.js';
 import { checkName } from '../domain/k8s-names.js';
 import { dueSlot, parseCron } from './schedule.js';
 import { BACKUP_PART_TYPES, backupIdFor, backupInstanceId, isBackupId, paths, type BackupPartType } from './manifest.js';
-import type { BackupInput, RestoreInput } from '../domain/backup-types.js';
+import type { BackupInput, RestoreInput, VerifyInput } from '../domain/backup-types.js';
 import type { DrillInput } from '../domain/drill-types.js';
 import type { BackupEnv } from './env.js';
 import { listBackups, type BackupListing } from './catalog.js';
 import { readManifest } from './manifest-write.js';
-import type { BackupRequestBody, RestoreRequestBody } from '../api/schemas.js';
+import type { BackupRequestBody, BackupVerifyBody, RestoreRequestBody } from '../api/schemas.js';
 
 export const ORCHESTRATION = {
   backup: 'backup',
@@ -140,6 +140,14 @@ export function backupRequest(
     applyRetention: body.retention === true,
   };
   return { orchestration: ORCHESTRATION.backup, instanceId: backupInstanceId(cluster, backupId), input };
+}
+
+/** POST /api/backups/{id}/verify: re-read one backup and check every checksum (reads only; a repeat is harmless). */
+export function verifyRequest(b: BackupsConfig, backupId: string, body: BackupVerifyBody, now: Date, requestedBy: string): StartRequest {
+  const cluster = clusterOf(b, body.cluster);
+  if (!isBackupId(backupId)) throw new RequestError(400, `"${backupId.slice(0, 80)}" is not a backup ID. Fix: GET /api/backups lists them`);
+  const input: VerifyInput = { cluster, backupId, requestedBy };
+  return { orchestration: ORCHESTRATION.verification, instanceId: `verify:${cluster}:${backupId}:${compact(now)}`, input };
 }
 
 /** POST /api/restores (dry-run unless "dryRun": false), its body already checked by the route schema; dashboards / keyVaultSecrets: uids / names, or ["*"]. */

@@ -5,7 +5,7 @@ import { checkBody } from '../api/validate.js';
 import type { AuditRecord } from '../domain/types.js';
 import { BudgetPayloadError, matchBudgets, parseBudgetNotification } from './alert-payload.js';
 import { periodAt } from './period.js';
-import type { BudgetState } from './state.js';
+import { waitingApproval, type BudgetState } from './state.js';
 import { budgetStatus, type Preview } from './status.js';
 import { EVENT_BUDGET_APPROVAL, type BudgetEnforcementInput, type BudgetSpec, type Period } from './types.js';
 
@@ -210,7 +210,7 @@ export async function handleApproval(deps: BudgetHttpDeps, name: string | undefi
   const period = periodAt(spec.period, deps.now());
   try {
     const state = await deps.instances.entityState(spec.name, period.key);
-    const waiting = state?.approvals.filter((a) => a.status === 'requested' && state.lease?.instanceId === a.instanceId).at(-1);
+    const waiting = waitingApproval(state);
     if (!waiting) return { status: 404, body: { error: `budget ${spec.name} has no stage waiting for approval` } };
     const stage = spec.stages[waiting.stage]?.name;
     await deps.instances.raise(waiting.instanceId, EVENT_BUDGET_APPROVAL, { approve: body.approve, by, ...(stage ? { stage } : {}) });

@@ -83,6 +83,11 @@ function ms(t: string): number {
   return v;
 }
 
+/** The stage waiting for a person: the newest requested approval of the evaluation that holds the lease. */
+export function waitingApproval(state: BudgetState | null): ApprovalRecord | undefined {
+  return state?.approvals.filter((a) => a.status === 'requested' && state.lease?.instanceId === a.instanceId).at(-1);
+}
+
 // ---------------------------------------------------------------- lease
 
 export interface AcquireRequest {

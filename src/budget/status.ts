@@ -3,7 +3,7 @@
 // a preview of what an evaluation would do now. Pure, except previewEvaluation (through the
 // activities' ports: it reads cost data and the estate, and changes nothing).
 import { budgetMeasure, budgetPlan, type BudgetEnv } from './activities.js';
-import { decide, isRestorable, stoppedClusters, type BudgetState, type Decision, type LastEvaluation } from './state.js';
+import { decide, isRestorable, stoppedClusters, waitingApproval, type BudgetState, type Decision, type LastEvaluation } from './state.js';
 import type { BudgetSpec, Measurement, Period, StagePlan, Values } from './types.js';
 
 export interface StageView {
@@ -48,6 +48,8 @@ export interface BudgetStatusView {
   stoppedClusters: string[];
   evaluating: { instanceId: string; until: string } | null;
   approvals: BudgetState['approvals'];
+  /** The stage waiting for an Approver (POST /api/budgets/{name}/approval decides it), or null. */
+  waiting: { stage: string; instanceId: string; requestedAt: string } | null;
 }
 
 export function describeAction(a: BudgetSpec['stages'][number]['actions'][number]): string {
@@ -101,6 +103,7 @@ export function budgetStatus(spec: BudgetSpec, period: Period, state: BudgetStat
     return v;
   };
   const actions = [...(s?.actions ?? [])].sort((a, b) => a.seq - b.seq);
+  const waiting = waitingApproval(s);
   return {
     name: spec.name,
     mode: spec.mode,
@@ -115,6 +118,7 @@ export function budgetStatus(spec: BudgetSpec, period: Period, state: BudgetStat
     stoppedClusters: s ? stoppedClusters(s) : [],
     evaluating: s?.lease ? { instanceId: s.lease.instanceId, until: s.lease.until } : null,
     approvals: s?.approvals ?? [],
+    waiting: waiting ? { stage: spec.stages[waiting.stage]?.name ?? String(waiting.stage), instanceId: waiting.instanceId, requestedAt: waiting.at } : null,
   };
 }
 

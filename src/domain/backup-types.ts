@@ -8,6 +8,13 @@ import type { RetentionOutput } from './retention-types.js';
 
 // ---------------------------------------------------------------------------- backup
 
+/** Input of `backupVerification`: the schedule names the cluster only (its newest complete backup); HTTP names the backup and who asked. */
+export interface VerifyInput {
+  cluster: string;
+  backupId?: string;
+  requestedBy?: string;
+}
+
 /** Input of the `backup` orchestration. Instance ID: backupInstanceId(cluster, backupId). */
 export interface BackupInput {
   backupId: string;

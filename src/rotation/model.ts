@@ -334,6 +334,11 @@ export interface SweepDecision {
   detail: string;
 }
 
+/** When a version expiring at `expiresMs` becomes due: the start of the rotation window before it. */
+export function dueAt(expiresMs: number, windowSeconds: number): number {
+  return expiresMs - windowSeconds * 1000;
+}
+
 /** Is this secret due? In-flight rotations (latest version pending) are never due again. */
 export function sweepDecision(s: SecretState, validityDays: number, now: Date, windowSeconds: number): SweepDecision {
   const stage = s.tags[TAG.stage];
@@ -343,7 +348,7 @@ export function sweepDecision(s: SecretState, validityDays: number, now: Date, w
   if (s.expiresOn === undefined) return { name: s.name, due: true, reason: 'no-expiry', detail: 'the current version has no expiry date' };
   const exp = Date.parse(s.expiresOn);
   if (exp <= t) return { name: s.name, due: true, reason: 'expired', detail: `expired at ${s.expiresOn}` };
-  if (exp - t <= windowSeconds * 1000) return { name: s.name, due: true, reason: 'expiring', detail: `expires at ${s.expiresOn}, inside the rotation window` };
+  if (t >= dueAt(exp, windowSeconds)) return { name: s.name, due: true, reason: 'expiring', detail: `expires at ${s.expiresOn}, inside the rotation window` };
   if (s.createdOn !== undefined && Date.parse(s.createdOn) + validityDays * 86400_000 <= t) {
     return { name: s.name, due: true, reason: 'too-old', detail: `created ${s.createdOn}, older than its validity of ${validityDays} days` };
   }

@@ -63,6 +63,10 @@ describe('OpenAPI 3.1 at GET /api/openapi.json', () => {
     await get('/api/backups');
     await get(`/api/backups/${BACKUP_ID}?items=true`);
     await get('/api/backups/20990101T000000Z-none');
+    const verify = (await (await post(`/api/backups/${BACKUP_ID}/verify`, { cluster: 'ms5-prod' })).json()) as { statusUri: string };
+    await get(verify.statusUri);
+    await post('/api/backups/not-an-id/verify', {});
+    await get('/api/verifications/verify:ms5-prod:20990101T000000Z-none:20990101T000000Z');
     await get('/api/scaling/report?series=true&days=3');
     await get('/api/scaling/report?days=99');
     await get('/api/budgets/prod-nodes');

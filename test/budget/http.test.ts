@@ -158,6 +158,7 @@ describe('status and approval', () => {
       ['slow-down', 'pending'],
       ['stop', 'pending'],
     ]);
+    expect(r.body).toMatchObject({ waiting: null });
     const empty = await handleGet(deps(), 'dev-estate', '2025-02-10T00:00:00Z');
     expect(empty.body).toMatchObject({ period: { key: '2025-02-01' }, active: [], last: null });
     expect((await handleGet(deps(), 'dev-estate', 'soon')).status).toBe(400);
@@ -180,6 +181,10 @@ describe('status and approval', () => {
     seedState((s) => {
       const leased = acquireLease(s, { instanceId, now: '2025-03-29T06:00:00.000Z', leaseSeconds: 7200, budget: 'dev-estate', period: '2025-03-01' }).state;
       return recordApproval(leased, { stage: 2, status: 'requested', at: '2025-03-29T06:01:00.000Z', instanceId }).state;
+    });
+    // GET names the stage that waits (what the console's Approve button decides).
+    expect((await handleGet(deps(), 'dev-estate', null)).body).toMatchObject({
+      waiting: { stage: 'stop', instanceId, requestedAt: '2025-03-29T06:01:00.000Z' },
     });
     expect((await handleApproval(deps(), 'dev-estate', '{"approve":"yes"}')).status).toBe(400);
     const r = await handleApproval(deps(), 'dev-estate', JSON.stringify({ approve: true, by: 'alice@contoso.com' }));

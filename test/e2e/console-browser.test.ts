@@ -2,12 +2,17 @@
 // served by the app's own handlers (GET /api/console/...) over Azurite and the fakes, with an
 // Easy Auth principal on every request as App Service Authentication would add it. Covers:
 // approve a waiting run and see it proceed, filter the audit (server-side, paged), open a backup
-// manifest, toggle pause, read the forecast chart's data; axe-core: no serious violations; and
-// writes a screenshot of every page to docs/console/.
+// manifest, toggle pause, read the forecast chart's data, start a backup and see it running,
+// verify a backup and read the verdict (the verification really runs), approve a budget stage and
+// see it proceed, read each secret's next due date; axe-core: no serious violations; and writes a
+// screenshot of every page to docs/console/.
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { markAwaitingApproval, principalHeader, startConsoleWorld, BACKUP_ID, type ConsoleWorld } from '../support/console-world.js';
+import { markAwaitingApproval, principalHeader, seedBudgetWaiting, startConsoleWorld, BACKUP_ID, type ConsoleWorld } from '../support/console-world.js';
+import { AuditStore } from '../../src/adapters/audit-store.js';
+import { readSettings } from '../../src/config/settings.js';
+import type { BudgetState } from '../../src/budget/state.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -190,6 +195,107 @@ describe('web console in Chromium', () => {
     await open('rotations');
     await page.getByTestId('secrets').locator('tbody tr').first().waitFor();
     expect(await page.getByTestId('secrets').textContent()).toContain('redis-password');
+    await shot('rotations');
+    expect(await axeSerious()).toEqual([]);
+  });
+
+  it('Backups: starts a backup of a namespace and sees it running; verifies a backup and reads the verdict', async () => {
+    await open('backups');
+    await page.getByLabel('Namespaces (empty: everything)').fill('shop');
+    await page.getByRole('button', { name: 'Start backup' }).click();
+    await expect
+      .poll(() => page.locator('[role=status]').first().textContent(), { timeout: 15_000 })
+      .toMatch(/^Started \d{8}T\d{6}Z-manual-[0-9a-f]{6} \(started\)$/);
+    const started = w.durable.starts.find((x) => x.name === 'backup')!;
+    expect(started.input).toMatchObject({
+      cluster: 'ms5-prod',
+      scope: { namespaces: ['shop'] },
+      trigger: 'http',
+      requestedBy: expect.stringContaining('bob@contoso.com'),
+    });
+    await expect.poll(() => page.getByTestId('running-backups').textContent(), { timeout: 15_000 }).toContain(started.instanceId);
+    // Verify: the app starts backupVerification, which really re-reads the backup from Azurite.
+    await page.getByRole('button', { name: `Verify ${BACKUP_ID}` }).click();
+    await expect.poll(() => page.getByTestId('verify-result').textContent(), { timeout: 60_000 }).toBe('verified');
+    const row = page.locator('[data-testid=backups] tbody tr', { hasText: BACKUP_ID });
+    expect(await row.textContent()).toMatch(/verified: \d+ item\(s\), \d+ bytes checked/);
+    const verification = w.durable.starts.find((x) => x.name === 'backupVerification')!;
+    expect(verification.input).toMatchObject({ cluster: 'ms5-prod', backupId: BACKUP_ID, requestedBy: expect.stringContaining('bob@contoso.com') });
+    const audit = (await (await fetch(`${w.host.url}/api/audit?since=1h&decision=verify`)).json()) as {
+      items: { actor: string; result: string; target: string }[];
+    };
+    expect(audit.items).toEqual([
+      expect.objectContaining({ result: 'verified', target: `ms5-prod/backup/${BACKUP_ID}`, actor: expect.stringContaining('bob@contoso.com') }),
+    ]);
+    // An identity without the Operator role cannot start one.
+    const refused = await fetch(`${w.host.url}/api/backups/${BACKUP_ID}/verify`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-ms-client-principal': principalHeader('eve@contoso.com', []),
+        'x-ms-client-principal-name': 'eve@contoso.com',
+      },
+      body: '{}',
+    });
+    expect(refused.status).toBe(403);
+    await page.getByRole('button', { name: `Open manifest of ${BACKUP_ID}` }).click();
+    await page.getByTestId('manifest').waitFor();
+    await shot('backups');
+    expect(await axeSerious()).toEqual([]);
+  });
+
+  it('Budgets: Approve decides the stage that waits; the enforcement receives it and the stage proceeds', async () => {
+    const status = (await (await fetch(`${w.host.url}/api/budgets/prod-nodes`)).json()) as { period: { key: string } };
+    const id = seedBudgetWaiting(w.durable, 'prod-nodes', status.period.key, 1);
+    await open('budgets');
+    const card = page.getByTestId('budget-waiting');
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Stage slow-down waits for approval');
+    await shot('budgets');
+    expect(await axeSerious()).toEqual([]);
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const inst = w.durable.instances.get(id)!;
+    await expect.poll(() => inst.events.length, { timeout: 15_000 }).toBe(1);
+    expect(inst.events[0]).toMatchObject({
+      name: 'budgetApproval',
+      data: { approve: true, stage: 'slow-down', by: expect.stringContaining('bob@contoso.com') },
+    });
+    // What the enforcement records when it goes on (dry-run budget: the stage is reported), then releases the lease.
+    const key = [...w.durable.entities.keys()].find((k) => k.startsWith('budget/prod-nodes'))!;
+    const st = w.durable.entities.get(key) as BudgetState;
+    const at = new Date().toISOString();
+    w.durable.entities.set(key, {
+      ...st,
+      lease: null,
+      approvals: st.approvals.map((a) => ({ ...a, status: 'approved' as const, by: 'bob@contoso.com' })),
+      dryRun: [{ index: 1, name: 'slow-down', mode: 'dry-run', firedAt: at, percent: 101 }],
+    });
+    await expect.poll(() => page.getByTestId('budget-waiting').count(), { timeout: 15_000 }).toBe(0);
+    expect(await page.getByTestId('budget').locator('tbody tr', { hasText: 'slow-down' }).textContent()).toContain('reported');
+  });
+
+  it('Rotations: each secret shows its next due date and last result from the audit', async () => {
+    const at = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    await AuditStore.fromSettings(readSettings(process.env)).write([
+      {
+        id: 'rotation-redis-password-v7:result',
+        at,
+        kind: 'result',
+        actor: 'sweep',
+        instanceId: 'rotation-redis-password-v7',
+        runbook: 'secret-rotation',
+        target: 'keyvault/redis-password',
+        result: 'rotated',
+        detail: 'new version v8',
+      },
+    ]);
+    await open('rotations');
+    // validityDays 90 (default), window 30d (default): due 60 days after the rotation.
+    const due = new Date(Date.parse(at) + 60 * 86_400_000).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+    await expect.poll(() => page.getByTestId('next-due').first().textContent(), { timeout: 15_000 }).toBe(due);
+    const row = page.getByTestId('secrets').locator('tbody tr', { hasText: 'redis-password' });
+    expect(await row.textContent()).toContain('rotated');
+    expect(await row.textContent()).toContain('new version v8');
     await shot('rotations');
     expect(await axeSerious()).toEqual([]);
   });

@@ -2,6 +2,8 @@
 // handlers (test/support/app-host.ts) over Azurite (audit, control, scaling tables; backup blobs
 // written by the real backup engine from the strict fake Kubernetes API) and the fake Durable
 // extension (runs, approvals). Nothing is mocked JSON: every page reads what the handlers answer.
+// A verification the app starts runs for real: the fake extension hands it to the replay harness,
+// which runs the real orchestrator and activities over the same Azurite blobs and audit table.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,13 @@ import { ScalingStore } from '../../src/adapters/scaling-store.js';
 import { readSettings } from '../../src/config/settings.js';
 import { startAppHost, type AppHost } from './app-host.js';
 import { seedAudit } from './audit-seed.js';
+import { createReplayHarness } from './replay-harness.js';
+import { verificationOrchestrator } from '../../orchestrations/backup.js';
+import { backupActivities } from '../../src/backup/activities.js';
+import { acquireLease, initialBudgetState, recordApproval } from '../../src/budget/state.js';
+import { budgetEntityKey } from '../../orchestrations/budget-entity.js';
+import type { AuditRecord } from '../../src/domain/types.js';
+import type { FakeInstance } from '../fakes/durable-extension.js';
 
 export const BACKUP_ID = '20250101T020000Z-nightly';
 
@@ -130,6 +139,10 @@ export async function startConsoleWorld(o: { auditRows?: number; now?: Date; aut
     startedAt: '2025-01-01T02:00:00.000Z',
     finishedAt: '2025-01-01T02:01:00.000Z',
   });
+  const audit = AuditStore.fromSettings(settings);
+  durable.onStart = (i) => {
+    if (i.name === 'backupVerification') void runVerification(i, backup, (r) => audit.write([r]));
+  };
   const host = await startAppHost(durable);
   return {
     host,
@@ -170,4 +183,42 @@ export function markAwaitingApproval(durable: FakeDurableExtension, id: string):
     },
     approval: { reason: 'runbook drain-node requires approval', deadline: new Date(Date.now() + 1_800_000).toISOString() },
   };
+}
+
+/** The verification the app started, run by the real orchestrator and activities; the instance then holds its output. */
+async function runVerification(i: FakeInstance, backup: World, write: (r: AuditRecord) => Promise<void>): Promise<void> {
+  const r = await createReplayHarness({
+    orchestrator: verificationOrchestrator,
+    instanceId: i.instanceId,
+    input: i.input,
+    activities: { ...backupActivities(backup.env), writeAudit: (rec: AuditRecord) => write(rec) },
+    name: i.name,
+    startTime: new Date().toISOString(), // the harness's clock: the audit row's time
+  }).run();
+  Object.assign(i, {
+    runtimeStatus: r.status === 'completed' ? 'Completed' : 'Failed',
+    output: r.output ?? null,
+    customStatus: r.customStatus,
+    lastUpdatedTime: new Date().toISOString(),
+  });
+}
+
+/** A budget evaluation holding the lease and waiting for an Approver at `stage` (what the enforcement orchestration leaves in the entity). */
+export function seedBudgetWaiting(durable: FakeDurableExtension, budget: string, periodKey: string, stage: number, now = new Date()): string {
+  const instanceId = `budget-${budget}-${periodKey}-manual`;
+  const at = now.toISOString();
+  durable.instances.set(instanceId, {
+    name: 'budgetEnforcement',
+    instanceId,
+    input: null,
+    runtimeStatus: 'Running',
+    createdTime: at,
+    lastUpdatedTime: at,
+    output: null,
+    customStatus: { phase: 'awaiting-approval' },
+    events: [],
+  });
+  const leased = acquireLease(initialBudgetState(budget, periodKey), { instanceId, now: at, leaseSeconds: 7200, budget, period: periodKey }).state;
+  durable.entities.set(`budget/${budgetEntityKey(budget, periodKey)}`, recordApproval(leased, { stage, status: 'requested', at, instanceId }).state);
+  return instanceId;
 }

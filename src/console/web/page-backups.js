@@ -1,5 +1,6 @@
 // Backups: the list with status, items and warnings; one backup's manifest (parts, items); start a
-// backup. Verification runs on schedule and with `aksops backup verify ID` (no HTTP route yet).
+// backup (a cluster, optionally some namespaces) and see it running; verify one backup and read
+// the verdict (verified, or failed with the damaged items).
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
 import { html, useApi, ErrorLine, when } from './ui.js';
@@ -50,24 +51,96 @@ function Manifest({ id, cluster }) {
   </section>`;
 }
 
-export function BackupsPage() {
-  const { data, error, refresh } = useApi(() => api('/api/backups'));
-  const [open, setOpen] = useState();
-  const [started, setStarted] = useState();
-  const [failed, setFailed] = useState();
-  const start = async (cluster) => {
+/** POST /api/backups/{id}/verify, then polls GET /api/verifications/{id} until the verdict (1 s, at most 10 min). */
+async function verify(b, onState) {
+  onState({ state: 'running', reason: 'verifying: re-reading every item' });
+  try {
+    const started = await api(`/api/backups/${encodeURIComponent(b.backupId)}/verify`, { method: 'POST', body: { cluster: b.cluster } });
+    for (let i = 0; i < 600; i++) {
+      const s = await api(started.statusUri);
+      if (s.verdict) return onState({ state: s.verdict.ok ? 'verified' : 'failed', reason: s.verdict.reason });
+      if (['Failed', 'Terminated'].includes(s.runtimeStatus)) return onState({ state: 'failed', reason: `the verification ${s.runtimeStatus.toLowerCase()}` });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    onState({ state: 'failed', reason: `no verdict after 10 minutes: ${started.instanceId} (Now page)` });
+  } catch (e) {
+    onState({ state: 'failed', reason: e.message });
+  }
+}
+
+const VerifyCell = ({ result }) =>
+  result
+    ? html`<span class=${result.state === 'verified' ? 'ok' : result.state === 'failed' ? 'bad' : 'muted'} data-testid="verify-result">${result.state}</span>
+        <div class="muted">${result.reason}</div>`
+    : html`<span class="muted">not yet</span>`;
+
+/** Start a backup of one cluster (all parts, or the namespaces given) and the backups running now (from GET /api/runs). */
+function StartBackup({ clusters, onStarted }) {
+  const [cluster, setCluster] = useState('');
+  const [namespaces, setNamespaces] = useState('');
+  const [out, setOut] = useState();
+  const submit = async (e) => {
+    e.preventDefault();
+    const ns = namespaces.split(/[\s,]+/).filter(Boolean);
     try {
-      setStarted(await api('/api/backups', { method: 'POST', body: { cluster } }));
-      refresh();
-    } catch (e) {
-      setFailed(e);
+      const r = await api('/api/backups', { method: 'POST', body: { cluster: cluster || clusters[0], ...(ns.length ? { namespaces: ns } : {}) } });
+      setOut({ ok: `Started ${r.input?.backupId} (${r.result})` });
+      onStarted();
+    } catch (err) {
+      setOut({ error: err });
     }
   };
-  const clusters = [...new Set((data?.items ?? []).map((b) => b.cluster))];
+  return html`<form class="filters" onSubmit=${submit} aria-label="Start a backup">
+      <label
+        >Cluster<select value=${cluster || clusters[0]} onChange=${(e) => setCluster(e.target.value)}>
+          ${clusters.map((c) => html`<option value=${c}>${c}</option>`)}
+        </select></label
+      >
+      <label>Namespaces (empty: everything)<input value=${namespaces} onInput=${(e) => setNamespaces(e.target.value)} placeholder="shop, payments" /></label>
+      <button class="primary" type="submit">Start backup</button>
+    </form>
+    ${out?.ok ? html`<p class="ok" role="status">${out.ok}</p>` : html`<${ErrorLine} error=${out?.error} />`}`;
+}
+
+export function BackupsPage() {
+  const { data, error, refresh } = useApi(() => api('/api/backups'));
+  const overview = useApi(() => api('/api/overview'));
+  const running = useApi(() => api('/api/runs'), [], 5000);
+  const [open, setOpen] = useState();
+  const [verified, setVerified] = useState({});
+  const clusters = overview.data?.backupClusters ?? [];
+  const live = (running.data?.items ?? []).filter((r) => r.orchestration === 'backup' || r.orchestration === 'backupVerification');
   return html`<h2>Backups</h2>
-    <${ErrorLine} error=${error || failed} />
-    ${clusters.map((c) => html`<button onClick=${() => start(c)}>Back up ${c} now</button> `)}
-    ${started ? html`<p class="ok" role="status">Started ${started.input?.backupId} (${started.result})</p>` : null}
+    <${ErrorLine} error=${error || overview.error} />
+    ${clusters.length ? html`<${StartBackup} clusters=${clusters} onStarted=${() => (refresh(), running.refresh())} />` : null}
+    ${
+      live.length
+        ? html`<table data-testid="running-backups" aria-label="Running now">
+            <caption>
+              Running now
+            </caption>
+            <thead>
+              <tr>
+                <th>Run</th>
+                <th>Status</th>
+                <th>Phase</th>
+                <th>Started</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${live.map(
+                (r) =>
+                  html`<tr key=${r.instanceId}>
+                    <td>${r.instanceId}</td>
+                    <td>${r.runtimeStatus}</td>
+                    <td>${r.phase ?? ''}${r.progress ? ` ${r.progress.done}/${r.progress.total}` : ''}</td>
+                    <td>${when(r.createdTime)}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : null
+    }
     <table data-testid="backups">
       <thead>
         <tr>
@@ -79,6 +152,7 @@ export function BackupsPage() {
           <th class="num">Bytes</th>
           <th>Warnings</th>
           <th>Started</th>
+          <th>Check</th>
         </tr>
       </thead>
       <tbody>
@@ -88,13 +162,24 @@ export function BackupsPage() {
               <td><button onClick=${() => setOpen(b)} aria-label=${`Open manifest of ${b.backupId}`}>${b.backupId}</button></td>
               <td>${b.cluster}</td>
               <td>${b.status}</td>
-              <td>
-                ${b.verified === true || b.verify?.ok === true ? html`<span class="ok">yes</span>` : b.verified === false || b.verify?.ok === false ? html`<span class="bad">failed</span>` : html`<span class="muted">not yet</span>`}
-              </td>
+              <td><${VerifyCell} result=${verified[`${b.cluster}/${b.backupId}`]} /></td>
               <td class="num">${b.items ?? ''}</td>
               <td class="num">${b.bytes ?? b.size ?? ''}</td>
               <td>${(b.warnings ?? []).length || ''}</td>
               <td>${when(b.startedAt)}</td>
+              <td>
+                ${
+                  b.complete
+                    ? html`<button
+                        disabled=${verified[`${b.cluster}/${b.backupId}`]?.state === 'running'}
+                        aria-label=${`Verify ${b.backupId}`}
+                        onClick=${() => verify(b, (r) => setVerified((v) => ({ ...v, [`${b.cluster}/${b.backupId}`]: r })))}
+                      >
+                        Verify
+                      </button>`
+                    : null
+                }
+              </td>
             </tr>`,
         )}
       </tbody>

@@ -1,10 +1,31 @@
 // Budgets: each budget's stages against spend to date and forecast, the actions in effect and what
-// restore will put back. Rotations: the secrets enrolled by config and rotations in flight.
-import { api } from './api.js';
+// restore will put back; Approve/Reject for a stage waiting for an Approver. Rotations: the secrets
+// enrolled by config with their last result and next due date, and rotations in flight.
+import { useState } from 'preact/hooks';
+import { api, withUser } from './api.js';
 import { html, useApi, ErrorLine, when } from './ui.js';
 
+/** POST /api/budgets/{name}/approval: the waiting stage goes ahead (approve) or is skipped (reject). */
+function Waiting({ name, waiting, onDecided }) {
+  const [out, setOut] = useState();
+  const decide = async (approve) => {
+    try {
+      const r = await api(`/api/budgets/${encodeURIComponent(name)}/approval`, { method: 'POST', body: withUser('by', { approve }) });
+      setOut({ ok: `${approve ? 'Approved' : 'Rejected'} stage ${r.stage} (by ${r.by})` });
+      onDecided();
+    } catch (e) {
+      setOut({ error: e });
+    }
+  };
+  return html`<div class="card" data-testid="budget-waiting" role="group" aria-label=${`Stage ${waiting.stage} waits for approval`}>
+    <p><strong>Stage ${waiting.stage} waits for approval</strong> since ${when(waiting.requestedAt)} (${waiting.instanceId})</p>
+    <button class="primary" onClick=${() => decide(true)}>Approve</button> <button onClick=${() => decide(false)}>Reject</button>
+    ${out?.ok ? html`<p class="ok" role="status">${out.ok}</p>` : html`<${ErrorLine} error=${out?.error} />`}
+  </div>`;
+}
+
 function Budget({ name }) {
-  const { data, error } = useApi(() => api(`/api/budgets/${encodeURIComponent(name)}`), [name]);
+  const { data, error, refresh } = useApi(() => api(`/api/budgets/${encodeURIComponent(name)}`), [name], 5000);
   if (!data) return html`<${ErrorLine} error=${error} />`;
   const last = data.lastEvaluation ?? data.last ?? null;
   return html`<section class="card" data-testid="budget" aria-label=${`Budget ${name}`}>
@@ -13,6 +34,7 @@ function Budget({ name }) {
       ${data.amount ?? ''} ${data.currency ?? ''} · period
       ${data.period?.start ?? data.period?.key ?? ''}${last ? html` · spend ${last.actual ?? '?'}, forecast ${last.forecast ?? '?'} at ${when(last.at)}` : html` · <span class="muted">not evaluated in this period yet</span>`}
     </p>
+    ${data.waiting ? html`<${Waiting} name=${name} waiting=${data.waiting} onDecided=${refresh} />` : null}
     <table>
       <thead>
         <tr>
@@ -39,7 +61,7 @@ function Budget({ name }) {
       </tbody>
     </table>
     ${
-      (data.actions ?? []).length
+      (data.active ?? []).length
         ? html`<h3>Changes in effect</h3>
             <table>
               <thead>
@@ -52,7 +74,7 @@ function Budget({ name }) {
                 </tr>
               </thead>
               <tbody>
-                ${data.actions.map(
+                ${data.active.map(
                   (a, i) =>
                     html`<tr key=${i}>
                       <td>${a.stage}</td>
@@ -79,6 +101,7 @@ export function BudgetsPage() {
 export function RotationsPage() {
   const { data, error } = useApi(() => api('/api/overview'));
   const runs = useApi(() => api('/api/runs?since=30d&limit=200'));
+  const dueText = { now: 'due now (next daily sweep)', scheduled: '', unknown: 'unknown' };
   const rotations = (runs.data?.items ?? []).filter((r) => r.orchestration === 'secretRotation');
   return html`<h2>Rotations</h2>
     <${ErrorLine} error=${error || runs.error} />
@@ -88,25 +111,41 @@ export function RotationsPage() {
         <tr>
           <th>Secret</th>
           <th>Strategy</th>
-          <th>Last rotation</th>
-          <th>Stage</th>
-          <th>Result</th>
+          <th>Next due</th>
+          <th>Last result</th>
+          <th>Last rotated</th>
+          <th>Running now</th>
         </tr>
       </thead>
       <tbody>
         ${(data?.rotationSecrets ?? []).map((s) => {
-          const last = rotations.find((r) => r.instanceId.includes(s.name));
+          const live = rotations.find((r) => r.instanceId.includes(s.name.toLowerCase()) && ['Pending', 'Running'].includes(r.runtimeStatus));
           return html`<tr key=${s.name}>
             <td>${s.name}</td>
             <td>${s.strategy}</td>
-            <td>${last ? when(last.createdTime) : html`<span class="muted">none in 30 days</span>`}</td>
-            <td>${last?.phase ?? ''}</td>
-            <td>${last?.runtimeStatus ?? ''}</td>
+            <td title=${s.why}>
+              <span data-testid="next-due">${s.nextDue ? when(s.nextDue) : ''}</span>
+              ${dueText[s.due] ? html`<span class=${s.due === 'now' ? 'bad' : 'muted'}>${dueText[s.due]}</span>` : null}
+            </td>
+            <td>
+              ${
+                s.last
+                  ? html`<span class=${s.last.result === 'rotated' ? 'ok' : 'bad'}>${s.last.result}</span> ${when(s.last.at)}
+                      <div class="muted">${s.last.detail ?? ''}</div>`
+                  : html`<span class="muted">none</span>`
+              }
+            </td>
+            <td>${s.lastRotatedAt ? when(s.lastRotatedAt) : ''}</td>
+            <td>${live ? `${live.phase ?? live.runtimeStatus}` : ''}</td>
           </tr>`;
         })}
       </tbody>
     </table>
-    <p class="muted">Expiry and next due date come from Key Vault: <code>aksops secrets status</code>. Tag-enrolled secrets appear once rotated.</p>
+    ${(data?.warnings ?? []).map((w) => html`<p class="error" role="alert">${w}</p>`)}
+    <p class="muted">
+      Next due: the last successful rotation + the secret's validity - the rotation window (from the audit, last 91 days). Key Vault's own expiry:
+      <code>aksops secrets status</code>. Tag-enrolled secrets appear under rotations once rotated.
+    </p>
     <h3>Rotations in the last 30 days (${rotations.length})</h3>
     <table>
       <thead>
