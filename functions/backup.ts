@@ -19,6 +19,7 @@ import { actorOf, APPROVER_ROLE, OPERATOR_ROLE } from '../src/oncall/identity.js
 import { auditStore } from './lib/runtime.js';
 import { backupEnv, durableBackupInstances } from './lib/backup-runtime.js';
 import type { AuditRecord } from '../src/domain/types.js';
+import type { InstanceInfo } from '../src/backup/triggers.js';
 import type { BackupRequestBody, BackupVerifyBody, RestoreRequestBody } from '../src/api/schemas.js';
 import { BACKUP_ACTIVITY_NAMES } from '../src/backup/activity-names.js';
 
@@ -160,36 +161,36 @@ clientHttp('backupsShow', {
   },
 });
 
-clientHttp('restoresStatus', {
-  route: 'restores/{id}',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: async (request, client, context) => {
-    try {
-      const id = request.params['id'] ?? '';
-      if (!/^restore:[a-z0-9-]+:\d{8}T\d{6}Z-[0-9a-f]+$/.test(id)) return json(400, { error: 'id must be the instanceId POST /api/restores returned' });
-      const s = await durableBackupInstances(client).status(id);
-      return s ? json(200, { instanceId: id, ...s }) : json(404, { error: `no restore ${id}` });
-    } catch (e) {
-      return failure(e, context, 'restore status');
-    }
-  },
-});
+/** GET of an instance a POST above started: 400 for an ID of another kind, 404 unknown; `view` shapes the answer. */
+function instanceRoute(name: string, route: string, pattern: RegExp, what: string, from: string, view: (s: InstanceInfo) => Promise<object> | object): void {
+  clientHttp(name, {
+    route,
+    methods: ['GET'],
+    authLevel: 'function',
+    handler: async (request, client, context) => {
+      try {
+        const id = request.params['id'] ?? '';
+        if (!pattern.test(id)) return json(400, { error: `id must be the instanceId ${from} returned` });
+        const s = await durableBackupInstances(client).status(id);
+        return s ? json(200, { instanceId: id, ...s, ...(await view(s)) }) : json(404, { error: `no ${what} ${id}` });
+      } catch (e) {
+        return failure(e, context, `${what} status`);
+      }
+    },
+  });
+}
 
-clientHttp('verificationsStatus', {
-  route: 'verifications/{id}',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: async (request, client, context) => {
-    try {
-      const id = request.params['id'] ?? '';
-      if (!/^verify:[a-z0-9-]+:[\w-]+:\d{8}T\d{6}Z$/.test(id)) return json(400, { error: 'id must be the instanceId POST /api/backups/{id}/verify returned' });
-      const [s, { verifyVerdict }] = await Promise.all([durableBackupInstances(client).status(id), import('../src/backup/verify-verdict.js')]);
-      if (!s) return json(404, { error: `no verification ${id}` });
-      const report = s.runtimeStatus === 'Completed' ? (s.output as Parameters<typeof verifyVerdict>[0] | null) : null;
-      return json(200, { instanceId: id, ...s, verdict: report ? verifyVerdict(report) : null });
-    } catch (e) {
-      return failure(e, context, 'verification status');
-    }
+instanceRoute('restoresStatus', 'restores/{id}', /^restore:[a-z0-9-]+:\d{8}T\d{6}Z-[0-9a-f]+$/, 'restore', 'POST /api/restores', () => ({}));
+// The verdict once the verification has completed (src/backup/verify-verdict.ts), null before.
+instanceRoute(
+  'verificationsStatus',
+  'verifications/{id}',
+  /^verify:[a-z0-9-]+:[\w-]+:\d{8}T\d{6}Z$/,
+  'verification',
+  'POST /api/backups/{id}/verify',
+  async (s) => {
+    const { verifyVerdict } = await import('../src/backup/verify-verdict.js');
+    const report = s.runtimeStatus === 'Completed' ? (s.output as Parameters<typeof verifyVerdict>[0] | null) : null;
+    return { verdict: report ? verifyVerdict(report) : null };
   },
-});
+);

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReplayHarness, forEachCrashPoint } from '../support/replay-harness.js';
 import { verificationOrchestrator } from '../../orchestrations/backup.js';
 import { backupActivities } from '../../src/backup/activities.js';
-import { backupObjects, planBackup } from '../../src/backup/engine.js';
-import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
+import { readManifest } from '../../src/backup/manifest-write.js';
 import { RequestError, verifyRequest } from '../../src/backup/triggers.js';
 import { verifyVerdict } from '../../src/backup/verify-verdict.js';
 import { backupsSchema } from '../../src/config/backup-schema.js';
@@ -16,7 +15,7 @@ import { checkBodyValue } from '../../src/api/validate.js';
 import type { VerifyReport } from '../../src/backup/catalog.js';
 import type { VerifyInput } from '../../src/domain/backup-types.js';
 import type { AuditRecord } from '../../src/domain/types.js';
-import { CLUSTER, createWorld, seedShop, type World } from './world.js';
+import { CLUSTER, createWorld, seedShop, writeShopBackup, type World } from './world.js';
 
 const config = backupsSchema.parse({ encryption: { localKeySetting: 'BACKUP_LOCAL_KEY' }, clusters: [{ cluster: 'ms5-prod' }, { cluster: 'packamal' }] });
 const OLD = '20250101T020000Z-nightly';
@@ -89,21 +88,7 @@ describe('backupVerification (replayed, real activities over Azurite)', () => {
   beforeAll(async () => {
     w = await createWorld({ tag: 'verify' });
     seedShop(w.kube, 'shop');
-    for (const id of [OLD, NEW]) {
-      const plan = await planBackup(w.env, { backupId: id, cluster: CLUSTER, parts: ['objects'] });
-      const part = await backupObjects(w.env, { backupId: id, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
-      await writeManifest(w.env, {
-        backupId: id,
-        cluster: CLUSTER,
-        parts: [part.part],
-        failed: [],
-        warnings: [],
-        trigger: 'schedule',
-        requestedBy: 'schedule:nightly',
-        startedAt: '2025-01-01T02:00:00.000Z',
-        finishedAt: '2025-01-01T02:01:00.000Z',
-      });
-    }
+    for (const id of [OLD, NEW]) await writeShopBackup(w.env, id);
   }, 120_000);
   afterAll(async () => w?.stop());
 

@@ -11,6 +11,8 @@ import { KubeRest } from '../../src/adapters/kube-rest.js';
 import { BackupBlobStore } from '../../src/adapters/blob-store.js';
 import { localKeyWrapper } from '../../src/backup/crypto.js';
 import type { BackupEnv } from '../../src/backup/env.js';
+import { backupObjects, planBackup } from '../../src/backup/engine.js';
+import { writeManifest } from '../../src/backup/manifest-write.js';
 import { backupsSchema, type BackupsConfig } from '../../src/config/backup-schema.js';
 
 export const CLUSTER = 'ms5-prod';
@@ -277,4 +279,21 @@ export function seedShop(kube: FakeKubeApiServer, ns: string): { kept: number } 
     data: { token: 'dG9rZW4=' },
   });
   return { kept: objs.length + 1 /* debug pod */ + 1 /* Namespace object */ };
+}
+
+/** A complete objects-only backup of namespace `shop` (seed it first), written by the real engine: plan, objects, manifest. */
+export async function writeShopBackup(env: BackupEnv, backupId: string, warnings: string[] = []): Promise<void> {
+  const plan = await planBackup(env, { backupId, cluster: CLUSTER, parts: ['objects'] });
+  const part = await backupObjects(env, { backupId, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
+  await writeManifest(env, {
+    backupId,
+    cluster: CLUSTER,
+    parts: [part.part],
+    failed: [],
+    warnings,
+    trigger: 'schedule',
+    requestedBy: 'schedule:nightly',
+    startedAt: '2025-01-01T02:00:00.000Z',
+    finishedAt: '2025-01-01T02:01:00.000Z',
+  });
 }

@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { FakeDurableExtension } from '../fakes/durable-extension.js';
-import { createWorld, seedShop, CLUSTER, type World } from '../backup/world.js';
-import { backupObjects, planBackup } from '../../src/backup/engine.js';
-import { writeManifest } from '../../src/backup/manifest-write.js';
+import { createWorld, seedShop, writeShopBackup, CLUSTER, type World } from '../backup/world.js';
 import { AuditStore } from '../../src/adapters/audit-store.js';
 import { ScalingStore } from '../../src/adapters/scaling-store.js';
 import { readSettings } from '../../src/config/settings.js';
@@ -126,19 +124,7 @@ export async function startConsoleWorld(o: { auditRows?: number; now?: Date; aut
   await seedAudit(AuditStore.fromSettings(settings), o.auditRows ?? 300, now);
   await seedScaling(ScalingStore.fromSettings(settings), now);
   seedShop(backup.kube, 'shop');
-  const plan = await planBackup(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, parts: ['objects'] });
-  const part = await backupObjects(backup.env, { backupId: BACKUP_ID, cluster: CLUSTER, namespace: 'shop', types: plan.namespacedTypes });
-  await writeManifest(backup.env, {
-    backupId: BACKUP_ID,
-    cluster: CLUSTER,
-    parts: [part.part],
-    failed: [],
-    warnings: ['snapshots: no VolumeSnapshotClass; skipped'],
-    trigger: 'schedule',
-    requestedBy: 'schedule:nightly',
-    startedAt: '2025-01-01T02:00:00.000Z',
-    finishedAt: '2025-01-01T02:01:00.000Z',
-  });
+  await writeShopBackup(backup.env, BACKUP_ID, ['snapshots: no VolumeSnapshotClass; skipped']);
   const audit = AuditStore.fromSettings(settings);
   durable.onStart = (i) => {
     if (i.name === 'backupVerification') void runVerification(i, backup, (r) => audit.write([r]));

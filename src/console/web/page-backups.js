@@ -3,6 +3,7 @@
 // the verdict (verified, or failed with the damaged items).
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
+import { RunsTable } from './page-now.js';
 import { html, useApi, ErrorLine, when } from './ui.js';
 
 function Manifest({ id, cluster }) {
@@ -115,30 +116,8 @@ export function BackupsPage() {
     ${clusters.length ? html`<${StartBackup} clusters=${clusters} onStarted=${() => (refresh(), running.refresh())} />` : null}
     ${
       live.length
-        ? html`<table data-testid="running-backups" aria-label="Running now">
-            <caption>
-              Running now
-            </caption>
-            <thead>
-              <tr>
-                <th>Run</th>
-                <th>Status</th>
-                <th>Phase</th>
-                <th>Started</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${live.map(
-                (r) =>
-                  html`<tr key=${r.instanceId}>
-                    <td>${r.instanceId}</td>
-                    <td>${r.runtimeStatus}</td>
-                    <td>${r.phase ?? ''}${r.progress ? ` ${r.progress.done}/${r.progress.total}` : ''}</td>
-                    <td>${when(r.createdTime)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
+        ? html`<h3>Running now</h3>
+            <${RunsTable} runs=${live} testid="running-backups" />`
         : null
     }
     <table data-testid="backups">

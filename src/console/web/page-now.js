@@ -88,47 +88,52 @@ export function NowPage() {
     ${waiting.length ? waiting.map((r) => html`<${Waiting} key=${r.instanceId} run=${r} refresh=${refresh} />`) : html`<p class="muted">Nothing waits for a decision.</p>`}
     <h3>Active runs (${live.length})</h3>
     <${ErrorLine} error=${error} />
-    <table data-testid="runs">
-      <thead>
-        <tr>
-          <th>Run</th>
-          <th>Kind</th>
-          <th>Status</th>
-          <th>Phase</th>
-          <th>Progress</th>
-          <th>Target</th>
-          <th>Started</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${live.map(
-          (r) =>
-            html`<tr key=${r.instanceId}>
-              <td><a href=${`#/audit?instanceId=${encodeURIComponent(r.instanceId)}`}>${r.instanceId}</a></td>
-              <td>${r.runbook ?? r.orchestration}</td>
-              <td>${r.runtimeStatus}</td>
-              <td>${r.phase ?? ''}</td>
-              <td>
-                ${
-                  r.progress
-                    ? html`<div
-                          class="bar"
-                          role="progressbar"
-                          aria-label="progress"
-                          aria-valuemin="0"
-                          aria-valuemax=${r.progress.total}
-                          aria-valuenow=${r.progress.done}
-                        >
-                          <span style=${`width:${(100 * r.progress.done) / Math.max(1, r.progress.total)}%`}></span>
-                        </div>
-                        ${r.progress.done}/${r.progress.total}`
-                    : ''
-                }
-              </td>
-              <td><code>${r.target ?? ''}</code></td>
-              <td>${when(r.createdTime)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+    <${RunsTable} runs=${live} testid="runs" />`;
+}
+
+/** Runs with kind, status, phase, progress, target and start; each links to its audit rows (also on the Backups page). */
+export function RunsTable({ runs, testid }) {
+  return html`<table data-testid=${testid}>
+    <thead>
+      <tr>
+        <th>Run</th>
+        <th>Kind</th>
+        <th>Status</th>
+        <th>Phase</th>
+        <th>Progress</th>
+        <th>Target</th>
+        <th>Started</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${runs.map(
+        (r) =>
+          html`<tr key=${r.instanceId}>
+            <td><a href=${`#/audit?instanceId=${encodeURIComponent(r.instanceId)}`}>${r.instanceId}</a></td>
+            <td>${r.runbook ?? r.orchestration}</td>
+            <td>${r.runtimeStatus}</td>
+            <td>${r.phase ?? ''}</td>
+            <td>
+              ${
+                r.progress
+                  ? html`<div
+                        class="bar"
+                        role="progressbar"
+                        aria-label="progress"
+                        aria-valuemin="0"
+                        aria-valuemax=${r.progress.total}
+                        aria-valuenow=${r.progress.done}
+                      >
+                        <span style=${`width:${(100 * r.progress.done) / Math.max(1, r.progress.total)}%`}></span>
+                      </div>
+                      ${r.progress.done}/${r.progress.total}`
+                  : ''
+              }
+            </td>
+            <td><code>${r.target ?? ''}</code></td>
+            <td>${when(r.createdTime)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
