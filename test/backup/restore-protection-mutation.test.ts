@@ -28,7 +28,14 @@ beforeAll(async () => {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: 'ci' }],
   });
+  w.kube.seed('clusterroles', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'ci-deployer' },
+    rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }],
+  });
   w.backups.clusters[0]!.objects.clusterResources.clusterRoleBindings = ['*'];
+  w.backups.clusters[0]!.objects.clusterResources.clusterRoles = ['ci-deployer'];
   // The cluster's config protects "payments" (besides kube-system & co., which no config can free).
   env = { ...w.env, protectedNamespaces: () => new Set(['payments']) };
   if (reuse && (await readManifest(env, CLUSTER, ID))) return;
@@ -129,8 +136,9 @@ describe('planRestore restores cluster-wide RBAC only on request', () => {
     'the restore would apply cluster-scoped RBAC (clusterrolebindings): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out';
 
   it('refuses a full restore that holds ClusterRoleBindings without clusterRbac: true', async () => {
-    expect((await refusal({ namespaceMap: { shop: 'shop-copy', ci: 'ci-copy' } })).message).toBe(rbacMessage);
-    expect((await refusal({ namespaceMap: { shop: 'shop-copy', ci: 'ci-copy' }, clusterRbac: false })).message).toBe(rbacMessage);
+    const both = rbacMessage.replace('(clusterrolebindings)', '(clusterrolebindings, clusterroles)');
+    expect((await refusal({ namespaceMap: { shop: 'shop-copy', ci: 'ci-copy' } })).message).toBe(both);
+    expect((await refusal({ namespaceMap: { shop: 'shop-copy', ci: 'ci-copy' }, clusterRbac: false })).message).toBe(both);
   });
 
   it('refuses ClusterRoleBindings asked for by kind on a namespace restore without clusterRbac', async () => {
@@ -148,22 +156,22 @@ describe('planRestore restores cluster-wide RBAC only on request', () => {
   });
 });
 
-describe('restoreStep re-checks every object against protection', () => {
-  const stepInput = (plan: RestorePlan, namespaceMap: Record<string, string>, over: Partial<RestoreStepInput> = {}): RestoreStepInput[] =>
-    plan.steps.map((step) => ({
-      restoreId: 'r1',
-      cluster: CLUSTER,
-      sourceCluster: CLUSTER,
-      backupId: ID,
-      step,
-      namespaces: plan.namespaces,
-      namespaceMap,
-      conflict: 'skip',
-      dryRun: false,
-      fromSnapshots: false,
-      ...over,
-    }));
+const stepInput = (plan: RestorePlan, namespaceMap: Record<string, string>, over: Partial<RestoreStepInput> = {}): RestoreStepInput[] =>
+  plan.steps.map((step) => ({
+    restoreId: 'r1',
+    cluster: CLUSTER,
+    sourceCluster: CLUSTER,
+    backupId: ID,
+    step,
+    namespaces: plan.namespaces,
+    namespaceMap,
+    conflict: 'skip',
+    dryRun: false,
+    fromSnapshots: false,
+    ...over,
+  }));
 
+describe('restoreStep re-checks every object against protection', () => {
   it('a step handed a map into a protected namespace (the plan bypassed) creates nothing there and fails each namespaced object by name', async () => {
     const plan = await planRestore(env, input({ namespaces: ['ci'], kinds: ['configmaps'] }));
     const outs = [];
@@ -241,5 +249,59 @@ describe("runRestore (aksops restore) stops at the plan's refusal and reports fa
     );
     expect(e).toBeInstanceOf(Error);
     expect((e as Error).message).toBe(`backup ${ID} holds no dump of database app`);
+  });
+});
+
+describe('restoreStep and the plan: survivors of the first mutation run of restore.ts', () => {
+  const rejection = (p: Promise<unknown>): Promise<Error> =>
+    p.then(
+      () => {
+        throw new Error('expected a rejection');
+      },
+      (e: unknown) => {
+        expect(e).toBeInstanceOf(Error);
+        return e as Error;
+      },
+    );
+
+  it('a step of a backup without a manifest, or naming an item the backup does not hold, throws naming it', async () => {
+    const plan = await planRestore(env, input({ namespaces: ['ci'], kinds: ['configmaps'] }));
+    const step = stepInput(plan, { ci: 'ci-x' })[0]!;
+    expect((await rejection(restoreStep(env, { ...step, backupId: '20240101T000000Z-nightly' }))).message).toBe(
+      `backup ${CLUSTER}/20240101T000000Z-nightly has no manifest`,
+    );
+    expect((await rejection(restoreStep(env, { ...step, step: { ...step.step, items: ['objects/none.jsonl'] } }))).message).toBe(
+      `objects/none.jsonl is not an item of backup ${ID}`,
+    );
+  });
+
+  it('a scratch label goes on the restored Namespace only, never on the objects in it', async () => {
+    const plan = await planRestore(env, input({ namespaces: ['ci'], namespaceMap: { ci: 'ci-scratch' } }));
+    for (const s of stepInput(plan, { ci: 'ci-scratch' }, { scratchLabel: 'drill-1' })) await restoreStep(env, s);
+    expect(w.kube.get('namespaces', undefined, 'ci-scratch')?.metadata.labels?.['aksops.io/scratch']).toBe('drill-1');
+    expect(w.kube.get('configmaps', 'ci-scratch', 'ci-config')?.metadata.labels?.['aksops.io/scratch']).toBeUndefined();
+    for (const s of stepInput(plan, { ci: 'ci-plain' })) await restoreStep(env, s);
+    expect(w.kube.get('namespaces', undefined, 'ci-plain')?.metadata.labels?.['aksops.io/scratch']).toBeUndefined();
+  });
+
+  it('what a step skips is counted, not listed among the objects it restored', async () => {
+    w.kube.seed('namespaces', { metadata: { name: 'ci-twice' } });
+    const plan = await planRestore(env, input({ namespaces: ['ci'], kinds: ['configmaps'] }));
+    const [first] = stepInput(plan, { ci: 'ci-twice' });
+    expect(await restoreStep(env, first!)).toMatchObject({ created: 1, skipped: 0, objects: ['ConfigMap ci-twice/ci-config'] });
+    expect(await restoreStep(env, first!)).toMatchObject({ created: 0, skipped: 1, objects: [] });
+  });
+
+  it('an empty kinds list restores every kind; several kinds restore each of them', async () => {
+    const all = await planRestore(env, input({ namespaces: ['shop'] }));
+    expect((await planRestore(env, input({ namespaces: ['shop'], kinds: [] }))).steps).toEqual(all.steps);
+    const two = await planRestore(env, input({ namespaces: ['shop'], kinds: ['configmaps', 'services'] }));
+    expect(two.steps.map((s) => s.stage).sort()).toEqual(['configmaps', 'services']);
+  });
+
+  it('the RBAC refusal names ClusterRoles too', async () => {
+    expect((await refusal({ namespaces: ['shop'], kinds: ['clusterroles'], namespaceMap: { ci: 'ci-copy' } })).message).toBe(
+      'the restore would apply cluster-scoped RBAC (clusterroles): cluster-wide privileges are restored only on request. Fix: add "clusterRbac": true (needs the Approver role), or leave those kinds out',
+    );
   });
 });
