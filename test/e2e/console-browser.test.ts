@@ -147,6 +147,7 @@ describe('web console in Chromium', () => {
     await m.waitFor();
     await expect.poll(async () => (await m.locator('tbody tr').count()) > 0, { timeout: 15_000 }).toBe(true);
     expect(await m.textContent()).toContain('snapshots: no VolumeSnapshotClass; skipped');
+    expect(await m.locator('p').first().textContent()).toMatch(/finished .+ · by schedule:nightly$/);
     await shot('backups');
     expect(await axeSerious()).toEqual([]);
   });

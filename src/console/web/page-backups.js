@@ -13,8 +13,8 @@ function Manifest({ id, cluster }) {
   return html`<section class="card" data-testid="manifest" aria-label=${`Manifest of ${id}`}>
     <h3>Manifest of ${id}</h3>
     <p>
-      ${rest.status ?? 'complete'} · ${rest.itemCount ?? items.length} items · started ${when(rest.startedAt)} · finished ${when(rest.finishedAt)} · by
-      ${rest.requestedBy ?? ''}
+      ${rest.status ?? 'complete'} · ${rest.itemCount ?? items.length} items · started ${when(rest.startedAt)} · finished ${when(rest.finishedAt)}
+      ${rest.requestedBy ? ` · by ${rest.requestedBy}` : ''}
     </p>
     ${
       (rest.warnings ?? []).length
