@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     peakArrayBuffersMiB: buffers / MIB,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  kube?.rest.close();
+  await kube?.rest.close();
 }
 
 await main();
