@@ -2,6 +2,8 @@
 // own executor with the real activities (fake API server with the kubelet simulation, real tar,
 // Azurite), crashing after every step: one volume blob, one manifest, exactly one copy pod per
 // backup and none left running; the restore ends with one new PVC whose files equal the source's.
+// The restore drill restores the PVC copies into new PVCs of its scratch namespace, checked, and
+// a tampered copy fails the drill.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReplayHarness, forEachCrashPoint, type ReplayHarness } from '../support/replay-harness.js';
 import { backupOrchestrator } from '../../orchestrations/backup.js';
