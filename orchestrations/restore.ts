@@ -7,7 +7,9 @@
 // Dry-run restores send every object with ?dryRun=All and restore no database.
 //
 // backupDrill: restores the newest complete backup of a namespace into a scratch namespace,
-// waits (durable timers) until every object exists and every workload is available, reports,
+// restores the backup's PVC copies of that namespace into new PVCs `<pvc>-drill` there (checksum
+// and entry count checked), waits (durable timers) until every object exists and every workload
+// is available, reports,
 // and always deletes the scratch namespace (only a namespace carrying the drill's scratch label).
 import type { OrchestrationContext, Task } from 'durable-functions';
 import type { Gen } from './lib.js';
@@ -298,12 +300,15 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
           conflict: 'skip',
           dryRun: false,
           scratchLabel: input.drillId,
+          // The backup's PVC copies too, each into a new PVC checked by checksum and entry count.
+          drillVolumes: true,
           from,
           requestedBy: input.requestedBy,
         },
         onStatus,
       );
       out.restored = r.created;
+      if (r.volumes) out.volumes = r.volumes;
       if (r.outcome === 'failed') out.error = r.error ?? 'restore failed';
       else {
         const failedObjects = r.failed.map((f) => `${f.object}: ${f.error}`);
@@ -321,7 +326,8 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
           if ((check.missing.length === 0 && check.unavailable.length === 0) || now + DRILL_POLL_SECONDS * 1000 > deadline) break;
           yield context.df.createTimer(new Date(now + DRILL_POLL_SECONDS * 1000));
         }
-        out.missing = [...failedObjects, ...check.missing];
+        const failedVolumes = (r.volumes ?? []).filter((v) => !v.ok).map((v) => `PVC copy ${v.source} -> ${v.target}: ${v.error ?? 'failed'}`);
+        out.missing = [...failedObjects, ...failedVolumes, ...check.missing];
         out.unavailable = check.unavailable;
         out.outcome = out.missing.length === 0 && out.unavailable.length === 0 && r.created > 0 ? 'passed' : 'failed';
         if (out.outcome === 'passed') out.recoverySeconds = Math.round((context.df.currentUtcDateTime.getTime() - started) / 1000);
@@ -344,7 +350,7 @@ export function* drillOrchestrator(context: OrchestrationContext): Gen<DrillOutp
     ...resultRow(context, input.requestedBy, 'restore-drill'),
     target: `${input.cluster}/${input.namespace}`,
     result: out.outcome,
-    detail: `backup ${out.backupId ?? '(none)'} from the ${from} account into ${input.scratchNamespace}: ${out.restored} restored,${out.recoverySeconds !== undefined ? ` recovered in ${out.recoverySeconds}s,` : ''} ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.error ? `; ${out.error}` : ''}`,
+    detail: `backup ${out.backupId ?? '(none)'} from the ${from} account into ${input.scratchNamespace}: ${out.restored} restored,${out.recoverySeconds !== undefined ? ` recovered in ${out.recoverySeconds}s,` : ''} ${out.missing.length} missing, ${out.unavailable.length} unavailable${out.volumes ? `, volumes: ${out.volumes.map((v) => `${v.source}->${v.target} ${v.ok ? `ok (${v.entries} entries)` : 'failed'}`).join(', ')}` : ''}${out.error ? `; ${out.error}` : ''}`,
   };
   yield context.df.callActivity(WRITE_AUDIT_ACTIVITY, record);
   onStatus({ phase: 'done' });

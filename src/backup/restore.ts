@@ -17,7 +17,7 @@ import { kindMatches, qualifiedName, type KubeJson, type ResourceTypeRef } from 
 import { mapNamespace, prepareForRestore, RESTORE_STAGES, stageOf } from './restore-order.js';
 import type { ManifestItem } from './manifest.js';
 import { redactSecrets } from '../domain/redact.js';
-import { planVolumeRestores } from './volumes.js';
+import { drillVolumeMap, planVolumeRestores } from './volumes.js';
 import { text } from '../domain/text.js';
 import type { RestoreInput, RestorePlan, RestoreStep, RestoreStepInput, RestoreStepOutput, WaitCrdsInput } from '../domain/backup-types.js';
 import type { DrillCheckInput, DrillCheckOutput } from '../domain/drill-types.js';
@@ -135,7 +135,7 @@ export async function planRestore(env: BackupEnv, input: RestoreInput): Promise<
   };
   const volumes = planVolumeRestores(
     m,
-    input.volumes,
+    { ...(input.drillVolumes ? drillVolumeMap(m, namespaces) : {}), ...input.volumes },
     (ns) => mapNamespace(ns, map),
     (ns) => isProtected(env, input.cluster, ns),
   );

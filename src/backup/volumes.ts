@@ -218,6 +218,12 @@ export function planVolumeRestores(
   });
 }
 
+/** A drill's volumes: every PVC copy of `namespaces` in the backup -> `<pvc>-drill`. */
+export function drillVolumeMap(m: Manifest, namespaces: string[]): Record<string, string> {
+  const copies = m.items.filter((i) => i.type === 'volume' && namespaces.includes(i.namespace ?? '') && i.pvc);
+  return Object.fromEntries(copies.map((i) => [`${i.namespace}/${i.pvc!.name}`, `${i.pvc!.name}-drill`]));
+}
+
 export interface RestoreVolumeResult {
   source: string;
   target: string;

@@ -245,6 +245,11 @@ export interface RestoreInput {
   databases?: Record<string, string>;
   /** PVCs to restore into new PVCs: "namespace/pvc" -> new PVC name (in the mapped namespace); never over an existing PVC. */
   volumes?: Record<string, string>;
+  /**
+   * Drills: also every PVC copy of the restored namespaces, each into a new PVC `<pvc>-drill` in
+   * the mapped namespace (the object restore already made an empty `<pvc>` there).
+   */
+  drillVolumes?: boolean;
   /** Grafana dashboards to restore, by uid (["*"]: all in the backup), into their folders. */
   dashboards?: string[];
   /** Key Vault secrets to restore, by name (["*"]: all in the backup). */
@@ -354,6 +359,15 @@ export interface RestoreDatabaseInput {
   from?: BackupSource;
 }
 
+/** One PVC copy restored into a new PVC (restore and drill outputs); entries: what the new PVC holds, checked against the manifest. */
+export interface VolumeRestoreRow {
+  source: string;
+  target: string;
+  ok: boolean;
+  entries?: number;
+  error?: string;
+}
+
 /** restoreVolume: one backed-up PVC into a new PVC (src/backup/volumes.ts). */
 export interface RestoreVolumeInput {
   restoreId: string;
@@ -378,7 +392,7 @@ export interface RestoreOutput {
   /** Objects found at the target (S3 restores): skipped, or overwritten under `update`. */
   conflicts?: string[];
   /** PVCs restored into new PVCs ("ns/pvc" -> "ns/new"), with the entries found, or why not. */
-  volumes?: Array<{ source: string; target: string; ok: boolean; entries?: number; error?: string }>;
+  volumes?: VolumeRestoreRow[];
   outcome: 'restored' | 'restored-with-errors' | 'failed';
   error?: string;
 }

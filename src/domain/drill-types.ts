@@ -1,5 +1,5 @@
 // Restore drills (src/backup/restore.ts drill steps, orchestrations/restore.ts): what a drill is asked and reports.
-import type { BackupSource } from './backup-types.js';
+import type { BackupSource, VolumeRestoreRow } from './backup-types.js';
 
 // ---------------------------------------------------------------------------- drill
 
@@ -35,6 +35,8 @@ export interface DrillOutput {
   unavailable: string[];
   /** Which copy was restored. */
   from?: BackupSource;
+  /** The backup's PVC copies restored into new PVCs in the scratch namespace, each checked (SHA-256 of the copy, entry count). */
+  volumes?: VolumeRestoreRow[];
   /** Seconds from the drill's start to every restored workload available (passed drills): the measured recovery time. */
   recoverySeconds?: number;
   error?: string;

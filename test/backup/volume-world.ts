@@ -60,7 +60,7 @@ const pvc = (ns: string, name: string, labels: Record<string, string>, phase: st
 
 export interface VolumeWorld {
   w: World;
-  /** Host directory of each PVC ("ns/claim"); restored PVCs in media-restored get one on first use. */
+  /** Host directory of each PVC ("ns/claim"); PVCs outside media (restored ones) get one on first use. */
   dirs: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -116,7 +116,8 @@ export async function createVolumeWorld(tag: string, backups: Record<string, unk
   configureExec(w.kube.registry, {
     rewrite: volumeRewrite(w.kube.registry, (ns, claim) => {
       const key = `${ns}/${claim}`;
-      if (!dirs[key] && ns === 'media-restored') mkdirSync((dirs[key] = join(root, `restored-${claim}`)));
+      // Any PVC outside media (a restore target, a drill's scratch namespace) gets a new empty dir.
+      if (!dirs[key] && ns !== 'media') mkdirSync((dirs[key] = join(root, `restored-${ns}-${claim}`)));
       return dirs[key];
     }),
   });

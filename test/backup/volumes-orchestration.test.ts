@@ -2,14 +2,17 @@
 // own executor with the real activities (fake API server with the kubelet simulation, real tar,
 // Azurite), crashing after every step: one volume blob, one manifest, exactly one copy pod per
 // backup and none left running; the restore ends with one new PVC whose files equal the source's.
+// The restore drill restores the PVC copies into new PVCs of its scratch namespace, checked, and
+// a tampered copy fails the drill.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createReplayHarness, forEachCrashPoint, type ReplayHarness } from '../support/replay-harness.js';
 import { backupOrchestrator } from '../../orchestrations/backup.js';
-import { restoreOrchestrator } from '../../orchestrations/restore.js';
+import { drillOrchestrator, restoreOrchestrator, RESTORE_ACTIVITY } from '../../orchestrations/restore.js';
 import { backupActivities } from '../../src/backup/activities.js';
 import { readManifest } from '../../src/backup/manifest-write.js';
 import { backupIdFor, paths } from '../../src/backup/manifest.js';
-import type { BackupOutput, RestoreInput, RestoreOutput } from '../../src/domain/backup-types.js';
+import type { BackupInput, BackupOutput, RestoreInput, RestoreOutput } from '../../src/domain/backup-types.js';
+import type { DrillOutput } from '../../src/domain/drill-types.js';
 import type { AuditRecord } from '../../src/domain/types.js';
 import type { KubeObject } from '../fakes/kube-resources.js';
 import { CLUSTER } from './world.js';
@@ -24,11 +27,11 @@ afterAll(async () => {
 
 const activities = (vw: VolumeWorld) => ({ ...backupActivities(vw.w.env), writeAudit: async (_: AuditRecord) => undefined });
 
-function backupHarness(vw: VolumeWorld): ReplayHarness {
+function backupHarness(vw: VolumeWorld, parts: BackupInput['parts'] = ['volumes']): ReplayHarness {
   return createReplayHarness({
     orchestrator: backupOrchestrator,
     instanceId: `backup:${CLUSTER}:${ID}`,
-    input: { backupId: ID, cluster: CLUSTER, parts: ['volumes'], trigger: 'schedule', requestedBy: 'nightly', applyRetention: false },
+    input: { backupId: ID, cluster: CLUSTER, parts, trigger: 'schedule', requestedBy: 'nightly', applyRetention: false },
     activities: activities(vw),
     startTime: START,
     name: 'backup',
@@ -147,6 +150,93 @@ describe('restore orchestration into a new PVC (replayed)', () => {
         },
       );
       expect(points).toBeGreaterThan(4);
+    },
+  );
+});
+
+describe('restore drill with PVC copies (replayed)', () => {
+  it(
+    'restores each PVC copy into a new PVC of the scratch namespace, checks it, reports it, and cleans up, after a crash at every step',
+    { timeout: 900_000 },
+    async () => {
+      const backedUp = async (tamper: boolean) => {
+        const vw = await world('voldrill');
+        const b = await backupHarness(vw, ['objects', 'volumes']).run();
+        expect(b.status).toBe('completed');
+        if (tamper) {
+          // The copy in Blob no longer matches the manifest's SHA-256: the drill must say so.
+          const item = (await readManifest(vw.w.env, CLUSTER, ID))!.items.find((i) => i.type === 'volume')!;
+          const cc = await vw.w.blobs.container(item.container);
+          const body = await vw.w.blobs.readBuffer(item.container, item.path);
+          body[body.length - 1024] = body[body.length - 1024]! ^ 0xff;
+          await cc.getBlockBlobClient(item.path).upload(body, body.length, { metadata: { aksopssha256: item.sha256, aksopssize: String(item.size) } });
+        }
+        return vw;
+      };
+      // Each run drills into a scratch namespace of its own, so one world and one backup serve them all.
+      let runs = 0;
+      const drill = (vw: VolumeWorld) => {
+        const scratch = `aksops-drill-media-${++runs}`;
+        const h = createReplayHarness({
+          orchestrator: drillOrchestrator,
+          instanceId: `drill:voldrill:${runs}`,
+          input: {
+            drillId: `drill-voldrill-${runs}`,
+            cluster: CLUSTER,
+            namespace: 'media',
+            scratchNamespace: scratch,
+            timeoutSeconds: 120,
+            requestedBy: 'timer',
+          },
+          activities: activities(vw),
+          startTime: '2025-01-03T04:00:00.000Z',
+          name: 'drill',
+        });
+        return { scratch, h };
+      };
+
+      // A copy that does not match its checksum fails the drill, named.
+      const tampered = await backedUp(true);
+      const bad = drill(tampered);
+      const t = (await bad.h.run()).output as DrillOutput;
+      expect(t.outcome).toBe('failed');
+      expect(t.volumes).toEqual([
+        { source: 'media/uploads', target: `${bad.scratch}/uploads-drill`, ok: false, error: expect.stringMatching(/does not match the manifest/) },
+      ]);
+      expect(t.missing).toContainEqual(expect.stringMatching(/^PVC copy media\/uploads -> aksops-drill-media-1\/uploads-drill: .*does not match the manifest/));
+      expect(tampered.w.kube.get('namespaces', undefined, bad.scratch)).toBeUndefined();
+
+      const vw = await backedUp(false);
+      const entries = Object.keys(snapshot(vw.dirs['media/uploads']!)).length;
+      let scratch = '';
+      const { points } = await forEachCrashPoint(
+        () => {
+          const d = drill(vw);
+          scratch = d.scratch;
+          return d.h;
+        },
+        (_h, result, at) => {
+          expect(result.status, `crash after ${at.n} (${at.what})`).toBe('completed');
+          const out = result.output as DrillOutput;
+          expect(out.outcome, `crash after ${at.n}: ${JSON.stringify(out)}`).toBe('passed');
+          expect(out.volumes).toEqual([{ source: 'media/uploads', target: `${scratch}/uploads-drill`, ok: true, entries }]);
+          // The new PVC held the same files, and no copy pod is left running.
+          expect(snapshot(vw.dirs[`${scratch}/uploads-drill`]!)).toEqual(snapshot(vw.dirs['media/uploads']!));
+          const copyPods = podCreates(vw.w).filter(
+            (r) =>
+              r.path.includes(`/namespaces/${scratch}/`) &&
+              (r.body as KubeObject).metadata.labels?.['app.kubernetes.io/managed-by'] === 'aksops' &&
+              r.status < 300,
+          );
+          // A second copy pod only when the restoreVolume activity ran and its result was lost (at-least-once:
+          // the re-run unpacks again into the PVC it created, never a third time, never two at once).
+          const rerun = at.kind === 'ran' && at.what.startsWith(`ran ${RESTORE_ACTIVITY.volume} `);
+          expect(copyPods, `crash after ${at.n} (${at.what})`).toHaveLength(rerun ? 2 : 1);
+          expect(livePods(vw, scratch)).toEqual([]);
+          expect(vw.w.kube.get('namespaces', undefined, scratch)).toBeUndefined();
+        },
+      );
+      expect(points).toBeGreaterThan(8);
     },
   );
 });

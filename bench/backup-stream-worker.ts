@@ -1,0 +1,171 @@
+// One measured stream of backup.stream (bench/backup-streams.bench.ts), in a process of its own so
+// its peak RSS is that stream's alone (peaks of earlier streams, and SDKs only another kind
+// loads, do not accumulate) and the baseline runs under the same conditions as the streams.
+// Loads only what the activity of its kind loads (the activities import their SDKs lazily):
+//   baseline    @azure/storage-blob: BlockBlobClient.uploadStream of the file (8 MiB x 5)
+//   postgres, redis, prometheus, pvc   + @kubernetes/client-node (exec, KubeConfig)
+//   s3          + @aws-sdk/client-s3 (no Kubernetes client)
+// Input: the job as JSON in BENCH_STREAM_JOB. Output: one JSON line on stdout
+//   {ms, bytes, idleRssMiB, peakRssMiB}: idle = after the imports and set-up, before the stream;
+//   peak = process.resourceUsage().maxRSS (the kernel's high-water mark of the whole process).
+import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { nowMs } from './lib.js';
+import { BackupBlobStore } from '../src/adapters/blob-store.js';
+import { localKeyWrapper } from '../src/backup/crypto.js';
+import type { BackupEnv, ClusterKube } from '../src/backup/env.js';
+import { backupsSchema } from '../src/config/backup-schema.js';
+import { planBackup } from '../src/backup/engine.js';
+
+export type StreamKind = 'baseline' | 'postgres' | 'redis' | 'prometheus' | 's3' | 'pvc';
+
+export interface StreamJob {
+  kind: StreamKind;
+  backupId: string;
+  file: string;
+  bytes: number;
+  connectionString: string;
+  kube: { url: string; token: string };
+  s3Port: number;
+}
+
+export interface StreamRun {
+  ms: number;
+  bytes: number;
+  idleRssMiB: number;
+  peakRssMiB: number;
+  /** Highest V8 heap in use and highest memory outside it (Buffers' backing stores), sampled every 20 ms. */
+  peakHeapMiB: number;
+  peakArrayBuffersMiB: number;
+}
+
+const MIB = 1024 * 1024;
+
+/** The backup config of the bench cluster: one entry of every kind, all pointing at the fake pod or s3rver. */
+export function benchBackups(job: Pick<StreamJob, 'bytes' | 's3Port'>) {
+  const pod = { namespace: 'db', podSelector: 'app=pg', expectedSize: `${job.bytes / MIB}Mi` };
+  return backupsSchema.parse({
+    containers: {
+      objects: 'bench-objects',
+      databases: 'bench-dumps',
+      snapshots: 'bench-snaps',
+      grafana: 'bench-grafana',
+      keyVault: 'bench-kv',
+      appData: 'bench-data',
+    },
+    encryption: { localKeySetting: 'BACKUP_LOCAL_KEY' },
+    clusters: [
+      {
+        cluster: 'bench',
+        databases: [{ name: 'pg', database: 'ms5', ...pod }],
+        redis: [{ name: 'cache', ...pod }],
+        prometheus: [{ name: 'prom', ...pod }],
+        volumes: [{ namespace: 'files', selector: 'backup=files', expectedSize: `${job.bytes / MIB}Mi` }],
+        s3: [
+          {
+            name: 'media',
+            endpoint: `http://127.0.0.1:${job.s3Port}`,
+            bucket: 'media',
+            credentials: { keyVault: { accessKeyIdSecret: 'k', secretAccessKeySecret: 's' } },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+async function clusterKube(job: StreamJob): Promise<ClusterKube> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { KubeRest } = await import('../src/adapters/kube-rest.js');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'bench', server: job.kube.url, skipTLSVerify: true }],
+    users: [{ name: 'bench', token: job.kube.token }],
+    contexts: [{ name: 'bench', cluster: 'bench', user: 'bench' }],
+    currentContext: 'bench',
+  });
+  return { rest: new KubeRest(kubeConfig), kubeConfig };
+}
+
+/** The activity of the kind, as the orchestration calls it (imported only for that kind). */
+async function activity(job: StreamJob, e: BackupEnv): Promise<() => Promise<{ bytes: number }>> {
+  const ref = { backupId: job.backupId, cluster: 'bench' };
+  switch (job.kind) {
+    case 'postgres': {
+      const { backupDatabase } = await import('../src/backup/postgres.js');
+      return () => backupDatabase(e, { ...ref, database: 'pg' });
+    }
+    case 'redis': {
+      const { backupRedis } = await import('../src/backup/redis.js');
+      return () => backupRedis(e, { ...ref, name: 'cache' });
+    }
+    case 'prometheus': {
+      const { backupPrometheus } = await import('../src/backup/prometheus.js');
+      return () => backupPrometheus(e, { ...ref, name: 'prom' });
+    }
+    case 's3': {
+      const { backupS3 } = await import('../src/backup/s3.js');
+      return () => backupS3(e, { ...ref, name: 'media' });
+    }
+    case 'pvc': {
+      const { backupVolume } = await import('../src/backup/volumes.js');
+      return () => backupVolume(e, { ...ref, namespace: 'files', pvc: 'data' });
+    }
+    case 'baseline': {
+      const cc = await e.blobs.container('bench-baseline');
+      return async () => {
+        await cc.getBlockBlobClient(`baseline-${job.backupId}.bin`).uploadStream(createReadStream(job.file, { highWaterMark: 8 * MIB }), 8 * MIB, 5);
+        return { bytes: job.bytes };
+      };
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.env['BENCH_STREAM_JOB'] ?? '') as StreamJob;
+  const needsKube = job.kind !== 's3' && job.kind !== 'baseline';
+  const kube = needsKube ? await clusterKube(job) : undefined;
+  const kek = randomBytes(32).toString('base64');
+  const e: BackupEnv = {
+    backups: benchBackups(job),
+    protectedNamespaces: () => new Set(),
+    kube: async () => {
+      if (!kube) throw new Error(`bench: the ${job.kind} stream does not use Kubernetes`);
+      return kube;
+    },
+    blobs: new BackupBlobStore({ connectionString: job.connectionString }),
+    keyWrapper: async () => localKeyWrapper('BACKUP_LOCAL_KEY', kek),
+    setting: () => undefined,
+    keyVaultUri: 'https://bench.vault.azure.net',
+    keyVaultSecretValue: async () => 'S3RVER',
+    tool: { name: 'aks-estate-ops', version: 'bench' },
+    now: () => new Date(),
+    podWait: { pollMs: 20 },
+  };
+  if (job.kind !== 'baseline') await planBackup(e, { backupId: job.backupId, cluster: 'bench', parts: [] });
+  const run = await activity(job, e);
+  const idle = process.memoryUsage().rss;
+  let heap = 0;
+  let buffers = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    heap = Math.max(heap, m.heapUsed);
+    buffers = Math.max(buffers, m.arrayBuffers);
+  }, 20);
+  const t0 = nowMs();
+  const out = await run();
+  const ms = nowMs() - t0;
+  clearInterval(sampler);
+  const result: StreamRun = {
+    ms,
+    bytes: out.bytes,
+    idleRssMiB: idle / MIB,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakHeapMiB: heap / MIB,
+    peakArrayBuffersMiB: buffers / MIB,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  await kube?.rest.close();
+}
+
+await main();
