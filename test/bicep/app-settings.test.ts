@@ -164,6 +164,8 @@ describe('function app settings', () => {
     expect(shape.values.get('AZURE_CLIENT_ID')?.map((v) => v.text)).toEqual(['identity.properties.clientId']);
     expect(shape.values.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')?.[0]?.text).toContain('Authorization=AAD');
     // settings.ts parses booleans; ARM's string(bool) would give 'True'/'False'.
+    // Each backup stream stays under 200 MB peak RSS only with the smaller young generation (docs/benchmarks.md).
+    expect(shape.values.get('languageWorkers__node__arguments')?.map((v) => v.text)).toEqual(["'--max-semi-space-size=2'"]);
     expect(shape.values.get('OPS_PAUSED')?.map((v) => v.text)).toEqual(["opsPaused ? 'true' : 'false'"]);
   });
 
