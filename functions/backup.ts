@@ -6,7 +6,7 @@
 //   timer  backupSchedule         every 5 minutes: starts the schedule slots that are due
 //                                 (backups.schedules, verify, drill), one instance per slot
 //   POST   /api/backups           on-demand backup {cluster, parts?, namespaces?, databases?, retention?}
-//   GET    /api/backups           ?cluster=  list, newest first
+//   GET    /api/backups           ?cluster=  list, newest first, each with its last verification (audit)
 //   GET    /api/backups/{id}      ?cluster=&items=true  the manifest, or the running backup's status
 //   POST   /api/restores          {cluster, backupId, namespaces?, kinds?, namespaceMap?, conflict?, dryRun? (default true), databases?}
 //   GET    /api/restores/{id}     the restore's status (instance ID from the POST)
@@ -124,6 +124,20 @@ clientHttp('backupsStart', { route: 'backups', methods: ['POST'], authLevel: 'fu
 clientHttp('restoresStart', { route: 'restores', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('restore', r, c, ctx) });
 clientHttp('backupsVerify', { route: 'backups/{id}/verify', methods: ['POST'], authLevel: 'function', handler: (r, c, ctx) => start('verify', r, c, ctx) });
 
+/** The audit's verification results (src/backup/verify-status.ts); null when the audit cannot be read. */
+async function lastVerifications(cluster: string | undefined, context: InvocationContext): Promise<AuditRecord[] | null> {
+  const { VERIFY_LOOKBACK } = await import('../src/backup/verify-status.js');
+  try {
+    const audit = await auditStore();
+    const r = await audit.query({ since: VERIFY_LOOKBACK, decision: 'verify', kind: 'result', limit: 1000, ...(cluster ? { cluster } : {}) });
+    return r.items;
+  } catch (e) {
+    const { redactSecrets } = await import('../src/domain/redact.js');
+    context.warn(`backups list: audit query failed: ${redactSecrets((e as Error).message)}`);
+    return null;
+  }
+}
+
 clientHttp('backupsList', {
   route: 'backups',
   methods: ['GET'],
@@ -136,7 +150,12 @@ clientHttp('backupsList', {
       const cluster = q.value.cluster;
       if (cluster !== undefined && !env.backups.clusters.some((c) => c.cluster === cluster))
         return json(400, { error: `cluster must be one of ${env.backups.clusters.map((c) => c.cluster).join(', ')}` });
-      return json(200, { items: await listAll(env, cluster) });
+      const [items, verifications] = await Promise.all([listAll(env, cluster), lastVerifications(cluster, context)]);
+      const { withLastVerification } = await import('../src/backup/verify-status.js');
+      return json(200, {
+        items: withLastVerification(items, verifications ?? []),
+        ...(verifications === null ? { warnings: ['the audit log could not be read: the last verification of each backup is not shown; retry shortly'] } : {}),
+      });
     } catch (e) {
       return failure(e, context, 'list backups');
     }

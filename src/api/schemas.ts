@@ -211,8 +211,13 @@ export const verificationStatus = durableStatus.extend({
 export type BackupRequestBody = z.output<typeof backupRequest>;
 export type RestoreRequestBody = z.output<typeof restoreRequest>;
 export const started = z.looseObject({ instanceId: z.string(), result: z.string(), statusUri: z.string() });
-export const backupSummary = z.looseObject({ backupId: z.string(), cluster: z.string() });
-export const backupList = z.looseObject({ items: z.array(backupSummary) });
+export const backupSummary = z.looseObject({
+  backupId: z.string(),
+  cluster: z.string(),
+  /** The newest verification in the audit (src/backup/verify-status.ts), scheduled or on demand. */
+  lastVerification: z.object({ ok: z.boolean(), at: z.string(), reason: z.string(), by: z.string() }).optional(),
+});
+export const backupList = z.looseObject({ items: z.array(backupSummary), warnings: z.array(z.string()).optional() });
 export const backupManifest = z.looseObject({
   backupId: z.string(),
   cluster: z.string(),

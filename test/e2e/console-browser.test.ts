@@ -239,6 +239,12 @@ describe('web console in Chromium', () => {
       body: '{}',
     });
     expect(refused.status).toBe(403);
+    // A fresh page knows the verdict from the audit (the list's lastVerification), not from this session.
+    await page.reload();
+    await page.waitForSelector('[data-testid=backups] tbody tr');
+    const reloaded = page.locator('[data-testid=backups] tbody tr', { hasText: BACKUP_ID });
+    await expect.poll(() => reloaded.getByTestId('verify-result').textContent(), { timeout: 15_000 }).toBe('verified');
+    expect(await reloaded.textContent()).toMatch(/verified: \d+ item\(s\), \d+ bytes checked .*bob@contoso\.com/);
     await page.getByRole('button', { name: `Open manifest of ${BACKUP_ID}` }).click();
     await page.getByTestId('manifest').waitFor();
     await shot('backups');

@@ -69,6 +69,13 @@ async function verify(b, onState) {
   }
 }
 
+/** This session's verify, else the newest verification in the audit (scheduled or on demand). */
+const lastVerified = (b) =>
+  b.lastVerification && {
+    state: b.lastVerification.ok ? 'verified' : 'failed',
+    reason: `${b.lastVerification.reason} (${when(b.lastVerification.at)}, ${b.lastVerification.by})`,
+  };
+
 const VerifyCell = ({ result }) =>
   result
     ? html`<span class=${result.state === 'verified' ? 'ok' : result.state === 'failed' ? 'bad' : 'muted'} data-testid="verify-result">${result.state}</span>
@@ -113,6 +120,7 @@ export function BackupsPage() {
   const live = (running.data?.items ?? []).filter((r) => r.orchestration === 'backup' || r.orchestration === 'backupVerification');
   return html`<h2>Backups</h2>
     <${ErrorLine} error=${error || overview.error} />
+    ${(data?.warnings ?? []).map((w) => html`<p class="error" role="alert">${w}</p>`)}
     ${clusters.length ? html`<${StartBackup} clusters=${clusters} onStarted=${() => (refresh(), running.refresh())} />` : null}
     ${
       live.length
@@ -141,7 +149,7 @@ export function BackupsPage() {
               <td><button onClick=${() => setOpen(b)} aria-label=${`Open manifest of ${b.backupId}`}>${b.backupId}</button></td>
               <td>${b.cluster}</td>
               <td>${b.status}</td>
-              <td><${VerifyCell} result=${verified[`${b.cluster}/${b.backupId}`]} /></td>
+              <td><${VerifyCell} result=${verified[`${b.cluster}/${b.backupId}`] ?? lastVerified(b)} /></td>
               <td class="num">${b.items ?? ''}</td>
               <td class="num">${b.bytes ?? b.size ?? ''}</td>
               <td>${(b.warnings ?? []).length || ''}</td>
