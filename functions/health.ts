@@ -7,8 +7,15 @@ import type { HealthDeps, HealthReport } from '../src/health/checks.js';
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
 async function defaultDeps(): Promise<HealthDeps> {
-  const [{ loadConfigFile }, { probeTable }] = await Promise.all([import('../src/config/load.js'), import('../src/adapters/table-probe.js')]);
-  return { env: process.env, loadConfig: (p) => loadConfigFile(p), probeTable };
+  const [{ loadConfigFile }, { probeTable }, { projectInfo }, fs, path] = await Promise.all([
+    import('../src/config/load.js'),
+    import('../src/adapters/table-probe.js'),
+    import('../src/config/project-root.js'),
+    import('node:fs'),
+    import('node:path'),
+  ]);
+  const readHostJson = (): unknown => JSON.parse(fs.readFileSync(path.join(projectInfo().root, 'host.json'), 'utf8'));
+  return { env: process.env, loadConfig: (p) => loadConfigFile(p), probeTable, readHostJson };
 }
 
 async function run(deps?: HealthDeps): Promise<HealthReport> {

@@ -60,6 +60,12 @@ export function hostJsonFor(base: Json, backend: DurableBackend): Json {
   return out;
 }
 
+/** The backend a parsed host.json selects: the scheduler when its storage provider is `azureManaged`. */
+export function backendOfHostJson(hostJson: unknown): DurableBackend {
+  const provider = (hostJson as { extensions?: { durableTask?: { storageProvider?: { type?: unknown } } } } | null)?.extensions?.durableTask?.storageProvider;
+  return provider?.type === MANAGED_PROVIDER ? 'DurableTaskScheduler' : 'AzureStorage';
+}
+
 /** host.json text as the repository writes it (two-space JSON, final newline). */
 export function renderHostJson(value: Json): string {
   return `${JSON.stringify(value, null, 2)}\n`;

@@ -5,6 +5,7 @@
 // No message carries a credential (storage errors go through redactSecrets).
 import { readSettings, type Settings } from '../config/settings.js';
 import { redactSecrets } from '../domain/redact.js';
+import { backendOfHostJson, SCHEDULER_CONNECTION_SETTING, type DurableBackend } from '../deploy/host-json.js';
 
 export type CheckStatus = 'ok' | 'fail';
 
@@ -29,10 +30,44 @@ export interface HealthDeps {
   /** Loads and compiles the config; throws ConfigError naming the file and each problem. */
   loadConfig: (path: string) => unknown;
   probeTable: TableProbe;
+  /** The host.json the host runs with, parsed (the package's; src/deploy/host-json.ts). Absent: not checked, Azure Storage assumed. */
+  readHostJson?: () => unknown;
 }
 
 const msg = (e: unknown): string => redactSecrets(e instanceof Error ? e.message : String(e));
 const isNotFound = (e: unknown): boolean => (e as { statusCode?: number }).statusCode === 404 || /TableNotFound|ResourceNotFound/.test(msg(e));
+
+/**
+ * The Durable backend host.json selects, and whether the app settings agree with it: the package
+ * (AKSOPS_DURABLE_BACKEND at package time) and the deployment (durableBackend in Bicep) are chosen
+ * separately, and a mismatch either fails at start or quietly runs on the storage task hub.
+ */
+export function durableBackendCheck(hostJson: unknown, env: Record<string, string | undefined>): { backend: DurableBackend; check: HealthCheck } {
+  const backend = backendOfHostJson(hostJson);
+  const connection = (env[SCHEDULER_CONNECTION_SETTING] ?? '').trim() !== '';
+  if (backend === 'DurableTaskScheduler' && !connection)
+    return {
+      backend,
+      check: {
+        check: 'durableBackend',
+        status: 'fail',
+        detail: `host.json selects the Durable Task Scheduler (storageProvider azureManaged), but the app setting ${SCHEDULER_CONNECTION_SETTING} is not set`,
+        fix: 'deploy with durableBackend=DurableTaskScheduler (azd env set AKSOPS_DURABLE_BACKEND DurableTaskScheduler; azd up), or package with AKSOPS_DURABLE_BACKEND=AzureStorage and deploy again (docs/scaling-out.md)',
+      },
+    };
+  if (backend === 'AzureStorage' && connection)
+    return {
+      backend,
+      check: {
+        check: 'durableBackend',
+        status: 'fail',
+        detail: `${SCHEDULER_CONNECTION_SETTING} is set (the deployment created a Durable Task Scheduler), but the package's host.json uses Azure Storage: orchestrations run on the storage task hub`,
+        fix: 'package with AKSOPS_DURABLE_BACKEND=DurableTaskScheduler and deploy again (azd deploy), or redeploy with durableBackend=AzureStorage (docs/scaling-out.md)',
+      },
+    };
+  const where = backend === 'DurableTaskScheduler' ? `the Durable Task Scheduler (${SCHEDULER_CONNECTION_SETTING})` : 'Azure Storage';
+  return { backend, check: { check: 'durableBackend', status: 'ok', detail: `task hub in ${where}; host.json and the app settings agree` } };
+}
 
 /** The Azure Storage provider's task hub tables (History and Instances), as the extension names them. */
 export function taskHubTables(hub: string): string[] {
@@ -73,6 +108,20 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
       fix: 'check AzureWebJobsStorage (or AzureWebJobsStorage__tableServiceUri) and that the app identity has Storage Table Data Contributor on the account',
     });
     return { healthy: false, checks };
+  }
+
+  if (deps.readHostJson) {
+    let backend: DurableBackend;
+    try {
+      const b = durableBackendCheck(deps.readHostJson(), deps.env);
+      checks.push(b.check);
+      backend = b.backend;
+    } catch (e) {
+      checks.push({ check: 'durableBackend', status: 'fail', detail: `host.json: ${msg(e)}`, fix: 'redeploy the package (npm run package writes host.json)' });
+      return { healthy: false, checks };
+    }
+    // The scheduler keeps the task hub itself: there are no tables to look for.
+    if (backend === 'DurableTaskScheduler') return { healthy: checks.every((c) => c.status === 'ok'), checks };
   }
 
   const missing: string[] = [];

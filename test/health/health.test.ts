@@ -7,14 +7,21 @@ import { createHealthHandler } from '../../functions/health.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { probeTable } from '../../src/adapters/table-probe.js';
 import { freePort } from '../support/net.js';
+import { readFileSync } from 'node:fs';
+import { hostJsonFor } from '../../src/deploy/host-json.js';
 
 const { connectionString } = inject('azurite');
 const suffix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const ctx = () => new InvocationContext({ functionName: 'health', logHandler: () => {} });
 const get = () => new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/health' });
 
-async function health(env: Record<string, string>) {
-  const handler = createHealthHandler({ env, loadConfig: (p) => loadConfigFile(p), probeTable });
+async function health(env: Record<string, string>, hostJson?: unknown) {
+  const handler = createHealthHandler({
+    env,
+    loadConfig: (p) => loadConfigFile(p),
+    probeTable,
+    ...(hostJson !== undefined ? { readHostJson: () => hostJson } : {}),
+  });
   const res = await handler(get(), ctx());
   return { status: res.status, body: res.jsonBody as { healthy: boolean; checks: { check: string; status: string; detail: string; fix?: string }[] } };
 }
@@ -77,5 +84,48 @@ describe('GET /api/health', () => {
   it('names a bad app setting', async () => {
     const r = await health({ OPS_PAUSED: 'maybe' });
     expect(r.body.checks).toEqual([expect.objectContaining({ check: 'settings', status: 'fail', detail: expect.stringMatching(/OPS_PAUSED="maybe"/) })]);
+  });
+
+  describe('the Durable backend host.json selects, against the app settings', () => {
+    const repoHostJson = JSON.parse(readFileSync('host.json', 'utf8')) as Record<string, unknown>;
+    const schedulerHostJson = hostJsonFor(repoHostJson, 'DurableTaskScheduler');
+    const base = () => ({
+      AzureWebJobsStorage: connectionString,
+      OPS_CONFIG_PATH: 'examples/ops.yaml',
+      AUDIT_TABLE_NAME: `hau${suffix}`,
+      TASK_HUB_NAME: `hub3${suffix}`,
+    });
+    const connection = 'Endpoint=https://s.westus2.durabletask.io;Authentication=ManagedIdentity;ClientID=00000000-0000-0000-0000-000000000001';
+
+    it('on the scheduler, with its connection setting: healthy without task hub tables (the scheduler keeps the hub)', async () => {
+      const r = await health({ ...base(), DURABLE_TASK_SCHEDULER_CONNECTION_STRING: connection }, schedulerHostJson);
+      expect(r.status).toBe(200);
+      expect(r.body.checks.map((c) => c.check)).toEqual(['settings', 'config', 'storage', 'durableBackend']);
+      expect(byName(r.body, 'durableBackend').detail).toMatch(/Durable Task Scheduler/);
+    });
+
+    it('a scheduler host.json without the connection setting is unhealthy, naming the setting and the fix', async () => {
+      const r = await health(base(), schedulerHostJson);
+      expect(r.status).toBe(503);
+      expect(byName(r.body, 'durableBackend')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('DURABLE_TASK_SCHEDULER_CONNECTION_STRING is not set'),
+        fix: expect.stringContaining('durableBackend=DurableTaskScheduler'),
+      });
+    });
+
+    it('a deployed scheduler with the storage host.json is unhealthy: the orchestrations would run on the storage task hub', async () => {
+      const r = await health({ ...base(), DURABLE_TASK_SCHEDULER_CONNECTION_STRING: connection }, repoHostJson);
+      expect(r.status).toBe(503);
+      expect(byName(r.body, 'durableBackend')).toMatchObject({ status: 'fail', fix: expect.stringContaining('AKSOPS_DURABLE_BACKEND=DurableTaskScheduler') });
+      expect(JSON.stringify(r.body)).not.toContain('ClientID=0000');
+      // The storage task hub is still checked on the storage backend.
+      expect(byName(r.body, 'taskHub').status).toBe('fail');
+    });
+
+    it("the repository's host.json with no scheduler setting agrees (Azure Storage)", async () => {
+      const r = await health(base(), repoHostJson);
+      expect(byName(r.body, 'durableBackend')).toMatchObject({ status: 'ok', detail: expect.stringContaining('Azure Storage') });
+    });
   });
 });
