@@ -1,5 +1,7 @@
 // resource.Quantity as the fake needs it: a decimal or binary-suffixed quantity to a number of
-// base units (k8s.io/apimachinery/pkg/api/resource/quantity.go suffixes).
+// base units (k8s.io/apimachinery/pkg/api/resource/quantity.go suffixes). Written apart from
+// src/domain/quantity.ts on purpose: the fake API server must not share a parsing bug with the code
+// it checks.
 const SUFFIX: Record<string, number> = {
   '': 1,
   m: 1e-3,
