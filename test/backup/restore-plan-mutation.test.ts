@@ -142,13 +142,14 @@ describe('a backup with items of other types (databases, Grafana, S3, volumes)',
   beforeAll(async () => {
     id = await writeBackup('mixed', [
       { file: 'objects/_cluster/namespaces.ndjson', fields: core('namespaces', 'Namespace', null), objects: [namespaceObj('shop'), namespaceObj('vault')] },
-      { file: 'objects/shop/configmaps.ndjson', fields: core('configmaps', 'ConfigMap', 'shop'), objects: [configMap('shop', 'api-config')] },
       // Secrets are their own item type (encrypted in a real backup).
       {
         file: 'objects/vault/secrets.ndjson',
         fields: { ...core('secrets', 'Secret', 'vault'), type: 'secrets' },
         objects: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', namespace: 'vault' }, data: { p: 'eA==' } }],
       },
+      // After vault: the plan lists namespaces sorted, not in manifest order.
+      { file: 'objects/shop/configmaps.ndjson', fields: core('configmaps', 'ConfigMap', 'shop'), objects: [configMap('shop', 'api-config')] },
       { file: 'databases/app.pgdump', fields: { type: 'database', database: 'app', format: 'custom' } },
       { file: 'grafana/dash.json', fields: { type: 'grafana', uid: 'dash', title: 'Dash' } },
       { file: 's3/media/0a', fields: { type: 's3', name: 'media', bucket: 'media', key: 'a.png' } },
