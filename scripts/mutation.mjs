@@ -16,7 +16,7 @@ export const MODULES = {
   'src/backup/retention.ts': ['test/backup/core.test.ts', 'test/backup/retention-mutation.test.ts'],
   // The restore's protection and refusal checks (typeOf .. the cluster-RBAC refusal) and restoreStep.
   'src/backup/restore.ts': {
-    tests: ['test/backup/restore-protection-mutation.test.ts'],
+    tests: ['test/backup/restore-protection-mutation.test.ts', 'test/backup/restore-plan-mutation.test.ts'],
     azurite: true,
     mutate: ['src/backup/restore.ts:36-105', 'src/backup/restore.ts:201-246'],
   },
