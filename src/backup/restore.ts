@@ -191,7 +191,7 @@ async function apply(
     if (input.dryRun && ns && pendingNamespaces.has(ns) && isKubeRestStatus(e, 404)) return 'created';
     if (!isKubeRestStatus(e, 409) || (e as KubeRestError).reason !== 'AlreadyExists') throw e;
   }
-  if (input.conflict === 'skip') return 'skipped';
+  if (input.conflict === 'skip' || (t.group === '' && t.resource === 'namespaces')) return 'skipped'; // a live Namespace is kept: its labels (Pod Security, the mesh) are the cluster's, and the role has no update on namespaces
   const live = await rest.get(t, ns, name);
   const next: KubeJson = { ...obj, metadata: { ...meta, resourceVersion: (live.metadata ?? {})['resourceVersion'] } };
   await rest.replace(t, ns, name, next, input.dryRun);

@@ -225,13 +225,23 @@ describe("runRestore (aksops restore) stops at the plan's refusal and reports fa
     const again = await runRestore(env, input({ dryRun: false, namespaces: ['ci'], namespaceMap: { ci: 'ci-real' } }), (l) => log.push(l));
     expect(again).toMatchObject({ created: 0, updated: 0, skipped: 2, failed: [], outcome: 'restored' });
     expect(log).toEqual(['namespaces: 0 created, 0 updated, 1 skipped, 0 failed', 'configmaps ci: 0 created, 0 updated, 1 skipped, 0 failed']);
-    // conflict: update on the content only: the role has no update on namespaces (a full update restore
-    // of an existing namespace fails on the Namespace object, see docs/testing.md).
     const update = await runRestore(
       env,
       input({ dryRun: false, conflict: 'update', namespaces: ['ci'], kinds: ['configmaps'], namespaceMap: { ci: 'ci-real' } }),
     );
     expect(update).toMatchObject({ created: 0, updated: 1, skipped: 0, failed: [], outcome: 'restored' });
+  });
+
+  it('conflict: update into an existing namespace updates its content and keeps the live Namespace (the role has no update on namespaces)', async () => {
+    await runRestore(env, input({ dryRun: false, namespaces: ['ci'], namespaceMap: { ci: 'ci-upd' } }));
+    w.kube.modify('namespaces', undefined, 'ci-upd', (ns) => {
+      ns.metadata.labels = { ...(ns.metadata.labels ?? {}), 'pod-security.kubernetes.io/enforce': 'restricted' };
+    });
+    const log: string[] = [];
+    const update = await runRestore(env, input({ dryRun: false, conflict: 'update', namespaces: ['ci'], namespaceMap: { ci: 'ci-upd' } }), (l) => log.push(l));
+    expect(update).toMatchObject({ created: 0, updated: 1, skipped: 1, failed: [], outcome: 'restored' });
+    expect(log).toEqual(['namespaces: 0 created, 0 updated, 1 skipped, 0 failed', 'configmaps ci: 0 created, 1 updated, 0 skipped, 0 failed']);
+    expect(w.kube.get('namespaces', undefined, 'ci-upd')?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
   it('an object the cluster refuses makes the outcome "restored-with-errors", naming the object and the error', async () => {
