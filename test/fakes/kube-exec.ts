@@ -225,7 +225,16 @@ function run(registry: KubeRegistry, ws: WebSocket, req: ExecRequest, want: { st
       rec.stdinBytes += data.length - 1;
       if (!stdin.write(data.subarray(1))) {
         ws.pause();
-        stdin.once('drain', () => ws.resume());
+        // Resume on drain, or when the command has closed its stdin (head -c N exits after N bytes):
+        // a socket left paused never reads the client's close frame, and the client then waits
+        // out its 30 s close timeout before it sees the exit status.
+        const resume = () => {
+          stdin.off('drain', resume);
+          stdin.off('close', resume);
+          ws.resume();
+        };
+        stdin.once('drain', resume);
+        stdin.once('close', resume);
       }
     } else if (channel === CHANNEL.close && req.protocol === 'v5.channel.k8s.io' && data[1] === CHANNEL.stdin) {
       stdin?.end();
