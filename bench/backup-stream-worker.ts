@@ -31,6 +31,8 @@ export interface StreamJob {
 
 export interface StreamRun {
   ms: number;
+  /** CPU time of this process (user + system) while streaming: what the stream costs the app itself. */
+  cpuMs: number;
   bytes: number;
   idleRssMiB: number;
   peakRssMiB: number;
@@ -153,11 +155,14 @@ async function main(): Promise<void> {
     buffers = Math.max(buffers, m.arrayBuffers);
   }, 20);
   const t0 = nowMs();
+  const cpu0 = process.cpuUsage();
   const out = await run();
   const ms = nowMs() - t0;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   const result: StreamRun = {
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     bytes: out.bytes,
     idleRssMiB: idle / MIB,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
