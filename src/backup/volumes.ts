@@ -2,7 +2,7 @@
 // done the durable way): an ephemeral pod mounts the PVC read-only (volume-pod.ts), `tar` of the
 // mount streams out through exec into a write-once blob (exec-stream.ts: back-pressured, SHA-256
 // while streaming, committed only when tar exited 0), and the tar's entries are counted on the way
-// (tar-stream parses the headers; the data is not buffered). Size, SHA-256 and entry count go into
+// (tar-entries.ts reads the headers; the data is skipped, not parsed or buffered). Size, SHA-256 and entry count go into
 // the manifest item with the PVC's storage class, size, access and volume modes.
 //
 // Consistency: crash-consistent (what a power cut would leave) unless the application is quiesced;
@@ -13,8 +13,7 @@
 // manifest's storage class and size, then a pod mounts it read-write and untars the blob from
 // stdin (`head -c SIZE | tar -x`, checksum checked), and the entries found are compared with the
 // manifest's count.
-import { once } from 'node:events';
-import { extract } from 'tar-stream';
+import { countTarEntries } from './tar-entries.js';
 import type { BackupEnv } from './env.js';
 import { clusterBackupConfig } from './env.js';
 import { isKubeRestStatus } from '../adapters/kube-rest.js';
@@ -46,28 +45,25 @@ export function untarAndCount(size: number): string[] {
   ];
 }
 
-/** Counts the entries of a tar stream as it passes (the root "./" excluded). */
+/** Counts the entries of a tar stream as it passes (the root "./" excluded), headers only (tar-entries.ts). */
 export function tarEntryCounter(): { write(chunk: Buffer): Promise<void>; end(): Promise<void>; readonly entries: number } {
-  const parser = extract();
-  let entries = 0;
-  parser.on('entry', (header, stream, next) => {
-    if (header.name !== './' && header.name !== '.') entries += 1;
-    stream.on('end', () => next(null));
-    stream.resume();
-  });
-  const failed = new Promise<never>((_, reject) => parser.on('error', (e: Error) => reject(new Error(`the volume stream is not a tar archive: ${e.message}`))));
-  failed.catch(() => undefined);
-  const finished = new Promise<void>((resolve) => parser.on('finish', () => resolve()));
+  const counter = countTarEntries();
+  const checked = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      throw new Error(`the volume stream is not a tar archive: ${(e as Error).message}`);
+    }
+  };
   return {
     async write(chunk) {
-      if (!parser.write(chunk)) await Promise.race([once(parser as never, 'drain'), failed]);
+      checked(() => counter.write(chunk));
     },
     async end() {
-      parser.end(undefined);
-      await Promise.race([finished, failed]);
+      checked(() => counter.end());
     },
     get entries() {
-      return entries;
+      return counter.entries;
     },
   };
 }
