@@ -12,9 +12,11 @@
 // upload the older figures use.
 // Every measured run (baseline included) is a fresh process (bench/backup-stream-worker.ts) that
 // loads only what its activity loads, so its peak RSS (the kernel's maxRSS) is that stream's alone
-// and the baseline runs under the same conditions. Best of BENCH_ROUNDS (default 2) per stream,
-// alternating with the baseline (the machine is shared). Goals: each ratio >= 0.8, every peak
-// < 200 MB (190.7 MiB).
+// and the baseline runs under the same conditions, each against a fresh Azurite. Best of
+// BENCH_ROUNDS (default 2) per stream, alternating with the baseline (the machine is shared), and
+// the median ratio of each stream run to the baseline run beside it (`_paired_ratio`). Each
+// process's own CPU per MiB (`_cpu_ms_per_mib`) is the app's cost, whatever the peers get of the
+// cores. Goals: each ratio >= 0.8, every peak < 200 MB (190.7 MiB).
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
