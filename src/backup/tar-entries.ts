@@ -104,7 +104,7 @@ export function countTarEntries(): TarEntryCounter {
     const size = tarSize(header.subarray(124, 136));
     if (METADATA_TYPES.has(type)) {
       if (type === 'L') longName = true;
-      if (type === 'x') {
+      if (type === 'x' && size > 0) {
         if (size > MAX_PAX_BYTES) throw new TarFormatError(`pax header of ${size} bytes`);
         paxData = [];
         paxLeft = size;
@@ -113,7 +113,9 @@ export function countTarEntries(): TarEntryCounter {
       return;
     }
     const name = header.toString('latin1', 0, 100).replace(/\0.*$/s, '');
-    const prefix = header.toString('latin1', 345, 500).replace(/\0.*$/s, '');
+    // Only POSIX ustar ("ustar\0") has a name prefix there; old GNU headers keep times in those bytes.
+    const posix = header.toString('latin1', 257, 263) === 'ustar\0';
+    const prefix = posix ? header.toString('latin1', 345, 500).replace(/\0.*$/s, '') : '';
     const path = nextPath ?? (prefix === '' ? name : `${prefix}/${name}`);
     if (longName || (path !== './' && path !== '.')) entries += 1;
     skip = Math.ceil((nextSize ?? size) / BLOCK) * BLOCK;

@@ -159,6 +159,18 @@ describe('sizes GNU tar writes only for files over 8 GiB', () => {
     for (const chunk of [1, 300, 512, archive.length]) expect(count(archive, chunk)).toBe(2);
   });
 
+  it('an empty pax header and old GNU time fields where ustar keeps its prefix', () => {
+    const gnuRoot = header('./', '5', 0);
+    gnuRoot.write('ustar  \0', 257, 'latin1'); // GNU magic: bytes 345.. are atime/ctime, not a prefix
+    gnuRoot.write('14757275046\0', 345, 'latin1');
+    gnuRoot.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of gnuRoot) sum += b;
+    gnuRoot.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    const archive = Buffer.concat([gnuRoot, header('PaxHeaders/a', 'x', 0), header('a', '0', 3), Buffer.from('abc'), pad(3), END]);
+    for (const chunk of [1, 512, archive.length]) expect(count(archive, chunk)).toBe(1);
+  });
+
   it('pax records with a wrong length are refused', () => {
     expect(() => paxRecords(Buffer.from('99 size=10\n'))).toThrow(/out of range/);
     expect(() => paxRecords(Buffer.from('size=10\n'))).toThrow(/without a length|out of range/);
