@@ -2,8 +2,9 @@
 // done the durable way): an ephemeral pod mounts the PVC read-only (volume-pod.ts), `tar` of the
 // mount streams out through exec into a write-once blob (exec-stream.ts: back-pressured, SHA-256
 // while streaming, committed only when tar exited 0), and the tar's entries are counted on the way
-// (tar-entries.ts reads the headers; the data is skipped, not parsed or buffered). Size, SHA-256 and entry count go into
-// the manifest item with the PVC's storage class, size, access and volume modes.
+// (tar-entries.ts reads the headers; the data is skipped, not parsed or buffered). Size, SHA-256
+// and entry count go into the manifest item with the PVC's storage class, size, access and volume
+// modes.
 //
 // Consistency: crash-consistent (what a power cut would leave) unless the application is quiesced;
 // tar reads a live file system file by file. A database on a PVC must use its own method
@@ -52,7 +53,9 @@ export function tarEntryCounter(): { write(chunk: Buffer): Promise<void>; end():
     try {
       f();
     } catch (e) {
-      throw new Error(`the volume stream is not a tar archive: ${(e as Error).message}`);
+      throw new Error(
+        `the copy pod's tar output is not a readable tar archive (${(e as Error).message}); nothing was committed. Fix: check the copy pod image's tar (GNU tar or busybox), then run the backup again`,
+      );
     }
   };
   return {

@@ -28,6 +28,7 @@ import { planVolumes } from '../../src/backup/volume-plan.js';
 import { volumePodName } from '../../src/backup/volume-pod.js';
 import { planBackup } from '../../src/backup/engine.js';
 import type { KubeObject } from '../fakes/kube-resources.js';
+import { configureExec, execConfig } from '../fakes/kube-exec.js';
 
 let vw: VolumeWorld;
 let w: World;
@@ -273,6 +274,24 @@ describe('volume backup: retries and failures', () => {
       );
     } finally {
       dirs['media/uploads'] = saved;
+    }
+    expect(await w.blobs.exists(w.backups.containers.appData, paths.volume(CLUSTER, id, 'media', 'uploads'))).toBe(false);
+    expect(podGone('media', volumePodName('backup', id, 'media', 'uploads'))).toBe(true);
+  });
+
+  it('tar output that is not a tar archive (exit 0): nothing committed, the error says so and what to check', async () => {
+    const id = '20250103T030000Z-nightly';
+    const saved = execConfig(w.kube.registry);
+    configureExec(w.kube.registry, {
+      ...saved,
+      rewrite: (req) => (req.command.some((a) => a.includes('exec tar')) ? ['head', '-c', '70000', '/dev/urandom'] : saved.rewrite!(req)),
+    });
+    try {
+      await expect(backupVolume(w.env, { backupId: id, cluster: CLUSTER, namespace: 'media', pvc: 'uploads' }, fast)).rejects.toThrow(
+        /tar output is not a readable tar archive \(the first header checksum does not match\); nothing was committed\. Fix: check the copy pod image's tar/,
+      );
+    } finally {
+      configureExec(w.kube.registry, saved);
     }
     expect(await w.blobs.exists(w.backups.containers.appData, paths.volume(CLUSTER, id, 'media', 'uploads'))).toBe(false);
     expect(podGone('media', volumePodName('backup', id, 'media', 'uploads'))).toBe(true);

@@ -83,6 +83,11 @@ export function configureExec(registry: KubeRegistry, o: ExecOptions): void {
   options.set(registry, o);
 }
 
+/** The options configureExec set (a test wraps them for one case, then puts them back). */
+export function execConfig(registry: KubeRegistry): ExecOptions {
+  return options.get(registry) ?? {};
+}
+
 /** Every exec the fake ran, in order. */
 export function execHistory(registry: KubeRegistry): ExecRecord[] {
   let h = history.get(registry);
