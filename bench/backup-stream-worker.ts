@@ -5,10 +5,17 @@
 //   baseline    @azure/storage-blob: BlockBlobClient.uploadStream of the file (8 MiB x 5)
 //   postgres, redis, prometheus, pvc   + @kubernetes/client-node (exec, KubeConfig)
 //   s3          + @aws-sdk/client-s3 (no Kubernetes client)
+// and the raw uploads of the same sources (what `kubectl exec ... | az storage blob upload` does:
+// the bytes uploaded as they come, no SHA-256, no write-once commit, no entry counting):
+//   raw-cat     execStream of the bytes postgres and redis get (the fake runs `cat`) -> uploadStream
+//   raw-tar     execStream of the tar prometheus and pvc get (the fake runs `tar`) -> uploadStream
+//   raw-s3      the 4 GetObject bodies, all at once as backupS3 reads them -> uploadStream each
 // Input: the job as JSON in BENCH_STREAM_JOB. Output: one JSON line on stdout
 //   {ms, bytes, idleRssMiB, peakRssMiB}: idle = after the imports and set-up, before the stream;
 //   peak = process.resourceUsage().maxRSS (the kernel's high-water mark of the whole process).
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ContainerClient } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
 import { nowMs } from './lib.js';
 import { BackupBlobStore } from '../src/adapters/blob-store.js';
@@ -17,7 +24,8 @@ import type { BackupEnv, ClusterKube } from '../src/backup/env.js';
 import { backupsSchema } from '../src/config/backup-schema.js';
 import { planBackup } from '../src/backup/engine.js';
 
-export type StreamKind = 'baseline' | 'postgres' | 'redis' | 'prometheus' | 's3' | 'pvc';
+export type StreamKind = 'baseline' | 'postgres' | 'redis' | 'prometheus' | 's3' | 'pvc' | RawKind;
+export type RawKind = 'raw-cat' | 'raw-tar' | 'raw-s3';
 
 export interface StreamJob {
   kind: StreamKind;
@@ -120,12 +128,65 @@ async function activity(job: StreamJob, e: BackupEnv): Promise<() => Promise<{ b
         return { bytes: job.bytes };
       };
     }
+    case 'raw-cat':
+    case 'raw-tar':
+      return rawExecUpload(job, e);
+    case 'raw-s3':
+      return rawS3Upload(job, e);
   }
+}
+
+/** uploadStream as the older figures and the file baseline use it: 8 MiB buffers, 5 in flight. */
+async function rawUpload(cc: ContainerClient, name: string, source: Readable): Promise<number> {
+  // Counted beside uploadStream's own 'data' listener, added in the same tick so no chunk passes before it.
+  let bytes = 0;
+  source.on('data', (c: Buffer) => (bytes += c.length));
+  await cc.getBlockBlobClient(name).uploadStream(source, 8 * MIB, 5);
+  return bytes;
+}
+
+/** The exec source of the streams (same pod, same fake rewrite to cat or tar) uploaded raw. */
+async function rawExecUpload(job: StreamJob, e: BackupEnv): Promise<() => Promise<{ bytes: number }>> {
+  const { execStream } = await import('../src/adapters/kube-exec.js');
+  const { kubeConfig } = await e.kube('bench');
+  const cc = await e.blobs.container('bench-raw'); // created before the clock starts, as the baseline's
+  // The fake API server runs `cat FILE` for any command but psql and tar, and a tar of FILE's directory for `tar -C`.
+  const command = job.kind === 'raw-tar' ? ['sh', '-c', 'tar -C /data -cf - .'] : ['sh', '-c', 'cat /data'];
+  return async () => {
+    const handle = await execStream(kubeConfig, 'db', 'pg-0', 'postgres', command, { stdoutBuffer: 1024 * 1024 });
+    const bytes = await rawUpload(cc, `raw-${job.backupId}.bin`, handle.stdout);
+    const r = await handle.done;
+    if (r.exitCode !== 0) throw new Error(`bench: ${command.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
+    return { bytes };
+  };
+}
+
+/** The bucket's objects as backupS3 reads them (all at once, up to its default concurrency of 4), uploaded raw. */
+async function rawS3Upload(job: StreamJob, e: BackupEnv): Promise<() => Promise<{ bytes: number }>> {
+  const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({
+    endpoint: `http://127.0.0.1:${job.s3Port}`,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  const cc = await e.blobs.container('bench-raw');
+  return async () => {
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: 'media' }));
+    const sizes = await Promise.all(
+      (listed.Contents ?? []).map(async (o) => {
+        const res = await client.send(new GetObjectCommand({ Bucket: 'media', Key: o.Key! }));
+        return rawUpload(cc, `raw-${job.backupId}/${o.Key!}`, res.Body as Readable);
+      }),
+    );
+    client.destroy();
+    return { bytes: sizes.reduce((a, b) => a + b, 0) };
+  };
 }
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.env['BENCH_STREAM_JOB'] ?? '') as StreamJob;
-  const needsKube = job.kind !== 's3' && job.kind !== 'baseline';
+  const needsKube = job.kind !== 's3' && job.kind !== 'baseline' && job.kind !== 'raw-s3';
   const kube = needsKube ? await clusterKube(job) : undefined;
   const kek = randomBytes(32).toString('base64');
   const e: BackupEnv = {
@@ -144,7 +205,7 @@ async function main(): Promise<void> {
     now: () => new Date(),
     podWait: { pollMs: 20 },
   };
-  if (job.kind !== 'baseline') await planBackup(e, { backupId: job.backupId, cluster: 'bench', parts: [] });
+  if (!['baseline', 'raw-cat', 'raw-tar', 'raw-s3'].includes(job.kind)) await planBackup(e, { backupId: job.backupId, cluster: 'bench', parts: [] });
   const run = await activity(job, e);
   const idle = process.memoryUsage().rss;
   let heap = 0;

@@ -170,7 +170,7 @@ async function objectExport(connectionString: string): Promise<BenchResult[]> {
 }
 
 /** The fake API server in a child process (the function does not host the API server). */
-export async function kubeServerProcess(file: string): Promise<{ kubeConfig: KubeConfig; url: string; token: string; stop(): Promise<void> }> {
+export async function kubeServerProcess(file: string): Promise<{ kubeConfig: KubeConfig; url: string; token: string; pid: number; stop(): Promise<void> }> {
   const token = randomBytes(16).toString('hex');
   const child = spawn(process.execPath, [fileURLToPath(new URL('./backup-kube-server.js', import.meta.url)), file, token], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -195,6 +195,7 @@ export async function kubeServerProcess(file: string): Promise<{ kubeConfig: Kub
     kubeConfig,
     url,
     token,
+    pid: child.pid!,
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 // Benchmark plumbing shared by every bench/*.bench.ts: the result shape `npm run bench -- --json`
 // prints, and small timing helpers. Each benchmark measures its baseline in the same run.
+import { readFileSync } from 'node:fs';
 
 export interface BenchResult {
   name: string;
@@ -44,3 +45,28 @@ export function round(x: number, digits = 3): number {
 export function withRatio(r: Omit<BenchResult, 'ratio'>): BenchResult {
   return r.baseline !== undefined && r.baseline !== 0 ? { ...r, ratio: round(r.value / r.baseline, 4) } : r;
 }
+
+/** CPU time (ms) of a process and of its children it has reaped (utime+stime+cutime+cstime, Linux /proc). */
+export function processCpuMs(pid: number): number {
+  try {
+    // Fields after the command name (which may contain spaces): state is field 3, utime 14 ... cstime 17.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy CPU time (ms) of the whole machine, all cores (/proc/stat: everything but idle and iowait). */
+export function machineBusyMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return ((total - f[3]! - f[4]!) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux the kernel ABI has shipped with for x86 and arm64. */
+const CLOCK_TICKS = 100;
