@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3Fake, type S3Fake } from '../fakes/s3-server.js';
 import { CLUSTER, createWorld, type World } from './world.js';
-import { planBackup } from '../../src/backup/engine.js';
+import { planBackup, readPartRecord } from '../../src/backup/engine.js';
 import { backupS3 } from '../../src/backup/s3.js';
 import { restoreS3 } from '../../src/backup/s3-restore.js';
 import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
@@ -60,9 +60,9 @@ async function backup(id: string) {
 
 beforeAll(async () => {
   s3 = await startS3Fake({
-    buckets: ['media', 'media-restore', 'forbidden'],
+    buckets: ['media', 'media-restore', 'forbidden', 'large'],
     keys: [
-      { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY, buckets: ['media', 'media-restore', 'no-such-bucket'] },
+      { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY, buckets: ['media', 'media-restore', 'no-such-bucket', 'large'] },
       { accessKeyId: RO_KEY, secretAccessKey: RO_SECRET, buckets: ['media', 'media-restore'], readOnly: true },
     ],
   });
@@ -90,6 +90,7 @@ beforeAll(async () => {
         entry('no-bucket', 'no-such-bucket', 'minio-backup'),
         entry('read-only', 'media', 'minio-readonly'),
         entry('wrong-key', 'media', 'minio-wrong'),
+        { ...entry('large', 'large', 'minio-backup'), concurrency: 32, listPageSize: 100 },
       ],
     },
   });
@@ -118,7 +119,7 @@ describe('S3 bucket backup', () => {
   it('copies every object (paged listing), one blob each with its SHA-256, verifies, and records the kind in the manifest', async () => {
     const id = '20250101T020000Z-nightly';
     const plan = await planBackup(w.env, { backupId: id, cluster: CLUSTER, parts: ['s3'] });
-    expect(plan.s3).toEqual(['minio-media', 'forbidden', 'no-bucket', 'read-only', 'wrong-key']);
+    expect(plan.s3).toEqual(['minio-media', 'forbidden', 'no-bucket', 'read-only', 'wrong-key', 'large']);
     const before = s3.requests.length;
     const s = await backup(id);
     expect([s.part, s.items, s.reused]).toEqual(['s3.minio-media', objects.size, 0]);
@@ -186,6 +187,38 @@ describe('S3 bucket backup', () => {
       (e: Error) => e.message,
     );
     expect(missing).toMatch(/s3 entry "nope" is not configured.*Fix: add it to backups.clusters\[\].s3/);
+  });
+
+  it('keeps the block buffers of all objects within 48 MiB whatever concurrency says: 32 allowed, 4 large objects at once', async () => {
+    // 8 objects of 5 MiB: each holds 3 blocks of 4 MiB while it streams, so 4 fit in the budget.
+    const large = new Map<string, Buffer>();
+    for (let i = 0; i < 8; i++) {
+      const data = Buffer.alloc(5 * 1024 * 1024, i + 1);
+      large.set(`big/${i}.bin`, data);
+      await admin.send(new PutObjectCommand({ Bucket: 'large', Key: `big/${i}.bin`, Body: data }));
+    }
+    const id = '20250105T020000Z-nightly';
+    await planBackup(w.env, { backupId: id, cluster: CLUSTER, parts: ['s3'] });
+    const writeOnce = w.env.blobs.writeOnce.bind(w.env.blobs);
+    let open = 0;
+    let most = 0;
+    w.env.blobs.writeOnce = async (...args) => {
+      most = Math.max(most, ++open);
+      try {
+        return await writeOnce(...args);
+      } finally {
+        open -= 1;
+      }
+    };
+    try {
+      const s = await backupS3(w.env, { backupId: id, cluster: CLUSTER, name: 'large' });
+      expect(s.items).toBe(8);
+    } finally {
+      w.env.blobs.writeOnce = writeOnce;
+    }
+    expect(most).toBe(4);
+    const rec = (await readPartRecord(w.env, CLUSTER, id, partIds.s3('large')))!;
+    for (const it of rec.items) expect([it.size, it.sha256]).toEqual([5 * 1024 * 1024, sha(large.get(it.key!)!)]);
   });
 });
 
