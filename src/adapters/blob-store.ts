@@ -8,8 +8,9 @@
 // commit nothing is visible: a failed or crashed upload leaves only uncommitted blocks, which the
 // service discards (after a week, or when the blob is committed). Content that fits one block is
 // sent as a single Put Blob with the same condition.
-// Memory: at most `concurrency` blocks in flight plus the one being filled, in reused buffers,
-// whatever the size; the source is not read while all slots are busy (back-pressure to the
+// Memory: at most `concurrency` blocks in flight plus the one being filled, in buffers leased from
+// the process's pool (block-buffers.ts), whose cap holds for all uploads of the process together;
+// the source is not read while all slots are busy or no buffer is free (back-pressure to the
 // producer).
 //
 // Block IDs: base64 of a random per-attempt nonce plus the zero-padded block index, all the same
@@ -27,6 +28,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobServiceClient, ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
 import type { TokenCredential } from '@azure/identity';
+import { processBlockBuffers, type BlockBufferPool, type BlockLease } from './block-buffers.js';
 
 export const MAX_BLOCKS = 50_000;
 export const MAX_BLOCK_BYTES = 4000 * 1024 * 1024;
@@ -100,7 +102,11 @@ export class BackupBlobStore {
   private service: Promise<BlobServiceClient> | undefined;
   private readonly ensured = new Map<string, Promise<ContainerClient>>();
 
-  constructor(private readonly connection: BlobStoreConnection) {
+  constructor(
+    private readonly connection: BlobStoreConnection,
+    /** Block buffers of writeOnce: the process's pool, shared by every store (tests pass their own). */
+    private readonly buffers: BlockBufferPool = processBlockBuffers,
+  ) {
     if (!connection.connectionString && !connection.serviceUri) {
       throw new Error(
         'No backup storage configured. Fix: set BACKUP_BLOB_SERVICE_URI (Azure, managed identity) or BACKUP_STORAGE_CONNECTION (a connection string, e.g. Azurite)',
@@ -179,10 +185,10 @@ export class BackupBlobStore {
     const blockId = (i: number) => Buffer.from(`${nonce}${String(i).padStart(6, '0')}`, 'ascii').toString('base64');
     const hash = createHash('sha256');
     let size = 0;
-    // Blocks are filled in reusable buffers (at most concurrency + 1 of them): no per-block
-    // garbage, so memory stays at those buffers whatever the size of the stream.
-    const pool: Buffer[] = [];
-    let current: Buffer | undefined;
+    // Blocks are filled in buffers leased from the process's pool (block-buffers.ts: reused, and
+    // capped for all uploads of the process together), at most concurrency + 1 at a time: memory
+    // stays at those buffers whatever the size of the stream.
+    let current: BlockLease | undefined;
     let fill = 0;
     const ids: string[] = [];
     const inflight = new Set<Promise<void>>();
@@ -190,14 +196,13 @@ export class BackupBlobStore {
 
     const stage = async (data: Buffer, release: () => void) => {
       while (inflight.size >= concurrency) await Promise.race(inflight);
-      if (failure) {
+      if (failure || ids.length >= MAX_BLOCKS) {
         release();
-        throw failure;
-      }
-      if (ids.length >= MAX_BLOCKS)
-        throw new BlobWriteError(
-          `${container}/${path}: more than ${MAX_BLOCKS} blocks; the expected size is far too small. Fix: raise expectedSize in the config`,
+        throw (
+          failure ??
+          new BlobWriteError(`${container}/${path}: more than ${MAX_BLOCKS} blocks; the expected size is far too small. Fix: raise expectedSize in the config`)
         );
+      }
       const id = blockId(ids.length);
       ids.push(id);
       const p: Promise<void> = blob.stageBlock(id, data, data.length).then(
@@ -213,17 +218,13 @@ export class BackupBlobStore {
       );
       inflight.add(p);
     };
-    const bufferFor = (n: number): Buffer => {
-      const b = pool.pop();
-      return b && b.length === n ? b : Buffer.allocUnsafe(n);
-    };
     /** Stages the filled part of the current buffer as the next block. */
     const flush = async () => {
-      const b = current!;
+      const lease = current!;
       const len = fill;
       current = undefined;
       fill = 0;
-      await stage(b.subarray(0, len), () => pool.push(b));
+      await stage(lease.data.subarray(0, len), lease.release);
     };
 
     const metadata = (): Record<string, string> => ({
@@ -239,11 +240,11 @@ export class BackupBlobStore {
         hash.update(buf);
         size += buf.length;
         while (buf.length > 0) {
-          current ??= bufferFor(sizeAt(ids.length));
-          const n = buf.copy(current, fill);
+          current ??= await this.buffers.acquire(sizeAt(ids.length));
+          const n = buf.copy(current.data, fill);
           fill += n;
           buf = buf.subarray(n);
-          if (fill === current.length) {
+          if (fill === current.data.length) {
             await flush();
             options.onProgress?.(size);
           }
@@ -251,7 +252,7 @@ export class BackupBlobStore {
         if (failure) throw failure;
       }
       if (ids.length === 0) {
-        const body = current ? current.subarray(0, fill) : Buffer.alloc(0);
+        const body = current ? current.data.subarray(0, fill) : Buffer.alloc(0);
         meta = metadata();
         await blob.upload(body, body.length, {
           conditions: { ifNoneMatch: '*' },
@@ -276,6 +277,8 @@ export class BackupBlobStore {
         return this.existing(container, path);
       }
       throw e;
+    } finally {
+      current?.release();
     }
     return { container, path, size, sha256: meta['aksopssha256']!, existed: false, metadata: meta };
   }

@@ -17,6 +17,8 @@ import type { ManifestItem } from './manifest.js';
 const PODS: ResourceTypeRef = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true };
 /** Memory for blocks in flight: at most ~64 MiB however large the blocks get. */
 const STAGING_BUDGET = 64 * 1024 * 1024;
+/** The command's output read ahead of the upload (the block being filled is the real buffer). */
+const STDOUT_BUFFER = 256 * 1024;
 
 export interface PodTarget {
   namespace: string;
@@ -99,7 +101,7 @@ export async function execToBlob(
   const warnings: string[] = [];
   const { kubeConfig } = await env.kube(cluster);
   const sizes = blockSizeFor(to.expectedBytes);
-  const handle = await execStream(kubeConfig, t.namespace, t.pod, t.container, command, { stdoutBuffer: 1024 * 1024, ...execOptions });
+  const handle = await execStream(kubeConfig, t.namespace, t.pod, t.container, command, { stdoutBuffer: STDOUT_BUFFER, ...execOptions });
   async function* output(): AsyncGenerator<Buffer> {
     for await (const chunk of handle.stdout) {
       if (to.observe) await to.observe.write(chunk as Buffer);

@@ -13,9 +13,11 @@
 // a point in time. Resumable like every part: a blob already written by an earlier attempt is
 // kept (write-once, its metadata tells what it holds); the part record is written last.
 // Memory: objects are streamed; a listing page (1,000 keys) at a time, up to `concurrency` objects
-// at once, and the block buffers of all of them within STAGING_BUDGET (48 MiB) whatever
-// `concurrency` says: a 100 MiB object holds 12 MiB (2 blocks staging, 1 filling), so at most 4
-// such objects stream at once, while small objects (one Put Blob of their size) can all run.
+// at once, and no more large objects open than STAGING_BUDGET (48 MiB) of block demand allows
+// whatever `concurrency` says: a 100 MiB object asks for 12 MiB (2 blocks staging, 1 filling), so
+// at most 4 such objects are open at once, while small objects (one Put Blob of their size) can
+// all run. The buffers themselves come from the process's pool (adapters/block-buffers.ts), whose
+// cap holds for every upload of the process together.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BackupEnv } from './env.js';
@@ -32,7 +34,7 @@ import type { BackupRedisInput, PartSummary } from '../domain/backup-types.js';
 
 /** Objects up to this size go up as one Put Blob; larger ones in blocks. */
 const SINGLE_PUT_BYTES = 4 * 1024 * 1024;
-/** Block buffers of the objects streaming at once, all together (see the header). */
+/** Block demand of the objects open at once, all together (see the header). */
 const STAGING_BUDGET = 48 * 1024 * 1024;
 /** Blocks of one object staged at the same time. */
 const OBJECT_BLOCKS_IN_FLIGHT = 2;
