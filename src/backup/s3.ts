@@ -13,16 +13,12 @@
 // a point in time. Resumable like every part: a blob already written by an earlier attempt is
 // kept (write-once, its metadata tells what it holds); the part record is written last.
 // Memory: objects are streamed; a listing page (1,000 keys) at a time, up to `concurrency` objects
-// at once, and no more large objects open than STAGING_BUDGET (48 MiB) of block demand allows
-// whatever `concurrency` says: a 100 MiB object asks for 12 MiB (2 blocks staging, 1 filling), so
-// at most 4 such objects are open at once, while small objects (one Put Blob of their size) can
-// all run. The buffers themselves come from the process's pool (adapters/block-buffers.ts), whose
-// cap holds for every upload of the process together.
+// at once, whose block buffers come from the process's pool (adapters/block-buffers.ts): its cap
+// holds for every upload of the process together, whatever `concurrency` says.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BackupEnv } from './env.js';
 import { blockSizeFor, type StoredBlob } from '../adapters/blob-store.js';
-import { ByteBudget } from './byte-budget.js';
 import { ReadSasIssuer, copyBlobFromUrl } from '../adapters/blob-copy.js';
 import { s3Failure } from '../adapters/s3.js';
 import { PART_FORMAT, partIds, paths, type ManifestItem } from './manifest.js';
@@ -34,8 +30,6 @@ import type { BackupRedisInput, PartSummary } from '../domain/backup-types.js';
 
 /** Objects up to this size go up as one Put Blob; larger ones in blocks. */
 const SINGLE_PUT_BYTES = 4 * 1024 * 1024;
-/** Block demand of the objects open at once, all together (see the header). */
-const STAGING_BUDGET = 48 * 1024 * 1024;
 /** Blocks of one object staged at the same time. */
 const OBJECT_BLOCKS_IN_FLIGHT = 2;
 
@@ -44,13 +38,8 @@ const OBJECT_BLOCKS_IN_FLIGHT = 2;
  * least 4 MiB, with 50,000 blocks covering it (no larger trailing blocks as for a dump whose size
  * is only estimated).
  */
-function objectBlockBytes(size: number): number {
+export function objectBlockBytes(size: number): number {
   return blockSizeFor(size).base;
-}
-
-/** Buffer memory writeOnce holds for an object of `size` bytes: one Put Blob, or the blocks in flight and the one filling. */
-export function bufferBytes(size: number): number {
-  return size < SINGLE_PUT_BYTES ? size + 1 : (OBJECT_BLOCKS_IN_FLIGHT + 1) * objectBlockBytes(size);
 }
 
 export type BackupS3Input = BackupRedisInput;
@@ -86,7 +75,6 @@ export async function backupS3(env: BackupEnv, input: BackupS3Input): Promise<Pa
   const warnings: string[] = [];
   let reused = 0;
   const where = `s3 ${cfg.name} (bucket ${cfg.bucket})`;
-  const staging = new ByteBudget(STAGING_BUDGET);
 
   const fromStored = (key: string, s: StoredBlob): ManifestItem => ({
     part,
@@ -116,30 +104,23 @@ export async function backupS3(env: BackupEnv, input: BackupS3Input): Promise<Pa
       }
     }
     if (!stored) {
-      // Taken before the object is opened, by its listed size (an object rewritten since the
-      // listing may hold a little more, for that one object).
-      const release = await staging.take(bufferBytes(o.size));
+      let res;
       try {
-        let res;
-        try {
-          res = await client.send(new GetObjectCommand({ Bucket: cfg.bucket, Key: o.key }));
-        } catch (e) {
-          throw s3Failure(e, `${where}: GetObject ${o.key}`);
-        }
-        const size = res.ContentLength ?? o.size;
-        stored = await env.blobs.writeOnce(container, path, res.Body as Readable, {
-          blockSize: size < SINGLE_PUT_BYTES ? size + 1 : objectBlockBytes(size),
-          concurrency: OBJECT_BLOCKS_IN_FLIGHT,
-          metadata: {
-            aksopss3etag: res.ETag ?? o.etag,
-            aksopss3modified: res.LastModified?.toISOString() ?? o.lastModified,
-            aksopss3key: encodeURIComponent(o.key).slice(0, 4000),
-          },
-          contentType: res.ContentType ?? 'application/octet-stream',
-        });
-      } finally {
-        release();
+        res = await client.send(new GetObjectCommand({ Bucket: cfg.bucket, Key: o.key }));
+      } catch (e) {
+        throw s3Failure(e, `${where}: GetObject ${o.key}`);
       }
+      const size = res.ContentLength ?? o.size;
+      stored = await env.blobs.writeOnce(container, path, res.Body as Readable, {
+        blockSize: size < SINGLE_PUT_BYTES ? size + 1 : objectBlockBytes(size),
+        concurrency: OBJECT_BLOCKS_IN_FLIGHT,
+        metadata: {
+          aksopss3etag: res.ETag ?? o.etag,
+          aksopss3modified: res.LastModified?.toISOString() ?? o.lastModified,
+          aksopss3key: encodeURIComponent(o.key).slice(0, 4000),
+        },
+        contentType: res.ContentType ?? 'application/octet-stream',
+      });
     }
     items.push(fromStored(o.key, stored));
   };

@@ -8,7 +8,8 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { startS3Fake, type S3Fake } from '../fakes/s3-server.js';
 import { CLUSTER, createWorld, type World } from './world.js';
 import { planBackup, readPartRecord } from '../../src/backup/engine.js';
-import { backupS3 } from '../../src/backup/s3.js';
+import { backupS3, objectBlockBytes } from '../../src/backup/s3.js';
+import { BLOCK_BUFFER_CAP, processBlockBuffers } from '../../src/adapters/block-buffers.js';
 import { restoreS3 } from '../../src/backup/s3-restore.js';
 import { readManifest, writeManifest } from '../../src/backup/manifest-write.js';
 import { verifyBackup } from '../../src/backup/catalog.js';
@@ -189,8 +190,8 @@ describe('S3 bucket backup', () => {
     expect(missing).toMatch(/s3 entry "nope" is not configured.*Fix: add it to backups.clusters\[\].s3/);
   });
 
-  it('keeps the block buffers of all objects within 48 MiB whatever concurrency says: 32 allowed, 4 large objects at once', async () => {
-    // 8 objects of 5 MiB: each holds 3 blocks of 4 MiB while it streams, so 4 fit in the budget.
+  it('streams as many objects at once as concurrency says (32), their block buffers within the process pool', async () => {
+    // 8 objects of 5 MiB: each would hold 3 blocks of 4 MiB of its own (96 MiB for the 8).
     const large = new Map<string, Buffer>();
     for (let i = 0; i < 8; i++) {
       const data = Buffer.alloc(5 * 1024 * 1024, i + 1);
@@ -200,8 +201,10 @@ describe('S3 bucket backup', () => {
     const id = '20250105T020000Z-nightly';
     await planBackup(w.env, { backupId: id, cluster: CLUSTER, parts: ['s3'] });
     const writeOnce = w.env.blobs.writeOnce.bind(w.env.blobs);
+    const acquire = processBlockBuffers.acquire.bind(processBlockBuffers);
     let open = 0;
     let most = 0;
+    let pooled = 0;
     w.env.blobs.writeOnce = async (...args) => {
       most = Math.max(most, ++open);
       try {
@@ -210,15 +213,31 @@ describe('S3 bucket backup', () => {
         open -= 1;
       }
     };
+    processBlockBuffers.acquire = async (size) => {
+      const lease = await acquire(size);
+      pooled = Math.max(pooled, processBlockBuffers.allocatedBytes);
+      return lease;
+    };
     try {
       const s = await backupS3(w.env, { backupId: id, cluster: CLUSTER, name: 'large' });
       expect(s.items).toBe(8);
     } finally {
       w.env.blobs.writeOnce = writeOnce;
+      processBlockBuffers.acquire = acquire;
     }
-    expect(most).toBe(4);
+    expect(most).toBe(8);
+    expect(pooled).toBeLessThanOrEqual(BLOCK_BUFFER_CAP);
+    expect(processBlockBuffers.leasedBytes).toBe(0);
     const rec = (await readPartRecord(w.env, CLUSTER, id, partIds.s3('large')))!;
     for (const it of rec.items) expect([it.size, it.sha256]).toEqual([5 * 1024 * 1024, sha(large.get(it.key!)!)]);
+  });
+
+  it('cuts an object of known size into blocks of one size, at least 4 MiB, 50,000 covering it', () => {
+    const MIB = 1024 * 1024;
+    expect(objectBlockBytes(5 * MIB)).toBe(4 * MIB);
+    // 190 GiB: 48,640 blocks of 4 MiB, all 4 MiB (a dump's estimate would make those past 45,000 64 MiB).
+    expect(objectBlockBytes(190 * 1024 * MIB)).toBe(4 * MIB);
+    expect(objectBlockBytes(1024 * 1024 * MIB)).toBe(21 * MIB); // 1 TiB
   });
 });
 
