@@ -15,7 +15,10 @@ import type { ResourceTypeRef } from './objects.js';
 import type { ManifestItem } from './manifest.js';
 
 const PODS: ResourceTypeRef = { group: '', version: 'v1', resource: 'pods', kind: 'Pod', namespaced: true };
-/** Memory for blocks in flight: at most ~64 MiB however large the blocks get. */
+/**
+ * Blocks in flight per stream: 4, fewer when blocks are large (a dump of terabytes). The memory of
+ * all streams together is capped by the process's block buffer pool (adapters/block-buffers.ts).
+ */
 const STAGING_BUDGET = 64 * 1024 * 1024;
 /** The command's output read ahead of the upload (the block being filled is the real buffer). */
 const STDOUT_BUFFER = 256 * 1024;
