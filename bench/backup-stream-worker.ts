@@ -171,7 +171,7 @@ async function rawExecUpload(job: StreamJob, e: BackupEnv): Promise<() => Promis
   };
 }
 
-/** The bucket's objects as backupS3 reads them (all at once, up to its default concurrency of 4), uploaded raw. */
+/** The bucket's objects read as backupS3 reads them (the 4 at once: its default concurrency is 8), each uploaded raw. */
 async function rawS3Upload(job: StreamJob, e: BackupEnv): Promise<() => Promise<{ bytes: number }>> {
   const { S3Client, ListObjectsV2Command, GetObjectCommand } = await import('@aws-sdk/client-s3');
   const client = new S3Client({

@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Benchmark, type BenchResult, machineBusyMs, processCpuMs, round, withRatio } from './lib.js';
+import { type Benchmark, type BenchResult, machineBusyMs, median, processCpuMs, round, withRatio } from './lib.js';
 import { kubeServerProcess } from './backup.bench.js';
 import type { RawKind, StreamJob, StreamKind, StreamRun } from './backup-stream-worker.js';
 import { startAzurite } from '../test/support/azurite.js';
@@ -188,12 +188,7 @@ async function run(): Promise<BenchResult[]> {
       }
       if (WITH_TOGETHER) await record('together', `2025010${r + 1}T009900Z-bench`);
     }
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-    };
-    const mb = BYTES / MIB;
-    const best = (k: StreamKind) => round((mb / Math.min(...runs.get(k)!.map((x) => x.ms))) * 1000, 1);
+    const best = (k: StreamKind) => round(Math.max(...runs.get(k)!.map((x) => (x.bytes / MIB / x.ms) * 1000)), 1);
     const maxOf = (k: StreamKind, f: 'peakRssMiB' | 'idleRssMiB' | 'peakHeapMiB' | 'peakArrayBuffersMiB') =>
       round(Math.max(...runs.get(k)!.map((x) => x[f])), 1);
     const peakOf = (k: StreamKind) => maxOf(k, 'peakRssMiB');
@@ -276,7 +271,7 @@ async function run(): Promise<BenchResult[]> {
               better: 'lower' as const,
               goal: `< 200 MB with ${TOGETHER.join(', ')} streaming at once in one process (backups.concurrency 4)`,
             },
-            { name: 'backup.stream.together_mb_per_second', value: best('together') * TOGETHER.length, unit: 'MiB/s', better: 'higher' as const },
+            { name: 'backup.stream.together_mb_per_second', value: best('together'), unit: 'MiB/s', better: 'higher' as const },
           ]
         : []),
       {

@@ -1,9 +1,8 @@
 // BackupBlobStore.writeOnce against Azurite with a small block buffer pool: uploads at once share
 // the cap and every one commits whole; every buffer comes back on success, on a source that fails
 // mid-stream, on a commit the service refuses, and when the blob already exists.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
 import { BackupBlobStore } from '../../src/adapters/blob-store.js';
 import { BlockBufferPool, type BlockLease } from '../../src/adapters/block-buffers.js';
 
